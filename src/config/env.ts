@@ -1,0 +1,60 @@
+// The Worker's environment: bindings plus OS_* settings, parsed once at the edge with zod.
+import { z } from "zod";
+
+/** Bindings and vars as the runtime hands them to us (see wrangler.toml). */
+export interface Env {
+  RULES: KVNamespace;
+  GROUPS: DurableObjectNamespace;
+  OS_AUTH_URL?: string;
+  OS_USERNAME?: string;
+  OS_PASSWORD?: string;
+  OS_PROJECT_NAME?: string;
+  OS_PROJECT_ID?: string;
+  OS_USER_DOMAIN_NAME?: string;
+  OS_PROJECT_DOMAIN_NAME?: string;
+  OS_REGION_NAME?: string;
+  OS_INTERFACE?: string;
+  OS_APPLICATION_CREDENTIAL_ID?: string;
+  OS_APPLICATION_CREDENTIAL_SECRET?: string;
+  /** Optional explicit endpoint overrides, e.g. `{"compute":"https://nova.example/v2.1"}`. */
+  OS_ENDPOINT_OVERRIDES?: string;
+  /** API tokens: JSON `[{"name":"alice","token":"...","role":"admin"}]` (a Worker secret). */
+  NOVASCALE_TOKENS?: string;
+  /** A single local admin token (npm start honours NOVASCALE_TOKEN from the environment). */
+  NOVASCALE_TOKEN?: string;
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** OpenStack connection settings, named as the OpenStack ecosystem names them. */
+export const OpenStackSettingsSchema = z
+  .object({
+    OS_AUTH_URL: z.url({ message: "OS_AUTH_URL must be a URL" }),
+    OS_USERNAME: optionalText,
+    OS_PASSWORD: optionalText,
+    OS_PROJECT_NAME: optionalText,
+    OS_PROJECT_ID: optionalText,
+    OS_USER_DOMAIN_NAME: optionalText,
+    OS_PROJECT_DOMAIN_NAME: optionalText,
+    OS_REGION_NAME: optionalText,
+    OS_INTERFACE: z
+      .enum(["public", "internal", "admin", "publicURL", "internalURL", "adminURL"])
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    OS_APPLICATION_CREDENTIAL_ID: optionalText,
+    OS_APPLICATION_CREDENTIAL_SECRET: optionalText,
+    OS_ENDPOINT_OVERRIDES: optionalText,
+  })
+  .superRefine((s, ctx) => {
+    const appCred = s.OS_APPLICATION_CREDENTIAL_ID !== undefined;
+    if (appCred && s.OS_APPLICATION_CREDENTIAL_SECRET === undefined) {
+      ctx.addIssue({ code: "custom", path: ["OS_APPLICATION_CREDENTIAL_SECRET"], message: "required with OS_APPLICATION_CREDENTIAL_ID" });
+    }
+    if (!appCred && (s.OS_USERNAME === undefined || s.OS_PASSWORD === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["OS_USERNAME"], message: "set OS_USERNAME and OS_PASSWORD, or OS_APPLICATION_CREDENTIAL_ID and _SECRET" });
+    }
+  });
+export type OpenStackSettings = z.infer<typeof OpenStackSettingsSchema>;

@@ -1,0 +1,168 @@
+// The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
+import { z } from "zod";
+import { Cron } from "croner";
+
+/** Metadata keys novascale itself writes on servers and images; users may not set them. */
+export const RESERVED_METADATA_PREFIX = "novascale:";
+/** Server metadata keys novascale adds at boot (group membership + boot intent). */
+export const OWN_SERVER_METADATA_KEYS = 2;
+/** Nova's modern default for metadata items per server; a cloud may allow fewer (the book's: 5). */
+export const DEFAULT_MAX_SERVER_METADATA = 128;
+
+export const GROUP_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const GroupNameSchema = z
+  .string()
+  .regex(GROUP_NAME_PATTERN, "lower-case letters, digits and '-', starting with a letter or digit, at most 63 characters");
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Croner rejects malformed patterns at construction; a paused job never schedules timers. */
+export function cronError(pattern: string, timezone = "UTC"): string | undefined {
+  try {
+    new Cron(pattern, { timezone, paused: true });
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
+const CronSchema = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    const problem = cronError(pattern);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `invalid cron expression: ${problem}` });
+  });
+const Count = z.number().int().min(0).max(10_000);
+
+/** An image or flavor: by name (resolved each tick) or by id. */
+export const ResourceRefSchema = z.union([
+  z.string().min(1).max(255),
+  z.object({ id: z.string().min(1).max(255) }).strict(),
+]);
+export type ResourceRef = z.infer<typeof ResourceRefSchema>;
+
+export const CronScheduleSchema = z
+  .object({ cron: CronSchema, timezone: TimeZoneSchema.default("UTC"), desired: Count, name: z.string().max(100).optional() })
+  .strict();
+export const OneShotScheduleSchema = z
+  .object({
+    at: z.iso.datetime({ offset: true, message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00:00+01:00" }),
+    desired: Count,
+    name: z.string().max(100).optional(),
+  })
+  .strict();
+export const ScheduleEntrySchema = z.union([CronScheduleSchema, OneShotScheduleSchema]);
+export type CronSchedule = z.infer<typeof CronScheduleSchema>;
+export type OneShotSchedule = z.infer<typeof OneShotScheduleSchema>;
+export type ScheduleEntry = z.infer<typeof ScheduleEntrySchema>;
+
+export const NetworksSchema = z.union([
+  z.enum(["auto", "none"]),
+  z
+    .array(
+      z
+        .object({
+          uuid: z.string().min(1).optional(),
+          port: z.string().min(1).optional(),
+          fixedIp: z.string().min(1).optional(),
+        })
+        .strict()
+        .refine((n) => n.uuid !== undefined || n.port !== undefined, { message: "a network needs uuid or port" }),
+    )
+    .min(1),
+]);
+
+export const SnapshotSourceSchema = z.union([
+  z.enum(["oldest", "newest"]),
+  z.object({ metadata: z.record(z.string().min(1).max(255), z.string().max(255)) }).strict(),
+]);
+
+export const SnapshotPolicySchema = z
+  .object({
+    cron: CronSchema,
+    timezone: TimeZoneSchema.default("UTC"),
+    keep: z.number().int().min(1).max(100),
+    source: SnapshotSourceSchema.default("oldest"),
+    namePrefix: z.string().min(1).max(100).optional(),
+    graceHours: z.number().min(0.25).max(48).default(6),
+    maxAttempts: z.number().int().min(1).max(10).default(3),
+  })
+  .strict();
+export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
+
+const metadataKeyRefined = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((k) => !k.startsWith(RESERVED_METADATA_PREFIX), { message: `keys starting with '${RESERVED_METADATA_PREFIX}' are reserved` });
+
+export const GroupRulesSchema = z
+  .object({
+    image: ResourceRefSchema,
+    flavor: ResourceRefSchema,
+    min: Count.default(0),
+    max: Count,
+    default: Count.optional(),
+    schedules: z.array(ScheduleEntrySchema).max(50).default([]),
+    networks: NetworksSchema.default("auto"),
+    metadata: z.record(metadataKeyRefined, z.string().max(255)).default({}),
+    keyName: z.string().min(1).max(255).optional(),
+    userData: z.string().max(65_535).optional(),
+    securityGroups: z.array(z.string().min(1).max(255)).max(20).optional(),
+    availabilityZone: z.string().min(1).max(255).optional(),
+    namePrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, "letters, digits, '.', '_' and '-', at most 41 characters").optional(),
+    scaleIn: z.object({ order: z.enum(["oldest-first", "newest-first"]).default("oldest-first") }).strict().default({ order: "oldest-first" }),
+    replaceShutoff: z.boolean().default(true),
+    limits: z
+      .object({
+        maxBootsPerTick: z.number().int().min(1).max(500).default(10),
+        maxDeletesPerTick: z.number().int().min(1).max(500).default(10),
+        buildTimeoutMinutes: z.number().int().min(1).max(1440).default(30),
+      })
+      .strict()
+      .default({ maxBootsPerTick: 10, maxDeletesPerTick: 10, buildTimeoutMinutes: 30 }),
+    snapshots: SnapshotPolicySchema.optional(),
+    paused: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (g.min > g.max) ctx.addIssue({ code: "custom", path: ["min"], message: `min (${g.min}) is greater than max (${g.max})` });
+    if (g.default !== undefined && (g.default < g.min || g.default > g.max)) {
+      ctx.addIssue({ code: "custom", path: ["default"], message: `default (${g.default}) is outside [min, max] = [${g.min}, ${g.max}]` });
+    }
+    const room = DEFAULT_MAX_SERVER_METADATA - OWN_SERVER_METADATA_KEYS;
+    if (Object.keys(g.metadata).length > room) {
+      ctx.addIssue({ code: "custom", path: ["metadata"], message: `at most ${room} keys (Nova allows ${DEFAULT_MAX_SERVER_METADATA}, novascale uses ${OWN_SERVER_METADATA_KEYS})` });
+    }
+  });
+
+/** Rules as the user writes them (defaults optional). */
+export type GroupRulesInput = z.input<typeof GroupRulesSchema>;
+/** Rules after parsing: defaults filled in, trusted inside. */
+export type GroupRules = z.output<typeof GroupRulesSchema>;
+/** A group: its name plus its rules. */
+export interface Group {
+  name: string;
+  rules: GroupRules;
+}
+
+/** A manual override of the desired count, held in the group's Durable Object. */
+export const OverrideSchema = z
+  .object({
+    desired: Count,
+    until: z.iso.datetime({ offset: true }),
+    reason: z.string().min(1).max(500),
+    author: z.string().min(1).max(100),
+    createdAt: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type Override = z.infer<typeof OverrideSchema>;

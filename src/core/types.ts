@@ -1,0 +1,67 @@
+// Data the pure core works on: observed servers and images, decisions, and steps (plans are data).
+
+/** A server as the planner sees it (parsed from Nova's /servers/detail at the edge). */
+export interface ObservedServer {
+  id: string;
+  name: string;
+  /** Nova status, upper case: ACTIVE, BUILD, ERROR, SHUTOFF, REBOOT, DELETED, ... */
+  status: string;
+  /** OS-EXT-STS:task_state when the cloud reports it (e.g. "deleting"). */
+  taskState?: string | null;
+  /** ISO-8601 creation time. */
+  created: string;
+  metadata: Record<string, string>;
+}
+
+/** An image as the snapshot planner sees it (Glance v2, or Nova's image proxy on old clouds). */
+export interface ObservedImage {
+  id: string;
+  name: string;
+  /** Glance status: queued, saving, active, killed, deleted, pending_delete, ... */
+  status: string;
+  created: string;
+  /** Image properties (Glance v2) or metadata (Nova proxy). */
+  properties: Record<string, string>;
+}
+
+/** The desired count for a moment and the rule that set it. */
+export interface Desired {
+  value: number;
+  /** Human-readable: "schedule 'office hours' (0 8 * * 1-5 Europe/Berlin) fired 2026-11-26T08:00+01:00". */
+  reason: string;
+  /** Which kind of rule decided. */
+  source: "paused" | "override" | "schedule" | "default" | "min";
+  /** When clamping to [min, max] changed the value, the value before clamping. */
+  unclamped?: number;
+}
+
+/** What the planner does with a server in a given state (Otter's "destiny"). */
+export type Destiny =
+  | "count" // ACTIVE: counts toward capacity
+  | "build" // BUILD: counts, replaced after the build timeout
+  | "replace" // ERROR (and SHUTOFF by policy): deleted and replaced
+  | "wait" // transitional (REBOOT, RESIZE, ...): counts, left alone
+  | "gone" // deleting / DELETED / SOFT_DELETED: does not count
+  | "unknown"; // an unknown status: counts, left alone, reported
+
+export type Step =
+  | { kind: "boot"; group: string; count: number; reason: string }
+  | { kind: "delete"; group: string; serverId: string; serverName: string; reason: string }
+  | { kind: "snapshot"; group: string; serverId: string; serverName: string; imageName: string; firing: string; attempt: number; reason: string }
+  | { kind: "deleteImage"; group: string; imageId: string; imageName: string; reason: string };
+
+export type StepKind = Step["kind"];
+
+/** Something the plan wants the operator to see that is not an action. */
+export interface Notice {
+  level: "info" | "warning" | "error";
+  code: string;
+  message: string;
+}
+
+/** Absolute limits from GET /limits, as the quota check needs them (null: unlimited or unknown). */
+export interface QuotaHeadroom {
+  instances: number | null;
+  cores: number | null;
+  ramMB: number | null;
+}

@@ -1,0 +1,67 @@
+// The narrow facade the reconciler uses to act on a cloud; implemented by the OpenStack client.
+import type { ResourceRef } from "../config/group.ts";
+import type { ObservedImage, ObservedServer } from "../core/types.ts";
+
+export interface ResolvedImage {
+  id: string;
+  name: string;
+}
+
+export interface ResolvedFlavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  ramMB: number;
+}
+
+export type NetworkSpec = "auto" | "none" | Array<{ uuid?: string; port?: string; fixedIp?: string }>;
+
+export interface BootSpec {
+  /** Server name; with count > 1 Nova appends -1, -2, ... */
+  name: string;
+  imageId: string;
+  flavorId: string;
+  metadata: Record<string, string>;
+  networks: NetworkSpec;
+  keyName?: string;
+  /** Plain text; the client base64-encodes it. */
+  userData?: string;
+  securityGroups?: string[];
+  availabilityZone?: string;
+  /** min_count = max_count = count: one request boots them all. */
+  count: number;
+}
+
+export interface BootResult {
+  /** Ids the response named (Nova names only the first of a multi-create). */
+  serverIds: string[];
+  reservationId?: string;
+}
+
+/** Absolute limits (GET /limits); null where the cloud reports no limit (-1) or omits it. */
+export interface AbsoluteLimits {
+  maxTotalInstances: number | null;
+  totalInstancesUsed: number;
+  maxTotalCores: number | null;
+  totalCoresUsed: number;
+  maxTotalRAMSize: number | null;
+  totalRAMUsed: number;
+  maxServerMeta: number | null;
+  maxImageMeta: number | null;
+}
+
+export interface ComputeCloud {
+  /** Every server of the project (/servers/detail, all pages). Throws when any page fails. */
+  listServers(): Promise<ObservedServer[]>;
+  resolveImage(ref: ResourceRef): Promise<ResolvedImage>;
+  resolveFlavor(ref: ResourceRef): Promise<ResolvedFlavor>;
+  boot(spec: BootSpec): Promise<BootResult>;
+  deleteServer(id: string): Promise<void>;
+  absoluteLimits(): Promise<AbsoluteLimits>;
+  /** createImage on a server; returns the new image id (body from 2.45, Location header before). */
+  createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<string>;
+  /** Images whose properties include all of `properties` (Glance v2 filter, or client-side). */
+  listImages(properties: Record<string, string>): Promise<ObservedImage[]>;
+  getImage(id: string): Promise<ObservedImage | null>;
+  deleteImage(id: string): Promise<void>;
+}

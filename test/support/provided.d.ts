@@ -1,0 +1,8 @@
+// Values handed from vitest globalSetup (Node) to tests and worker bindings (workerd).
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the fake cloud on loopback, e.g. http://127.0.0.1:41234 */
+    fakeCloudUrl: string;
+  }
+}
+export {};

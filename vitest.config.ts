@@ -1,0 +1,33 @@
+// Offline test suite: every test runs inside workerd; the fake cloud listens on loopback (globalSetup).
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          // The worker under test talks to the fake cloud started by globalSetup.
+          OS_AUTH_URL: `${inject("fakeCloudUrl")}/identity/v3`,
+          OS_USERNAME: "demo",
+          OS_PASSWORD: "demo-password",
+          OS_PROJECT_NAME: "demo",
+          OS_USER_DOMAIN_NAME: "Default",
+          OS_PROJECT_DOMAIN_NAME: "Default",
+          NOVASCALE_TOKENS: JSON.stringify([
+            { name: "test-admin", token: "admin-token-for-tests", role: "admin" },
+            { name: "test-operator", token: "operate-token-for-tests", role: "operate" },
+            { name: "test-reader", token: "read-token-for-tests", role: "read" },
+          ]),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/devcloud/**", "node_modules/**"],
+    globalSetup: ["./test/fake-cloud/node/global-setup.ts"],
+    testTimeout: 20_000,
+  },
+});
