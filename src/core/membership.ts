@@ -1,0 +1,40 @@
+// The one place that decides which servers and images belong to a group, and the keys that say so.
+import type { ObservedImage, ObservedServer } from "./types.ts";
+
+/** Server metadata: the group a server belongs to. The only key that grants membership. */
+export const GROUP_KEY = "novascale:group";
+/** Server metadata: the boot intent (tick time) that created it, to recognise boots whose response was lost. */
+export const BOOT_INTENT_KEY = "novascale:boot";
+/** Server metadata set by an operator: a protected server is never deleted by novascale. */
+export const PROTECTED_KEY = "novascale:protected";
+
+/** Image properties novascale writes on the snapshots it makes. */
+export const IMAGE_MADE_BY_KEY = "novascale:made-by";
+export const IMAGE_MADE_BY_VALUE = "novascale";
+export const IMAGE_GROUP_KEY = "novascale:group";
+export const IMAGE_SOURCE_SERVER_KEY = "novascale:source-server";
+export const IMAGE_FIRING_KEY = "novascale:firing";
+
+export function isMember(server: ObservedServer, group: string): boolean {
+  return server.metadata[GROUP_KEY] === group;
+}
+
+export function isProtected(server: ObservedServer): boolean {
+  const flag = server.metadata[PROTECTED_KEY];
+  return flag !== undefined && flag.toLowerCase() !== "false" && flag !== "0";
+}
+
+/** Splits one project-wide listing into each named group's members; servers of no listed group are dropped. */
+export function partitionByGroup(servers: readonly ObservedServer[], groups: readonly string[]): Map<string, ObservedServer[]> {
+  const byGroup = new Map<string, ObservedServer[]>(groups.map((g) => [g, []]));
+  for (const server of servers) {
+    const group = server.metadata[GROUP_KEY];
+    if (group !== undefined) byGroup.get(group)?.push(server);
+  }
+  return byGroup;
+}
+
+/** A snapshot image novascale made for this group (both marks must be present). */
+export function isOwnSnapshot(image: ObservedImage, group: string): boolean {
+  return image.properties[IMAGE_MADE_BY_KEY] === IMAGE_MADE_BY_VALUE && image.properties[IMAGE_GROUP_KEY] === group;
+}
