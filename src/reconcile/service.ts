@@ -1,0 +1,291 @@
+// The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
+import type { GroupRules, Override } from "../config/group.ts";
+import type { Desired, Notice, Step } from "../core/types.ts";
+
+// The implementation: `createGroupService(env: Env, options?)` in src/reconcile/group-service.ts.
+
+// ---------------------------------------------------------------------------------------------
+// Result types
+// ---------------------------------------------------------------------------------------------
+
+/** A group's rules as stored in KV, with the version they were written as. */
+export interface StoredGroup {
+  name: string;
+  rules: GroupRules;
+  /** Ready for an HTTP `ETag` header, quotes included (e.g. `"3f2a9c..."`); changes iff the rules change. */
+  etag: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** One row of the group list: cheap (read from the KV listing, no rules body). */
+export interface GroupSummary {
+  name: string;
+  etag: string;
+  updatedAt?: string;
+  updatedBy?: string;
+}
+
+/** How a group is doing, as its last tick left it. */
+export type GroupHealth =
+  | "steady" // actual == desired, nothing to do
+  | "converging" // steps were taken (or servers are building) towards desired
+  | "paused" // rules.paused or an operator pause: no actions
+  | "capacity-limited" // quota (or per-tick caps) kept it from booting everything wanted
+  | "error" // booting is blocked (a 400 on boot) or the tick failed
+  | "unknown"; // no tick has run yet
+
+/** Error categories, as the OpenStack client classifies failures (plus ours). */
+export type ErrorCategory = "config" | "quota" | "auth" | "notFound" | "transient" | "cloud" | "internal";
+
+/** A failure, as shown to operators (never carries tokens or passwords). */
+export interface ErrorInfo {
+  /** What we were doing: "list servers", "boot", "delete server abc", "resolve image 'cirros'", ... */
+  operation: string;
+  category: ErrorCategory;
+  message: string;
+  /** HTTP status from the cloud, when there was one. */
+  status?: number;
+  /** x-openstack-request-id, to quote to the cloud's operators. */
+  requestId?: string;
+}
+
+/** An operator pause (the group's rules may also say `paused: true`). */
+export interface PauseState {
+  by: string;
+  reason?: string;
+  at: string;
+}
+
+/** Booting stopped after Nova answered 400 to a boot; lifted when the rules change (new etag). */
+export interface BootBlock {
+  /** The rules' etag the failure happened with. */
+  etag: string;
+  reason: string;
+  at: string;
+  requestId?: string;
+}
+
+/** What happened to one executed step. */
+export interface StepResult {
+  step: Step;
+  /** "unknown": the request went out but the answer was lost; the next listing tells (boot intent marker). */
+  outcome: "done" | "failed" | "unknown" | "skipped";
+  /** Servers a boot created (Nova names only the first of a multi-create). */
+  serverIds?: string[];
+  error?: ErrorInfo;
+}
+
+/** The record of one reconcile of one group (cron tick or manual). */
+export interface TickRecord {
+  /** The tick's `now` (cron: controller.scheduledTime). */
+  at: string;
+  trigger: "cron" | "manual";
+  author?: string;
+  rulesEtag: string;
+  desired: Desired;
+  /** Servers of the group by Nova status, as listed before acting. */
+  actualByStatus: Record<string, number>;
+  /** Servers that count toward capacity (ACTIVE, BUILD, transitional, unknown). */
+  counted: number;
+  listing: "complete" | "failed";
+  /** Steps after per-tick caps, quota and boot block: what was (or, in a preview, would be) executed. */
+  steps: Step[];
+  results: StepResult[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+  health: GroupHealth;
+  /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
+  lastSeenAt?: string;
+}
+
+export type ActivityKind =
+  | "boot"
+  | "boot-failed"
+  | "boot-unknown"
+  | "delete"
+  | "delete-failed"
+  | "error"
+  | "boot-blocked"
+  | "capacity-limited"
+  | "override-set"
+  | "override-cleared"
+  | "override-expired"
+  | "pause"
+  | "resume"
+  | "rules-changed"
+  | "group-deleted"
+  | "snapshot"
+  | "snapshot-failed"
+  | "image-deleted";
+
+/** One line of a group's activity log (bounded; newest first when read). */
+export interface ActivityEntry {
+  at: string;
+  kind: ActivityKind;
+  /** Who: an API token name, or "cron". */
+  author: string;
+  /** Why, in words: the step's reason, the override's reason, the error's message. */
+  reason: string;
+  serverIds?: string[];
+  imageId?: string;
+  count?: number;
+  error?: ErrorInfo;
+}
+
+/** A group's state for GET /v1/groups/{name}. */
+export interface GroupStatus {
+  group: StoredGroup;
+  /** Desired at `now` (from rules + override + pause), with the rule that set it. */
+  desired: Desired;
+  override: Override | null;
+  pause: PauseState | null;
+  bootBlock: BootBlock | null;
+  health: GroupHealth;
+  /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
+  actualByStatus: Record<string, number> | null;
+  lastTick: TickRecord | null;
+}
+
+/** A dry run: what a reconcile at `at` would do now, changing nothing. */
+export interface PlanPreview {
+  at: string;
+  desired: Desired;
+  actualByStatus: Record<string, number>;
+  counted: number;
+  listing: "complete" | "failed";
+  steps: Step[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+  bootBlock: BootBlock | null;
+}
+
+/** A server a forced group delete left running (no longer managed once the rules are gone). */
+export interface ServerRef {
+  id: string;
+  name: string;
+  status: string;
+}
+
+export interface OverrideInput {
+  desired: number;
+  /** ISO-8601 with offset; must be after now. */
+  until: string;
+  reason: string;
+  author: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Everything the API needs. All methods throw the ServiceError subclasses below (never raw
+ * OpenStack or KV errors); the API maps `error.status` / `error.code` to HTTP once.
+ */
+export interface GroupService {
+  listGroups(): Promise<GroupSummary[]>;
+  /** null when there is no such group; throws CorruptRecordError when its KV value is unreadable. */
+  getGroup(name: string): Promise<StoredGroup | null>;
+  /**
+   * Create or replace. `ifMatch` is the raw If-Match header value (`*`, `"etag"`, a list, W/ ok):
+   * a mismatch (or `*` with no group) throws PreconditionFailedError. `ifNoneMatch: "*"` means create only.
+   * Writing the same rules again writes nothing and returns the same etag (`created: false`).
+   */
+  putGroup(
+    name: string,
+    rules: GroupRules,
+    opts: { ifMatch?: string; ifNoneMatch?: string; author: string },
+  ): Promise<{ etag: string; created: boolean; group: StoredGroup }>;
+  /**
+   * Removes the rules (and the group's overrides, pause and records). Without `force`, throws
+   * ConflictError (details.servers) while the group still has servers, and CloudUnavailableError
+   * when that cannot be checked. With `force`, removes the rules and lists the servers left behind.
+   */
+  deleteGroup(name: string, opts: { force: boolean; author: string }): Promise<{ removed: true; serversLeftBehind: ServerRef[] }>;
+  /** Throws NotFoundError, InvalidRequestError (until not in the future). `now` defaults to the clock. */
+  setOverride(name: string, input: OverrideInput, now?: Date): Promise<Override>;
+  /** `cleared: false` when there was none. */
+  clearOverride(name: string, author: string): Promise<{ cleared: boolean; previous: Override | null }>;
+  pause(name: string, author: string, reason?: string): Promise<PauseState>;
+  resume(name: string, author: string): Promise<{ resumed: boolean }>;
+  /** No cloud calls: desired is computed at `now`, actual comes from the last tick. */
+  status(name: string, now: Date): Promise<GroupStatus>;
+  /** Lists the group's servers live and plans as of `at`; executes nothing, records nothing. */
+  planPreview(name: string, at: Date): Promise<PlanPreview>;
+  /** Reconciles now (serialised with cron ticks in the group's Durable Object) and returns the record. */
+  reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
+  /** Newest first, at most `limit` (1..500). */
+  activity(name: string, limit: number): Promise<ActivityEntry[]>;
+
+  // Snapshots (issue 8) go here, added by the snapshots engineer, e.g.
+  //   listSnapshots(name: string): Promise<...>;
+  //   takeSnapshot(name: string, author: string, now: Date): Promise<...>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (the API maps `status` to HTTP and `code` to the error body)
+// ---------------------------------------------------------------------------------------------
+
+export type ServiceErrorCode =
+  | "not_found"
+  | "precondition_failed"
+  | "conflict"
+  | "invalid_request"
+  | "cloud_unavailable"
+  | "corrupt_record";
+
+export class ServiceError extends Error {
+  readonly code: ServiceErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ServiceErrorCode, status: number, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** No such group (404). */
+export class NotFoundError extends ServiceError {
+  constructor(message: string) {
+    super("not_found", 404, message);
+  }
+}
+
+/** If-Match / If-None-Match did not hold (412). */
+export class PreconditionFailedError extends ServiceError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("precondition_failed", 412, message, details);
+  }
+}
+
+/** The request conflicts with the group's state, e.g. deleting a group that still has servers (409). */
+export class ConflictError extends ServiceError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("conflict", 409, message, details);
+  }
+}
+
+/** Well-formed but not acceptable, e.g. an override that already expired (422). */
+export class InvalidRequestError extends ServiceError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("invalid_request", 422, message, details);
+  }
+}
+
+/** The cloud is not configured or could not be reached for an answer this request needs (503). */
+export class CloudUnavailableError extends ServiceError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("cloud_unavailable", 503, message, details);
+  }
+}
+
+/** A stored record (KV value) that does not parse; reported, not crashed on (500). */
+export class CorruptRecordError extends ServiceError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("corrupt_record", 500, message, details);
+  }
+}
