@@ -73,6 +73,8 @@ export interface StepResult {
   outcome: "done" | "failed" | "unknown" | "skipped";
   /** Servers a boot created (Nova names only the first of a multi-create). */
   serverIds?: string[];
+  /** The image a snapshot created, or the image a deleteImage step was about. */
+  imageId?: string;
   error?: ErrorInfo;
 }
 
@@ -116,6 +118,7 @@ export type ActivityKind =
   | "rules-changed"
   | "group-deleted"
   | "snapshot"
+  | "snapshot-confirmed"
   | "snapshot-failed"
   | "image-deleted";
 
