@@ -1,0 +1,268 @@
+// Snapshot executor: gather the group's images, plan with core/snapshots, call createImage/deleteImage, report.
+import type { SnapshotPolicy } from "../config/group.ts";
+import { isMember, isOwnSnapshot } from "../core/membership.ts";
+import {
+  ownSnapshotFilter,
+  planManualSnapshot,
+  planSnapshots,
+  snapshotProperties,
+  summarizeImage,
+  type SnapshotAttempts,
+  type SnapshotImageSummary,
+  type SnapshotObservation,
+  type SnapshotPlan,
+  type SnapshotStatus,
+} from "../core/snapshots.ts";
+import type { Notice, ObservedImage, ObservedServer, Step } from "../core/types.ts";
+import type { ComputeCloud } from "../openstack/cloud.ts";
+import type { ActivityEntry, ErrorCategory, ErrorInfo, StepResult } from "./service.ts";
+
+type SnapshotStep = Extract<Step, { kind: "snapshot" }>;
+type DeleteImageStep = Extract<Step, { kind: "deleteImage" }>;
+
+export interface SnapshotTickInput {
+  cloud: ComputeCloud;
+  group: string;
+  policy: SnapshotPolicy;
+  /** The group's servers from the tick's own listing (saves a second /servers/detail). */
+  members: readonly ObservedServer[];
+  /** The group's remembered attempts (Durable Object state), undefined when none. */
+  attempts: SnapshotAttempts | undefined;
+  now: Date;
+  /** Who the activity entries name: "cron" for ticks. */
+  author?: string;
+  /** Plan only: no createImage/deleteImage, state and activity unchanged (for the dry-run endpoint). */
+  dryRun?: boolean;
+}
+
+export interface SnapshotTickResult {
+  /** null when the images could not be gathered (then nothing was done). */
+  plan: SnapshotPlan | null;
+  /** The steps as planned (also in `plan.steps`), for the tick record. */
+  steps: Step[];
+  results: StepResult[];
+  notices: Notice[];
+  activity: ActivityEntry[];
+  /** Store this as the group's new attempts state (unchanged when the gather failed or on a dry run). */
+  attempts: SnapshotAttempts | undefined;
+  errors: ErrorInfo[];
+}
+
+/** Turns anything thrown by the OpenStack client into what operators see, keeping its category and request id. */
+export function describeError(operation: string, error: unknown): ErrorInfo {
+  const info: ErrorInfo = { operation, category: "internal", message: error instanceof Error ? error.message : String(error) };
+  if (typeof error === "object" && error !== null) {
+    const e = error as { category?: unknown; status?: unknown; requestId?: unknown };
+    if (typeof e.category === "string") info.category = e.category as ErrorCategory;
+    if (typeof e.status === "number") info.status = e.status;
+    if (typeof e.requestId === "string") info.requestId = e.requestId;
+  }
+  return info;
+}
+
+/**
+ * Lists the group's own snapshots, and looks up remembered image ids the filtered listing does not show:
+ * an old cloud may filter badly, and only a 404 proves an attempt "vanished".
+ */
+async function gatherImages(cloud: ComputeCloud, group: string, attempts: SnapshotAttempts | undefined): Promise<ObservedImage[]> {
+  const images = await cloud.listImages(ownSnapshotFilter(group));
+  const listed = new Set(images.map((image) => image.id));
+  const reported = new Set(attempts?.failedImageIds ?? []);
+  for (const id of attempts?.imageIds ?? []) {
+    if (listed.has(id) || reported.has(id)) continue;
+    const image = await cloud.getImage(id);
+    if (image !== null && isOwnSnapshot(image, group)) images.push(image);
+  }
+  return images;
+}
+
+function observationActivity(observation: SnapshotObservation, at: string, author: string): ActivityEntry {
+  if (observation.kind === "confirmed") {
+    return {
+      at,
+      kind: "snapshot-confirmed",
+      author,
+      reason: `snapshot '${observation.imageName}' for the firing at ${observation.firing} is active`,
+      imageId: observation.imageId,
+    };
+  }
+  return {
+    at,
+    kind: "snapshot-failed",
+    author,
+    reason: `${observation.reason} (firing ${observation.firing}${observation.imageName === "" ? "" : `, image '${observation.imageName}'`})`,
+    imageId: observation.imageId,
+  };
+}
+
+interface SnapshotOutcome {
+  result: StepResult;
+  activity: ActivityEntry;
+  imageId?: string;
+}
+
+async function executeSnapshot(cloud: ComputeCloud, step: SnapshotStep, at: string, author: string): Promise<SnapshotOutcome> {
+  try {
+    const imageId = await cloud.createImage(step.serverId, step.imageName, snapshotProperties(step.group, step.serverId, step.firing));
+    return {
+      imageId,
+      result: { step, outcome: "done", serverIds: [step.serverId], imageId },
+      activity: {
+        at,
+        kind: "snapshot",
+        author,
+        reason: `took snapshot '${step.imageName}' of server '${step.serverName}': ${step.reason}`,
+        serverIds: [step.serverId],
+        imageId,
+      },
+    };
+  } catch (e) {
+    const error = describeError(`create image of server ${step.serverId}`, e);
+    return {
+      result: { step, outcome: "failed", serverIds: [step.serverId], error },
+      activity: {
+        at,
+        kind: "snapshot-failed",
+        author,
+        reason: `createImage of server '${step.serverName}' failed (attempt ${step.attempt}): ${error.message}`,
+        serverIds: [step.serverId],
+        error,
+      },
+    };
+  }
+}
+
+async function executeDeleteImage(cloud: ComputeCloud, step: DeleteImageStep, at: string, author: string): Promise<{ result: StepResult; activity: ActivityEntry }> {
+  try {
+    await cloud.deleteImage(step.imageId);
+    return {
+      result: { step, outcome: "done", imageId: step.imageId },
+      activity: { at, kind: "image-deleted", author, reason: `deleted snapshot '${step.imageName}': ${step.reason}`, imageId: step.imageId },
+    };
+  } catch (e) {
+    const error = describeError(`delete image ${step.imageId}`, e);
+    return {
+      result: { step, outcome: "failed", imageId: step.imageId, error },
+      activity: { at, kind: "error", author, reason: `could not delete snapshot '${step.imageName}': ${error.message}`, imageId: step.imageId, error },
+    };
+  }
+}
+
+/**
+ * One tick of a group's snapshot policy. Call it for every group with `rules.snapshots` (inside the
+ * group's Durable Object, so two ticks never overlap), then store `attempts` and append `activity`.
+ * Never throws for cloud failures: they come back in `errors` and `results`.
+ */
+export async function runSnapshotTick(input: SnapshotTickInput): Promise<SnapshotTickResult> {
+  const { cloud, group, policy, now } = input;
+  const author = input.author ?? "cron";
+  const at = now.toISOString();
+  const members = input.members.filter((s) => isMember(s, group));
+
+  let images: ObservedImage[];
+  try {
+    images = await gatherImages(cloud, group, input.attempts);
+  } catch (e) {
+    // Without the listing we cannot tell whether tonight's snapshot exists: taking one could duplicate it.
+    return { plan: null, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [describeError(`list snapshots of group ${group}`, e)] };
+  }
+
+  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
+  if (input.dryRun === true) {
+    return { plan, steps: plan.steps, results: [], notices: plan.notices, activity: [], attempts: input.attempts, errors: [] };
+  }
+
+  const activity = plan.observations.map((o) => observationActivity(o, at, author));
+  const results: StepResult[] = [];
+  const errors: ErrorInfo[] = [];
+  const attempts = plan.attempts === undefined ? undefined : { ...plan.attempts, imageIds: [...plan.attempts.imageIds] };
+  const ownIds = new Set(images.filter((image) => isOwnSnapshot(image, group)).map((image) => image.id));
+
+  for (const step of plan.steps) {
+    if (step.kind === "snapshot") {
+      const outcome = await executeSnapshot(cloud, step, at, author);
+      results.push(outcome.result);
+      activity.push(outcome.activity);
+      if (outcome.result.error !== undefined) errors.push(outcome.result.error);
+      if (attempts !== undefined && attempts.firing === step.firing) {
+        attempts.attempts = Math.max(attempts.attempts, step.attempt);
+        if (outcome.imageId !== undefined) {
+          attempts.imageIds.push(outcome.imageId);
+          delete attempts.lastError;
+        } else if (outcome.result.error !== undefined) {
+          attempts.lastError = outcome.result.error.message;
+        }
+      }
+    } else if (step.kind === "deleteImage") {
+      // The planner only proposes own images; checking again here costs nothing and guards the one irreversible call.
+      if (!ownIds.has(step.imageId)) {
+        results.push({ step, outcome: "skipped", imageId: step.imageId });
+        continue;
+      }
+      const outcome = await executeDeleteImage(cloud, step, at, author);
+      results.push(outcome.result);
+      activity.push(outcome.activity);
+      if (outcome.result.error !== undefined) errors.push(outcome.result.error);
+    }
+  }
+
+  return { plan, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors };
+}
+
+export interface SnapshotListing {
+  group: string;
+  /** The policy's view of the latest firing; null when the group has no snapshot policy. */
+  status: SnapshotStatus | null;
+  notices: Notice[];
+  /** The group's snapshots novascale made, newest first (any status). */
+  snapshots: SnapshotImageSummary[];
+}
+
+/** For `GET /v1/groups/{name}/snapshots`: lists live, changes nothing. Throws what the client throws. */
+export async function listSnapshots(input: {
+  cloud: ComputeCloud;
+  group: string;
+  policy: SnapshotPolicy | undefined;
+  attempts: SnapshotAttempts | undefined;
+  now: Date;
+}): Promise<SnapshotListing> {
+  const { cloud, group, policy, now } = input;
+  const images = await gatherImages(cloud, group, input.attempts);
+  const snapshots = images
+    .filter((image) => isOwnSnapshot(image, group))
+    .map(summarizeImage)
+    .sort((a, b) => (b.firing ?? b.created).localeCompare(a.firing ?? a.created) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
+  if (policy === undefined) return { group, status: null, notices: [], snapshots };
+  const members = (await cloud.listServers()).filter((s) => isMember(s, group));
+  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
+  return { group, status: plan.status, notices: plan.notices, snapshots };
+}
+
+export interface TakeSnapshotResult {
+  /** null when no member could be snapshotted (see `notice`). */
+  step: Step | null;
+  result: StepResult | null;
+  notice: Notice | null;
+  activity: ActivityEntry[];
+}
+
+/**
+ * For `POST /v1/groups/{name}/snapshots`: take one now from the policy's source (or `serverId`, if a
+ * member). A manual snapshot is named `...-manual-<time>`, does not count as the nightly one, and is
+ * subject to retention like every snapshot of the group.
+ */
+export async function takeSnapshotNow(input: {
+  cloud: ComputeCloud;
+  group: string;
+  policy: SnapshotPolicy | undefined;
+  author: string;
+  now: Date;
+  serverId?: string;
+}): Promise<TakeSnapshotResult> {
+  const { cloud, group, author, now } = input;
+  const members = (await cloud.listServers()).filter((s) => isMember(s, group));
+  const manual = planManualSnapshot({ group, policy: input.policy, members, now, author, ...(input.serverId === undefined ? {} : { serverId: input.serverId }) });
+  if (manual.step === null || manual.step.kind !== "snapshot") return { step: null, result: null, notice: manual.notice, activity: [] };
+  const outcome = await executeSnapshot(cloud, manual.step, now.toISOString(), author);
+  return { step: manual.step, result: outcome.result, notice: null, activity: [outcome.activity] };
+}
