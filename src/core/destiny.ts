@@ -1,0 +1,83 @@
+// The one table that maps a Nova server state to what the planner does with it (its "destiny").
+import type { GroupRules } from "../config/group.ts";
+import type { Destiny, ObservedServer } from "./types.ts";
+
+/*
+ * Nova status (task_state)    destiny   counts?  planner does
+ * --------------------------  --------  -------  ------------------------------------------------------
+ * any, task_state "deleting"  gone      no       nothing: it is already on its way out
+ * DELETED, SOFT_DELETED       gone      no       nothing
+ * ACTIVE                      count     yes      may be a scale-in victim
+ * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since
+ *                                                `created` it becomes "replace" (stuck build)
+ * ERROR                       replace   no       delete it, boot a replacement in the same plan
+ * SHUTOFF                     replace   no       with replaceShutoff (default): delete and replace
+ *                             count     yes      with replaceShutoff false: counts like ACTIVE
+ * REBOOT, HARD_REBOOT         wait      yes      left alone: comes back ACTIVE by itself
+ * RESIZE, VERIFY_RESIZE,      wait      yes      left alone: an operator's resize is in progress
+ *   REVERT_RESIZE                                  (VERIFY_RESIZE waits for them to confirm)
+ * MIGRATING, REBUILD,         wait      yes      left alone: a transition Nova finishes by itself
+ *   PASSWORD
+ * RESCUE, PAUSED, SUSPENDED,  wait      yes      left alone: a person put it there on purpose and will
+ *   SHELVED,                                       bring it back; deleting it would destroy their work.
+ *   SHELVED_OFFLOADED                              It still counts, so we do not boot a double for it.
+ * UNKNOWN (Nova's own, when   unknown   yes      left alone and reported: the host is unreachable, the
+ *   the host is unreachable)                       server may well be running
+ * anything else               unknown   yes      left alone and reported (a notice), never guessed at
+ *
+ * Counting "wait" and "unknown" servers errs towards fewer boots: a server that is only briefly away
+ * must not cause a double, and an unexpected status is a reason to look, not to act.
+ */
+const STATUS_DESTINY: Readonly<Record<string, Destiny>> = {
+  ACTIVE: "count",
+  BUILD: "build",
+  ERROR: "replace",
+  SHUTOFF: "replace", // by policy: see destinyOf
+  REBOOT: "wait",
+  HARD_REBOOT: "wait",
+  RESIZE: "wait",
+  VERIFY_RESIZE: "wait",
+  REVERT_RESIZE: "wait",
+  MIGRATING: "wait",
+  REBUILD: "wait",
+  PASSWORD: "wait",
+  RESCUE: "wait",
+  PAUSED: "wait",
+  SUSPENDED: "wait",
+  SHELVED: "wait",
+  SHELVED_OFFLOADED: "wait",
+  DELETED: "gone",
+  SOFT_DELETED: "gone",
+  UNKNOWN: "unknown",
+};
+
+/** A server's destiny and, for anything but plain counting, why. */
+export interface Classified {
+  server: ObservedServer;
+  destiny: Destiny;
+  why: string;
+}
+
+/** Minutes since the server was created, or undefined when `created` is not a date. */
+export function ageMinutes(server: ObservedServer, now: Date): number | undefined {
+  const created = Date.parse(server.created);
+  return Number.isNaN(created) ? undefined : (now.getTime() - created) / 60_000;
+}
+
+/** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
+export function destinyOf(server: ObservedServer, rules: Pick<GroupRules, "replaceShutoff" | "limits">, now: Date): Classified {
+  const status = server.status.toUpperCase();
+  if ((server.taskState ?? "").toLowerCase() === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
+  const destiny = Object.hasOwn(STATUS_DESTINY, status) ? STATUS_DESTINY[status] : undefined;
+  if (destiny === undefined) return { server, destiny: "unknown", why: `unknown status ${status}` };
+  if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: "SHUTOFF (replaceShutoff is off)" };
+  if (destiny === "build") {
+    const age = ageMinutes(server, now);
+    const timeout = rules.limits.buildTimeoutMinutes;
+    // A server whose creation time cannot be read is never declared stuck: we would rather wait than delete.
+    if (age !== undefined && age > timeout) {
+      return { server, destiny: "replace", why: `stuck in BUILD for ${Math.floor(age)} min (build timeout ${timeout} min)` };
+    }
+  }
+  return { server, destiny, why: status };
+}

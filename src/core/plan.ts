@@ -1,0 +1,149 @@
+// The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
+import type { Group } from "../config/group.ts";
+import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
+import { destinyOf, type Classified } from "./destiny.ts";
+import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
+
+export interface PlanInput {
+  group: Group;
+  desired: Desired;
+  /** The group's members from one listing; anything else in here is ignored (and reported). */
+  members: ObservedServer[];
+  now: Date;
+  /** False when the listing was partial: then nothing is deleted this tick. */
+  listingComplete: boolean;
+  /** The marker this tick's boots will carry (BOOT_INTENT_KEY), to report servers a retried tick already booted. */
+  bootIntent?: string;
+}
+
+export interface PlanResult {
+  steps: Step[];
+  notices: Notice[];
+  /** Members by Nova status (upper case), every member included. */
+  actualByStatus: Record<string, number>;
+  /** Members that count toward capacity (see destiny.ts). */
+  counted: number;
+}
+
+/** Destinies that count toward capacity: a server in BUILD counts, so the next tick does not boot it again. */
+const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown"]);
+
+/*
+ * Scale-in victims, in this order (the only place it is written):
+ *   1. never a protected server (PROTECTED_KEY), nor one that is "wait" or "unknown" (left alone);
+ *   2. broken ones first: ERROR, stuck BUILD and SHUTOFF are "replace" and deleted before anything else
+ *      (they do not count, so they are deleted as replacements, not as victims); a SHUTOFF server kept
+ *      by policy (replaceShutoff false) is the first victim, since it serves nobody;
+ *   3. then BUILD (not serving yet);
+ *   4. then ACTIVE;
+ * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
+ */
+function victimRank(c: Classified): number {
+  if (c.destiny === "replace") return 0;
+  if (c.destiny === "build") return 2;
+  return c.server.status.toUpperCase() === "ACTIVE" ? 3 : 1;
+}
+
+function createdMs(server: ObservedServer): number {
+  const ms = Date.parse(server.created);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+}
+
+/** Sorts servers into deletion order (see the comment above): the first is deleted first. */
+export function compareVictims(order: "oldest-first" | "newest-first"): (a: Classified, b: Classified) => number {
+  return (a, b) => {
+    const byRank = victimRank(a) - victimRank(b);
+    if (byRank !== 0) return byRank;
+    const [ca, cb] = [createdMs(a.server), createdMs(b.server)];
+    // A server whose creation time cannot be read goes last whichever the order: we know least about it.
+    if (ca !== cb) {
+      if (ca === Number.POSITIVE_INFINITY) return 1;
+      if (cb === Number.POSITIVE_INFINITY) return -1;
+      return order === "oldest-first" ? ca - cb : cb - ca;
+    }
+    return a.server.id < b.server.id ? -1 : a.server.id > b.server.id ? 1 : 0;
+  };
+}
+
+function deleteStep(group: string, server: ObservedServer, reason: string): Step {
+  return { kind: "delete", group, serverId: server.id, serverName: server.name, reason };
+}
+
+export function plan(input: PlanInput): PlanResult {
+  const { group, desired, now } = input;
+  const { rules } = group;
+  const notices: Notice[] = [];
+
+  // Defensive: membership is decided again here, so a caller's mistake can never delete a stranger's server.
+  const members = input.members.filter((s) => isMember(s, group.name));
+  const strangers = input.members.length - members.length;
+  if (strangers > 0) {
+    notices.push({ level: "warning", code: "ignored-non-members", message: `${strangers} server(s) without the tag of group '${group.name}' were ignored` });
+  }
+
+  const classified = members.map((s) => destinyOf(s, rules, now)).sort(compareVictims(rules.scaleIn.order));
+  const actualByStatus: Record<string, number> = {};
+  for (const s of members) {
+    const status = s.status.toUpperCase();
+    actualByStatus[status] = (actualByStatus[status] ?? 0) + 1;
+  }
+  const counted = classified.filter((c) => COUNTS.has(c.destiny)).length;
+  for (const c of classified.filter((c) => c.destiny === "unknown")) {
+    notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
+  }
+  if (input.bootIntent !== undefined) {
+    const fromThisIntent = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === input.bootIntent).length;
+    if (fromThisIntent > 0) {
+      notices.push({ level: "info", code: "boot-intent-seen", message: `${fromThisIntent} server(s) of boot intent ${input.bootIntent} already exist (a retried tick): they count and are not booted again` });
+    }
+  }
+
+  if (desired.source === "paused") {
+    notices.push({ level: "info", code: "paused", message: `group '${group.name}' is paused: no action (${desired.reason})` });
+    return { steps: [], notices, actualByStatus, counted };
+  }
+
+  // A partial listing undercounts: deleting on it could remove servers we did not see being needed.
+  // Boots stay allowed: the count is a lower bound, and an extra server is removed by a later full tick.
+  const mayDelete = input.listingComplete;
+  if (!mayDelete) {
+    notices.push({ level: "warning", code: "listing-incomplete", message: "the server listing was incomplete: nothing is deleted this tick" });
+  }
+
+  const steps: Step[] = [];
+  const desiredText = `desired ${desired.value} (${desired.reason}), counted ${counted}`;
+
+  const broken = classified.filter((c) => c.destiny === "replace");
+  for (const c of broken) {
+    if (isProtected(c.server)) {
+      notices.push({ level: "warning", code: "protected-not-replaced", message: `protected server ${c.server.name} (${c.server.id}) is ${c.why}: not deleted; a replacement is booted` });
+    } else if (mayDelete) {
+      steps.push(deleteStep(group.name, c.server, `replace: ${c.server.name} is ${c.why}; it does not count, a replacement boots`));
+    }
+  }
+
+  const missing = desired.value - counted;
+  if (missing > 0) {
+    const replacing = Math.min(broken.length, missing);
+    const why = replacing > 0 ? ` (including ${replacing} replacement(s))` : "";
+    steps.push({ kind: "boot", group: group.name, count: missing, reason: `scale out: ${desiredText}; boot ${missing}${why}` });
+  } else if (missing < 0) {
+    const excess = -missing;
+    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build") && !isProtected(c.server));
+    const victims = eligible.slice(0, excess);
+    if (mayDelete) {
+      victims.forEach((c, i) => {
+        steps.push(deleteStep(group.name, c.server, `scale in: ${desiredText}; victim ${i + 1} of ${excess}: ${c.server.name} (${c.why}, created ${c.server.created}, ${rules.scaleIn.order})`));
+      });
+    }
+    if (victims.length < excess) {
+      notices.push({
+        level: "warning",
+        code: "scale-in-blocked",
+        message: `${excess - victims.length} more server(s) should go, but the rest are protected or busy (reboot, resize, ...): left alone`,
+      });
+    }
+  }
+
+  return { steps, notices, actualByStatus, counted };
+}
