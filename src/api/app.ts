@@ -1,0 +1,48 @@
+// The HTTP API as a Hono app: /healthz, /openapi.json, and the authenticated /v1 routes over the GroupService.
+import { Hono } from "hono";
+import type { Env } from "../config/env.ts";
+import type { GroupService } from "../reconcile/service.ts";
+import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
+import type { ApiEnv } from "./context.ts";
+import { onApiError, onNotFound } from "./errors.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { mountRoutes, type AnyRouteSpec } from "./route.ts";
+import { allRoutes } from "./routes/index.ts";
+
+export const API_VERSION = "1.0.0";
+
+export interface ApiDeps {
+  /** The application service for this request's environment (the composition root passes createGroupService). */
+  service: (env: Env) => GroupService;
+  /** The request's `now`; defaults to the clock. */
+  now?: () => Date;
+  /** Where the tokens come from; defaults to NOVASCALE_TOKENS and NOVASCALE_TOKEN. */
+  tokens?: BearerAuthOptions["tokens"];
+  /** The /v1 routes; defaults to all of them. */
+  routes?: readonly AnyRouteSpec[];
+}
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const routes = deps.routes ?? allRoutes;
+  const app = new Hono<ApiEnv>();
+  app.onError(onApiError);
+  app.notFound(onNotFound);
+
+  app.use("*", async function noStoreHeaders(c, next) {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true as const }));
+
+  let openapi: Record<string, unknown> | undefined;
+  app.get("/openapi.json", (c) => {
+    openapi ??= buildOpenApi(routes, { version: API_VERSION });
+    return c.json(openapi);
+  });
+
+  app.use("/v1/*", bearerAuth(deps.tokens === undefined ? {} : { tokens: deps.tokens }));
+  mountRoutes(app, routes, { service: deps.service, now: deps.now ?? (() => new Date()) });
+  return app;
+}

@@ -1,0 +1,119 @@
+// /openapi.json: an OpenAPI 3.1 document built from the route specs and the very zod schemas that validate requests.
+import { z } from "zod";
+import { ErrorBodySchema } from "./errors.ts";
+import type { AnyRouteSpec } from "./route.ts";
+import { GroupNameParamSchema, HealthSchema } from "./schemas.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+const COMMON_ERRORS: Record<number, string> = {
+  400: "malformed JSON, or validation failed (details: field paths)",
+  401: "missing, malformed or unknown bearer token",
+  403: "the token's role is not enough",
+  404: "no such group",
+  405: "method not allowed on this path",
+  409: "conflicts with the group's state",
+  412: "If-Match / If-None-Match did not hold",
+  413: "request body too large",
+  415: "request body is not JSON",
+  422: "well-formed but not acceptable",
+  503: "the cloud could not be reached, or auth is misconfigured",
+};
+
+/** Collects named ($defs) schemas into components; converts inline ones. Input and output forms may differ. */
+class SchemaBook {
+  readonly components: Record<string, JsonSchema> = {};
+
+  convert(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+    const json = z.toJSONSchema(schema, { io, unrepresentable: "any", reused: "inline" }) as JsonSchema;
+    const defs = (json["$defs"] ?? {}) as Record<string, JsonSchema>;
+    delete json["$defs"];
+    delete json["$schema"];
+    const names = new Map<string, string>();
+    for (const [id, def] of Object.entries(defs)) {
+      const text = JSON.stringify(def);
+      let finalName = id;
+      if (this.components[id] !== undefined && JSON.stringify(this.components[id]) !== text) finalName = `${id}${io === "input" ? "Input" : "Output"}`;
+      names.set(id, finalName);
+    }
+    const rewrite = (value: JsonSchema): JsonSchema =>
+      JSON.parse(JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, (_m, id: string) => JSON.stringify(`#/components/schemas/${names.get(id) ?? id}`)));
+    for (const [id, def] of Object.entries(defs)) this.components[names.get(id) ?? id] = rewrite(def);
+    return rewrite(json);
+  }
+}
+
+function queryParameters(book: SchemaBook, query: z.ZodType | undefined): JsonSchema[] {
+  if (query === undefined) return [];
+  const json = book.convert(query, "input");
+  const properties = (json["properties"] ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json["required"] ?? []) as string[]);
+  return Object.entries(properties).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return { name, in: "query", required: required.has(name), ...(description === undefined ? {} : { description }), schema: rest };
+  });
+}
+
+export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: string }): JsonSchema {
+  const book = new SchemaBook();
+  const errorSchema = book.convert(ErrorBodySchema, "output");
+  const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: errorSchema } } });
+  const nameParam = { name: "name", in: "path", required: true, schema: book.convert(GroupNameParamSchema, "input") };
+
+  const paths: Record<string, Record<string, unknown>> = {
+    "/healthz": {
+      get: {
+        summary: "Liveness (no auth)",
+        tags: ["meta"],
+        security: [],
+        responses: { 200: { description: "alive", content: { "application/json": { schema: book.convert(HealthSchema, "output") } } } },
+      },
+    },
+    "/openapi.json": {
+      get: { summary: "This document (no auth)", tags: ["meta"], security: [], responses: { 200: { description: "OpenAPI 3.1" } } },
+    },
+  };
+
+  for (const spec of specs) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, doc] of Object.entries(spec.responses)) {
+      responses[status] = {
+        description: doc.description,
+        ...(doc.headers === undefined
+          ? {}
+          : { headers: Object.fromEntries(Object.entries(doc.headers).map(([h, d]) => [h, { description: d, schema: { type: "string" } }])) }),
+        ...(doc.schema === undefined ? {} : { content: { "application/json": { schema: book.convert(doc.schema, "output") } } }),
+      };
+    }
+    const errorStatuses = new Set([400, 401, 403, ...(spec.errors ?? [])]);
+    for (const status of [...errorStatuses].sort()) responses[String(status)] = errorResponse(COMMON_ERRORS[status] ?? "error");
+    const operation: Record<string, unknown> = {
+      operationId: `${spec.method}${spec.path.replace(/\{name\}/g, "Group").replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
+      summary: spec.summary,
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      tags: [spec.tag],
+      "x-required-role": spec.role,
+      parameters: [...(spec.path.includes("{name}") ? [nameParam] : []), ...queryParameters(book, spec.query)],
+      ...(spec.body === undefined
+        ? {}
+        : { requestBody: { required: spec.bodyOptional !== true, content: { "application/json": { schema: book.convert(spec.body, "input") } } } }),
+      responses,
+    };
+    paths[spec.path] = { ...(paths[spec.path] ?? {}), [spec.method]: operation };
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "novascale",
+      version: info.version,
+      description:
+        "Time-based autoscaling for OpenStack. Bearer tokens with roles: read < operate (overrides, pause, reconcile, snapshots) < admin (rules). " +
+        "Errors: `{ error: { code, message, details? } }`.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: { schemas: book.components, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+  };
+}

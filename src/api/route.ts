@@ -1,0 +1,95 @@
+// Routes as data: one spec gives the path, role, body/query schemas and docs; mounting and /openapi.json both read it.
+import type { Context, Hono } from "hono";
+import type { z } from "zod";
+import { GroupNameSchema } from "../config/group.ts";
+import type { GroupService } from "../reconcile/service.ts";
+import { requireRole, type Caller, type Role } from "./auth.ts";
+import { readJsonBody, readQuery } from "./body.ts";
+import type { ApiEnv } from "./context.ts";
+import { ApiError, validationError } from "./errors.ts";
+
+export type Method = "get" | "put" | "post" | "delete";
+
+export interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** Response headers worth documenting, name -> description. */
+  headers?: Record<string, string>;
+}
+
+/** What a handler gets: validated input, the caller, the service and the request's `now`. */
+export interface RouteInput<B, Q> {
+  /** The `{name}` path parameter, validated as a group name ("" on routes without one). */
+  name: string;
+  params: Record<string, string>;
+  body: B;
+  query: Q;
+  caller: Caller;
+  service: GroupService;
+  now: Date;
+}
+
+export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined> {
+  method: Method;
+  /** OpenAPI style: `/v1/groups/{name}/override`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** The least role that may call it. Every spec is under /v1 and authenticated. */
+  role: Role;
+  body?: B;
+  /** An absent body reads as `{}` (POST actions whose fields are all optional). */
+  bodyOptional?: boolean;
+  query?: Q;
+  /** Success responses by status. */
+  responses: Record<number, ResponseDoc>;
+  /** Error statuses this route can answer besides the common ones (400, 401, 403). */
+  errors?: number[];
+  handle(c: Context<ApiEnv>, input: RouteInput<z.output<B>, z.output<Q>>): Promise<Response> | Response;
+}
+
+// The mount and the docs only read specs, so the body/query types can be forgotten here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRouteSpec = RouteSpec<any, any>;
+
+/** Keeps a spec's body and query types attached to its handler. */
+export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<B, Q>): AnyRouteSpec {
+  return spec as AnyRouteSpec;
+}
+
+function honoPath(path: string): string {
+  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
+}
+
+export interface MountOptions {
+  service: (env: ApiEnv["Bindings"]) => GroupService;
+  now: () => Date;
+}
+
+/** Registers every spec, plus a 405 with `Allow` for the other methods on each path. */
+export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], options: MountOptions): void {
+  const methodsByPath = new Map<string, Method[]>();
+  for (const spec of specs) {
+    methodsByPath.set(spec.path, [...(methodsByPath.get(spec.path) ?? []), spec.method]);
+    const usesName = spec.path.includes("{name}");
+    app.on(spec.method.toUpperCase(), honoPath(spec.path), requireRole(spec.role), async function routeHandler(c) {
+      const params = c.req.param() as Record<string, string>;
+      let name = "";
+      if (usesName) {
+        const parsed = GroupNameSchema.safeParse(params["name"]);
+        if (!parsed.success) throw validationError("group name", parsed.error, ["params", "name"]);
+        name = parsed.data;
+      }
+      const query = spec.query === undefined ? undefined : readQuery(c, spec.query);
+      const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true });
+      return spec.handle(c, { name, params, body, query, caller: c.get("caller"), service: options.service(c.env), now: options.now() });
+    });
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...new Set(methods.flatMap((m) => (m === "get" ? ["GET", "HEAD"] : [m.toUpperCase()])))].join(", ");
+    app.all(honoPath(path), function methodNotAllowed() {
+      throw new ApiError(405, "method_not_allowed", `allowed methods: ${allow}`, { allow: allow.split(", ") }, { Allow: allow });
+    });
+  }
+}

@@ -1,0 +1,7 @@
+// Every /v1 route spec, one file per resource; the app mounts this list and /openapi.json documents it.
+import type { AnyRouteSpec } from "../route.ts";
+import { groupRoutes } from "./groups.ts";
+import { operationRoutes } from "./operations.ts";
+
+// Snapshots (issue 8): add `...snapshotRoutes` from ./snapshots.ts here.
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes];

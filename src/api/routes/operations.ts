@@ -1,0 +1,152 @@
+// Steering a group: override (set/clear), pause/resume, dry-run plan, reconcile now, timeline, activity.
+import { ApiError } from "../errors.ts";
+import { timelineOf } from "../next-changes.ts";
+import { defineRoute, type AnyRouteSpec } from "../route.ts";
+import {
+  ActivityListSchema,
+  ActivityQuerySchema,
+  ClearOverrideResultSchema,
+  EmptyRequestSchema,
+  MAX_OVERRIDE_MINUTES,
+  OverrideRequestSchema,
+  PauseRequestSchema,
+  PauseStateSchema,
+  PlanPreviewSchema,
+  PlanQuerySchema,
+  ResumeResultSchema,
+  TickRecordSchema,
+  TimelineQuerySchema,
+  TimelineSchema,
+} from "../schemas.ts";
+import { OverrideSchema } from "../../config/group.ts";
+
+const TAG = "operations";
+
+export const operationRoutes: AnyRouteSpec[] = [
+  defineRoute({
+    method: "put",
+    path: "/v1/groups/{name}/override",
+    tag: TAG,
+    summary: "Hold the group at a count for a while",
+    description:
+      "`{ desired, until | minutes, reason }`. The author is the token's name. In force from the next tick on; ends by itself. " +
+      "Replaces any override already set.",
+    role: "operate",
+    body: OverrideRequestSchema,
+    errors: [404, 413, 415, 422],
+    responses: { 200: { description: "the override now in force", schema: OverrideSchema } },
+    async handle(c, { name, body, caller, service, now }) {
+      const until = body.until ?? new Date(now.getTime() + (body.minutes ?? 0) * 60_000).toISOString();
+      const untilMs = Date.parse(until);
+      if (untilMs <= now.getTime()) {
+        throw new ApiError(422, "invalid_request", "'until' must be in the future", [{ path: "body.until", message: "must be after now" }]);
+      }
+      if (untilMs - now.getTime() > MAX_OVERRIDE_MINUTES * 60_000) {
+        const days = MAX_OVERRIDE_MINUTES / 1440;
+        throw new ApiError(422, "invalid_request", `an override lasts at most ${days} days; change the rules for longer`, [
+          { path: "body.until", message: `at most ${days} days ahead` },
+        ]);
+      }
+      const override = await service.setOverride(name, { desired: body.desired, until, reason: body.reason, author: caller.name }, now);
+      return c.json(override);
+    },
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/v1/groups/{name}/override",
+    tag: TAG,
+    summary: "End the override now",
+    role: "operate",
+    errors: [404],
+    responses: { 200: { description: "`cleared: false` when there was none", schema: ClearOverrideResultSchema } },
+    async handle(c, { name, caller, service }) {
+      return c.json(await service.clearOverride(name, caller.name));
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/pause",
+    tag: TAG,
+    summary: "Pause: no boots, no deletes until resumed",
+    role: "operate",
+    body: PauseRequestSchema,
+    bodyOptional: true,
+    errors: [404, 413, 415],
+    responses: { 200: { description: "the pause", schema: PauseStateSchema } },
+    async handle(c, { name, body, caller, service }) {
+      return c.json(await service.pause(name, caller.name, body.reason));
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/resume",
+    tag: TAG,
+    summary: "Resume after an operator pause",
+    description: "A pause written in the rules (`paused: true`) stays until the rules change.",
+    role: "operate",
+    body: EmptyRequestSchema,
+    bodyOptional: true,
+    errors: [404, 413, 415],
+    responses: { 200: { description: "`resumed: false` when it was not paused by an operator", schema: ResumeResultSchema } },
+    async handle(c, { name, caller, service }) {
+      return c.json(await service.resume(name, caller.name));
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/v1/groups/{name}/plan",
+    tag: TAG,
+    summary: "Dry run: the steps a tick would take",
+    description: "Lists the group's servers now and plans as of `at` (default now). Executes nothing, records nothing.",
+    role: "read",
+    query: PlanQuerySchema,
+    errors: [404, 503],
+    responses: { 200: { description: "the steps, with reasons", schema: PlanPreviewSchema } },
+    async handle(c, { name, query, service, now }) {
+      const at = query.at === undefined ? now : new Date(query.at);
+      return c.json(await service.planPreview(name, at));
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/reconcile",
+    tag: TAG,
+    summary: "Run this group's tick now",
+    description: "Serialised with cron ticks (one reconcile of a group at a time). Answers with the tick's record: steps and results.",
+    role: "operate",
+    body: EmptyRequestSchema,
+    bodyOptional: true,
+    errors: [404, 413, 415, 503],
+    responses: { 200: { description: "the tick record", schema: TickRecordSchema } },
+    async handle(c, { name, caller, service, now }) {
+      return c.json(await service.reconcileNow(name, caller.name, now));
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/v1/groups/{name}/timeline",
+    tag: TAG,
+    summary: "The desired count over the next hours, as change points",
+    role: "read",
+    query: TimelineQuerySchema,
+    errors: [404],
+    responses: { 200: { description: "change points with reasons", schema: TimelineSchema } },
+    async handle(c, { name, query, service, now }) {
+      const status = await service.status(name, now);
+      return c.json({ from: now.toISOString(), hours: query.hours, points: timelineOf(status, now, query.hours) });
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/v1/groups/{name}/activity",
+    tag: TAG,
+    summary: "The group's activity log, newest first",
+    role: "read",
+    query: ActivityQuerySchema,
+    errors: [404],
+    responses: { 200: { description: "boots, deletes, errors, overrides, pauses: who and why", schema: ActivityListSchema } },
+    async handle(c, { name, query, service }) {
+      return c.json({ entries: await service.activity(name, query.limit) });
+    },
+  }),
+];

@@ -1,0 +1,215 @@
+// zod schemas for what the API accepts (bodies, queries) and returns; the same schemas feed /openapi.json.
+import { z } from "zod";
+import { GroupNameSchema, GroupRulesSchema, OverrideSchema } from "../config/group.ts";
+
+const isoDateTime = z.iso.datetime({ offset: true, message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00:00+01:00" });
+
+/** Longest override one request may set: 30 days. Longer holds belong in the rules. */
+export const MAX_OVERRIDE_MINUTES = 30 * 24 * 60;
+
+export const GroupNameParamSchema = GroupNameSchema.meta({ description: "group name", example: "web" });
+
+/** PUT /v1/groups/{name}/override. Exactly one of `until` and `minutes`. */
+export const OverrideRequestSchema = z
+  .object({
+    desired: z.number().int().min(0).max(10_000).meta({ description: "server count to hold (still clamped to the group's [min, max])" }),
+    until: isoDateTime.optional().meta({ description: "when the override ends (ISO-8601 with offset)" }),
+    minutes: z.number().int().min(1).max(MAX_OVERRIDE_MINUTES).optional().meta({ description: "or: how long it lasts, from now" }),
+    reason: z.string().trim().min(1).max(500).meta({ description: "why; shown in status and the activity log" }),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if ((o.until === undefined) === (o.minutes === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["until"], message: "give exactly one of 'until' (ISO-8601) and 'minutes'" });
+    }
+  })
+  .meta({ id: "OverrideRequest" });
+export type OverrideRequest = z.output<typeof OverrideRequestSchema>;
+
+/** POST /v1/groups/{name}/pause: an optional reason. */
+export const PauseRequestSchema = z
+  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .strict()
+  .meta({ id: "PauseRequest" });
+
+/** POST bodies that take no fields (resume, reconcile): empty or `{}`. */
+export const EmptyRequestSchema = z.object({}).strict().meta({ id: "EmptyRequest" });
+
+const booleanFlag = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
+
+export const DeleteGroupQuerySchema = z.object({
+  force: booleanFlag.optional().meta({ description: "true: remove the rules even while servers remain; they are listed, not deleted" }),
+});
+
+export const PlanQuerySchema = z.object({
+  at: isoDateTime.optional().meta({ description: "plan as of this moment (default: now)" }),
+});
+
+export const MAX_TIMELINE_HOURS = 24 * 14;
+export const TimelineQuerySchema = z.object({
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TIMELINE_HOURS)
+    .default(24)
+    .meta({ description: `how far ahead, 1..${MAX_TIMELINE_HOURS} hours (default 24)` }),
+});
+
+export const ActivityQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50).meta({ description: "newest first, 1..500 (default 50)" }),
+});
+
+// ------------------------------------------------------------------------------------------------
+// Responses (documentation: the service builds these; the schemas describe them for /openapi.json)
+// ------------------------------------------------------------------------------------------------
+
+const StepSchema = z
+  .object({
+    kind: z.enum(["boot", "delete", "snapshot", "deleteImage"]),
+    group: z.string(),
+    reason: z.string(),
+    count: z.number().int().optional(),
+    serverId: z.string().optional(),
+    serverName: z.string().optional(),
+    imageId: z.string().optional(),
+    imageName: z.string().optional(),
+  })
+  .meta({ id: "Step", description: "one action, with the reason it is taken" });
+
+const DesiredSchema = z
+  .object({
+    value: z.number().int(),
+    reason: z.string(),
+    source: z.enum(["paused", "override", "schedule", "default", "min"]),
+    unclamped: z.number().int().optional(),
+  })
+  .meta({ id: "Desired" });
+
+const ErrorInfoSchema = z
+  .object({
+    operation: z.string(),
+    category: z.enum(["config", "quota", "auth", "notFound", "transient", "cloud", "internal"]),
+    message: z.string(),
+    status: z.number().int().optional(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: "ErrorInfo" });
+
+const NoticeSchema = z.object({ level: z.enum(["info", "warning", "error"]), code: z.string(), message: z.string() }).meta({ id: "Notice" });
+
+const ByStatusSchema = z.record(z.string(), z.number().int()).meta({ description: "server count by Nova status" });
+
+export const StoredGroupSchema = z
+  .object({
+    name: z.string(),
+    rules: GroupRulesSchema,
+    etag: z.string(),
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+  })
+  .meta({ id: "StoredGroup" });
+
+export const GroupListSchema = z
+  .object({
+    groups: z.array(z.object({ name: z.string(), etag: z.string(), updatedAt: z.string().optional(), updatedBy: z.string().optional() })),
+  })
+  .meta({ id: "GroupList" });
+
+const TickRecordSchema = z
+  .object({
+    at: z.string(),
+    trigger: z.enum(["cron", "manual"]),
+    author: z.string().optional(),
+    rulesEtag: z.string(),
+    desired: DesiredSchema,
+    actualByStatus: ByStatusSchema,
+    counted: z.number().int(),
+    listing: z.enum(["complete", "failed"]),
+    steps: z.array(StepSchema),
+    results: z.array(
+      z.object({
+        step: StepSchema,
+        outcome: z.enum(["done", "failed", "unknown", "skipped"]),
+        serverIds: z.array(z.string()).optional(),
+        error: ErrorInfoSchema.optional(),
+      }),
+    ),
+    notices: z.array(NoticeSchema),
+    errors: z.array(ErrorInfoSchema),
+    health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
+    lastSeenAt: z.string().optional(),
+  })
+  .meta({ id: "TickRecord" });
+
+const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() }).meta({ id: "PauseState" });
+const BootBlockSchema = z
+  .object({ etag: z.string(), reason: z.string(), at: z.string(), requestId: z.string().optional() })
+  .meta({ id: "BootBlock" });
+
+export const ChangePointSchema = z
+  .looseObject({ at: z.string(), value: z.number().int(), reason: z.string() })
+  .meta({ id: "ChangePoint", description: "from `at` on, the effective desired count is `value`, because `reason`" });
+
+export const GroupStatusSchema = z
+  .object({
+    name: z.string(),
+    etag: z.string(),
+    rules: GroupRulesSchema,
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+    desired: DesiredSchema,
+    health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
+    actualByStatus: ByStatusSchema.nullable(),
+    override: OverrideSchema.nullable(),
+    pause: PauseStateSchema.nullable(),
+    bootBlock: BootBlockSchema.nullable(),
+    lastTick: TickRecordSchema.nullable(),
+    nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
+  })
+  .meta({ id: "GroupStatus" });
+
+export const PlanPreviewSchema = z
+  .object({
+    at: z.string(),
+    desired: DesiredSchema,
+    actualByStatus: ByStatusSchema,
+    counted: z.number().int(),
+    listing: z.enum(["complete", "failed"]),
+    steps: z.array(StepSchema),
+    notices: z.array(NoticeSchema),
+    errors: z.array(ErrorInfoSchema),
+    bootBlock: BootBlockSchema.nullable(),
+  })
+  .meta({ id: "PlanPreview" });
+
+export { TickRecordSchema, PauseStateSchema };
+
+export const TimelineSchema = z
+  .object({ from: z.string(), hours: z.number().int(), points: z.array(ChangePointSchema) })
+  .meta({ id: "Timeline" });
+
+export const ActivityListSchema = z
+  .object({
+    entries: z.array(
+      z
+        .looseObject({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() })
+        .meta({ id: "ActivityEntry" }),
+    ),
+  })
+  .meta({ id: "ActivityList" });
+
+export const DeleteGroupResultSchema = z
+  .object({
+    removed: z.literal(true),
+    serversLeftBehind: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+  })
+  .meta({ id: "DeleteGroupResult" });
+
+export const ClearOverrideResultSchema = z
+  .object({ cleared: z.boolean(), previous: OverrideSchema.nullable() })
+  .meta({ id: "ClearOverrideResult" });
+
+export const ResumeResultSchema = z.object({ resumed: z.boolean() }).meta({ id: "ResumeResult" });
+
+export const HealthSchema = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
