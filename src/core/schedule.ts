@@ -55,6 +55,13 @@ export function latestFiring(entry: ScheduleEntry, now: Date): Date | undefined 
   return at.getTime() <= now.getTime() ? at : undefined;
 }
 
+/** The next firing of an entry strictly after `after`, or undefined if it never fires again. */
+export function nextFiring(entry: ScheduleEntry, after: Date): Date | undefined {
+  if (isCronEntry(entry)) return nextCronFiring(entry.cron, entry.timezone, after);
+  const at = new Date(entry.at);
+  return at.getTime() > after.getTime() ? at : undefined;
+}
+
 /** Upper bound on firings one call returns, so a minutely entry over a long window stays cheap. */
 export const MAX_FIRINGS_PER_CALL = 2_000;
 
