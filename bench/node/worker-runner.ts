@@ -1,0 +1,156 @@
+// Runs the real novascale worker in workerd (Miniflare) for the benchmarks: build, start, tick, read its KV counts and CPU.
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The benchmark's own API token (a local, throwaway value; the worker only ever sees it in this process). */
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-not-a-secret";
+
+export interface KvCounts {
+  reads: number;
+  writes: number;
+  deletes: number;
+  lists: number;
+}
+
+export interface TickMeasurement {
+  /** Wall time of the scheduled() call seen from Node (includes the fake cloud's own time). */
+  wallMs: number;
+  /** CPU time workerd's threads used during the tick (the worker, its Durable Objects and local KV). */
+  workerdCpuMs: number;
+  /** Wall time measured inside the isolate around the real handler (locally timers advance; see BENCHMARKS.md). */
+  isolateMs: number;
+  kv: KvCounts;
+  outcome: string;
+}
+
+/** Bundles bench/worker/entry.ts (the real worker plus the KV counter) the way `wrangler deploy` would. */
+export async function buildBenchWorker(outDir: string): Promise<string> {
+  const wranglerBin = join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js");
+  const args = [wranglerBin, "deploy", "bench/worker/entry.ts", "--dry-run", "--outdir", outDir];
+  const output = await new Promise<string>((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolveRun(text) : reject(new Error(`wrangler build failed (${code}):\n${text.slice(-3000)}`))));
+  });
+  void output;
+  return join(outDir, "entry.js");
+}
+
+/** Sum of run time (ns) of every thread of a process, from /proc/<pid>/task/<tid>/schedstat. */
+function processCpuNs(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // A thread that ended between readdir and read: its time is lost either way.
+    }
+  }
+  return total;
+}
+
+/** workerd processes started below this Node process (Miniflare spawns one). */
+function workerdPids(): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(" ")[1]));
+    } catch {
+      // gone already
+    }
+  }
+  const isDescendant = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name.startsWith("workerd") && isDescendant(pid)).map(([pid]) => pid);
+}
+
+export interface BenchWorker {
+  /** One cron tick at `scheduledTime`, measured. */
+  tick(scheduledTime: Date): Promise<TickMeasurement>;
+  /** A request to the worker's HTTP API as the benchmark's admin. */
+  api(method: string, path: string, body?: unknown): Promise<Response>;
+  /** KV counts since the last reset, and resets them. */
+  takeKvCounts(): Promise<KvCounts>;
+  kv(): ReturnType<Miniflare["getKVNamespace"]>;
+  dispose(): Promise<void>;
+}
+
+export interface StartOptions {
+  scriptPath: string;
+  /** OS_* bindings: where the worker's cloud is. */
+  cloud: Record<string, string>;
+}
+
+export async function startBenchWorker(options: StartOptions): Promise<BenchWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  // modulesRules cannot be converted to Miniflare 5 and the bundle needs none.
+  const { modulesRules: _unused, ...sourceless } = workerOptions as Record<string, unknown>;
+  const bindings = {
+    ...(sourceless["bindings"] as Record<string, string>),
+    ...options.cloud,
+    NOVASCALE_TOKENS: JSON.stringify([{ name: "bench", token: BENCH_ADMIN_TOKEN, role: "admin" }]),
+  };
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      ...sourceless,
+      modules: true,
+      scriptPath: options.scriptPath,
+      bindings,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+  await mf.ready;
+  const worker = (await mf.getWorker()) as unknown as {
+    scheduled(options: { scheduledTime: Date; cron: string }): Promise<{ outcome: string }>;
+  };
+  const pids = workerdPids();
+  const cpuNs = (): number => pids.reduce((sum, pid) => sum + processCpuNs(pid), 0);
+
+  const readCounts = async (): Promise<{ kv: KvCounts; lastTick: { wallMs: number } }> => {
+    const response = await mf.dispatchFetch("http://bench.local/__bench/counts?reset=1");
+    return (await response.json()) as { kv: KvCounts; lastTick: { wallMs: number } };
+  };
+
+  return {
+    async tick(scheduledTime) {
+      await readCounts();
+      const cpuBefore = cpuNs();
+      const started = performance.now();
+      const result = await worker.scheduled({ scheduledTime, cron: "* * * * *" });
+      const wallMs = performance.now() - started;
+      const workerdCpuMs = (cpuNs() - cpuBefore) / 1e6;
+      const counts = await readCounts();
+      return { wallMs, workerdCpuMs, isolateMs: counts.lastTick.wallMs, kv: counts.kv, outcome: result.outcome };
+    },
+    async api(method, path, body) {
+      const init: Record<string, unknown> = { method, headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" } };
+      if (body !== undefined) init["body"] = JSON.stringify(body);
+      return (await mf.dispatchFetch(`http://bench.local${path}`, init)) as unknown as Response;
+    },
+    async takeKvCounts() {
+      return (await readCounts()).kv;
+    },
+    kv() {
+      return mf.getKVNamespace("RULES");
+    },
+    dispose: () => mf.dispose(),
+  };
+}
