@@ -14,14 +14,20 @@ import {
   type SnapshotStatus,
 } from "../core/snapshots.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "../core/types.ts";
-import type { ComputeCloud } from "../openstack/cloud.ts";
-import type { ActivityEntry, ErrorCategory, ErrorInfo, StepResult } from "./service.ts";
+import type { CloudPort } from "./gateway.ts";
+import { CloudUnavailableError, type ActivityEntry, type ErrorInfo, type StepResult } from "./service.ts";
+
+/**
+ * The cloud calls snapshots need, answering data instead of throwing (errors do not survive RPC):
+ * the Durable Object's CloudGateway stub, or `new CloudGateway(computeCloud)` in the Worker and in tests.
+ */
+export type SnapshotCloud = Pick<CloudPort, "listServers" | "createImage" | "listImages" | "getImage" | "deleteImage">;
 
 type SnapshotStep = Extract<Step, { kind: "snapshot" }>;
 type DeleteImageStep = Extract<Step, { kind: "deleteImage" }>;
 
 export interface SnapshotTickInput {
-  cloud: ComputeCloud;
+  cloud: SnapshotCloud;
   group: string;
   policy: SnapshotPolicy;
   /** The group's servers from the tick's own listing (saves a second /servers/detail). */
@@ -48,32 +54,27 @@ export interface SnapshotTickResult {
   errors: ErrorInfo[];
 }
 
-/** Turns anything thrown by the OpenStack client into what operators see, keeping its category and request id. */
-export function describeError(operation: string, error: unknown): ErrorInfo {
-  const info: ErrorInfo = { operation, category: "internal", message: error instanceof Error ? error.message : String(error) };
-  if (typeof error === "object" && error !== null) {
-    const e = error as { category?: unknown; status?: unknown; requestId?: unknown };
-    if (typeof e.category === "string") info.category = e.category as ErrorCategory;
-    if (typeof e.status === "number") info.status = e.status;
-    if (typeof e.requestId === "string") info.requestId = e.requestId;
-  }
-  return info;
-}
-
 /**
  * Lists the group's own snapshots, and looks up remembered image ids the filtered listing does not show:
  * an old cloud may filter badly, and only a 404 proves an attempt "vanished".
  */
-async function gatherImages(cloud: ComputeCloud, group: string, attempts: SnapshotAttempts | undefined): Promise<ObservedImage[]> {
-  const images = await cloud.listImages(ownSnapshotFilter(group));
+async function gatherImages(
+  cloud: SnapshotCloud,
+  group: string,
+  attempts: SnapshotAttempts | undefined,
+): Promise<{ ok: true; images: ObservedImage[] } | { ok: false; error: ErrorInfo }> {
+  const listing = await cloud.listImages(ownSnapshotFilter(group));
+  if (!listing.ok) return { ok: false, error: { ...listing.error, operation: `list snapshots of group ${group}` } };
+  const images = [...listing.value];
   const listed = new Set(images.map((image) => image.id));
   const reported = new Set(attempts?.failedImageIds ?? []);
   for (const id of attempts?.imageIds ?? []) {
     if (listed.has(id) || reported.has(id)) continue;
-    const image = await cloud.getImage(id);
-    if (image !== null && isOwnSnapshot(image, group)) images.push(image);
+    const found = await cloud.getImage(id);
+    if (!found.ok) return { ok: false, error: found.error };
+    if (found.value !== null && isOwnSnapshot(found.value, group)) images.push(found.value);
   }
-  return images;
+  return { ok: true, images };
 }
 
 function observationActivity(observation: SnapshotObservation, at: string, author: string): ActivityEntry {
@@ -101,9 +102,10 @@ interface SnapshotOutcome {
   imageId?: string;
 }
 
-async function executeSnapshot(cloud: ComputeCloud, step: SnapshotStep, at: string, author: string): Promise<SnapshotOutcome> {
-  try {
-    const imageId = await cloud.createImage(step.serverId, step.imageName, snapshotProperties(step.group, step.serverId, step.firing));
+async function executeSnapshot(cloud: SnapshotCloud, step: SnapshotStep, at: string, author: string): Promise<SnapshotOutcome> {
+  const created = await cloud.createImage(step.serverId, step.imageName, snapshotProperties(step.group, step.serverId, step.firing));
+  if (created.ok) {
+    const imageId = created.value;
     return {
       imageId,
       result: { step, outcome: "done", serverIds: [step.serverId], imageId },
@@ -116,9 +118,9 @@ async function executeSnapshot(cloud: ComputeCloud, step: SnapshotStep, at: stri
         imageId,
       },
     };
-  } catch (e) {
-    const error = describeError(`create image of server ${step.serverId}`, e);
-    return {
+  }
+  const error = created.error;
+  return {
       result: { step, outcome: "failed", serverIds: [step.serverId], error },
       activity: {
         at,
@@ -129,23 +131,21 @@ async function executeSnapshot(cloud: ComputeCloud, step: SnapshotStep, at: stri
         error,
       },
     };
-  }
 }
 
-async function executeDeleteImage(cloud: ComputeCloud, step: DeleteImageStep, at: string, author: string): Promise<{ result: StepResult; activity: ActivityEntry }> {
-  try {
-    await cloud.deleteImage(step.imageId);
+async function executeDeleteImage(cloud: SnapshotCloud, step: DeleteImageStep, at: string, author: string): Promise<{ result: StepResult; activity: ActivityEntry }> {
+  const deleted = await cloud.deleteImage(step.imageId);
+  if (deleted.ok) {
     return {
       result: { step, outcome: "done", imageId: step.imageId },
       activity: { at, kind: "image-deleted", author, reason: `deleted snapshot '${step.imageName}': ${step.reason}`, imageId: step.imageId },
     };
-  } catch (e) {
-    const error = describeError(`delete image ${step.imageId}`, e);
-    return {
-      result: { step, outcome: "failed", imageId: step.imageId, error },
-      activity: { at, kind: "error", author, reason: `could not delete snapshot '${step.imageName}': ${error.message}`, imageId: step.imageId, error },
-    };
   }
+  const error = deleted.error;
+  return {
+    result: { step, outcome: "failed", imageId: step.imageId, error },
+    activity: { at, kind: "error", author, reason: `could not delete snapshot '${step.imageName}': ${error.message}`, imageId: step.imageId, error },
+  };
 }
 
 /**
@@ -159,13 +159,12 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   const at = now.toISOString();
   const members = input.members.filter((s) => isMember(s, group));
 
-  let images: ObservedImage[];
-  try {
-    images = await gatherImages(cloud, group, input.attempts);
-  } catch (e) {
+  const gathered = await gatherImages(cloud, group, input.attempts);
+  if (!gathered.ok) {
     // Without the listing we cannot tell whether tonight's snapshot exists: taking one could duplicate it.
-    return { plan: null, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [describeError(`list snapshots of group ${group}`, e)] };
+    return { plan: null, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [gathered.error] };
   }
+  const images = gathered.images;
 
   const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
   if (input.dryRun === true) {
@@ -218,22 +217,40 @@ export interface SnapshotListing {
   snapshots: SnapshotImageSummary[];
 }
 
-/** For `GET /v1/groups/{name}/snapshots`: lists live, changes nothing. Throws what the client throws. */
+/** For the API helpers: the cloud's answer, or a 503 that says which call failed and why. */
+function unavailable(error: ErrorInfo): CloudUnavailableError {
+  const details: Record<string, unknown> = { operation: error.operation, category: error.category };
+  if (error.status !== undefined) details.status = error.status;
+  if (error.requestId !== undefined) details.requestId = error.requestId;
+  return new CloudUnavailableError(`${error.operation}: ${error.message}`, details);
+}
+
+async function groupMembers(cloud: SnapshotCloud, group: string): Promise<ObservedServer[]> {
+  const listing = await cloud.listServers();
+  if (!listing.ok) throw unavailable(listing.error);
+  return listing.value.filter((s) => isMember(s, group));
+}
+
+/** For `GET /v1/groups/{name}/snapshots`: lists live, changes nothing. Throws CloudUnavailableError. */
 export async function listSnapshots(input: {
-  cloud: ComputeCloud;
+  cloud: SnapshotCloud;
   group: string;
   policy: SnapshotPolicy | undefined;
   attempts: SnapshotAttempts | undefined;
   now: Date;
+  /** The group's servers when the caller has them; listed otherwise. */
+  members?: readonly ObservedServer[];
 }): Promise<SnapshotListing> {
   const { cloud, group, policy, now } = input;
-  const images = await gatherImages(cloud, group, input.attempts);
+  const gathered = await gatherImages(cloud, group, input.attempts);
+  if (!gathered.ok) throw unavailable(gathered.error);
+  const images = gathered.images;
   const snapshots = images
     .filter((image) => isOwnSnapshot(image, group))
     .map(summarizeImage)
     .sort((a, b) => (b.firing ?? b.created).localeCompare(a.firing ?? a.created) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
   if (policy === undefined) return { group, status: null, notices: [], snapshots };
-  const members = (await cloud.listServers()).filter((s) => isMember(s, group));
+  const members = input.members ?? (await groupMembers(cloud, group));
   const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
   return { group, status: plan.status, notices: plan.notices, snapshots };
 }
@@ -249,10 +266,11 @@ export interface TakeSnapshotResult {
 /**
  * For `POST /v1/groups/{name}/snapshots`: take one now from the policy's source (or `serverId`, if a
  * member). A manual snapshot is named `...-manual-<time>`, does not count as the nightly one, and is
- * subject to retention like every snapshot of the group.
+ * subject to retention like every snapshot of the group. Throws CloudUnavailableError when the servers
+ * cannot be listed; a failed createImage comes back in `result`.
  */
 export async function takeSnapshotNow(input: {
-  cloud: ComputeCloud;
+  cloud: SnapshotCloud;
   group: string;
   policy: SnapshotPolicy | undefined;
   author: string;
@@ -260,7 +278,7 @@ export async function takeSnapshotNow(input: {
   serverId?: string;
 }): Promise<TakeSnapshotResult> {
   const { cloud, group, author, now } = input;
-  const members = (await cloud.listServers()).filter((s) => isMember(s, group));
+  const members = await groupMembers(cloud, group);
   const manual = planManualSnapshot({ group, policy: input.policy, members, now, author, ...(input.serverId === undefined ? {} : { serverId: input.serverId }) });
   if (manual.step === null || manual.step.kind !== "snapshot") return { step: null, result: null, notice: manual.notice, activity: [] };
   const outcome = await executeSnapshot(cloud, manual.step, now.toISOString(), author);
