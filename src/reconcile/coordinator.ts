@@ -1,0 +1,251 @@
+// GroupCoordinator: the Durable Object of one group (idFromName(group)). It serialises reconciles and holds
+// the group's runtime state: override, operator pause, boot block, last tick and the activity log.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../config/env.ts";
+import type { Override } from "../config/group.ts";
+import { isMember } from "../core/membership.ts";
+import type { ObservedServer } from "../core/types.ts";
+import { CoordinatorStore } from "../store/coordinator.ts";
+import type { CloudPort } from "./gateway.ts";
+import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
+import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
+
+/**
+ * A listing handed over by the tick is stale when it was taken before this group's last action
+ * finished (plus this margin for clock differences between the Worker and the Durable Object):
+ * it may not show the servers that action booted, so the group lists again before acting.
+ */
+export const LISTING_SKEW_MS = 1_000;
+
+export interface ReconcileRequest {
+  group: StoredGroup;
+  /** ISO-8601: the tick's scheduledTime, or the API request's clock. */
+  now: string;
+  trigger: "cron" | "manual";
+  author: string;
+  /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
+  listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
+}
+
+export interface CoordinatorState {
+  override: Override | null;
+  pause: PauseState | null;
+  bootBlock: BootBlock | null;
+  lastTick: TickRecord | null;
+}
+
+function shortId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("").slice(0, 7);
+}
+
+export class GroupCoordinator extends DurableObject<Env> {
+  readonly #store: CoordinatorStore;
+  /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number }) | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new CoordinatorStore(ctx.storage);
+  }
+
+  /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #loaded() {
+    if (this.#state === undefined) {
+      const [override, pause, bootBlock, lastTick, lastActionAt] = await Promise.all([
+        this.#store.getOverride(),
+        this.#store.getPause(),
+        this.#store.getBootBlock(),
+        this.#store.getLastTick(),
+        this.#store.getLastActionAt(),
+      ]);
+      this.#state = { override, pause, bootBlock, lastTick, lastActionAt };
+    }
+    return this.#state;
+  }
+
+  /** Drops an override that has run out, once (with an activity line). */
+  async #expireOverride(now: Date): Promise<void> {
+    const state = await this.#loaded();
+    if (state.override !== undefined && Date.parse(state.override.until) <= now.getTime()) {
+      const ended = state.override;
+      state.override = undefined;
+      await this.#store.setOverride(undefined);
+      this.#store.appendActivity([
+        { at: ended.until, kind: "override-expired", author: ended.author, reason: `override to ${ended.desired} ended (${ended.reason})` },
+      ]);
+    }
+  }
+
+  async #listingFor(request: ReconcileRequest, cloud: CloudPort, lastActionAt: number): Promise<Listing> {
+    const handed = request.listing;
+    if (handed !== undefined && "error" in handed) return { ok: false, error: handed.error };
+    if (handed !== undefined && handed.listedAt > lastActionAt + LISTING_SKEW_MS) return { ok: true, members: handed.members };
+    const fresh = await cloud.listServers();
+    if (!fresh.ok) return fresh;
+    return { ok: true, members: fresh.value.filter((s) => isMember(s, request.group.name)) };
+  }
+
+  /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
+  reconcile(request: ReconcileRequest, cloud: CloudPort): Promise<TickRecord> {
+    return this.#exclusive(async () => {
+      const now = new Date(request.now);
+      await this.#expireOverride(now);
+      const state = await this.#loaded();
+      if (state.bootBlock !== undefined && state.bootBlock.etag !== request.group.etag) {
+        // The rules changed since Nova rejected a boot: try again with the new ones.
+        this.#store.appendActivity([
+          { at: request.now, kind: "resume", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
+        ]);
+        state.bootBlock = undefined;
+        await this.#store.setBootBlock(undefined);
+      }
+      const listing = await this.#listingFor(request, cloud, state.lastActionAt);
+      const output = await reconcileGroup({
+        group: request.group,
+        now,
+        trigger: request.trigger,
+        author: request.author,
+        state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock },
+        listing,
+        cloud,
+        bootId: shortId(),
+        dryRun: false,
+      });
+
+      if (output.acted) {
+        state.lastActionAt = Date.now();
+        await this.#store.setLastActionAt(state.lastActionAt);
+      }
+      if (output.bootBlock !== state.bootBlock) {
+        state.bootBlock = output.bootBlock;
+        await this.#store.setBootBlock(output.bootBlock);
+      }
+      const activity = [...output.activity];
+      const previous = state.lastTick;
+      const record = output.record;
+      if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
+        // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
+        previous.lastSeenAt = record.at;
+        this.#store.appendActivity(activity);
+        return previous;
+      }
+      if (record.errors.length > 0 && record.results.length === 0) {
+        activity.push(...record.errors.map((error): ActivityEntry => ({ at: record.at, kind: "error", author: request.author, reason: error.message, error })));
+      }
+      if (record.health === "capacity-limited" && previous?.health !== "capacity-limited") {
+        const notice = record.notices.find((n) => n.code === "capacity-limited");
+        activity.push({ at: record.at, kind: "capacity-limited", author: request.author, reason: notice?.message ?? "quota limits boots" });
+      }
+      state.lastTick = record;
+      await this.#store.setLastTick(record);
+      this.#store.appendActivity(activity);
+      return record;
+    });
+  }
+
+  /** What a reconcile at `request.now` would do; changes nothing (not even an expired override). */
+  async preview(request: ReconcileRequest, cloud: CloudPort): Promise<PlanPreview> {
+    const state = await this.#loaded();
+    const listing = await this.#listingFor(request, cloud, Number.POSITIVE_INFINITY);
+    const output = await reconcileGroup({
+      group: request.group,
+      now: new Date(request.now),
+      trigger: request.trigger,
+      author: request.author,
+      state: {
+        override: state.override,
+        pause: state.pause,
+        bootBlock: state.bootBlock !== undefined && state.bootBlock.etag === request.group.etag ? state.bootBlock : undefined,
+      },
+      listing,
+      cloud,
+      bootId: "preview",
+      dryRun: true,
+    });
+    return toPreview(output);
+  }
+
+  async state(): Promise<CoordinatorState> {
+    const s = await this.#loaded();
+    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null };
+  }
+
+  setOverride(override: Override): Promise<Override> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      state.override = override;
+      await this.#store.setOverride(override);
+      this.#store.appendActivity([
+        { at: override.createdAt, kind: "override-set", author: override.author, reason: `hold at ${override.desired} until ${override.until}: ${override.reason}` },
+      ]);
+      return override;
+    });
+  }
+
+  clearOverride(author: string, at: string): Promise<Override | null> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      const previous = state.override;
+      if (previous === undefined) return null;
+      state.override = undefined;
+      await this.#store.setOverride(undefined);
+      this.#store.appendActivity([{ at, kind: "override-cleared", author, reason: `override to ${previous.desired} (${previous.reason}) removed` }]);
+      return previous;
+    });
+  }
+
+  pause(pause: PauseState): Promise<PauseState> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      if (state.pause !== undefined) return state.pause;
+      state.pause = pause;
+      await this.#store.setPause(pause);
+      this.#store.appendActivity([{ at: pause.at, kind: "pause", author: pause.by, reason: pause.reason ?? "paused by an operator" }]);
+      return pause;
+    });
+  }
+
+  resume(author: string, at: string): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      if (state.pause === undefined) return false;
+      state.pause = undefined;
+      await this.#store.setPause(undefined);
+      this.#store.appendActivity([{ at, kind: "resume", author, reason: "resumed by an operator" }]);
+      return true;
+    });
+  }
+
+  async activity(limit: number): Promise<ActivityEntry[]> {
+    return this.#store.readActivity(Math.max(1, Math.min(500, Math.floor(limit))));
+  }
+
+  /** Appends entries to the activity log (other features, e.g. snapshots, record here too). */
+  async record(entries: ActivityEntry[]): Promise<void> {
+    this.#store.appendActivity(entries);
+  }
+
+  /** A small JSON slot for other features' state (snapshots keep their attempt counts here). */
+  async getSlot(name: string): Promise<unknown> {
+    return this.#store.getSlot(name);
+  }
+  async setSlot(name: string, value: unknown): Promise<void> {
+    await this.#store.setSlot(name, value);
+  }
+
+  /** The group's rules were deleted: forget its state (waits for a running reconcile). */
+  forget(): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#store.clear();
+      this.#state = undefined;
+    });
+  }
+}

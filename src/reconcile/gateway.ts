@@ -1,0 +1,125 @@
+// The cloud as a Durable Object sees it: an RpcTarget living in the calling Worker, so credentials, the
+// authenticated session and the per-tick name resolutions stay in one place and never reach DO storage.
+import { RpcTarget } from "cloudflare:workers";
+import type { ResourceRef } from "../config/group.ts";
+import type { ObservedImage, ObservedServer } from "../core/types.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
+import type { ErrorCategory, ErrorInfo } from "./service.ts";
+
+/** Errors do not keep their fields across RPC, so every call answers with data. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+const CATEGORIES: readonly ErrorCategory[] = ["config", "quota", "auth", "notFound", "transient", "cloud", "internal"];
+
+/** Turns anything thrown (the client's OpenStackError, a TypeError from fetch, ...) into ErrorInfo. */
+export function toErrorInfo(operation: string, error: unknown): ErrorInfo {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    category?: unknown;
+    status?: unknown;
+    requestId?: unknown;
+    message?: unknown;
+  };
+  const message = typeof e.message === "string" && e.message !== "" ? e.message : String(error);
+  const status = typeof e.status === "number" && e.status > 0 ? e.status : undefined;
+  let category: ErrorCategory;
+  if (typeof e.category === "string" && (CATEGORIES as readonly string[]).includes(e.category)) category = e.category as ErrorCategory;
+  else if (status !== undefined) category = status >= 500 || status === 429 || status === 409 ? "transient" : "cloud";
+  else if (error instanceof TypeError) category = "transient"; // fetch's network failures
+  else category = "internal";
+  const info: ErrorInfo = { operation, category, message };
+  if (status !== undefined) info.status = status;
+  if (typeof e.requestId === "string" && e.requestId !== "") info.requestId = e.requestId;
+  return info;
+}
+
+function refLabel(ref: ResourceRef): string {
+  return typeof ref === "string" ? `'${ref}'` : `id ${ref.id}`;
+}
+
+async function attempt<T>(operation: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error: toErrorInfo(operation, error) };
+  }
+}
+
+/**
+ * One per tick (or per API request). Image and flavor names are resolved at most once per gateway,
+ * whichever group asks first; the listing is taken once by the tick and handed over with the request.
+ */
+export class CloudGateway extends RpcTarget {
+  readonly #cloud: ComputeCloud;
+  readonly #images = new Map<string, Promise<Outcome<ResolvedImage>>>();
+  readonly #flavors = new Map<string, Promise<Outcome<ResolvedFlavor>>>();
+
+  constructor(cloud: ComputeCloud) {
+    super();
+    this.#cloud = cloud;
+  }
+
+  listServers(): Promise<Outcome<ObservedServer[]>> {
+    return attempt("list servers", () => this.#cloud.listServers());
+  }
+
+  resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {
+    const key = JSON.stringify(ref);
+    let found = this.#images.get(key);
+    if (found === undefined) {
+      found = attempt(`resolve image ${refLabel(ref)}`, () => this.#cloud.resolveImage(ref));
+      this.#images.set(key, found);
+    }
+    return found;
+  }
+
+  resolveFlavor(ref: ResourceRef): Promise<Outcome<ResolvedFlavor>> {
+    const key = JSON.stringify(ref);
+    let found = this.#flavors.get(key);
+    if (found === undefined) {
+      found = attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
+      this.#flavors.set(key, found);
+    }
+    return found;
+  }
+
+  absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
+    return attempt("read limits", () => this.#cloud.absoluteLimits());
+  }
+
+  /** Never retried here: a lost answer is settled by the next listing (boot intent marker). */
+  boot(spec: BootSpec): Promise<Outcome<BootResult>> {
+    return attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
+  }
+
+  deleteServer(id: string): Promise<Outcome<null>> {
+    return attempt(`delete server ${id}`, async () => {
+      await this.#cloud.deleteServer(id);
+      return null;
+    });
+  }
+
+  createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
+    return attempt(`create image of server ${serverId}`, () => this.#cloud.createImage(serverId, name, metadata));
+  }
+
+  listImages(properties: Record<string, string>): Promise<Outcome<ObservedImage[]>> {
+    return attempt("list images", () => this.#cloud.listImages(properties));
+  }
+
+  getImage(id: string): Promise<Outcome<ObservedImage | null>> {
+    return attempt(`get image ${id}`, () => this.#cloud.getImage(id));
+  }
+
+  deleteImage(id: string): Promise<Outcome<null>> {
+    return attempt(`delete image ${id}`, async () => {
+      await this.#cloud.deleteImage(id);
+      return null;
+    });
+  }
+}
+
+/** The methods a Durable Object calls on the gateway it was handed (an RPC stub of CloudGateway). */
+export type CloudPort = Pick<
+  CloudGateway,
+  "listServers" | "resolveImage" | "resolveFlavor" | "absoluteLimits" | "boot" | "deleteServer" | "createImage" | "listImages" | "getImage" | "deleteImage"
+>;

@@ -1,0 +1,324 @@
+// One group's reconcile: gather -> plan -> limit -> execute -> record. Runs inside the group's Durable Object.
+import type { Override } from "../config/group.ts";
+import { desiredCount } from "../core/desired.ts";
+import { limitSteps, quotaHeadroom } from "../core/limits.ts";
+import { checkMetadataFits } from "../core/metadata.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
+import { plan } from "../core/plan.ts";
+import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
+import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
+import type { CloudPort } from "./gateway.ts";
+import type {
+  ActivityEntry,
+  BootBlock,
+  ErrorInfo,
+  GroupHealth,
+  PauseState,
+  PlanPreview,
+  StepResult,
+  StoredGroup,
+  TickRecord,
+} from "./service.ts";
+
+/** Deletes run at most this many at a time: fast enough for a scale-in, gentle on Nova's API. */
+export const DELETE_CONCURRENCY = 4;
+
+/** The group's runtime state held by its Durable Object. */
+export interface RuntimeState {
+  override: Override | undefined;
+  pause: PauseState | undefined;
+  bootBlock: BootBlock | undefined;
+}
+
+export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
+
+export interface ReconcileInput {
+  group: StoredGroup;
+  now: Date;
+  trigger: "cron" | "manual";
+  author: string;
+  state: RuntimeState;
+  listing: Listing;
+  cloud: CloudPort;
+  /** A short unique id for this reconcile's boots (server names and the boot intent marker). */
+  bootId: string;
+  /** Only plan: resolve and read limits, but boot and delete nothing. */
+  dryRun: boolean;
+}
+
+export interface ReconcileOutput {
+  record: TickRecord;
+  /** New entries for the activity log, oldest first. */
+  activity: ActivityEntry[];
+  /** The boot block after this reconcile (undefined: none). */
+  bootBlock: BootBlock | undefined;
+  /** True when a boot or delete request went out (whatever its answer). */
+  acted: boolean;
+}
+
+function bootBlockActive(block: BootBlock | undefined, etag: string): block is BootBlock {
+  return block !== undefined && block.etag === etag;
+}
+
+function withoutBoots(steps: readonly Step[]): Step[] {
+  return steps.filter((s) => s.kind !== "boot");
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the order of results. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+interface BootPlanContext {
+  image: ResolvedImage;
+  flavor: ResolvedFlavor;
+  quota: QuotaHeadroom | undefined;
+}
+
+/**
+ * Resolves what boots need (image, flavor, limits) and applies the per-tick caps and quota.
+ * Boots are dropped (with the reason recorded) when anything they need is missing.
+ */
+async function prepareSteps(
+  input: ReconcileInput,
+  planned: Step[],
+  notices: Notice[],
+  errors: ErrorInfo[],
+): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined }> {
+  const { group, cloud, now } = input;
+  const { rules } = group;
+  let bootBlock = input.state.bootBlock;
+  let steps = planned;
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick };
+
+  if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, group.etag)) {
+    notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
+    steps = withoutBoots(steps);
+  }
+  if (!steps.some((s) => s.kind === "boot")) {
+    const limited = limitSteps(steps, caps);
+    notices.push(...limited.notices);
+    return { steps: limited.steps, boot: undefined, bootBlock };
+  }
+
+  const [image, flavor] = await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
+  const missing = [image, flavor].flatMap((r) => (r.ok ? [] : [r.error]));
+  if (!image.ok || !flavor.ok) {
+    errors.push(...missing);
+    notices.push({ level: "error", code: "boot-skipped", message: `not booting this tick: ${missing.map((e) => e.message).join("; ")}` });
+    const limited = limitSteps(withoutBoots(steps), caps);
+    notices.push(...limited.notices);
+    return { steps: limited.steps, boot: undefined, bootBlock };
+  }
+
+  // Quota is read only when there is something to boot: most ticks boot nothing.
+  const limits = await cloud.absoluteLimits();
+  let quota: QuotaHeadroom | undefined;
+  if (limits.ok) {
+    quota = quotaHeadroom(limits.value);
+    const tooMany = checkMetadataFits(rules, limits.value.maxServerMeta);
+    if (tooMany !== undefined) {
+      // The rules cannot work on this cloud: the same as Nova's 400, without sending a doomed boot.
+      bootBlock = { etag: group.etag, reason: tooMany, at: now.toISOString() };
+      notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${tooMany}` });
+      const limited = limitSteps(withoutBoots(steps), caps);
+      notices.push(...limited.notices);
+      return { steps: limited.steps, boot: undefined, bootBlock };
+    }
+  } else {
+    notices.push({ level: "warning", code: "limits-unavailable", message: `quota not checked (${limits.error.message}); Nova enforces it anyway` });
+  }
+
+  const limited = limitSteps(steps, { ...caps, ...(quota ? { quota } : {}), flavor: { vcpus: flavor.value.vcpus, ramMB: flavor.value.ramMB } });
+  notices.push(...limited.notices);
+  return { steps: limited.steps, boot: { image: image.value, flavor: flavor.value, quota }, bootBlock };
+}
+
+function bootSpec(input: ReconcileInput, boot: BootPlanContext, count: number, attempt: number): BootSpec {
+  const { rules, name } = input.group;
+  // Distinct per request, so a multi-create's -1, -2 suffixes never collide across retries.
+  const id = attempt === 0 ? input.bootId : `${input.bootId}${attempt}`;
+  const spec: BootSpec = {
+    name: `${rules.namePrefix ?? name}-${id}`,
+    imageId: boot.image.id,
+    flavorId: boot.flavor.id,
+    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: input.bootId },
+    networks: rules.networks,
+    count,
+  };
+  if (rules.keyName !== undefined) spec.keyName = rules.keyName;
+  if (rules.userData !== undefined) spec.userData = rules.userData;
+  if (rules.securityGroups !== undefined) spec.securityGroups = rules.securityGroups;
+  if (rules.availabilityZone !== undefined) spec.availabilityZone = rules.availabilityZone;
+  return spec;
+}
+
+/**
+ * One boot step as few requests as possible: all N in one multi-create; when Nova says the quota
+ * is exceeded (nothing was created), halve and go on, so what fits still boots.
+ * Never retried after a lost answer (transient): the request may have created servers.
+ */
+async function executeBoot(
+  input: ReconcileInput,
+  step: Extract<Step, { kind: "boot" }>,
+  boot: BootPlanContext,
+): Promise<{ results: StepResult[]; quotaHit: boolean }> {
+  const results: StepResult[] = [];
+  let remaining = step.count;
+  let chunk = step.count;
+  let attempt = 0;
+  let quotaHit = false;
+  while (remaining > 0) {
+    const count = Math.min(chunk, remaining);
+    const answer = await input.cloud.boot(bootSpec(input, boot, count, attempt));
+    attempt += 1;
+    const part: Step = { ...step, count };
+    if (answer.ok) {
+      results.push({ step: part, outcome: "done", serverIds: answer.value.serverIds });
+      remaining -= count;
+      continue;
+    }
+    const error = answer.error;
+    if (error.category === "quota") {
+      quotaHit = true;
+      if (count > 1) {
+        chunk = Math.floor(count / 2);
+        continue;
+      }
+    }
+    const outcome = error.category === "transient" ? "unknown" : "failed";
+    results.push({ step: { ...step, count: remaining }, outcome, error });
+    break;
+  }
+  return { results, quotaHit };
+}
+
+async function executeDelete(input: ReconcileInput, step: Extract<Step, { kind: "delete" }>): Promise<StepResult> {
+  const answer = await input.cloud.deleteServer(step.serverId);
+  if (answer.ok) return { step, outcome: "done" };
+  // Already gone is what we wanted.
+  if (answer.error.category === "notFound") return { step, outcome: "done" };
+  return { step, outcome: "failed", error: answer.error };
+}
+
+function healthOf(desired: Desired, record: Pick<TickRecord, "listing" | "steps" | "notices" | "errors" | "counted" | "actualByStatus">, blocked: boolean): GroupHealth {
+  if (record.listing === "failed") return "error";
+  if (desired.source === "paused") return "paused";
+  if (blocked || record.errors.some((e) => e.category === "config" || e.category === "auth" || e.category === "internal")) return "error";
+  if (record.notices.some((n) => n.code === "capacity-limited")) return "capacity-limited";
+  const building = record.actualByStatus["BUILD"] ?? 0;
+  if (record.steps.length > 0 || record.errors.length > 0 || record.counted !== desired.value || building > 0) return "converging";
+  return "steady";
+}
+
+function activityFor(input: ReconcileInput, results: readonly StepResult[]): ActivityEntry[] {
+  const at = input.now.toISOString();
+  const author = input.author;
+  const out: ActivityEntry[] = [];
+  for (const r of results) {
+    const step = r.step;
+    if (step.kind === "boot") {
+      if (r.outcome === "done") out.push({ at, kind: "boot", author, reason: step.reason, count: step.count, serverIds: r.serverIds ?? [] });
+      else if (r.outcome === "unknown" && r.error)
+        out.push({ at, kind: "boot-unknown", author, reason: `${step.reason}; the answer was lost (${r.error.message}): not retried, the next listing will show what was created`, count: step.count, error: r.error });
+      else if (r.error) out.push({ at, kind: "boot-failed", author, reason: step.reason, count: step.count, error: r.error });
+    } else if (step.kind === "delete") {
+      if (r.outcome === "done") out.push({ at, kind: "delete", author, reason: step.reason, serverIds: [step.serverId] });
+      else if (r.error) out.push({ at, kind: "delete-failed", author, reason: step.reason, serverIds: [step.serverId], error: r.error });
+    }
+  }
+  return out;
+}
+
+/** What makes two records "the same outcome": everything but the times. */
+export function recordFingerprint(record: TickRecord): string {
+  const { at: _at, lastSeenAt: _seen, trigger: _trigger, author: _author, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+/** Plans (and, unless dryRun, executes) one reconcile of one group. Never throws for cloud failures. */
+export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOutput> {
+  const { group, now, state } = input;
+  const desired = desiredCount(group.rules, state.override, now, state.pause ? { pausedBy: state.pause.by } : {});
+  const base = { at: now.toISOString(), trigger: input.trigger, author: input.author, rulesEtag: group.etag, desired };
+
+  if (!input.listing.ok) {
+    // Without a listing we do not know what exists: booting could double, deleting could hit the wrong ones.
+    const notices: Notice[] = [{ level: "error", code: "listing-failed", message: `no action this tick: ${input.listing.error.message}` }];
+    const partial = { listing: "failed" as const, steps: [], notices, errors: [input.listing.error], counted: 0, actualByStatus: {} };
+    const record: TickRecord = { ...base, ...partial, results: [], health: healthOf(desired, partial, false) };
+    return { record, activity: [], bootBlock: state.bootBlock, acted: false };
+  }
+
+  const members = input.listing.members.filter((s) => isMember(s, group.name));
+  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
+  const notices = [...planned.notices];
+  const errors: ErrorInfo[] = [];
+  const prepared = await prepareSteps(input, planned.steps, notices, errors);
+  let bootBlock = prepared.bootBlock;
+  const activity: ActivityEntry[] = [];
+  if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
+    activity.push({ at: base.at, kind: "boot-blocked", author: input.author, reason: bootBlock.reason });
+  }
+
+  const results: StepResult[] = [];
+  let acted = false;
+  if (!input.dryRun && prepared.steps.length > 0) {
+    acted = true;
+    const deletes = prepared.steps.filter((s): s is Extract<Step, { kind: "delete" }> => s.kind === "delete");
+    results.push(...(await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s))));
+    const boots = prepared.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
+    for (const step of boots) {
+      if (prepared.boot === undefined) break;
+      const { results: bootResults, quotaHit } = await executeBoot(input, step, prepared.boot);
+      results.push(...bootResults);
+      if (quotaHit && !notices.some((n) => n.code === "capacity-limited")) {
+        notices.push({ level: "warning", code: "capacity-limited", message: "Nova refused part of the boot for quota: booted what fits" });
+      }
+      const rejected = bootResults.find((r) => r.outcome === "failed" && r.error?.category === "config");
+      if (rejected?.error) {
+        bootBlock = { etag: group.etag, reason: rejected.error.message, at: base.at, ...(rejected.error.requestId ? { requestId: rejected.error.requestId } : {}) };
+        activity.push({ at: base.at, kind: "boot-blocked", author: input.author, reason: `Nova rejected the boot; booting stops until the rules change: ${rejected.error.message}` });
+        break;
+      }
+    }
+    errors.push(...results.flatMap((r) => (r.error ? [r.error] : [])));
+    activity.unshift(...activityFor(input, results));
+  }
+
+  const partial = {
+    listing: "complete" as const,
+    steps: prepared.steps,
+    notices,
+    errors,
+    counted: planned.counted,
+    actualByStatus: planned.actualByStatus,
+  };
+  const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, bootBlockActive(bootBlock, group.etag)) };
+  return { record, activity, bootBlock, acted };
+}
+
+/** The dry-run view of a reconcile output. */
+export function toPreview(output: ReconcileOutput): PlanPreview {
+  const r = output.record;
+  return {
+    at: r.at,
+    desired: r.desired,
+    actualByStatus: r.actualByStatus,
+    counted: r.counted,
+    listing: r.listing,
+    steps: r.steps,
+    notices: r.notices,
+    errors: r.errors,
+    bootBlock: output.bootBlock ?? null,
+  };
+}

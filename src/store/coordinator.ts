@@ -1,0 +1,151 @@
+// Durable Object storage of one group: override, pause, boot block, last tick, activity log, snapshot slot.
+import { z } from "zod";
+import { OverrideSchema, type Override } from "../config/group.ts";
+import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../reconcile/service.ts";
+
+/** Activity rows kept per group; older rows are dropped as new ones arrive. */
+export const ACTIVITY_LIMIT = 500;
+
+const KEY = {
+  override: "override",
+  pause: "pause",
+  bootBlock: "bootBlock",
+  lastTick: "lastTick",
+  lastActionAt: "lastActionAt",
+  slotPrefix: "slot:",
+} as const;
+
+const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() });
+const BootBlockSchema = z.object({ etag: z.string(), reason: z.string(), at: z.string(), requestId: z.string().optional() });
+const DesiredSchema = z.object({
+  value: z.number(),
+  reason: z.string(),
+  source: z.enum(["paused", "override", "schedule", "default", "min"]),
+  unclamped: z.number().optional(),
+});
+// Steps, results and notices are our own data written by this code; their inner shape is checked loosely.
+const TickRecordSchema = z.object({
+  at: z.string(),
+  trigger: z.enum(["cron", "manual"]),
+  author: z.string().optional(),
+  rulesEtag: z.string(),
+  desired: DesiredSchema,
+  actualByStatus: z.record(z.string(), z.number()),
+  counted: z.number(),
+  listing: z.enum(["complete", "failed"]),
+  steps: z.array(z.object({ kind: z.string() }).loose()),
+  results: z.array(z.object({ outcome: z.string() }).loose()),
+  notices: z.array(z.object({ level: z.string(), code: z.string(), message: z.string() })),
+  errors: z.array(z.object({ operation: z.string(), category: z.string(), message: z.string() }).loose()),
+  health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
+  lastSeenAt: z.string().optional(),
+});
+const ActivityEntrySchema = z.object({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() }).loose();
+
+/** Typed access to one group's Durable Object storage; every read is parsed, a bad value reads as absent. */
+export class CoordinatorStore {
+  private readonly storage: DurableObjectStorage;
+  private activityReady = false;
+
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
+  }
+
+  private async read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const raw = await this.storage.get(key);
+    if (raw === undefined) return undefined;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      console.error(`novascale: discarding unreadable '${key}' in group storage`);
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  getOverride(): Promise<Override | undefined> {
+    return this.read(KEY.override, OverrideSchema);
+  }
+  async setOverride(value: Override | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.override);
+    else await this.storage.put(KEY.override, value);
+  }
+
+  getPause(): Promise<PauseState | undefined> {
+    return this.read(KEY.pause, PauseStateSchema);
+  }
+  async setPause(value: PauseState | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.pause);
+    else await this.storage.put(KEY.pause, value);
+  }
+
+  getBootBlock(): Promise<BootBlock | undefined> {
+    return this.read(KEY.bootBlock, BootBlockSchema);
+  }
+  async setBootBlock(value: BootBlock | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.bootBlock);
+    else await this.storage.put(KEY.bootBlock, value);
+  }
+
+  async getLastTick(): Promise<TickRecord | undefined> {
+    return (await this.read(KEY.lastTick, TickRecordSchema)) as TickRecord | undefined;
+  }
+  async setLastTick(value: TickRecord): Promise<void> {
+    await this.storage.put(KEY.lastTick, value);
+  }
+
+  /** Wall-clock ms when this group last sent a boot or delete (the staleness mark for listings). */
+  async getLastActionAt(): Promise<number> {
+    return (await this.read(KEY.lastActionAt, z.number())) ?? 0;
+  }
+  async setLastActionAt(ms: number): Promise<void> {
+    await this.storage.put(KEY.lastActionAt, ms);
+  }
+
+  /** A free-form JSON slot for other features (snapshots keep their attempts here). */
+  getSlot(name: string): Promise<unknown> {
+    return this.storage.get(`${KEY.slotPrefix}${name}`);
+  }
+  async setSlot(name: string, value: unknown): Promise<void> {
+    if (value === undefined) await this.storage.delete(`${KEY.slotPrefix}${name}`);
+    else await this.storage.put(`${KEY.slotPrefix}${name}`, value);
+  }
+
+  private ensureActivityTable(): void {
+    if (this.activityReady) return;
+    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS activity (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)");
+    this.activityReady = true;
+  }
+
+  /** Appends entries (oldest first) and trims the log to ACTIVITY_LIMIT rows. */
+  appendActivity(entries: readonly ActivityEntry[]): void {
+    if (entries.length === 0) return;
+    this.ensureActivityTable();
+    for (const entry of entries) this.storage.sql.exec("INSERT INTO activity (entry) VALUES (?)", JSON.stringify(entry));
+    this.storage.sql.exec(
+      "DELETE FROM activity WHERE seq <= (SELECT seq FROM activity ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+      ACTIVITY_LIMIT,
+    );
+  }
+
+  /** Newest first. */
+  readActivity(limit: number): ActivityEntry[] {
+    this.ensureActivityTable();
+    const rows = this.storage.sql.exec<{ entry: string }>("SELECT entry FROM activity ORDER BY seq DESC LIMIT ?", limit).toArray();
+    const out: ActivityEntry[] = [];
+    for (const row of rows) {
+      try {
+        const parsed = ActivityEntrySchema.safeParse(JSON.parse(row.entry));
+        if (parsed.success) out.push(parsed.data as ActivityEntry);
+      } catch {
+        // an unreadable row is skipped, not fatal
+      }
+    }
+    return out;
+  }
+
+  /** Forgets everything about the group (its rules were deleted). */
+  async clear(): Promise<void> {
+    await this.storage.deleteAll();
+    this.activityReady = false;
+  }
+}
