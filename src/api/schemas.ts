@@ -148,7 +148,7 @@ const BootBlockSchema = z
   .meta({ id: "BootBlock" });
 
 export const ChangePointSchema = z
-  .looseObject({ at: z.string(), value: z.number().int(), reason: z.string() })
+  .looseObject({ at: z.string(), value: z.number().int(), reason: z.string(), source: DesiredSchema.shape.source })
   .meta({ id: "ChangePoint", description: "from `at` on, the effective desired count is `value`, because `reason`" });
 
 export const GroupStatusSchema = z
