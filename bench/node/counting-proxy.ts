@@ -67,7 +67,7 @@ export async function startCountingProxy(upstreams: Record<string, string>): Pro
     }
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
     const init: RequestInit = { method: req.method ?? "GET", headers, redirect: "manual" };
-    if (body !== undefined && body.length > 0) init.body = body;
+    if (body !== undefined && body.length > 0) init.body = new Uint8Array(body);
     const answer = await fetch(`${upstream}${path}`, init);
     const text = rewrite(await answer.text());
     const outHeaders: Record<string, string> = {};
