@@ -1,6 +1,7 @@
 // The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
 import type { GroupRules, Override } from "../config/group.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
+import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
 
 // The implementation: `createGroupService(env: Env, options?)` in src/reconcile/group-service.ts.
 
@@ -221,9 +222,15 @@ export interface GroupService {
   /** Newest first, at most `limit` (1..500). */
   activity(name: string, limit: number): Promise<ActivityEntry[]>;
 
-  // Snapshots (issue 8) go here, added by the snapshots engineer, e.g.
-  //   listSnapshots(name: string): Promise<...>;
-  //   takeSnapshot(name: string, author: string, now: Date): Promise<...>;
+  // Snapshots (issue 8): run `listSnapshots` / `takeSnapshotNow` from ./snapshots.ts in the group's Durable
+  // Object (a manual snapshot is serialised with ticks); map a returned ErrorInfo with `snapshotServiceError`.
+  /** Live: the group's own snapshots (any status) and, with a policy, the latest firing's state. Throws NotFoundError, CloudUnavailableError. */
+  listSnapshots(name: string, now: Date): Promise<SnapshotListing>;
+  /**
+   * Takes one now (from the policy's source, or `serverId` if it is a member). Throws NotFoundError;
+   * ConflictError when no member can be snapshotted or Nova refuses; CloudUnavailableError when the cloud cannot answer.
+   */
+  takeSnapshot(name: string, input: { author: string; serverId?: string }, now: Date): Promise<TakeSnapshotResult>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import {
 } from "../core/snapshots.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "../core/types.ts";
 import type { CloudPort } from "./gateway.ts";
-import { CloudUnavailableError, type ActivityEntry, type ErrorInfo, type StepResult } from "./service.ts";
+import { CloudUnavailableError, ConflictError, type ActivityEntry, type ErrorInfo, type ServiceError, type StepResult } from "./service.ts";
 
 /**
  * The cloud calls snapshots need, answering data instead of throwing (errors do not survive RPC):
@@ -217,21 +217,29 @@ export interface SnapshotListing {
   snapshots: SnapshotImageSummary[];
 }
 
-/** For the API helpers: the cloud's answer, or a 503 that says which call failed and why. */
-function unavailable(error: ErrorInfo): CloudUnavailableError {
+/**
+ * For the Worker side of the API (errors do not keep their class across RPC, so the Durable Object answers
+ * data): a cloud failure as a service error. Nova refusing (4xx, e.g. 409 "server busy") is a conflict;
+ * anything else means the cloud could not answer (503).
+ */
+export function snapshotServiceError(error: ErrorInfo): ServiceError {
   const details: Record<string, unknown> = { operation: error.operation, category: error.category };
   if (error.status !== undefined) details.status = error.status;
   if (error.requestId !== undefined) details.requestId = error.requestId;
-  return new CloudUnavailableError(`${error.operation}: ${error.message}`, details);
+  const message = `${error.operation}: ${error.message}`;
+  const refused = error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 401;
+  return refused ? new ConflictError(message, details) : new CloudUnavailableError(message, details);
 }
 
-async function groupMembers(cloud: SnapshotCloud, group: string): Promise<ObservedServer[]> {
+export type SnapshotAnswer<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+async function groupMembers(cloud: SnapshotCloud, group: string): Promise<SnapshotAnswer<ObservedServer[]>> {
   const listing = await cloud.listServers();
-  if (!listing.ok) throw unavailable(listing.error);
-  return listing.value.filter((s) => isMember(s, group));
+  if (!listing.ok) return listing;
+  return { ok: true, value: listing.value.filter((s) => isMember(s, group)) };
 }
 
-/** For `GET /v1/groups/{name}/snapshots`: lists live, changes nothing. Throws CloudUnavailableError. */
+/** For `GET /v1/groups/{name}/snapshots`: lists live, changes nothing; a cloud failure comes back as data. */
 export async function listSnapshots(input: {
   cloud: SnapshotCloud;
   group: string;
@@ -240,34 +248,36 @@ export async function listSnapshots(input: {
   now: Date;
   /** The group's servers when the caller has them; listed otherwise. */
   members?: readonly ObservedServer[];
-}): Promise<SnapshotListing> {
+}): Promise<SnapshotAnswer<SnapshotListing>> {
   const { cloud, group, policy, now } = input;
   const gathered = await gatherImages(cloud, group, input.attempts);
-  if (!gathered.ok) throw unavailable(gathered.error);
+  if (!gathered.ok) return gathered;
   const images = gathered.images;
   const snapshots = images
     .filter((image) => isOwnSnapshot(image, group))
     .map(summarizeImage)
     .sort((a, b) => (b.firing ?? b.created).localeCompare(a.firing ?? a.created) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
-  if (policy === undefined) return { group, status: null, notices: [], snapshots };
-  const members = input.members ?? (await groupMembers(cloud, group));
-  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
-  return { group, status: plan.status, notices: plan.notices, snapshots };
+  if (policy === undefined) return { ok: true, value: { group, status: null, notices: [], snapshots } };
+  const members = input.members === undefined ? await groupMembers(cloud, group) : { ok: true as const, value: [...input.members] };
+  if (!members.ok) return members;
+  const plan = planSnapshots({ group, policy, members: members.value, images, attempts: input.attempts, now });
+  return { ok: true, value: { group, status: plan.status, notices: plan.notices, snapshots } };
 }
 
 export interface TakeSnapshotResult {
-  /** null when no member could be snapshotted (see `notice`). */
+  /** null when no member could be snapshotted (see `notice`) or the servers could not be listed (see `error`). */
   step: Step | null;
   result: StepResult | null;
   notice: Notice | null;
   activity: ActivityEntry[];
+  /** Set when the snapshot was not taken because of the cloud (listing or createImage failed). */
+  error: ErrorInfo | null;
 }
 
 /**
  * For `POST /v1/groups/{name}/snapshots`: take one now from the policy's source (or `serverId`, if a
  * member). A manual snapshot is named `...-manual-<time>`, does not count as the nightly one, and is
- * subject to retention like every snapshot of the group. Throws CloudUnavailableError when the servers
- * cannot be listed; a failed createImage comes back in `result`.
+ * subject to retention like every snapshot of the group. Cloud failures come back in `error`.
  */
 export async function takeSnapshotNow(input: {
   cloud: SnapshotCloud;
@@ -279,8 +289,10 @@ export async function takeSnapshotNow(input: {
 }): Promise<TakeSnapshotResult> {
   const { cloud, group, author, now } = input;
   const members = await groupMembers(cloud, group);
-  const manual = planManualSnapshot({ group, policy: input.policy, members, now, author, ...(input.serverId === undefined ? {} : { serverId: input.serverId }) });
-  if (manual.step === null || manual.step.kind !== "snapshot") return { step: null, result: null, notice: manual.notice, activity: [] };
+  if (!members.ok) return { step: null, result: null, notice: null, activity: [], error: members.error };
+  const serverChoice = input.serverId === undefined ? {} : { serverId: input.serverId };
+  const manual = planManualSnapshot({ group, policy: input.policy, members: members.value, now, author, ...serverChoice });
+  if (manual.step === null || manual.step.kind !== "snapshot") return { step: null, result: null, notice: manual.notice, activity: [], error: null };
   const outcome = await executeSnapshot(cloud, manual.step, now.toISOString(), author);
-  return { step: manual.step, result: outcome.result, notice: null, activity: [outcome.activity] };
+  return { step: manual.step, result: outcome.result, notice: null, activity: [outcome.activity], error: outcome.result.error ?? null };
 }
