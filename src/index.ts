@@ -1,18 +1,19 @@
 // Composition root: wires the HTTP API, the cron handler and the per-group Durable Object together.
+import { createApp } from "./api/app.ts";
 import type { Env } from "./config/env.ts";
+import { createGroupService } from "./reconcile/group-service.ts";
+import { runTick } from "./reconcile/tick.ts";
+
+export { GroupCoordinator } from "./reconcile/coordinator.ts";
+
+const app = createApp({ service: (env) => createGroupService(env) });
 
 export default {
-  async fetch(request: Request, _env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname === "/healthz") return Response.json({ ok: true });
-    return Response.json({ error: { code: "not_found", message: "no such route" } }, { status: 404 });
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    return app.fetch(request, env, ctx);
   },
-  async scheduled(_controller: ScheduledController, _env: Env, _ctx: ExecutionContext): Promise<void> {},
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+    // The tick's `now` is the scheduled time, not the clock: a late or repeated invocation plans the same.
+    await runTick(env, new Date(controller.scheduledTime));
+  },
 } satisfies ExportedHandler<Env>;
-
-export class GroupCoordinator implements DurableObject {
-  constructor(_state: DurableObjectState, _env: Env) {}
-  async fetch(): Promise<Response> {
-    return new Response("not implemented", { status: 501 });
-  }
-}

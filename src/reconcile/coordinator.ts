@@ -249,3 +249,9 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
   }
 }
+
+/** The Durable Object of a group, by name. */
+export function coordinatorStub(env: Env, group: string): DurableObjectStub<GroupCoordinator> {
+  const namespace = env.GROUPS as DurableObjectNamespace<GroupCoordinator>;
+  return namespace.get(namespace.idFromName(group));
+}

@@ -1,0 +1,42 @@
+// Opens the ComputeCloud for a request or tick from the Worker's OS_* settings (parsed with zod here, at the edge).
+import { OpenStackSettingsSchema, type Env, type OpenStackSettings } from "../config/env.ts";
+import type { ComputeCloud } from "../openstack/cloud.ts";
+
+export type CloudFactory = (settings: OpenStackSettings, env: Env) => ComputeCloud;
+
+const defaultFactory: CloudFactory = () => {
+  throw Object.assign(new Error("the OpenStack client is not wired in yet"), { category: "internal" });
+};
+
+/** A ComputeCloud whose every call fails with one message (e.g. the OpenStack settings are incomplete). */
+export function failingCloud(message: string, category: "config" | "internal" = "config"): ComputeCloud {
+  const fail = async (): Promise<never> => {
+    throw Object.assign(new Error(message), { category });
+  };
+  return {
+    listServers: fail,
+    resolveImage: fail,
+    resolveFlavor: fail,
+    boot: fail,
+    deleteServer: fail,
+    absoluteLimits: fail,
+    createImage: fail,
+    listImages: fail,
+    getImage: fail,
+    deleteImage: fail,
+  };
+}
+
+/** Never throws: bad settings give a cloud that fails every call with the reason (no secret values in it). */
+export function openCloud(env: Env, factory: CloudFactory = defaultFactory): ComputeCloud {
+  const parsed = OpenStackSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    return failingCloud(`OpenStack settings are incomplete (${fields})`);
+  }
+  try {
+    return factory(parsed.data, env);
+  } catch (error) {
+    return failingCloud(error instanceof Error ? error.message : String(error), "internal");
+  }
+}
