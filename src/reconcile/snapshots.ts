@@ -296,3 +296,16 @@ export async function takeSnapshotNow(input: {
   const outcome = await executeSnapshot(cloud, manual.step, now.toISOString(), author);
   return { step: manual.step, result: outcome.result, notice: null, activity: [outcome.activity], error: outcome.result.error ?? null };
 }
+
+/** Worker side of GET snapshots: the listing, or the service error the API maps to HTTP. */
+export function settleSnapshotListing(answer: SnapshotAnswer<SnapshotListing>): SnapshotListing {
+  if (!answer.ok) throw snapshotServiceError(answer.error);
+  return answer.value;
+}
+
+/** Worker side of POST snapshots: the accepted snapshot, or ConflictError / CloudUnavailableError saying why not. */
+export function settleTakeSnapshot(taken: TakeSnapshotResult): TakeSnapshotResult {
+  if (taken.error !== null) throw snapshotServiceError(taken.error);
+  if (taken.step === null || taken.result === null) throw new ConflictError(taken.notice?.message ?? "no member to snapshot", { code: taken.notice?.code ?? "snapshot-no-source" });
+  return taken;
+}

@@ -2,6 +2,6 @@
 import type { AnyRouteSpec } from "../route.ts";
 import { groupRoutes } from "./groups.ts";
 import { operationRoutes } from "./operations.ts";
+import { snapshotRoutes } from "./snapshots.ts";
 
-// Snapshots (issue 8): add `...snapshotRoutes` from ./snapshots.ts here.
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes];

@@ -1,0 +1,98 @@
+// /v1/groups/{name}/snapshots: list the group's snapshots with the policy's state (GET), take one now (POST).
+import { z } from "zod";
+import { defineRoute, type AnyRouteSpec } from "../route.ts";
+
+const TAG = "snapshots";
+
+const SnapshotImageSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.string().meta({ description: "Glance status, lower case: queued, saving, active, killed, ..." }),
+    firing: z.string().nullable().meta({ description: "the scheduled firing (or manual request time) it was taken for" }),
+    sourceServer: z.string().nullable(),
+    created: z.string(),
+  })
+  .meta({ id: "SnapshotImage" });
+
+const SnapshotStatusSchema = z
+  .object({
+    phase: z.enum(["not-due", "due", "in-progress", "done", "exhausted", "no-source"]),
+    firing: z.string().nullable().meta({ description: "the latest firing <= now" }),
+    graceUntil: z.string().nullable().meta({ description: "after this, a missing snapshot for the firing is no longer taken" }),
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    lastError: z.string().nullable(),
+    image: SnapshotImageSchema.nullable(),
+    activeCount: z.number().int(),
+    keep: z.number().int(),
+  })
+  .meta({ id: "SnapshotStatus" });
+
+export const SnapshotListingSchema = z
+  .object({
+    group: z.string(),
+    status: SnapshotStatusSchema.nullable().meta({ description: "null when the group has no snapshot policy" }),
+    notices: z.array(z.object({ level: z.enum(["info", "warning", "error"]), code: z.string(), message: z.string() })),
+    snapshots: z.array(SnapshotImageSchema).meta({ description: "images novascale made for this group, newest first" }),
+  })
+  .meta({ id: "SnapshotListing" });
+
+export const TakeSnapshotRequestSchema = z
+  .object({ serverId: z.string().min(1).max(255).optional().meta({ description: "a member to snapshot (default: the policy's source)" }) })
+  .strict()
+  .meta({ id: "TakeSnapshotRequest" });
+
+export const TakenSnapshotSchema = z
+  .object({
+    image: z.object({ id: z.string(), name: z.string() }),
+    serverId: z.string(),
+    serverName: z.string(),
+    firing: z.string(),
+    reason: z.string(),
+  })
+  .meta({ id: "TakenSnapshot" });
+
+export const snapshotRoutes: AnyRouteSpec[] = [
+  defineRoute({
+    method: "get",
+    path: "/v1/groups/{name}/snapshots",
+    tag: TAG,
+    summary: "The group's snapshots and the nightly policy's state",
+    description:
+      "Lists live from Glance: every image novascale made for this group (any status), and whether the latest firing " +
+      "is served (done), under way, due, missed, or out of attempts.",
+    role: "read",
+    errors: [404, 503],
+    responses: { 200: { description: "snapshots, newest first, and the policy's state", schema: SnapshotListingSchema } },
+    async handle(c, { name, service, now }) {
+      return c.json(await service.listSnapshots(name, now));
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/snapshots",
+    tag: TAG,
+    summary: "Take a snapshot now",
+    description:
+      "createImage on the policy's source member (or `serverId`, which must be an ACTIVE member). Answers once Nova accepted " +
+      "it; the image becomes `active` later (see GET). Named `<prefix>-manual-<time>`; counts toward `keep` like any snapshot " +
+      "of the group, but not as the nightly one.",
+    role: "operate",
+    body: TakeSnapshotRequestSchema,
+    bodyOptional: true,
+    errors: [404, 409, 413, 415, 503],
+    responses: { 202: { description: "accepted: the image id and where it came from", schema: TakenSnapshotSchema } },
+    async handle(c, { name, body, caller, service, now }) {
+      const taken = await service.takeSnapshot(name, body.serverId === undefined ? { author: caller.name } : { author: caller.name, serverId: body.serverId }, now);
+      const step = taken.step;
+      if (step === null || step.kind !== "snapshot" || taken.result?.imageId === undefined) {
+        throw new Error("takeSnapshot answered without an image"); // the service throws for every refusal
+      }
+      return c.json(
+        { image: { id: taken.result.imageId, name: step.imageName }, serverId: step.serverId, serverName: step.serverName, firing: step.firing, reason: step.reason },
+        202,
+      );
+    },
+  }),
+];
