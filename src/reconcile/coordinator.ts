@@ -4,11 +4,16 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import { isMember } from "../core/membership.ts";
+import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore } from "../store/coordinator.ts";
 import type { CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
+import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
+
+/** The storage slot the snapshot policy keeps its attempts in. */
+const SNAPSHOT_SLOT = "snapshots";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -129,8 +134,17 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setBootBlock(output.bootBlock);
       }
       const activity = [...output.activity];
-      const previous = state.lastTick;
       const record = output.record;
+      if (listing.ok && request.group.rules.snapshots !== undefined) {
+        // Snapshots ride on the same tick and the same listing, inside the same lock.
+        const snap = await this.#snapshotTick(request, cloud, listing.members, now);
+        record.steps.push(...snap.steps);
+        record.results.push(...snap.results);
+        record.notices.push(...snap.notices);
+        record.errors.push(...snap.errors);
+        activity.push(...snap.activity);
+      }
+      const previous = state.lastTick;
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
         previous.lastSeenAt = record.at;
@@ -148,6 +162,41 @@ export class GroupCoordinator extends DurableObject<Env> {
       await this.#store.setLastTick(record);
       this.#store.appendActivity(activity);
       return record;
+    });
+  }
+
+  async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
+    const parsed = SnapshotAttemptsSchema.safeParse(await this.#store.getSlot(SNAPSHOT_SLOT));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async #snapshotTick(request: ReconcileRequest, cloud: CloudPort, members: ObservedServer[], now: Date) {
+    const policy = request.group.rules.snapshots;
+    if (policy === undefined) throw new Error("no snapshot policy");
+    const attempts = await this.#snapshotAttempts();
+    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author });
+    if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await this.#store.setSlot(SNAPSHOT_SLOT, result.attempts);
+    return result;
+  }
+
+  /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
+  async snapshots(group: StoredGroup, now: string, cloud: CloudPort): Promise<SnapshotAnswer<SnapshotListing>> {
+    return listSnapshots({ cloud, group: group.name, policy: group.rules.snapshots, attempts: await this.#snapshotAttempts(), now: new Date(now) });
+  }
+
+  /** Takes a snapshot now, serialised with ticks (POST /v1/groups/{name}/snapshots). */
+  takeSnapshot(group: StoredGroup, input: { author: string; serverId?: string; now: string }, cloud: CloudPort): Promise<TakeSnapshotResult> {
+    return this.#exclusive(async () => {
+      const taken = await takeSnapshotNow({
+        cloud,
+        group: group.name,
+        policy: group.rules.snapshots,
+        author: input.author,
+        now: new Date(input.now),
+        ...(input.serverId !== undefined ? { serverId: input.serverId } : {}),
+      });
+      this.#store.appendActivity(taken.activity);
+      return taken;
     });
   }
 
@@ -252,6 +301,6 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 /** The Durable Object of a group, by name. */
 export function coordinatorStub(env: Env, group: string): DurableObjectStub<GroupCoordinator> {
-  const namespace = env.GROUPS as DurableObjectNamespace<GroupCoordinator>;
+  const namespace = env.GROUPS as unknown as DurableObjectNamespace<GroupCoordinator>;
   return namespace.get(namespace.idFromName(group));
 }

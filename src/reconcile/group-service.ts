@@ -15,6 +15,7 @@ import {
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
+import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 import {
   CloudUnavailableError,
   ConflictError,
@@ -197,6 +198,18 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     async activity(name: string, limit: number): Promise<ActivityEntry[]> {
       await existing(name);
       return (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+    },
+
+    async listSnapshots(name: string, now: Date): Promise<SnapshotListing> {
+      const group = await existing(name);
+      const answer = await coordinatorStub(env, name).snapshots(group, now.toISOString(), gateway());
+      return settleSnapshotListing(answer as Parameters<typeof settleSnapshotListing>[0]);
+    },
+
+    async takeSnapshot(name: string, input: { author: string; serverId?: string }, now: Date): Promise<TakeSnapshotResult> {
+      const group = await existing(name);
+      const taken = await coordinatorStub(env, name).takeSnapshot(group, { ...input, now: now.toISOString() }, gateway());
+      return settleTakeSnapshot(taken as TakeSnapshotResult);
     },
   };
 }
