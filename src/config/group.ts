@@ -101,11 +101,9 @@ export const SnapshotPolicySchema = z
   .strict();
 export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 
-const metadataKeyRefined = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine((k) => !k.startsWith(RESERVED_METADATA_PREFIX), { message: `keys starting with '${RESERVED_METADATA_PREFIX}' are reserved` });
+// Reserved keys are checked in the group's superRefine: a refined record key only yields zod's
+// generic "Invalid key in record", and users need to be told which key and why.
+const metadataKey = z.string().min(1).max(255);
 
 export const GroupRulesSchema = z
   .object({
@@ -116,7 +114,7 @@ export const GroupRulesSchema = z
     default: Count.optional(),
     schedules: z.array(ScheduleEntrySchema).max(50).default([]),
     networks: NetworksSchema.default("auto"),
-    metadata: z.record(metadataKeyRefined, z.string().max(255)).default({}),
+    metadata: z.record(metadataKey, z.string().max(255)).default({}),
     keyName: z.string().min(1).max(255).optional(),
     userData: z.string().max(65_535).optional(),
     securityGroups: z.array(z.string().min(1).max(255)).max(20).optional(),
@@ -140,6 +138,11 @@ export const GroupRulesSchema = z
     if (g.min > g.max) ctx.addIssue({ code: "custom", path: ["min"], message: `min (${g.min}) is greater than max (${g.max})` });
     if (g.default !== undefined && (g.default < g.min || g.default > g.max)) {
       ctx.addIssue({ code: "custom", path: ["default"], message: `default (${g.default}) is outside [min, max] = [${g.min}, ${g.max}]` });
+    }
+    for (const key of Object.keys(g.metadata)) {
+      if (key.startsWith(RESERVED_METADATA_PREFIX)) {
+        ctx.addIssue({ code: "custom", path: ["metadata", key], message: `'${key}': keys starting with '${RESERVED_METADATA_PREFIX}' are reserved for novascale` });
+      }
     }
     const room = DEFAULT_MAX_SERVER_METADATA - OWN_SERVER_METADATA_KEYS;
     if (Object.keys(g.metadata).length > room) {
