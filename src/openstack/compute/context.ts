@@ -1,0 +1,85 @@
+// What every compute call shares: the session, the compute endpoint, the negotiated microversion and its headers.
+import type { z } from "zod";
+import { type HttpResponse, joinUrl, withQuery } from "../http.ts";
+import type { RetryMode } from "../retry.ts";
+import type { Session } from "../session.ts";
+import { type ComputeFeatures, discoverCompute, type MicroversionRequest } from "./versions.ts";
+
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export interface ComputeCall {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Relative to the compute endpoint, e.g. "servers/detail"; or an absolute URL. */
+  path: string;
+  query?: Query;
+  json?: unknown;
+  expect?: readonly number[];
+  retry?: RetryMode;
+  /** Overrides the negotiated microversion header for this call (e.g. "2.35" for the image proxy). */
+  microversion?: string;
+}
+
+export class ComputeContext {
+  readonly session: Session;
+  private readonly request: MicroversionRequest;
+  private discovered: Promise<{ endpoint: string; features: ComputeFeatures }> | undefined;
+
+  constructor(session: Session, microversion: MicroversionRequest = "auto") {
+    this.session = session;
+    this.request = microversion;
+  }
+
+  /** Endpoint and features, discovered once per context (one version-document request). */
+  async resolve(): Promise<{ endpoint: string; features: ComputeFeatures }> {
+    if (this.discovered === undefined) {
+      this.discovered = (async () => {
+        const endpoint = await this.session.endpoint("compute");
+        const features = await discoverCompute(this.session, endpoint, this.request);
+        return { endpoint, features };
+      })();
+      // A failed discovery (e.g. a transient 503) is not remembered.
+      this.discovered.catch(() => {
+        this.discovered = undefined;
+      });
+    }
+    return this.discovered;
+  }
+
+  async features(): Promise<ComputeFeatures> {
+    return (await this.resolve()).features;
+  }
+
+  async endpoint(): Promise<string> {
+    return (await this.resolve()).endpoint;
+  }
+
+  async send(call: ComputeCall): Promise<HttpResponse> {
+    const { endpoint, features } = await this.resolve();
+    const header = call.microversion ?? features.header;
+    const headers: Record<string, string> =
+      header === undefined ? {} : { "X-OpenStack-Nova-API-Version": header, "OpenStack-API-Version": `compute ${header}` };
+    const url = withQuery(/^https?:\/\//.test(call.path) ? call.path : joinUrl(endpoint, call.path), call.query);
+    const request = { method: call.method, url, headers, service: "compute" } as Parameters<Session["request"]>[0];
+    if (call.json !== undefined) request.json = call.json;
+    if (call.expect !== undefined) request.expect = call.expect;
+    if (call.retry !== undefined) request.retry = call.retry;
+    return this.session.request(request);
+  }
+
+  async call<T>(call: ComputeCall, schema: z.ZodType<T>): Promise<T> {
+    return this.session.transport.parse(await this.send(call), schema);
+  }
+}
+
+/** Path segment escaping for ids, metadata keys and tags. */
+export function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/** The marker query of a `*_links` "next" link, applied to our own base URL (the link may name an internal host). */
+export function nextPageQuery(links: ReadonlyArray<{ rel?: string | undefined; href: string }> | undefined): Record<string, string> | undefined {
+  const next = links?.find((l) => l.rel === "next");
+  if (next === undefined) return undefined;
+  const url = new URL(next.href, "http://relative.invalid/");
+  return Object.fromEntries(url.searchParams.entries());
+}

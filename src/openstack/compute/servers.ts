@@ -1,0 +1,318 @@
+// Nova servers: boot, list (all pages), get, update, delete, addresses, metadata, actions and tags.
+import { z } from "zod";
+import { OpenStackError } from "../errors.ts";
+import { unexpected } from "../http.ts";
+import { type ComputeContext, nextPageQuery, type Query, seg } from "./context.ts";
+import {
+  AddressesSchema,
+  BootResponseSchema,
+  CreateImageBodySchema,
+  MetaBodySchema,
+  MetadataBodySchema,
+  type Server,
+  ServerBodySchema,
+  ServerListSchema,
+  TagsBodySchema,
+} from "./schemas.ts";
+import { formatMicroversion, SWITCHES, type Microversion } from "./versions.ts";
+
+const ACTION_OK = [200, 202, 204] as const;
+/** Stops a cloud whose "next" links never end from holding a tick forever. */
+const MAX_PAGES = 1000;
+
+export interface BootNetwork {
+  uuid?: string | undefined;
+  port?: string | undefined;
+  fixedIp?: string | undefined;
+}
+
+export interface CreateServerOptions {
+  name: string;
+  /** An id, or (book era) an image URL. */
+  imageRef: string;
+  /** An id, or (book era) a flavor URL. */
+  flavorRef: string;
+  metadata?: Record<string, string>;
+  /** Book-era file injection; contents are plain text (the client base64-encodes them). */
+  personality?: Array<{ path: string; contents: string }>;
+  /** Plain text; the client base64-encodes it. */
+  userData?: string;
+  /** "auto" / "none" need 2.37; on older APIs both mean "leave it to Nova" (the key is left out). */
+  networks?: "auto" | "none" | BootNetwork[];
+  keyName?: string;
+  securityGroups?: string[];
+  availabilityZone?: string;
+  minCount?: number;
+  maxCount?: number;
+  /** Answer only `{reservation_id}` (to list the created servers with `reservation_id=`). */
+  returnReservationId?: boolean;
+  /** Needs 2.52. */
+  tags?: string[];
+}
+
+export interface CreateServerResult {
+  /** The first server's id (undefined when only a reservation id was asked for). */
+  id: string | undefined;
+  adminPass: string | undefined;
+  reservationId: string | undefined;
+}
+
+export type ServerFilters = Query & {
+  name?: string;
+  status?: string;
+  image?: string;
+  flavor?: string;
+  "changes-since"?: string;
+  reservation_id?: string;
+  tags?: string;
+  "tags-any"?: string;
+  "not-tags"?: string;
+  ip?: string;
+};
+
+export interface RebuildOptions {
+  imageRef: string;
+  name?: string;
+  adminPass?: string;
+  metadata?: Record<string, string>;
+  personality?: Array<{ path: string; contents: string }>;
+  accessIPv4?: string;
+  accessIPv6?: string;
+}
+
+export type Addresses = z.infer<typeof AddressesSchema>;
+
+/** UTF-8 text to base64 (btoa alone only takes Latin-1). */
+export function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+export function serversApi(ctx: ComputeContext) {
+  async function requireAtLeast(version: Microversion, what: string): Promise<void> {
+    const f = await ctx.features();
+    if (f.version === undefined || f.version.major < version.major || (f.version.major === version.major && f.version.minor < version.minor)) {
+      throw new OpenStackError({
+        method: "VERSION",
+        url: await ctx.endpoint(),
+        status: 0,
+        kind: "unsupportedByCloud",
+        message: `${what} needs compute microversion ${formatMicroversion(version)}; this cloud offers ${f.version === undefined ? "no microversions" : formatMicroversion(f.version)}`,
+        category: "config",
+      });
+    }
+  }
+
+  async function createBody(options: CreateServerOptions): Promise<Record<string, unknown>> {
+    const f = await ctx.features();
+    const server: Record<string, unknown> = { name: options.name, imageRef: options.imageRef, flavorRef: options.flavorRef };
+    if (options.networks !== undefined) {
+      if (Array.isArray(options.networks)) {
+        server["networks"] = options.networks.map((n) => {
+          const out: Record<string, string> = {};
+          if (n.uuid !== undefined) out["uuid"] = n.uuid;
+          if (n.port !== undefined) out["port"] = n.port;
+          if (n.fixedIp !== undefined) out["fixed_ip"] = n.fixedIp;
+          return out;
+        });
+      } else if (f.networksRequired) {
+        server["networks"] = options.networks;
+      }
+    } else if (f.networksRequired) {
+      throw new OpenStackError({
+        method: "POST",
+        url: "servers",
+        status: 0,
+        kind: "networksRequired",
+        message: `from compute microversion ${formatMicroversion(SWITCHES.networksRequired)} a boot must name its networks ("auto", "none" or a list)`,
+        category: "config",
+      });
+    }
+    if (options.metadata !== undefined) server["metadata"] = options.metadata;
+    if (options.personality !== undefined) server["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
+    if (options.userData !== undefined) server["user_data"] = base64(options.userData);
+    if (options.keyName !== undefined) server["key_name"] = options.keyName;
+    if (options.securityGroups !== undefined) server["security_groups"] = options.securityGroups.map((name) => ({ name }));
+    if (options.availabilityZone !== undefined) server["availability_zone"] = options.availabilityZone;
+    if (options.minCount !== undefined) server["min_count"] = options.minCount;
+    if (options.maxCount !== undefined) server["max_count"] = options.maxCount;
+    if (options.returnReservationId === true) server["return_reservation_id"] = true;
+    if (options.tags !== undefined && options.tags.length > 0) {
+      await requireAtLeast(SWITCHES.tagsAtBoot, "tags at boot");
+      server["tags"] = options.tags;
+    }
+    return { server };
+  }
+
+  async function listAll(path: string, filters: ServerFilters | undefined, pageSize: number | undefined): Promise<Server[]> {
+    const servers: Server[] = [];
+    let query: Query = { ...filters, ...(pageSize === undefined ? {} : { limit: pageSize }) };
+    const seenMarkers = new Set<string>();
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const body = await ctx.call({ method: "GET", path, query }, ServerListSchema);
+      servers.push(...body.servers);
+      const next = nextPageQuery(body.servers_links);
+      if (next === undefined || body.servers.length === 0) return servers;
+      const marker = next["marker"] ?? body.servers[body.servers.length - 1]!.id;
+      if (seenMarkers.has(marker)) throw unexpectedPaging(await ctx.endpoint(), path, marker);
+      seenMarkers.add(marker);
+      query = { ...filters, ...next, marker };
+    }
+    throw unexpectedPaging(await ctx.endpoint(), path, `more than ${MAX_PAGES} pages`);
+  }
+
+  return {
+    /** POST /servers. Never retried: a lost answer is recognised later by the server's metadata, not by booting again. */
+    async create(options: CreateServerOptions): Promise<CreateServerResult> {
+      const json = await createBody(options);
+      const response = await ctx.send({ method: "POST", path: "servers", json, expect: [200, 202], retry: "never" });
+      const body = ctx.session.transport.parse(response, BootResponseSchema);
+      if ("reservation_id" in body) return { id: undefined, adminPass: undefined, reservationId: body.reservation_id };
+      return { id: body.server.id, adminPass: body.server.adminPass, reservationId: undefined };
+    },
+
+    /** GET /servers/detail (or /servers with detail: false), every page: follows `servers_links` next with limit/marker. */
+    async list(filters?: ServerFilters, options: { detail?: boolean; pageSize?: number } = {}): Promise<Server[]> {
+      return listAll(options.detail === false ? "servers" : "servers/detail", filters, options.pageSize);
+    },
+
+    async get(id: string): Promise<Server> {
+      return (await ctx.call({ method: "GET", path: `servers/${seg(id)}` }, ServerBodySchema)).server;
+    },
+
+    /** PUT /servers/{id}: rename and/or set access IPs. */
+    async update(id: string, changes: { name?: string; accessIPv4?: string; accessIPv6?: string }): Promise<Server> {
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}`, json: { server: changes }, expect: [200] }, ServerBodySchema)).server;
+    },
+
+    async delete(id: string): Promise<void> {
+      await ctx.send({ method: "DELETE", path: `servers/${seg(id)}`, expect: [202, 204] });
+    },
+
+    async addresses(id: string): Promise<Addresses> {
+      return (await ctx.call({ method: "GET", path: `servers/${seg(id)}/ips` }, z.object({ addresses: AddressesSchema }))).addresses;
+    },
+
+    async addressesByNetwork(id: string, network: string): Promise<Addresses[string]> {
+      const body = await ctx.call({ method: "GET", path: `servers/${seg(id)}/ips/${seg(network)}` }, AddressesSchema);
+      return body[network] ?? Object.values(body)[0] ?? [];
+    },
+
+    // ---- metadata ----
+    async metadata(id: string): Promise<Record<string, string>> {
+      return (await ctx.call({ method: "GET", path: `servers/${seg(id)}/metadata` }, MetadataBodySchema)).metadata;
+    },
+    async metadataItem(id: string, key: string): Promise<string> {
+      const meta = (await ctx.call({ method: "GET", path: `servers/${seg(id)}/metadata/${seg(key)}` }, MetaBodySchema)).meta;
+      return meta[key] ?? Object.values(meta)[0] ?? "";
+    },
+    /** PUT: replaces all metadata. */
+    async setMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata`, json: { metadata } }, MetadataBodySchema)).metadata;
+    },
+    /** POST: merges into the existing metadata. */
+    async mergeMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+      return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/metadata`, json: { metadata }, retry: "idempotent" }, MetadataBodySchema)).metadata;
+    },
+    async setMetadataItem(id: string, key: string, value: string): Promise<Record<string, string>> {
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata/${seg(key)}`, json: { meta: { [key]: value } } }, MetaBodySchema)).meta;
+    },
+    async deleteMetadataItem(id: string, key: string): Promise<void> {
+      await ctx.send({ method: "DELETE", path: `servers/${seg(id)}/metadata/${seg(key)}`, expect: [200, 204] });
+    },
+
+    // ---- actions (POST /servers/{id}/action) ----
+    async changePassword(id: string, adminPass: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { changePassword: { adminPass } }, expect: ACTION_OK });
+    },
+    async reboot(id: string, type: "SOFT" | "HARD" = "SOFT"): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { reboot: { type } }, expect: ACTION_OK });
+    },
+    async rebuild(id: string, options: RebuildOptions): Promise<Server> {
+      const rebuild: Record<string, unknown> = { imageRef: options.imageRef };
+      if (options.name !== undefined) rebuild["name"] = options.name;
+      if (options.adminPass !== undefined) rebuild["adminPass"] = options.adminPass;
+      if (options.metadata !== undefined) rebuild["metadata"] = options.metadata;
+      if (options.personality !== undefined) rebuild["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
+      if (options.accessIPv4 !== undefined) rebuild["accessIPv4"] = options.accessIPv4;
+      if (options.accessIPv6 !== undefined) rebuild["accessIPv6"] = options.accessIPv6;
+      return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/action`, json: { rebuild }, expect: ACTION_OK }, ServerBodySchema)).server;
+    },
+    async resize(id: string, flavorRef: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { resize: { flavorRef } }, expect: ACTION_OK });
+    },
+    async confirmResize(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { confirmResize: null }, expect: ACTION_OK });
+    },
+    async revertResize(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { revertResize: null }, expect: ACTION_OK });
+    },
+    /** createImage; the new image's id comes from the body (2.45+) or the Location header (before, and the book). */
+    async createImage(id: string, name: string, metadata?: Record<string, string>): Promise<string> {
+      const createImage: Record<string, unknown> = { name };
+      if (metadata !== undefined) createImage["metadata"] = metadata;
+      const response = await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { createImage }, expect: ACTION_OK });
+      if (response.text.trim() !== "") {
+        let json: unknown;
+        try {
+          json = JSON.parse(response.text);
+        } catch {
+          json = undefined;
+        }
+        const parsed = CreateImageBodySchema.safeParse(json);
+        if (parsed.success) return parsed.data.image_id;
+      }
+      const location = response.headers.get("location");
+      const fromLocation = location === null ? undefined : new URL(location, "http://relative.invalid/").pathname.split("/").filter((s) => s !== "").pop();
+      if (fromLocation === undefined) throw unexpected(response, "createImage named no image (neither image_id in the body nor a Location header)");
+      return decodeURIComponent(fromLocation);
+    },
+
+    // ---- tags (2.26+) ----
+    async tags(id: string): Promise<string[]> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      return (await ctx.call({ method: "GET", path: `servers/${seg(id)}/tags` }, TagsBodySchema)).tags;
+    },
+    async replaceTags(id: string, tags: string[]): Promise<string[]> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/tags`, json: { tags }, expect: [200] }, TagsBodySchema)).tags;
+    },
+    async addTag(id: string, tag: string): Promise<void> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      await ctx.send({ method: "PUT", path: `servers/${seg(id)}/tags/${seg(tag)}`, expect: [201, 204] });
+    },
+    async hasTag(id: string, tag: string): Promise<boolean> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      try {
+        await ctx.send({ method: "GET", path: `servers/${seg(id)}/tags/${seg(tag)}`, expect: [204] });
+        return true;
+      } catch (e) {
+        if (e instanceof OpenStackError && e.status === 404 && e.kind === "itemNotFound" && /tag/i.test(e.detail)) return false;
+        throw e;
+      }
+    },
+    async deleteTag(id: string, tag: string): Promise<void> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      await ctx.send({ method: "DELETE", path: `servers/${seg(id)}/tags/${seg(tag)}`, expect: [204] });
+    },
+    async deleteAllTags(id: string): Promise<void> {
+      await requireAtLeast(SWITCHES.serverTags, "server tags");
+      await ctx.send({ method: "DELETE", path: `servers/${seg(id)}/tags`, expect: [204] });
+    },
+  };
+}
+
+export type ServersApi = ReturnType<typeof serversApi>;
+
+function unexpectedPaging(endpoint: string, path: string, detail: string): OpenStackError {
+  return new OpenStackError({
+    method: "GET",
+    url: `${endpoint}/${path}`,
+    status: 0,
+    kind: "pagingLoop",
+    message: `the server listing does not end (${detail}); the listing is incomplete`,
+    category: "transient",
+  });
+}

@@ -1,0 +1,164 @@
+// Compute API version discovery and microversion negotiation, and the behaviour switches that depend on the version.
+import { z } from "zod";
+import { OpenStackError } from "../errors.ts";
+import { joinUrl } from "../http.ts";
+import type { Session } from "../session.ts";
+
+export interface Microversion {
+  major: number;
+  minor: number;
+}
+
+/** The newest microversion whose behaviour this client knows (later ones only add response fields it ignores). */
+export const MAX_SUPPORTED_MICROVERSION: Microversion = { major: 2, minor: 96 };
+export const MIN_SUPPORTED_MICROVERSION: Microversion = { major: 2, minor: 1 };
+
+/** The microversions at which Nova changes behaviour this client cares about. */
+export const SWITCHES = {
+  serverTags: { major: 2, minor: 26 },
+  imageProxyRemoved: { major: 2, minor: 36 },
+  networksRequired: { major: 2, minor: 37 },
+  createImageIdInBody: { major: 2, minor: 45 },
+  tagsAtBoot: { major: 2, minor: 52 },
+} as const satisfies Record<string, Microversion>;
+
+/** "auto": the highest both sides support; "latest": whatever the cloud's newest is; "2.N": exactly that. */
+export type MicroversionRequest = "auto" | "latest" | `${number}.${number}`;
+
+export interface ComputeFeatures {
+  /** "legacy": v1.1 / v2 endpoints (the book's, or /v2/{project}), which know no microversions. */
+  era: "microversions" | "legacy";
+  /** What goes into X-OpenStack-Nova-API-Version and OpenStack-API-Version (undefined: send neither). */
+  header: string | undefined;
+  /** The version the cloud will act by (for "latest": the cloud's maximum); undefined in the legacy era. */
+  version: Microversion | undefined;
+  serverTags: boolean;
+  /** Nova's /images proxy (and image metadata through Nova) is still there. */
+  imageProxy: boolean;
+  /** A boot must say `networks` ("auto", "none" or a list). */
+  networksRequired: boolean;
+  /** createImage answers `{"image_id"}`; before, only a Location header names the image. */
+  createImageIdInBody: boolean;
+  tagsAtBoot: boolean;
+}
+
+export function compareMicroversions(a: Microversion, b: Microversion): number {
+  return a.major === b.major ? a.minor - b.minor : a.major - b.major;
+}
+
+export function formatMicroversion(v: Microversion): string {
+  return `${v.major}.${v.minor}`;
+}
+
+/** Parses "2.53" or "latest"; "2.latest" is not a microversion (Nova answers 400), so it is refused here. */
+export function parseMicroversion(value: string): Microversion | "latest" {
+  const text = value.trim();
+  if (text === "latest") return "latest";
+  const m = /^(\d+)\.(\d+)$/.exec(text);
+  if (m === null) {
+    throw new OpenStackError({
+      method: "VERSION",
+      url: "compute",
+      status: 0,
+      kind: "invalidMicroversion",
+      message: `"${value}" is not a microversion: use "X.Y" (e.g. "2.53") or "latest"${text === "2.latest" ? ' ("2.latest" is rejected by Nova with 400)' : ""}`,
+      category: "config",
+    });
+  }
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
+
+export function featuresFor(version: Microversion | undefined, header: string | undefined): ComputeFeatures {
+  if (version === undefined) {
+    return { era: "legacy", header: undefined, version: undefined, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false };
+  }
+  const atLeast = (v: Microversion) => compareMicroversions(version, v) >= 0;
+  return {
+    era: "microversions",
+    header,
+    version,
+    serverTags: atLeast(SWITCHES.serverTags),
+    imageProxy: !atLeast(SWITCHES.imageProxyRemoved),
+    networksRequired: atLeast(SWITCHES.networksRequired),
+    createImageIdInBody: atLeast(SWITCHES.createImageIdInBody),
+    tagsAtBoot: atLeast(SWITCHES.tagsAtBoot),
+  };
+}
+
+/** Picks the microversion to send, given the cloud's range (from the version document). */
+export function negotiate(serverMin: Microversion, serverMax: Microversion, request: MicroversionRequest = "auto"): ComputeFeatures {
+  const wanted = request === "auto" ? MAX_SUPPORTED_MICROVERSION : parseMicroversion(request);
+  if (wanted === "latest") return featuresFor(serverMax, "latest");
+  const chosen = request === "auto" && compareMicroversions(serverMax, wanted) < 0 ? serverMax : wanted;
+  if (compareMicroversions(chosen, serverMin) < 0 || compareMicroversions(chosen, serverMax) > 0 || compareMicroversions(chosen, MIN_SUPPORTED_MICROVERSION) < 0) {
+    throw new OpenStackError({
+      method: "VERSION",
+      url: "compute",
+      status: 0,
+      kind: "microversionUnavailable",
+      message: `microversion ${formatMicroversion(chosen)} is outside what the cloud offers (${formatMicroversion(serverMin)}–${formatMicroversion(serverMax)}) or this client supports (${formatMicroversion(MIN_SUPPORTED_MICROVERSION)}–${formatMicroversion(MAX_SUPPORTED_MICROVERSION)})`,
+      category: "config",
+    });
+  }
+  return featuresFor(chosen, formatMicroversion(chosen));
+}
+
+/** v1.0/v1.1 (the book) and v2 (the pre-microversion API, often /v2/{project_id}) endpoints. */
+export function isLegacyComputeUrl(endpoint: string): boolean {
+  return /\/v(1\.[01]|2)(\/|$)/.test(new URL(endpoint).pathname);
+}
+
+const VersionSchema = z.looseObject({
+  id: z.string(),
+  status: z.string().optional(),
+  version: z.string().nullish(),
+  min_version: z.string().nullish(),
+  links: z.array(z.looseObject({ rel: z.string().optional(), href: z.string() })).optional(),
+});
+const VersionDocSchema = z.union([z.object({ version: VersionSchema }), z.object({ versions: z.array(VersionSchema) })]);
+type VersionEntry = z.infer<typeof VersionSchema>;
+
+/** Reads the compute version document (the endpoint itself, else the service root) and negotiates. */
+export async function discoverCompute(session: Session, endpoint: string, request: MicroversionRequest = "auto"): Promise<ComputeFeatures> {
+  if (request !== "auto") parseMicroversion(request); // refuse "2.latest" before any request
+  if (isLegacyComputeUrl(endpoint)) return featuresFor(undefined, undefined);
+  let entry = await fetchVersionEntry(session, `${endpoint.replace(/\/+$/, "")}/`, endpoint);
+  if (entry === undefined) {
+    const root = endpoint.replace(/\/v2\.1(\/.*)?$/, "/");
+    if (root !== `${endpoint.replace(/\/+$/, "")}/`) entry = await fetchVersionEntry(session, root, endpoint);
+  }
+  // No version document at all: a v2.1 API that predates microversion reporting; behave as 2.1 would, without headers.
+  if (entry === undefined || entry.version === undefined || entry.version === null || entry.version === "") return featuresFor(undefined, undefined);
+  const max = parseMicroversion(entry.version);
+  const min = entry.min_version !== undefined && entry.min_version !== null && entry.min_version !== "" ? parseMicroversion(entry.min_version) : MIN_SUPPORTED_MICROVERSION;
+  if (max === "latest" || min === "latest") return featuresFor(undefined, undefined);
+  return negotiate(min, max, request);
+}
+
+async function fetchVersionEntry(session: Session, url: string, endpoint: string): Promise<VersionEntry | undefined> {
+  let text: string;
+  try {
+    const response = await session.request({ method: "GET", url, service: "compute" });
+    text = response.text;
+  } catch (e) {
+    if (e instanceof OpenStackError && (e.category === "notFound" || e.category === "config" || e.category === "cloud")) return undefined;
+    throw e;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = VersionDocSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  if ("version" in parsed.data) return parsed.data.version;
+  // From the root list: the entry whose link is our endpoint, else the CURRENT one with microversions.
+  const base = `${joinUrl(endpoint, "").replace(/\/+$/, "")}/`;
+  const versions = parsed.data.versions;
+  return (
+    versions.find((v) => (v.links ?? []).some((l) => l.rel === "self" && base.startsWith(`${l.href.replace(/\/+$/, "")}/`))) ??
+    versions.find((v) => v.id === "v2.1") ??
+    versions.find((v) => v.status === "CURRENT")
+  );
+}

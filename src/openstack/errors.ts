@@ -1,0 +1,218 @@
+// The one typed error of the OpenStack client: what failed, how Nova/Keystone/Glance said it, and what callers should do.
+
+/**
+ * What a caller does about an error:
+ * - `config`: the request is wrong (bad image/flavor/network ref, 400); retrying will not help.
+ * - `quota`: the project is out of quota (403 "Quota exceeded", 413 overLimit); boot less.
+ * - `auth`: credentials or permissions (401, other 403s).
+ * - `notFound`: the resource does not exist (404).
+ * - `transient`: 5xx, 409, 429, rate limits, network errors, incomplete listings; try again later.
+ * - `cloud`: the cloud answered something this client does not understand (bad JSON, 501, ...).
+ */
+export type ErrorCategory = "config" | "quota" | "auth" | "notFound" | "transient" | "cloud";
+
+export interface OpenStackErrorFields {
+  method: string;
+  url: string;
+  /** HTTP status; 0 when no response arrived (network error, timeout) or the error is the client's own. */
+  status: number;
+  /** Nova fault name (`badRequest`, `itemNotFound`, `overLimit`, ...), Keystone's title, or the client's own kind. */
+  kind: string;
+  message: string;
+  requestId?: string;
+  /** Seconds the cloud asked us to wait (Retry-After header, or `retryAfter` in a book-era overLimit body). */
+  retryAfterSeconds?: number;
+  /** Overrides the category derived from status, kind and message. */
+  category?: ErrorCategory;
+  cause?: unknown;
+}
+
+/** Nova fault names by status, for bodies that do not name one (HTML pages, text, empty bodies). */
+const FAULT_BY_STATUS: Record<number, string> = {
+  400: "badRequest",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "itemNotFound",
+  405: "badMethod",
+  406: "notAcceptable",
+  409: "conflictingRequest",
+  413: "overLimit",
+  415: "badMediaType",
+  429: "overLimit",
+  500: "computeFault",
+  501: "notImplemented",
+  503: "serviceUnavailable",
+};
+
+export class OpenStackError extends Error {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly kind: string;
+  readonly requestId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly category: ErrorCategory;
+  /** The cloud's own message, without the method/URL/status prefix of `message`. */
+  readonly detail: string;
+
+  constructor(fields: OpenStackErrorFields) {
+    const where = `${fields.method} ${redactUrl(fields.url)}`;
+    const status = fields.status === 0 ? "" : ` ${fields.status}`;
+    super(`${where}:${status} ${fields.kind}: ${fields.message}`, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = "OpenStackError";
+    this.method = fields.method;
+    this.url = redactUrl(fields.url);
+    this.status = fields.status;
+    this.kind = fields.kind;
+    this.detail = fields.message;
+    this.requestId = fields.requestId;
+    this.retryAfterSeconds = fields.retryAfterSeconds;
+    this.category = fields.category ?? categorize(fields.status, fields.kind, fields.message, fields.retryAfterSeconds);
+  }
+
+  get transient(): boolean {
+    return this.category === "transient";
+  }
+
+  /** A plain object for logs and API answers (no stack, no cause). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      category: this.category,
+      method: this.method,
+      url: this.url,
+      status: this.status,
+      kind: this.kind,
+      message: this.detail,
+      requestId: this.requestId,
+      retryAfterSeconds: this.retryAfterSeconds,
+    };
+  }
+}
+
+export function isOpenStackError(e: unknown): e is OpenStackError {
+  return e instanceof OpenStackError;
+}
+
+const QUOTA_MESSAGE = /quota exceeded|exceeds? (the )?quota|over ?quota/i;
+
+/** The category rules in one place (see ErrorCategory). */
+export function categorize(status: number, kind: string, message: string, retryAfterSeconds?: number): ErrorCategory {
+  if (status === 0) return kind === "network" || kind === "timeout" ? "transient" : "cloud";
+  if (status === 400) return "config";
+  if (status === 401) return "auth";
+  if (status === 403) return QUOTA_MESSAGE.test(message) ? "quota" : "auth";
+  if (status === 404) return "notFound";
+  if (status === 409 || status === 429) return "transient";
+  // Old Nova answered quota errors with 413 (and "Retry-After: 0"); a 413 that is only a rate limit asks us to come back later.
+  if (status === 413) return QUOTA_MESSAGE.test(message) || !(retryAfterSeconds !== undefined && retryAfterSeconds > 0) ? "quota" : "transient";
+  if (status === 501) return "cloud";
+  if (status >= 500) return "transient";
+  return "cloud";
+}
+
+/** Strips user info and token-like query parameters from a URL before it goes into a message. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    for (const key of [...u.searchParams.keys()]) {
+      if (/token|password|secret/i.test(key)) u.searchParams.set(key, "***");
+    }
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export interface ParsedFault {
+  kind: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+const MAX_MESSAGE = 500;
+
+/**
+ * Reads an error body in any of the shapes OpenStack services use:
+ * Nova `{"badRequest": {"message", "code"}}` (also book-era, with `retryAfter` in overLimit),
+ * Keystone `{"error": {"code", "title", "message"}}`, Glance/webob `{"message", "code", "title"}`
+ * or text/HTML pages, and empty bodies.
+ */
+export function parseFault(status: number, bodyText: string): ParsedFault {
+  const fallbackKind = FAULT_BY_STATUS[status] ?? (status >= 500 ? "computeFault" : "httpError");
+  const text = bodyText.trim();
+  if (text === "") return { kind: fallbackKind, message: `HTTP ${status} with an empty body` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: fallbackKind, message: clip(plainText(text)) };
+  }
+  if (json !== null && typeof json === "object" && !Array.isArray(json)) {
+    const record = json as Record<string, unknown>;
+    // Keystone: {"error": {"code": 401, "title": "Unauthorized", "message": "..."}}
+    const keystone = record["error"];
+    if (isRecord(keystone) && typeof keystone["message"] === "string") {
+      const title = typeof keystone["title"] === "string" ? lowerCamel(keystone["title"]) : fallbackKind;
+      return { kind: title, message: clip(keystone["message"]) };
+    }
+    // Nova: a single key naming the fault.
+    const keys = Object.keys(record);
+    if (keys.length === 1) {
+      const kind = keys[0]!;
+      const inner = record[kind];
+      if (isRecord(inner)) {
+        const message = typeof inner["message"] === "string" ? inner["message"] : typeof inner["explanation"] === "string" ? inner["explanation"] : JSON.stringify(inner);
+        const retryAfter = toSeconds(inner["retryAfter"]);
+        return retryAfter === undefined ? { kind, message: clip(message) } : { kind, message: clip(message), retryAfterSeconds: retryAfter };
+      }
+    }
+    // Glance / webob JSON: {"message": "...", "code": "404 Not Found", "title": "Not Found"}
+    if (typeof record["message"] === "string") {
+      const kind = typeof record["title"] === "string" ? lowerCamel(record["title"]) : fallbackKind;
+      return { kind, message: clip(record["message"]) };
+    }
+  }
+  if (typeof json === "string") return { kind: fallbackKind, message: clip(json) };
+  return { kind: fallbackKind, message: clip(text) };
+}
+
+/** Seconds from a Retry-After header: delta-seconds or an HTTP date (relative to `nowMs`). */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null || header.trim() === "") return undefined;
+  const seconds = toSeconds(header.trim());
+  if (seconds !== undefined) return seconds;
+  const date = Date.parse(header);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+function toSeconds(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function plainText(html: string): string {
+  return html
+    .replace(/<title>.*?<\/title>/is, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function clip(s: string): string {
+  return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
+}
+
+function lowerCamel(title: string): string {
+  const words = title.trim().split(/[^A-Za-z0-9]+/).filter((w) => w !== "");
+  if (words.length === 0) return "error";
+  return words.map((w, i) => (i === 0 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase())).join("");
+}

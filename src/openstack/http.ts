@@ -1,0 +1,211 @@
+// The HTTP layer under every OpenStack call: injectable fetch/clock/sleep, retries, deadline, subrequest counting, zod parsing.
+import type { z } from "zod";
+import { OpenStackError, parseFault, parseRetryAfter } from "./errors.ts";
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, defaultRetryMode, isRetryable, type RetryMode, type RetryPolicy } from "./retry.ts";
+
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  /** Defaults to the runtime's fetch. Tests pass a fake transport here. */
+  fetch?: FetchFunction;
+  /** Milliseconds since the epoch; defaults to Date.now. */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1); defaults to Math.random. Used for backoff jitter only. */
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  /** Absolute time (ms since the epoch) after which no retry is started, e.g. the end of a cron tick's budget. */
+  deadline?: number;
+  /** Per attempt; an attempt that takes longer fails as a transient `timeout`. */
+  requestTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** A JSON value (sent as application/json) ... */
+  json?: unknown;
+  /** ... or a raw body with its content type (e.g. a Glance JSON patch). */
+  raw?: { body: string; contentType: string };
+  /** Status codes that count as success; default: any 2xx. */
+  expect?: readonly number[];
+  retry?: RetryMode;
+  /** A label for the request counter: "identity", "compute", "image". */
+  service: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  requestId: string | undefined;
+  url: string;
+  method: string;
+}
+
+/** What a caller can read to know how many API calls a tick made. */
+export interface RequestStats {
+  /** Every attempt that reached fetch (retries and re-authentication included). */
+  requests: number;
+  retries: number;
+  byService: Record<string, number>;
+}
+
+export class Transport {
+  readonly clock: () => number;
+  private readonly fetchFn: FetchFunction;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly policy: RetryPolicy;
+  private readonly deadline: number | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly userAgent: string;
+  private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
+
+  constructor(options: TransportOptions = {}) {
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.clock = options.clock ?? (() => Date.now());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.deadline = options.deadline;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.userAgent = options.userAgent ?? "novascale";
+  }
+
+  stats(): RequestStats {
+    return { requests: this.counters.requests, retries: this.counters.retries, byService: { ...this.counters.byService } };
+  }
+
+  /** Sends with retries; resolves with an expected status, otherwise throws OpenStackError. */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const mode = request.retry ?? defaultRetryMode(request.method);
+    const started = this.clock();
+    for (let attempt = 1; ; attempt++) {
+      let failure: OpenStackError;
+      try {
+        const response = await this.attempt(request);
+        if (isExpected(response.status, request.expect)) return response;
+        failure = this.errorFor(request, response);
+      } catch (e) {
+        if (!(e instanceof OpenStackError)) throw e;
+        failure = e;
+      }
+      if (attempt >= this.policy.maxAttempts || !isRetryable(failure, mode)) throw failure;
+      const delay = backoffDelayMs(attempt, this.policy, this.random, failure.retryAfterSeconds);
+      const resumeAt = this.clock() + delay;
+      if (resumeAt - started > this.policy.budgetMs || (this.deadline !== undefined && resumeAt > this.deadline)) throw failure;
+      this.counters.retries++;
+      await this.sleep(delay);
+    }
+  }
+
+  /** Parses a JSON response body with a zod schema; a mismatch is the cloud's fault, not the caller's. */
+  parse<T>(response: HttpResponse, schema: z.ZodType<T>): T {
+    let json: unknown;
+    try {
+      json = JSON.parse(response.text);
+    } catch {
+      throw unexpected(response, "the body is not JSON");
+    }
+    const result = schema.safeParse(json);
+    if (!result.success) {
+      const issues = result.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; ");
+      throw unexpected(response, `unexpected response shape (${issues})`);
+    }
+    return result.data;
+  }
+
+  private async attempt(request: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent, ...request.headers };
+    let body: string | undefined;
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json);
+      headers["Content-Type"] = "application/json";
+    } else if (request.raw !== undefined) {
+      body = request.raw.body;
+      headers["Content-Type"] = request.raw.contentType;
+    }
+    this.counters.requests++;
+    this.counters.byService[request.service] = (this.counters.byService[request.service] ?? 0) + 1;
+    let response: Response;
+    try {
+      const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(this.requestTimeoutMs) };
+      if (body !== undefined) init.body = body;
+      response = await this.fetchFn(request.url, init);
+    } catch (e) {
+      const timeout = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+      throw new OpenStackError({
+        method: request.method,
+        url: request.url,
+        status: 0,
+        kind: timeout ? "timeout" : "network",
+        message: timeout ? `no answer within ${this.requestTimeoutMs} ms` : `request failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      requestId: response.headers.get("x-openstack-request-id") ?? response.headers.get("x-compute-request-id") ?? undefined,
+      url: request.url,
+      method: request.method,
+    };
+  }
+
+  private errorFor(request: HttpRequest, response: HttpResponse): OpenStackError {
+    const fault = parseFault(response.status, response.text);
+    const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), this.clock()) ?? fault.retryAfterSeconds;
+    return new OpenStackError({
+      method: request.method,
+      url: request.url,
+      status: response.status,
+      kind: fault.kind,
+      message: fault.message,
+      requestId: response.requestId,
+      retryAfterSeconds,
+    });
+  }
+}
+
+function isExpected(status: number, expect: readonly number[] | undefined): boolean {
+  return expect === undefined ? status >= 200 && status < 300 : expect.includes(status);
+}
+
+export function unexpected(response: Pick<HttpResponse, "method" | "url" | "status" | "requestId">, message: string): OpenStackError {
+  return new OpenStackError({
+    method: response.method,
+    url: response.url,
+    status: response.status,
+    kind: "unexpectedResponse",
+    message,
+    requestId: response.requestId,
+    category: "cloud",
+  });
+}
+
+/** Joins a base URL and a path without doubling or losing slashes. */
+export function joinUrl(base: string, path: string): string {
+  if (path === "") return base;
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+/** Appends query parameters; undefined values are left out, arrays repeat the key. */
+export function withQuery(url: string, query: Record<string, string | number | boolean | readonly string[] | undefined> | undefined): string {
+  if (query === undefined) return url;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) params.append(key, v);
+    else params.append(key, String(value));
+  }
+  const qs = params.toString();
+  if (qs === "") return url;
+  return `${url}${url.includes("?") ? "&" : "?"}${qs}`;
+}

@@ -1,0 +1,153 @@
+// An authenticated session: token cache with early refresh, one re-authentication on 401, endpoints from catalog or overrides.
+import { type Interface, normaliseInterface, requireEndpoint, findEndpoint } from "./catalog.ts";
+import { OpenStackError } from "./errors.ts";
+import { type HttpRequest, type HttpResponse, type RequestStats, Transport, type TransportOptions } from "./http.ts";
+import { type AuthResult, authenticate, type Credentials } from "./keystone.ts";
+
+/** Where tokens live between calls; share one across sessions (e.g. module scope) to skip re-authenticating every tick. */
+export interface TokenCache {
+  get(key: string): CachedToken | undefined;
+  set(key: string, token: CachedToken): void;
+  delete(key: string): void;
+}
+
+export interface CachedToken extends AuthResult {
+  /** When this client received it (its own clock), ms since the epoch. */
+  obtainedAt: number;
+  /** Expiry as this client uses it (Keystone's, or a default lifetime when Keystone's is missing or in the past). */
+  usableUntil: number;
+}
+
+export function createTokenCache(): TokenCache {
+  const map = new Map<string, CachedToken>();
+  return { get: (k) => map.get(k), set: (k, t) => void map.set(k, t), delete: (k) => void map.delete(k) };
+}
+
+export interface SessionOptions extends TransportOptions {
+  authUrl: string;
+  credentials: Credentials;
+  region?: string | undefined;
+  interface?: string | undefined;
+  /** Service type -> URL, used instead of the catalog (e.g. `{ compute: "https://nova.example/v2.1" }`). */
+  endpointOverrides?: Record<string, string> | undefined;
+  tokenCache?: TokenCache;
+  /** Refresh this long before expiry (capped at a quarter of the token's lifetime). Default 5 minutes. */
+  refreshMarginMs?: number;
+  /** Lifetime assumed when Keystone gives no usable expiry (then a 401 tells us). Default 1 hour. */
+  assumedTokenLifetimeMs?: number;
+}
+
+/** Passed to `Session.request`: an HTTP request without the token, for a service type. */
+export type ServiceRequest = Omit<HttpRequest, "service"> & { service: string };
+
+export class Session {
+  readonly transport: Transport;
+  readonly authUrl: string;
+  readonly region: string | undefined;
+  readonly interface: Interface;
+  private readonly credentials: Credentials;
+  private readonly overrides: Record<string, string>;
+  private readonly cache: TokenCache;
+  private readonly cacheKey: string;
+  private readonly refreshMarginMs: number;
+  private readonly assumedLifetimeMs: number;
+  private inflight: Promise<CachedToken> | undefined;
+
+  constructor(options: SessionOptions) {
+    this.transport = new Transport(options);
+    this.authUrl = options.authUrl.replace(/\/+$/, "");
+    this.credentials = options.credentials;
+    this.region = options.region;
+    this.interface = normaliseInterface(options.interface);
+    this.overrides = Object.fromEntries(Object.entries(options.endpointOverrides ?? {}).map(([k, v]) => [k, v.replace(/\/+$/, "")]));
+    this.cache = options.tokenCache ?? createTokenCache();
+    this.cacheKey = tokenCacheKey(this.authUrl, options.credentials);
+    this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
+    this.assumedLifetimeMs = options.assumedTokenLifetimeMs ?? 60 * 60_000;
+  }
+
+  stats(): RequestStats {
+    return this.transport.stats();
+  }
+
+  /** A token that will not expire within the refresh margin; authenticates when needed (one request at a time). */
+  async auth(): Promise<CachedToken> {
+    const cached = this.cache.get(this.cacheKey);
+    if (cached !== undefined && this.stillFresh(cached)) return cached;
+    if (this.inflight === undefined) {
+      this.inflight = this.authenticateNow().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  /** Forgets the cached token (after a 401, or to force a new one). */
+  invalidate(): void {
+    this.cache.delete(this.cacheKey);
+  }
+
+  /** The endpoint URL for a service type: the override, else the catalog; throws a config error when there is none. */
+  async endpoint(type: string): Promise<string> {
+    const override = this.overrides[type];
+    if (override !== undefined) return override;
+    const { catalog } = await this.auth();
+    return requireEndpoint(catalog, { type, interface: this.interface, region: this.region }, this.authUrl);
+  }
+
+  /** Like endpoint(), but undefined when the cloud has no such service (Glance on a book-era cloud). */
+  async optionalEndpoint(type: string): Promise<string | undefined> {
+    const override = this.overrides[type];
+    if (override !== undefined) return override;
+    const { catalog } = await this.auth();
+    return findEndpoint(catalog, { type, interface: this.interface, region: this.region });
+  }
+
+  /** Sends with X-Auth-Token; on a 401 re-authenticates once and replays (the token may have been revoked). */
+  async request(request: ServiceRequest): Promise<HttpResponse> {
+    const first = await this.auth();
+    try {
+      return await this.transport.send({ ...request, headers: { ...request.headers, "X-Auth-Token": first.token } });
+    } catch (e) {
+      if (!(e instanceof OpenStackError && e.status === 401)) throw e;
+      this.invalidate();
+      const second = await this.auth();
+      return this.transport.send({ ...request, headers: { ...request.headers, "X-Auth-Token": second.token } });
+    }
+  }
+
+  private stillFresh(token: CachedToken): boolean {
+    const now = this.transport.clock();
+    const lifetime = token.usableUntil - token.obtainedAt;
+    const margin = Math.min(this.refreshMarginMs, lifetime / 4);
+    return token.usableUntil - now > margin;
+  }
+
+  private async authenticateNow(): Promise<CachedToken> {
+    const result = await authenticate(this.transport, this.authUrl, this.credentials);
+    const obtainedAt = this.transport.clock();
+    // A token that is already "expired" by our clock means skewed clocks (or the book's 2015 sample): trust 401s instead.
+    const usableUntil = result.expiresAt !== undefined && result.expiresAt > obtainedAt ? result.expiresAt : obtainedAt + this.assumedLifetimeMs;
+    const token: CachedToken = { ...result, obtainedAt, usableUntil };
+    this.cache.set(this.cacheKey, token);
+    return token;
+  }
+}
+
+/** Identifies whose token it is without any secret in the key. */
+function tokenCacheKey(authUrl: string, c: Credentials): string {
+  switch (c.method) {
+    case "password":
+      return ["password", authUrl, c.userDomainId ?? c.userDomainName ?? "", c.username, c.projectId ?? `${c.projectDomainId ?? c.projectDomainName ?? ""}/${c.projectName ?? ""}`].join("|");
+    case "applicationCredential":
+      return ["appcred", authUrl, c.id].join("|");
+    case "token":
+      return ["token", authUrl, c.projectId ?? c.projectName ?? "", String(hash(c.token))].join("|");
+  }
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
