@@ -1,15 +1,10 @@
-// Placeholder until the fake cloud lands: a loopback server that answers 503 to everything.
-import { createServer } from "node:http";
+// vitest globalSetup: starts the fake cloud on a random loopback port and hands its URL to tests and the worker.
 import type { TestProject } from "vitest/node";
+import { startFakeCloud } from "./serve.ts";
 
 export default async function setup(project: TestProject) {
-  const server = createServer((_req, res) => {
-    res.writeHead(503, { "content-type": "application/json" });
-    res.end('{"error":"fake cloud not implemented yet"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  project.provide("fakeCloudUrl", `http://127.0.0.1:${address.port}`);
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // A virtual clock: tests move time with the control API (POST /_fake/clock), so nothing depends on real waits.
+  const running = await startFakeCloud({ port: 0, host: "127.0.0.1", cloud: { clock: "manual", seed: 42 } });
+  project.provide("fakeCloudUrl", running.url);
+  return () => running.close();
 }
