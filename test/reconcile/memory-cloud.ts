@@ -1,0 +1,130 @@
+// A small in-memory ComputeCloud with scripted faults, to drive the reconcile shell without HTTP.
+// (The HTTP-level emulator is test/fake-cloud; this stands in for the cloud, not for the code under test.)
+import type { ResourceRef } from "../../src/config/group.ts";
+import type { ObservedImage, ObservedServer } from "../../src/core/types.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "../../src/openstack/cloud.ts";
+
+export class CloudFault extends Error {
+  readonly category: string;
+  readonly status: number;
+  constructor(category: string, status: number, message: string) {
+    super(message);
+    this.category = category;
+    this.status = status;
+  }
+}
+
+export interface MemoryCloudFaults {
+  /** listServers throws this (once per call while set). */
+  listServers?: CloudFault;
+  /** Every boot throws this (nothing is created). */
+  boot?: CloudFault;
+  /** The next N boots create their servers but answer 500 (the response was "lost"). */
+  bootLostResponses?: number;
+  /** Instances quota (total servers allowed); boots over it throw a 403 quota error. */
+  maxInstances?: number;
+}
+
+let serial = 0;
+
+export class MemoryCloud implements ComputeCloud {
+  servers: ObservedServer[] = [];
+  faults: MemoryCloudFaults = {};
+  calls: string[] = [];
+  bootSpecs: BootSpec[] = [];
+  /** When set, each boot request waits for this before answering (to overlap two reconciles). */
+  bootGate: Promise<void> | undefined;
+  clock = new Date("2026-11-26T08:00:00Z");
+
+  addServer(partial: Partial<ObservedServer> & { metadata: Record<string, string> }): ObservedServer {
+    serial += 1;
+    const server: ObservedServer = { id: `srv-${serial}`, name: `srv-${serial}`, status: "ACTIVE", created: this.clock.toISOString(), ...partial };
+    this.servers.push(server);
+    return server;
+  }
+
+  groupServers(group: string): ObservedServer[] {
+    return this.servers.filter((s) => s.metadata["novascale:group"] === group);
+  }
+
+  /** Every BUILD server becomes ACTIVE (what Nova does between ticks on a healthy cloud). */
+  settle(): void {
+    for (const s of this.servers) if (s.status === "BUILD") s.status = "ACTIVE";
+  }
+
+  count(call: string): number {
+    return this.calls.filter((c) => c === call).length;
+  }
+
+  async listServers(): Promise<ObservedServer[]> {
+    this.calls.push("listServers");
+    if (this.faults.listServers) throw this.faults.listServers;
+    return this.servers.map((s) => ({ ...s, metadata: { ...s.metadata } }));
+  }
+
+  async resolveImage(ref: ResourceRef): Promise<ResolvedImage> {
+    this.calls.push("resolveImage");
+    const name = typeof ref === "string" ? ref : ref.id;
+    if (name === "missing-image") throw new CloudFault("config", 400, `no image named '${name}'`);
+    return { id: `img-${name}`, name };
+  }
+
+  async resolveFlavor(ref: ResourceRef): Promise<ResolvedFlavor> {
+    this.calls.push("resolveFlavor");
+    const name = typeof ref === "string" ? ref : ref.id;
+    return { id: `flv-${name}`, name, vcpus: 1, ramMB: 512 };
+  }
+
+  async boot(spec: BootSpec): Promise<BootResult> {
+    this.calls.push("boot");
+    this.bootSpecs.push(spec);
+    if (this.bootGate) await this.bootGate;
+    if (this.faults.boot) throw this.faults.boot;
+    const max = this.faults.maxInstances;
+    if (max !== undefined && this.servers.length + spec.count > max) {
+      throw new CloudFault("quota", 403, `Quota exceeded for instances: Requested ${spec.count}, but already used ${this.servers.length} of ${max} instances`);
+    }
+    const ids: string[] = [];
+    for (let i = 1; i <= spec.count; i++) {
+      const s = this.addServer({ name: spec.count > 1 ? `${spec.name}-${i}` : spec.name, status: "BUILD", metadata: { ...spec.metadata } });
+      ids.push(s.id);
+    }
+    if ((this.faults.bootLostResponses ?? 0) > 0) {
+      this.faults.bootLostResponses = (this.faults.bootLostResponses ?? 0) - 1;
+      throw new CloudFault("transient", 500, "computeFault: the response was lost");
+    }
+    return { serverIds: ids.slice(0, 1) };
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    this.calls.push("deleteServer");
+    const before = this.servers.length;
+    this.servers = this.servers.filter((s) => s.id !== id);
+    if (this.servers.length === before) throw new CloudFault("notFound", 404, `no server ${id}`);
+  }
+
+  async absoluteLimits(): Promise<AbsoluteLimits> {
+    this.calls.push("absoluteLimits");
+    return {
+      maxTotalInstances: this.faults.maxInstances ?? null,
+      totalInstancesUsed: this.servers.length,
+      maxTotalCores: null,
+      totalCoresUsed: 0,
+      maxTotalRAMSize: null,
+      totalRAMUsed: 0,
+      maxServerMeta: 128,
+      maxImageMeta: 128,
+    };
+  }
+
+  async createImage(): Promise<string> {
+    throw new CloudFault("config", 400, "not in this cloud");
+  }
+  async listImages(): Promise<ObservedImage[]> {
+    return [];
+  }
+  async getImage(): Promise<ObservedImage | null> {
+    return null;
+  }
+  async deleteImage(): Promise<void> {}
+}
