@@ -4,7 +4,7 @@ import { startFakeCloud } from "./serve.ts";
 
 export default async function setup(project: TestProject) {
   // A virtual clock: tests move time with the control API (POST /_fake/clock), so nothing depends on real waits.
-  const running = await startFakeCloud({ port: 0, host: "127.0.0.1", cloud: { clock: "manual", seed: 42 } });
+  const running = await startFakeCloud({ port: 0, host: "127.0.0.1", options: { clock: "manual", seed: 42 } });
   project.provide("fakeCloudUrl", running.url);
   return () => running.close();
 }

@@ -12,7 +12,7 @@ export interface StartFakeCloudOptions {
   port?: number;
   host?: string;
   /** Emulator options; the clock defaults to "real" here (standalone use). */
-  cloud?: FakeCloudOptions;
+  options?: FakeCloudOptions;
   /** Called once per API request (not for /_fake), e.g. to print a log line. */
   onRequest?: (method: string, path: string, status: number) => void;
 }
@@ -35,13 +35,13 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
   const method = req.method ?? "GET";
-  let body: Uint8Array | undefined;
+  const init: RequestInit = { method, headers };
   if (method !== "GET" && method !== "HEAD") {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    body = new Uint8Array(Buffer.concat(chunks));
+    init.body = new Uint8Array(Buffer.concat(chunks));
   }
-  return new Request(new URL(req.url ?? "/", origin), { method, headers, ...(body === undefined ? {} : { body }) });
+  return new Request(new URL(req.url ?? "/", origin), init);
 }
 
 async function send(res: ServerResponse, response: Response, method: string): Promise<void> {
@@ -57,7 +57,7 @@ async function send(res: ServerResponse, response: Response, method: string): Pr
 
 export async function startFakeCloud(options: StartFakeCloudOptions = {}): Promise<RunningFakeCloud> {
   const hostName = options.host ?? "127.0.0.1";
-  const host = new FakeCloudHost({ clock: "real", ...options.cloud });
+  const host = new FakeCloudHost({ clock: "real", ...options.options });
   let origin = "";
   const server = createServer((req, res) => {
     void (async () => {
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const running = await startFakeCloud({
     port: Number(values.port),
     host: values.host,
-    cloud,
+    options: cloud,
     ...(values.quiet ? {} : { onRequest: (method: string, path: string, status: number) => console.log(`${new Date().toISOString()} ${status} ${method} ${path}`) }),
   });
   console.log(`fake cloud listening on ${running.url}`);
