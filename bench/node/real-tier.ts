@@ -1,0 +1,265 @@
+// Side by side on the real OpenStack tier (the devcloud): novascale's tick vs the book-style script doing the same job for 10 groups.
+//
+// Both talk to Keystone/Nova/Glance through the counting proxy. They work in a project of their own
+// ("novascale-bench", created once with the admin credentials the harness wrote), so nobody else's
+// servers or quota changes get in the way, and the job fits the default quota (10 instances, 20
+// cores): 10 groups x 1 m1.tiny server up, then down to 0.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
+import { rulesEtag, writeGroup } from "../../src/store/rules.ts";
+import { runBookStyle, type BookCredentials } from "./book-style.ts";
+import { startCountingProxy, type CountingProxy } from "./counting-proxy.ts";
+import { startBenchWorker } from "./worker-runner.ts";
+
+const MINUTE = 60_000;
+export const REAL_GROUPS = 10;
+const BENCH_PROJECT = "novascale-bench";
+const BENCH_USER = "novascale-bench";
+
+export interface RealSide {
+  calls: number;
+  byService: Record<string, number>;
+  wallMs: number;
+  booted: number;
+  deleted: number;
+}
+
+export interface RealResult {
+  ok: true;
+  authUrl: string;
+  image: string;
+  flavor: string;
+  groups: number;
+  novascale: { up: RealSide; down: RealSide };
+  book: { up: RealSide; down: RealSide };
+  calls: Record<string, number>;
+}
+
+export type RealOutcome = RealResult | { ok: false; reason: string };
+
+interface AdminSettings {
+  authUrl: string;
+  username: string;
+  password: string;
+  projectName: string;
+}
+
+/** The harness writes `$DEVCLOUD_DIR/adminrc` (export OS_...=...); read it without running a shell. */
+function readRc(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*export\s+(\w+)=(.*)$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) out[match[1]] = match[2].replace(/^['"]|['"]$/g, "");
+  }
+  return out;
+}
+
+function adminSettings(): AdminSettings | string {
+  const dir = process.env["DEVCLOUD_DIR"] ?? "/tmp/devcloud";
+  const rcPath = join(dir, "adminrc");
+  if (!existsSync(rcPath)) return `no ${rcPath} (bring the devcloud up with test/devcloud/harness/up.sh)`;
+  const rc = readRc(rcPath);
+  const { OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME } = rc;
+  if (!OS_AUTH_URL || !OS_USERNAME || !OS_PASSWORD || !OS_PROJECT_NAME) return `${rcPath} lacks OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME`;
+  return { authUrl: OS_AUTH_URL.replace(/\/+$/, ""), username: OS_USERNAME, password: OS_PASSWORD, projectName: OS_PROJECT_NAME };
+}
+
+interface Session {
+  token: string;
+  catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }>;
+  projectId: string;
+}
+
+/** A direct (uncounted) v3 session, for setup, waiting and cleanup only. */
+async function login(authUrl: string, user: string, password: string, project: string): Promise<Session> {
+  const response = await fetch(`${authUrl}/auth/tokens`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ["password"], password: { user: { name: user, domain: { id: "default" }, password } } },
+        scope: { project: { name: project, domain: { id: "default" } } },
+      },
+    }),
+  });
+  if (response.status !== 201) throw new Error(`login as ${user}: HTTP ${response.status}`);
+  const body = (await response.json()) as { token: { catalog: Session["catalog"]; project: { id: string } } };
+  return { token: response.headers.get("X-Subject-Token") ?? "", catalog: body.token.catalog, projectId: body.token.project.id };
+}
+
+function endpoint(session: Session, type: string): string {
+  const url = session.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public")?.url;
+  if (url === undefined) throw new Error(`no public ${type} endpoint`);
+  return url.replace(/\/+$/, "");
+}
+
+async function api(session: Session, method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const init: RequestInit = { method, headers: { "X-Auth-Token": session.token, "Content-Type": "application/json" } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** The bench project and user (created once, password renewed each run; it never leaves this process). */
+async function ensureBenchAccount(admin: AdminSettings): Promise<BookCredentials> {
+  const session = await login(admin.authUrl, admin.username, admin.password, admin.projectName);
+  const ks = admin.authUrl;
+  const first = async (path: string, key: string) => ((await api(session, "GET", `${ks}${path}`)).json[key] as Array<{ id: string }>)[0];
+  let project = await first(`/projects?name=${BENCH_PROJECT}`, "projects");
+  if (project === undefined) {
+    const created = await api(session, "POST", `${ks}/projects`, { project: { name: BENCH_PROJECT, domain_id: "default", description: "novascale benchmarks" } });
+    project = created.json["project"] as { id: string };
+  }
+  const password = `bench-${crypto.randomUUID()}`;
+  let user = await first(`/users?name=${BENCH_USER}`, "users");
+  if (user === undefined) {
+    const created = await api(session, "POST", `${ks}/users`, { user: { name: BENCH_USER, domain_id: "default", password, default_project_id: project.id } });
+    user = created.json["user"] as { id: string };
+  } else {
+    const patched = await api(session, "PATCH", `${ks}/users/${user.id}`, { user: { password } });
+    if (patched.status !== 200) throw new Error(`renew bench password: HTTP ${patched.status}`);
+  }
+  const role = await first(`/roles?name=member`, "roles");
+  if (role === undefined) throw new Error("no 'member' role in Keystone");
+  const granted = await api(session, "PUT", `${ks}/projects/${project.id}/users/${user.id}/roles/${role.id}`);
+  if (granted.status !== 204) throw new Error(`grant member role: HTTP ${granted.status}`);
+  return { authUrl: admin.authUrl, username: BENCH_USER, password, projectName: BENCH_PROJECT, userDomainName: "Default", projectDomainName: "Default" };
+}
+
+async function listServers(session: Session): Promise<Array<{ id: string; status: string }>> {
+  const result = await api(session, "GET", `${endpoint(session, "compute")}/servers/detail`);
+  return (result.json["servers"] ?? []) as Array<{ id: string; status: string }>;
+}
+
+/** Waits (uncounted) until the project's servers satisfy `done`; gives up after `timeoutMs`. */
+async function waitFor(session: Session, done: (servers: Array<{ id: string; status: string }>) => boolean, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (done(await listServers(session))) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+/** Deletes every server of the bench project (it is ours alone), uncounted. */
+async function cleanUp(session: Session): Promise<void> {
+  for (const server of await listServers(session)) await api(session, "DELETE", `${endpoint(session, "compute")}/servers/${server.id}`);
+  await waitFor(session, (servers) => servers.length === 0);
+}
+
+function side(proxy: CountingProxy, wallMs: number, booted: number, deleted: number, into: Record<string, number>, who: string): RealSide {
+  const byService = proxy.counts();
+  for (const [shape, n] of Object.entries(proxy.calls())) into[`${who}: ${shape}`] = (into[`${who}: ${shape}`] ?? 0) + n;
+  return { calls: Object.values(byService).reduce((a, b) => a + b, 0), byService, wallMs, booted, deleted };
+}
+
+function activeCount(servers: Array<{ status: string }>): number {
+  return servers.filter((s) => s.status === "ACTIVE").length;
+}
+
+async function pickImageAndFlavor(session: Session): Promise<{ image: string; flavor: string }> {
+  const images = (await api(session, "GET", `${endpoint(session, "image")}/v2/images`)).json["images"] as Array<{ name: string; status: string }>;
+  const image = images.find((i) => i.name === "cirros-fake" && i.status === "active") ?? images.find((i) => i.status === "active");
+  if (image === undefined) throw new Error("no active image on the devcloud");
+  return { image: image.name, flavor: "m1.tiny" };
+}
+
+export async function devcloudReachable(): Promise<string | undefined> {
+  const admin = adminSettings();
+  if (typeof admin === "string") return admin;
+  try {
+    const response = await fetch(admin.authUrl, { signal: AbortSignal.timeout(3000) });
+    return response.ok ? undefined : `Keystone at ${admin.authUrl} answered ${response.status}`;
+  } catch (error) {
+    return `Keystone at ${admin.authUrl} is not reachable (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+export async function measureRealTier(scriptPath: string): Promise<RealOutcome> {
+  const unreachable = await devcloudReachable();
+  if (unreachable !== undefined) return { ok: false, reason: unreachable };
+  const admin = adminSettings() as AdminSettings;
+  const creds = await ensureBenchAccount(admin);
+  const direct = await login(creds.authUrl, creds.username, creds.password, creds.projectName);
+  await cleanUp(direct);
+  const { image, flavor } = await pickImageAndFlavor(direct);
+
+  // Every service the catalog names goes through the proxy (identity, compute, image, placement, network...).
+  const adminSession = await login(admin.authUrl, admin.username, admin.password, admin.projectName);
+  const upstreams: Record<string, string> = {};
+  for (const service of adminSession.catalog) {
+    const url = service.endpoints.find((e) => e.interface === "public")?.url;
+    if (url !== undefined) upstreams[service.type] = new URL(url).origin;
+  }
+  const proxy = await startCountingProxy(upstreams);
+  const viaProxy = (url: string) => `${proxy.prefix("identity")}${new URL(url).pathname}`.replace(/\/+$/, "");
+
+  const calls: Record<string, number> = {};
+  const deletesSeen = () => Object.entries(proxy.calls()).filter(([k]) => k.startsWith("DELETE compute")).reduce((a, [, n]) => a + n, 0);
+  const bootsSeen = () => Object.entries(proxy.calls()).filter(([k]) => /^POST compute\/[^/]+\/servers$/.test(k)).reduce((a, [, n]) => a + n, 0);
+  try {
+    // novascale: 10 groups at 1 server from t0, at 0 from t1 (a schedule), one cron tick each.
+    const t0 = Math.ceil(Date.now() / MINUTE) * MINUTE;
+    const t1 = t0 + MINUTE;
+    const names = Array.from({ length: REAL_GROUPS }, (_, i) => `ns${String(i + 1).padStart(2, "0")}`);
+    const worker = await startBenchWorker({
+      scriptPath,
+      cloud: {
+        OS_AUTH_URL: viaProxy(creds.authUrl),
+        OS_USERNAME: creds.username,
+        OS_PASSWORD: creds.password,
+        OS_PROJECT_NAME: creds.projectName,
+        OS_USER_DOMAIN_NAME: "Default",
+        OS_PROJECT_DOMAIN_NAME: "Default",
+        OS_REGION_NAME: "RegionOne",
+        OS_INTERFACE: "public",
+      },
+    });
+    let novascale: { up: RealSide; down: RealSide };
+    try {
+      const rules: GroupRulesInput = {
+        image,
+        flavor,
+        min: 0,
+        max: 1,
+        default: 1,
+        networks: "none",
+        schedules: [{ at: new Date(t1).toISOString(), desired: 0, name: "bench down" }],
+      };
+      const parsed = GroupRulesSchema.parse(rules);
+      const etag = await rulesEtag(parsed);
+      const kv = (await worker.kv()) as unknown as Parameters<typeof writeGroup>[0];
+      for (const name of names) await writeGroup(kv, name, { version: 1, rules: parsed, etag, updatedAt: new Date().toISOString(), updatedBy: "bench" });
+
+      proxy.reset();
+      const up = await worker.tick(new Date(t0));
+      const upSide = side(proxy, up.wallMs, bootsSeen(), 0, calls, "novascale");
+      await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS);
+      proxy.reset();
+      const down = await worker.tick(new Date(t1));
+      const downSide = side(proxy, down.wallMs, 0, deletesSeen(), calls, "novascale");
+      novascale = { up: upSide, down: downSide };
+    } finally {
+      await worker.dispose();
+    }
+    await cleanUp(direct);
+
+    // The book-style script, the same job for its own 10 groups.
+    const bookCreds: BookCredentials = { ...creds, authUrl: viaProxy(creds.authUrl) };
+    const jobs = (desired: number) => names.map((n) => ({ group: n.replace(/^ns/, "bk"), desired, image, flavor }));
+    proxy.reset();
+    const bookUp = await runBookStyle(bookCreds, jobs(1));
+    const bookUpSide = side(proxy, bookUp.wallMs, bootsSeen(), 0, calls, "book");
+    await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS);
+    proxy.reset();
+    const bookDown = await runBookStyle(bookCreds, jobs(0));
+    const bookDownSide = side(proxy, bookDown.wallMs, 0, deletesSeen(), calls, "book");
+    await cleanUp(direct);
+
+    return { ok: true, authUrl: admin.authUrl, image, flavor, groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls };
+  } finally {
+    await proxy.close();
+  }
+}
