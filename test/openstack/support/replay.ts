@@ -21,7 +21,8 @@ export interface Recorded {
 /** A recorded exchange file: {request, response}. */
 export interface Exchange {
   request: { method: string; url: string; body: unknown };
-  response: { status: number; headers: Record<string, string>; body: unknown };
+  /** Book transcripts carry no headers. */
+  response: { status: number; headers?: Record<string, string>; body: unknown };
 }
 
 export const TEST_TOKEN = "gAAAAAB-test-token-1";
@@ -31,7 +32,7 @@ export const RECORDED_NOW = Date.parse("2026-11-26T20:20:00Z");
 
 /** The canned response of a recorded exchange; a redacted X-Subject-Token becomes `token`. */
 export function answer(exchange: Exchange, token = TEST_TOKEN): Canned {
-  const headers = { ...exchange.response.headers };
+  const headers: Record<string, string> = { "Content-Type": "application/json", ...exchange.response.headers };
   if (headers["X-Subject-Token"] !== undefined) headers["X-Subject-Token"] = token;
   return { status: exchange.response.status, headers, body: exchange.response.body };
 }
