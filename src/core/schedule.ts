@@ -11,7 +11,11 @@ import type { ScheduleEntry } from "../config/group.ts";
  * - A wildcard entry (`*` or a step in minute or hour, e.g. `*\/30 * * * *`) follows the wall clock:
  *   it skips the times a gap removes and fires on both occurrences of a repeated time.
  */
-const CRON_OPTIONS = { paused: true, fixedTimeRule: "no-wildcard" } as const;
+// Classic five-field cron only (minute hour day-of-month month day-of-week), as Vixie cron and
+// Cloudflare's cron triggers: no seconds, and no year field, so every valid pattern has fired within
+// the last few years and finding its latest firing stays cheap (a year field naming a future year
+// would make croner search back to year 1).
+const CRON_OPTIONS = { paused: true, mode: "5-part", fixedTimeRule: "no-wildcard" } as const;
 
 /** Patterns are compiled once per (zone, pattern); a paused croner job holds no timers and is reused read-only. */
 const compiled = new Map<string, Cron>();

@@ -107,7 +107,7 @@ describe("desiredCount: tie rule (entries firing at the same instant)", () => {
 
 describe("desiredCount: before any entry has fired", () => {
   it("falls back to the default", () => {
-    const r = rules({ min: 1, default: 4, schedules: [{ cron: "0 0 0 1 1 * 2030", timezone: "UTC", desired: 9 }] });
+    const r = rules({ min: 1, default: 4, schedules: [{ at: "2030-01-01T00:00:00Z", desired: 9 }] });
     expect(desiredCount(r, undefined, NOW)).toMatchObject({ value: 4, source: "default" });
   });
 

@@ -86,6 +86,15 @@ describe("group rules: rejections name the field", () => {
     expect(r[0]?.message).toContain("use `at`");
   });
 
+  it("a cron with seconds or a year field (not classic five-field cron) -> schedules.N.cron", () => {
+    expect(paths({ ...valid, schedules: [{ cron: "0 0 8 * * *", desired: 1 }] })).toEqual(["schedules.0.cron"]);
+    expect(paths({ ...valid, schedules: [{ cron: "0 0 0 1 1 * 2030", desired: 1 }] })).toEqual(["schedules.0.cron"]);
+  });
+
+  it("cron nicknames and names of days and months are accepted", () => {
+    expect(paths({ ...valid, schedules: [{ cron: "@daily", desired: 1 }, { cron: "0 8 * JAN-MAR MON-FRI", desired: 2 }] })).toEqual([]);
+  });
+
   it("a cron that can never fire (30 February) -> schedules.N.cron", () => {
     const r = rejection({ ...valid, schedules: [{ cron: "0 0 30 2 *", desired: 1 }] });
     expect(r).toEqual([{ path: "schedules.0.cron", message: "invalid cron expression: the pattern never fires" }]);

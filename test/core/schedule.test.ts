@@ -33,8 +33,9 @@ describe("latestFiring of a cron entry", () => {
     expect(iso(latestCronFiring("0 8 29 2 *", "UTC", at("2026-11-26T00:00:00Z")))).toBe("2024-02-29T08:00:00.000Z");
   });
 
-  it("is undefined for a pattern that has not fired yet (a year in the future)", () => {
-    expect(latestCronFiring("0 0 0 1 1 * 2030", "UTC", at("2026-11-26T00:00:00Z"))).toBeUndefined();
+  it("finds a fifth-Friday entry months back", () => {
+    // The last month with five Fridays before 26 Nov 2026 was October (the 30th).
+    expect(iso(latestCronFiring("0 0 * * 5#5", "Europe/Berlin", at("2026-11-26T00:00:00Z")))).toBe("2026-10-29T23:00:00.000Z");
   });
 });
 
