@@ -1,12 +1,17 @@
 // Opens the ComputeCloud for a request or tick from the Worker's OS_* settings (parsed with zod here, at the edge).
 import { OpenStackSettingsSchema, type Env, type OpenStackSettings } from "../config/env.ts";
 import type { ComputeCloud } from "../openstack/cloud.ts";
+import { createComputeCloud, createTokenCache } from "../openstack/index.ts";
 
 export type CloudFactory = (settings: OpenStackSettings, env: Env) => ComputeCloud;
 
-const defaultFactory: CloudFactory = () => {
-  throw Object.assign(new Error("the OpenStack client is not wired in yet"), { category: "internal" });
-};
+/** No retry starts later than this after the cloud is opened: a tick must end before the next minute's. */
+export const CLOUD_DEADLINE_MS = 45_000;
+
+/** Tokens live in isolate memory only (never KV, DO storage or logs); a warm isolate skips Keystone next tick. */
+const tokenCache = createTokenCache();
+
+const defaultFactory: CloudFactory = (settings) => createComputeCloud(settings, { tokenCache, deadline: Date.now() + CLOUD_DEADLINE_MS });
 
 /** A ComputeCloud whose every call fails with one message (e.g. the OpenStack settings are incomplete). */
 export function failingCloud(message: string, category: "config" | "internal" = "config"): ComputeCloud {
