@@ -1,0 +1,230 @@
+// The tests' own view of the devcloud: plain-fetch Keystone/Nova/Glance calls for checking results and cleaning up (never the client under test).
+
+/** Every server, image and application credential the tier creates has a name starting with this; the sweep deletes only those. */
+export const TEST_PREFIX = "nstest-";
+
+export interface DevcloudUser {
+  authUrl: string;
+  username: string;
+  password: string;
+  projectName: string;
+  userDomainName: string;
+  projectDomainName: string;
+}
+
+/** The demo user from the OS_* variables scripts/test-openstack.mjs sets (works with process.env or Worker bindings). */
+export function demoUser(vars: Record<string, string | undefined>): DevcloudUser {
+  const need = (name: string): string => {
+    const value = vars[name];
+    if (value === undefined || value === "") throw new Error(`${name} is not set: run the tier with npm run test:openstack`);
+    return value;
+  };
+  return {
+    authUrl: need("OS_AUTH_URL").replace(/\/+$/, ""),
+    username: need("OS_USERNAME"),
+    password: need("OS_PASSWORD"),
+    projectName: need("OS_PROJECT_NAME"),
+    userDomainName: vars.OS_USER_DOMAIN_NAME || "Default",
+    projectDomainName: vars.OS_PROJECT_DOMAIN_NAME || "Default",
+  };
+}
+
+/** A unique, sweepable name for something a test creates. */
+export function testName(what: string): string {
+  return `${TEST_PREFIX}${what}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+export interface NovaServer {
+  id: string;
+  name: string;
+  status: string;
+  metadata: Record<string, string>;
+  created: string;
+  flavor: { original_name?: string; id?: string };
+  addresses: Record<string, Array<{ addr: string; version: number }>>;
+  "OS-EXT-STS:task_state"?: string | null;
+  [key: string]: unknown;
+}
+
+export interface GlanceImage {
+  id: string;
+  name: string;
+  status: string;
+  [key: string]: unknown;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns something other than undefined; throws with `what` and the last value after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** A logged-in demo session with raw REST access to the devcloud. */
+export class Devcloud {
+  readonly token: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly computeUrl: string;
+  readonly imageUrl: string;
+  readonly authUrl: string;
+
+  private constructor(authUrl: string, token: string, projectId: string, userId: string, computeUrl: string, imageUrl: string) {
+    this.authUrl = authUrl;
+    this.token = token;
+    this.projectId = projectId;
+    this.userId = userId;
+    this.computeUrl = computeUrl;
+    this.imageUrl = imageUrl;
+  }
+
+  static async login(user: DevcloudUser): Promise<Devcloud> {
+    const res = await fetch(`${user.authUrl}/auth/tokens`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: { methods: ["password"], password: { user: { name: user.username, domain: { name: user.userDomainName }, password: user.password } } },
+          scope: { project: { name: user.projectName, domain: { name: user.projectDomainName } } },
+        },
+      }),
+    });
+    if (res.status !== 201) throw new Error(`devcloud login as ${user.username} -> ${res.status}`);
+    const token = res.headers.get("x-subject-token");
+    const body = (await res.json()) as {
+      token: { project: { id: string }; user: { id: string }; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> };
+    };
+    const endpoint = (type: string): string => {
+      const url = body.token.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public")?.url;
+      if (url === undefined) throw new Error(`no public ${type} endpoint in the devcloud catalog`);
+      return url.replace(/\/+$/, "");
+    };
+    if (token === null) throw new Error("no X-Subject-Token from the devcloud");
+    return new Devcloud(user.authUrl, token, body.token.project.id, body.token.user.id, endpoint("compute"), endpoint("image"));
+  }
+
+  /** One REST call; `url` is absolute or relative to the compute endpoint. Nova calls use the newest microversion. */
+  async call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+    const absolute = url.startsWith("http") ? url : `${this.computeUrl}${url}`;
+    const res = await fetch(absolute, {
+      method,
+      headers: {
+        "X-Auth-Token": this.token,
+        Accept: "application/json",
+        "X-OpenStack-Nova-API-Version": "latest",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === "" ? null : JSON.parse(text);
+    } catch {
+      // keep the text (Keystone and Flask answer HTML on some errors)
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+
+  async servers(): Promise<NovaServer[]> {
+    const res = await this.call("GET", "/servers/detail?limit=1000");
+    if (res.status !== 200) throw new Error(`GET /servers/detail -> ${res.status}`);
+    return (res.body as { servers: NovaServer[] }).servers;
+  }
+
+  async server(id: string): Promise<NovaServer | undefined> {
+    const res = await this.call("GET", `/servers/${id}`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`GET /servers/${id} -> ${res.status}`);
+    return (res.body as { server: NovaServer }).server;
+  }
+
+  /** Servers carrying a metadata key=value (Nova has no server-side metadata filter). */
+  async serversWithMetadata(key: string, value: string): Promise<NovaServer[]> {
+    return (await this.servers()).filter((s) => s.metadata[key] === value);
+  }
+
+  async image(id: string): Promise<GlanceImage | undefined> {
+    const res = await this.call("GET", `${this.imageUrl}/v2/images/${id}`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`GET image ${id} -> ${res.status}`);
+    return res.body as GlanceImage;
+  }
+
+  /** Images this project owns (snapshots), all pages. */
+  async ownImages(): Promise<GlanceImage[]> {
+    const out: GlanceImage[] = [];
+    let next: string | undefined = `/v2/images?owner=${this.projectId}&limit=100`;
+    while (next !== undefined) {
+      const res = await this.call("GET", `${this.imageUrl}${next}`);
+      if (res.status !== 200) throw new Error(`GET images -> ${res.status}`);
+      const page = res.body as { images: GlanceImage[]; next?: string };
+      out.push(...page.images);
+      next = page.next;
+    }
+    return out;
+  }
+
+  async waitServerStatus(id: string, status: string, timeoutMs = 60_000): Promise<NovaServer> {
+    return waitFor(`server ${id} ${status}`, async () => {
+      const server = await this.server(id);
+      if (server === undefined) throw new Error(`server ${id} disappeared while waiting for ${status}`);
+      if (server.status === "ERROR" && status !== "ERROR") throw new Error(`server ${id} went to ERROR: ${JSON.stringify(server.fault ?? null)}`);
+      return server.status === status && !server["OS-EXT-STS:task_state"] ? server : undefined;
+    }, timeoutMs);
+  }
+
+  async waitServerGone(id: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`server ${id} gone`, async () => ((await this.server(id)) === undefined ? true : undefined), timeoutMs);
+  }
+
+  async waitImageStatus(id: string, status: string, timeoutMs = 60_000): Promise<GlanceImage> {
+    return waitFor(`image ${id} ${status}`, async () => {
+      const image = await this.image(id);
+      return image?.status === status ? image : undefined;
+    }, timeoutMs);
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    const res = await this.call("DELETE", `/servers/${id}`);
+    if (res.status !== 204 && res.status !== 404) throw new Error(`DELETE server ${id} -> ${res.status}`);
+  }
+
+  async deleteImage(id: string): Promise<void> {
+    const res = await this.call("DELETE", `${this.imageUrl}/v2/images/${id}`);
+    if (res.status !== 204 && res.status !== 404) throw new Error(`DELETE image ${id} -> ${res.status}`);
+  }
+
+  /**
+   * Deletes what the tier made: servers and images whose name starts with `prefix`, servers whose
+   * novascale group starts with it, and the user's application credentials with that prefix.
+   * Waits until the servers are gone so the next test sees the quota free. Returns what it deleted.
+   */
+  async sweep(prefix = TEST_PREFIX): Promise<{ servers: number; images: number }> {
+    const servers = (await this.servers()).filter((s) => s.name.startsWith(prefix) || (s.metadata["novascale:group"] ?? "").startsWith(prefix));
+    const images = (await this.ownImages()).filter((i) => i.name.startsWith(prefix));
+    await Promise.all(servers.map((s) => this.deleteServer(s.id)));
+    await Promise.all(images.map((i) => this.deleteImage(i.id)));
+    const creds = await this.call("GET", `${this.authUrl}/users/${this.userId}/application_credentials`);
+    if (creds.status === 200) {
+      for (const c of (creds.body as { application_credentials: Array<{ id: string; name: string }> }).application_credentials) {
+        if (c.name.startsWith(prefix)) await this.call("DELETE", `${this.authUrl}/users/${this.userId}/application_credentials/${c.id}`);
+      }
+    }
+    await Promise.all(servers.map((s) => this.waitServerGone(s.id, 120_000)));
+    return { servers: servers.length, images: images.length };
+  }
+}
