@@ -118,7 +118,7 @@ export function plan(input: PlanInput): PlanResult {
     if (isProtected(c.server)) {
       notices.push({ level: "warning", code: "protected-not-replaced", message: `protected server ${c.server.name} (${c.server.id}) is ${c.why}: not deleted; a replacement is booted` });
     } else if (mayDelete) {
-      steps.push(deleteStep(group.name, c.server, `replace: ${c.server.name} is ${c.why}; it does not count, a replacement boots`));
+      steps.push(deleteStep(group.name, c.server, `remove broken: ${c.server.name} is ${c.why}; it does not count toward desired ${desired.value}`));
     }
   }
 

@@ -54,6 +54,12 @@ describe("plan: replacements", () => {
     expect(boots(r.steps)[0]?.reason).toContain("including 1 replacement(s)");
   });
 
+  it("says why a broken server goes", () => {
+    const broken = server({ name: "web-broken", status: "ERROR" });
+    const r = planFor({ members: [broken, ...servers(2)], desired: desired(3) });
+    expect(r.steps[0]?.reason).toBe("remove broken: web-broken is ERROR; it does not count toward desired 3");
+  });
+
   it("deletes and replaces a server stuck in BUILD past the timeout", () => {
     const stuck = server({ status: "BUILD", ageMin: 45 });
     const r = planFor({ members: [...servers(2), stuck], desired: desired(3) });
