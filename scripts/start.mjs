@@ -1,0 +1,310 @@
+// npm start: novascale under `wrangler dev` on 127.0.0.1:8787, against the fake cloud (no OS_AUTH_URL) or the configured one, with cron ticks fired here.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { mergeSettings, parseDotEnv, serializeDotEnv } from "./dev-env.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const HOST = "127.0.0.1";
+const PORT = intFromEnv("NOVASCALE_PORT", 8787);
+const FAKE_CLOUD_PORT = intFromEnv("NOVASCALE_FAKE_CLOUD_PORT", 8790);
+const API = `http://${HOST}:${PORT}`;
+/** Well known on purpose, so docs/api.md works as written; only ever used with the fake cloud on loopback. */
+const FAKE_CLOUD_DEV_TOKEN = "novascale-dev-token";
+const STATE_DIR = join(ROOT, ".wrangler", "state");
+const ENV_FILE = join(ROOT, ".wrangler", "novascale-dev.env");
+const HEALTH_DEADLINE_MS = 60_000;
+const DEMO_GROUP = "web";
+/** Two cron entries alternating every 2 minutes: 2 servers from minute 0, 5 from minute 2, and so on. */
+const DEMO_RULES = {
+  image: "cirros",
+  flavor: "m1.tiny",
+  min: 0,
+  max: 8,
+  default: 2,
+  schedules: [
+    { name: "demo low", cron: "*/4 * * * *", desired: 2 },
+    { name: "demo high", cron: "2-59/4 * * * *", desired: 5 },
+  ],
+  metadata: { demo: "true" },
+};
+
+function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) fail(`${name} must be a positive whole number (got '${raw}')`);
+  return value;
+}
+
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+function say(message = "") {
+  console.log(message);
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Settings: environment over .dev.vars; the fake cloud when no OS_AUTH_URL is configured.
+// ------------------------------------------------------------------------------------------------
+
+const devVarsPath = join(ROOT, ".dev.vars");
+const devVars = existsSync(devVarsPath) ? parseDotEnv(readFileSync(devVarsPath, "utf8")) : {};
+const settings = mergeSettings(devVars, process.env);
+const useFakeCloud = (settings.OS_AUTH_URL ?? "").trim() === "";
+
+const children = [];
+let fakeCloud;
+let ticker;
+let shuttingDown = false;
+
+async function startFake() {
+  let module;
+  try {
+    module = await import("../test/fake-cloud/node/serve.ts");
+  } catch (e) {
+    fail(`cannot load the fake cloud (test/fake-cloud/node/serve.ts): ${e instanceof Error ? e.message : e}`);
+  }
+  const cloud = await module.startFakeCloud({ host: HOST, port: FAKE_CLOUD_PORT, options: { clock: "real", buildMs: 4_000, deleteMs: 2_000, snapshotMs: 8_000 } });
+  return cloud;
+}
+
+if (useFakeCloud) {
+  fakeCloud = await startFake();
+  const identity = `${fakeCloud.url}/identity/v3`;
+  Object.assign(settings, {
+    OS_AUTH_URL: identity,
+    OS_USERNAME: "demo",
+    OS_PASSWORD: "demo-password",
+    OS_PROJECT_NAME: "demo",
+    OS_USER_DOMAIN_NAME: "Default",
+    OS_PROJECT_DOMAIN_NAME: "Default",
+    OS_PROJECT_ID: "",
+    OS_REGION_NAME: "",
+    OS_INTERFACE: "public",
+    OS_APPLICATION_CREDENTIAL_ID: "",
+    OS_APPLICATION_CREDENTIAL_SECRET: "",
+    OS_ENDPOINT_OVERRIDES: "",
+  });
+}
+
+let token = settings.NOVASCALE_TOKEN?.trim() ?? "";
+let tokenOrigin = "NOVASCALE_TOKEN";
+if (token === "") {
+  // A real cloud gets a fresh random token each run; the fake one a fixed, documented token.
+  token = useFakeCloud ? FAKE_CLOUD_DEV_TOKEN : randomBytes(24).toString("base64url");
+  tokenOrigin = useFakeCloud ? "the fake cloud's dev token" : "generated for this run";
+}
+if (token.length < 16) fail("NOVASCALE_TOKEN needs at least 16 characters");
+settings.NOVASCALE_TOKEN = token;
+
+// Secrets go to wrangler in a file only we can read, never on a command line (visible in `ps`).
+mkdirSync(dirname(ENV_FILE), { recursive: true });
+writeFileSync(ENV_FILE, serializeDotEnv(settings), { mode: 0o600 });
+chmodSync(ENV_FILE, 0o600);
+
+// ------------------------------------------------------------------------------------------------
+// wrangler dev
+// ------------------------------------------------------------------------------------------------
+
+function prefixLines(stream, prefix, sink) {
+  createInterface({ input: stream }).on("line", (line) => sink(`${prefix}${line}`));
+}
+
+const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+if (!existsSync(wranglerBin)) fail("wrangler is not installed: run `npm install` first");
+const wranglerArgs = [
+  wranglerBin,
+  "dev",
+  "--ip",
+  HOST,
+  "--port",
+  String(PORT),
+  "--persist-to",
+  relative(ROOT, STATE_DIR),
+  "--env-file",
+  relative(ROOT, ENV_FILE),
+  "--show-interactive-dev-session=false",
+];
+// Request logs for every tick would drown the demo; WRANGLER_LOG=info (or debug) brings them back.
+if (process.env.WRANGLER_LOG === undefined) wranglerArgs.push("--log-level", "warn");
+
+const wrangler = spawn(process.execPath, wranglerArgs, {
+  cwd: ROOT,
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  stdio: ["ignore", "pipe", "pipe"],
+  // Its own process group, so shutdown reaches workerd too.
+  detached: true,
+});
+children.push(wrangler);
+prefixLines(wrangler.stdout, "[wrangler] ", (l) => console.log(l));
+prefixLines(wrangler.stderr, "[wrangler] ", (l) => console.error(l));
+wrangler.on("exit", (code, signal) => {
+  if (shuttingDown) return;
+  console.error(`npm start: wrangler dev exited (${signal ?? `code ${code}`})`);
+  void shutdown(code === 0 ? 1 : (code ?? 1));
+});
+
+async function shutdown(exitCode = 0) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (ticker !== undefined) clearTimeout(ticker);
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 5_000;
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  if (fakeCloud !== undefined) await fakeCloud.close().catch(() => undefined);
+  process.exit(exitCode);
+}
+
+process.on("SIGINT", () => {
+  say("\nstopping novascale ...");
+  void shutdown(0);
+});
+process.on("SIGTERM", () => void shutdown(0));
+process.on("SIGHUP", () => void shutdown(0));
+
+// ------------------------------------------------------------------------------------------------
+// Ready, seed, tell, tick
+// ------------------------------------------------------------------------------------------------
+
+async function api(method, path, body, headers = {}) {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json };
+}
+
+async function waitForHealth() {
+  const started = Date.now();
+  while (Date.now() - started < HEALTH_DEADLINE_MS) {
+    if (shuttingDown) return false;
+    try {
+      const res = await fetch(`${API}/healthz`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+if (!(await waitForHealth())) {
+  console.error(`npm start: ${API}/healthz did not answer within ${HEALTH_DEADLINE_MS / 1000} s`);
+  await shutdown(1);
+}
+
+if (useFakeCloud) {
+  // Created only if absent (If-None-Match: *): edits made through the API survive a restart.
+  const seeded = await api("PUT", `/v1/groups/${DEMO_GROUP}`, DEMO_RULES, { "If-None-Match": "*" });
+  if (seeded.status === 201) say(`seeded demo group '${DEMO_GROUP}': 2 servers from minute 0 of every 4, 5 from minute 2`);
+  else if (seeded.status === 412) say(`demo group '${DEMO_GROUP}' already exists (kept as it is)`);
+  else console.error(`npm start: could not seed the demo group '${DEMO_GROUP}' (HTTP ${seeded.status}): ${JSON.stringify(seeded.json?.error ?? seeded.json)}`);
+}
+
+const demoSecondsRaw = process.env.NOVASCALE_DEMO_TICK_SECONDS;
+const demoSeconds = demoSecondsRaw !== undefined && demoSecondsRaw.trim() !== "" ? intFromEnv("NOVASCALE_DEMO_TICK_SECONDS", 10) : useFakeCloud ? 10 : undefined;
+
+const cloudLine = useFakeCloud
+  ? `the fake cloud at ${fakeCloud.url} (in memory, real time; no OS_AUTH_URL configured)`
+  : `${settings.OS_AUTH_URL} (from ${process.env.OS_AUTH_URL ? "the environment" : ".dev.vars"})`;
+say("");
+say("novascale is running");
+say(`  API:    ${API}  (routes: docs/api.md, schema: ${API}/openapi.json)`);
+say(`  cloud:  ${cloudLine}`);
+say(`  token:  ${token}  (${tokenOrigin}; role admin)`);
+say(`  ticks:  ${demoSeconds === undefined ? "every minute, on the minute" : `every ${demoSeconds} s (demo mode; NOVASCALE_DEMO_TICK_SECONDS)`}`);
+say("");
+say("watch it:");
+say(`  export NOVASCALE_TOKEN=${token}`);
+say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${useFakeCloud ? DEMO_GROUP : "<name>"}`);
+if (useFakeCloud) {
+  say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${DEMO_GROUP}/activity`);
+  say(`  curl -s ${fakeCloud.url}/_fake/servers          # the emulator's own server list`);
+}
+say("Ctrl-C stops everything.");
+say("");
+
+const SCHEDULED_PATHS = ["/cdn-cgi/local/scheduled", "/cdn-cgi/handler/scheduled"];
+let scheduledPath;
+
+async function fireTick() {
+  const candidates = scheduledPath === undefined ? SCHEDULED_PATHS : [scheduledPath];
+  for (const path of candidates) {
+    try {
+      const res = await fetch(`${API}${path}?cron=${encodeURIComponent("* * * * *").replace(/%20/g, "+")}`);
+      await res.text();
+      if (res.status === 404 && scheduledPath === undefined) continue;
+      scheduledPath = path;
+      if (!res.ok) console.error(`tick: ${path} answered HTTP ${res.status}`);
+      return res.ok;
+    } catch (e) {
+      if (!shuttingDown) console.error(`tick failed: ${e instanceof Error ? e.message : e}`);
+      return false;
+    }
+  }
+  console.error("tick: wrangler dev has no scheduled-event endpoint");
+  return false;
+}
+
+let lastDemoLine = "";
+async function reportDemo() {
+  if (!useFakeCloud) return;
+  const { status, json } = await api("GET", `/v1/groups/${DEMO_GROUP}`).catch(() => ({ status: 0, json: undefined }));
+  if (status !== 200 || json === undefined) return;
+  const actual = Object.entries(json.actualByStatus ?? {})
+    .map(([s, n]) => `${n} ${s}`)
+    .join(", ");
+  const line = `${DEMO_GROUP}: desired ${json.desired?.value} (${json.desired?.reason}); actual ${actual || "none"}; ${json.health}`;
+  if (line !== lastDemoLine) say(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  lastDemoLine = line;
+}
+
+function scheduleNextTick() {
+  if (shuttingDown) return;
+  const now = Date.now();
+  const delay = demoSeconds !== undefined ? demoSeconds * 1000 : 60_000 - (now % 60_000) + 500;
+  ticker = setTimeout(async () => {
+    await fireTick();
+    await reportDemo();
+    scheduleNextTick();
+  }, delay);
+}
+
+await fireTick();
+await reportDemo();
+scheduleNextTick();
