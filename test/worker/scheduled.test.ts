@@ -1,0 +1,231 @@
+// The Worker's cron handler end to end: scheduled() -> real OpenStack client -> the fake cloud, with its faults.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import type { Env } from "../../src/config/env.ts";
+import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
+import worker from "../../src/index.ts";
+import { createGroupService } from "../../src/reconcile/group-service.ts";
+import { RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { FakeCloudControl } from "../fake-cloud/control.ts";
+import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
+
+const START = "2026-11-26T07:00:00.000Z";
+
+function rules(extra: Partial<GroupRulesInput> = {}) {
+  return GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, networks: "none", ...extra });
+}
+
+/** A fake cloud of this test's own, and the Worker's env pointed at it. */
+async function world() {
+  const cloud = await FakeCloudControl.isolated(inject("fakeCloudUrl"), { clock: "manual", startAt: START, buildMs: 20_000, deleteMs: 5_000 });
+  const workerEnv: Env = { ...env, OS_AUTH_URL: cloud.authUrl };
+  const service = createGroupService(workerEnv);
+  /** One cron tick at `at` (the fake cloud's clock is moved there first, so BUILD finishes as in life). */
+  const tick = async (at: string, overrideEnv: Env = workerEnv) => {
+    await cloud.setTime(at);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(at), cron: "* * * * *" }), overrideEnv, ctx);
+    await waitOnExecutionContext(ctx);
+  };
+  /** The group's servers as Nova has them, leaving out those already being deleted. */
+  const members = async (group: string): Promise<ServerSnapshot[]> =>
+    (await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === group && s.taskState !== "deleting" && s.status !== "DELETED");
+  return { cloud, workerEnv, service, tick, members };
+}
+
+const officeHours = {
+  default: 1,
+  schedules: [
+    { cron: "0 8 * * *", timezone: "UTC", desired: 3 },
+    { cron: "0 20 * * *", timezone: "UTC", desired: 1 },
+  ],
+};
+
+afterEach(async () => {
+  // KV is shared by this file's tests: remove this test's groups so the next test's ticks see only its own.
+  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
+  await Promise.all(keys.keys.map((k) => env.RULES.delete(k.name)));
+});
+
+describe("scheduled() against the fake cloud", () => {
+  it("scales a group up and down through cron ticks by its schedule", async () => {
+    const { tick, service, members } = await world();
+    await service.putGroup("sched-web", rules({ ...officeHours, namePrefix: "web" }), { author: "alice" });
+    await tick("2026-11-26T07:30:00Z");
+    expect(await members("sched-web")).toHaveLength(1);
+    await tick("2026-11-26T08:00:00Z");
+    const up = await members("sched-web");
+    expect(up).toHaveLength(3);
+    expect(up.every((s) => s.name.startsWith("web-") && s.metadata[BOOT_INTENT_KEY] !== undefined)).toBe(true);
+    await tick("2026-11-26T12:00:00Z");
+    expect((await members("sched-web")).every((s) => s.status === "ACTIVE")).toBe(true);
+    await tick("2026-11-26T20:00:00Z");
+    expect(await members("sched-web")).toHaveLength(1);
+  });
+
+  it("an override raises the count and the schedule takes over when it ends", async () => {
+    const { tick, service, members } = await world();
+    await service.putGroup("ovr-fc", rules(officeHours), { author: "alice" });
+    await service.setOverride("ovr-fc", { desired: 5, until: "2026-11-26T09:00:00Z", reason: "launch", author: "bob" }, new Date(START));
+    await tick("2026-11-26T08:10:00Z");
+    expect(await members("ovr-fc")).toHaveLength(5);
+    await tick("2026-11-26T09:00:00Z");
+    expect(await members("ovr-fc")).toHaveLength(3);
+  });
+
+  it("a paused group is left exactly as it is", async () => {
+    const { tick, service, members, cloud } = await world();
+    await service.putGroup("pause-fc", rules({ default: 3 }), { author: "alice" });
+    await service.pause("pause-fc", "bob", "investigating");
+    await cloud.resetStats();
+    await tick("2026-11-26T08:10:00Z");
+    expect(await members("pause-fc")).toHaveLength(0);
+    const stats = JSON.stringify(await cloud.stats());
+    expect(stats).not.toContain("POST /compute");
+  });
+
+  it("replaces a server that went to ERROR", async () => {
+    const { tick, service, members, cloud } = await world();
+    await cloud.addFault({ kind: "errorAfterActive", afterMs: 60_000, times: 1 });
+    await service.putGroup("err-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await tick("2026-11-26T08:01:00Z"); // ACTIVE by now; ERROR a minute later
+    await tick("2026-11-26T08:05:00Z");
+    const after = await members("err-fc");
+    expect(after).toHaveLength(2);
+    expect(after.every((s) => s.status !== "ERROR")).toBe(true);
+    expect((await service.activity("err-fc", 20)).filter((a) => a.kind === "delete")).toHaveLength(1);
+  });
+
+  it("replaces a server stuck in BUILD after the build timeout", async () => {
+    const { tick, service, members, cloud } = await world();
+    await cloud.addFault({ kind: "stuckBuild", times: 1 });
+    await service.putGroup("stuck-fc", rules({ default: 1, limits: { buildTimeoutMinutes: 10 } }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    const [stuck] = await members("stuck-fc");
+    await tick("2026-11-26T08:05:00Z");
+    expect((await members("stuck-fc")).map((s) => s.id)).toEqual([stuck?.id]);
+    await tick("2026-11-26T08:11:00Z");
+    await tick("2026-11-26T08:12:00Z");
+    const now = await members("stuck-fc");
+    expect(now).toHaveLength(1);
+    expect(now[0]?.id).not.toBe(stuck?.id);
+    expect(now[0]?.status).toBe("ACTIVE");
+  });
+
+  it("deletes nothing when the server listing fails", async () => {
+    const { tick, service, members, cloud } = await world();
+    await service.putGroup("nolist-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await service.putGroup("nolist-fc", rules({ default: 0 }), { author: "alice" });
+    await cloud.addFault({ kind: "randomErrors", rate: 1, statuses: [500], service: "compute", method: "GET", path: "/servers" });
+    await tick("2026-11-26T08:05:00Z");
+    expect(await members("nolist-fc")).toHaveLength(2);
+    const status = await service.status("nolist-fc", new Date("2026-11-26T08:05:00Z"));
+    expect(status.lastTick?.listing).toBe("failed");
+  });
+
+  it("a 400 on boot puts the group in error and stops booting until the rules change", async () => {
+    const { tick, service, members, cloud } = await world();
+    await cloud.addFault({ kind: "bootError", status: 400, message: "Invalid key_name provided." });
+    await service.putGroup("bad-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await cloud.resetStats();
+    await tick("2026-11-26T08:01:00Z");
+    expect(JSON.stringify(await cloud.stats())).not.toContain("POST /compute");
+    const status = await service.status("bad-fc", new Date("2026-11-26T08:01:00Z"));
+    expect(status.health).toBe("error");
+    expect(status.bootBlock?.reason).toContain("Invalid key_name");
+
+    await cloud.clearFaults();
+    await service.putGroup("bad-fc", rules({ default: 2, metadata: { fixed: "yes" } }), { author: "alice" });
+    await tick("2026-11-26T08:02:00Z");
+    expect(await members("bad-fc")).toHaveLength(2);
+  });
+
+  it("boots what the quota allows and reports capacity-limited", async () => {
+    const { tick, service, members, cloud } = await world();
+    await cloud.setQuota("demo", { instances: 2 });
+    await service.putGroup("quota-fc", rules({ default: 4 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    expect(await members("quota-fc")).toHaveLength(2);
+    const status = await service.status("quota-fc", new Date("2026-11-26T08:00:00Z"));
+    expect(status.health).toBe("capacity-limited");
+  });
+
+  it("a boot whose answer was lost is found on the next listing, not booted twice", async () => {
+    const { tick, service, members, cloud } = await world();
+    await cloud.addFault({ kind: "bootFalseNegative", times: 1 });
+    await service.putGroup("lost-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    expect(await members("lost-fc")).toHaveLength(2);
+    await tick("2026-11-26T08:01:00Z");
+    await tick("2026-11-26T08:02:00Z");
+    expect(await members("lost-fc")).toHaveLength(2);
+    expect((await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "lost-fc")).toHaveLength(2);
+  });
+
+  it("a tick and a manual reconcile racing on one group boot it once", async () => {
+    const { tick, service, cloud } = await world();
+    await cloud.addFault({ kind: "slow", delayMs: 300, service: "compute", method: "POST", path: "/servers" });
+    await service.putGroup("race-fc", rules({ default: 3 }), { author: "alice" });
+    await cloud.setTime("2026-11-26T08:00:00Z");
+    await Promise.all([
+      tick("2026-11-26T08:00:00Z"),
+      service.reconcileNow("race-fc", "alice", new Date("2026-11-26T08:00:00Z")),
+      service.reconcileNow("race-fc", "bob", new Date("2026-11-26T08:00:00Z")),
+    ]);
+    expect((await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "race-fc")).toHaveLength(3);
+  });
+
+  it("converges once flaky API errors clear, without ever exceeding the desired count", async () => {
+    const { tick, service, members, cloud } = await world();
+    await service.putGroup("flaky-fc", rules({ default: 4 }), { author: "alice" });
+    await cloud.addFault({ kind: "randomErrors", rate: 0.6, statuses: [500, 503], seed: 7, service: "compute" });
+    await cloud.addFault({ kind: "bootFalseNegative", times: 1 });
+    for (let minute = 0; minute < 4; minute++) {
+      await tick(`2026-11-26T08:0${minute}:00Z`);
+      expect((await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "flaky-fc").length).toBeLessThanOrEqual(4);
+    }
+    await cloud.clearFaults();
+    for (let minute = 4; minute < 7; minute++) await tick(`2026-11-26T08:0${minute}:00Z`);
+    expect(await members("flaky-fc")).toHaveLength(4);
+    const status = await service.status("flaky-fc", new Date("2026-11-26T08:06:00Z"));
+    expect(status.health).toBe("steady");
+  });
+
+  it("never touches servers without the group tag", async () => {
+    const { tick, service, cloud } = await world();
+    const stranger = await cloud.seedServer({ name: "own-fc-1" });
+    const neighbour = await cloud.seedServer({ name: "neighbour", metadata: { [GROUP_KEY]: "someone-else" } });
+    await cloud.seedServer({ name: "mine", metadata: { [GROUP_KEY]: "own-fc" } });
+    await service.putGroup("own-fc", rules({ default: 0 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await tick("2026-11-26T08:10:00Z");
+    const left = (await cloud.servers()).filter((s) => s.taskState !== "deleting" && s.status !== "DELETED").map((s) => s.id);
+    expect(left.sort()).toEqual([stranger.id, neighbour.id].sort());
+  });
+
+  it("a steady tick writes nothing to KV and does not rewrite the group's record", async () => {
+    const { tick, service, workerEnv } = await world();
+    await service.putGroup("steady-fc", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await tick("2026-11-26T08:05:00Z");
+    let writes = 0;
+    const countingKv: KVNamespace = new Proxy(workerEnv.RULES, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === "put" || prop === "delete") writes += 1;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await tick("2026-11-26T08:06:00Z", { ...workerEnv, RULES: countingKv });
+    await tick("2026-11-26T08:07:00Z", { ...workerEnv, RULES: countingKv });
+    expect(writes).toBe(0);
+    const status = await service.status("steady-fc", new Date("2026-11-26T08:07:00Z"));
+    expect(status.health).toBe("steady");
+    expect(status.lastTick?.at).toBe("2026-11-26T08:05:00.000Z");
+  });
+});
