@@ -1,0 +1,242 @@
+// The snapshot executor against the fake cloud, through the real OpenStack client: ticks, faults, retention.
+import { describe, expect, it } from "vitest";
+import { SnapshotPolicySchema, type SnapshotPolicy } from "../../src/config/group.ts";
+import { OpenStackSettingsSchema } from "../../src/config/env.ts";
+import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERVER_KEY } from "../../src/core/membership.ts";
+import type { SnapshotAttempts } from "../../src/core/snapshots.ts";
+import type { ObservedServer } from "../../src/core/types.ts";
+import { createComputeCloud } from "../../src/openstack/compute-cloud.ts";
+import { CloudGateway } from "../../src/reconcile/gateway.ts";
+import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotTickResult } from "../../src/reconcile/snapshots.ts";
+import { FakeCloud, type FakeCloudOptions, type ImageSnapshot } from "../fake-cloud/index.ts";
+
+const GROUP = "web";
+/** 02:30 UTC every night. */
+const NIGHTLY = { cron: "30 2 * * *", timezone: "UTC" };
+
+function policy(extra: Partial<Parameters<typeof SnapshotPolicySchema.parse>[0]> = {}): SnapshotPolicy {
+  return SnapshotPolicySchema.parse({ ...NIGHTLY, keep: 3, ...extra });
+}
+
+/** The fake cloud, the real client over it (virtual clock, no real sleeping), and a group's remembered attempts. */
+function world(options: FakeCloudOptions = {}, authPath = "/identity/v3") {
+  const fake = new FakeCloud({ startAt: "2026-11-01T00:00:00Z", snapshotMs: 10_000, ...options });
+  const settings = OpenStackSettingsSchema.parse({
+    OS_AUTH_URL: `http://fake.test${authPath}`,
+    OS_USERNAME: "demo",
+    OS_PASSWORD: "demo-password",
+    OS_PROJECT_NAME: "demo",
+    OS_USER_DOMAIN_NAME: "Default",
+    OS_PROJECT_DOMAIN_NAME: "Default",
+  });
+  const client = createComputeCloud(settings, { fetch: fake.fetch, clock: () => fake.now(), sleep: async () => {} });
+  const cloud = new CloudGateway(client);
+  let attempts: SnapshotAttempts | undefined;
+
+  const members = async (): Promise<ObservedServer[]> => (await client.listServers()).filter((s) => s.metadata[GROUP_KEY] === GROUP);
+  /** One tick at `at`: the fake's clock moves there first, so images settle as they would have by then. */
+  const tick = async (at: string, p: SnapshotPolicy = policy()): Promise<SnapshotTickResult> => {
+    fake.setTime(at);
+    const result = await runSnapshotTick({ cloud, group: GROUP, policy: p, members: await members(), attempts, now: new Date(at) });
+    attempts = result.attempts;
+    return result;
+  };
+  const images = (): ImageSnapshot[] => fake.imageSnapshots().filter((i) => i.name !== "cirros");
+  const ownImages = (): ImageSnapshot[] => images().filter((i) => i.properties[IMAGE_MADE_BY_KEY] === "novascale" && i.properties[IMAGE_GROUP_KEY] === GROUP);
+  const member = (name: string, createdAt = "2026-10-01T00:00:00Z") => fake.seedServer({ name, metadata: { [GROUP_KEY]: GROUP }, createdAt });
+  /** An image novascale did not make (an operator's own snapshot), or another group's snapshot. */
+  const foreignImage = (name: string, properties: Record<string, string>) => {
+    const base = [...fake.images.values()].find((i) => i.name === "cirros")!;
+    const image = { ...base, id: fake.rng.uuid(), numericId: fake.nextImageNumber++, name, visibility: "private" as const, properties, created: fake.now() - 86_400_000 * 30 };
+    image.ownerProjectId = fake.projectByName("demo")!.id;
+    fake.images.set(image.id, image);
+    return image.id;
+  };
+  return { fake, client, cloud, tick, images, ownImages, member, foreignImage, attempts: () => attempts };
+}
+
+const kinds = (r: SnapshotTickResult) => r.activity.map((a) => a.kind);
+
+describe("runSnapshotTick on the fake cloud", () => {
+  it("takes a snapshot with createImage on the first tick after the firing, marked with group, source and firing", async () => {
+    const w = world();
+    const a = w.member("web-1");
+    const r = await w.tick("2026-11-02T02:31:00Z");
+    expect(kinds(r)).toEqual(["snapshot"]);
+    const own = w.ownImages();
+    expect(own).toHaveLength(1);
+    expect(own[0]!.properties[IMAGE_SOURCE_SERVER_KEY]).toBe(a.id);
+    expect(own[0]!.properties[IMAGE_FIRING_KEY]).toBe("2026-11-02T02:30:00.000Z");
+    expect(r.results[0]?.imageId).toBe(own[0]!.id);
+  });
+
+  it("takes no second snapshot on a duplicate tick while the first is saving", async () => {
+    const w = world();
+    w.member("web-1");
+    w.member("web-2", "2026-10-02T00:00:00Z");
+    await w.tick("2026-11-02T02:31:00Z");
+    const again = await w.tick("2026-11-02T02:31:05Z");
+    expect(again.results).toEqual([]);
+    expect(w.ownImages()).toHaveLength(1);
+  });
+
+  it("confirms the snapshot once it is active, and only once", async () => {
+    const w = world();
+    w.member("web-1");
+    await w.tick("2026-11-02T02:31:00Z");
+    const second = await w.tick("2026-11-02T02:32:00Z");
+    const third = await w.tick("2026-11-02T02:33:00Z");
+    expect(kinds(second)).toEqual(["snapshot-confirmed"]);
+    expect(kinds(third)).toEqual([]);
+    expect(w.ownImages().map((i) => i.status)).toEqual(["active"]);
+  });
+
+  it("catches up a missed night: the first tick hours later takes that night's snapshot", async () => {
+    const w = world();
+    w.member("web-1");
+    const r = await w.tick("2026-11-02T06:10:00Z");
+    expect(kinds(r)).toEqual(["snapshot"]);
+    expect(w.ownImages()[0]!.properties[IMAGE_FIRING_KEY]).toBe("2026-11-02T02:30:00.000Z");
+  });
+
+  it("records a createImage failure and retries on the next tick", async () => {
+    const w = world();
+    w.member("web-1");
+    const fault = w.fake.addFault({ kind: "randomErrors", rate: 1, statuses: [403], service: "compute", method: "POST", path: "/action$" });
+    const failed = await w.tick("2026-11-02T02:31:00Z");
+    expect(kinds(failed)).toEqual(["snapshot-failed"]);
+    expect(failed.errors).toHaveLength(1);
+    expect(w.attempts()).toMatchObject({ attempts: 1 });
+    expect(w.ownImages()).toEqual([]);
+    w.fake.removeFault(fault);
+    const retried = await w.tick("2026-11-02T02:32:00Z");
+    expect(kinds(retried)).toEqual(["snapshot"]);
+    expect(retried.steps[0]).toMatchObject({ kind: "snapshot", attempt: 2 });
+  });
+
+  it("records an image that ended killed as a failure, retries from another member, and cleans it up after success", async () => {
+    const w = world();
+    w.member("web-1");
+    w.member("web-2", "2026-10-02T00:00:00Z");
+    w.fake.addFault({ kind: "snapshotKilled", times: 1 });
+    await w.tick("2026-11-02T02:31:00Z");
+    const afterKill = await w.tick("2026-11-02T02:32:00Z");
+    expect(kinds(afterKill)).toEqual(["snapshot-failed", "snapshot"]);
+    const killed = w.ownImages().find((i) => i.status === "killed")!;
+    const retry = w.ownImages().find((i) => i.status !== "killed")!;
+    expect(retry.properties[IMAGE_SOURCE_SERVER_KEY]).not.toBe(killed.properties[IMAGE_SOURCE_SERVER_KEY]);
+    const confirmed = await w.tick("2026-11-02T02:33:00Z");
+    expect(kinds(confirmed)).toEqual(["snapshot-confirmed", "image-deleted"]);
+    expect(w.ownImages().map((i) => i.id)).toEqual([retry.id]);
+  });
+
+  it("gives up after maxAttempts killed images and reports it, taking nothing more", async () => {
+    const w = world();
+    w.member("web-1");
+    w.fake.addFault({ kind: "snapshotKilled", times: 5 });
+    const p = policy({ maxAttempts: 2 });
+    await w.tick("2026-11-02T02:31:00Z", p);
+    await w.tick("2026-11-02T02:32:00Z", p);
+    const exhausted = await w.tick("2026-11-02T02:33:00Z", p);
+    expect(exhausted.results).toEqual([]);
+    expect(exhausted.notices.map((n) => n.code)).toEqual(["snapshot-attempts-exhausted"]);
+    expect(w.ownImages()).toHaveLength(2);
+  });
+
+  it("does nothing when the image listing fails (it cannot know whether tonight's exists)", async () => {
+    const w = world();
+    w.member("web-1");
+    w.fake.addFault({ kind: "randomErrors", rate: 1, statuses: [403], service: "image", method: "GET" });
+    const r = await w.tick("2026-11-02T02:31:00Z");
+    expect(r.results).toEqual([]);
+    expect(r.errors).toHaveLength(1);
+    expect(w.ownImages()).toEqual([]);
+  });
+
+  for (const era of [
+    { label: "modern (2.93: image id in the body)", options: {}, authPath: "/identity/v3", numericIds: false },
+    { label: "pre-2.45 (image id in Location)", options: { maxMicroversion: "2.44" }, authPath: "/identity/v3", numericIds: false },
+    {
+      label: "the book's cloud (Keystone v2.0, Compute v1.1 with numeric ids, Nova's image proxy, 5 metadata items)",
+      options: { mode: "book" as const, keystoneV2Style: "book" as const },
+      authPath: "/identity/v2.0",
+      numericIds: true,
+    },
+  ]) {
+    it(`keep+1 nightly ticks leave exactly keep snapshots, all novascale's, and a foreign image untouched: ${era.label}`, async () => {
+      const w = world(era.options, era.authPath);
+      w.member("web-1");
+      const operators = w.foreignImage("operator-backup", { note: "made by hand" });
+      const otherGroup = w.foreignImage("api-snapshot-20261101T0230Z", {
+        [IMAGE_MADE_BY_KEY]: "novascale",
+        [IMAGE_GROUP_KEY]: "api",
+        [IMAGE_FIRING_KEY]: "2026-11-01T02:30:00.000Z",
+      });
+      const keep = 3;
+      for (let night = 2; night <= 2 + keep; night++) {
+        const day = String(night).padStart(2, "0");
+        const before = new Set(w.ownImages().map((i) => i.id));
+        const taken = await w.tick(`2026-11-${day}T02:31:00Z`, policy({ keep }));
+        const created = w.ownImages().filter((i) => !before.has(i.id));
+        // The id as this era's API names the image: a UUID, or the book's number.
+        const apiIds = created.map((i) => (era.numericIds ? String(w.fake.images.get(i.id)!.numericId) : i.id));
+        expect(taken.results.filter((x) => x.step.kind === "snapshot" && x.outcome === "done").map((x) => x.imageId)).toEqual(apiIds);
+        await w.tick(`2026-11-${day}T02:35:00Z`, policy({ keep }));
+      }
+      const own = w.ownImages();
+      expect(own).toHaveLength(keep);
+      expect(own.every((i) => i.status === "active")).toBe(true);
+      expect(own.map((i) => i.properties[IMAGE_FIRING_KEY]).sort()).toEqual([
+        "2026-11-03T02:30:00.000Z",
+        "2026-11-04T02:30:00.000Z",
+        "2026-11-05T02:30:00.000Z",
+      ]);
+      const ids = w.images().map((i) => i.id);
+      expect(ids).toContain(operators);
+      expect(ids).toContain(otherGroup);
+    });
+  }
+
+  it("keeps retention per group across member replacement: the old server's snapshots are pruned by age", async () => {
+    const w = world();
+    const old = w.member("web-old");
+    for (const day of ["02", "03"]) {
+      await w.tick(`2026-11-${day}T02:31:00Z`, policy({ keep: 2 }));
+      await w.tick(`2026-11-${day}T02:35:00Z`, policy({ keep: 2 }));
+    }
+    await w.client.deleteServer(old.id);
+    w.fake.advance(60_000);
+    const fresh = w.member("web-new", "2026-11-03T12:00:00Z");
+    await w.tick("2026-11-04T02:31:00Z", policy({ keep: 2 }));
+    await w.tick("2026-11-04T02:35:00Z", policy({ keep: 2 }));
+    const own = w.ownImages();
+    expect(own.map((i) => i.properties[IMAGE_FIRING_KEY]).sort()).toEqual(["2026-11-03T02:30:00.000Z", "2026-11-04T02:30:00.000Z"]);
+    expect(own.find((i) => i.properties[IMAGE_FIRING_KEY] === "2026-11-04T02:30:00.000Z")?.properties[IMAGE_SOURCE_SERVER_KEY]).toBe(fresh.id);
+  });
+});
+
+describe("listSnapshots and takeSnapshotNow on the fake cloud", () => {
+  it("lists the group's own snapshots newest first with the policy's phase, and no foreign image", async () => {
+    const w = world();
+    w.member("web-1");
+    w.foreignImage("operator-backup", {});
+    await w.tick("2026-11-02T02:31:00Z");
+    w.fake.setTime("2026-11-02T02:40:00Z");
+    const answer = await listSnapshots({ cloud: w.cloud, group: GROUP, policy: policy(), attempts: w.attempts(), now: new Date("2026-11-02T02:40:00Z") });
+    if (!answer.ok) throw new Error(answer.error.message);
+    expect(answer.value.snapshots.map((s) => s.status)).toEqual(["active"]);
+    expect(answer.value.status?.phase).toBe("done");
+  });
+
+  it("takes a manual snapshot now, which does not stand in for the nightly one", async () => {
+    const w = world();
+    w.member("web-1");
+    w.fake.setTime("2026-11-02T14:00:00Z");
+    const taken = await takeSnapshotNow({ cloud: w.cloud, group: GROUP, policy: policy(), author: "alice", now: new Date("2026-11-02T14:00:00Z") });
+    expect(taken.error).toBeNull();
+    expect(taken.activity.map((a) => a.kind)).toEqual(["snapshot"]);
+    expect(w.ownImages()[0]?.name).toBe("web-snapshot-manual-20261102T1400Z");
+    const night = await w.tick("2026-11-03T02:31:00Z");
+    expect(kinds(night)).toEqual(["snapshot"]);
+  });
+});
