@@ -1,6 +1,6 @@
 // The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
 import { z } from "zod";
-import { compileCron } from "../core/schedule.ts";
+import { cronProblem } from "../core/schedule.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
@@ -23,16 +23,9 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-/** Why a cron pattern is unusable, or undefined: malformed (croner rejects it at construction), or it can never fire. */
+/** Why a cron pattern is unusable, or undefined: malformed (croner rejects it), or it can never fire. */
 export function cronError(pattern: string, timezone = "UTC"): string | undefined {
-  try {
-    const job = compileCron(pattern, timezone);
-    // e.g. "0 0 30 2 *" parses but names a day that never comes; such an entry would silently never apply.
-    if (job.nextRun(new Date(Date.UTC(1970, 0, 1))) === null) return "the pattern never fires";
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
+  return cronProblem(pattern, timezone);
 }
 
 const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });

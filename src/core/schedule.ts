@@ -36,6 +36,27 @@ export function compileCron(pattern: string, timezone: string): Cron {
   return job;
 }
 
+const problems = new Map<string, string | undefined>();
+
+/**
+ * Why a pattern is unusable in a zone, or undefined: malformed, or it can never fire (e.g. "0 0 30 2 *"
+ * parses but names a day that never comes, so the entry would silently never apply). Memoised: rules
+ * are parsed on every tick.
+ */
+export function cronProblem(pattern: string, timezone: string): string | undefined {
+  const key = `${timezone}\u0000${pattern}`;
+  if (problems.has(key)) return problems.get(key);
+  let problem: string | undefined;
+  try {
+    if (compileCron(pattern, timezone).nextRun(new Date(Date.UTC(1970, 0, 1))) === null) problem = "the pattern never fires";
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+  }
+  if (problems.size >= COMPILED_CACHE_LIMIT) problems.clear();
+  problems.set(key, problem);
+  return problem;
+}
+
 /** The most recent firing of `cron` in `timezone` at or before `now`, or undefined if it never fired. */
 export function latestCronFiring(cron: string, timezone: string, now: Date): Date | undefined {
   // croner's previousRuns excludes a run exactly at the reference, so look from just after `now`.
