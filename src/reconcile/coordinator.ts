@@ -3,10 +3,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
-import { isMember } from "../core/membership.ts";
+import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
-import { CoordinatorStore } from "../store/coordinator.ts";
+import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
 import type { CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
@@ -21,6 +21,11 @@ const SNAPSHOT_SLOT = "snapshots";
  * it may not show the servers that action booted, so the group lists again before acting.
  */
 export const LISTING_SKEW_MS = 1_000;
+
+/** A lost boot none of whose servers has appeared after this long created nothing (Nova lists a server at once). */
+export const LOST_BOOT_SETTLE_MS = 10 * 60_000;
+/** At most this many lost boots are remembered (a cloud that loses every answer must not grow the state). */
+const LOST_BOOTS_KEPT = 20;
 
 export interface ReconcileRequest {
   group: StoredGroup;
@@ -48,7 +53,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
   /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
   #queue: Promise<unknown> = Promise.resolve();
-  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number }) | undefined;
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,14 +69,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, lastTick, lastActionAt] = await Promise.all([
+      const [override, pause, bootBlock, lastTick, lastActionAt, lostBoots] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
         this.#store.getLastTick(),
         this.#store.getLastActionAt(),
+        this.#store.getLostBoots(),
       ]);
-      this.#state = { override, pause, bootBlock, lastTick, lastActionAt };
+      this.#state = { override, pause, bootBlock, lastTick, lastActionAt, lostBoots };
     }
     return this.#state;
   }
@@ -98,6 +104,37 @@ export class GroupCoordinator extends DurableObject<Env> {
     return { ok: true, members: fresh.value.filter((s) => isMember(s, request.group.name)) };
   }
 
+  /**
+   * Lost boots whose servers now show up on the listing (by their boot intent marker) are reported as
+   * booted; those with nothing to show after LOST_BOOT_SETTLE_MS as failed. Returns the activity lines.
+   */
+  #settleLostBoots(members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
+    const state = this.#state;
+    if (state === undefined || state.lostBoots.length === 0) return [];
+    const out: ActivityEntry[] = [];
+    const at = now.toISOString();
+    state.lostBoots = state.lostBoots.filter((lost) => {
+      const found = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === lost.intent);
+      if (found.length > 0) {
+        out.push({
+          at,
+          kind: "boot",
+          author,
+          reason: `boot ${lost.intent} of ${lost.at}, whose answer was lost: ${found.length} of ${lost.count} server(s) found on the listing (counted, not booted again)`,
+          count: found.length,
+          serverIds: found.map((s) => s.id),
+        });
+        return false;
+      }
+      if (now.getTime() - Date.parse(lost.at) >= LOST_BOOT_SETTLE_MS) {
+        out.push({ at, kind: "boot-failed", author, reason: `boot ${lost.intent} of ${lost.at}, whose answer was lost, created nothing`, count: lost.count });
+        return false;
+      }
+      return true;
+    });
+    return out;
+  }
+
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
   reconcile(request: ReconcileRequest, cloud: CloudPort): Promise<TickRecord> {
     return this.#exclusive(async () => {
@@ -113,6 +150,8 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setBootBlock(undefined);
       }
       const listing = await this.#listingFor(request, cloud, state.lastActionAt);
+      const bootId = shortId();
+      const settled = listing.ok ? this.#settleLostBoots(listing.members, now, request.author) : [];
       const output = await reconcileGroup({
         group: request.group,
         now,
@@ -121,7 +160,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock },
         listing,
         cloud,
-        bootId: shortId(),
+        bootId,
         dryRun: false,
       });
 
@@ -129,11 +168,17 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.lastActionAt = Date.now();
         await this.#store.setLastActionAt(state.lastActionAt);
       }
+      const lost = output.record.results.filter((r) => r.step.kind === "boot" && r.outcome === "unknown");
+      for (const r of lost) if (r.step.kind === "boot") state.lostBoots.push({ intent: bootId, count: r.step.count, at: request.now });
+      if (settled.length > 0 || lost.length > 0) {
+        state.lostBoots = state.lostBoots.slice(-LOST_BOOTS_KEPT);
+        await this.#store.setLostBoots(state.lostBoots);
+      }
       if (output.bootBlock !== state.bootBlock) {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
       }
-      const activity = [...output.activity];
+      const activity = [...settled, ...output.activity];
       const record = output.record;
       if (listing.ok && request.group.rules.snapshots !== undefined) {
         // Snapshots ride on the same tick and the same listing, inside the same lock.

@@ -12,6 +12,7 @@ const KEY = {
   bootBlock: "bootBlock",
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
+  lostBoots: "lostBoots",
   slotPrefix: "slot:",
 } as const;
 
@@ -40,6 +41,8 @@ const TickRecordSchema = z.object({
   health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
   lastSeenAt: z.string().optional(),
 });
+const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });
+export type LostBoot = z.infer<typeof LostBootSchema>;
 const ActivityEntrySchema = z.object({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() }).loose();
 
 /** Typed access to one group's Durable Object storage; every read is parsed, a bad value reads as absent. */
@@ -99,6 +102,15 @@ export class CoordinatorStore {
   }
   async setLastActionAt(ms: number): Promise<void> {
     await this.storage.put(KEY.lastActionAt, ms);
+  }
+
+  /** Boots whose answer was lost: settled by a later listing (their BOOT_INTENT_KEY marker). */
+  async getLostBoots(): Promise<LostBoot[]> {
+    return (await this.read(KEY.lostBoots, z.array(LostBootSchema))) ?? [];
+  }
+  async setLostBoots(value: LostBoot[]): Promise<void> {
+    if (value.length === 0) await this.storage.delete(KEY.lostBoots);
+    else await this.storage.put(KEY.lostBoots, value);
   }
 
   /** A free-form JSON slot for other features (snapshots keep their attempts here). */

@@ -188,6 +188,28 @@ describe("cron tick", () => {
     expect((await service.activity("lost-web", 10)).map((a) => a.kind)).toContain("boot-unknown");
   });
 
+  it("reports a lost boot as booted once its servers show up on a listing", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("found-web", rules({ default: 2 }), { author: "alice" });
+    cloud.faults.bootLostResponses = 1;
+    await tick("2026-11-26T09:00:00Z");
+    await tick("2026-11-26T09:01:00Z");
+    const found = (await service.activity("found-web", 10)).find((a) => a.kind === "boot" && a.reason.includes("answer was lost"));
+    expect(found?.serverIds).toHaveLength(2);
+  });
+
+  it("reports a lost boot that created nothing as failed, and boots again", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("vanished-web", rules({ default: 1 }), { author: "alice" });
+    cloud.faults.bootLostResponses = 1;
+    await tick("2026-11-26T09:00:00Z");
+    cloud.servers = cloud.servers.filter((s) => s.metadata["novascale:group"] !== "vanished-web"); // Nova never kept it
+    await tick("2026-11-26T09:11:00Z");
+    const kinds = (await service.activity("vanished-web", 10)).map((a) => a.kind);
+    expect(kinds).toContain("boot-failed");
+    expect(cloud.groupServers("vanished-web")).toHaveLength(1);
+  });
+
   it("two reconciles of one group at the same time boot only once", async () => {
     const { cloud, service } = setup();
     await service.putGroup("race-web", rules({ default: 3 }), { author: "alice" });
