@@ -12,7 +12,7 @@ export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     return app.fetch(request, env, ctx);
   },
-  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
     // The tick's `now` is the scheduled time, not the clock: a late or repeated invocation plans the same.
     await runTick(env, new Date(controller.scheduledTime));
   },
