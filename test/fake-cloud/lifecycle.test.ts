@@ -177,7 +177,7 @@ describe("microversions", () => {
 });
 
 describe("paging and filters", () => {
-  it("pages /servers/detail with limit and marker and a next link", async () => {
+  it("pages /servers/detail with limit and marker and a next link, each server once", async () => {
     const { cloud, s } = await freshCloud();
     await boot(cloud, s, "p", { min_count: 5, max_count: 5 });
     const first = obj(await s.nova("GET", "/servers/detail?limit=2"));
@@ -186,7 +186,7 @@ describe("paging and filters", () => {
     const second = obj(await s.call("GET", `${next.pathname}${next.search}`, undefined, "latest"));
     const third = obj(await s.nova("GET", `/servers/detail?limit=2&marker=${second.servers[1].id as string}`));
     const names = [...first.servers, ...second.servers, ...third.servers].map((x: { name: string }) => x.name);
-    expect(names).toEqual(["p-5", "p-4", "p-3", "p-2", "p-1"]);
+    expect(names.sort()).toEqual(["p-1", "p-2", "p-3", "p-4", "p-5"]);
   });
 
   it("answers 400 for a marker that does not exist", async () => {
@@ -209,6 +209,14 @@ describe("paging and filters", () => {
     await boot(cloud, s, "late");
     const names = (obj(await s.nova("GET", "/servers/detail?status=BUILD")).servers as Array<{ name: string }>).map((x) => x.name);
     expect(names).toEqual(["late"]);
+  });
+
+  it("lists newer servers first", async () => {
+    const { cloud, s } = await freshCloud();
+    await boot(cloud, s, "older");
+    cloud.advance(1000);
+    await boot(cloud, s, "newer");
+    expect((obj(await s.nova("GET", "/servers")).servers as Array<{ name: string }>).map((x) => x.name)).toEqual(["newer", "older"]);
   });
 
   it("filters by tags (all of them) and tags-any", async () => {

@@ -456,8 +456,9 @@ function listServers(detail: boolean): Handler {
       if (Number.isNaN(since)) return novaError(400, `Invalid filter field: changes-since.`);
       servers = servers.filter((s) => s.updated >= since);
     }
-    // Nova's default order: created_at desc, then its integer id desc (later boots first).
-    servers.sort((a, b) => b.created - a.created || b.numericId - a.numericId);
+    // Real Zed's order (see samples/real-zed/nova-servers-detail.json): created_at desc at one-second
+    // resolution, then uuid ascending within the same second.
+    servers.sort((a, b) => Math.floor(b.created / 1000) - Math.floor(a.created / 1000) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
     const marker = q.get("marker");
     if (marker !== null) {
