@@ -20,7 +20,7 @@ export interface Recorded {
 
 /** A recorded exchange file: {request, response}. */
 export interface Exchange {
-  request: { method: string; url: string; body: unknown };
+  request: { method: string; url: string; body?: unknown };
   /** Book transcripts carry no headers. */
   response: { status: number; headers?: Record<string, string>; body: unknown };
 }
