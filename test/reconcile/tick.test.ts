@@ -75,6 +75,27 @@ describe("cron tick", () => {
     expect(cloud.groupServers("once-b")).toHaveLength(2);
   });
 
+  it("resolves each distinct image and flavor once per tick, whatever the number of groups booting", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("res-a", rules({ default: 1 }), { author: "alice" });
+    await service.putGroup("res-b", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.count("boot")).toBe(2);
+    expect(cloud.count("resolveImage")).toBe(1);
+    expect(cloud.count("resolveFlavor")).toBe(1);
+  });
+
+  it("reads quota (/limits) only when boots are planned", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("lim-web", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.count("absoluteLimits")).toBe(1);
+    cloud.settle();
+    await tick("2026-11-26T09:01:00Z");
+    expect(cloud.count("absoluteLimits")).toBe(1);
+    expect(cloud.count("resolveImage")).toBe(1);
+  });
+
   it("scales down by schedule, deleting down to the desired count", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("down-web", rules(officeHours), { author: "alice" });
