@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { mergeSettings, parseDotEnv, serializeDotEnv } from "./dev-env.ts";
@@ -53,6 +54,15 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** True when nothing listens on host:port yet (so health checks cannot be answered by someone else's server). */
+function portIsFree(port) {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once("error", () => resolvePort(false));
+    probe.listen(port, HOST, () => probe.close(() => resolvePort(true)));
+  });
+}
+
 // ------------------------------------------------------------------------------------------------
 // Settings: environment over .dev.vars; the fake cloud when no OS_AUTH_URL is configured.
 // ------------------------------------------------------------------------------------------------
@@ -76,6 +86,11 @@ async function startFake() {
   }
   const cloud = await module.startFakeCloud({ host: HOST, port: FAKE_CLOUD_PORT, options: { clock: "real", buildMs: 4_000, deleteMs: 2_000, snapshotMs: 8_000 } });
   return cloud;
+}
+
+if (!(await portIsFree(PORT))) fail(`port ${PORT} on ${HOST} is in use (another npm start?); set NOVASCALE_PORT to use another`);
+if (useFakeCloud && !(await portIsFree(FAKE_CLOUD_PORT))) {
+  fail(`port ${FAKE_CLOUD_PORT} on ${HOST} is in use; set NOVASCALE_FAKE_CLOUD_PORT to run the fake cloud elsewhere`);
 }
 
 if (useFakeCloud) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { configuredTokens, findToken, roleAtLeast } from "../../src/api/auth.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../../src/api/body.ts";
-import type { GroupService } from "../../src/reconcile/service.ts";
+import { CloudUnavailableError, CorruptRecordError, PreconditionFailedError, type GroupService } from "../../src/reconcile/service.ts";
 
 const ADMIN = "admin-token-for-tests";
 const OPERATOR = "operate-token-for-tests";
@@ -352,5 +352,45 @@ describe("GET /openapi.json", () => {
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? "");
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) expect(doc.components.schemas, ref).toHaveProperty(ref);
+  });
+});
+
+describe("errors thrown by the service", () => {
+  /** A service whose every method fails with `error`: the API's mapping is what is tested here. */
+  function failingWith(error: Error) {
+    const service = new Proxy({} as GroupService, { get: () => () => Promise.reject(error) });
+    return createApp({ service: () => service });
+  }
+  const read = { headers: { Authorization: `Bearer ${READER}` } };
+
+  it("maps CloudUnavailableError to 503 cloud_unavailable, keeping its message", async () => {
+    const res = await failingWith(new CloudUnavailableError("cannot list the group's servers: HTTP 502")).request("http://x/v1/groups/e1/plan", read, env);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect([res.status, body.error.code, body.error.message]).toEqual([503, "cloud_unavailable", "cannot list the group's servers: HTTP 502"]);
+  });
+
+  it("maps CorruptRecordError to 500 corrupt_record", async () => {
+    const res = await failingWith(new CorruptRecordError("stored rules do not parse")).request("http://x/v1/groups/e2", read, env);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("corrupt_record");
+  });
+
+  it("passes a PreconditionFailedError's details (the current ETag) through", async () => {
+    const app412 = failingWith(new PreconditionFailedError("changed", { etag: '"abc"' }));
+    const res = await app412.request(
+      "http://x/v1/groups/e3",
+      { method: "PUT", headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json", "If-Match": '"old"' }, body: JSON.stringify({ image: "c", flavor: "f", max: 1 }) },
+      env,
+    );
+    expect(res.status).toBe(412);
+    expect(((await res.json()) as { error: { details: unknown } }).error.details).toEqual({ etag: '"abc"' });
+  });
+
+  it("hides the text of unexpected errors behind 500 internal", async () => {
+    const res = await failingWith(new Error("boom at https://admin:hunter2@keystone.example")).request("http://x/v1/groups", read, env);
+    const text = await res.text();
+    expect(res.status).toBe(500);
+    expect(JSON.parse(text)).toEqual({ error: { code: "internal", message: "internal error" } });
+    expect(text).not.toContain("hunter2");
   });
 });
