@@ -293,7 +293,8 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
     status.phase = "in-progress";
   } else if (!withinGrace) {
     status.phase = "not-due";
-    if (attemptsUsed > 0 || remembered !== undefined) {
+    // Only after attempts: a policy added in the afternoon has not "missed" that night.
+    if (attemptsUsed > 0) {
       notices.push({
         level: "warning",
         code: "snapshot-missed",

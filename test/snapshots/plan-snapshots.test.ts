@@ -206,6 +206,17 @@ describe("planSnapshots: failures and retries", () => {
     expect(result.notices).toEqual([expect.objectContaining({ level: "error", code: "snapshot-attempts-exhausted" })]);
   });
 
+  it("warns that the night was missed when its attempts failed and the grace period has ended", () => {
+    const result = plan({ now: at("2026-11-26T08:00:00Z"), images: [image({ id: "k1", firing: TONIGHT, status: "killed" })] });
+    expect(result.steps).toEqual([]);
+    expect(result.notices.map((n) => n.code)).toEqual(["snapshot-missed"]);
+  });
+
+  it("does not call a night missed when nothing was attempted (e.g. the policy was added after the grace period)", () => {
+    const result = plan({ now: at("2026-11-26T08:00:00Z"), attempts: attemptsFor(TONIGHT) });
+    expect(result.notices).toEqual([]);
+  });
+
   it("forgets the previous firing's attempts when a new firing comes", () => {
     const result = plan({ attempts: attemptsFor(firingOn(25), { attempts: 3, lastError: "boom" }) });
     expect(snapshotSteps(result.steps)[0]?.attempt).toBe(1);
