@@ -29,15 +29,14 @@ class SchemaBook {
     const defs = (json["$defs"] ?? {}) as Record<string, JsonSchema>;
     delete json["$defs"];
     delete json["$schema"];
-    const names = new Map<string, string>();
-    for (const [id, def] of Object.entries(defs)) {
-      const text = JSON.stringify(def);
-      let finalName = id;
-      if (this.components[id] !== undefined && JSON.stringify(this.components[id]) !== text) finalName = `${id}${io === "input" ? "Input" : "Output"}`;
-      names.set(id, finalName);
-    }
+    const names = new Map<string, string>(Object.keys(defs).map((id) => [id, id]));
     const rewrite = (value: JsonSchema): JsonSchema =>
       JSON.parse(JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, (_m, id: string) => JSON.stringify(`#/components/schemas/${names.get(id) ?? id}`)));
+    // A name already taken by a different schema (e.g. the input form of one with defaults) gets a suffix.
+    for (const [id, def] of Object.entries(defs)) {
+      const existing = this.components[id];
+      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(rewrite(def))) names.set(id, `${id}${io === "input" ? "Input" : "Output"}`);
+    }
     for (const [id, def] of Object.entries(defs)) this.components[names.get(id) ?? id] = rewrite(def);
     return rewrite(json);
   }

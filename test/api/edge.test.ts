@@ -346,6 +346,15 @@ describe("GET /openapi.json", () => {
     expect(schema?.properties["min"]?.default).toBe(0);
   });
 
+  it("keeps one component per schema: a suffixed twin exists only when its content differs", async () => {
+    const doc = JSON.parse((await send("GET", "/openapi.json")).text) as { components: { schemas: Record<string, unknown> } };
+    const schemas = doc.components.schemas;
+    for (const [name, schema] of Object.entries(schemas)) {
+      const base = name.replace(/(Input|Output)$/, "");
+      if (base !== name && schemas[base] !== undefined) expect(JSON.stringify(schema), name).not.toBe(JSON.stringify(schemas[base]));
+    }
+  });
+
   it("leaves no reference dangling", async () => {
     const text = (await send("GET", "/openapi.json")).text;
     const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
