@@ -304,7 +304,9 @@ async function reportDemo() {
   const actual = Object.entries(json.actualByStatus ?? {})
     .map(([s, n]) => `${n} ${s}`)
     .join(", ");
-  const line = `${DEMO_GROUP}: desired ${json.desired?.value} (${json.desired?.reason}); actual ${actual || "none"}; ${json.health}`;
+  // The rule's name is enough here; the full reason is in the status.
+  const why = String(json.desired?.reason ?? "").split(" (")[0];
+  const line = `${DEMO_GROUP}: desired ${json.desired?.value} (${why}); actual ${actual || "none"} as of the last tick; ${json.health}`;
   if (line !== lastDemoLine) say(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   lastDemoLine = line;
 }
