@@ -279,6 +279,8 @@ heal_instance_info_cache_interval = 0
 # heartbeat every 5s (default 10) so a (re)started nova-compute shows up fast
 report_interval = 5
 instance_usage_audit = false
+# one fake host: resize/migrate must be allowed to land on the same host
+allow_resize_to_same_host = true
 # fake hypervisor: skip power-state sync noise
 sync_power_state_interval = -1
 default_log_levels = amqp=WARN,amqplib=WARN,sqlalchemy=WARN,oslo.messaging=INFO,oslo_messaging=INFO,oslo_messaging.rpc.client=ERROR,iso8601=WARN,urllib3.connectionpool=WARN,urllib3.util.retry=WARN,keystonemiddleware=WARN,routes.middleware=WARN,stevedore=WARN,taskflow=WARN,keystoneauth=WARN,oslo.cache=INFO,oslo_policy=INFO,dogpile.core.dogpile=INFO,glanceclient=WARN,oslo.privsep.daemon=INFO
