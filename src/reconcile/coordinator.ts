@@ -181,8 +181,10 @@ export class GroupCoordinator extends DurableObject<Env> {
       const activity = [...settled, ...output.activity];
       const record = output.record;
       if (listing.ok && request.group.rules.snapshots !== undefined) {
-        // Snapshots ride on the same tick and the same listing, inside the same lock.
-        const snap = await this.#snapshotTick(request, cloud, listing.members, now);
+        // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
+        // just deleted is no source (createImage would answer 409 and burn an attempt).
+        const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
+        const snap = await this.#snapshotTick(request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now);
         record.steps.push(...snap.steps);
         record.results.push(...snap.results);
         record.notices.push(...snap.notices);

@@ -63,6 +63,24 @@ describe("nightly snapshots on cron ticks", () => {
     await cloud.dispose();
   });
 
+  it("does not snapshot the server the same tick scales in: the snapshot comes from a survivor, first time", async () => {
+    const { cloud, service, tick, snapshotsOf } = await world();
+    const schedules = [
+      { cron: "0 20 * * *", timezone: "UTC", desired: 2 },
+      { cron: "30 2 * * *", timezone: "UTC", desired: 1 },
+    ];
+    await service.putGroup("shrink", rules({ max: 2, schedules, snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 3 } }), { author: "alice" });
+    await tick("2026-11-01T20:00:00Z");
+    await tick("2026-11-01T20:01:00Z");
+    await tick("2026-11-02T02:31:00Z");
+    const survivors = (await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "shrink" && s.taskState !== "deleting" && s.status !== "DELETED");
+    expect(survivors).toHaveLength(1);
+    const taken = await snapshotsOf("shrink");
+    expect(taken.map((i) => i.properties["novascale:source-server"])).toEqual([survivors[0]!.id]);
+    expect((await service.activity("shrink", 50)).map((e) => e.kind)).not.toContain("snapshot-failed");
+    await cloud.dispose();
+  });
+
   it("a duplicate tick at the same minute takes no second snapshot", async () => {
     const { cloud, service, tick, snapshotsOf } = await world();
     await service.putGroup("dup", rules({ snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 3 } }), { author: "alice" });
