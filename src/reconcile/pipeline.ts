@@ -211,8 +211,9 @@ async function executeDelete(input: ReconcileInput, step: Extract<Step, { kind: 
 }
 
 function healthOf(desired: Desired, record: Pick<TickRecord, "listing" | "steps" | "notices" | "errors" | "counted" | "actualByStatus">, blocked: boolean): GroupHealth {
-  if (record.listing === "failed") return "error";
+  // Paused first: a paused group takes no action, so nothing else about this tick matters to it.
   if (desired.source === "paused") return "paused";
+  if (record.listing === "failed") return "error";
   if (blocked || record.errors.some((e) => e.category === "config" || e.category === "auth" || e.category === "internal")) return "error";
   if (record.notices.some((n) => n.code === "capacity-limited")) return "capacity-limited";
   const building = record.actualByStatus["BUILD"] ?? 0;

@@ -23,6 +23,8 @@ export interface MemoryCloudFaults {
   bootLostResponses?: number;
   /** Instances quota (total servers allowed); boots over it throw a 403 quota error. */
   maxInstances?: number;
+  /** /limits reports no instance limit even though Nova enforces maxInstances (a stale or lying /limits). */
+  hideQuota?: boolean;
 }
 
 let serial = 0;
@@ -106,7 +108,7 @@ export class MemoryCloud implements ComputeCloud {
   async absoluteLimits(): Promise<AbsoluteLimits> {
     this.calls.push("absoluteLimits");
     return {
-      maxTotalInstances: this.faults.maxInstances ?? null,
+      maxTotalInstances: this.faults.hideQuota ? null : (this.faults.maxInstances ?? null),
       totalInstancesUsed: this.servers.length,
       maxTotalCores: null,
       totalCoresUsed: 0,

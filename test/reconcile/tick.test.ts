@@ -197,6 +197,18 @@ describe("cron tick", () => {
     expect(status.health).toBe("capacity-limited");
   });
 
+  it("when Nova refuses a multi-create for quota, boots what fits in smaller requests", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("halve-web", rules({ default: 4 }), { author: "alice" });
+    cloud.faults.maxInstances = 3;
+    cloud.faults.hideQuota = true;
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.groupServers("halve-web")).toHaveLength(3);
+    const status = await service.status("halve-web", new Date("2026-11-26T09:00:00Z"));
+    expect(status.health).toBe("capacity-limited");
+    expect((await service.activity("halve-web", 10)).map((a) => a.kind)).toContain("capacity-limited");
+  });
+
   it("a boot whose answer was lost is not retried, and the next tick does not boot it again", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("lost-web", rules({ default: 2 }), { author: "alice" });
