@@ -15,7 +15,9 @@ const FAKE_CLOUD_PORT = intFromEnv("NOVASCALE_FAKE_CLOUD_PORT", 8790);
 const API = `http://${HOST}:${PORT}`;
 /** Well known on purpose, so docs/api.md works as written; only ever used with the fake cloud on loopback. */
 const FAKE_CLOUD_DEV_TOKEN = "novascale-dev-token";
-const STATE_DIR = join(ROOT, ".wrangler", "state");
+const REAL_CLOUD_STATE_DIR = join(ROOT, ".wrangler", "state");
+/** The demo's groups (e.g. `web`) must never reach a real cloud: the fake cloud keeps its own local state. */
+const FAKE_CLOUD_STATE_DIR = join(ROOT, ".wrangler", "state-fake-cloud");
 const ENV_FILE = join(ROOT, ".wrangler", "novascale-dev.env");
 const HEALTH_DEADLINE_MS = 60_000;
 const DEMO_GROUP = "web";
@@ -145,7 +147,7 @@ const wranglerArgs = [
   "--port",
   String(PORT),
   "--persist-to",
-  relative(ROOT, STATE_DIR),
+  relative(ROOT, useFakeCloud ? FAKE_CLOUD_STATE_DIR : REAL_CLOUD_STATE_DIR),
   "--env-file",
   relative(ROOT, ENV_FILE),
   "--show-interactive-dev-session=false",
@@ -262,6 +264,7 @@ say("novascale is running");
 say(`  API:    ${API}  (routes: docs/api.md, schema: ${API}/openapi.json)`);
 say(`  cloud:  ${cloudLine}`);
 say(`  token:  ${token}  (${tokenOrigin}; role admin)`);
+say(`  state:  ${relative(ROOT, useFakeCloud ? FAKE_CLOUD_STATE_DIR : REAL_CLOUD_STATE_DIR)}/ (local KV and Durable Objects)`);
 say(`  ticks:  ${demoSeconds === undefined ? "every minute, on the minute" : `every ${demoSeconds} s (demo mode; NOVASCALE_DEMO_TICK_SECONDS)`}`);
 say("");
 say("watch it:");
