@@ -266,7 +266,18 @@ export class GroupCoordinator extends DurableObject<Env> {
       bootId: "preview",
       dryRun: true,
     });
-    return toPreview(output);
+    const preview = toPreview(output);
+    const policy = request.group.rules.snapshots;
+    if (listing.ok && policy !== undefined) {
+      // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).
+      const deleted = new Set(preview.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
+      const members = listing.members.filter((s) => !deleted.has(s.id));
+      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true });
+      preview.steps.push(...snap.steps);
+      preview.notices.push(...snap.notices);
+      preview.errors.push(...snap.errors);
+    }
+    return preview;
   }
 
   async state(): Promise<CoordinatorState> {

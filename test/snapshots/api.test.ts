@@ -101,3 +101,14 @@ describe("GET /v1/groups/{name}/snapshots", () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe("GET /v1/groups/{name}/plan with a snapshot policy", () => {
+  it("shows the snapshot a tick at that moment would take, and takes none", async () => {
+    await createGroup("s-plan", rules({ default: 1, max: 1, snapshots: NIGHTLY }));
+    const server = await seedServer("s-plan", "s-plan-1");
+    const res = await send<{ steps: Array<{ kind: string; serverId?: string; reason: string }> }>("GET", "/v1/groups/s-plan/plan?at=2030-06-01T02:31:00Z", { as: "read" });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.steps).toContainEqual(expect.objectContaining({ kind: "snapshot", serverId: server.id }));
+    expect(await imagesOf("s-plan")).toEqual([]);
+  });
+});
