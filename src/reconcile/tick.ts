@@ -75,5 +75,11 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? TICK_GROUP_CONCURRENCY, groups.length) }, worker));
+  const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
+  if (acted.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
+    // One line per tick that did something (names and counts only: nothing secret, nothing per server).
+    const parts = acted.map((r) => `${r.group}: ${r.record?.results.length} step(s), ${r.record?.health}`);
+    console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
+  }
   return summary;
 }
