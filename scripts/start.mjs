@@ -84,7 +84,7 @@ async function startFake() {
   try {
     module = await import("../test/fake-cloud/node/serve.ts");
   } catch (e) {
-    fail(`cannot load the fake cloud (test/fake-cloud/node/serve.ts): ${e instanceof Error ? e.message : e}`);
+    throw new Error(`cannot load test/fake-cloud/node/serve.ts: ${e instanceof Error ? e.message : e}`);
   }
   const cloud = await module.startFakeCloud({ host: HOST, port: FAKE_CLOUD_PORT, options: { clock: "real", buildMs: 4_000, deleteMs: 2_000, snapshotMs: 8_000 } });
   return cloud;
@@ -95,9 +95,21 @@ if (useFakeCloud && !(await portIsFree(FAKE_CLOUD_PORT))) {
   fail(`port ${FAKE_CLOUD_PORT} on ${HOST} is in use; set NOVASCALE_FAKE_CLOUD_PORT to run the fake cloud elsewhere`);
 }
 
+const FAKE_CLOUD_URL = `http://${HOST}:${FAKE_CLOUD_PORT}`;
+// The fake cloud starts while wrangler does (its port is fixed and was free), which saves seconds.
+const fakeCloudStarting = useFakeCloud ? startFake() : undefined;
+fakeCloudStarting?.then(
+  (cloud) => {
+    fakeCloud = cloud;
+  },
+  (e) => {
+    console.error(`npm start: the fake cloud did not start: ${e instanceof Error ? e.message : e}`);
+    void shutdown(1);
+  },
+);
+
 if (useFakeCloud) {
-  fakeCloud = await startFake();
-  const identity = `${fakeCloud.url}/identity/v3`;
+  const identity = `${FAKE_CLOUD_URL}/identity/v3`;
   Object.assign(settings, {
     OS_AUTH_URL: identity,
     OS_USERNAME: "demo",
@@ -194,7 +206,8 @@ async function shutdown(exitCode = 0) {
       }
     }
   }
-  if (fakeCloud !== undefined) await fakeCloud.close().catch(() => undefined);
+  const cloud = fakeCloud ?? (await fakeCloudStarting?.catch(() => undefined));
+  if (cloud !== undefined) await cloud.close().catch(() => undefined);
   process.exit(exitCode);
 }
 
@@ -240,6 +253,7 @@ async function waitForHealth() {
   return false;
 }
 
+if (fakeCloudStarting !== undefined) await fakeCloudStarting.catch(() => undefined);
 if (!(await waitForHealth())) {
   console.error(`npm start: ${API}/healthz did not answer within ${HEALTH_DEADLINE_MS / 1000} s`);
   await shutdown(1);
@@ -257,7 +271,7 @@ const demoSecondsRaw = process.env.NOVASCALE_DEMO_TICK_SECONDS;
 const demoSeconds = demoSecondsRaw !== undefined && demoSecondsRaw.trim() !== "" ? intFromEnv("NOVASCALE_DEMO_TICK_SECONDS", 10) : useFakeCloud ? 10 : undefined;
 
 const cloudLine = useFakeCloud
-  ? `the fake cloud at ${fakeCloud.url} (in memory, real time; no OS_AUTH_URL configured)`
+  ? `the fake cloud at ${FAKE_CLOUD_URL} (in memory, real time; no OS_AUTH_URL configured)`
   : `${settings.OS_AUTH_URL} (from ${process.env.OS_AUTH_URL ? "the environment" : ".dev.vars"})`;
 say("");
 say("novascale is running");
@@ -272,7 +286,7 @@ say(`  export NOVASCALE_TOKEN=${token}`);
 say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${useFakeCloud ? DEMO_GROUP : "<name>"}`);
 if (useFakeCloud) {
   say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${DEMO_GROUP}/activity`);
-  say(`  curl -s ${fakeCloud.url}/_fake/servers          # the emulator's own server list`);
+  say(`  curl -s ${FAKE_CLOUD_URL}/_fake/servers          # the emulator's own server list`);
 }
 say("Ctrl-C stops everything.");
 say("");
