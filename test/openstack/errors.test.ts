@@ -106,6 +106,12 @@ describe("categories", () => {
     expect(categorize(413, "overLimit", "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances", 0)).toBe("quota");
   });
 
+  it("too many metadata items (403 today, 413 'Quota exceeded for metadata items' in the book's era) is config: the request must change", () => {
+    expect(categorize(403, "forbidden", "Maximum number of metadata items exceeds 5")).toBe("config");
+    expect(categorize(413, "overLimit", "Quota exceeded for metadata items: Requested 6, but already used 0 of 5", 0)).toBe("config");
+    expect(categorize(403, "forbidden", "Personality file limit exceeded")).toBe("config");
+  });
+
   it("a 413 rate limit with a positive Retry-After is transient", () => {
     expect(categorize(413, "overLimit", "This request was rate-limited.", 30)).toBe("transient");
   });

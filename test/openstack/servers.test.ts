@@ -78,7 +78,8 @@ describe("boot (POST /servers)", () => {
   });
 
   it("every option of the book and of today, in Nova's field names; user_data and personality base64-encoded (UTF-8)", async () => {
-    const { r, nova } = zedNova([answer(createSingle)]);
+    // 2.56: the last microversion with personality, and tags at boot (2.52) already there.
+    const { r, nova } = zedNova([answer(createSingle)], { range: { min: "2.1", max: "2.56" } });
     await nova.servers.create({
       name: "full", imageRef: "img", flavorRef: "2", metadata: { a: "b" },
       personality: [{ path: "/etc/motd", contents: "héllo" }], userData: "#!/bin/sh\necho ü",
@@ -96,6 +97,13 @@ describe("boot (POST /servers)", () => {
         min_count: 1, max_count: 2, tags: ["web", "canary"],
       },
     });
+  });
+
+  it("personality is refused from 2.57 without a request (Nova removed it)", async () => {
+    const { r, nova } = zedNova([answer(createSingle)]);
+    const e = await failure(nova.servers.create({ name: "p", imageRef: "i", flavorRef: "1", networks: "none", personality: [{ path: "/etc/motd", contents: "hi" }] }));
+    expect(e).toMatchObject({ category: "config", kind: "unsupportedByCloud" });
+    expect(r.requests).toHaveLength(2);
   });
 
   it("from 2.37 a boot without networks is refused before any request (Nova would say 400)", async () => {

@@ -52,7 +52,8 @@ describe("behaviour switches", () => {
     ["2.37", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: false, tagsAtBoot: false }],
     ["2.44", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: false, tagsAtBoot: false }],
     ["2.45", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: true, tagsAtBoot: false }],
-    ["2.52", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: true, tagsAtBoot: true }],
+    ["2.52", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: true, tagsAtBoot: true, personality: true }],
+    ["2.57", { serverTags: true, imageProxy: false, networksRequired: true, createImageIdInBody: true, tagsAtBoot: true, personality: false }],
   ])("at %s", (version, switches) => {
     expect(featuresFor(v(version), version)).toMatchObject(switches);
   });

@@ -14,7 +14,7 @@ import {
   ServerListSchema,
   TagsBodySchema,
 } from "./schemas.ts";
-import { formatMicroversion, SWITCHES, type Microversion } from "./versions.ts";
+import { type ComputeFeatures, formatMicroversion, SWITCHES, type Microversion } from "./versions.ts";
 
 const ACTION_OK = [200, 202, 204] as const;
 /** Stops a cloud whose "next" links never end from holding a tick forever. */
@@ -131,7 +131,10 @@ export function serversApi(ctx: ComputeContext) {
       });
     }
     if (options.metadata !== undefined) server["metadata"] = options.metadata;
-    if (options.personality !== undefined) server["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
+    if (options.personality !== undefined) {
+      requirePersonality(f);
+      server["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
+    }
     if (options.userData !== undefined) server["user_data"] = base64(options.userData);
     if (options.keyName !== undefined) server["key_name"] = options.keyName;
     if (options.securityGroups !== undefined) server["security_groups"] = options.securityGroups.map((name) => ({ name }));
@@ -235,6 +238,7 @@ export function serversApi(ctx: ComputeContext) {
       if (options.name !== undefined) rebuild["name"] = options.name;
       if (options.adminPass !== undefined) rebuild["adminPass"] = options.adminPass;
       if (options.metadata !== undefined) rebuild["metadata"] = options.metadata;
+      if (options.personality !== undefined) requirePersonality(await ctx.features());
       if (options.personality !== undefined) rebuild["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
       if (options.accessIPv4 !== undefined) rebuild["accessIPv4"] = options.accessIPv4;
       if (options.accessIPv6 !== undefined) rebuild["accessIPv6"] = options.accessIPv6;
@@ -305,6 +309,19 @@ export function serversApi(ctx: ComputeContext) {
 }
 
 export type ServersApi = ReturnType<typeof serversApi>;
+
+/** Personality (file injection) went away at 2.57; Nova would answer 400 "Additional properties are not allowed". */
+function requirePersonality(f: ComputeFeatures): void {
+  if (f.personality) return;
+  throw new OpenStackError({
+    method: "POST",
+    url: "servers",
+    status: 0,
+    kind: "unsupportedByCloud",
+    message: `personality files were removed at compute microversion ${formatMicroversion(SWITCHES.personalityRemoved)} (negotiated ${f.header ?? "none"}); use userData, or microversion "2.56"`,
+    category: "config",
+  });
+}
 
 function unexpectedPaging(endpoint: string, path: string, detail: string): OpenStackError {
   return new OpenStackError({

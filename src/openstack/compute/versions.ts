@@ -20,6 +20,7 @@ export const SWITCHES = {
   networksRequired: { major: 2, minor: 37 },
   createImageIdInBody: { major: 2, minor: 45 },
   tagsAtBoot: { major: 2, minor: 52 },
+  personalityRemoved: { major: 2, minor: 57 },
 } as const satisfies Record<string, Microversion>;
 
 /** "auto": the highest both sides support; "latest": whatever the cloud's newest is; "2.N": exactly that. */
@@ -40,6 +41,8 @@ export interface ComputeFeatures {
   /** createImage answers `{"image_id"}`; before, only a Location header names the image. */
   createImageIdInBody: boolean;
   tagsAtBoot: boolean;
+  /** File injection at boot and rebuild (gone from 2.57; user_data replaces it). */
+  personality: boolean;
 }
 
 export function compareMicroversions(a: Microversion, b: Microversion): number {
@@ -70,7 +73,7 @@ export function parseMicroversion(value: string): Microversion | "latest" {
 
 export function featuresFor(version: Microversion | undefined, header: string | undefined): ComputeFeatures {
   if (version === undefined) {
-    return { era: "legacy", header: undefined, version: undefined, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false };
+    return { era: "legacy", header: undefined, version: undefined, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false, personality: true };
   }
   const atLeast = (v: Microversion) => compareMicroversions(version, v) >= 0;
   return {
@@ -82,6 +85,7 @@ export function featuresFor(version: Microversion | undefined, header: string | 
     networksRequired: atLeast(SWITCHES.networksRequired),
     createImageIdInBody: atLeast(SWITCHES.createImageIdInBody),
     tagsAtBoot: atLeast(SWITCHES.tagsAtBoot),
+    personality: !atLeast(SWITCHES.personalityRemoved),
   };
 }
 
