@@ -1,5 +1,7 @@
 // Rules and steering through the real worker: groups CRUD with ETags, override, pause/resume, status, timeline, activity.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { rulesKey } from "../../src/store/rules.ts";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
 
 interface StoredGroupBody {
@@ -109,6 +111,13 @@ describe("GET /v1/groups and /v1/groups/{name}", () => {
     const res = await send<ApiErrorBody>("GET", "/v1/groups/g-missing", { as: "read" });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
+  });
+
+  it("answers 500 corrupt_record, not a crash, when the stored rules do not parse", async () => {
+    await env.RULES.put(rulesKey("g-corrupt"), "{ this is not an envelope");
+    const res = await send<ApiErrorBody>("GET", "/v1/groups/g-corrupt", { as: "read" });
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe("corrupt_record");
   });
 
   it("answers HEAD like GET, without a body", async () => {
