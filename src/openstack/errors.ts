@@ -175,7 +175,8 @@ export function parseFault(status: number, bodyText: string): ParsedFault {
     // Glance / webob JSON: {"message": "...", "code": "404 Not Found", "title": "Not Found"}
     if (typeof record["message"] === "string") {
       const kind = typeof record["title"] === "string" ? lowerCamel(record["title"]) : fallbackKind;
-      return { kind, message: clip(record["message"]) };
+      // webob wraps Glance's explanation in its own sentence and <br /> tags.
+      return { kind, message: clip(record["message"].replace(/<br\s*\/?>/gi, " ").replace(/\s+/g, " ").trim()) };
     }
   }
   if (typeof json === "string") return { kind: fallbackKind, message: clip(json) };

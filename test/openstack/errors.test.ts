@@ -83,6 +83,11 @@ describe("Keystone and Glance error shapes", () => {
     expect(parseFault(404, "404 Not Found\n\nNo image found with ID abc\n\n    ")).toEqual({ kind: "itemNotFound", message: "404 Not Found No image found with ID abc" });
   });
 
+  it("Glance's JSON answer (webob) loses its <br /> tags (as seen from Glance 25.1.0)", () => {
+    const body = { message: "There was a conflict when trying to complete your request.<br /><br />\nProperty k1 does not exist.\n\n", code: "409 Conflict", title: "Conflict" };
+    expect(parseFault(409, JSON.stringify(body))).toEqual({ kind: "conflict", message: "There was a conflict when trying to complete your request. Property k1 does not exist." });
+  });
+
   it("an empty body still names the status", () => {
     expect(parseFault(503, "")).toEqual({ kind: "serviceUnavailable", message: "HTTP 503 with an empty body" });
   });
