@@ -226,7 +226,7 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
     keep: policy.keep,
   };
 
-  if (firing === undefined || graceUntil === undefined) {
+  if (firingDate === undefined || firing === undefined || graceUntil === undefined) {
     return {
       steps,
       notices,
@@ -323,7 +323,8 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
     } else {
       status.phase = "due";
       const attempt = attemptsUsed + 1;
-      const late = now.getTime() - firingDate!.getTime() >= 60_000 ? `, caught up ${Math.floor((now.getTime() - firingDate!.getTime()) / 60_000)} min late` : "";
+      const lateMinutes = Math.floor((now.getTime() - firingDate.getTime()) / 60_000);
+      const late = lateMinutes >= 1 ? `, caught up ${lateMinutes} min late` : "";
       steps.push({
         kind: "snapshot",
         group,
