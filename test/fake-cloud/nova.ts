@@ -7,6 +7,8 @@ import type { FakeFlavor, FakeImage, FakeServer, FakeToken, Quotas } from "./mod
 
 const MIN_MINOR = 1;
 const INSTANCE_NOT_FOUND = (id: string) => `Instance ${id} could not be found.`;
+/** The book-era Nova said less (samples/book/nova-v1.1-faults.json). */
+const BOOK_NOT_FOUND = "The resource could not be found.";
 const UNEXPECTED = "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'oslo_messaging.exceptions.MessagingTimeout'>";
 
 /** One compute request after auth and version negotiation. */
@@ -114,6 +116,9 @@ function versionsRoot(cloud: FakeCloud, computeRoot: string) {
 
 async function dispatch(cloud: FakeCloud, ctx: RequestContext, api: "v2.1" | "v2" | "v1.1", segments: string[], mv: number): Promise<Response> {
   const token = cloud.authenticate(ctx.request);
+  if (token === undefined && api === "v1.1") {
+    return new Response("401 Unauthorized", { status: 401, headers: { "Content-Type": "text/plain; charset=UTF-8" } });
+  }
   if (token === undefined) {
     return json(401, { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } }, {
       "WWW-Authenticate": `Keystone uri="${ctx.roots.identity}"`,
@@ -272,6 +277,10 @@ function invalidInput(field: string, value: unknown, reason: string): Response {
   return novaError(400, `Invalid input for field/attribute ${field}. Value: ${pyRepr(value)}. ${reason}`);
 }
 
+function notFound(n: Nova, id: string | undefined): Response {
+  return novaError(404, n.legacy ? BOOK_NOT_FOUND : INSTANCE_NOT_FOUND(id ?? ""));
+}
+
 function conflict(action: string, s: FakeServer): Response {
   if (s.taskState !== null) return novaError(409, `Cannot '${action}' instance ${s.id} while it is in task_state ${s.taskState}`);
   return novaError(409, `Cannot '${action}' instance ${s.id} while it is in vm_state ${s.vmState}`);
@@ -348,7 +357,8 @@ function legacyServerView(n: Nova, s: FakeServer) {
     flavor: flavorRefView(n, s),
     config_drive: "",
     id: s.numericId,
-    addresses: addressesView(n, s),
+    // The book's create answer (BUILD) shows no addresses; its ACTIVE server shows public and private.
+    addresses: s.launchedAt === null ? {} : addressesView(n, s),
   };
 }
 
@@ -489,13 +499,13 @@ function listServers(detail: boolean): Handler {
 
 function showServer(n: Nova, [, id]: string[]): Response {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   return json(200, { server: serverView(n, s, true) });
 }
 
 async function updateServer(n: Nova, [, id]: string[]): Promise<Response> {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   const b = await body(n);
   if (!isRecord(b) || !isRecord(b.server)) return invalidInput("server", b, "'server' is a required property");
   const update = b.server;
@@ -510,7 +520,7 @@ async function updateServer(n: Nova, [, id]: string[]): Promise<Response> {
 
 function deleteServer(n: Nova, [, id]: string[]): Response {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   const fault = n.cloud.takeServerFault("deleteFails", s.name);
   if (fault !== undefined) return novaError(fault.status, fault.status >= 500 ? UNEXPECTED : `Injected delete failure for ${s.id}`);
   if (s.locked && !n.isAdmin) return novaError(409, `Instance ${s.id} is locked`);
@@ -705,7 +715,7 @@ async function createServers(n: Nova): Promise<Response> {
       keyName: parsed.keyName,
       description: parsed.description,
       availabilityZone: parsed.availabilityZone,
-      addresses: parsed.networks === "none" ? [] : [{ network: n.legacy ? "private" : "private", addr: `10.0.0.${octet}`, mac: `fa:16:3e:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}` }],
+      addresses: bootAddresses(cloud, n.legacy, parsed.networks, octet),
       personality: parsed.personality,
       locked: false,
       fault: null,
@@ -727,6 +737,13 @@ async function createServers(n: Nova): Promise<Response> {
   }
   const view: Record<string, unknown> = { id: first.id, links: links(n, "servers", first.id), "OS-DCF:diskConfig": "MANUAL", security_groups: [{ name: "default" }], adminPass: first.adminPass };
   return json(202, { server: view }, { Location: `${n.selfBase}/servers/${first.id}` });
+}
+
+/** One fixed address on `private`; the book's nova-network also gave a `public` one (samples/book). */
+function bootAddresses(cloud: FakeCloud, legacy: boolean, networks: BootRequest["networks"], octet: number): FakeServer["addresses"] {
+  const mac = () => `fa:16:3e:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}`;
+  if (legacy) return [{ network: "public", addr: `192.168.100.${octet}`, mac: mac() }, { network: "private", addr: `192.168.200.${octet}`, mac: mac() }];
+  return networks === "none" ? [] : [{ network: "private", addr: `10.0.0.${octet}`, mac: mac() }];
 }
 
 /** BUILD(scheduling) -> BUILD(spawning) -> ACTIVE after buildMs, unless held; optionally ERROR later. */
@@ -757,7 +774,7 @@ function scheduleBuild(cloud: FakeCloud, s: FakeServer, errorAfterMs: number | u
 
 async function serverAction(n: Nova, [, id]: string[]): Promise<Response> {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   const b = await body(n);
   if (!isRecord(b)) return novaError(400, "Malformed request body");
   const [action] = Object.keys(b);
@@ -955,7 +972,7 @@ function metadataRoute(method: string, key: string | undefined): Handler | undef
 
 function withServer(n: Nova, id: string | undefined, then: (s: FakeServer) => Response | Promise<Response>): Response | Promise<Response> {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   return then(s);
 }
 
@@ -973,7 +990,7 @@ function metadataProblem(n: Nova, metadata: unknown, resulting: number): Respons
 
 async function updateMetadata(n: Nova, id: string | undefined, replace: boolean): Promise<Response> {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   const b = await body(n);
   const given = isRecord(b) ? b.metadata : undefined;
   const count = isRecord(given) ? (replace ? Object.keys(given).length : Object.keys({ ...s.metadata, ...given }).length) : 0;
@@ -987,7 +1004,7 @@ async function updateMetadata(n: Nova, id: string | undefined, replace: boolean)
 
 async function putMetadataItem(n: Nova, id: string | undefined, key: string): Promise<Response> {
   const s = findServer(n, id ?? "");
-  if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+  if (s === undefined) return notFound(n, id);
   const b = await body(n);
   const meta = isRecord(b) ? b.meta : undefined;
   if (!isRecord(meta)) return invalidInput("meta", meta, "'meta' is a required property");
@@ -1011,7 +1028,7 @@ function tagsRoute(method: string, tag: string | undefined): Handler | undefined
     if (method === "PUT") {
       return async (n, [, id]) => {
         const s = findServer(n, id ?? "");
-        if (s === undefined) return novaError(404, INSTANCE_NOT_FOUND(id ?? ""));
+        if (s === undefined) return notFound(n, id);
         const b = await body(n);
         const tags = isRecord(b) ? b.tags : undefined;
         if (!Array.isArray(tags) || !tags.every(validTag)) return invalidInput("tags", tags, "is not a valid list of tags");
@@ -1093,13 +1110,13 @@ function listProxyImages(detail: boolean): Handler {
 
 function showProxyImage(n: Nova, [, id]: string[]): Response {
   const image = findImage(n, id ?? "");
-  if (image === undefined) return novaError(404, "Image not found.");
+  if (image === undefined) return novaError(404, n.legacy ? BOOK_NOT_FOUND : "Image not found.");
   return json(200, { image: proxyImageView(n, image, true) });
 }
 
 function deleteProxyImage(n: Nova, [, id]: string[]): Response {
   const image = findImage(n, id ?? "");
-  if (image === undefined) return novaError(404, "Image not found.");
+  if (image === undefined) return novaError(404, n.legacy ? BOOK_NOT_FOUND : "Image not found.");
   if (image.ownerProjectId !== n.projectId && !n.isAdmin) return novaError(403, "You are not permitted to delete this image.");
   n.cloud.images.delete(image.id);
   return empty(204);
