@@ -1,5 +1,8 @@
 // Routes that talk to the cloud, through the real worker against the fake cloud: plan (dry run), reconcile, delete with servers.
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { createApp } from "../../src/api/app.ts";
+import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { GROUP_KEY } from "../../src/core/membership.ts";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
 
@@ -151,5 +154,36 @@ describe("DELETE /v1/groups/{name} with servers", () => {
     await createGroup("c-delete-empty");
     const res = await send<{ removed: boolean }>("DELETE", "/v1/groups/c-delete-empty");
     expect([res.status, res.body.removed]).toEqual([200, true]);
+  });
+});
+
+describe("when the cloud cannot answer", () => {
+  // The real app and service, pointed at a Keystone that is not there: every cloud call fails.
+  const app = createApp({ service: (e) => createGroupService(e) });
+  const refused = { ...env, OS_AUTH_URL: `${fakeCloud}/no-such-cloud/identity/v3`, OS_PASSWORD: "not-the-password" };
+  const call = (method: string, path: string) =>
+    app.request(`http://novascale.test${path}`, { method, headers: { Authorization: "Bearer admin-token-for-tests" } }, refused);
+
+  it("answers a plan with listing 'failed', the error, and no deletes", async () => {
+    await createGroup("c-down-plan", rules({ default: 0 }));
+    const res = await call("GET", "/v1/groups/c-down-plan/plan");
+    const body = (await res.json()) as PlanBody & { errors: Array<{ operation: string; message: string }> };
+    expect(res.status).toBe(200);
+    expect(body.listing).toBe("failed");
+    expect(body.errors.length).toBeGreaterThan(0);
+    expect(body.steps.filter((s) => s.kind === "delete")).toEqual([]);
+  });
+
+  it("refuses a delete it cannot check with 503 and keeps the rules", async () => {
+    await createGroup("c-down-delete");
+    const res = await call("DELETE", "/v1/groups/c-down-delete");
+    expect(res.status).toBe(503);
+    expect((await send("GET", "/v1/groups/c-down-delete", { as: "read" })).status).toBe(200);
+  });
+
+  it("never echoes the password it was configured with", async () => {
+    await createGroup("c-down-echo");
+    const text = await (await call("GET", "/v1/groups/c-down-echo/plan")).text();
+    expect(text).not.toContain("not-the-password");
   });
 });
