@@ -88,6 +88,8 @@ export interface BenchWorker {
   tick(scheduledTime: Date): Promise<TickMeasurement>;
   /** A request to the worker's HTTP API as the benchmark's admin. */
   api(method: string, path: string, body?: unknown): Promise<Response>;
+  /** workerd CPU of one trivial request to the wrapper (median of 15): the harness's own cost, included in every tick figure. */
+  harnessCpuMs(): Promise<number>;
   /** KV counts since the last reset, and resets them. */
   takeKvCounts(): Promise<KvCounts>;
   kv(): ReturnType<Miniflare["getKVNamespace"]>;
@@ -98,6 +100,8 @@ export interface StartOptions {
   scriptPath: string;
   /** OS_* bindings: where the worker's cloud is. */
   cloud: Record<string, string>;
+  /** Where the worker's console lines go (default: dropped, so the benchmark's table stays readable). */
+  onLog?: (line: string) => void;
 }
 
 export async function startBenchWorker(options: StartOptions): Promise<BenchWorker> {
@@ -115,6 +119,7 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
       modules: true,
       scriptPath: options.scriptPath,
       bindings,
+      handleStructuredLogs: (entry: { message?: string }) => options.onLog?.(String(entry.message ?? "")),
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
   await mf.ready;
@@ -144,6 +149,15 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
       const init: Record<string, unknown> = { method, headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" } };
       if (body !== undefined) init["body"] = JSON.stringify(body);
       return (await mf.dispatchFetch(`http://bench.local${path}`, init)) as unknown as Response;
+    },
+    async harnessCpuMs() {
+      const samples: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const before = cpuNs();
+        await (await mf.dispatchFetch("http://bench.local/__bench/counts")).arrayBuffer();
+        samples.push((cpuNs() - before) / 1e6);
+      }
+      return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
     },
     async takeKvCounts() {
       return (await readCounts()).kv;

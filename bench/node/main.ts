@@ -1,0 +1,104 @@
+// `npm run bench`: runs the benchmarks, prints the table and writes BENCHMARKS.md (full runs only, unless --write).
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { measureBootToN, measureCell, type BootToNResult, type CellResult } from "./fake-grid.ts";
+import { measureRealTier, type RealOutcome } from "./real-tier.ts";
+import { renderConsole, renderMarkdown, type BenchResults } from "./report.ts";
+import { buildBenchWorker, REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
+
+const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real] [-- --write|--no-write] [-- --verbose]
+  --quick     a smaller grid (1, 10 groups x 10, 1,000 servers; N = 1, 10) for a fast look
+  --only      run only the fake-cloud benchmarks or only the real-tier side by side
+  --write     write BENCHMARKS.md even for a partial run; --no-write never writes it
+  --verbose   print progress as it goes`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      write: { type: "boolean" },
+      "no-write": { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.only !== undefined && values.only !== "fake" && values.only !== "real") throw new Error(`--only wants fake or real\n${USAGE}`);
+  const startedAt = new Date();
+  const log = values.verbose ? (line: string) => console.error(line) : () => {};
+  const progress = (line: string) => console.error(line);
+
+  const groupCounts = values.quick ? [1, 10] : [1, 10, 100];
+  const serverCounts = values.quick ? [10, 1_000] : [10, 1_000, 10_000];
+  const bootTargets: Array<[number, number | undefined]> = values.quick ? [[1, undefined], [10, undefined]] : [[1, undefined], [10, undefined], [100, undefined], [100, 100]];
+
+  progress("building the worker (wrangler deploy --dry-run)...");
+  const scriptPath = await buildBenchWorker(join(REPO_ROOT, ".tmp/bench-build"));
+
+  const grid: CellResult[] = [];
+  const bootToN: BootToNResult[] = [];
+  let harnessCpuMs: number | null = null;
+  let real: RealOutcome | null = null;
+
+  if (values.only !== "real") {
+    const probe = await startBenchWorker({ scriptPath, cloud: { OS_AUTH_URL: "http://127.0.0.1:9/v3" } });
+    harnessCpuMs = await probe.harnessCpuMs();
+    await probe.dispose();
+    for (const groups of groupCounts) {
+      for (const servers of serverCounts) {
+        progress(`fake cloud: ${groups} groups x ${servers} servers...`);
+        grid.push(await measureCell(scriptPath, groups, servers, log));
+      }
+    }
+    for (const [target, cap] of bootTargets) {
+      progress(`fake cloud: one group from 0 to ${target}${cap === undefined ? "" : ` (maxBootsPerTick ${cap})`}...`);
+      bootToN.push(await measureBootToN(scriptPath, target, cap));
+    }
+  }
+  if (values.only !== "fake") {
+    progress("real tier: novascale vs the book-style script, 10 groups...");
+    real = await measureRealTier(scriptPath);
+    if (!real.ok) progress(`real tier skipped: ${real.reason}`);
+  }
+
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const partial = values.quick || values.only !== undefined;
+  const argv = process.argv.slice(2);
+  const results: BenchResults = {
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    commit,
+    grid,
+    harnessCpuMs,
+    bootToN,
+    real,
+  };
+  console.log(renderConsole(results));
+  const write = values["no-write"] ? false : (values.write ?? !partial);
+  if (write) {
+    writeFileSync(join(REPO_ROOT, "BENCHMARKS.md"), renderMarkdown(results));
+    progress("wrote BENCHMARKS.md");
+  } else {
+    progress("BENCHMARKS.md not written (partial run; add --write to write it)");
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,225 @@
+// Turns benchmark results into the printed table and BENCHMARKS.md (command, machine, date, figures, ratios).
+import { cpus, totalmem, type as osType, release } from "node:os";
+import type { BootToNResult, CellResult } from "./fake-grid.ts";
+import type { RealOutcome } from "./real-tier.ts";
+
+export interface BenchResults {
+  command: string;
+  startedAt: Date;
+  durationMs: number;
+  commit: string;
+  grid: CellResult[];
+  harnessCpuMs: number | null;
+  bootToN: BootToNResult[];
+  real: RealOutcome | null;
+}
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map((h, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
+  for (const row of rows) lines.push(`| ${row.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const ratio = (a: number, b: number) => (b === 0 ? "n/a" : `${(a / b).toFixed(2)}`);
+const int = (v: number) => String(Math.round(v));
+
+export function machineLine(): string {
+  const cpu = cpus();
+  return `${cpu.length} x ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${osType()} ${release()}, Node ${process.versions.node}`;
+}
+
+export function gridTable(grid: readonly CellResult[]): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const cell of grid) {
+    for (const t of cell.ticks) {
+      rows.push([
+        `${cell.groups} x ${cell.servers}`,
+        t.label,
+        t.cloud.identity,
+        t.cloud.compute,
+        t.cloud.image,
+        `**${t.cloud.total}**`,
+        t.cloud.listPages,
+        t.cloud.boots,
+        t.cloud.deletes,
+        t.kv.reads,
+        t.kv.writes + t.kv.deletes,
+        t.kv.lists,
+        ms(t.workerdCpuMs),
+        ms(t.wallMs),
+      ]);
+    }
+  }
+  return table(
+    ["groups x servers", "tick", "Keystone", "Nova", "Glance", "subrequests", "list pages", "boot req", "delete req", "KV reads", "KV writes", "KV lists", "workerd CPU ms", "wall ms"],
+    rows,
+  );
+}
+
+export function bookTable(grid: readonly CellResult[]): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const cell of grid) {
+    for (const b of cell.book) {
+      const mine = cell.ticks.find((t) => t.label === b.label);
+      if (mine === undefined) continue;
+      rows.push([
+        `${cell.groups} x ${cell.servers}`,
+        b.label,
+        mine.cloud.total,
+        int(b.cloud.total) + (b.sampledGroups < cell.groups ? ` (1 group x ${cell.groups})` : ""),
+        `**${ratio(mine.cloud.total, b.cloud.total)}**`,
+        mine.cloud.boots + mine.cloud.deletes,
+        int(b.cloud.boots + b.cloud.deletes),
+      ]);
+    }
+  }
+  return table(["groups x servers", "job", "novascale subrequests", "book-style requests", "ratio novascale/book", "novascale boot+delete req", "book boot+delete req"], rows);
+}
+
+export function bootTable(results: readonly BootToNResult[]): string {
+  return table(
+    ["N", "maxBootsPerTick", "novascale ticks", "novascale boot requests", "novascale subrequests (all ticks)", "book-style boot requests", "book-style requests", "boot requests novascale/book"],
+    results.map((r) => [
+      r.target,
+      r.maxBootsPerTick,
+      r.ticks + (r.converged ? "" : " (not converged)"),
+      `**${r.bootRequests}**`,
+      r.subrequests,
+      `**${r.book.bootRequests}**`,
+      r.book.subrequests,
+      ratio(r.bootRequests, r.book.bootRequests),
+    ]),
+  );
+}
+
+export function realSection(real: RealOutcome | null): string {
+  if (real === null) return "_Not run (`--only fake`)._";
+  if (!real.ok) return `_Not run: ${real.reason}._`;
+  const n = real.novascale;
+  const b = real.book;
+  const sum = (x: { calls: number }, y: { calls: number }) => x.calls + y.calls;
+  const rows: Array<Array<string | number>> = [
+    ["scale up (0 -> 1 per group)", n.up.calls, b.up.calls, `**${ratio(n.up.calls, b.up.calls)}**`, ms(n.up.wallMs), ms(b.up.wallMs), `**${ratio(n.up.wallMs, b.up.wallMs)}**`],
+    ["scale down (1 -> 0 per group)", n.down.calls, b.down.calls, `**${ratio(n.down.calls, b.down.calls)}**`, ms(n.down.wallMs), ms(b.down.wallMs), `**${ratio(n.down.wallMs, b.down.wallMs)}**`],
+    [
+      "both",
+      sum(n.up, n.down),
+      sum(b.up, b.down),
+      `**${ratio(sum(n.up, n.down), sum(b.up, b.down))}**`,
+      ms(n.up.wallMs + n.down.wallMs),
+      ms(b.up.wallMs + b.down.wallMs),
+      `**${ratio(n.up.wallMs + n.down.wallMs, b.up.wallMs + b.down.wallMs)}**`,
+    ],
+  ];
+  const detail = Object.entries(real.calls)
+    .sort(([a], [b2]) => a.localeCompare(b2))
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join("\n");
+  return [
+    `Keystone ${real.authUrl}, image \`${real.image}\`, flavor \`${real.flavor}\`, ${real.groups} groups, project \`novascale-bench\`.`,
+    "",
+    table(["job (10 groups)", "novascale API calls", "book-style API calls", "calls ratio", "novascale wall ms", "book-style wall ms", "wall ratio"], rows),
+    "",
+    `Boot requests: novascale ${n.up.booted}, book-style ${b.up.booted}. Delete requests: novascale ${n.down.deleted}, book-style ${b.down.deleted}.`,
+    "",
+    "<details><summary>Every call, by route</summary>",
+    "",
+    detail,
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  return `# Benchmarks
+
+What one cron tick of novascale costs (API calls, KV operations, CPU), and how it compares with a
+book-style script doing the same job. Generated by \`npm run bench\`; do not edit by hand.
+
+- **Command:** \`${r.command}\`
+- **Date:** ${r.startedAt.toISOString()} (run took ${(r.durationMs / 1000).toFixed(0)} s)
+- **Commit:** ${r.commit}
+- **Machine:** ${machineLine()}. The machine was shared with other work while this ran: wall and CPU
+  times carry that noise; request and KV counts do not (they are exact and repeat run to run).
+
+## 1. Cost per tick on the fake cloud
+
+Each cell is a fresh fake cloud holding *servers* servers in one project, 90% of them spread evenly
+over *groups* groups (by the \`novascale:group\` tag) and 10% belonging to nobody (never touched), and
+a fresh worker. Ticks in order: the first tick of a fresh isolate (cold: rules read from KV), a
+second one (warm: rules cached in the isolate, only the KV listing is read), the tick where a
+schedule raises every group by 2, the tick after it, the tick where a second schedule lowers every
+group by 2 again, and the tick after that. Nova pages /servers/detail at 1,000 servers.
+
+${r.grid.length === 0 ? "_Not run (`--only real`)._" : gridTable(r.grid)}
+
+${r.harnessCpuMs === null ? "" : `workerd CPU includes the harness: one trivial request to the worker costs ${ms(r.harnessCpuMs)} ms of workerd CPU on this machine (median of 15).`}
+
+### The same jobs by the book-style script (bench/node/book-style.ts)
+
+Per group it authenticates, lists every server, and to grow looks up the image and the flavor then
+boots one server per request; to shrink it deletes one server per request. Counted at the same fake
+cloud. Where running every group would read thousands of 1,000-server pages, one group's job is run
+and multiplied by the number of groups (every group's job is the same, so the count is exact).
+
+${r.grid.length === 0 ? "_Not run._" : bookTable(r.grid)}
+
+## 2. Boot requests to take a group from 0 to N (fake cloud)
+
+novascale boots with one multi-create request (min_count = max_count) per group per tick, up to the
+group's \`limits.maxBootsPerTick\` (default 10); the book-style script sends one POST /servers per server.
+
+${r.bootToN.length === 0 ? "_Not run._" : bootTable(r.bootToN)}
+
+## 3. Side by side on the real OpenStack tier
+
+The devcloud (real Keystone, Nova and Glance from Debian, Nova's fake virt driver; see
+test/devcloud/harness). One run, same job for both: 10 groups from 0 to 1 server (m1.tiny), then back
+to 0. novascale: one cron tick of the real worker in workerd for each half (the schedule says 1, then
+0). The book-style script: one run over the 10 groups for each half. Wall time is the tick (or the
+script run) as seen from the benchmark, not counting the wait for servers to become ACTIVE or gone,
+which is the same cloud work for both.
+
+${realSection(r.real)}
+
+## How this is measured
+
+- **Subrequests** are counted where they arrive. On the fake cloud, by the emulator itself (its
+  per-service counters, the same ones \`GET /_fake/stats\` serves), reset before each tick. On the
+  real tier, by a counting HTTP proxy on loopback (bench/node/counting-proxy.ts) that sits in front
+  of every endpoint of the Keystone catalog and rewrites the catalog, pagination links and
+  \`Location\` headers so that no call bypasses it. The count includes everything the worker sent:
+  token, compute version discovery, listings, lookups, limits, boots, deletes.
+- **KV operations** are counted in the real worker without changing it: the benchmark builds
+  bench/worker/entry.ts, which re-exports the worker and its Durable Object class and hands them an
+  \`env\` whose \`RULES\` binding is a thin counting wrapper around the real (Miniflare-simulated) KV
+  namespace. Reads are \`get\`/\`getWithMetadata\` (per key), writes are \`put\` and \`delete\`,
+  lists are \`list\` pages. Durable Object storage (runs, activity) is not KV and is not in these columns.
+- **The worker** is the production bundle (\`wrangler deploy --dry-run\` of the entry above) run by
+  Miniflare 5 in workerd, with the bindings of wrangler.toml; ticks are \`scheduled()\` events with a
+  chosen \`scheduledTime\`. The fake cloud's clock is set to each tick's time. After a tick that booted or
+  deleted, the benchmark waits 1.5 s of real time before the next tick: production ticks are a minute
+  apart, and a group's Durable Object re-lists when its own last action is not older than the tick's
+  shared listing (plus 1 s), which back-to-back ticks would otherwise trigger.
+- **CPU time per tick** is the CPU time of the workerd process (all its threads, from
+  \`/proc/<pid>/task/*/schedstat\`, nanoseconds) across the \`scheduled()\` call. It includes the
+  worker, its Durable Objects, workerd's HTTP client and the local KV/Durable Object simulators, so
+  it is an upper bound for the worker's own CPU. **In production, Workers' clocks (\`Date.now()\`,
+  \`performance.now()\`) only advance on I/O** (a Spectre mitigation), so a worker cannot time its
+  own computation there; Cloudflare reports CPU time per invocation in the dashboard, Workers Logs
+  and Tail Workers (\`cpuTime\`). Locally workerd's clock does advance, which is why the wall time
+  inside the isolate is measurable here; the limits to compare against are 10 ms CPU per invocation
+  on the free plan and 30 s (configurable up to 5 min) on paid plans.
+- Limits to compare against: 50 subrequests per invocation (free), 1,000 (paid); KV free tier
+  1,000 writes and 100,000 reads a day (a tick a minute is 1,440 ticks a day).
+`;
+}
+
+export function renderConsole(r: BenchResults): string {
+  const parts: string[] = [`novascale benchmarks - ${r.startedAt.toISOString()} - ${machineLine()}`, ""];
+  if (r.grid.length > 0) parts.push("Cost per tick (fake cloud)", gridTable(r.grid), "", "Book-style script, same jobs", bookTable(r.grid), "");
+  if (r.bootToN.length > 0) parts.push("Boot requests, 0 -> N", bootTable(r.bootToN), "");
+  parts.push("Real OpenStack tier, 10 groups", realSection(r.real).replace(/<\/?details>|<summary>.*<\/summary>/g, ""));
+  return parts.join("\n");
+}
