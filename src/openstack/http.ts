@@ -19,6 +19,11 @@ export interface TransportOptions {
   /** Per attempt; an attempt that takes longer fails as a transient `timeout`. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Stop before this many requests (Workers cap subrequests per invocation: 50 on the free plan).
+   * The request that would exceed it fails as a transient `subrequestBudget` error without being sent.
+   */
+  maxRequests?: number;
 }
 
 export interface HttpRequest {
@@ -62,6 +67,7 @@ export class Transport {
   private readonly deadline: number | undefined;
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
+  private readonly maxRequests: number | undefined;
   private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
 
   constructor(options: TransportOptions = {}) {
@@ -73,6 +79,7 @@ export class Transport {
     this.deadline = options.deadline;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? "novascale";
+    this.maxRequests = options.maxRequests;
   }
 
   stats(): RequestStats {
@@ -93,7 +100,7 @@ export class Transport {
         if (!(e instanceof OpenStackError)) throw e;
         failure = e;
       }
-      if (attempt >= this.policy.maxAttempts || !isRetryable(failure, mode)) throw failure;
+      if (attempt >= this.policy.maxAttempts || failure.kind === "subrequestBudget" || !isRetryable(failure, mode)) throw failure;
       const delay = backoffDelayMs(attempt, this.policy, this.random, failure.retryAfterSeconds);
       const resumeAt = this.clock() + delay;
       if (resumeAt - started > this.policy.budgetMs || (this.deadline !== undefined && resumeAt > this.deadline)) throw failure;
@@ -130,6 +137,16 @@ export class Transport {
     } else if (request.raw !== undefined) {
       body = request.raw.body;
       headers["Content-Type"] = request.raw.contentType;
+    }
+    if (this.maxRequests !== undefined && this.counters.requests >= this.maxRequests) {
+      throw new OpenStackError({
+        method: request.method,
+        url: request.url,
+        status: 0,
+        kind: "subrequestBudget",
+        message: `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`,
+        category: "transient",
+      });
     }
     this.counters.requests++;
     this.counters.byService[request.service] = (this.counters.byService[request.service] ?? 0) + 1;

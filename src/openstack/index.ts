@@ -15,7 +15,7 @@
  *
  * `createComputeCloud(settings, options)` options (all optional): `fetch`, `clock` (ms), `sleep`, `random`
  * (tests), `retry` ({maxAttempts, baseDelayMs, maxDelayMs, budgetMs}), `deadline` (absolute ms: no retry
- * starts after it), `requestTimeoutMs`, `endpointOverrides` ({compute, image}: merged over
+ * starts after it), `requestTimeoutMs`, `maxRequests` (Workers' subrequest cap: stop before it), `endpointOverrides` ({compute, image}: merged over
  * OS_ENDPOINT_OVERRIDES), `tokenCache`, `microversion` ("auto" | "latest" | "2.N"; "2.latest" is refused),
  * `credentials` (instead of OS_*, e.g. `{method: "token", token, projectId}`), `resolveCacheMs`.
  *

@@ -127,3 +127,15 @@ describe("counting subrequests", () => {
     expect(t.stats()).toEqual({ requests: 3, retries: 1, byService: { compute: 2, image: 1 } });
   });
 });
+
+describe("subrequest budget", () => {
+  it("the request beyond maxRequests is not sent and fails as transient, without retries", async () => {
+    const r = replay(ok, ok, ok);
+    const { t } = transport(r, { maxRequests: 2 });
+    await t.send({ method: "GET", url: URL_, service: "compute" });
+    await t.send({ method: "GET", url: URL_, service: "compute" });
+    const e = await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
+    expect(e).toMatchObject({ kind: "subrequestBudget", category: "transient", status: 0 });
+    expect(r.requests).toHaveLength(2);
+  });
+});
