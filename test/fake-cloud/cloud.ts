@@ -145,17 +145,21 @@ export class FakeCloud {
   /** Pass as a fetch function: `new Client({ fetch: cloud.fetch })`. */
   readonly fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => this.handle(new Request(input, init));
 
+  /** The options as given, so a reset without new options keeps e.g. a real-time clock. */
+  #given: FakeCloudOptions;
+
   constructor(options: FakeCloudOptions = {}, mountPath = "") {
     this.mountPath = mountPath.replace(/\/+$/, "");
+    this.#given = options;
     this.options = FakeCloudOptionsSchema.parse(options);
     this.clock = new FakeClock(this.options.clock, this.options.startAt === undefined ? Date.now() : toMs(this.options.startAt));
     this.rng = new SeededRandom(this.options.seed);
     this.#seed();
   }
 
-  /** Forgets all state, faults and counters and seeds afresh (new options replace the old ones). */
-  reset(options?: FakeCloudOptions): void {
-    if (options !== undefined) this.options = FakeCloudOptionsSchema.parse(options);
+  /** Forgets all state, faults and counters and seeds afresh; `options` override the ones given before. */
+  reset(options: FakeCloudOptions = {}): void {
+    this.options = FakeCloudOptionsSchema.parse({ ...this.#given, ...options });
     this.clock = new FakeClock(this.options.clock, this.options.startAt === undefined ? Date.now() : toMs(this.options.startAt));
     this.rng = new SeededRandom(this.options.seed);
     this.projects.clear();
@@ -581,7 +585,7 @@ export class FakeCloud {
         return new Response(null, { status: 204 });
       }
       if (path === "/reset" && method === "POST") {
-        this.reset(isRecord(body) ? (body as FakeCloudOptions) : undefined);
+        this.reset(isRecord(body) ? (body as FakeCloudOptions) : {});
         return json(200, { now: new Date(this.now()).toISOString() });
       }
       return json(404, { error: `no control endpoint ${method} /_fake${path}` });

@@ -102,7 +102,7 @@ export class FakeCloudControl {
     await this.#call<void>("DELETE", "/stats");
   }
 
-  /** Everything back to a fresh cloud (new options replace the old ones). */
+  /** Everything back to a fresh cloud; `options` override the ones it was started with. */
   async reset(options?: FakeCloudOptions): Promise<void> {
     await this.#call<unknown>("POST", "/reset", options ?? {});
   }

@@ -338,3 +338,12 @@ describe("server actions", () => {
     expect([done["novascale:group"], done.instance_uuid, done.image_type]).toEqual(["web", id, "snapshot"]);
   });
 });
+
+describe("reset", () => {
+  it("forgets servers and keeps the options it was made with unless told otherwise", async () => {
+    const { cloud, s } = await freshCloud({ buildMs: 123 });
+    await boot(cloud, s, "x");
+    cloud.reset({ seed: 9 });
+    expect([cloud.servers.size, cloud.options.buildMs, cloud.options.seed]).toEqual([0, 123, 9]);
+  });
+});
