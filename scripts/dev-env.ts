@@ -62,7 +62,12 @@ export function serializeDotEnv(values: Record<string, string | undefined>): str
   for (const [key, raw] of Object.entries(values)) {
     if (raw === undefined) continue;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not a variable name: ${key}`);
-    if (/[\r\n]/.test(raw)) throw new Error(`${key}: values with line breaks are not supported here`);
+    if (/[\r\n]/.test(raw)) {
+      // Only double quotes turn \n back into a line break (dotenv); such a value cannot also hold `"`.
+      if (raw.includes('"')) throw new Error(`${key}: a value with line breaks cannot also contain '"'`);
+      lines.push(`${key}="${raw.replace(/\$/g, "\\$").replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`);
+      continue;
+    }
     const quote = ["'", '"', "`"].find((q) => !raw.includes(q));
     if (quote === undefined) throw new Error(`${key}: a value cannot contain all of ' " and \``);
     lines.push(`${key}=${quote}${raw.replace(/\$/g, "\\$")}${quote}`);
@@ -70,11 +75,14 @@ export function serializeDotEnv(values: Record<string, string | undefined>): str
   return `${lines.join("\n")}\n`;
 }
 
-/** The environment wins over .dev.vars, key by key; only the keys novascale reads are taken. */
+/**
+ * Everything in .dev.vars (wrangler skips that file once it is given --env-file, so nothing may be lost),
+ * with novascale's own keys taken from the environment where set there.
+ */
 export function mergeSettings(devVars: Record<string, string>, environment: Record<string, string | undefined>): Record<string, string> {
-  const merged: Record<string, string> = {};
+  const merged: Record<string, string> = { ...devVars };
   for (const key of PASSED_KEYS) {
-    const value = environment[key] ?? devVars[key];
+    const value = environment[key];
     if (value !== undefined) merged[key] = value;
   }
   return merged;

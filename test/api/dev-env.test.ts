@@ -34,8 +34,13 @@ describe("serializeDotEnv", () => {
     expect(wranglerReadsBack(serializeDotEnv(values))).toEqual(values);
   });
 
-  it("refuses values with line breaks rather than writing something else", () => {
-    expect(() => serializeDotEnv({ A: "two\nlines" })).toThrow(/line breaks/);
+  it("writes values with line breaks so they read back with the line breaks", () => {
+    const values = { KEY: "-----BEGIN-----\nab$c\n-----END-----" };
+    expect(wranglerReadsBack(serializeDotEnv(values))).toEqual(values);
+  });
+
+  it("refuses a value with line breaks and a double quote rather than writing something else", () => {
+    expect(() => serializeDotEnv({ A: 'two\n"lines"' })).toThrow(/line breaks/);
   });
 
   it("leaves out undefined values", () => {
@@ -44,9 +49,13 @@ describe("serializeDotEnv", () => {
 });
 
 describe("mergeSettings", () => {
-  it("takes each setting from the environment over .dev.vars, and only novascale's keys", () => {
-    const devVars = { OS_AUTH_URL: "https://a.example/v3", OS_USERNAME: "from-file", UNRELATED: "x" };
+  it("takes novascale's settings from the environment over .dev.vars, and nothing else from the environment", () => {
+    const devVars = { OS_AUTH_URL: "https://a.example/v3", OS_USERNAME: "from-file" };
     const environment = { OS_USERNAME: "from-env", PATH: "/usr/bin" };
     expect(mergeSettings(devVars, environment)).toEqual({ OS_AUTH_URL: "https://a.example/v3", OS_USERNAME: "from-env" });
+  });
+
+  it("keeps every other variable of .dev.vars (wrangler no longer reads that file itself)", () => {
+    expect(mergeSettings({ SOME_FUTURE_SECRET: "x" }, {})).toEqual({ SOME_FUTURE_SECRET: "x" });
   });
 });
