@@ -50,7 +50,6 @@ export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.Zod
 }
 
 // The mount and the docs only read specs, so the body/query types can be forgotten here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRouteSpec = RouteSpec<any, any>;
 
 /** Keeps a spec's body and query types attached to its handler. */
