@@ -123,6 +123,11 @@ describe("request faults", () => {
     expect((await boot(cloud, s, "x")).status).toBe(202);
   });
 
+  it("rejects a serverName that is not a regular expression when the fault is added", async () => {
+    const { cloud } = await freshCloud();
+    expect(() => cloud.addFault({ kind: "stuckBuild", serverName: "web(" })).toThrow(/regular expression/);
+  });
+
   it("rejects a fault it does not know", async () => {
     const { cloud } = await freshCloud();
     expect(() => cloud.addFault({ kind: "meteorStrike" } as never)).toThrow();

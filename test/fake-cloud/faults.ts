@@ -2,14 +2,26 @@
 import { z } from "zod";
 
 const Times = z.number().int().positive().optional();
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A regular expression, rejected up front when it does not compile (not at the first request). */
+export const PatternSchema = z.string().refine(compiles, { message: "not a valid regular expression" });
 /** Regular expression matched (search) against the server name. */
-const ServerName = z.string().optional();
+const ServerName = PatternSchema.optional();
 const Service = z.enum(["identity", "compute", "image"]);
 const RequestMatch = {
   service: Service.optional(),
   method: z.string().optional(),
   /** Regular expression searched in the path below the service prefix, e.g. "/servers". */
-  path: z.string().optional(),
+  path: PatternSchema.optional(),
 };
 
 export const FaultSpecSchema = z.discriminatedUnion("kind", [

@@ -1,5 +1,6 @@
 // The fake cloud's state (projects, users, tokens, flavors, servers, images, quotas) and its options.
 import { z } from "zod";
+import { PatternSchema } from "./faults.ts";
 
 export interface FakeProject {
   id: string;
@@ -157,7 +158,7 @@ const RateLimitSchema = z.object({
   /** Display form, e.g. "*" or "*\/servers" (as old Nova printed it). */
   uri: z.string().default("*"),
   /** Regular expression on the path below the compute prefix. */
-  regex: z.string().default(".*"),
+  regex: PatternSchema.default(".*"),
   value: z.number().int().positive(),
   unit: z.enum(["SECOND", "MINUTE", "HOUR", "DAY"]).default("MINUTE"),
 });
