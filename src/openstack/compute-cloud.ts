@@ -32,9 +32,14 @@ export interface OpenStackComputeCloud extends ComputeCloud {
   readonly nova: NovaClient;
   /** Glance v2, when the catalog (or an override) has a v2-capable image service; else images go through Nova. */
   glance(): Promise<GlanceClient | undefined>;
+  /** Image metadata the way this cloud keeps it: Glance v2 properties (JSON patch), else Nova's proxy. */
+  imageMetadata(): Promise<ImageMetadataApi>;
   /** Requests made so far (auth, discovery, retries included): "API calls per tick". */
   stats(): RequestStats;
 }
+
+/** The six metadata calls the book teaches, for images; Glance's and Nova's proxy's clients both have them. */
+export type ImageMetadataApi = Pick<GlanceClient, "metadata" | "metadataItem" | "setMetadata" | "mergeMetadata" | "setMetadataItem" | "deleteMetadataItem">;
 
 const OverridesSchema = z.record(z.string(), z.url());
 
@@ -96,6 +101,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     nova,
     glance,
     stats: () => session.stats(),
+    imageMetadata: async () => (await glance()) ?? nova.images,
 
     async listServers(): Promise<ObservedServer[]> {
       const servers = await nova.servers.list();

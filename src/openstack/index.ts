@@ -40,6 +40,7 @@
  * `await cloud.glance()` (or `createGlanceClient(session)`), Glance v2: list(filters) [all pages; any property
  * is a filter], get, delete, find(name), patch(id, ops), and metadata / metadataItem / setMetadata /
  * mergeMetadata / setMetadataItem / deleteMetadataItem over image properties (JSON patch).
+ * `await cloud.imageMetadata()` gives whichever of the two this cloud has, with those six calls.
  *
  * `new Session({authUrl, credentials, region, interface, endpointOverrides, tokenCache, ...transport options})`:
  * `auth()` (token + catalog, cached, refreshed early), `endpoint(type)`, `request(...)` (adds X-Auth-Token,
@@ -73,6 +74,7 @@ export {
   createComputeCloud,
   fromGlance,
   fromNovaProxy,
+  type ImageMetadataApi,
   type OpenStackComputeCloud,
   parseEndpointOverrides,
   toObservedServer,

@@ -194,3 +194,21 @@ describe("one session per tick", () => {
     expect(r.requests[2]!.url).toBe("http://nova-internal:8774/v2.1/servers/detail");
   });
 });
+
+describe("image metadata, whichever service keeps it", () => {
+  it("on today's cloud it is Glance's properties (a JSON patch)", async () => {
+    const { r, cloud } = zedCloud([answer(zedToken), json(200, { ...snapshot.response.body, role: "db" })]);
+    const api = await cloud.imageMetadata();
+    expect(await api.mergeMetadata(snapshot.response.body.id, { role: "db" })).toMatchObject({ role: "db" });
+    expect(r.requests[1]).toMatchObject({ method: "PATCH", url: `${GLANCE}/images/${snapshot.response.body.id}`, body: [{ op: "add", path: "/role", value: "db" }] });
+  });
+
+  it("on a cloud without an image service it is Nova's proxy", async () => {
+    const token = structuredClone(zedToken);
+    token.response.body.token.catalog = token.response.body.token.catalog.filter((s) => s.type !== "image");
+    const { r, cloud } = zedCloud([answer(token), answer(versionDoc), json(200, { metadata: { role: "db" } })]);
+    const api = await cloud.imageMetadata();
+    expect(await api.mergeMetadata("img-1", { role: "db" })).toEqual({ role: "db" });
+    expect(r.requests[2]).toMatchObject({ method: "POST", url: `${NOVA}/images/img-1/metadata`, body: { metadata: { role: "db" } }, headers: { "x-openstack-nova-api-version": "2.35" } });
+  });
+});
