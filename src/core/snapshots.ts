@@ -47,6 +47,11 @@ export const SnapshotAttemptsSchema = z
     confirmedImageId: z.string().optional(),
     /** The last createImage error for this firing, for status. */
     lastError: z.string().optional(),
+    /**
+     * Set once the firing needs nothing more (served and pruned, or let go) under this policy
+     * (`settledKey`): later ticks skip the image listing until the next firing or a policy change.
+     */
+    settledFor: z.string().optional(),
   })
   .strict();
 export type SnapshotAttempts = z.infer<typeof SnapshotAttemptsSchema>;
@@ -108,6 +113,20 @@ export interface SnapshotPlan {
   /** State after observing (before executing the steps): store it, then update it with the step results. */
   attempts: SnapshotAttempts | undefined;
   status: SnapshotStatus;
+}
+
+/** Identifies the policy a firing was settled under: a changed policy (e.g. a smaller `keep`) looks again. */
+export function settledKey(policy: SnapshotPolicy): string {
+  return JSON.stringify([policy.cron, policy.timezone, policy.keep, policy.graceHours, policy.maxAttempts, policy.source, policy.namePrefix ?? null]);
+}
+
+/**
+ * True when this tick can skip the cloud: the latest firing was settled under this very policy.
+ * Costs no request, so a group with snapshots adds one image listing per firing, not one per tick.
+ */
+export function isSettled(policy: SnapshotPolicy, attempts: SnapshotAttempts | undefined, now: Date): boolean {
+  if (attempts?.settledFor !== settledKey(policy)) return false;
+  return latestCronFiring(policy.cron, policy.timezone, now)?.toISOString() === attempts.firing;
 }
 
 /** The properties that mark an image as novascale's snapshot of `group`, from `serverId`, for `firing`. */
@@ -340,6 +359,8 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
     }
   }
 
+  // Nothing to do and nothing to say: the firing is settled until the next one (or a policy change).
+  if (steps.length === 0 && notices.length === 0 && (status.phase === "done" || status.phase === "not-due")) nextAttempts.settledFor = settledKey(policy);
   return { steps, notices, observations, attempts: nextAttempts, status };
 }
 

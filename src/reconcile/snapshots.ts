@@ -2,6 +2,7 @@
 import type { SnapshotPolicy } from "../config/group.ts";
 import { isMember, isOwnSnapshot } from "../core/membership.ts";
 import {
+  isSettled,
   ownSnapshotFilter,
   planManualSnapshot,
   planSnapshots,
@@ -42,8 +43,10 @@ export interface SnapshotTickInput {
 }
 
 export interface SnapshotTickResult {
-  /** null when the images could not be gathered (then nothing was done). */
+  /** null when the images could not be gathered (then nothing was done) or the firing is settled. */
   plan: SnapshotPlan | null;
+  /** The latest firing was already served and pruned under this policy: no cloud call was made. */
+  settled: boolean;
   /** The steps as planned (also in `plan.steps`), for the tick record. */
   steps: Step[];
   results: StepResult[];
@@ -159,16 +162,19 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   const at = now.toISOString();
   const members = input.members.filter((s) => isMember(s, group));
 
+  if (input.dryRun !== true && isSettled(policy, input.attempts, now)) {
+    return { plan: null, settled: true, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [] };
+  }
   const gathered = await gatherImages(cloud, group, input.attempts);
   if (!gathered.ok) {
     // Without the listing we cannot tell whether tonight's snapshot exists: taking one could duplicate it.
-    return { plan: null, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [gathered.error] };
+    return { plan: null, settled: false, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [gathered.error] };
   }
   const images = gathered.images;
 
   const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
   if (input.dryRun === true) {
-    return { plan, steps: plan.steps, results: [], notices: plan.notices, activity: [], attempts: input.attempts, errors: [] };
+    return { plan, settled: false, steps: plan.steps, results: [], notices: plan.notices, activity: [], attempts: input.attempts, errors: [] };
   }
 
   const activity = plan.observations.map((o) => observationActivity(o, at, author));
@@ -205,7 +211,7 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
     }
   }
 
-  return { plan, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors };
+  return { plan, settled: false, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors };
 }
 
 export interface SnapshotListing {

@@ -143,6 +143,21 @@ describe("runSnapshotTick on the fake cloud", () => {
     expect(w.ownImages()).toHaveLength(2);
   });
 
+  it("once the night is served and pruned, later ticks make no cloud call until the next firing", async () => {
+    const w = world();
+    w.member("web-1");
+    await w.tick("2026-11-02T02:31:00Z");
+    await w.tick("2026-11-02T02:32:00Z");
+    // The tick's own server listing (shared with scaling) aside, the snapshot half asks nothing.
+    const members = (await w.client.listServers()).filter((s) => s.metadata[GROUP_KEY] === GROUP);
+    w.fake.resetStats();
+    const quiet = await runSnapshotTick({ cloud: w.cloud, group: GROUP, policy: policy(), members, attempts: w.attempts(), now: new Date("2026-11-02T02:33:00Z") });
+    expect(quiet.settled).toBe(true);
+    expect(w.fake.stats().total).toBe(0);
+    const nextNight = await w.tick("2026-11-03T02:31:00Z");
+    expect(kinds(nextNight)).toEqual(["snapshot"]);
+  });
+
   it("does nothing when the image listing fails (it cannot know whether tonight's exists)", async () => {
     const w = world();
     w.member("web-1");

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERVER_KEY, isOwnSnapshot } from "../../src/core/membership.ts";
 import {
+  isSettled,
   MAX_IMAGE_DELETES_PER_TICK,
   planManualSnapshot,
   planSnapshots,
@@ -330,5 +331,32 @@ describe("planManualSnapshot", () => {
     });
     expect(step).toBeNull();
     expect(notice?.code).toBe("snapshot-no-source");
+  });
+});
+
+describe("planSnapshots: settling a firing (no cloud calls until the next one)", () => {
+  it("settles a firing whose snapshot is active and nothing is left to prune", () => {
+    const result = plan({ images: [...nights(24, 25), image({ id: "tonight", firing: TONIGHT })], policy: policy({ keep: 3 }) });
+    expect(isSettled(policy({ keep: 3 }), result.attempts, at("2026-11-26T03:00:00Z"))).toBe(true);
+  });
+
+  it("does not settle while old snapshots are still to be pruned", () => {
+    const result = plan({ images: [...nights(20, 25), image({ id: "tonight", firing: TONIGHT })], policy: policy({ keep: 3 }) });
+    expect(result.attempts?.settledFor).toBeUndefined();
+  });
+
+  it("does not settle while the snapshot is under way", () => {
+    const result = plan({ images: [image({ id: "tonight", firing: TONIGHT, status: "saving" })] });
+    expect(result.attempts?.settledFor).toBeUndefined();
+  });
+
+  it("looks again when the policy changes (e.g. a smaller keep)", () => {
+    const result = plan({ images: [image({ id: "tonight", firing: TONIGHT })], policy: policy({ keep: 3 }) });
+    expect(isSettled(policy({ keep: 1 }), result.attempts, at("2026-11-26T03:00:00Z"))).toBe(false);
+  });
+
+  it("looks again at the next firing", () => {
+    const result = plan({ images: [image({ id: "tonight", firing: TONIGHT })] });
+    expect(isSettled(policy(), result.attempts, at("2026-11-27T01:31:00Z"))).toBe(false);
   });
 });
