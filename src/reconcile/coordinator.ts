@@ -44,6 +44,26 @@ export interface CoordinatorState {
   lastTick: TickRecord | null;
 }
 
+/** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
+function deletedGroupRecord(request: ReconcileRequest): TickRecord {
+  const message = `group '${request.group.name}' was deleted after these rules were read: not reconciled`;
+  return {
+    at: request.now,
+    trigger: request.trigger,
+    author: request.author,
+    rulesEtag: request.group.etag,
+    desired: { value: 0, reason: "the group was deleted", source: "paused" },
+    actualByStatus: {},
+    counted: 0,
+    listing: "failed",
+    steps: [],
+    results: [],
+    notices: [{ level: "error", code: "group-deleted", message }],
+    errors: [{ operation: "reconcile", category: "config", message }],
+    health: "error",
+  };
+}
+
 function shortId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("").slice(0, 7);
@@ -138,6 +158,11 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
   reconcile(request: ReconcileRequest, cloud: CloudPort): Promise<TickRecord> {
     return this.#exclusive(async () => {
+      const deleted = await this.#store.getDeletedRulesUpdatedAt();
+      if (deleted !== undefined && Date.parse(request.group.updatedAt) <= Date.parse(deleted)) {
+        // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
+        return deletedGroupRecord(request);
+      }
       const now = new Date(request.now);
       await this.#expireOverride(now);
       const state = await this.#loaded();
@@ -348,10 +373,13 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.#store.setSlot(name, value);
   }
 
-  /** The group's rules were deleted: forget its state (waits for a running reconcile). */
-  forget(): Promise<void> {
+  /**
+   * The group's rules (last written at `rulesUpdatedAt`) were deleted: forget its state (after a running
+   * reconcile), remembering only that version so a tick still holding it does not act.
+   */
+  forget(rulesUpdatedAt: string): Promise<void> {
     return this.#exclusive(async () => {
-      await this.#store.clear();
+      await this.#store.clear(rulesUpdatedAt);
       this.#state = undefined;
     });
   }

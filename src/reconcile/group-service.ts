@@ -111,7 +111,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {
-      await existing(name);
+      const group = await existing(name);
       let servers: ServerRef[] = [];
       try {
         servers = await membersOf(name);
@@ -125,7 +125,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         });
       }
       await deleteGroupRules(env.RULES, name);
-      await coordinatorStub(env, name).forget();
+      await coordinatorStub(env, name).forget(group.updatedAt);
       return { removed: true as const, serversLeftBehind: servers };
     },
 

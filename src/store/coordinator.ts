@@ -13,6 +13,7 @@ const KEY = {
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
   lostBoots: "lostBoots",
+  deletedAt: "deletedAt",
   slotPrefix: "slot:",
 } as const;
 
@@ -155,9 +156,15 @@ export class CoordinatorStore {
     return out;
   }
 
-  /** Forgets everything about the group (its rules were deleted). */
-  async clear(): Promise<void> {
+  /** Forgets everything about the group (its rules were deleted), keeping only which rules version went. */
+  async clear(deletedRulesUpdatedAt: string): Promise<void> {
     await this.storage.deleteAll();
     this.activityReady = false;
+    await this.storage.put(KEY.deletedAt, deletedRulesUpdatedAt);
+  }
+
+  /** `updatedAt` of the rules that were deleted, if any: a tick holding those (or older) rules must not act. */
+  async getDeletedRulesUpdatedAt(): Promise<string | undefined> {
+    return this.read(KEY.deletedAt, z.string());
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { GROUP_KEY } from "../../src/core/membership.ts";
 import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
+import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { ConflictError, CorruptRecordError, InvalidRequestError, NotFoundError, PreconditionFailedError } from "../../src/reconcile/service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
@@ -117,6 +118,21 @@ describe("group service", () => {
     expect(forced.serversLeftBehind.map((s) => s.id)).toEqual([server.id]);
     expect(cloud.servers).toHaveLength(1);
     expect(await service.getGroup("del-web")).toBeNull();
+  });
+
+  it("a tick holding rules read before the group was deleted does not act on them", async () => {
+    const { service, cloud } = setup();
+    await service.putGroup("gone-web", rules({ default: 2 }), { author: "alice" });
+    const stale = await service.getGroup("gone-web");
+    await service.deleteGroup("gone-web", { force: false, author: "alice" });
+    const stub = coordinatorStub(env, "gone-web");
+    const record = await stub.reconcile({ group: stale!, now: "2026-11-26T09:00:00Z", trigger: "cron", author: "cron" }, new CloudGateway(cloud));
+    expect(record.notices.map((n) => n.code)).toEqual(["group-deleted"]);
+    expect(cloud.count("boot")).toBe(0);
+    const later = createGroupService(env, { cloudFactory: () => cloud, clock: () => new Date("2026-11-26T09:01:00Z") });
+    await later.putGroup("gone-web", rules({ default: 1 }), { author: "alice" });
+    await later.reconcileNow("gone-web", "alice", new Date("2026-11-26T09:01:00Z"));
+    expect(cloud.groupServers("gone-web")).toHaveLength(1);
   });
 
   it("an override must end in the future", async () => {
