@@ -155,6 +155,7 @@ export class FakeCloud {
     this.clock = new FakeClock(this.options.clock, this.options.startAt === undefined ? Date.now() : toMs(this.options.startAt));
     this.rng = new SeededRandom(this.options.seed);
     this.#seed();
+    for (const fault of this.options.faults) this.addFault(fault);
   }
 
   /** Forgets all state, faults and counters and seeds afresh; `options` override the ones given before. */
@@ -178,6 +179,7 @@ export class FakeCloud {
     this.#pendingRevocation = null;
     this.resetStats();
     this.#seed();
+    for (const fault of this.options.faults) this.addFault(fault);
   }
 
   #seed(): void {

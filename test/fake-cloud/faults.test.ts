@@ -134,6 +134,16 @@ describe("request faults", () => {
   });
 });
 
+describe("faults for a whole run", () => {
+  it("applies faults given in the options from the start, and again after a reset", async () => {
+    const { cloud, s } = await freshCloud({ faults: [{ kind: "bootError", status: 503 }] });
+    const first = (await boot(cloud, s, "x")).status;
+    cloud.reset();
+    const again = await FakeSession.login(BASE, cloud.fetch);
+    expect([first, (await boot(cloud, again, "x")).status]).toEqual([503, 503]);
+  });
+});
+
 describe("token revocation", () => {
   it("revokeTokens makes existing tokens answer 401; a new login works", async () => {
     const { cloud, s } = await freshCloud();

@@ -1,6 +1,6 @@
 // The fake cloud's state (projects, users, tokens, flavors, servers, images, quotas) and its options.
 import { z } from "zod";
-import { PatternSchema } from "./faults.ts";
+import { FaultSpecSchema, PatternSchema } from "./faults.ts";
 
 export interface FakeProject {
   id: string;
@@ -194,6 +194,8 @@ export const FakeCloudOptionsSchema = z.object({
   region: z.string().default("RegionOne"),
   /** Nova's osapi_max_limit: the largest page. */
   maxPageSize: z.number().int().positive().default(1000),
+  /** Faults for the whole run (also set again by reset); tests usually add theirs with addFault. */
+  faults: z.array(FaultSpecSchema).default([]),
 });
 
 export type FakeCloudOptions = z.input<typeof FakeCloudOptionsSchema>;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { FakeCloud } from "../cloud.ts";
 import { FakeCloudHost } from "../host.ts";
+import type { FaultSpecInput } from "../faults.ts";
 import type { FakeCloudOptions } from "../model.ts";
 
 export interface StartFakeCloudOptions {
@@ -103,12 +104,14 @@ async function main(): Promise<void> {
       "build-ms": { type: "string" },
       "delete-ms": { type: "string" },
       "snapshot-ms": { type: "string" },
+      fault: { type: "string", multiple: true },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    console.log("usage: node test/fake-cloud/node/serve.ts [--port 8774] [--host 127.0.0.1] [--seed N] [--book] [--build-ms MS] [--delete-ms MS] [--snapshot-ms MS] [--quiet]");
+    console.log("usage: node test/fake-cloud/node/serve.ts [--port 8774] [--host 127.0.0.1] [--seed N] [--book] [--build-ms MS] [--delete-ms MS] [--snapshot-ms MS] [--fault JSON]... [--quiet]");
+    console.log(`  e.g. --fault '{"kind":"randomErrors","rate":0.1,"statuses":[500,503]}' (see test/fake-cloud/README.md)`);
     return;
   }
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
   if (values["build-ms"] !== undefined) cloud.buildMs = num(values["build-ms"]);
   if (values["delete-ms"] !== undefined) cloud.deleteMs = num(values["delete-ms"]);
   if (values["snapshot-ms"] !== undefined) cloud.snapshotMs = num(values["snapshot-ms"]);
+  if (values.fault !== undefined) cloud.faults = values.fault.map((text) => JSON.parse(text) as FaultSpecInput);
   const running = await startFakeCloud({
     port: Number(values.port),
     host: values.host,
