@@ -82,8 +82,10 @@ export class Session {
     return this.inflight;
   }
 
-  /** Forgets the cached token (after a 401, or to force a new one). */
-  invalidate(): void {
+  /** Forgets the cached token (after a 401, or to force a new one); given a token, only if that one is still cached. */
+  invalidate(token?: string): void {
+    // Parallel requests that all got a 401 must not throw away the new token the first of them fetched.
+    if (token !== undefined && this.cache.get(this.cacheKey)?.token !== token) return;
     this.cache.delete(this.cacheKey);
   }
 
@@ -110,7 +112,7 @@ export class Session {
       return await this.transport.send({ ...request, headers: { ...request.headers, "X-Auth-Token": first.token } });
     } catch (e) {
       if (!(e instanceof OpenStackError && e.status === 401)) throw e;
-      this.invalidate();
+      this.invalidate(first.token);
       const second = await this.auth();
       return this.transport.send({ ...request, headers: { ...request.headers, "X-Auth-Token": second.token } });
     }

@@ -7,7 +7,7 @@ import { createTokenCache, Session } from "../../src/openstack/session.ts";
 import bookToken from "../fixtures/book/keystone-v2.0-token-book.json";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
 import emptyList from "../fixtures/real-zed/nova-list-empty.json";
-import { answer, fakeClock, json, RECORDED_NOW, replay, TEST_PASSWORD, TEST_TOKEN, zedSettings } from "./support/replay.ts";
+import { answer, type Canned, fakeClock, json, RECORDED_NOW, type Recorded, replay, TEST_PASSWORD, TEST_TOKEN, zedSettings } from "./support/replay.ts";
 
 const V3_BODY = {
   auth: {
@@ -246,5 +246,30 @@ describe("Keystone times", () => {
   });
   it("reads a zone-less book time as UTC", () => {
     expect(parseKeystoneTime("2015-02-05T00:00:00")).toBe(Date.UTC(2015, 1, 5));
+  });
+});
+
+describe("parallel 401s", () => {
+  it("a 401 that arrives after another request already re-authenticated keeps the new token", async () => {
+    const unauthorized: Canned = { status: 401, body: "401 Unauthorized", headers: { "Content-Type": "text/plain" } };
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let auths = 0;
+    let oldTokenCalls = 0;
+    const respond = async (q: Recorded): Promise<Canned> => {
+      if (q.url.endsWith("/auth/tokens")) return answer(zedToken, ++auths === 1 ? TEST_TOKEN : `token-${auths}`);
+      if (q.headers["x-auth-token"] !== TEST_TOKEN) return answer(emptyList);
+      if (++oldTokenCalls === 1) await gate; // the first request's 401 is slow
+      return unauthorized;
+    };
+    const r = replay(...Array.from({ length: 8 }, () => respond));
+    const { s } = session(r);
+    await s.auth();
+    const get = () => s.request({ method: "GET", url: "http://127.0.0.1:8774/v2.1/servers", service: "compute" });
+    const slow = get();
+    await get();
+    release();
+    await slow;
+    expect(auths).toBe(2);
   });
 });

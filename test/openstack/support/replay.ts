@@ -37,7 +37,7 @@ export function answer(exchange: Exchange, token = TEST_TOKEN): Canned {
   return { status: exchange.response.status, headers, body: exchange.response.body };
 }
 
-export type Responder = Canned | ((request: Recorded) => Canned) | Error;
+export type Responder = Canned | ((request: Recorded) => Canned | Promise<Canned>) | Error;
 
 export interface Replay {
   fetch: FetchFunction;
@@ -69,7 +69,7 @@ export function replay(...script: Responder[]): Replay {
     const next = queue.shift();
     if (next === undefined) return new Response(JSON.stringify({ unexpected: `${recorded.method} ${url}` }), { status: 599 });
     if (next instanceof Error) throw next;
-    const canned = typeof next === "function" ? next(recorded) : next;
+    const canned = typeof next === "function" ? await next(recorded) : next;
     const noBody = canned.body === null || canned.body === undefined || [204, 205, 304].includes(canned.status);
     const payload = noBody ? null : typeof canned.body === "string" ? canned.body : JSON.stringify(canned.body);
     return new Response(payload, { status: canned.status, headers: canned.headers ?? {} });
