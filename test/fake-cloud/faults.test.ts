@@ -25,6 +25,14 @@ describe("boot faults", () => {
     expect((await boot(cloud, s, "db")).status).toBe(500);
   });
 
+  it("bootError waits for a valid boot: Nova's own validation answers first", async () => {
+    const { cloud, s } = await freshCloud();
+    cloud.addFault({ kind: "bootError", status: 503, times: 1 });
+    const invalid = await boot(cloud, s, "x", { flavorRef: "no-such-flavor" });
+    const valid = await boot(cloud, s, "x");
+    expect([invalid.status, valid.status]).toEqual([400, 503]);
+  });
+
   it("bootFalseNegative answers 500 but the server exists", async () => {
     const { cloud, s } = await freshCloud();
     cloud.addFault({ kind: "bootFalseNegative", times: 1 });
