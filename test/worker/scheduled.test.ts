@@ -230,6 +230,37 @@ describe("scheduled() against the fake cloud", () => {
     expect(status.health).toBe("steady");
   });
 
+  it("wrong credentials put every group in error with an auth category, and nothing is done", async () => {
+    const { tick, service, members, workerEnv } = await world();
+    await service.putGroup("auth-fc", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z", { ...workerEnv, OS_PASSWORD: "not-the-password" });
+    expect(await members("auth-fc")).toHaveLength(0);
+    const status = await service.status("auth-fc", new Date("2026-11-26T08:00:00Z"));
+    expect(status.health).toBe("error");
+    expect(status.lastTick?.errors[0]?.category).toBe("auth");
+    expect(JSON.stringify(status)).not.toContain("not-the-password");
+  });
+
+  it("incomplete OpenStack settings are reported as a config error, without a crash", async () => {
+    const { tick, service, workerEnv } = await world();
+    await service.putGroup("nocfg-fc", rules({ default: 1 }), { author: "alice" });
+    const { OS_AUTH_URL: _dropped, ...withoutUrl } = workerEnv;
+    await tick("2026-11-26T08:00:00Z", withoutUrl as Env);
+    const status = await service.status("nocfg-fc", new Date("2026-11-26T08:00:00Z"));
+    expect(status.lastTick?.errors[0]).toMatchObject({ category: "config" });
+    expect(status.lastTick?.errors[0]?.message).toContain("OS_AUTH_URL");
+  });
+
+  it("keeps working when the cloud revokes its tokens between ticks (re-authenticates)", async () => {
+    const { tick, service, members, cloud } = await world();
+    await service.putGroup("revoke-fc", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await cloud.revokeTokens();
+    await service.putGroup("revoke-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:01:00Z");
+    expect(await members("revoke-fc")).toHaveLength(2);
+  });
+
   it("never touches servers without the group tag", async () => {
     const { tick, service, cloud } = await world();
     const stranger = await cloud.seedServer({ name: "own-fc-1" });
