@@ -39,6 +39,8 @@ export interface HttpRequest {
   retry?: RetryMode;
   /** A label for the request counter: "identity", "compute", "image". */
   service: string;
+  /** Values this request carries that must not come back in an error message (Nova echoes invalid input). */
+  secrets?: readonly string[];
 }
 
 export interface HttpResponse {
@@ -69,6 +71,7 @@ export class Transport {
   private readonly userAgent: string;
   private readonly maxRequests: number | undefined;
   private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
+  private readonly secrets = new Set<string>();
 
   constructor(options: TransportOptions = {}) {
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
@@ -80,6 +83,11 @@ export class Transport {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? "novascale";
     this.maxRequests = options.maxRequests;
+  }
+
+  /** A password, secret or token that is masked wherever it would appear in an error message. */
+  registerSecret(value: string | undefined): void {
+    if (value !== undefined && value.length >= 4) this.secrets.add(value);
   }
 
   stats(): RequestStats {
@@ -184,10 +192,16 @@ export class Transport {
       url: request.url,
       status: response.status,
       kind: fault.kind,
-      message: fault.message,
+      message: this.mask(fault.message, request.secrets),
       requestId: response.requestId,
       retryAfterSeconds,
     });
+  }
+
+  private mask(message: string, extra: readonly string[] = []): string {
+    let out = message;
+    for (const secret of [...this.secrets, ...extra]) if (secret.length >= 4) out = out.split(secret).join("***");
+    return out;
   }
 }
 

@@ -64,6 +64,8 @@ export class Session {
     this.cacheKey = tokenCacheKey(this.authUrl, options.credentials);
     this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
     this.assumedLifetimeMs = options.assumedTokenLifetimeMs ?? 60 * 60_000;
+    const c = options.credentials;
+    this.transport.registerSecret(c.method === "password" ? c.password : c.method === "applicationCredential" ? c.secret : c.token);
   }
 
   stats(): RequestStats {
@@ -130,6 +132,7 @@ export class Session {
     const obtainedAt = this.transport.clock();
     // A token that is already "expired" by our clock means skewed clocks (or the book's 2015 sample): trust 401s instead.
     const usableUntil = result.expiresAt !== undefined && result.expiresAt > obtainedAt ? result.expiresAt : obtainedAt + this.assumedLifetimeMs;
+    this.transport.registerSecret(result.token);
     const token: CachedToken = { ...result, obtainedAt, usableUntil };
     this.cache.set(this.cacheKey, token);
     return token;

@@ -389,3 +389,20 @@ describe("server tags (2.26+)", () => {
     expect(r.requests).toHaveLength(2);
   });
 });
+
+describe("no secrets in errors", () => {
+  it("an adminPass that Nova echoes back in a 400 is masked", async () => {
+    const echo = json(400, { badRequest: { code: 400, message: "Invalid input for field/attribute adminPass. Value: hunter2-pass. 'hunter2-pass' is too short" } });
+    const { nova } = zedNova([echo]);
+    const e = await failure(nova.servers.changePassword(SERVER, "hunter2-pass"));
+    expect(e.detail).toBe("Invalid input for field/attribute adminPass. Value: ***. '***' is too short");
+    expect(e.message).not.toContain("hunter2-pass");
+  });
+
+  it("the session's password and token never appear, whatever a service echoes", async () => {
+    const echo = json(400, { badRequest: { code: 400, message: `odd: ${TEST_TOKEN} and s3cret-demo-pw` } });
+    const { nova } = zedNova([echo]);
+    const e = await failure(nova.servers.get(SERVER));
+    expect(e.detail).toBe("odd: *** and ***");
+  });
+});

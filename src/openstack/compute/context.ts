@@ -17,6 +17,8 @@ export interface ComputeCall {
   retry?: RetryMode;
   /** Overrides the negotiated microversion header for this call (e.g. "2.35" for the image proxy). */
   microversion?: string;
+  /** Values masked in error messages (an adminPass Nova might echo back). */
+  secrets?: readonly string[];
 }
 
 export class ComputeContext {
@@ -63,6 +65,7 @@ export class ComputeContext {
     if (call.json !== undefined) request.json = call.json;
     if (call.expect !== undefined) request.expect = call.expect;
     if (call.retry !== undefined) request.retry = call.retry;
+    if (call.secrets !== undefined) request.secrets = call.secrets;
     return this.session.request(request);
   }
 

@@ -228,7 +228,7 @@ export function serversApi(ctx: ComputeContext) {
 
     // ---- actions (POST /servers/{id}/action) ----
     async changePassword(id: string, adminPass: string): Promise<void> {
-      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { changePassword: { adminPass } }, expect: ACTION_OK });
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { changePassword: { adminPass } }, expect: ACTION_OK, secrets: [adminPass] });
     },
     async reboot(id: string, type: "SOFT" | "HARD" = "SOFT"): Promise<void> {
       await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { reboot: { type } }, expect: ACTION_OK });
@@ -242,7 +242,8 @@ export function serversApi(ctx: ComputeContext) {
       if (options.personality !== undefined) rebuild["personality"] = options.personality.map((p) => ({ path: p.path, contents: base64(p.contents) }));
       if (options.accessIPv4 !== undefined) rebuild["accessIPv4"] = options.accessIPv4;
       if (options.accessIPv6 !== undefined) rebuild["accessIPv6"] = options.accessIPv6;
-      return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/action`, json: { rebuild }, expect: ACTION_OK }, ServerBodySchema)).server;
+      const secrets = options.adminPass === undefined ? [] : [options.adminPass];
+      return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/action`, json: { rebuild }, expect: ACTION_OK, secrets }, ServerBodySchema)).server;
     },
     async resize(id: string, flavorRef: string): Promise<void> {
       await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { resize: { flavorRef } }, expect: ACTION_OK });
