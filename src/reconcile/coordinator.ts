@@ -169,7 +169,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (state.bootBlock !== undefined && state.bootBlock.etag !== request.group.etag) {
         // The rules changed since Nova rejected a boot: try again with the new ones.
         this.#store.appendActivity([
-          { at: request.now, kind: "resume", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
+          { at: request.now, kind: "boot-unblocked", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
         ]);
         state.bootBlock = undefined;
         await this.#store.setBootBlock(undefined);
@@ -246,7 +246,9 @@ export class GroupCoordinator extends DurableObject<Env> {
     const policy = request.group.rules.snapshots;
     if (policy === undefined) throw new Error("no snapshot policy");
     const attempts = await this.#snapshotAttempts();
-    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author });
+    // A paused group takes no action at all, snapshots included (they show as held back).
+    const paused = request.group.rules.paused || (await this.#loaded()).pause !== undefined;
+    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused });
     if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await this.#store.setSlot(SNAPSHOT_SLOT, result.attempts);
     return result;
   }

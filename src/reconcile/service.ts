@@ -110,6 +110,7 @@ export type ActivityKind =
   | "delete-failed"
   | "error"
   | "boot-blocked"
+  | "boot-unblocked"
   | "capacity-limited"
   | "override-set"
   | "override-cleared"

@@ -185,6 +185,7 @@ describe("cron tick", () => {
     await service.putGroup("bad-web", rules({ default: 2, flavor: "m1.small" }), { author: "alice" });
     await tick("2026-11-26T09:02:00Z");
     expect(cloud.groupServers("bad-web")).toHaveLength(2);
+    expect((await service.activity("bad-web", 20)).map((a) => a.kind)).toEqual(expect.arrayContaining(["boot-blocked", "boot-unblocked"]));
   });
 
   it("boots what fits the quota and reports capacity-limited", async () => {
