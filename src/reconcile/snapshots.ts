@@ -40,6 +40,8 @@ export interface SnapshotTickInput {
   author?: string;
   /** Plan only: no createImage/deleteImage, state and activity unchanged (for the dry-run endpoint). */
   dryRun?: boolean;
+  /** The group is paused (operator or rules): no actions at all; what would be done shows as a notice. */
+  paused?: boolean;
 }
 
 export interface SnapshotTickResult {
@@ -173,6 +175,10 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   const images = gathered.images;
 
   const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
+  if (input.paused === true && input.dryRun !== true) {
+    const held = plan.steps.length === 0 ? [] : [{ level: "info" as const, code: "snapshots-paused", message: `group '${group}' is paused: ${plan.steps.length} snapshot step(s) held back (${plan.steps.map((s) => s.kind).join(", ")})` }];
+    return { plan, settled: false, steps: [], results: [], notices: [...plan.notices, ...held], activity: [], attempts: input.attempts, errors: [] };
+  }
   if (input.dryRun === true) {
     return { plan, settled: false, steps: plan.steps, results: [], notices: plan.notices, activity: [], attempts: input.attempts, errors: [] };
   }

@@ -81,6 +81,21 @@ describe("nightly snapshots on cron ticks", () => {
     await cloud.dispose();
   });
 
+  it("a paused group takes no snapshot (held back, shown as a notice) and takes it after resume within grace", async () => {
+    const { cloud, service, tick, snapshotsOf } = await world();
+    await service.putGroup("held", rules({ snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 3 } }), { author: "alice" });
+    await tick("2026-11-01T20:00:00Z");
+    await service.pause("held", "bob", "maintenance");
+    await tick("2026-11-02T02:31:00Z");
+    expect(await snapshotsOf("held")).toEqual([]);
+    const status = await service.status("held", new Date("2026-11-02T02:31:00Z"));
+    expect(status.lastTick?.notices.map((n) => n.code)).toContain("snapshots-paused");
+    await service.resume("held", "bob");
+    await tick("2026-11-02T04:00:00Z");
+    expect(await snapshotsOf("held")).toHaveLength(1);
+    await cloud.dispose();
+  });
+
   it("a duplicate tick at the same minute takes no second snapshot", async () => {
     const { cloud, service, tick, snapshotsOf } = await world();
     await service.putGroup("dup", rules({ snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 3 } }), { author: "alice" });
