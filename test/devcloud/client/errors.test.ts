@@ -47,10 +47,11 @@ describe("Nova errors as typed client errors", () => {
     expect(e.message).toContain("Can not find requested image");
   });
 
-  it("boot with networks auto on a cloud that cannot allocate one: 400, category config", async () => {
+  it("boot with networks auto when the project sees two networks: 409 conflictingRequest, Nova's message kept", async () => {
     const e = (await failure(boot({ networks: "auto" }))) as OpenStackError;
-    expect(e.status).toBe(400);
-    expect(e.category).toBe("config");
+    expect(e.status).toBe(409);
+    expect(e.kind).toBe("conflictingRequest");
+    expect(e.message).toContain("Multiple possible networks found");
   });
 
   it("a boot beyond the instance quota: 403 forbidden, category quota, and nothing is booted", async () => {

@@ -1,7 +1,7 @@
 // Client conformance against the real Nova: boot (single, multi), list/paging, get, addresses, metadata, rename, tags, actions, delete.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenStackError, type OpenStackComputeCloud } from "../../../src/openstack/index.ts";
-import { type Devcloud, testName, waitFor } from "../support/devcloud.ts";
+import { DEVCLOUD_NETWORKS, type Devcloud, testName, waitFor } from "../support/devcloud.ts";
 import { failure, openCloud, rawCloud } from "./cloud.ts";
 
 const prefix = testName("srv");
@@ -90,6 +90,25 @@ describe("list and get", () => {
     expect(server.id).toBe(serverId);
     expect(server.flavor?.original_name).toBe("m1.tiny");
     expect(server.addresses).toEqual({});
+  });
+
+  it("a server booted on the private and public networks has one loopback-range address on each", async () => {
+    const booted = await cloud.boot({
+      name: `${prefix}-nets`,
+      imageId,
+      flavorId,
+      metadata: {},
+      networks: [{ uuid: DEVCLOUD_NETWORKS.private }, { uuid: DEVCLOUD_NETWORKS.public }],
+      count: 1,
+    });
+    const id = booted.serverIds[0]!;
+    await raw.waitServerStatus(id, "ACTIVE");
+    const addresses = await cloud.nova.servers.addresses(id);
+    expect(Object.keys(addresses).sort()).toEqual(["private", "public"]);
+    expect(addresses["private"]?.map((a) => a.addr)).toEqual([expect.stringMatching(/^127\.100\./)]);
+    const onPublic = await cloud.nova.servers.addressesByNetwork(id, "public");
+    expect(onPublic).toEqual([expect.objectContaining({ addr: expect.stringMatching(/^127\.200\./), version: 4 })]);
+    expect((await cloud.nova.servers.get(id)).addresses?.["public"]?.[0]?.addr).toBe(onPublic[0]?.addr);
   });
 
   it("addresses of a server without networks are empty, and a named network is not found", async () => {

@@ -195,12 +195,16 @@ req nova-create-no-networks-2.latest POST "$NOVA/servers" "$(jq -nc --arg n bad 
 check "boot without networks at >=2.37" 400
 req nova-get-missing-server GET "$NOVA/servers/00000000-0000-0000-0000-000000000000"; check "GET unknown server" 404
 req nova-create-networks-auto POST "$NOVA/servers" "$(jq -nc --arg n auto --arg i "$IMAGE" --arg f "$FLAVOR" --argjson c 1 "$BOOT | .server.networks = \"auto\"")"
-check "boot with networks=auto (no Neutron networks exist)" 400
-MV=2.1   # legacy clients: no "networks" key at all
+check "boot with networks=auto (two networks visible: ambiguous)" 409
+MV=2.1   # legacy clients: no "networks" key at all -> Nova picks one itself, and this cloud has two
 req nova-create-legacy-2.1-no-networks POST "$NOVA/servers" "$(jq -nc --arg n smoke-legacy --arg i "$IMAGE" --arg f "$FLAVOR" --argjson c 1 "$BOOT | del(.server.networks, .server.min_count, .server.max_count)")"
-check "boot at microversion 2.1 without networks" 202
+check "boot at microversion 2.1 without networks (two networks: ambiguous)" 409
+req nova-create-legacy-2.1-private POST "$NOVA/servers" "$(jq -nc --arg n smoke-legacy --arg i "$IMAGE" --arg f "$FLAVOR" --argjson c 1 "$BOOT | del(.server.min_count, .server.max_count) | .server.networks = [{uuid: \"d0c10ad0-0000-4000-8000-000000000001\"}]")"
+check "boot at microversion 2.1 on the private network" 202
 LEGACY=$(J -r .server.id); MV="${SMOKE_MICROVERSION:-latest}"
-wait_server "$LEGACY" ACTIVE 60 && ok "legacy server ACTIVE (no NICs)" || bad "legacy server"
+wait_server "$LEGACY" ACTIVE 60 && ok "legacy server ACTIVE" || bad "legacy server"
+req nova-server-addresses GET "$NOVA/servers/$LEGACY/ips"; check "GET /servers/{id}/ips" 200
+[ "$(J -r '.addresses.private[0].addr' | cut -d. -f1-2)" = 127.100 ] && ok "address on private: $(J -r '.addresses.private[0].addr')" || bad "no private address: $(J -c .)"
 ALL+=("$LEGACY")
 
 echo "== quota"

@@ -2,7 +2,7 @@
 # up.sh - novascale's real-OpenStack test cloud: a loopback-only OpenStack Zed from Debian 12
 # packages (installed here with apt-get as root on first use): Keystone (v3) + Glance (v2, file store) + Placement + Nova
 # (compute API v2.1, conductor, scheduler, nova-compute with a fake virt
-# driver) + RabbitMQ + a read-only Neutron stub, all on 127.0.0.1, sqlite
+# driver) + RabbitMQ + an in-memory Neutron stub (private/public networks), all on 127.0.0.1, sqlite
 # databases, all state under $DEVCLOUD_DIR (default /tmp/devcloud).
 # Idempotent: re-running only starts what is not running and re-checks that
 # a server boots.  Stop with down.sh.  Settings: DEVCLOUD_* variables below.
@@ -578,4 +578,5 @@ sed 's/^/  /' "$D/adminrc"
 echo "# demo: OS_USERNAME=demo OS_PASSWORD=$DEMO_PASSWORD OS_PROJECT_NAME=demo"
 echo "# compute endpoint: $NOVA_URL   image: $GLANCE_URL   placement: $PLACEMENT_URL"
 echo "# image: cirros-fake ($IMAGE_ID)  flavors: m1.tiny(1) m1.small(2) m1.medium(3) m1.large(4)"
-echo "# boot with microversion >= 2.37 and \"networks\": \"none\" (Neutron is a read-only stub)"
+echo "# networks (Neutron stub): private d0c10ad0-0000-4000-8000-000000000001 (127.100.0.0/16),"
+echo "#   public d0c10ad0-0000-4000-8000-000000000002 (127.200.0.0/16); boot with \"networks\": \"none\" for no NICs"

@@ -3,6 +3,12 @@
 /** Every server, image and application credential the tier creates has a name starting with this; the sweep deletes only those. */
 export const TEST_PREFIX = "nstest-";
 
+/** The Neutron stub's two networks (fixed ids; subnets 127.100.0.0/16 and 127.200.0.0/16, loopback range only). */
+export const DEVCLOUD_NETWORKS = {
+  private: "d0c10ad0-0000-4000-8000-000000000001",
+  public: "d0c10ad0-0000-4000-8000-000000000002",
+} as const;
+
 export interface DevcloudUser {
   authUrl: string;
   username: string;
