@@ -280,7 +280,8 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
   }
   for (const id of vanishedIds) {
     if (alreadyReported.has(id)) continue;
-    observations.push({ kind: "failed", group, firing, imageId: id, imageName: "", reason: "snapshot image vanished before it became active" });
+    const reason = id === remembered?.confirmedImageId ? "snapshot image was deleted after it became active" : "snapshot image vanished before it became active";
+    observations.push({ kind: "failed", group, firing, imageId: id, imageName: "", reason });
   }
   if (done !== undefined && remembered?.confirmedImageId !== done.id) {
     observations.push({ kind: "confirmed", group, firing, imageId: done.id, imageName: done.name });
@@ -343,7 +344,7 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
       status.phase = "due";
       const attempt = attemptsUsed + 1;
       const lateMinutes = Math.floor((now.getTime() - firingDate.getTime()) / 60_000);
-      const late = lateMinutes >= 1 ? `, caught up ${lateMinutes} min late` : "";
+      const late = lateMinutes >= 5 ? `, caught up ${lateMinutes} min late` : "";
       steps.push({
         kind: "snapshot",
         group,

@@ -184,6 +184,17 @@ describe("planSnapshots: failures and retries", () => {
     expect(snapshotSteps(result.steps)[0]?.attempt).toBe(2);
   });
 
+  it("says so when an image confirmed earlier has since been deleted, and takes the night again", () => {
+    const result = plan({ attempts: attemptsFor(TONIGHT, { attempts: 1, imageIds: ["t"], confirmedImageId: "t" }) });
+    expect(result.observations).toEqual([expect.objectContaining({ kind: "failed", imageId: "t", reason: "snapshot image was deleted after it became active" })]);
+    expect(snapshotSteps(result.steps)[0]?.attempt).toBe(2);
+  });
+
+  it("says in the reason how late a caught-up snapshot is", () => {
+    const step = snapshotSteps(plan({ now: at("2026-11-26T04:00:00Z") }).steps)[0]!;
+    expect(step.reason).toContain("caught up 150 min late");
+  });
+
   it("counts a createImage call that failed outright as an attempt", () => {
     const result = plan({ attempts: attemptsFor(TONIGHT, { attempts: 2, lastError: "boom" }) });
     expect(snapshotSteps(result.steps)[0]?.attempt).toBe(3);
