@@ -131,6 +131,12 @@ describe("quotas and validation", () => {
     expect((await s.nova("POST", "/servers", body, "2.36")).status).toBe(202);
   });
 
+  it("answers 400 for an unknown key pair when the cloud lists its key pairs", async () => {
+    const { cloud, s } = await freshCloud({ keypairs: ["ops"] });
+    const [known, unknown] = [await boot(cloud, s, "k1", { key_name: "ops" }), await boot(cloud, s, "k2", { key_name: "nope" })];
+    expect([known.status, obj(unknown)]).toEqual([202, { badRequest: { code: 400, message: "Invalid key_name provided." } }]);
+  });
+
   it("refuses networks auto when the cloud has no auto-allocated network", async () => {
     const { cloud, s } = await freshCloud({ autoAllocateNetwork: false });
     const res = await boot(cloud, s, "auto", { networks: "auto" });

@@ -194,6 +194,8 @@ export const FakeCloudOptionsSchema = z.object({
   region: z.string().default("RegionOne"),
   /** Nova's osapi_max_limit: the largest page. */
   maxPageSize: z.number().int().positive().default(1000),
+  /** Key pair names that exist; when given, a boot naming another answers 400 like Nova. Default: any name is accepted. */
+  keypairs: z.array(z.string()).optional(),
   /** Faults for the whole run (also set again by reset); tests usually add theirs with addFault. */
   faults: z.array(FaultSpecSchema).default([]),
 });

@@ -625,6 +625,10 @@ function parseBoot(n: Nova, b: unknown): BootRequest | Response {
       personality.push({ path: file.path, contents: file.contents });
     }
   }
+  const keypairs = n.cloud.options.keypairs;
+  if (s.key_name !== undefined && s.key_name !== null && keypairs !== undefined && (typeof s.key_name !== "string" || !keypairs.includes(s.key_name))) {
+    return novaError(400, "Invalid key_name provided.");
+  }
   const minCount = parseCount(s.min_count, 1);
   if (minCount === undefined) return invalidInput("min_count", s.min_count, "is not valid under any of the given schemas");
   const maxCount = parseCount(s.max_count, minCount);
