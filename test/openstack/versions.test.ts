@@ -4,6 +4,7 @@ import { featuresFor, isLegacyComputeUrl, negotiate, parseMicroversion } from ".
 import emptyList from "../fixtures/real-zed/nova-list-empty.json";
 import versionsRoot from "../fixtures/real-zed/nova-versions-root.json";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
+import versionDoc from "../fixtures/real-zed/nova-version-v2.1.json";
 import { answer, json } from "./support/replay.ts";
 import { zedNova, zedSession } from "./support/zed.ts";
 import { createNovaClient } from "../../src/openstack/compute/client.ts";
@@ -84,6 +85,23 @@ describe("discovery", () => {
     const nova = createNovaClient(session);
     expect((await nova.features()).header).toBe("2.93");
     expect(r.requests[2]!.url).toBe("http://127.0.0.1:8774/");
+  });
+
+  it("with no version document anywhere, the client speaks plain 2.1 without microversion headers", async () => {
+    const missing = json(404, { itemNotFound: { code: 404, message: "nope" } });
+    const { r, session } = zedSession([answer(zedToken), missing, missing, answer(emptyList)]);
+    const nova = createNovaClient(session);
+    await nova.servers.list(undefined, { detail: false });
+    expect(r.requests.map((q) => q.url).slice(1)).toEqual(["http://127.0.0.1:8774/v2.1/", "http://127.0.0.1:8774/", "http://127.0.0.1:8774/v2.1/servers"]);
+    expect(r.requests[3]!.headers["x-openstack-nova-api-version"]).toBeUndefined();
+  });
+
+  it("a transient failure of discovery is an error (not a silent downgrade), and is not remembered", async () => {
+    const busy = json(503, { serviceUnavailable: { code: 503, message: "busy" } });
+    const { session } = zedSession([answer(zedToken), busy, busy, busy, busy, answer(versionDoc)]);
+    const nova = createNovaClient(session);
+    await expect(nova.features()).rejects.toMatchObject({ status: 503, category: "transient" });
+    expect((await nova.features()).header).toBe("2.93");
   });
 
   it("a legacy endpoint (/v2/{project}, /v1.1/{project}) is not probed and gets no header", async () => {
