@@ -308,7 +308,7 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
 
   if (done !== undefined) {
     status.phase = "done";
-    steps.push(...planRetention(group, policy, own, activeOwn, firing));
+    steps.push(...planRetention(group, policy, own, activeOwn, firing, now));
   } else if (inFlight !== undefined) {
     status.phase = "in-progress";
   } else if (!withinGrace) {
@@ -370,7 +370,7 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
  * is active): keep the newest `keep` active snapshots of the group, whichever server they came from, and
  * clean up failed (killed) attempts. Only images novascale made for this group are ever candidates.
  */
-function planRetention(group: string, policy: SnapshotPolicy, own: readonly ObservedImage[], activeOwn: readonly ObservedImage[], firing: string): Step[] {
+function planRetention(group: string, policy: SnapshotPolicy, own: readonly ObservedImage[], activeOwn: readonly ObservedImage[], firing: string, now: Date): Step[] {
   const steps: Step[] = [];
   const excess = activeOwn.slice(policy.keep);
   // Oldest first, so a capped tick removes the oldest and the rest follow next tick.
@@ -390,6 +390,22 @@ function planRetention(group: string, policy: SnapshotPolicy, own: readonly Obse
       imageId: image.id,
       imageName: image.name,
       reason: `cleanup: snapshot attempt for ${imageFiring(image) ?? "an unknown firing"} ended '${statusOf(image)}', and the snapshot for ${firing} is active`,
+    });
+  }
+  // A snapshot of an earlier firing still queued/saving long after it was made will not finish (its
+  // compute host gave up); it would linger forever, never active and never pruned.
+  const stuckBefore = now.getTime() - policy.graceHours * 3_600_000;
+  const stuck = own.filter((i) => {
+    const f = imageFiring(i);
+    return IN_PROGRESS.has(statusOf(i)) && f !== null && f < firing && Date.parse(i.created) < stuckBefore;
+  });
+  for (const image of stuck.sort(newestFirst).reverse()) {
+    steps.push({
+      kind: "deleteImage",
+      group,
+      imageId: image.id,
+      imageName: image.name,
+      reason: `cleanup: snapshot for ${imageFiring(image)} has been '${statusOf(image)}' since ${image.created}, and the snapshot for ${firing} is active`,
     });
   }
   return steps.slice(0, MAX_IMAGE_DELETES_PER_TICK);

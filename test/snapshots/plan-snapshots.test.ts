@@ -313,6 +313,18 @@ describe("planSnapshots: retention", () => {
     expect(deletedIds(result.steps)).toEqual(["k"]);
   });
 
+  it("cleans up an earlier night's snapshot stuck in saving once tonight's is active", () => {
+    const stuck = image({ id: "stuck", firing: firingOn(20), status: "saving" });
+    const result = plan({ now: at("2026-11-26T03:00:00Z"), images: [stuck, tonightActive] });
+    expect(deletedIds(result.steps)).toEqual(["stuck"]);
+  });
+
+  it("leaves a snapshot still saving alone while it is young (it may yet finish)", () => {
+    const young = image({ id: "young", firing: firingOn(25), status: "saving", created: "2026-11-26T00:00:00Z" });
+    const result = plan({ now: at("2026-11-26T03:00:00Z"), images: [young, tonightActive] });
+    expect(deletedIds(result.steps)).toEqual([]);
+  });
+
   it("deletes at most MAX_IMAGE_DELETES_PER_TICK images per tick, the oldest first", () => {
     const result = plan({ images: [...nights(1, 25), tonightActive], policy: policy({ keep: 1 }) });
     expect(deletedIds(result.steps)).toEqual(nights(1, MAX_IMAGE_DELETES_PER_TICK).map((i) => i.id));
