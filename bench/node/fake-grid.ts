@@ -26,6 +26,8 @@ export interface CloudCounts {
   deletes: number;
   /** GET .../servers/detail pages. */
   listPages: number;
+  /** Requests by route, e.g. "GET /compute/v2.1/limits" (ids shown as {id}). */
+  routes: Record<string, number>;
 }
 
 export interface TickFigures {
@@ -47,7 +49,7 @@ export interface BookFigures {
 }
 
 /** The book-style script costs groups x listing pages requests; above this many page reads it runs a sample group and multiplies. */
-export const BOOK_FULL_RUN_PAGE_BUDGET = 120;
+export const BOOK_FULL_RUN_PAGE_BUDGET = 40;
 
 export interface CellResult {
   groups: number;
@@ -80,7 +82,7 @@ function countsFrom(cloud: FakeCloud): CloudCounts {
     if (/^GET \/compute\/.*\/servers\/detail$/.test(route)) listPages += n;
   }
   const s = stats.byService;
-  return { identity: s["identity"] ?? 0, compute: s["compute"] ?? 0, image: s["image"] ?? 0, total: stats.total, boots, deletes, listPages };
+  return { identity: s["identity"] ?? 0, compute: s["compute"] ?? 0, image: s["image"] ?? 0, total: stats.total, boots, deletes, listPages, routes: { ...stats.byRoute } };
 }
 
 /**
@@ -255,9 +257,18 @@ async function measureBookCell(plan: CellPlan, names: readonly string[], t0: num
     const creds: BookCredentials = { authUrl: `${handle.url}/identity/v3`, ...DEMO, userDomainName: "Default", projectDomainName: "Default" };
     const jobs = (desired: number): BookJob[] => sample.map((group) => ({ group, desired, image: IMAGE, flavor: FLAVOR }));
     const scaled = (c: CloudCounts): CloudCounts => {
-      const out = { ...c };
-      for (const key of Object.keys(out) as Array<keyof CloudCounts>) out[key] = out[key] * scale;
-      return out;
+      const routes: Record<string, number> = {};
+      for (const [route, n] of Object.entries(c.routes)) routes[route] = n * scale;
+      return {
+        identity: c.identity * scale,
+        compute: c.compute * scale,
+        image: c.image * scale,
+        total: c.total * scale,
+        boots: c.boots * scale,
+        deletes: c.deletes * scale,
+        listPages: c.listPages * scale,
+        routes,
+      };
     };
     const out: BookFigures[] = [];
     const run = async (label: string, at: number, desired: number) => {

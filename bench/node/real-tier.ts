@@ -34,6 +34,8 @@ export interface RealResult {
   novascale: { up: RealSide; down: RealSide };
   book: { up: RealSide; down: RealSide };
   calls: Record<string, number>;
+  /** Things that went differently than planned (a wait that timed out, servers missing); empty when clean. */
+  warnings: string[];
 }
 
 export type RealOutcome = RealResult | { ok: false; reason: string };
@@ -99,7 +101,11 @@ async function api(session: Session, method: string, url: string, body?: unknown
   if (body !== undefined) init.body = JSON.stringify(body);
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  try {
+    return { status: response.status, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  } catch {
+    throw new Error(`${method} ${new URL(url).pathname}: HTTP ${response.status}, not JSON (is the devcloud restarting?)`);
+  }
 }
 
 /** The bench project and user (created once, password renewed each run; it never leaves this process). */
@@ -133,7 +139,7 @@ async function listServers(session: Session): Promise<Array<{ id: string; status
   return (result.json["servers"] ?? []) as Array<{ id: string; status: string }>;
 }
 
-/** Waits (uncounted) until the project's servers satisfy `done`; gives up after `timeoutMs`. */
+/** Waits (uncounted) until the project's servers satisfy `done`; false when it gave up after `timeoutMs`. */
 async function waitFor(session: Session, done: (servers: Array<{ id: string; status: string }>) => boolean, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -177,10 +183,42 @@ export async function devcloudReachable(): Promise<string | undefined> {
   }
 }
 
+/** Waits (up to `timeoutMs`) until Keystone, Nova and Glance all answer; the harness may be restarting them. */
+async function waitHealthy(admin: AdminSettings, timeoutMs = 90_000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let problem = "not checked";
+  while (Date.now() < deadline) {
+    try {
+      const session = await login(admin.authUrl, admin.username, admin.password, admin.projectName);
+      const compute = await fetch(`${endpoint(session, "compute")}/`, { headers: { "X-Auth-Token": session.token } });
+      const image = await fetch(`${endpoint(session, "image")}/v2/images?limit=1`, { headers: { "X-Auth-Token": session.token } });
+      await compute.arrayBuffer();
+      await image.arrayBuffer();
+      if (compute.ok && image.ok) return undefined;
+      problem = `Nova answered ${compute.status}, Glance ${image.status}`;
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  return `the devcloud did not become healthy within ${timeoutMs / 1000} s (${problem})`;
+}
+
 export async function measureRealTier(scriptPath: string): Promise<RealOutcome> {
   const unreachable = await devcloudReachable();
   if (unreachable !== undefined) return { ok: false, reason: unreachable };
   const admin = adminSettings() as AdminSettings;
+  const unhealthy = await waitHealthy(admin);
+  if (unhealthy !== undefined) return { ok: false, reason: unhealthy };
+  try {
+    return await sideBySide(scriptPath, admin);
+  } catch (error) {
+    return { ok: false, reason: `the run failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<RealResult> {
+  const warnings: string[] = [];
   const creds = await ensureBenchAccount(admin);
   const direct = await login(creds.authUrl, creds.username, creds.password, creds.projectName);
   await cleanUp(direct);
@@ -236,7 +274,9 @@ export async function measureRealTier(scriptPath: string): Promise<RealOutcome> 
       proxy.reset();
       const up = await worker.tick(new Date(t0));
       const upSide = side(proxy, up.wallMs, bootsSeen(), 0, calls, "novascale");
-      await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS);
+      if (!(await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS))) {
+        warnings.push(`novascale: fewer than ${REAL_GROUPS} servers ACTIVE 60 s after the scale-up tick`);
+      }
       proxy.reset();
       const down = await worker.tick(new Date(t1));
       const downSide = side(proxy, down.wallMs, 0, deletesSeen(), calls, "novascale");
@@ -252,13 +292,19 @@ export async function measureRealTier(scriptPath: string): Promise<RealOutcome> 
     proxy.reset();
     const bookUp = await runBookStyle(bookCreds, jobs(1));
     const bookUpSide = side(proxy, bookUp.wallMs, bootsSeen(), 0, calls, "book");
-    await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS);
+    if (!(await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS))) {
+      warnings.push(`book-style: fewer than ${REAL_GROUPS} servers ACTIVE 60 s after its scale-up run`);
+    }
     proxy.reset();
     const bookDown = await runBookStyle(bookCreds, jobs(0));
     const bookDownSide = side(proxy, bookDown.wallMs, 0, deletesSeen(), calls, "book");
     await cleanUp(direct);
 
-    return { ok: true, authUrl: admin.authUrl, image, flavor, groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls };
+        for (const [who, s2] of [["novascale", novascale], ["book-style", { up: bookUpSide, down: bookDownSide }]] as const) {
+      if (s2.up.booted === 0) warnings.push(`${who}: no boot request in the scale-up half`);
+      if (s2.down.deleted < REAL_GROUPS) warnings.push(`${who}: ${s2.down.deleted} delete requests in the scale-down half (expected ${REAL_GROUPS})`);
+    }
+    return { ok: true, authUrl: admin.authUrl, image, flavor, groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls, warnings };
   } finally {
     await proxy.close();
   }

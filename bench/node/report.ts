@@ -77,6 +77,15 @@ export function bookTable(grid: readonly CellResult[]): string {
   return table(["groups x servers", "job", "novascale subrequests", "book-style requests", "ratio novascale/book", "novascale boot+delete req", "book boot+delete req"], rows);
 }
 
+/** Where each tick's requests went, for the largest cell: the place to look for savings. */
+export function routesTable(grid: readonly CellResult[]): string {
+  const largest = [...grid].sort((a, b) => a.groups * a.servers - b.groups * b.servers || a.groups - b.groups).at(-1);
+  if (largest === undefined) return "";
+  const routes = [...new Set(largest.ticks.flatMap((t) => Object.keys(t.cloud.routes)))].sort();
+  const rows = routes.map((route) => [`\`${route}\``, ...largest.ticks.map((t) => t.cloud.routes[route] ?? 0)]);
+  return `Requests by route, ${largest.groups} groups x ${largest.servers} servers:\n\n${table(["route", ...largest.ticks.map((t) => t.label)], rows)}`;
+}
+
 export function bootTable(results: readonly BootToNResult[]): string {
   return table(
     ["N", "maxBootsPerTick", "novascale ticks", "novascale boot requests", "novascale subrequests (all ticks)", "book-style boot requests", "book-style requests", "boot requests novascale/book"],
@@ -122,6 +131,7 @@ export function realSection(real: RealOutcome | null): string {
     table(["job (10 groups)", "novascale API calls", "book-style API calls", "calls ratio", "novascale wall ms", "book-style wall ms", "wall ratio"], rows),
     "",
     `Boot requests: novascale ${n.up.booted}, book-style ${b.up.booted}. Delete requests: novascale ${n.down.deleted}, book-style ${b.down.deleted}.`,
+    ...(real.warnings.length === 0 ? [] : ["", "**Warnings from this run:**", ...real.warnings.map((w) => `- ${w}`)]),
     "",
     "<details><summary>Every call, by route</summary>",
     "",
@@ -153,6 +163,8 @@ schedule raises every group by 2, the tick after it, the tick where a second sch
 group by 2 again, and the tick after that. Nova pages /servers/detail at 1,000 servers.
 
 ${r.grid.length === 0 ? "_Not run (`--only real`)._" : gridTable(r.grid)}
+
+${routesTable(r.grid)}
 
 ${r.harnessCpuMs === null ? "" : `workerd CPU includes the harness: one trivial request to the worker costs ${ms(r.harnessCpuMs)} ms of workerd CPU on this machine (median of 15).`}
 
