@@ -35,7 +35,6 @@ export interface TickFigures {
   cloud: CloudCounts;
   kv: KvCounts;
   workerdCpuMs: number;
-  isolateMs: number;
   wallMs: number;
   outcome: string;
 }
@@ -183,7 +182,7 @@ async function measuredTick(worker: BenchWorker, cloud: FakeCloud, at: number, l
   const m = await worker.tick(new Date(at));
   const counts = countsFrom(cloud);
   if (counts.boots + counts.deletes > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE_AFTER_ACTION_MS));
-  return { label, cloud: counts, kv: m.kv, workerdCpuMs: m.workerdCpuMs, isolateMs: m.isolateMs, wallMs: m.wallMs, outcome: m.outcome };
+  return { label, cloud: counts, kv: m.kv, workerdCpuMs: m.workerdCpuMs, wallMs: m.wallMs, outcome: m.outcome };
 }
 
 export const TICK_LABELS = {

@@ -22,8 +22,6 @@ export interface TickMeasurement {
   wallMs: number;
   /** CPU time workerd's threads used during the tick (the worker, its Durable Objects and local KV). */
   workerdCpuMs: number;
-  /** Wall time measured inside the isolate around the real handler (locally timers advance; see BENCHMARKS.md). */
-  isolateMs: number;
   kv: KvCounts;
   outcome: string;
 }
@@ -129,9 +127,9 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
   const pids = workerdPids();
   const cpuNs = (): number => pids.reduce((sum, pid) => sum + processCpuNs(pid), 0);
 
-  const readCounts = async (): Promise<{ kv: KvCounts; lastTick: { wallMs: number } }> => {
+  const readCounts = async (): Promise<{ kv: KvCounts }> => {
     const response = await mf.dispatchFetch("http://bench.local/__bench/counts?reset=1");
-    return (await response.json()) as { kv: KvCounts; lastTick: { wallMs: number } };
+    return (await response.json()) as { kv: KvCounts };
   };
 
   return {
@@ -143,7 +141,7 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
       const wallMs = performance.now() - started;
       const workerdCpuMs = (cpuNs() - cpuBefore) / 1e6;
       const counts = await readCounts();
-      return { wallMs, workerdCpuMs, isolateMs: counts.lastTick.wallMs, kv: counts.kv, outcome: result.outcome };
+      return { wallMs, workerdCpuMs, kv: counts.kv, outcome: result.outcome };
     },
     async api(method, path, body) {
       const init: Record<string, unknown> = { method, headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "Content-Type": "application/json" } };
