@@ -31,7 +31,7 @@ function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGr
 
 /** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no subrequest at all. */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const read = await loadAllGroups(env.RULES);
+  const read = await loadAllGroups(env.RULES, now);
   const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [] };
   if (read.length === 0) return summary;
 

@@ -79,15 +79,6 @@ export async function readGroup(kv: KVNamespace, name: string): Promise<ReadGrou
   return parseEnvelope(name, await kv.get(rulesKey(name), "text"));
 }
 
-export async function writeGroup(kv: KVNamespace, name: string, envelope: RulesEnvelope): Promise<void> {
-  const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
-  await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
-}
-
-export async function deleteGroupRules(kv: KVNamespace, name: string): Promise<void> {
-  await kv.delete(rulesKey(name));
-}
-
 /** Every group key with its metadata (all list pages). */
 export async function listGroupKeys(kv: KVNamespace): Promise<Array<{ name: string; metadata: RulesKeyMetadata | undefined }>> {
   const out: Array<{ name: string; metadata: RulesKeyMetadata | undefined }> = [];
@@ -105,23 +96,96 @@ export async function listGroupKeys(kv: KVNamespace): Promise<Array<{ name: stri
 }
 
 /**
- * Reads all groups for a tick. Values whose etag (from the key's metadata) matches the
- * isolate-local cache are not fetched again: warm isolates read KV once per changed group.
+ * The index: every group's envelope in one value, so a tick costs one KV read whatever the number of
+ * groups. KV's free tier allows 1,000 list() calls a day, fewer than one per minute, so the tick lists
+ * keys only every INDEX_CHECK_MINUTES to repair drift (a PUT whose index update was lost to another
+ * writer's stale read: KV has no compare-and-swap). The per-group keys stay the source of truth.
  */
-export async function loadAllGroups(kv: KVNamespace, cache: Map<string, RulesEnvelope> = isolateCache): Promise<ReadGroupResult[]> {
-  const keys = await listGroupKeys(kv);
-  const present = new Set(keys.map((k) => k.name));
-  for (const name of cache.keys()) if (!present.has(name)) cache.delete(name);
-  return Promise.all(
-    keys.map(async ({ name, metadata }): Promise<ReadGroupResult> => {
-      const cached = cache.get(name);
-      if (cached !== undefined && metadata !== undefined && cached.etag === metadata.etag) return { ok: true, name, envelope: cached };
-      const result = (await readGroup(kv, name)) ?? { ok: false, name, problem: `rules for '${name}' vanished while reading` };
-      if (result.ok) cache.set(name, result.envelope);
-      else cache.delete(name);
-      return result;
-    }),
-  );
+export const INDEX_KEY = "index:groups";
+export const INDEX_CHECK_MINUTES = 5;
+const IndexSchema = z.object({ version: z.literal(1), groups: z.record(z.string(), z.unknown()) });
+
+/** Per group: what the tick gets, and the etag the key's metadata had (to compare without reading values). */
+type Index = Map<string, { result: ReadGroupResult; keyEtag: string | null }>;
+const IndexEntrySchema = z.object({ keyEtag: z.string().nullable(), envelope: z.unknown().optional(), problem: z.string().optional() });
+
+async function readIndex(kv: KVNamespace): Promise<Index | undefined> {
+  const raw = await kv.get(INDEX_KEY, "text");
+  if (raw === null) return undefined;
+  let parsed: ReturnType<typeof IndexSchema.safeParse>;
+  try {
+    parsed = IndexSchema.safeParse(JSON.parse(raw));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const index: Index = new Map();
+  for (const [name, value] of Object.entries(parsed.data.groups)) {
+    const entry = IndexEntrySchema.safeParse(value);
+    if (!entry.success) return undefined; // an index we do not understand is rebuilt from the keys
+    // A group whose own key is corrupt stays in the index as such: reported every tick, not re-read every check.
+    const result: ReadGroupResult =
+      entry.data.problem !== undefined
+        ? { ok: false, name, problem: entry.data.problem }
+        : (parseEnvelope(name, JSON.stringify(entry.data.envelope ?? null)) ?? { ok: false, name, problem: `no rules for '${name}' in the index` });
+    index.set(name, { result, keyEtag: entry.data.keyEtag });
+  }
+  return index;
 }
 
-const isolateCache = new Map<string, RulesEnvelope>();
+async function writeIndex(kv: KVNamespace, index: Index): Promise<void> {
+  const groups: Record<string, unknown> = {};
+  for (const [name, { result, keyEtag }] of [...index.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    groups[name] = result.ok ? { keyEtag, envelope: result.envelope } : { keyEtag, problem: result.problem };
+  }
+  await kv.put(INDEX_KEY, JSON.stringify({ version: 1, groups }));
+}
+
+/** Writes the group's key, then its entry in the index. */
+export async function writeGroup(kv: KVNamespace, name: string, envelope: RulesEnvelope): Promise<void> {
+  const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
+  await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
+  // Without an index (first group, or it was lost), rebuild it from the keys rather than start it with one group.
+  const index: Index = (await readIndex(kv)) ?? (await repairIndex(kv, undefined, false));
+  index.set(name, { result: { ok: true, name, envelope }, keyEtag: envelope.etag });
+  await writeIndex(kv, index);
+}
+
+/** Deletes the group's key and its index entry. */
+export async function deleteGroupRules(kv: KVNamespace, name: string): Promise<void> {
+  await kv.delete(rulesKey(name));
+  const index = await readIndex(kv);
+  if (index?.delete(name)) await writeIndex(kv, index);
+}
+
+/** Compares the index with the per-group keys (one list, plus a get per difference); rewrites it only on drift. */
+async function repairIndex(kv: KVNamespace, index: Index | undefined, write = true): Promise<Index> {
+  const keys = await listGroupKeys(kv);
+  const repaired: Index = new Map();
+  // A missing index is written even when empty: otherwise a deployment without groups would list every minute.
+  let drift = index === undefined;
+  for (const { name, metadata } of keys) {
+    const keyEtag = metadata?.etag ?? null;
+    const known = index?.get(name);
+    if (known !== undefined && known.keyEtag === keyEtag) {
+      repaired.set(name, known);
+      continue;
+    }
+    drift = true;
+    const result = (await readGroup(kv, name)) ?? { ok: false as const, name, problem: `rules for '${name}' vanished while reading` };
+    repaired.set(name, { result, keyEtag });
+  }
+  if (index !== undefined && [...index.keys()].some((name) => !repaired.has(name))) drift = true;
+  if (drift && write) await writeIndex(kv, repaired);
+  return repaired;
+}
+
+/**
+ * All groups for a tick at `now`: one read of the index; every INDEX_CHECK_MINUTES (or when the index
+ * is missing or unreadable) also a list() of the keys to repair it. A corrupt group is reported, not thrown.
+ */
+export async function loadAllGroups(kv: KVNamespace, now: Date): Promise<ReadGroupResult[]> {
+  let index = await readIndex(kv);
+  if (index === undefined || now.getUTCMinutes() % INDEX_CHECK_MINUTES === 0) index = await repairIndex(kv, index);
+  return [...index.values()].map((entry) => entry.result);
+}

@@ -8,11 +8,29 @@ import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { ConflictError, CorruptRecordError, InvalidRequestError, NotFoundError, PreconditionFailedError } from "../../src/reconcile/service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
-import { etagMatches, loadAllGroups, readGroup, rulesEtag, rulesKey } from "../../src/store/rules.ts";
+import { etagMatches, INDEX_KEY, loadAllGroups, readGroup, RULES_KEY_PREFIX, rulesEtag, rulesKey } from "../../src/store/rules.ts";
 import { MemoryCloud } from "./memory-cloud.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
   return GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, ...extra });
+}
+
+/** env.RULES with a count of each KV operation. */
+function countingKv() {
+  const ops = { get: 0, list: 0, put: 0, delete: 0 };
+  const kv: KVNamespace = new Proxy(env.RULES, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop === "string" && prop in ops) ops[prop as keyof typeof ops] += 1;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { kv, ops };
+}
+
+async function deleteAllRules() {
+  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
+  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
 }
 
 function setup() {
@@ -44,8 +62,7 @@ describe("rules in KV", () => {
     const summary = await runTick(env, new Date("2026-11-26T09:00:00Z"), { cloudFactory: () => cloud });
     expect(summary.unreadable).toContain("corrupt-tick");
     expect(cloud.groupServers("healthy-tick")).toHaveLength(1);
-    await env.RULES.delete(rulesKey("corrupt-tick"));
-    await env.RULES.delete(rulesKey("healthy-tick"));
+    await deleteAllRules();
   });
 
   it("the etag depends only on the rules", async () => {
@@ -62,27 +79,42 @@ describe("rules in KV", () => {
     expect(etagMatches("*", undefined)).toBe(false);
   });
 
-  it("a warm tick reads only the values whose etag changed", async () => {
+  it("a tick reads one KV value for all groups and lists no keys between index checks", async () => {
     const { service } = setup();
-    await service.putGroup("cache-a", rules({ default: 1 }), { author: "alice" });
-    await service.putGroup("cache-b", rules({ default: 1 }), { author: "alice" });
-    const cache = new Map();
-    await loadAllGroups(env.RULES, cache);
-    await service.putGroup("cache-b", rules({ default: 2 }), { author: "alice" });
-    let gets = 0;
-    const counting: KVNamespace = new Proxy(env.RULES, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop === "get") gets += 1;
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const read = await loadAllGroups(counting, cache);
-    expect(gets).toBe(1);
-    const b = read.find((r) => r.name === "cache-b");
-    expect(b?.ok && b.envelope.rules.default).toBe(2);
-    await env.RULES.delete(rulesKey("cache-a"));
-    await env.RULES.delete(rulesKey("cache-b"));
+    await service.putGroup("idx-a", rules({ default: 1 }), { author: "alice" });
+    await service.putGroup("idx-b", rules({ default: 1 }), { author: "alice" });
+    const { kv, ops } = countingKv();
+    const read = await loadAllGroups(kv, new Date("2026-11-26T09:01:00Z"));
+    expect(read.map((r) => r.name)).toEqual(expect.arrayContaining(["idx-a", "idx-b"]));
+    expect(ops).toEqual({ get: 1, list: 0, put: 0, delete: 0 });
+    await deleteAllRules();
+  });
+
+  it("every few minutes the index is checked against the group keys and repaired when it drifted", async () => {
+    const { service } = setup();
+    await service.putGroup("drift-a", rules({ default: 1 }), { author: "alice" });
+    // A write whose index update was lost (another writer's stale read of the index).
+    const lost = rules({ default: 3 });
+    const envelope = { version: 1 as const, rules: lost, etag: await rulesEtag(lost), updatedAt: "2026-11-26T08:00:00.000Z", updatedBy: "bob" };
+    await env.RULES.put(rulesKey("drift-b"), JSON.stringify(envelope), { metadata: { etag: envelope.etag } });
+    expect((await loadAllGroups(env.RULES, new Date("2026-11-26T09:01:00Z"))).map((r) => r.name)).not.toContain("drift-b");
+    expect((await loadAllGroups(env.RULES, new Date("2026-11-26T09:05:00Z"))).map((r) => r.name)).toContain("drift-b");
+    const { kv, ops } = countingKv();
+    expect((await loadAllGroups(kv, new Date("2026-11-26T09:06:00Z"))).map((r) => r.name)).toContain("drift-b");
+    await loadAllGroups(kv, new Date("2026-11-26T09:10:00Z"));
+    expect(ops.put).toBe(0);
+    await deleteAllRules();
+  });
+
+  it("a corrupt group key is reported at every check without rewriting the index each time", async () => {
+    await env.RULES.put(rulesKey("rot-web"), "not json");
+    const first = await loadAllGroups(env.RULES, new Date("2026-11-26T09:00:00Z"));
+    expect(first.find((r) => r.name === "rot-web")?.ok).toBe(false);
+    const { kv, ops } = countingKv();
+    const later = await loadAllGroups(kv, new Date("2026-11-26T09:05:00Z"));
+    expect(later.find((r) => r.name === "rot-web")?.ok).toBe(false);
+    expect(ops.put).toBe(0);
+    await deleteAllRules();
   });
 });
 

@@ -5,7 +5,7 @@ import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.t
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
-import { RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
 import { CloudFault, MemoryCloud } from "./memory-cloud.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
@@ -34,7 +34,7 @@ function setup() {
 afterEach(async () => {
   // KV is shared by the tests of this file: each test's groups go, so later ticks see only their own.
   const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all(keys.keys.map((k) => env.RULES.delete(k.name)));
+  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
 });
 
 describe("cron tick", () => {
