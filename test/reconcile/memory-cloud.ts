@@ -98,8 +98,16 @@ export class MemoryCloud implements ComputeCloud {
     return { serverIds: ids.slice(0, 1) };
   }
 
+  /** Most deletes seen in flight at once. */
+  maxConcurrentDeletes = 0;
+  #deletesInFlight = 0;
+
   async deleteServer(id: string): Promise<void> {
     this.calls.push("deleteServer");
+    this.#deletesInFlight += 1;
+    this.maxConcurrentDeletes = Math.max(this.maxConcurrentDeletes, this.#deletesInFlight);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.#deletesInFlight -= 1;
     const before = this.servers.length;
     this.servers = this.servers.filter((s) => s.id !== id);
     if (this.servers.length === before) throw new CloudFault("notFound", 404, `no server ${id}`);

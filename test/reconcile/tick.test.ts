@@ -108,6 +108,15 @@ describe("cron tick", () => {
     expect(status.lastTick?.steps.filter((s) => s.kind === "delete")).toHaveLength(2);
   });
 
+  it("deletes in parallel, at most 4 at a time", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("par-web", rules({ default: 0 }), { author: "alice" });
+    for (let i = 0; i < 9; i++) cloud.addServer({ metadata: { [GROUP_KEY]: "par-web" } });
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.groupServers("par-web")).toHaveLength(0);
+    expect(cloud.maxConcurrentDeletes).toBe(4);
+  });
+
   it("an override holds the count until it expires, then the schedule rules again", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("ovr-web", rules(officeHours), { author: "alice" });
