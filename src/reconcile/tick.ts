@@ -8,8 +8,12 @@ import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import type { ObservedServer } from "../core/types.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
 
-/** Groups handed to their Durable Objects at once (each call waits for that group's boots/deletes). */
-export const TICK_GROUP_CONCURRENCY = 6;
+/**
+ * Groups handed to their Durable Objects at once. A Worker invocation has 6 connections "waiting for
+ * response headers"; each DO call waits on cloud calls it makes back through the gateway, from this same
+ * invocation. Keeping DO calls to half the slots leaves the other half to those cloud calls: no deadlock.
+ */
+export const TICK_GROUP_CONCURRENCY = 3;
 
 export interface TickOptions {
   cloudFactory?: CloudFactory;
