@@ -143,11 +143,18 @@ async function writeIndex(kv: KVNamespace, index: Index): Promise<void> {
 
 /** Writes the group's key, then its entry in the index. */
 export async function writeGroup(kv: KVNamespace, name: string, envelope: RulesEnvelope): Promise<void> {
-  const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
-  await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
-  // Without an index (first group, or it was lost), rebuild it from the keys rather than start it with one group.
+  await writeGroups(kv, [{ name, envelope }]);
+}
+
+/** Writes several groups' keys, then the index once (seeding many groups: one index write, not one per group). */
+export async function writeGroups(kv: KVNamespace, groups: ReadonlyArray<{ name: string; envelope: RulesEnvelope }>): Promise<void> {
+  for (const { name, envelope } of groups) {
+    const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
+    await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
+  }
+  // Without an index (first group, or it was lost), rebuild it from the keys rather than start it with these groups only.
   const index: Index = (await readIndex(kv)) ?? (await repairIndex(kv, undefined, false));
-  index.set(name, { result: { ok: true, name, envelope }, keyEtag: envelope.etag });
+  for (const { name, envelope } of groups) index.set(name, { result: { ok: true, name, envelope }, keyEtag: envelope.etag });
   await writeIndex(kv, index);
 }
 
