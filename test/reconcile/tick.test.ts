@@ -1,8 +1,10 @@
 // The reconcile shell (tick -> group Durable Object -> pipeline) against an in-memory cloud with scripted faults.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
+import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
 import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
@@ -299,6 +301,10 @@ describe("cron tick", () => {
     expect(status.health).toBe("steady");
     expect(status.lastTick?.at).toBe("2026-11-26T09:00:00.000Z");
     expect(status.lastTick?.lastSeenAt).toBe("2026-11-26T09:01:00.000Z");
+    // Durable Object storage still holds the first tick's record, untouched by the steady one.
+    const stored = await runInDurableObject(coordinatorStub(env, "steady-web"), (_instance, state) => state.storage.get<{ at: string; lastSeenAt?: string }>("lastTick"));
+    expect(stored).toMatchObject({ at: "2026-11-26T09:00:00.000Z" });
+    expect(stored?.lastSeenAt).toBeUndefined();
   });
 
   it("converges once a failing cloud recovers", async () => {
