@@ -2,6 +2,17 @@
 import { z } from "zod";
 import { GroupRulesSchema, type GroupRules } from "../config/group.ts";
 
+/**
+ * The part of a KV namespace this module uses. Structural, so Node-side tools (benchmarks seeding
+ * Miniflare's KV) can use this module without the Workers runtime types.
+ */
+export interface RulesKv {
+  get(key: string, type: "text"): Promise<string | null>;
+  put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(options: { prefix: string; cursor?: string }): Promise<{ keys: Array<{ name: string; metadata?: unknown }>; list_complete: boolean; cursor?: string }>;
+}
+
 export const RULES_KEY_PREFIX = "group:";
 export const RULES_ENVELOPE_VERSION = 1;
 
@@ -75,16 +86,16 @@ export function parseEnvelope(name: string, raw: string | null): ReadGroupResult
   return { ok: true, name, envelope: parsed.data };
 }
 
-export async function readGroup(kv: KVNamespace, name: string): Promise<ReadGroupResult | null> {
+export async function readGroup(kv: RulesKv, name: string): Promise<ReadGroupResult | null> {
   return parseEnvelope(name, await kv.get(rulesKey(name), "text"));
 }
 
 /** Every group key with its metadata (all list pages). */
-export async function listGroupKeys(kv: KVNamespace): Promise<Array<{ name: string; metadata: RulesKeyMetadata | undefined }>> {
+export async function listGroupKeys(kv: RulesKv): Promise<Array<{ name: string; metadata: RulesKeyMetadata | undefined }>> {
   const out: Array<{ name: string; metadata: RulesKeyMetadata | undefined }> = [];
   let cursor: string | undefined;
   for (;;) {
-    const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix: RULES_KEY_PREFIX, ...(cursor ? { cursor } : {}) });
+    const page = await kv.list({ prefix: RULES_KEY_PREFIX, ...(cursor ? { cursor } : {}) });
     for (const key of page.keys) {
       const meta = RulesKeyMetadataSchema.safeParse(key.metadata);
       out.push({ name: key.name.slice(RULES_KEY_PREFIX.length), metadata: meta.success ? meta.data : undefined });
@@ -109,7 +120,7 @@ const IndexSchema = z.object({ version: z.literal(1), groups: z.record(z.string(
 type Index = Map<string, { result: ReadGroupResult; keyEtag: string | null }>;
 const IndexEntrySchema = z.object({ keyEtag: z.string().nullable(), envelope: z.unknown().optional(), problem: z.string().optional() });
 
-async function readIndex(kv: KVNamespace): Promise<Index | undefined> {
+async function readIndex(kv: RulesKv): Promise<Index | undefined> {
   const raw = await kv.get(INDEX_KEY, "text");
   if (raw === null) return undefined;
   let parsed: ReturnType<typeof IndexSchema.safeParse>;
@@ -133,7 +144,7 @@ async function readIndex(kv: KVNamespace): Promise<Index | undefined> {
   return index;
 }
 
-async function writeIndex(kv: KVNamespace, index: Index): Promise<void> {
+async function writeIndex(kv: RulesKv, index: Index): Promise<void> {
   const groups: Record<string, unknown> = {};
   for (const [name, { result, keyEtag }] of [...index.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     groups[name] = result.ok ? { keyEtag, envelope: result.envelope } : { keyEtag, problem: result.problem };
@@ -142,12 +153,12 @@ async function writeIndex(kv: KVNamespace, index: Index): Promise<void> {
 }
 
 /** Writes the group's key, then its entry in the index. */
-export async function writeGroup(kv: KVNamespace, name: string, envelope: RulesEnvelope): Promise<void> {
+export async function writeGroup(kv: RulesKv, name: string, envelope: RulesEnvelope): Promise<void> {
   await writeGroups(kv, [{ name, envelope }]);
 }
 
 /** Writes several groups' keys, then the index once (seeding many groups: one index write, not one per group). */
-export async function writeGroups(kv: KVNamespace, groups: ReadonlyArray<{ name: string; envelope: RulesEnvelope }>): Promise<void> {
+export async function writeGroups(kv: RulesKv, groups: ReadonlyArray<{ name: string; envelope: RulesEnvelope }>): Promise<void> {
   for (const { name, envelope } of groups) {
     const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
     await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
@@ -159,14 +170,14 @@ export async function writeGroups(kv: KVNamespace, groups: ReadonlyArray<{ name:
 }
 
 /** Deletes the group's key and its index entry. */
-export async function deleteGroupRules(kv: KVNamespace, name: string): Promise<void> {
+export async function deleteGroupRules(kv: RulesKv, name: string): Promise<void> {
   await kv.delete(rulesKey(name));
   const index = await readIndex(kv);
   if (index?.delete(name)) await writeIndex(kv, index);
 }
 
 /** Compares the index with the per-group keys (one list, plus a get per difference); rewrites it only on drift. */
-async function repairIndex(kv: KVNamespace, index: Index | undefined, write = true): Promise<Index> {
+async function repairIndex(kv: RulesKv, index: Index | undefined, write = true): Promise<Index> {
   const keys = await listGroupKeys(kv);
   const repaired: Index = new Map();
   // A missing index is written even when empty: otherwise a deployment without groups would list every minute.
@@ -191,7 +202,7 @@ async function repairIndex(kv: KVNamespace, index: Index | undefined, write = tr
  * All groups for a tick at `now`: one read of the index; every INDEX_CHECK_MINUTES (or when the index
  * is missing or unreadable) also a list() of the keys to repair it. A corrupt group is reported, not thrown.
  */
-export async function loadAllGroups(kv: KVNamespace, now: Date): Promise<ReadGroupResult[]> {
+export async function loadAllGroups(kv: RulesKv, now: Date): Promise<ReadGroupResult[]> {
   let index = await readIndex(kv);
   if (index === undefined || now.getUTCMinutes() % INDEX_CHECK_MINUTES === 0) index = await repairIndex(kv, index);
   return [...index.values()].map((entry) => entry.result);
