@@ -11,7 +11,7 @@
 // (today's), whichever the auth URL names. It is deliberately not novascale's client: that is the
 // point of the comparison. Run it directly:
 //   node bench/node/book-style.ts --auth-url http://127.0.0.1:5000/v3 --user demo --password ... \
-//     --project demo --group web=3 --group api=0 --image cirros --flavor m1.tiny
+//     --project demo --group web=3 --group api=0 --image cirros --flavor m1.tiny [--network UUID]
 
 /** The metadata key the book's example uses to record which load-balanced group a server belongs to. */
 export const BOOK_GROUP_KEY = "belongs-to";
@@ -33,6 +33,8 @@ export interface BookJob {
   desired: number;
   image: string;
   flavor: string;
+  /** Network ids to attach. The book's API had no such field; a cloud with several networks needs it (else 409). */
+  networks?: string[];
 }
 
 export interface BookGroupResult {
@@ -172,20 +174,22 @@ export async function scaleGroupBookStyle(creds: BookCredentials, job: BookJob):
     const imageRef = await findRef(session, counter, "images", job.image);
     const flavorRef = await findRef(session, counter, "flavors", job.flavor);
     for (let n = members.length; n < job.desired; n++) {
-      const s = { server: { name: `${job.group}${String(n).padStart(3, "0")}`, imageRef, flavorRef, metadata: { [BOOK_GROUP_KEY]: job.group } } };
+      const server: Record<string, unknown> = { name: `${job.group}${String(n).padStart(3, "0")}`, imageRef, flavorRef, metadata: { [BOOK_GROUP_KEY]: job.group } };
+      if (job.networks !== undefined) server["networks"] = job.networks.map((uuid) => ({ uuid }));
+      const s = { server };
       const response = await call(counter, "POST", `${session.novaUrl}/servers`, { "X-Auth-Token": session.token }, s);
+      const answer = await response.text();
       if (response.ok) result.booted += 1;
-      else result.failures.push(`boot: HTTP ${response.status}`);
-      await response.body?.cancel();
+      else result.failures.push(`boot: HTTP ${response.status} ${answer.slice(0, 300)}`);
     }
   } else if (members.length > job.desired) {
     // The book has no victim policy; take the newest names last-in-first-out as a person would.
     const victims = [...members].sort((a, b) => b.name.localeCompare(a.name)).slice(0, members.length - job.desired);
     for (const victim of victims) {
       const response = await call(counter, "DELETE", `${session.novaUrl}/servers/${victim.id}`, { "X-Auth-Token": session.token });
+      const answer = await response.text();
       if (response.ok) result.deleted += 1;
-      else result.failures.push(`delete ${victim.id}: HTTP ${response.status}`);
-      await response.body?.cancel();
+      else result.failures.push(`delete ${victim.id}: HTTP ${response.status} ${answer.slice(0, 300)}`);
     }
   }
   result.requests = counter.requests;
@@ -225,10 +229,11 @@ function parseCommandLine(argv: readonly string[]): { creds: BookCredentials; jo
   if (env["OS_REGION_NAME"]) creds.regionName = env["OS_REGION_NAME"];
   const image = one("image");
   const flavor = one("flavor");
-  const jobs = (flags.get("group") ?? []).map((spec) => {
+  const networks = flags.get("network");
+  const jobs = (flags.get("group") ?? []).map((spec): BookJob => {
     const [group, desired] = spec.split("=");
     if (group === undefined || desired === undefined || !/^\d+$/.test(desired)) throw new Error(`--group wants name=count, got '${spec}'`);
-    return { group, desired: Number(desired), image, flavor };
+    return { group, desired: Number(desired), image, flavor, ...(networks === undefined ? {} : { networks }) };
   });
   return { creds, jobs };
 }

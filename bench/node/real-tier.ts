@@ -30,6 +30,8 @@ export interface RealResult {
   authUrl: string;
   image: string;
   flavor: string;
+  /** Network name both sides attached their servers to, or "none". */
+  network: string;
   groups: number;
   novascale: { up: RealSide; down: RealSide };
   book: { up: RealSide; down: RealSide };
@@ -126,6 +128,10 @@ async function ensureBenchAccount(admin: AdminSettings): Promise<BookCredentials
   } else {
     const patched = await api(session, "PATCH", `${ks}/users/${user.id}`, { user: { password } });
     if (patched.status !== 200) throw new Error(`renew bench password: HTTP ${patched.status}`);
+    // A password change revokes the user's tokens issued up to that second (Keystone's revocation
+    // events have second resolution): a token from the same second validates at Keystone but other
+    // services reject it. Let the second pass.
+    await new Promise((r) => setTimeout(r, 2_000));
   }
   const role = await first(`/roles?name=member`, "roles");
   if (role === undefined) throw new Error("no 'member' role in Keystone");
@@ -165,11 +171,24 @@ function activeCount(servers: Array<{ status: string }>): number {
   return servers.filter((s) => s.status === "ACTIVE").length;
 }
 
-async function pickImageAndFlavor(session: Session): Promise<{ image: string; flavor: string }> {
+interface Placement {
+  image: string;
+  flavor: string;
+  /** The network both sides attach to; undefined on a cloud without a network service (then no NICs). */
+  network: { id: string; name: string } | undefined;
+}
+
+async function pickPlacement(session: Session): Promise<Placement> {
   const images = (await api(session, "GET", `${endpoint(session, "image")}/v2/images`)).json["images"] as Array<{ name: string; status: string }>;
   const image = images.find((i) => i.name === "cirros-fake" && i.status === "active") ?? images.find((i) => i.status === "active");
   if (image === undefined) throw new Error("no active image on the devcloud");
-  return { image: image.name, flavor: "m1.tiny" };
+  let network: Placement["network"];
+  if (session.catalog.some((s) => s.type === "network")) {
+    const listed = (await api(session, "GET", `${endpoint(session, "network")}/v2.0/networks`)).json["networks"] as Array<{ id: string; name: string }> | undefined;
+    const chosen = listed?.find((n) => n.name === "private") ?? listed?.[0];
+    if (chosen !== undefined) network = { id: chosen.id, name: chosen.name };
+  }
+  return { image: image.name, flavor: "m1.tiny", network };
 }
 
 export async function devcloudReachable(): Promise<string | undefined> {
@@ -222,7 +241,7 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
   const creds = await ensureBenchAccount(admin);
   const direct = await login(creds.authUrl, creds.username, creds.password, creds.projectName);
   await cleanUp(direct);
-  const { image, flavor } = await pickImageAndFlavor(direct);
+  const { image, flavor, network } = await pickPlacement(direct);
 
   // Every service the catalog names goes through the proxy (identity, compute, image, placement, network...).
   const adminSession = await login(admin.authUrl, admin.username, admin.password, admin.projectName);
@@ -263,7 +282,7 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
         min: 0,
         max: 1,
         default: 1,
-        networks: "none",
+        networks: network === undefined ? "none" : [{ uuid: network.id }],
         schedules: [{ at: new Date(t1).toISOString(), desired: 0, name: "bench down" }],
       };
       const parsed = GroupRulesSchema.parse(rules);
@@ -288,23 +307,26 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
 
     // The book-style script, the same job for its own 10 groups.
     const bookCreds: BookCredentials = { ...creds, authUrl: viaProxy(creds.authUrl) };
-    const jobs = (desired: number) => names.map((n) => ({ group: n.replace(/^ns/, "bk"), desired, image, flavor }));
+    const jobs = (desired: number) =>
+      names.map((n) => ({ group: n.replace(/^ns/, "bk"), desired, image, flavor, ...(network === undefined ? {} : { networks: [network.id] }) }));
     proxy.reset();
     const bookUp = await runBookStyle(bookCreds, jobs(1));
     const bookUpSide = side(proxy, bookUp.wallMs, bootsSeen(), 0, calls, "book");
+    for (const failure of bookUp.groups.flatMap((g) => g.failures)) warnings.push(`book-style: ${failure}`);
     if (!(await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS))) {
       warnings.push(`book-style: fewer than ${REAL_GROUPS} servers ACTIVE 60 s after its scale-up run`);
     }
     proxy.reset();
     const bookDown = await runBookStyle(bookCreds, jobs(0));
     const bookDownSide = side(proxy, bookDown.wallMs, 0, deletesSeen(), calls, "book");
+    for (const failure of bookDown.groups.flatMap((g) => g.failures)) warnings.push(`book-style: ${failure}`);
     await cleanUp(direct);
 
         for (const [who, s2] of [["novascale", novascale], ["book-style", { up: bookUpSide, down: bookDownSide }]] as const) {
       if (s2.up.booted === 0) warnings.push(`${who}: no boot request in the scale-up half`);
       if (s2.down.deleted < REAL_GROUPS) warnings.push(`${who}: ${s2.down.deleted} delete requests in the scale-down half (expected ${REAL_GROUPS})`);
     }
-    return { ok: true, authUrl: admin.authUrl, image, flavor, groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls, warnings };
+    return { ok: true, authUrl: admin.authUrl, image, flavor, network: network?.name ?? "none", groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls, warnings };
   } finally {
     await proxy.close();
   }

@@ -126,7 +126,7 @@ export function realSection(real: RealOutcome | null): string {
     .map(([k, v]) => `- ${k}: ${v}`)
     .join("\n");
   return [
-    `Keystone ${real.authUrl}, image \`${real.image}\`, flavor \`${real.flavor}\`, ${real.groups} groups, project \`novascale-bench\`.`,
+    `Keystone ${real.authUrl}, image \`${real.image}\`, flavor \`${real.flavor}\`, network \`${real.network}\`, ${real.groups} groups, project \`novascale-bench\`.`,
     "",
     table(["job (10 groups)", "novascale API calls", "book-style API calls", "calls ratio", "novascale wall ms", "book-style wall ms", "wall ratio"], rows),
     "",
