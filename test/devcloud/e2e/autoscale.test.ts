@@ -16,8 +16,7 @@ let worker: WorkerUnderTest | undefined;
 
 /** The group's servers on Nova that still count (not being deleted). */
 async function members(): Promise<NovaServer[]> {
-  const servers = await cloud.serversWithMetadata(GROUP_KEY, group);
-  return servers.filter((s) => s.status !== "DELETED" && s["OS-EXT-STS:task_state"] !== "deleting");
+  return cloud.liveServersWithMetadata(GROUP_KEY, group);
 }
 
 /** Waits until Nova shows exactly `count` members, all ACTIVE; on timeout the error carries what Nova and the Worker said. */

@@ -31,7 +31,7 @@ async function apiJson(path: string, init: RequestInit = {}): Promise<unknown> {
 }
 
 async function members(): Promise<NovaServer[]> {
-  return (await cloud.serversWithMetadata(GROUP_KEY, group)).filter((s) => s["OS-EXT-STS:task_state"] !== "deleting");
+  return cloud.liveServersWithMetadata(GROUP_KEY, group);
 }
 
 async function expectActiveMembers(count: number): Promise<NovaServer[]> {

@@ -49,6 +49,11 @@ PKGS="python3-nova python3-keystone python3-glance python3-placement
       python3-openstackclient uwsgi-core uwsgi-plugin-python3 sqlite3 jq curl"
 [ "$NOVA_MODE" = split ] && PKGS="$PKGS rabbitmq-server"
 
+# The cell mapping in nova_api records the RPC transport: a state dir made in one mode cannot run the other.
+if [ -f "$D/db/.nova-mode" ] && [ "$(cat "$D/db/.nova-mode")" != "$NOVA_MODE" ]; then
+  echo "[devcloud] ERROR: $D was set up in $(cat "$D/db/.nova-mode") mode; run down.sh --purge (or use another DEVCLOUD_DIR) to switch to $NOVA_MODE" >&2
+  exit 1
+fi
 for d in etc/keystone etc/glance etc/placement etc/nova db log run images \
          glance/staging keystone/fernet-keys keystone/credential-keys \
          nova/instances nova/lock rabbitmq/mnesia rabbitmq/log; do
@@ -70,6 +75,7 @@ show_logs() {
   local f
   for f in "$D"/log/*.log "$D"/rabbitmq/log/*.log; do
     [ -f "$f" ] && [ "$f" -nt "$RUN_MARK" ] || continue
+    case "$f" in */up-timings.log) continue ;; esac
     echo "----- tail -40 $f" >&2; tail -40 "$f" >&2
   done
 }
@@ -449,7 +455,8 @@ if [ ! -f "$D/db/.placement" ]; then
 fi
 if [ ! -f "$D/db/.nova" ]; then
   ( "$HERE/lib/nova-db-init" "$(sqlite nova_cell0)" "${NOVA_DB_CONF[@]}" \
-      >"$D/log/dbsync-nova.log" 2>&1 && wal nova_api nova_cell0 nova_cell1 && touch "$D/db/.nova" ) &
+      >"$D/log/dbsync-nova.log" 2>&1 && wal nova_api nova_cell0 nova_cell1 && touch "$D/db/.nova" &&
+      echo "$NOVA_MODE" >"$D/db/.nova-mode" ) &
   dbsync_pids+=($!)
 fi
 if [ ! -f "$D/db/.keystone" ]; then

@@ -158,6 +158,13 @@ export class Devcloud {
     return (res.body as { server: NovaServer }).server;
   }
 
+  /** Like serversWithMetadata, without servers on their way out (being deleted, DELETED, SOFT_DELETED). */
+  async liveServersWithMetadata(key: string, value: string): Promise<NovaServer[]> {
+    return (await this.serversWithMetadata(key, value)).filter(
+      (s) => s.status !== "DELETED" && s.status !== "SOFT_DELETED" && s["OS-EXT-STS:task_state"] !== "deleting",
+    );
+  }
+
   /** Servers carrying a metadata key=value (Nova has no server-side metadata filter). */
   async serversWithMetadata(key: string, value: string): Promise<NovaServer[]> {
     return (await this.servers()).filter((s) => s.metadata[key] === value);
