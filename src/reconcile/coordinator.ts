@@ -7,7 +7,7 @@ import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
-import type { CloudPort } from "./gateway.ts";
+import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
 import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
@@ -156,7 +156,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
-  reconcile(request: ReconcileRequest, cloud: CloudPort): Promise<TickRecord> {
+  reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
+    const cloud = resilientPort(gateway);
     return this.#exclusive(async () => {
       const deleted = await this.#store.getDeletedRulesUpdatedAt();
       if (deleted !== undefined && Date.parse(request.group.updatedAt) <= Date.parse(deleted)) {

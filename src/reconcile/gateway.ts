@@ -123,3 +123,36 @@ export type CloudPort = Pick<
   CloudGateway,
   "listServers" | "resolveImage" | "resolveFlavor" | "absoluteLimits" | "boot" | "deleteServer" | "createImage" | "listImages" | "getImage" | "deleteImage"
 >;
+
+const PORT_METHODS = [
+  "listServers",
+  "resolveImage",
+  "resolveFlavor",
+  "absoluteLimits",
+  "boot",
+  "deleteServer",
+  "createImage",
+  "listImages",
+  "getImage",
+  "deleteImage",
+] as const satisfies ReadonlyArray<keyof CloudPort>;
+
+/**
+ * The gateway as the Durable Object should hold it: a call that fails at the RPC layer (the calling
+ * invocation ended, the connection dropped) answers an error Outcome like any cloud failure, so a
+ * reconcile always finishes and records what it sent.
+ */
+export function resilientPort(port: CloudPort): CloudPort {
+  const wrapped: Partial<Record<keyof CloudPort, unknown>> = {};
+  for (const method of PORT_METHODS) {
+    wrapped[method] = async (...args: unknown[]) => {
+      try {
+        return await (port[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (error) {
+        // Whether the call reached the cloud is unknown: transient, so a boot counts as "answer lost".
+        return { ok: false, error: { ...toErrorInfo(method, error), category: "transient" } };
+      }
+    };
+  }
+  return wrapped as CloudPort;
+}

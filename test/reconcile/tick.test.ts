@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
 import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
+import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
 import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
@@ -253,6 +254,20 @@ describe("cron tick", () => {
     const kinds = (await service.activity("vanished-web", 10)).map((a) => a.kind);
     expect(kinds).toContain("boot-failed");
     expect(cloud.groupServers("vanished-web")).toHaveLength(1);
+  });
+
+  it("a gateway call that fails at the RPC layer is recorded like a lost answer, not thrown", async () => {
+    const { cloud, service } = setup();
+    await service.putGroup("rpc-web", rules({ default: 1 }), { author: "alice" });
+    class DroppingGateway extends CloudGateway {
+      override boot(): never {
+        throw new Error("the calling invocation went away");
+      }
+    }
+    const group = (await service.getGroup("rpc-web"))!;
+    const record = await coordinatorStub(env, "rpc-web").reconcile({ group, now: "2026-11-26T09:00:00Z", trigger: "cron", author: "cron" }, new DroppingGateway(cloud));
+    expect(record.results).toEqual([expect.objectContaining({ outcome: "unknown" })]);
+    expect((await service.activity("rpc-web", 5)).map((a) => a.kind)).toContain("boot-unknown");
   });
 
   it("two reconciles of one group at the same time boot only once", async () => {
