@@ -26,6 +26,12 @@ afterAll(async () => {
   await (await rawCloud()).sweep(prefix);
 });
 
+/** Deletes servers a test no longer needs and waits until they are gone: the project's quota is 10 instances. */
+async function discard(ids: string[]): Promise<void> {
+  await Promise.all(ids.map((id) => raw.deleteServer(id)));
+  await Promise.all(ids.map((id) => raw.waitServerGone(id)));
+}
+
 describe("boot", () => {
   it("one server: Nova names it as asked, with our metadata, and it becomes ACTIVE", async () => {
     const server = await raw.server(serverId);
@@ -51,6 +57,8 @@ describe("boot", () => {
     expect(result.reservationId).toMatch(/^r-/);
     const listed = await cloud.nova.servers.list({ reservation_id: result.reservationId! });
     expect(listed.map((s) => s.name).sort()).toEqual([`${name}-1`, `${name}-2`]);
+    await Promise.all(listed.map((s) => raw.waitServerStatus(s.id, "ACTIVE")));
+    await discard(listed.map((s) => s.id));
   });
 
   it("tags given at boot (2.52+) are on the server once it is built", async () => {
@@ -58,6 +66,7 @@ describe("boot", () => {
     // Real Nova answers 404 on /servers/{id}/tags while the server is still a build request (not yet in a cell).
     await raw.waitServerStatus(result.id!, "ACTIVE");
     expect((await cloud.nova.servers.tags(result.id!)).sort()).toEqual(["blue", "canary"]);
+    await discard([result.id!]);
   });
 });
 
@@ -109,6 +118,7 @@ describe("list and get", () => {
     const onPublic = await cloud.nova.servers.addressesByNetwork(id, "public");
     expect(onPublic).toEqual([expect.objectContaining({ addr: expect.stringMatching(/^127\.200\./), version: 4 })]);
     expect((await cloud.nova.servers.get(id)).addresses?.["public"]?.[0]?.addr).toBe(onPublic[0]?.addr);
+    await discard([id]);
   });
 
   it("addresses of a server without networks are empty, and a named network is not found", async () => {
