@@ -256,14 +256,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
   async snapshots(group: StoredGroup, now: string, cloud: CloudPort): Promise<SnapshotAnswer<SnapshotListing>> {
-    return listSnapshots({ cloud, group: group.name, policy: group.rules.snapshots, attempts: await this.#snapshotAttempts(), now: new Date(now) });
+    return listSnapshots({ cloud: resilientPort(cloud), group: group.name, policy: group.rules.snapshots, attempts: await this.#snapshotAttempts(), now: new Date(now) });
   }
 
   /** Takes a snapshot now, serialised with ticks (POST /v1/groups/{name}/snapshots). */
   takeSnapshot(group: StoredGroup, input: { author: string; serverId?: string; now: string }, cloud: CloudPort): Promise<TakeSnapshotResult> {
     return this.#exclusive(async () => {
       const taken = await takeSnapshotNow({
-        cloud,
+        cloud: resilientPort(cloud),
         group: group.name,
         policy: group.rules.snapshots,
         author: input.author,
@@ -276,7 +276,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   /** What a reconcile at `request.now` would do; changes nothing (not even an expired override). */
-  async preview(request: ReconcileRequest, cloud: CloudPort): Promise<PlanPreview> {
+  async preview(request: ReconcileRequest, gateway: CloudPort): Promise<PlanPreview> {
+    const cloud = resilientPort(gateway);
     const state = await this.#loaded();
     const listing = await this.#listingFor(request, cloud, Number.POSITIVE_INFINITY);
     const output = await reconcileGroup({
