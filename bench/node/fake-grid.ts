@@ -3,7 +3,7 @@ import type { FakeCloud } from "../../test/fake-cloud/cloud.ts";
 import type { FakeServer } from "../../test/fake-cloud/model.ts";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { GROUP_KEY } from "../../src/core/membership.ts";
-import { rulesEtag, writeGroup } from "../../src/store/rules.ts";
+import { rulesEtag, writeGroups, type RulesKv } from "../../src/store/rules.ts";
 import { BOOK_GROUP_KEY, runBookStyle, type BookCredentials, type BookJob } from "./book-style.ts";
 import { launchFakeCloud, type FakeCloudHandle } from "./fake-cloud-handle.ts";
 import { startBenchWorker, type BenchWorker, type KvCounts } from "./worker-runner.ts";
@@ -150,9 +150,8 @@ async function putGroups(worker: BenchWorker, names: readonly string[], rules: G
   const kv = await worker.kv();
   const parsed = GroupRulesSchema.parse(rules);
   const etag = await rulesEtag(parsed);
-  for (const name of names) {
-    await writeGroup(kv as unknown as Parameters<typeof writeGroup>[0], name, { version: 1, rules: parsed, etag, updatedAt: new Date(0).toISOString(), updatedBy: "bench" });
-  }
+  const envelope = { version: 1 as const, rules: parsed, etag, updatedAt: new Date(0).toISOString(), updatedBy: "bench" };
+  await writeGroups(kv as unknown as RulesKv, names.map((name) => ({ name, envelope })));
   await worker.takeKvCounts(); // seeding is not part of any tick
 }
 

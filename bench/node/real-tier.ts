@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
-import { rulesEtag, writeGroup } from "../../src/store/rules.ts";
+import { rulesEtag, writeGroups, type RulesKv } from "../../src/store/rules.ts";
 import { runBookStyle, type BookCredentials } from "./book-style.ts";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy.ts";
 import { startBenchWorker } from "./worker-runner.ts";
@@ -287,8 +287,9 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
       };
       const parsed = GroupRulesSchema.parse(rules);
       const etag = await rulesEtag(parsed);
-      const kv = (await worker.kv()) as unknown as Parameters<typeof writeGroup>[0];
-      for (const name of names) await writeGroup(kv, name, { version: 1, rules: parsed, etag, updatedAt: new Date().toISOString(), updatedBy: "bench" });
+      const kv = (await worker.kv()) as unknown as RulesKv;
+      const envelope = { version: 1 as const, rules: parsed, etag, updatedAt: new Date().toISOString(), updatedBy: "bench" };
+      await writeGroups(kv, names.map((name) => ({ name, envelope })));
 
       proxy.reset();
       const up = await worker.tick(new Date(t0));
