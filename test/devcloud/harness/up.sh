@@ -121,6 +121,25 @@ wait_http() { # wait_http NAME URL [timeout_s]
   done
 }
 
+# A port held by something that is not this state dir's service would answer our health checks with
+# someone else's cloud (e.g. a devcloud started from another DEVCLOUD_DIR): refuse instead.
+check_ports() {
+  command -v ss >/dev/null || return 0
+  local entry name port holder
+  for entry in "$@"; do
+    name=${entry%%:*}; port=${entry#*:}
+    pid_ok "$name" && continue
+    holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | head -1)
+    [ -z "$holder" ] || die "port $port (for $name) is already in use: $holder. Another devcloud (other DEVCLOUD_DIR)? Stop it with its down.sh."
+  done
+}
+if [ "$NOVA_MODE" = split ]; then
+  check_ports epmd:$EPMD_PORT rabbitmq:$RABBIT_PORT nova-api:$NOVA_PORT
+else
+  check_ports nova:$NOVA_PORT
+fi
+check_ports keystone:$KEYSTONE_PORT placement-api:$PLACEMENT_PORT glance-api:$GLANCE_PORT fake-neutron:$NEUTRON_PORT
+
 # ----------------------------------------------------------------- packages
 step "apt: install packages"
 missing=""
