@@ -113,6 +113,8 @@ const testEnv = {
 delete testEnv.OS_APPLICATION_CREDENTIAL_ID;
 delete testEnv.OS_APPLICATION_CREDENTIAL_SECRET;
 delete testEnv.OS_PROJECT_ID;
+delete testEnv.OS_ENDPOINT_OVERRIDES;
+delete testEnv.OS_CLOUD;
 
 log(`setup took ${((Date.now() - started) / 1000).toFixed(1)} s; running vitest (its summary is the last thing printed)`);
 const code = await run(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "vitest.openstack.config.ts", ...process.argv.slice(2)], testEnv);
