@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }
   if (values.only !== "fake") {
     progress("real tier: novascale vs the book-style script, 10 groups...");
-    real = await measureRealTier(scriptPath);
+    real = await measureRealTier(scriptPath, progress);
     if (!real.ok) progress(`real tier skipped: ${real.reason}`);
   }
 

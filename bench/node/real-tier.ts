@@ -4,13 +4,14 @@
 // ("novascale-bench", created once with the admin credentials the harness wrote), so nobody else's
 // servers or quota changes get in the way, and the job fits the default quota (10 instances, 20
 // cores): 10 groups x 1 m1.tiny server up, then down to 0.
-import { existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { rulesEtag, writeGroups, type RulesKv } from "../../src/store/rules.ts";
 import { runBookStyle, type BookCredentials } from "./book-style.ts";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy.ts";
-import { startBenchWorker } from "./worker-runner.ts";
+import { REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
 
 const MINUTE = 60_000;
 export const REAL_GROUPS = 10;
@@ -214,8 +215,10 @@ async function waitHealthy(admin: AdminSettings, timeoutMs = 90_000): Promise<st
       const image = await fetch(`${endpoint(session, "image")}/v2/images?limit=1`, { headers: { "X-Auth-Token": session.token } });
       await compute.arrayBuffer();
       await image.arrayBuffer();
-      if (compute.ok && image.ok) return undefined;
-      problem = `Nova answered ${compute.status}, Glance ${image.status}`;
+      const services = await api(session, "GET", `${endpoint(session, "compute")}/os-services?binary=nova-compute`);
+      const computeUp = ((services.json["services"] ?? []) as Array<{ state: string; status: string }>).some((x) => x.state === "up" && x.status === "enabled");
+      if (compute.ok && image.ok && computeUp) return undefined;
+      problem = `Nova answered ${compute.status}, Glance ${image.status}, nova-compute ${computeUp ? "up" : "not up"}`;
     } catch (error) {
       problem = error instanceof Error ? error.message : String(error);
     }
@@ -224,9 +227,42 @@ async function waitHealthy(admin: AdminSettings, timeoutMs = 90_000): Promise<st
   return `the devcloud did not become healthy within ${timeoutMs / 1000} s (${problem})`;
 }
 
-export async function measureRealTier(scriptPath: string): Promise<RealOutcome> {
+/** Is someone (a test run, the harness's author) running up.sh or down.sh right now? Then wait, never start a second one. */
+function harnessScriptRunning(): boolean {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => /(^|\/)(up|down)\.sh$/.test(a))) return true;
+    } catch {
+      // process ended
+    }
+  }
+  return false;
+}
+
+/** Brings the devcloud up with the harness when it is down (as `npm run test:openstack` does); DEVCLOUD_NO_UP=1 forbids it. */
+async function bringUpDevcloud(log: (line: string) => void): Promise<string | undefined> {
+  for (let waited = 0; harnessScriptRunning() && waited < 300_000; waited += 5_000) {
+    if (waited === 0) log("real tier: the devcloud harness is running (up.sh/down.sh); waiting for it");
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  if ((await devcloudReachable()) === undefined) return undefined;
+  if (process.env["DEVCLOUD_NO_UP"] === "1") return "DEVCLOUD_NO_UP=1";
+  if (process.getuid?.() !== 0) return "up.sh needs root";
+  log("real tier: devcloud down; running test/devcloud/harness/up.sh (output in $DEVCLOUD_DIR/log)");
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn("bash", [join(REPO_ROOT, "test/devcloud/harness/up.sh")], { cwd: join(REPO_ROOT, "test/devcloud/harness"), stdio: "ignore" });
+    child.on("exit", (status) => resolve(status ?? 1));
+    child.on("error", () => resolve(1));
+  });
+  return code === 0 ? undefined : `up.sh exited with ${code}`;
+}
+
+export async function measureRealTier(scriptPath: string, log: (line: string) => void = () => {}): Promise<RealOutcome> {
+  const upProblem = await bringUpDevcloud(log);
   const unreachable = await devcloudReachable();
-  if (unreachable !== undefined) return { ok: false, reason: unreachable };
+  if (unreachable !== undefined) return { ok: false, reason: upProblem === undefined ? unreachable : `${unreachable}; not brought up: ${upProblem}` };
   const admin = adminSettings() as AdminSettings;
   // The harness may restart the devcloud under us (tests re-run up.sh): one more try after it settles.
   let failure = "";
