@@ -12,7 +12,9 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real] [-- --wri
   --quick     a smaller grid (1, 10 groups x 10, 1,000 servers; N = 1, 10) for a fast look
   --only      run only the fake-cloud benchmarks or only the real-tier side by side
   --write     write BENCHMARKS.md even for a partial run; --no-write never writes it
-  --verbose   print progress as it goes`;
+  --verbose   print progress as it goes
+The real tier uses the devcloud at $DEVCLOUD_DIR (default /tmp/devcloud) and runs its up.sh when it is
+down (DEVCLOUD_NO_UP=1 forbids that).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
