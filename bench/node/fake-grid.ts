@@ -301,7 +301,7 @@ export async function measureBootToN(scriptPath: string, target: number, maxBoot
       limit = GroupRulesSchema.parse(rules).limits.maxBootsPerTick;
       await putGroups(worker, ["web"], rules);
       const members = () => handle.cloud.serverSnapshots().filter((s) => s.metadata[GROUP_KEY] === "web" && s.status !== "DELETED").length;
-      // Enough ticks to converge at the cap, plus one to show the next tick does nothing.
+      // Enough ticks to converge at the cap, with room to spare; stops as soon as the group has N servers.
       for (let i = 0; i < Math.ceil(target / limit) + 3 && !converged; i++) {
         const figures = await measuredTick(worker, handle.cloud, t0 + i * MINUTE, `tick ${i + 1}`);
         ticks += 1;
