@@ -16,8 +16,8 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real] [-- --wri
 The real tier uses the devcloud at $DEVCLOUD_DIR (default /tmp/devcloud) and runs its up.sh when it is
 down (DEVCLOUD_NO_UP=1 forbids that).`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+function parseOptions() {
+  return parseArgs({
     options: {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
@@ -27,6 +27,17 @@ async function main(): Promise<void> {
       help: { type: "boolean", default: false },
     },
   });
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions();
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     return;

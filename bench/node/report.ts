@@ -65,7 +65,7 @@ export function bookTable(grid: readonly CellResult[]): string {
       if (mine === undefined) continue;
       rows.push([
         `${cell.groups} x ${cell.servers}`,
-        b.label,
+        b.label === "steady, warm isolate" ? "steady (nothing to do; novascale's warm tick)" : b.label,
         mine.cloud.total,
         int(b.cloud.total) + (b.sampledGroups < cell.groups ? ` (1 group x ${cell.groups})` : ""),
         `**${ratio(mine.cloud.total, b.cloud.total)}**`,
