@@ -27,6 +27,13 @@ export interface RealSide {
   deleted: number;
 }
 
+/** The job in three steps: scale up, a check with nothing to do (what every later minute costs), scale down. */
+export interface RealJob {
+  up: RealSide;
+  steady: RealSide;
+  down: RealSide;
+}
+
 export interface RealResult {
   ok: true;
   authUrl: string;
@@ -35,8 +42,8 @@ export interface RealResult {
   /** Network name both sides attached their servers to, or "none". */
   network: string;
   groups: number;
-  novascale: { up: RealSide; down: RealSide };
-  book: { up: RealSide; down: RealSide };
+  novascale: RealJob;
+  book: RealJob;
   calls: Record<string, number>;
   /** Things that went differently than planned (a wait that timed out, servers missing); empty when clean. */
   warnings: string[];
@@ -301,7 +308,7 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
   const deletesSeen = () => Object.entries(proxy.calls()).filter(([k]) => k.startsWith("DELETE compute")).reduce((a, [, n]) => a + n, 0);
   const bootsSeen = () => Object.entries(proxy.calls()).filter(([k]) => /^POST compute\/[^/]+\/servers$/.test(k)).reduce((a, [, n]) => a + n, 0);
   try {
-    // novascale: 10 groups at 1 server from t0, at 0 from t1 (a schedule), one cron tick each.
+    // novascale: 10 groups at 1 server from t0, at 0 from t1 (a schedule); cron ticks at t0, t0 + 30 s and t1.
     const t0 = Math.ceil(Date.now() / MINUTE) * MINUTE;
     const t1 = t0 + MINUTE;
     const names = Array.from({ length: REAL_GROUPS }, (_, i) => `ns${String(i + 1).padStart(2, "0")}`);
@@ -318,7 +325,7 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
         OS_INTERFACE: "public",
       },
     });
-    let novascale: { up: RealSide; down: RealSide };
+    let novascale: RealJob;
     try {
       const rules: GroupRulesInput = {
         image,
@@ -341,10 +348,15 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
       if (!(await waitFor(direct, (servers) => activeCount(servers) >= REAL_GROUPS))) {
         warnings.push(`novascale: fewer than ${REAL_GROUPS} servers ACTIVE 60 s after the scale-up tick`);
       }
+      // A group's Durable Object lists again when its last action is under 1 s older than the tick's listing.
+      await new Promise((r) => setTimeout(r, 1_500));
+      proxy.reset();
+      const steady = await worker.tick(new Date(t0 + MINUTE / 2));
+      const steadySide = side(proxy, steady.wallMs, bootsSeen(), deletesSeen(), calls, "novascale");
       proxy.reset();
       const down = await worker.tick(new Date(t1));
       const downSide = side(proxy, down.wallMs, 0, deletesSeen(), calls, "novascale");
-      novascale = { up: upSide, down: downSide };
+      novascale = { up: upSide, steady: steadySide, down: downSide };
     } finally {
       await worker.dispose();
     }
@@ -362,16 +374,21 @@ async function sideBySide(scriptPath: string, admin: AdminSettings): Promise<Rea
       warnings.push(`book-style: fewer than ${REAL_GROUPS} servers ACTIVE 60 s after its scale-up run`);
     }
     proxy.reset();
+    const bookSteady = await runBookStyle(bookCreds, jobs(1));
+    const bookSteadySide = side(proxy, bookSteady.wallMs, bootsSeen(), deletesSeen(), calls, "book");
+    proxy.reset();
     const bookDown = await runBookStyle(bookCreds, jobs(0));
     const bookDownSide = side(proxy, bookDown.wallMs, 0, deletesSeen(), calls, "book");
     for (const failure of bookDown.groups.flatMap((g) => g.failures)) warnings.push(`book-style: ${failure}`);
     await cleanUp(direct);
 
-        for (const [who, s2] of [["novascale", novascale], ["book-style", { up: bookUpSide, down: bookDownSide }]] as const) {
-      if (s2.up.booted === 0) warnings.push(`${who}: no boot request in the scale-up half`);
-      if (s2.down.deleted < REAL_GROUPS) warnings.push(`${who}: ${s2.down.deleted} delete requests in the scale-down half (expected ${REAL_GROUPS})`);
+    const book: RealJob = { up: bookUpSide, steady: bookSteadySide, down: bookDownSide };
+    for (const [who, job] of [["novascale", novascale], ["book-style", book]] as const) {
+      if (job.up.booted === 0) warnings.push(`${who}: no boot request in the scale-up step`);
+      if (job.steady.booted + job.steady.deleted > 0) warnings.push(`${who}: the check with nothing to do booted or deleted`);
+      if (job.down.deleted < REAL_GROUPS) warnings.push(`${who}: ${job.down.deleted} delete requests in the scale-down step (expected ${REAL_GROUPS})`);
     }
-    return { ok: true, authUrl: admin.authUrl, image, flavor, network: network?.name ?? "none", groups: REAL_GROUPS, novascale, book: { up: bookUpSide, down: bookDownSide }, calls, warnings };
+    return { ok: true, authUrl: admin.authUrl, image, flavor, network: network?.name ?? "none", groups: REAL_GROUPS, novascale, book, calls, warnings };
   } finally {
     await proxy.close();
   }
