@@ -1,0 +1,99 @@
+// End to end on the real cloud: the safety rails against real Nova answers (a boot Nova rejects with 400 is not retried; quota caps boots).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Devcloud, demoUser, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
+
+const GROUP_KEY = "novascale:group";
+const adminToken = `e2e-admin-${crypto.randomUUID()}`;
+const groups: string[] = [];
+
+let cloud: Devcloud;
+let worker: WorkerUnderTest | undefined;
+
+interface TickRecord {
+  health: string;
+  notices: Array<{ code: string; message: string }>;
+  results: Array<{ step: { kind: string }; outcome: string; error?: { category: string; message: string } }>;
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<unknown> {
+  if (worker === undefined) throw new Error("worker not started");
+  const res = await worker.request(path, {
+    ...init,
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", ...(init.headers ?? {}) },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path} -> ${res.status}: ${text.slice(0, 2000)}\n${worker.output().slice(-2000)}`);
+  return JSON.parse(text) as unknown;
+}
+
+async function createGroup(rules: Record<string, unknown>): Promise<string> {
+  const group = testName("safe");
+  groups.push(group);
+  await api(`/v1/groups/${group}`, { method: "PUT", body: JSON.stringify({ image: "cirros-fake", flavor: "m1.tiny", namePrefix: group, ...rules }) });
+  return group;
+}
+
+const reconcileNow = (group: string) => api(`/v1/groups/${group}/reconcile`, { method: "POST" }) as Promise<TickRecord>;
+const members = (group: string): Promise<NovaServer[]> => cloud.liveServersWithMetadata(GROUP_KEY, group);
+
+beforeAll(async () => {
+  const user = demoUser(process.env);
+  cloud = await Devcloud.login(user);
+  worker = await startWorker({
+    vars: {
+      OS_AUTH_URL: user.authUrl,
+      OS_USERNAME: user.username,
+      OS_PASSWORD: user.password,
+      OS_PROJECT_NAME: user.projectName,
+      OS_USER_DOMAIN_NAME: user.userDomainName,
+      OS_PROJECT_DOMAIN_NAME: user.projectDomainName,
+      OS_REGION_NAME: process.env.OS_REGION_NAME ?? "RegionOne",
+      NOVASCALE_TOKENS: JSON.stringify([{ name: "e2e-safety", token: adminToken, role: "admin" }]),
+    },
+  });
+});
+
+afterAll(async () => {
+  try {
+    for (const group of groups) await api(`/v1/groups/${group}?force=true`, { method: "DELETE" }).catch(() => undefined);
+  } finally {
+    await worker?.stop();
+    for (const group of groups) await cloud?.sweep(group);
+  }
+});
+
+describe("safety rails against the real Nova", () => {
+  it("a boot Nova rejects with 400 (unknown network) boots nothing, says why, and is not sent again on the next tick", async () => {
+    const group = await createGroup({ min: 0, max: 3, default: 2, networks: [{ uuid: "00000000-0000-4000-8000-0000000000ff" }] });
+    const first = await reconcileNow(group);
+    const failedBoot = first.results.find((r) => r.step.kind === "boot" && r.outcome === "failed");
+    expect(failedBoot?.error?.category).toBe("config");
+    expect(failedBoot?.error?.message).toContain("could not be found");
+
+    const status = (await api(`/v1/groups/${group}`)) as { bootBlock: { reason: string } | null };
+    expect(status.bootBlock?.reason).toContain("could not be found");
+
+    const second = await reconcileNow(group);
+    expect(second.results.filter((r) => r.step.kind === "boot" && r.outcome !== "skipped")).toEqual([]);
+    expect(await members(group)).toEqual([]);
+  });
+
+  it("wanting more servers than the instance quota allows boots exactly what fits and reports capacity-limited", async () => {
+    const limits = await cloud.call("GET", "/limits");
+    const absolute = (limits.body as { limits: { absolute: { maxTotalInstances: number; totalInstancesUsed: number } } }).limits.absolute;
+    const room = absolute.maxTotalInstances - absolute.totalInstancesUsed;
+    expect(room).toBeGreaterThan(0);
+
+    const group = await createGroup({ min: 0, max: 50, default: room + 2, networks: "none", limits: { maxBootsPerTick: 50 } });
+    const record = await reconcileNow(group);
+    expect(record.health).toBe("capacity-limited");
+    expect(record.notices.map((n) => n.code)).toContain("capacity-limited");
+
+    const booted = await waitFor(`${room} ACTIVE servers in ${group}`, async () => {
+      const now = await members(group);
+      return now.length === room && now.every((s) => s.status === "ACTIVE") ? now : undefined;
+    }, 90_000);
+    expect(booted).toHaveLength(room);
+  });
+});
