@@ -52,6 +52,11 @@ export class CloudGateway extends RpcTarget {
   readonly #cloud: ComputeCloud;
   readonly #images = new Map<string, Promise<Outcome<ResolvedImage>>>();
   readonly #flavors = new Map<string, Promise<Outcome<ResolvedFlavor>>>();
+  /** Flavors by id, so a boot can be charged against the quota read once per gateway. */
+  readonly #flavorsById = new Map<string, ResolvedFlavor>();
+  #limits: Promise<Outcome<AbsoluteLimits>> | undefined;
+  /** What boots through this gateway have taken since /limits was read (or may have: a lost answer). */
+  readonly #bootedSinceLimits = { instances: 0, cores: 0, ramMB: 0 };
 
   constructor(cloud: ComputeCloud) {
     super();
@@ -76,19 +81,52 @@ export class CloudGateway extends RpcTarget {
     const key = JSON.stringify(ref);
     let found = this.#flavors.get(key);
     if (found === undefined) {
-      found = attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
+      found = attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref)).then((outcome) => {
+        if (outcome.ok) this.#flavorsById.set(outcome.value.id, outcome.value);
+        return outcome;
+      });
       this.#flavors.set(key, found);
     }
     return found;
   }
 
-  absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
-    return attempt("read limits", () => this.#cloud.absoluteLimits());
+  /**
+   * /limits is read once per gateway (one tick), not once per group that boots: every later caller gets
+   * that reading with the usage of this gateway's own boots added, so groups booting in the same tick
+   * share the headroom instead of each seeing all of it. A failed read is not remembered.
+   */
+  async absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
+    this.#limits ??= attempt("read limits", () => this.#cloud.absoluteLimits());
+    const read = await this.#limits;
+    if (!read.ok) {
+      this.#limits = undefined;
+      return read;
+    }
+    const booted = this.#bootedSinceLimits;
+    return {
+      ok: true,
+      value: {
+        ...read.value,
+        totalInstancesUsed: read.value.totalInstancesUsed + booted.instances,
+        totalCoresUsed: read.value.totalCoresUsed + booted.cores,
+        totalRAMUsed: read.value.totalRAMUsed + booted.ramMB,
+      },
+    };
   }
 
   /** Never retried here: a lost answer is settled by the next listing (boot intent marker). */
-  boot(spec: BootSpec): Promise<Outcome<BootResult>> {
-    return attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
+  async boot(spec: BootSpec): Promise<Outcome<BootResult>> {
+    const outcome = await attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
+    // A refused boot (config, quota) created nothing; an accepted or lost one may hold quota now.
+    if (outcome.ok || outcome.error.category === "transient") this.#chargeBoot(spec);
+    return outcome;
+  }
+
+  #chargeBoot(spec: BootSpec): void {
+    const flavor = this.#flavorsById.get(spec.flavorId);
+    this.#bootedSinceLimits.instances += spec.count;
+    this.#bootedSinceLimits.cores += spec.count * (flavor?.vcpus ?? 0);
+    this.#bootedSinceLimits.ramMB += spec.count * (flavor?.ramMB ?? 0);
   }
 
   deleteServer(id: string): Promise<Outcome<null>> {

@@ -210,6 +210,16 @@ describe("cron tick", () => {
     expect(status.health).toBe("capacity-limited");
   });
 
+  it("reads /limits once per tick however many groups boot, and together they stay within the quota", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("share-a", rules({ default: 2 }), { author: "alice" });
+    await service.putGroup("share-b", rules({ default: 2 }), { author: "alice" });
+    cloud.faults.maxInstances = 3;
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.count("absoluteLimits")).toBe(1);
+    expect(cloud.groupServers("share-a").length + cloud.groupServers("share-b").length).toBe(3);
+  });
+
   it("when Nova refuses a multi-create for quota, boots what fits in smaller requests", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("halve-web", rules({ default: 4 }), { author: "alice" });
