@@ -90,6 +90,21 @@ export class OpenStackError extends Error {
   }
 }
 
+/** The same error under another category, where the call knows better than the status alone. */
+export function reclassified(e: OpenStackError, category: ErrorCategory): OpenStackError {
+  return new OpenStackError({
+    method: e.method,
+    url: e.url,
+    status: e.status,
+    kind: e.kind,
+    message: e.detail,
+    requestId: e.requestId,
+    retryAfterSeconds: e.retryAfterSeconds,
+    category,
+    cause: e.cause,
+  });
+}
+
 export function isOpenStackError(e: unknown): e is OpenStackError {
   return e instanceof OpenStackError;
 }

@@ -140,6 +140,14 @@ describe("boot (POST /servers)", () => {
     expect(e).toMatchObject({ status: 403, category: "quota" });
   });
 
+  it("a 409 on boot (several possible networks) is config, not transient: the same boot cannot succeed later", async () => {
+    const conflict = json(409, { conflictingRequest: { code: 409, message: "Multiple possible networks found, use a Network ID to be more specific." } });
+    const { r, nova } = zedNova([conflict, conflict]);
+    const e = await failure(nova.servers.create({ name: "x", imageRef: "i", flavorRef: "1", networks: "auto" }));
+    expect(e).toMatchObject({ status: 409, kind: "conflictingRequest", category: "config" });
+    expect(r.requests).toHaveLength(3);
+  });
+
   it("a 503 is not retried: the boot may have happened (the next listing tells)", async () => {
     const { r, nova } = zedNova([json(503, { computeFault: { code: 503, message: "busy" } }), answer(createSingle)]);
     await failure(nova.servers.create({ name: "x", imageRef: "i", flavorRef: "1", networks: "none" }));
@@ -182,6 +190,15 @@ describe("list and get", () => {
       `${NOVA}/servers/detail?limit=3&marker=${all[2]!.id}`,
       `${NOVA}/servers/detail?limit=3&marker=${all[5]!.id}`,
     ]);
+  });
+
+  it("a server repeated on the next page is listed once (Nova repeats servers moving from build request to cell)", async () => {
+    const all = serversDetail.response.body.servers;
+    const first = json(200, { servers: all.slice(0, 3), servers_links: [{ rel: "next", href: `${NOVA}/servers/detail?limit=3&marker=${all[2]!.id}` }] });
+    const second = json(200, { servers: all.slice(2, 5) });
+    const { nova } = zedNova([first, second]);
+    const servers = await nova.servers.list(undefined, { pageSize: 3 });
+    expect(servers.map((s) => s.id)).toEqual(all.slice(0, 5).map((s) => s.id));
   });
 
   it("a next link that repeats a marker is an incomplete listing, not an endless loop", async () => {

@@ -1,6 +1,6 @@
 // Nova servers: boot, list (all pages), get, update, delete, addresses, metadata, actions and tags.
 import { z } from "zod";
-import { OpenStackError } from "../errors.ts";
+import { OpenStackError, reclassified } from "../errors.ts";
 import { unexpected } from "../http.ts";
 import { type ComputeContext, nextPageQuery, type Query, seg } from "./context.ts";
 import {
@@ -150,14 +150,16 @@ export function serversApi(ctx: ComputeContext) {
   }
 
   async function listAll(path: string, filters: ServerFilters | undefined, pageSize: number | undefined): Promise<Server[]> {
-    const servers: Server[] = [];
+    // By id: while servers move from build request to cell, Nova's pages can repeat one (seen on Zed),
+    // and a server counted twice would make the planner delete a real one. The later copy is the fresher.
+    const servers = new Map<string, Server>();
     let query: Query = { ...filters, ...(pageSize === undefined ? {} : { limit: pageSize }) };
     const seenMarkers = new Set<string>();
     for (let page = 0; page < MAX_PAGES; page++) {
       const body = await ctx.call({ method: "GET", path, query }, ServerListSchema);
-      servers.push(...body.servers);
+      for (const server of body.servers) servers.set(server.id, server);
       const next = nextPageQuery(body.servers_links);
-      if (next === undefined || body.servers.length === 0) return servers;
+      if (next === undefined || body.servers.length === 0) return [...servers.values()];
       const marker = next["marker"] ?? body.servers[body.servers.length - 1]!.id;
       if (seenMarkers.has(marker)) throw unexpectedPaging(await ctx.endpoint(), path, marker);
       seenMarkers.add(marker);
@@ -170,7 +172,12 @@ export function serversApi(ctx: ComputeContext) {
     /** POST /servers. Never retried: a lost answer is recognised later by the server's metadata, not by booting again. */
     async create(options: CreateServerOptions): Promise<CreateServerResult> {
       const json = await createBody(options);
-      const response = await ctx.send({ method: "POST", path: "servers", json, expect: [200, 202], retry: "never" });
+      const response = await ctx.send({ method: "POST", path: "servers", json, expect: [200, 202], retry: "never" }).catch((e: unknown) => {
+        // A 409 on boot ("Multiple possible networks found", a port in use) is the request's fault: trying
+        // the same boot again next minute cannot succeed, so it is config, not transient.
+        if (e instanceof OpenStackError && e.status === 409) throw reclassified(e, "config");
+        throw e;
+      });
       const body = ctx.session.transport.parse(response, BootResponseSchema);
       if ("reservation_id" in body) return { id: undefined, adminPass: undefined, reservationId: body.reservation_id };
       return { id: body.server.id, adminPass: body.server.adminPass, reservationId: undefined };
