@@ -1,6 +1,6 @@
 // End to end on the real cloud: an operator's day through the Worker's API (dry run, override, apply now, pause), checked on Nova.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { Devcloud, demoUser, workerVars, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
 import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
 
 const GROUP_KEY = "novascale:group";
@@ -64,18 +64,7 @@ beforeAll(async () => {
     bootDirectly(`${group}-stranger`, { owner: "someone else" }),
     bootDirectly(`${group}-protected`, { [GROUP_KEY]: group, [PROTECTED_KEY]: "true" }),
   ]);
-  worker = await startWorker({
-    vars: {
-      OS_AUTH_URL: user.authUrl,
-      OS_USERNAME: user.username,
-      OS_PASSWORD: user.password,
-      OS_PROJECT_NAME: user.projectName,
-      OS_USER_DOMAIN_NAME: user.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: user.projectDomainName,
-      OS_REGION_NAME: process.env.OS_REGION_NAME ?? "RegionOne",
-      NOVASCALE_TOKENS: JSON.stringify([{ name: "e2e-operator", token: adminToken, role: "admin" }]),
-    },
-  });
+  worker = await startWorker({ vars: workerVars(user, "e2e-operator", adminToken) });
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // End to end on the real cloud: the safety rails against real Nova answers (a boot Nova rejects with 400 is not retried; quota caps boots).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { Devcloud, demoUser, workerVars, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
 import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
 
 const GROUP_KEY = "novascale:group";
@@ -40,18 +40,7 @@ const members = (group: string): Promise<NovaServer[]> => cloud.liveServersWithM
 beforeAll(async () => {
   const user = demoUser(process.env);
   cloud = await Devcloud.login(user);
-  worker = await startWorker({
-    vars: {
-      OS_AUTH_URL: user.authUrl,
-      OS_USERNAME: user.username,
-      OS_PASSWORD: user.password,
-      OS_PROJECT_NAME: user.projectName,
-      OS_USER_DOMAIN_NAME: user.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: user.projectDomainName,
-      OS_REGION_NAME: process.env.OS_REGION_NAME ?? "RegionOne",
-      NOVASCALE_TOKENS: JSON.stringify([{ name: "e2e-safety", token: adminToken, role: "admin" }]),
-    },
-  });
+  worker = await startWorker({ vars: workerVars(user, "e2e-safety", adminToken) });
 });
 
 afterAll(async () => {

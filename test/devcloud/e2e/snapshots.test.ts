@@ -1,6 +1,6 @@
 // End to end on the real cloud: nightly snapshots with retention, taken and pruned by cron ticks of the real Worker, checked on Glance.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, testName, waitFor, type GlanceImage, type NovaServer } from "../support/devcloud.ts";
+import { Devcloud, demoUser, workerVars, testName, waitFor, type GlanceImage, type NovaServer } from "../support/devcloud.ts";
 import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
 
 const GROUP_KEY = "novascale:group";
@@ -52,19 +52,7 @@ async function waitWithContext<T>(what: string, probe: () => Promise<T | undefin
 beforeAll(async () => {
   const user = demoUser(process.env);
   cloud = await Devcloud.login(user);
-  worker = await startWorker({
-    vars: {
-      OS_AUTH_URL: user.authUrl,
-      OS_USERNAME: user.username,
-      OS_PASSWORD: user.password,
-      OS_PROJECT_NAME: user.projectName,
-      OS_USER_DOMAIN_NAME: user.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: user.projectDomainName,
-      OS_REGION_NAME: process.env.OS_REGION_NAME ?? "RegionOne",
-      OS_INTERFACE: "public",
-      NOVASCALE_TOKENS: JSON.stringify([{ name: "e2e-admin", token: adminToken, role: "admin" }]),
-    },
-  });
+  worker = await startWorker({ vars: workerVars(user, "e2e-admin", adminToken) });
 });
 
 afterAll(async () => {

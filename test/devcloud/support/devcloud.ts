@@ -35,6 +35,21 @@ export function demoUser(vars: Record<string, string | undefined>): DevcloudUser
   };
 }
 
+/** The Worker's vars for acting as `user` on the devcloud, with one admin API token named `tokenName`. */
+export function workerVars(user: DevcloudUser, tokenName: string, token: string): Record<string, string> {
+  return {
+    OS_AUTH_URL: user.authUrl,
+    OS_USERNAME: user.username,
+    OS_PASSWORD: user.password,
+    OS_PROJECT_NAME: user.projectName,
+    OS_USER_DOMAIN_NAME: user.userDomainName,
+    OS_PROJECT_DOMAIN_NAME: user.projectDomainName,
+    OS_REGION_NAME: process.env.OS_REGION_NAME ?? "RegionOne",
+    OS_INTERFACE: "public",
+    NOVASCALE_TOKENS: JSON.stringify([{ name: tokenName, token, role: "admin" }]),
+  };
+}
+
 /** A unique, sweepable name for something a test creates. */
 export function testName(what: string): string {
   return `${TEST_PREFIX}${what}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
