@@ -44,6 +44,17 @@ async function attempt<T>(operation: string, run: () => Promise<T>): Promise<Out
   }
 }
 
+/** The answer for `ref` from `cache`, asking `resolve` only the first time (concurrent askers share it). */
+function remembered<T>(cache: Map<string, Promise<T>>, ref: ResourceRef, resolve: () => Promise<T>): Promise<T> {
+  const key = JSON.stringify(ref);
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = resolve();
+    cache.set(key, found);
+  }
+  return found;
+}
+
 /**
  * One per tick (or per API request). Image and flavor names are resolved at most once per gateway,
  * whichever group asks first; the listing is taken once by the tick and handed over with the request.
@@ -68,26 +79,15 @@ export class CloudGateway extends RpcTarget {
   }
 
   resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {
-    const key = JSON.stringify(ref);
-    let found = this.#images.get(key);
-    if (found === undefined) {
-      found = attempt(`resolve image ${refLabel(ref)}`, () => this.#cloud.resolveImage(ref));
-      this.#images.set(key, found);
-    }
-    return found;
+    return remembered(this.#images, ref, () => attempt(`resolve image ${refLabel(ref)}`, () => this.#cloud.resolveImage(ref)));
   }
 
   resolveFlavor(ref: ResourceRef): Promise<Outcome<ResolvedFlavor>> {
-    const key = JSON.stringify(ref);
-    let found = this.#flavors.get(key);
-    if (found === undefined) {
-      found = attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref)).then((outcome) => {
-        if (outcome.ok) this.#flavorsById.set(outcome.value.id, outcome.value);
-        return outcome;
-      });
-      this.#flavors.set(key, found);
-    }
-    return found;
+    return remembered(this.#flavors, ref, async () => {
+      const outcome = await attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
+      if (outcome.ok) this.#flavorsById.set(outcome.value.id, outcome.value);
+      return outcome;
+    });
   }
 
   /**
