@@ -96,6 +96,27 @@ describe("image properties", () => {
   });
 });
 
+describe("Nova's image proxy (the book's image calls, pinned to 2.35 on this 2.93 cloud)", () => {
+  it("lists images and finds the public image by name", async () => {
+    const images = await cloud.nova.images.list();
+    expect(images.map((i) => i.name)).toContain("cirros-fake");
+    const found = await cloud.nova.images.find("cirros-fake");
+    expect((await cloud.nova.images.get(found.id)).name).toBe("cirros-fake");
+  });
+
+  it("image metadata through Nova: merge, item set/read/delete, replace — and Glance sees the same properties", async () => {
+    const images = cloud.nova.images;
+    expect(await images.mergeMetadata(snapshotId, { "via-nova": "merged" })).toMatchObject({ "via-nova": "merged" });
+    await images.setMetadataItem(snapshotId, "shade", "green");
+    expect(await images.metadataItem(snapshotId, "shade")).toBe("green");
+    await images.deleteMetadataItem(snapshotId, "shade");
+    expect(((await failure(images.metadataItem(snapshotId, "shade"))) as OpenStackError).category).toBe("notFound");
+    await images.setMetadata(snapshotId, { "novascale:group": prefix, "via-nova": "replaced" });
+    expect(await images.metadata(snapshotId)).toMatchObject({ "via-nova": "replaced" });
+    expect((await glance.metadata(snapshotId))["via-nova"]).toBe("replaced");
+  });
+});
+
 describe("delete image", () => {
   it("deleteImage removes the snapshot from Glance; getImage then gives null and a second delete is not an error", async () => {
     const id = await cloud.createImage(serverId, `${prefix}-doomed`, {});
