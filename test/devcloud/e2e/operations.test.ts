@@ -1,37 +1,30 @@
 // End to end on the real cloud: an operator's day through the Worker's API (dry run, override, apply now, pause), checked on Nova.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, workerVars, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
-import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
+import { describe, expect, it } from "vitest";
+import { testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { useE2eWorker } from "../support/e2e.ts";
 
 const GROUP_KEY = "novascale:group";
 const PROTECTED_KEY = "novascale:protected";
-const adminToken = `e2e-admin-${crypto.randomUUID()}`;
 const group = testName("ops");
-
-let cloud: Devcloud;
-let worker: WorkerUnderTest | undefined;
 /** A server of the project that belongs to no group: novascale must never touch it. */
 let strangerId: string;
 /** A member the operator protected: it counts, but is never a scale-in victim. */
 let protectedId: string;
 
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  if (worker === undefined) throw new Error("worker not started");
-  return worker.request(path, {
-    ...init,
-    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", ...(init.headers ?? {}) },
-  });
-}
-
-async function apiJson(path: string, init: RequestInit = {}): Promise<unknown> {
-  const res = await api(path, init);
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path} -> ${res.status}: ${text.slice(0, 2000)}`);
-  return JSON.parse(text) as unknown;
-}
+const e2e = useE2eWorker({
+  tokenName: "e2e-operator",
+  groups: () => [group],
+  beforeStart: async () => {
+    [strangerId, protectedId] = await Promise.all([
+      bootDirectly(`${group}-stranger`, { owner: "someone else" }),
+      bootDirectly(`${group}-protected`, { [GROUP_KEY]: group, [PROTECTED_KEY]: "true" }),
+    ]);
+  },
+});
+const { api, apiJson } = e2e;
 
 async function members(): Promise<NovaServer[]> {
-  return cloud.liveServersWithMetadata(GROUP_KEY, group);
+  return e2e.cloud.liveServersWithMetadata(GROUP_KEY, group);
 }
 
 async function expectActiveMembers(count: number): Promise<NovaServer[]> {
@@ -42,39 +35,20 @@ async function expectActiveMembers(count: number): Promise<NovaServer[]> {
     }, 60_000);
   } catch (e) {
     const onNova = (await members()).map((s) => `${s.name} ${s.status}`).join(", ") || "none";
-    throw new Error(`${(e as Error).message}\non Nova: ${onNova}\nworker output (tail):\n${worker?.output().slice(-3000)}`);
+    throw new Error(`${(e as Error).message}\non Nova: ${onNova}\nworker output (tail):\n${e2e.worker?.output().slice(-3000)}`);
   }
 }
 
 /** Boots a server directly on Nova (not through novascale) and waits until it is ACTIVE. */
 async function bootDirectly(name: string, metadata: Record<string, string>): Promise<string> {
-  const image = await cloud.call("GET", `${cloud.imageUrl}/v2/images?name=cirros-fake`);
+  const image = await e2e.cloud.call("GET", `${e2e.cloud.imageUrl}/v2/images?name=cirros-fake`);
   const imageRef = (image.body as { images: Array<{ id: string }> }).images[0]!.id;
-  const res = await cloud.call("POST", "/servers", { server: { name, imageRef, flavorRef: "1", networks: "none", metadata } });
+  const res = await e2e.cloud.call("POST", "/servers", { server: { name, imageRef, flavorRef: "1", networks: "none", metadata } });
   if (res.status !== 202) throw new Error(`boot ${name} -> ${res.status}: ${JSON.stringify(res.body)}`);
   const id = (res.body as { server: { id: string } }).server.id;
-  await cloud.waitServerStatus(id, "ACTIVE");
+  await e2e.cloud.waitServerStatus(id, "ACTIVE");
   return id;
 }
-
-beforeAll(async () => {
-  const user = demoUser(process.env);
-  cloud = await Devcloud.login(user);
-  [strangerId, protectedId] = await Promise.all([
-    bootDirectly(`${group}-stranger`, { owner: "someone else" }),
-    bootDirectly(`${group}-protected`, { [GROUP_KEY]: group, [PROTECTED_KEY]: "true" }),
-  ]);
-  worker = await startWorker({ vars: workerVars(user, "e2e-operator", adminToken) });
-});
-
-afterAll(async () => {
-  try {
-    if (worker !== undefined) await api(`/v1/groups/${group}?force=true`, { method: "DELETE" }).catch(() => undefined);
-  } finally {
-    await worker?.stop();
-    await cloud?.sweep(group);
-  }
-});
 
 describe("operating a group on the real cloud through the API", () => {
   it("dry run, override + apply now, override cleared, pause: Nova follows, the protected member and the stranger survive", async () => {
@@ -108,7 +82,7 @@ describe("operating a group on the real cloud through the API", () => {
     expect((await members()).map((s) => s.id).sort()).toEqual(two.map((s) => s.id).sort());
 
     // The server outside the group was never touched.
-    const stranger = await cloud.server(strangerId);
+    const stranger = await e2e.cloud.server(strangerId);
     expect(stranger?.status).toBe("ACTIVE");
     expect(stranger?.metadata).toEqual({ owner: "someone else" });
   });

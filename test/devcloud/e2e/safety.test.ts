@@ -1,30 +1,17 @@
 // End to end on the real cloud: the safety rails against real Nova answers (a boot Nova rejects with 400 is not retried; quota caps boots).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, workerVars, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
-import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
+import { describe, expect, it } from "vitest";
+import { testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { useE2eWorker } from "../support/e2e.ts";
 
 const GROUP_KEY = "novascale:group";
-const adminToken = `e2e-admin-${crypto.randomUUID()}`;
 const groups: string[] = [];
-
-let cloud: Devcloud;
-let worker: WorkerUnderTest | undefined;
+const e2e = useE2eWorker({ tokenName: "e2e-safety", groups: () => groups });
+const api = e2e.apiJson;
 
 interface TickRecord {
   health: string;
   notices: Array<{ code: string; message: string }>;
   results: Array<{ step: { kind: string }; outcome: string; error?: { category: string; message: string } }>;
-}
-
-async function api(path: string, init: RequestInit = {}): Promise<unknown> {
-  if (worker === undefined) throw new Error("worker not started");
-  const res = await worker.request(path, {
-    ...init,
-    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", ...(init.headers ?? {}) },
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path} -> ${res.status}: ${text.slice(0, 2000)}\n${worker.output().slice(-2000)}`);
-  return JSON.parse(text) as unknown;
 }
 
 async function createGroup(rules: Record<string, unknown>): Promise<string> {
@@ -35,22 +22,7 @@ async function createGroup(rules: Record<string, unknown>): Promise<string> {
 }
 
 const reconcileNow = (group: string) => api(`/v1/groups/${group}/reconcile`, { method: "POST" }) as Promise<TickRecord>;
-const members = (group: string): Promise<NovaServer[]> => cloud.liveServersWithMetadata(GROUP_KEY, group);
-
-beforeAll(async () => {
-  const user = demoUser(process.env);
-  cloud = await Devcloud.login(user);
-  worker = await startWorker({ vars: workerVars(user, "e2e-safety", adminToken) });
-});
-
-afterAll(async () => {
-  try {
-    for (const group of groups) await api(`/v1/groups/${group}?force=true`, { method: "DELETE" }).catch(() => undefined);
-  } finally {
-    await worker?.stop();
-    for (const group of groups) await cloud?.sweep(group);
-  }
-});
+const members = (group: string): Promise<NovaServer[]> => e2e.cloud.liveServersWithMetadata(GROUP_KEY, group);
 
 describe("safety rails against the real Nova", () => {
   it("a boot Nova rejects with 400 (unknown network) boots nothing, says why, and is not sent again on the next tick", async () => {
@@ -69,7 +41,7 @@ describe("safety rails against the real Nova", () => {
   });
 
   it("wanting more servers than the instance quota allows boots exactly what fits and reports capacity-limited", async () => {
-    const limits = await cloud.call("GET", "/limits");
+    const limits = await e2e.cloud.call("GET", "/limits");
     const absolute = (limits.body as { limits: { absolute: { maxTotalInstances: number; totalInstancesUsed: number } } }).limits.absolute;
     const room = absolute.maxTotalInstances - absolute.totalInstancesUsed;
     expect(room).toBeGreaterThan(0);

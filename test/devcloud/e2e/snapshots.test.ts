@@ -1,41 +1,31 @@
 // End to end on the real cloud: nightly snapshots with retention, taken and pruned by cron ticks of the real Worker, checked on Glance.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Devcloud, demoUser, workerVars, testName, waitFor, type GlanceImage, type NovaServer } from "../support/devcloud.ts";
-import { startWorker, type WorkerUnderTest } from "../support/wrangler-dev.ts";
+import { describe, expect, it } from "vitest";
+import { testName, waitFor, type GlanceImage, type NovaServer } from "../support/devcloud.ts";
+import { useE2eWorker } from "../support/e2e.ts";
 
 const GROUP_KEY = "novascale:group";
 const MADE_BY_KEY = "novascale:made-by";
 const IMAGE_GROUP_KEY = "novascale:group";
 const FIRING_KEY = "novascale:firing";
-const adminToken = `e2e-admin-${crypto.randomUUID()}`;
 const group = testName("snap");
+const e2e = useE2eWorker({ tokenName: "e2e-admin", groups: () => [group] });
+const { api } = e2e;
 const KEEP = 2;
 const day = 86_400_000;
 // The nights are tomorrow and after, in UTC: each is a firing of "30 2 * * *" the ticks are fired around.
 const tomorrow = Math.floor(Date.now() / day) * day + day;
 const nightAt = (night: number, hh: number, mm: number) => new Date(tomorrow + night * day + (hh * 60 + mm) * 60_000);
 
-let cloud: Devcloud;
-let worker: WorkerUnderTest | undefined;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  if (worker === undefined) throw new Error("worker not started");
-  return worker.request(path, {
-    ...init,
-    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json", ...(init.headers ?? {}) },
-  });
-}
-
 /** Glance shows custom properties at the top level of an image. */
 const prop = (image: GlanceImage, key: string): string | undefined => (typeof image[key] === "string" ? (image[key] as string) : undefined);
 
 /** The group's snapshots as Glance has them, by novascale's marks. */
 async function groupSnapshots(): Promise<GlanceImage[]> {
-  return (await cloud.ownImages()).filter((i) => prop(i, MADE_BY_KEY) === "novascale" && prop(i, IMAGE_GROUP_KEY) === group);
+  return (await e2e.cloud.ownImages()).filter((i) => prop(i, MADE_BY_KEY) === "novascale" && prop(i, IMAGE_GROUP_KEY) === group);
 }
 
 async function members(): Promise<NovaServer[]> {
-  return (await cloud.serversWithMetadata(GROUP_KEY, group)).filter((s) => s.status !== "DELETED" && s["OS-EXT-STS:task_state"] !== "deleting");
+  return (await e2e.cloud.serversWithMetadata(GROUP_KEY, group)).filter((s) => s.status !== "DELETED" && s["OS-EXT-STS:task_state"] !== "deleting");
 }
 
 /** Waits with a failure message that carries what Glance and the Worker said. */
@@ -45,25 +35,9 @@ async function waitWithContext<T>(what: string, probe: () => Promise<T | undefin
   } catch (e) {
     const onGlance = (await groupSnapshots()).map((i) => `${i.name} ${i.status}`).join(", ") || "none";
     const activity = await api(`/v1/groups/${group}/activity?limit=20`).then((r) => r.text()).catch((err: unknown) => String(err));
-    throw new Error(`${(e as Error).message}\nsnapshots on Glance: ${onGlance}\nactivity: ${activity.slice(0, 3000)}\nworker output (tail):\n${worker?.output().slice(-3000)}`);
+    throw new Error(`${(e as Error).message}\nsnapshots on Glance: ${onGlance}\nactivity: ${activity.slice(0, 3000)}\nworker output (tail):\n${e2e.worker?.output().slice(-3000)}`);
   }
 }
-
-beforeAll(async () => {
-  const user = demoUser(process.env);
-  cloud = await Devcloud.login(user);
-  worker = await startWorker({ vars: workerVars(user, "e2e-admin", adminToken) });
-});
-
-afterAll(async () => {
-  try {
-    if (worker !== undefined) await api(`/v1/groups/${group}?force=true`, { method: "DELETE" }).catch(() => undefined);
-  } finally {
-    await worker?.stop();
-    // Servers and images named after the group (snapshots and the foreign image alike) go, pass or fail.
-    await cloud?.sweep(group);
-  }
-});
 
 describe("nightly snapshots on the real cloud through wrangler dev", () => {
   it(`keep+1 nightly ticks leave exactly keep=${KEEP} snapshots of the group, all made by novascale, and an image it did not make untouched`, async () => {
@@ -81,7 +55,7 @@ describe("nightly snapshots on the real cloud through wrangler dev", () => {
     expect(put.status, await put.clone().text()).toBe(201);
 
     // The evening before the first night: the group boots its one server (no firing within the grace period yet).
-    await worker!.fireCron(nightAt(-1, 20, 0));
+    await e2e.worker!.fireCron(nightAt(-1, 20, 0));
     const [server] = await waitWithContext("the group's server ACTIVE", async () => {
       const now = await members();
       return now.length === 1 && now[0]!.status === "ACTIVE" ? now : undefined;
@@ -90,31 +64,31 @@ describe("nightly snapshots on the real cloud through wrangler dev", () => {
 
     // An operator's own snapshot of the same server: same project, no novascale marks. It must survive retention.
     const foreignName = `${group}-operator-backup`;
-    const made = await cloud.call("POST", `/servers/${server!.id}/action`, { createImage: { name: foreignName, metadata: { note: "made by hand" } } }, {
+    const made = await e2e.cloud.call("POST", `/servers/${server!.id}/action`, { createImage: { name: foreignName, metadata: { note: "made by hand" } } }, {
       "OpenStack-API-Version": "compute 2.45",
     });
     expect(made.status).toBe(202);
     const foreignId = (made.body as { image_id: string }).image_id;
-    await cloud.waitImageStatus(foreignId, "active");
-    await waitWithContext("the server idle again", async () => ((await cloud.server(server!.id))?.["OS-EXT-STS:task_state"] ? undefined : true));
+    await e2e.cloud.waitImageStatus(foreignId, "active");
+    await waitWithContext("the server idle again", async () => ((await e2e.cloud.server(server!.id))?.["OS-EXT-STS:task_state"] ? undefined : true));
 
     for (let night = 0; night <= KEEP; night++) {
       const firing = nightAt(night, 2, 30).toISOString();
-      await worker!.fireCron(nightAt(night, 2, 31));
+      await e2e.worker!.fireCron(nightAt(night, 2, 31));
       const taken = await waitWithContext(`the snapshot for ${firing} active`, async () =>
         (await groupSnapshots()).find((i) => prop(i, FIRING_KEY) === firing && i.status === "active"),
       );
       expect(prop(taken, "novascale:source-server")).toBe(server!.id);
-      await waitWithContext("the server idle again", async () => ((await cloud.server(server!.id))?.["OS-EXT-STS:task_state"] ? undefined : true));
+      await waitWithContext("the server idle again", async () => ((await e2e.cloud.server(server!.id))?.["OS-EXT-STS:task_state"] ? undefined : true));
       // A later tick of the same night: confirms, takes nothing more, and prunes beyond keep.
-      await worker!.fireCron(nightAt(night, 2, 40));
+      await e2e.worker!.fireCron(nightAt(night, 2, 40));
       expect((await groupSnapshots()).filter((i) => prop(i, FIRING_KEY) === firing)).toHaveLength(1);
     }
 
     const kept = await groupSnapshots();
     expect(kept.map((i) => prop(i, FIRING_KEY)).sort()).toEqual([nightAt(1, 2, 30).toISOString(), nightAt(2, 2, 30).toISOString()]);
     expect(kept.every((i) => i.status === "active")).toBe(true);
-    const foreign = await cloud.image(foreignId);
+    const foreign = await e2e.cloud.image(foreignId);
     expect(foreign?.status).toBe("active");
 
     const listing = await api(`/v1/groups/${group}/snapshots`);
