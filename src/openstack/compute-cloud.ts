@@ -5,7 +5,7 @@ import type { ResourceRef } from "../config/group.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
-import type { NovaImage, Server } from "./compute/schemas.ts";
+import type { NovaImage, ServerSummary } from "./compute/schemas.ts";
 import type { MicroversionRequest } from "./compute/versions.ts";
 import { OpenStackError } from "./errors.ts";
 import { createGlanceClient, type GlanceClient, type GlanceImage, imageProperties } from "./glance.ts";
@@ -104,7 +104,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     imageMetadata: async () => (await glance()) ?? nova.images,
 
     async listServers(): Promise<ObservedServer[]> {
-      const servers = await nova.servers.list();
+      const servers = await nova.servers.listSummaries();
       const partial = servers.filter((s) => s.metadata === undefined && (s.status ?? "UNKNOWN").toUpperCase() === "UNKNOWN");
       if (partial.length > 0) {
         // From 2.69, servers in an unreachable cell come back without metadata: group membership cannot be told.
@@ -227,7 +227,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
   return cloud;
 }
 
-export function toObservedServer(server: Server): ObservedServer {
+export function toObservedServer(server: ServerSummary): ObservedServer {
   return {
     id: server.id,
     name: server.name ?? "",

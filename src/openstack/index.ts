@@ -29,7 +29,7 @@
  *
  * `cloud.nova` (or `createNovaClient(new Session({...}))`):
  * - `nova.features()` -> {era, header, version, serverTags, imageProxy, networksRequired, createImageIdInBody, tagsAtBoot}
- * - `nova.servers`: create(options) [never retried], list(filters?, {detail, pageSize}) [all pages], get, update
+ * - `nova.servers`: create(options) [never retried], list(filters?, {detail, pageSize}) [all pages], listSummaries(filters?) [all pages, only the fields planning reads], get, update
  *   (rename/access IPs), delete, addresses, addressesByNetwork, metadata, metadataItem, setMetadata (PUT),
  *   mergeMetadata (POST), setMetadataItem, deleteMetadataItem, changePassword, reboot(id, "SOFT"|"HARD"), rebuild,
  *   resize, confirmResize, revertResize, createImage (-> image id, body or Location), tags, replaceTags, addTag,
@@ -58,7 +58,7 @@
 export { type Catalog, type CatalogService, describeCatalog, findEndpoint, type Interface } from "./catalog.ts";
 export type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, NetworkSpec, ResolvedFlavor, ResolvedImage } from "./cloud.ts";
 export { createNovaClient, type NovaClient } from "./compute/client.ts";
-export type { Flavor, NovaImage, RateLimit, Server } from "./compute/schemas.ts";
+export type { Flavor, NovaImage, RateLimit, Server, ServerSummary } from "./compute/schemas.ts";
 export type { CreateServerOptions, CreateServerResult, RebuildOptions, ServerFilters } from "./compute/servers.ts";
 export {
   type ComputeFeatures,

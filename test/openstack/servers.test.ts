@@ -192,6 +192,15 @@ describe("list and get", () => {
     ]);
   });
 
+  it("listSummaries reads the same listing but keeps only what planning reads (id, name, status, created, metadata, task state)", async () => {
+    const { r, nova } = zedNova([answer(serversDetail)]);
+    const summaries = await nova.servers.listSummaries();
+    expectRecorded(r.requests[2], serversDetail);
+    expect(summaries.map((s) => s.id)).toEqual(serversDetail.response.body.servers.map((s) => s.id));
+    const kept = new Set(summaries.flatMap((s) => Object.keys(s)));
+    expect([...kept].sort()).toEqual(["OS-EXT-STS:task_state", "created", "id", "metadata", "name", "status"]);
+  });
+
   it("a server repeated on the next page is listed once (Nova repeats servers moving from build request to cell)", async () => {
     const all = serversDetail.response.body.servers;
     const first = json(200, { servers: all.slice(0, 3), servers_links: [{ rel: "next", href: `${NOVA}/servers/detail?limit=3&marker=${all[2]!.id}` }] });

@@ -40,6 +40,22 @@ export const ServerSchema = z.looseObject({
 export type Server = z.infer<typeof ServerSchema>;
 
 export const ServerListSchema = z.object({ servers: z.array(ServerSchema), servers_links: z.array(LinkSchema).optional() });
+
+/**
+ * Only what membership and planning read, for the tick's project-wide listing. It drops every other
+ * field instead of validating and copying it: at 10,000 servers (13 MB) that is ~30 ms of zod instead
+ * of ~150-250 ms, on the one hot path that Workers bill CPU for every minute.
+ */
+export const ServerSummarySchema = z.object({
+  id: IdSchema,
+  name: z.string().optional(),
+  status: z.string().optional(),
+  created: z.string().optional(),
+  metadata: MetadataSchema.optional(),
+  "OS-EXT-STS:task_state": z.string().nullish(),
+});
+export type ServerSummary = z.infer<typeof ServerSummarySchema>;
+export const ServerSummaryListSchema = z.object({ servers: z.array(ServerSummarySchema), servers_links: z.array(LinkSchema).optional() });
 export const ServerBodySchema = z.object({ server: ServerSchema });
 
 /** A boot answers the first server (id, adminPass), or only a reservation id when return_reservation_id was asked. */

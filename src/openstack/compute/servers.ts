@@ -12,7 +12,10 @@ import {
   type Server,
   ServerBodySchema,
   ServerListSchema,
+  type ServerSummary,
+  ServerSummaryListSchema,
   TagsBodySchema,
+  type LinkSchema,
 } from "./schemas.ts";
 import { type ComputeFeatures, formatMicroversion, SWITCHES, type Microversion } from "./versions.ts";
 
@@ -149,14 +152,19 @@ export function serversApi(ctx: ComputeContext) {
     return { server };
   }
 
-  async function listAll(path: string, filters: ServerFilters | undefined, pageSize: number | undefined): Promise<Server[]> {
+  async function listAll<T extends { id: string }>(
+    path: string,
+    filters: ServerFilters | undefined,
+    pageSize: number | undefined,
+    schema: z.ZodType<{ servers: T[]; servers_links?: z.infer<typeof LinkSchema>[] | undefined }>,
+  ): Promise<T[]> {
     // By id: while servers move from build request to cell, Nova's pages can repeat one (seen on Zed),
     // and a server counted twice would make the planner delete a real one. The later copy is the fresher.
-    const servers = new Map<string, Server>();
+    const servers = new Map<string, T>();
     let query: Query = { ...filters, ...(pageSize === undefined ? {} : { limit: pageSize }) };
     const seenMarkers = new Set<string>();
     for (let page = 0; page < MAX_PAGES; page++) {
-      const body = await ctx.call({ method: "GET", path, query }, ServerListSchema);
+      const body = await ctx.call({ method: "GET", path, query }, schema);
       for (const server of body.servers) servers.set(server.id, server);
       const next = nextPageQuery(body.servers_links);
       if (next === undefined || body.servers.length === 0) return [...servers.values()];
@@ -185,7 +193,12 @@ export function serversApi(ctx: ComputeContext) {
 
     /** GET /servers/detail (or /servers with detail: false), every page: follows `servers_links` next with limit/marker. */
     async list(filters?: ServerFilters, options: { detail?: boolean; pageSize?: number } = {}): Promise<Server[]> {
-      return listAll(options.detail === false ? "servers" : "servers/detail", filters, options.pageSize);
+      return listAll(options.detail === false ? "servers" : "servers/detail", filters, options.pageSize, ServerListSchema);
+    },
+
+    /** GET /servers/detail, every page, keeping only what membership and planning read (see ServerSummarySchema). */
+    async listSummaries(filters?: ServerFilters, options: { pageSize?: number } = {}): Promise<ServerSummary[]> {
+      return listAll("servers/detail", filters, options.pageSize, ServerSummaryListSchema);
     },
 
     async get(id: string): Promise<Server> {
