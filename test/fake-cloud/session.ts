@@ -7,6 +7,17 @@ export interface CallResult {
   body: unknown;
 }
 
+/** A response body as the tests compare it: JSON when it parses, else the text; null when empty. */
+export async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === "") return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 export interface LoginOptions {
   user?: string;
   password?: string;
@@ -49,16 +60,7 @@ export class FakeSession {
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await this.#fetch(`${this.base}${path}`, init);
-    const text = await res.text();
-    let parsed: unknown = null;
-    if (text !== "") {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    return { status: res.status, headers: res.headers, body: parsed };
+    return { status: res.status, headers: res.headers, body: await readBody(res) };
   }
 
   /** Nova v2.1 at microversion `version` (default "latest"). */

@@ -8,7 +8,7 @@
 // Where the emulator deliberately differs, DELIBERATE_DIFFERENCES says where and why.
 import { beforeAll, describe, expect, it } from "vitest";
 import { FakeCloud } from "../fake-cloud/cloud.ts";
-import { FakeSession } from "../fake-cloud/session.ts";
+import { FakeSession, readBody } from "../fake-cloud/session.ts";
 import { shapeDifferences } from "./shape.ts";
 import glance_delete_snapshot from "../fixtures/real-zed/glance-delete-snapshot.json";
 import glance_images from "../fixtures/real-zed/glance-images.json";
@@ -215,15 +215,7 @@ class Replay {
     const init: RequestInit = { method: request.method, headers };
     if (body !== undefined) init.body = body;
     const res = await this.cloud.fetch(this.translate(request.url), init);
-    const text = await res.text();
-    let parsed: unknown = null;
-    if (text !== "") {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
+    const parsed = await readBody(res);
     this.learn(sample, parsed);
     return { status: res.status, headers: res.headers, body: parsed };
   }
