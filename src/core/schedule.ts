@@ -102,16 +102,48 @@ export function cronProblem(pattern: string, timezone: string, now: Date): strin
   return problem;
 }
 
+/**
+ * The last interval [latest, next) computed per (zone, pattern): inside it the latest firing is
+ * `latest` and the next is `next`, so a walk through time (the timeline) or many entries with one
+ * pattern ask croner once per firing, not once per question. Memoisation only: answers are the same.
+ */
+interface FiringSpan {
+  latest: number | undefined;
+  next: number | undefined;
+}
+const spans = new Map<string, FiringSpan>();
+
+function spanAround(cron: string, timezone: string, t: number): FiringSpan {
+  const key = `${timezone}\u0000${cron}`;
+  const known = spans.get(key);
+  // A span without `latest` says nothing fired before `next`, so it holds for earlier instants too.
+  if (known !== undefined && (known.latest === undefined || known.latest <= t) && (known.next === undefined || t < known.next)) return known;
+  const job = compileCron(cron, timezone);
+  let latest: number | undefined;
+  if (known?.next === t) {
+    latest = t; // walking forward onto the next firing: it is the latest now
+  } else {
+    // croner's previousRuns excludes a run exactly at the reference, so look from just after `t`.
+    const [before] = job.previousRuns(1, new Date(t + 1));
+    latest = before !== undefined && before.getTime() <= t ? before.getTime() : undefined;
+  }
+  const next = job.nextRun(new Date(t))?.getTime() ?? undefined;
+  const span = { latest, next };
+  if (spans.size >= COMPILED_CACHE_LIMIT) spans.clear();
+  spans.set(key, span);
+  return span;
+}
+
 /** The most recent firing of `cron` in `timezone` at or before `now`, or undefined if it never fired. */
 export function latestCronFiring(cron: string, timezone: string, now: Date): Date | undefined {
-  // croner's previousRuns excludes a run exactly at the reference, so look from just after `now`.
-  const [latest] = compileCron(cron, timezone).previousRuns(1, new Date(now.getTime() + 1));
-  return latest !== undefined && latest.getTime() <= now.getTime() ? latest : undefined;
+  const { latest } = spanAround(cron, timezone, now.getTime());
+  return latest === undefined ? undefined : new Date(latest);
 }
 
 /** The next firing of `cron` in `timezone` strictly after `after`, or undefined if it never fires again. */
 export function nextCronFiring(cron: string, timezone: string, after: Date): Date | undefined {
-  return compileCron(cron, timezone).nextRun(after) ?? undefined;
+  const { next } = spanAround(cron, timezone, after.getTime());
+  return next === undefined ? undefined : new Date(next);
 }
 
 export function isCronEntry(entry: ScheduleEntry): entry is Extract<ScheduleEntry, { cron: string }> {
@@ -174,9 +206,16 @@ export function describeFiring(entry: PointEntry, firing: Date): string {
 }
 
 /** The field sets croner parsed, for comparing two patterns' firings without enumerating them. */
+const patterns = new Map<string, CronPattern>();
 function parsedPattern(pattern: string, timezone: string): CronPattern {
-  const fields = cronFields(pattern);
-  return new CronPattern(fields.join(" "), timezone, { mode: "5-part", fixedTimeRule: "no-wildcard" });
+  const key = `${timezone}\u0000${pattern}`;
+  let parsed = patterns.get(key);
+  if (parsed === undefined) {
+    parsed = new CronPattern(cronFields(pattern).join(" "), timezone, { mode: "5-part", fixedTimeRule: "no-wildcard" });
+    if (patterns.size >= COMPILED_CACHE_LIMIT) patterns.clear();
+    patterns.set(key, parsed);
+  }
+  return parsed;
 }
 
 const subset = (a: readonly number[], b: readonly number[]): boolean => a.every((bit, i) => !bit || Boolean(b[i]));

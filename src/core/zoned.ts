@@ -92,6 +92,19 @@ export function localDayNumber(instant: number, timezone: string): number {
  *   switch itself), i.e. the first instant whose local time is at or after the one asked for.
  */
 export function instantOf(dayNum: number, minuteOfDay: number, timezone: string): number {
+  // Window edges and midnights recur across a timeline's steps: remember them (a pure function of its inputs).
+  const key = `${timezone}\u0000${dayNum}\u0000${minuteOfDay}`;
+  const known = instants.get(key);
+  if (known !== undefined) return known;
+  const found = computeInstant(dayNum, minuteOfDay, timezone);
+  if (instants.size >= 8192) instants.clear();
+  instants.set(key, found);
+  return found;
+}
+
+const instants = new Map<string, number>();
+
+function computeInstant(dayNum: number, minuteOfDay: number, timezone: string): number {
   const localMs = dayNum * DAY + minuteOfDay * MINUTE;
   // The offsets a day either side bracket any switch near this local time (zones switch at most once a day).
   const before = offsetMinutes(localMs - DAY, timezone);
