@@ -76,8 +76,16 @@ const WindowSpecSchema = z
     if ("error" in parsed) ctx.addIssue({ code: "custom", message: `invalid window: ${parsed.error}` });
   });
 export const WindowScheduleSchema = z
-  .object({ window: WindowSpecSchema, timezone: TimeZoneSchema.default("UTC"), desired: Count, name: z.string().max(100).optional() })
-  .strict();
+  .object({
+    window: WindowSpecSchema.meta({
+      description: "days and wall-clock times: 'Mon-Fri 08:00-20:00', 'Mon,Wed 08:00-12:00,13:00-20:00', 'Fri-Mon 22:00-06:00', 'Fri 22:00-Mon 06:00', '08:00-20:00' (every day)",
+    }),
+    timezone: TimeZoneSchema.default("UTC"),
+    desired: Count,
+    name: z.string().max(100).optional(),
+  })
+  .strict()
+  .meta({ description: "a window: `desired` applies while it is open (over point entries and the default; under exceptions and overrides)" });
 export const ScheduleEntrySchema = z.union([CronScheduleSchema, OneShotScheduleSchema, WindowScheduleSchema]);
 export type CronSchedule = z.infer<typeof CronScheduleSchema>;
 export type OneShotSchedule = z.infer<typeof OneShotScheduleSchema>;
@@ -98,6 +106,7 @@ export const ExceptionSchema = z
     ics: z
       .string()
       .max(ICS_MAX_CHARS)
+      .meta({ description: "iCalendar text whose all-day events (and yearly all-day events) become days" })
       .superRefine((text, ctx) => {
         const parsed = parseIcs(text);
         if ("error" in parsed) ctx.addIssue({ code: "custom", message: `invalid iCalendar: ${parsed.error}` });
@@ -107,7 +116,8 @@ export const ExceptionSchema = z
     desired: Count,
   })
   .strict()
-  .refine((e) => (e.dates?.length ?? 0) > 0 || e.ics !== undefined, { message: "an exception needs `dates` or `ics`", path: ["dates"] });
+  .refine((e) => (e.dates?.length ?? 0) > 0 || e.ics !== undefined, { message: "an exception needs `dates` or `ics`", path: ["dates"] })
+  .meta({ description: "an exception calendar: on its days (whole local days in `timezone`) `desired` applies over windows and schedule entries" });
 export type ExceptionEntry = z.infer<typeof ExceptionSchema>;
 
 export const NetworksSchema = z.union([

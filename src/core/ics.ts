@@ -164,6 +164,18 @@ function yearlyRule(rrule: string, start: number): { untilDay?: number; count?: 
  * calendar never silently means something else.
  */
 export function parseIcs(text: string): IcsParse {
+  // Rules are parsed (and so validated) on every tick: a pasted calendar is read once per isolate.
+  const known = parsedTexts.get(text);
+  if (known !== undefined) return known;
+  const result = readIcs(text);
+  if (parsedTexts.size >= 16) parsedTexts.clear();
+  parsedTexts.set(text, result);
+  return result;
+}
+
+const parsedTexts = new Map<string, IcsParse>();
+
+function readIcs(text: string): IcsParse {
   const dates = new Set<number>();
   const yearly: YearlyDays[] = [];
   let events = 0;
