@@ -84,89 +84,58 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
     })();
   });
 
-  const buttons = h("div", { class: "buttons" });
-  if (status.override !== null) {
-    buttons.append(
-      h(
-        "button",
-        {
-          type: "button",
-          class: "danger",
-          onclick: () =>
-            void (async () => {
-              if (!(await confirmAction(`End the override of ${name}?`, `The schedule decides again from the next tick: ${name} may scale away from ${status.override?.desired}.`, "End override"))) return;
-              await run("End override", async () => {
-                const r = await call<{ cleared: boolean }>(session.token, "DELETE", groupPath(name, "/override"));
-                return r.cleared ? "Override ended." : "There was no override.";
-              });
-            })(),
-        },
-        "End override",
-      ),
-    );
-  }
-  const pauseReason = h("input", { type: "text", name: "pauseReason", maxlength: 500, autocomplete: "off", placeholder: "optional" });
-  if (status.pause === null) {
-    buttons.append(
-      h(
-        "button",
-        {
-          type: "button",
-          onclick: () =>
-            void run("Pause", async () => {
-              const reasonText = pauseReason.value.trim();
-              const p = await call<{ by: string }>(session.token, "POST", groupPath(name, "/pause"), reasonText === "" ? {} : { reason: reasonText });
-              return `Paused by ${p.by}: no boots, no deletes until resumed.`;
-            }),
-        },
-        "Pause",
-      ),
-    );
-  } else {
-    buttons.append(
-      h(
-        "button",
-        {
-          type: "button",
-          onclick: () =>
-            void run("Resume", async () => {
-              const r = await call<{ resumed: boolean }>(session.token, "POST", groupPath(name, "/resume"), {});
-              return r.resumed ? "Resumed." : "It was not paused by an operator (a pause in the rules stays until the rules change).";
-            }),
-        },
-        "Resume",
-      ),
-    );
-  }
-  buttons.append(
+  /** A button that runs `work`; with `confirm`, only after the operator confirms in a dialog (actions that can boot or delete). */
+  const button = (label: string, work: () => Promise<string>, confirm?: { title: string; message: string }) =>
     h(
       "button",
       {
         type: "button",
-        class: "danger",
+        class: confirm === undefined ? null : "danger",
         onclick: () =>
           void (async () => {
-            if (!(await confirmAction(`Reconcile ${name} now?`, "Runs the group's tick now: servers may be booted or deleted (see the dry-run plan below).", "Reconcile now"))) return;
-            await run("Reconcile", async () => {
-              const t = await call<{ health: string; steps: unknown[] }>(session.token, "POST", groupPath(name, "/reconcile"), {});
-              return `Reconciled: ${t.steps.length} step(s), ${t.health}.`;
-            });
+            if (confirm !== undefined && !(await confirmAction(confirm.title, confirm.message, label))) return;
+            await run(label, work);
           })(),
       },
+      label,
+    );
+
+  const pauseReason = h("input", { type: "text", name: "pauseReason", maxlength: 500, autocomplete: "off", placeholder: "optional" });
+  const buttons = h(
+    "div",
+    { class: "buttons" },
+    status.override === null
+      ? null
+      : button(
+          "End override",
+          async () => {
+            const r = await call<{ cleared: boolean }>(session.token, "DELETE", groupPath(name, "/override"));
+            return r.cleared ? "Override ended." : "There was no override.";
+          },
+          { title: `End the override of ${name}?`, message: `The schedule decides again from the next tick: ${name} may scale away from ${status.override.desired}.` },
+        ),
+    status.pause === null
+      ? button("Pause", async () => {
+          const reasonText = pauseReason.value.trim();
+          const p = await call<{ by: string }>(session.token, "POST", groupPath(name, "/pause"), reasonText === "" ? {} : { reason: reasonText });
+          return `Paused by ${p.by}: no boots, no deletes until resumed.`;
+        })
+      : button("Resume", async () => {
+          const r = await call<{ resumed: boolean }>(session.token, "POST", groupPath(name, "/resume"), {});
+          return r.resumed ? "Resumed." : "It was not paused by an operator (a pause in the rules stays until the rules change).";
+        }),
+    button(
       "Reconcile now",
-    ),
-    h(
-      "button",
-      {
-        type: "button",
-        onclick: () =>
-          void run("Snapshot", async () => {
-            const s = await call<{ image: { name: string }; serverName: string }>(session.token, "POST", groupPath(name, "/snapshots"), {});
-            return `Snapshot ${s.image.name} of ${s.serverName} requested.`;
-          }),
+      async () => {
+        const t = await call<{ health: string; steps: unknown[] }>(session.token, "POST", groupPath(name, "/reconcile"), {});
+        return `Reconciled: ${t.steps.length} step(s), ${t.health}.`;
       },
-      "Snapshot now",
+      { title: `Reconcile ${name} now?`, message: "Runs the group's tick now: servers may be booted or deleted (see the dry-run plan below)." },
     ),
+    button("Snapshot now", async () => {
+      const s = await call<{ image: { name: string }; serverName: string }>(session.token, "POST", groupPath(name, "/snapshots"), {});
+      return `Snapshot ${s.image.name} of ${s.serverName} requested.`;
+    }),
   );
 
   return section(

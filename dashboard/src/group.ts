@@ -49,24 +49,17 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   const snapshotsSlot = h("div", {}, loading("snapshots"));
   const planSlot = h("div", {}, loading("the dry-run plan"));
 
-  const loadPlan = async () => {
-    replace(planSlot, loading("the dry-run plan"));
+  /** Loads one cloud-backed section (these list servers or images live, so they load once and on demand). */
+  const loadInto = <T>(slot: HTMLElement, label: string, path: string, render: (value: T) => HTMLElement) => async () => {
+    replace(slot, loading(label));
     try {
-      const plan = await call<PlanPreview>(session.token, "GET", groupPath(name, "/plan"));
-      replace(planSlot, planBody(plan, zoneNow));
+      replace(slot, render(await call<T>(session.token, "GET", groupPath(name, path))));
     } catch (e) {
-      replace(planSlot, errorBox(e));
+      replace(slot, errorBox(e));
     }
   };
-  const loadSnapshots = async () => {
-    replace(snapshotsSlot, loading("snapshots"));
-    try {
-      const listing = await call<SnapshotListing>(session.token, "GET", groupPath(name, "/snapshots"));
-      replace(snapshotsSlot, snapshotsBody(listing, zoneNow));
-    } catch (e) {
-      replace(snapshotsSlot, errorBox(e));
-    }
-  };
+  const loadPlan = loadInto<PlanPreview>(planSlot, "the dry-run plan", "/plan", (plan) => planBody(plan, zoneNow));
+  const loadSnapshots = loadInto<SnapshotListing>(snapshotsSlot, "snapshots", "/snapshots", (listing) => snapshotsBody(listing, zoneNow));
 
   replace(
     root,

@@ -1,6 +1,6 @@
 // The dashboard chart's data (dashboard/src/series.ts): exact steps from history and timeline, "now", DST days in the group's zone.
 import { describe, expect, it } from "vitest";
-import { chartData, groupZone, stepAt } from "../../dashboard/src/series.ts";
+import { chartData, groupZone, stepAt, type HistoryPointJson } from "../../dashboard/src/series.ts";
 import { timeline } from "../../src/core/timeline.ts";
 import { rules } from "../core/builders.ts";
 
@@ -16,7 +16,7 @@ describe("stepAt", () => {
 });
 
 describe("chartData", () => {
-  const history = [
+  const history: HistoryPointJson[] = [
     { at: iso(NOW - 3 * H), desired: 2, actual: {} },
     { at: iso(NOW - 2 * H), desired: 5, actual: { ACTIVE: 2, BUILD: 3 } },
     { at: iso(NOW - H), desired: 5, actual: { ACTIVE: 5 } },
