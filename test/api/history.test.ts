@@ -1,4 +1,4 @@
-// GET /v1/groups/{name}/history and GET /v1/whoami through the real worker: shapes, roles, validation.
+// GET /v1/groups/{name}/history and GET /v1/whoami through the real worker (shapes, roles, validation), and / without static assets.
 import { describe, expect, it } from "vitest";
 import { createGroup, send, type ApiErrorBody } from "./support.ts";
 
@@ -49,5 +49,14 @@ describe("GET /v1/groups/{name}/history", () => {
     const doc = (await send<{ paths: Record<string, Record<string, { parameters?: { name: string }[] }>> }>("GET", "/openapi.json")).body;
     expect(doc.paths["/v1/groups/{name}/history"]?.["get"]?.parameters?.map((p) => p.name)).toEqual(["name", "hours"]);
     expect(doc.paths["/v1/whoami"]?.["get"]).toBeDefined();
+  });
+});
+
+describe("GET / reaching the Worker", () => {
+  it("says how to build the dashboard (static assets answer / when it is built)", async () => {
+    const res = await send<ApiErrorBody>("GET", "/", { as: null });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("dashboard_not_built");
+    expect(res.body.error.message).toContain("npm run build:dashboard");
   });
 });
