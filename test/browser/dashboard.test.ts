@@ -67,6 +67,11 @@ describe("dashboard", () => {
 
   it("the group page draws the step chart with desired and actual data, and 'now'", async () => {
     const { context, page, problems } = await openPage(browser);
+    // Works offline: every request the page makes goes to its own origin (no CDN, no fonts from elsewhere).
+    const elsewhere: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(BASE)) elsewhere.push(r.url());
+    });
     await signIn(page, TOKENS.admin);
     await page.locator('tr[data-group="web"] a').click();
     await page.waitForURL(/#\/groups\/web/);
@@ -93,6 +98,7 @@ describe("dashboard", () => {
     await page.locator("#activity table").waitFor();
     await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
     await page.locator("#snapshots table, #snapshots p").first().waitFor();
+    expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -114,6 +120,29 @@ describe("dashboard", () => {
     expect(await page.locator('#status [data-field="desired"]').innerText()).toBe("7");
     expect((await groupStatus()).override?.desired).toBe(7);
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("every control on the group page has a label, and only the chosen override field shows", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("form.override").waitFor();
+    await page.locator("#activity select").waitFor();
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("input, select, textarea, button"))
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels;
+          const named = (labels !== null && labels.length > 0) || el.getAttribute("aria-label") !== null || (el.tagName === "BUTTON" && el.textContent?.trim() !== "");
+          return !named;
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    const form = page.locator("form.override");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(false);
+    await form.getByLabel("Lasts").selectOption("until");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(true);
     await context.close();
   });
 
