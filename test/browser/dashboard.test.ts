@@ -228,12 +228,17 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("an operate token gets the actions", async () => {
-    const { context, page } = await openPage(browser);
+  it("an operate token takes a snapshot that then shows in the list with its status", async () => {
+    const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.operate);
     await page.goto(`${BASE}/#/groups/web`);
     await page.getByRole("button", { name: "Reconcile now" }).waitFor();
-    expect(await page.getByRole("button", { name: "Snapshot now" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Snapshot now" }).click();
+    await page.locator(".result .ok").filter({ hasText: /^Snapshot .+ requested\.$/ }).waitFor();
+    const row = page.locator("#snapshots tbody tr").first();
+    await row.waitFor();
+    expect(await row.locator('td[data-label="status"]').innerText()).toMatch(/^(queued|saving|active)$/);
+    expect(problems).toEqual([]);
     await context.close();
   });
 
