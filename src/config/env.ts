@@ -22,7 +22,30 @@ export interface Env {
   NOVASCALE_TOKENS?: string;
   /** A single local admin token (npm start honours NOVASCALE_TOKEN from the environment). */
   NOVASCALE_TOKEN?: string;
+  /** Subrequests one tick (or API request) may send to the cloud; default 50 (Workers' free plan). */
+  NOVASCALE_SUBREQUEST_BUDGET?: string;
+  /** Seconds after a tick's start when nothing new starts; default 45 (cron ticks come a minute apart). */
+  NOVASCALE_TICK_SECONDS?: string;
 }
+
+/** The tick's budget settings; a bad value is refused with its field named (the tick then keeps the safe default). */
+export const BudgetSettingsSchema = z.object({
+  NOVASCALE_SUBREQUEST_BUDGET: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: "must be a whole number of subrequests (e.g. 50 on the free plan, 1000 on a paid plan)" })
+    .transform(Number)
+    .pipe(z.number().int().min(5, { message: "must be at least 5 (a tick needs a token, a listing and a boot)" }).max(10_000, { message: "must be at most 10000 (Workers' paid plan limit)" }))
+    .optional(),
+  NOVASCALE_TICK_SECONDS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: "must be a whole number of seconds" })
+    .transform(Number)
+    .pipe(z.number().int().min(5, { message: "must be at least 5" }).max(840, { message: "must be at most 840 (a cron invocation may run 15 minutes)" }))
+    .optional(),
+});
+export type BudgetSettings = z.infer<typeof BudgetSettingsSchema>;
 
 const optionalText = z
   .string()
