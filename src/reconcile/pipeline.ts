@@ -2,7 +2,7 @@
 import type { Override } from "../config/group.ts";
 import { askFor, fitSteps } from "../core/budget.ts";
 import { desiredCount } from "../core/desired.ts";
-import { limitSteps, quotaHeadroom } from "../core/limits.ts";
+import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
 import { plan } from "../core/plan.ts";
@@ -84,12 +84,13 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item:
  * Holds, through the gateway, the requests this group's actions need (after the per-tick caps) and keeps
  * the steps the tick's budget covers; the rest wait for the next tick, which serves this group first.
  */
-async function claimBudget(input: ReconcileInput, steps: Step[]): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
+async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupCeiling): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
   const { rules } = input.group;
   if (input.dryRun) return { kept: steps, reservation: undefined, deferred: undefined };
   // A blocked group will not boot: holding requests for it would only starve the others.
   const candidate = bootBlockActive(input.state.bootBlock, input.group.etag) ? withoutBoots(steps) : steps;
-  const ask = askFor(limitSteps(candidate, { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick }).steps, 0);
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
+  const ask = askFor(limitSteps(candidate, caps).steps, 0);
   if (ask.deletes + ask.boots === 0) return { kept: steps, reservation: undefined, deferred: undefined };
   const answer = await input.cloud.reserve({ deletes: ask.deletes, boots: ask.boots, image: rules.image, flavor: rules.flavor });
   const reservation = answer.ok ? answer.value : undefined;
@@ -115,6 +116,7 @@ interface BootPlanContext {
 async function prepareSteps(
   input: ReconcileInput,
   planned: Step[],
+  ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
 ): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined }> {
@@ -122,7 +124,7 @@ async function prepareSteps(
   const { rules } = group;
   let bootBlock = input.state.bootBlock;
   let steps = planned;
-  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick };
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
 
   if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, group.etag)) {
     notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
@@ -289,9 +291,10 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
-  const budgeted = await claimBudget(input, planned.steps);
+  const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
+  const budgeted = await claimBudget(input, planned.steps, ceiling);
   let deferred = budgeted.deferred;
-  const prepared = await prepareSteps(input, budgeted.kept, notices, errors);
+  const prepared = await prepareSteps(input, budgeted.kept, ceiling, notices, errors);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
@@ -303,8 +306,12 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   if (!input.dryRun && prepared.steps.length > 0) {
     acted = true;
     const deletes = prepared.steps.filter((s): s is Extract<Step, { kind: "delete" }> => s.kind === "delete");
-    results.push(...(await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s))));
-    const boots = prepared.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
+    const deleted = await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s));
+    results.push(...deleted);
+    // A broken server whose delete failed still occupies its place: its replacement waits (never over max).
+    const atMax = capBootsAtMax(prepared.steps, bootRoom(ceiling, deleted.filter((r) => r.outcome === "done").length), ceiling.max);
+    notices.push(...atMax.notices.filter((n) => !notices.some((m) => m.code === n.code)));
+    const boots = atMax.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
     for (const step of boots) {
       if (prepared.boot === undefined) break;
       const { results: bootResults, quotaHit } = await executeBoot(input, step, prepared.boot);
