@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { OpenStackError } from "../../src/openstack/errors.ts";
 import { Transport, type FetchFunction } from "../../src/openstack/http.ts";
-import { TickBudget } from "../../src/reconcile/budget.ts";
+import { budgetFromEnv, DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/budget.ts";
+import { caught } from "./support/replay.ts";
 
 const URL_ = "http://127.0.0.1:8774/v2.1/servers/detail";
 
@@ -22,16 +23,6 @@ const okFetch = (counter: { n: number }): FetchFunction => async () => {
   counter.n += 1;
   return new Response(JSON.stringify({ servers: [] }), { status: 200, headers: { "content-type": "application/json" } });
 };
-
-async function caught(p: Promise<unknown>): Promise<OpenStackError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenStackError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("deadline", () => {
   it("an attempt started just before the deadline is cut at the deadline, not at its 30 s timeout", async () => {
@@ -120,5 +111,21 @@ describe("TickBudget", () => {
     expect(budget.available()).toBe(3);
     budget.release(7);
     expect(budget.available()).toBe(10);
+  });
+
+  it("reads NOVASCALE_SUBREQUEST_BUDGET and NOVASCALE_TICK_SECONDS, defaulting to the free plan's 50 and 45 s", () => {
+    const env = { NOVASCALE_SUBREQUEST_BUDGET: " 1000 ", NOVASCALE_TICK_SECONDS: "30" } as Parameters<typeof budgetFromEnv>[0];
+    const { budget, problem } = budgetFromEnv(env, 0);
+    expect(problem).toBeUndefined();
+    expect([budget.limit, budget.deadline]).toEqual([1000, 30_000]);
+    const defaults = budgetFromEnv({} as Parameters<typeof budgetFromEnv>[0], 0).budget;
+    expect([defaults.limit, defaults.deadline]).toEqual([50, 45_000]);
+  });
+
+  it("a bad setting is named and the safe default is kept (a typo never lifts the cap)", () => {
+    const { budget, problem } = budgetFromEnv({ NOVASCALE_SUBREQUEST_BUDGET: "1e6" } as Parameters<typeof budgetFromEnv>[0], 0);
+    expect(budget.limit).toBe(DEFAULT_SUBREQUEST_BUDGET);
+    expect(problem).toContain("NOVASCALE_SUBREQUEST_BUDGET");
+    expect(budgetFromEnv({ NOVASCALE_SUBREQUEST_BUDGET: "20000" } as Parameters<typeof budgetFromEnv>[0], 0).problem).toContain("at most 10000");
   });
 });
