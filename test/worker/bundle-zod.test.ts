@@ -7,6 +7,7 @@ const names = (ns: object) => Object.keys(ns).sort();
 
 describe("build/zod.mjs", () => {
   it("exports every name zod exports, but locales", () => {
+    expect(names(full)).toContain("locales"); // the tests see the real zod, not the bundle's
     expect(names(slim)).toEqual(names(full).filter((n) => n !== "locales"));
   });
 
