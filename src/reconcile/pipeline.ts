@@ -90,8 +90,9 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item:
 async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupCeiling): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
   const { rules } = input.group;
   if (input.dryRun) return { kept: steps, reservation: undefined, deferred: undefined };
-  // A blocked group will not boot: holding requests for it would only starve the others.
-  const candidate = bootBlockActive(input.state.bootBlock, input.group.etag) ? withoutBoots(steps) : steps;
+  // A blocked group, or one whose earlier boot is still unsettled, will not boot: holding requests for it would only starve the others.
+  const noBoots = bootBlockActive(input.state.bootBlock, input.group.etag) || bootHoldNotice(input.state.pendingBoots ?? []) !== undefined;
+  const candidate = noBoots ? withoutBoots(steps) : steps;
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
   const ask = askFor(limitSteps(candidate, caps).steps, 0);
   if (ask.deletes + ask.boots === 0) return { kept: steps, reservation: undefined, deferred: undefined };
