@@ -1,6 +1,7 @@
 // The cron tick: read every group once, list the project's servers once, and hand each group to its Durable Object.
 import type { Env } from "../config/env.ts";
 import { partitionByGroup } from "../core/membership.ts";
+import { retentionGuard } from "../core/retention.ts";
 import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
@@ -56,6 +57,13 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.listing = listing.ok ? "complete" : "failed";
   if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
+  // What snapshot retention must never delete: every group's image and every image a server was booted from.
+  // Only with every group's rules read: an unreadable group may name an image we cannot see.
+  const anySnapshots = groups.some((g) => g.rules.snapshots !== undefined);
+  const imageGuard =
+    listing.ok && anySnapshots && summary.unreadable.length === 0
+      ? retentionGuard(groups.map((g) => ({ name: g.name, image: g.rules.image })), listing.value)
+      : undefined;
 
   const queue = [...groups];
   const worker = async () => {
@@ -66,6 +74,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
         trigger: "cron",
         author: "cron",
         listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+        ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
       };
       try {
         const stub = coordinatorStub(env, group.name);
