@@ -29,8 +29,8 @@ export function cronError(pattern: string, timezone = "UTC"): string | undefined
   return cronProblem(pattern, timezone);
 }
 
-const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
-const CronSchema = z
+export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
+export const CronSchema = z
   .string()
   .min(1)
   .superRefine((pattern, ctx) => {
