@@ -1,6 +1,6 @@
 // The public rules format of a snapshot policy (nightly snapshots of any servers, selected by metadata or group), as zod schemas.
 import { z } from "zod";
-import { CronSchema, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
+import { checkCronInZone, CronSchema, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
 
 /** Policy names follow group names' rules (they appear in image properties and URLs). */
 export const PolicyNameSchema = GroupNameSchema;
@@ -39,6 +39,7 @@ export const SnapshotPolicyRulesSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(3),
     paused: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine(checkCronInZone);
 export type SnapshotPolicyRules = z.infer<typeof SnapshotPolicyRulesSchema>;
 export type SnapshotPolicyRulesInput = z.input<typeof SnapshotPolicyRulesSchema>;
