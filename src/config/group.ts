@@ -95,8 +95,8 @@ export type ScheduleEntry = z.infer<typeof ScheduleEntrySchema>;
 /** Entries that fire at instants (cron, one-shot), as opposed to windows that hold over spans. */
 export type PointEntry = CronSchedule | OneShotSchedule;
 
-/** Bounds a pasted calendar (a country's public holidays for decades fit in a few dozen KB). */
-export const ICS_MAX_CHARS = 256 * 1024;
+/** Bounds a pasted calendar: a country's public holidays as yearly events fit in a few KB, and the whole rules body is at most 96 KiB (the API's limit). */
+export const ICS_MAX_CHARS = 64 * 1024;
 export const ExceptionSchema = z
   .object({
     name: z.string().min(1).max(100),
