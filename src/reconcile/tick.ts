@@ -1,11 +1,13 @@
 // The cron tick: read every group once, list the project's servers once, and hand each group to its Durable Object.
 import type { Env } from "../config/env.ts";
 import { partitionByGroup } from "../core/membership.ts";
-import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
+import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../store/rules.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import type { ObservedServer } from "../core/types.ts";
+import { toStoredGroup } from "./group-service.ts";
+import { registryStub } from "./registry.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
 
 /**
@@ -28,20 +30,30 @@ export interface TickSummary {
   records: Array<{ group: string; record?: TickRecord; failure?: string }>;
 }
 
-function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGroup {
-  const { rules, etag, updatedAt, updatedBy } = result.envelope;
-  return { name: result.name, rules, etag, updatedAt, updatedBy };
+/**
+ * Every group for a tick: one KV read of the index the registry writes. When KV has no readable index
+ * (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
+ */
+export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+  const read = await readIndex(env.RULES);
+  let index: RulesIndex;
+  if (read.ok) index = read.index;
+  else {
+    console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+    index = await registryStub(env).indexForTick();
+  }
+  return entriesOf(index, "group");
 }
 
-/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no subrequest at all. */
+/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no cloud call at all. */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const read = await loadAllGroups(env.RULES, now);
+  const read = await loadGroups(env);
   const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [] };
   if (read.length === 0) return summary;
 
   const groups: StoredGroup[] = [];
   for (const r of read) {
-    if (r.ok) groups.push(toStoredGroup(r));
+    if (r.ok) groups.push(toStoredGroup(r.name, r.envelope));
     else {
       summary.unreadable.push(r.name);
       console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);

@@ -7,7 +7,7 @@ import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.t
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
 import worker from "../../src/index.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { FakeCloudControl } from "../fake-cloud/control.ts";
 import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
 import type { FakeCloudOptions } from "../fake-cloud/model.ts";
@@ -52,11 +52,8 @@ const officeHours = {
   ],
 };
 
-afterEach(async () => {
-  // KV is shared by this file's tests: remove this test's groups so the next test's ticks see only its own.
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
-});
+// Storage is shared by the tests of this file: each test's groups go, so later ticks see only their own.
+afterEach(deleteAllGroups);
 
 describe("scheduled() against the fake cloud", () => {
   it("scales a group up and down through cron ticks by its schedule", async () => {
