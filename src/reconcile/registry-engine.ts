@@ -79,8 +79,6 @@ export interface RegistryDeps {
 /** First retry of an unfinished propagation (KV allows one write a second per key); doubles up to the cap. */
 export const RETRY_FIRST_MS = 2_000;
 export const RETRY_MAX_MS = 10 * 60_000;
-/** A tick that finds no index asks for it again; it is rewritten at most this often (KV's propagation time). */
-export const REPUBLISH_MIN_MS = 60_000;
 /** Follower renumbering rounds before giving up (each needs a crash between two steps to be needed). */
 const FENCE_ROUNDS = 3;
 
@@ -216,13 +214,14 @@ export class RulesRegistryEngine {
   }
 
   /**
-   * The index for a tick that could not read it from KV: the table's own, republished (at most once a
-   * REPUBLISH_MIN_MS, since a missing key may just not have reached that location yet).
+   * The index for a tick that could not read it from KV: the table's own. It is written again when KV
+   * (as seen from here) lacks it or holds an older one; a location KV has not reached yet just asks again.
    */
   async indexForTick(): Promise<RulesIndex> {
     await this.#init();
-    const stale = this.#table.meta("published") < this.#table.meta("generation");
-    if (stale || this.#now() - this.#table.meta("publishedAt") >= REPUBLISH_MIN_MS) await this.#publishQuietly(true);
+    const generation = this.#table.meta("generation");
+    const seen = await readIndex(this.#deps.kv);
+    if (!seen.ok || seen.index.generation < generation) await this.#publishQuietly(true);
     return this.#table.snapshot(KINDS);
   }
 
@@ -282,7 +281,6 @@ export class RulesRegistryEngine {
       const snapshot = this.#table.snapshot(KINDS);
       await writeIndex(this.#deps.kv, snapshot);
       this.#table.setMeta("published", Math.max(this.#table.meta("published"), snapshot.generation));
-      this.#table.setMeta("publishedAt", this.#now());
     });
     this.#publishing = run.catch(() => undefined);
     try {

@@ -30,7 +30,7 @@ interface SqlRow extends Record<string, SqlStorageValue> {
 }
 
 /** Counters kept in the `meta` table. */
-type MetaKey = "generation" | "published" | "publishedAt" | "initialised" | "failures";
+type MetaKey = "generation" | "published" | "initialised" | "failures";
 
 function toRow(r: SqlRow): RulesRow {
   let body: unknown = null;
