@@ -407,6 +407,11 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   async #setFence(fence: RulesFence): Promise<void> {
+    if (this.#fence?.envelope === null && fence.envelope !== null) {
+      // Re-created after a delete: whatever reached the old group after its delete (an override racing it) goes.
+      await this.#store.clearRuntime();
+      this.#state = undefined;
+    }
     this.#fence = fence;
     await this.#store.setRulesFence(fence);
   }

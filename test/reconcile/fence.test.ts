@@ -204,4 +204,14 @@ describe("delete is serialised with the group's reconciles", () => {
     // The re-created group starts clean: the old pause went with the old group.
     expect((await service.status("history-web", new Date("2026-11-26T09:00:00Z"))).pause).toBeNull();
   });
+
+  it("an override that reached the group's object just after its delete does not come back with a re-created group", async () => {
+    const { service } = setup();
+    await service.putGroup("late-web", rules(), { author: "alice" });
+    await service.deleteGroup("late-web", { force: false, author: "alice" });
+    // The API checked that the group existed, then the delete won the race to the object.
+    await coordinatorStub(env, "late-web").setOverride({ desired: 5, until: "2026-11-27T00:00:00.000Z", reason: "late", author: "bob", createdAt: "2026-11-26T07:00:00.000Z" });
+    await service.putGroup("late-web", rules(), { author: "alice" });
+    expect((await service.status("late-web", new Date("2026-11-26T09:00:00Z"))).override).toBeNull();
+  });
 });
