@@ -1,13 +1,15 @@
 // GroupCoordinator: the Durable Object of one group (idFromName(group)). It serialises reconciles and holds
-// the group's runtime state: override, operator pause, boot block, last tick and the activity log.
+// the group's runtime state: override, operator pause, boot block, last tick, the activity log and the history.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { Notice, ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot, type RulesFence } from "../store/coordinator.ts";
 import { envelopeSchema } from "../store/rules.ts";
+import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
@@ -92,10 +94,12 @@ export class GroupCoordinator extends DurableObject<Env> {
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
   /** The rules fence, read once from storage (undefined: not loaded; null: nothing known yet). */
   #fence: RulesFence | null | undefined;
+  readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CoordinatorStore(ctx.storage);
+    this.#history = new HistoryRecorder(this.#store);
   }
 
   /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
@@ -241,6 +245,8 @@ export class GroupCoordinator extends DurableObject<Env> {
         record.errors.push(...snap.errors);
         activity.push(...snap.activity);
       }
+      // Desired and actual for the dashboard's chart: a row only when they changed.
+      this.#history.record(record);
       const previous = state.lastTick;
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
@@ -260,6 +266,11 @@ export class GroupCoordinator extends DurableObject<Env> {
       this.#store.appendActivity(activity);
       return record;
     });
+  }
+
+  /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
+  async history(since: number): Promise<HistoryPoint[]> {
+    return this.#history.since(since);
   }
 
   async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
@@ -494,6 +505,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   async #retireNow(name: string, revision: number, author: string, at: string, left: readonly ServerRef[]): Promise<void> {
     await this.#store.clearRuntime();
     this.#state = undefined;
+    this.#store.clearHistory(); // the chart goes with the group; the activity log (below) stays
+    this.#history.reset();
     await this.#setFence({ revision, envelope: null });
     const behind = left.length > 0 ? `; ${left.length} server(s) left running, no longer managed: ${left.map((s) => s.id).join(", ")}` : "";
     this.#store.appendActivity([{ at, kind: "group-deleted", author, reason: `group '${name}' deleted (revision ${revision})${behind}` }]);

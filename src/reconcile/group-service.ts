@@ -2,6 +2,7 @@
 import type { Env } from "../config/env.ts";
 import type { GroupRules, Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import type { ReadGroupResult, RulesEnvelope, RulesOf } from "../store/rules.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
@@ -177,6 +178,11 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
       if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
       return entries;
+    },
+
+    async history(name: string, since: Date): Promise<HistoryPoint[]> {
+      await existing(name);
+      return (await coordinatorStub(env, name).history(since.getTime())) as HistoryPoint[];
     },
 
     async listSnapshots(name: string, now: Date): Promise<SnapshotListing> {
