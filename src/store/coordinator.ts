@@ -24,7 +24,7 @@ const BootBlockSchema = z.object({ etag: z.string(), revision: z.number().option
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
-  source: z.enum(["paused", "override", "schedule", "default", "min"]),
+  source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
   unclamped: z.number().optional(),
 });
 // Steps, results and notices are our own data written by this code; their inner shape is checked loosely.
