@@ -4,6 +4,7 @@ import type { GroupRules, Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ReadGroupResult, RulesEnvelope, RulesOf } from "../store/rules.ts";
+import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
@@ -18,6 +19,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   type ActivityEntry,
+  type Deferral,
   type ServiceError,
   type GroupService,
   type GroupStatus,
@@ -54,6 +56,15 @@ function refused(refusal: Refusal): ServiceError {
     case "invalid_request":
       return new InvalidRequestError(refusal.message, refusal.details);
   }
+}
+
+/** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
+function deferralOf(name: string, lastTick: TickRecord | null, list: DeferredList | undefined): Deferral | null {
+  const listed = list?.groups.find((g) => g.name === name);
+  if (list !== undefined && (lastTick === null || Date.parse(list.at) > Date.parse(lastTick.lastSeenAt ?? lastTick.at))) {
+    return listed === undefined ? null : { reason: listed.reason, steps: listed.steps, message: listed.message };
+  }
+  return lastTick?.deferred ?? null;
 }
 
 export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
@@ -138,7 +149,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
-      const state = await coordinatorStub(env, name).state();
+      const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
       // A block stays until a newer revision of the rules (the next tick lifts it).
@@ -157,6 +168,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         health,
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
+        deferred: deferralOf(name, lastTick, deferredList),
       };
     },
 

@@ -107,6 +107,7 @@ export function checkConditions(kind: RuleKind, name: string, currentEtag: strin
 export interface RulesKv {
   get(key: string, type: "text"): Promise<string | null>;
   put(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 /**

@@ -34,6 +34,9 @@ class MemoryKv implements RulesKv {
     if (this.failPuts) throw new Error("KV PUT failed: 429 Too Many Requests");
     this.values.set(key, value);
   }
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
+  }
 }
 
 /** A registry engine over a fresh Durable Object's storage (its own name), with doubles for KV and followers. */

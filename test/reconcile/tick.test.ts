@@ -9,6 +9,7 @@ import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
 import { deleteAllGroups } from "../support/rules.ts";
+import { DEFERRED_KEY } from "../../src/store/tick-state.ts";
 import { CloudFault, MemoryCloud } from "./memory-cloud.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
@@ -34,8 +35,11 @@ function setup() {
   return { cloud, service, tick };
 }
 
-// Storage is shared by the tests of this file: each test's groups go, so later ticks see only their own.
-afterEach(deleteAllGroups);
+// Storage is shared by the tests of this file: each test's groups (and the tick's deferred list) go, so later ticks see only their own.
+afterEach(async () => {
+  await deleteAllGroups();
+  await env.RULES.delete(DEFERRED_KEY);
+});
 
 describe("cron tick", () => {
   it("does nothing at all when there are no groups (not even authenticate)", async () => {
