@@ -130,6 +130,19 @@ describe("the index the tick reads", () => {
     expect(await indexedGroups()).toHaveProperty("lost-index");
   });
 
+  it("a tick whose KV read fails still gets every group, from the registry", async () => {
+    const { service } = setup();
+    await service.putGroup("kv-down-tick", rules(), { author: "alice" });
+    const failing = new Proxy(env.RULES, {
+      get(target, prop, receiver) {
+        if (prop === "get") return async () => Promise.reject(new Error("KV GET failed: 503"));
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    expect((await loadGroups({ ...env, RULES: failing })).map((g) => g.name)).toEqual(["kv-down-tick"]);
+  });
+
   it("10 groups created at once are all reconciled by the next tick", async () => {
     const { service, cloud } = setup();
     const names = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
