@@ -35,9 +35,8 @@ export class ComputeContext {
   async resolve(): Promise<{ endpoint: string; features: ComputeFeatures }> {
     if (this.discovered === undefined) {
       this.discovered = (async () => {
-        const endpoint = await this.session.endpoint("compute");
-        const features = await discoverCompute(this.session, endpoint, this.request);
-        return { endpoint, features };
+        const configured = await this.session.endpoint("compute");
+        return discoverCompute(this.session, configured, this.request);
       })();
       // A failed discovery (e.g. a transient 503) is not remembered.
       this.discovered.catch(() => {
