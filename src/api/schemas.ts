@@ -92,7 +92,8 @@ const ErrorInfoSchema = z
     category: z.enum(["config", "quota", "auth", "notFound", "transient", "cloud", "internal"]),
     message: z.string(),
     status: z.number().int().optional(),
-    requestId: z.string().optional(),
+    requestId: z.string().optional().meta({ description: "the cloud's own id of the failed call (x-openstack-request-id)" }),
+    tickRequestId: z.string().optional().meta({ description: "the X-OpenStack-Request-Id novascale sent with every call of that tick" }),
   })
   .meta({ id: "ErrorInfo" });
 
@@ -139,6 +140,7 @@ const TickRecordSchema = z
     errors: z.array(ErrorInfoSchema),
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     lastSeenAt: z.string().optional(),
+    tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
   })
   .meta({ id: "TickRecord" });
 

@@ -66,6 +66,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
         trigger: "cron",
         author: "cron",
         listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+        ...(gateway.tickRequestId === undefined ? {} : { tickRequestId: gateway.tickRequestId }),
       };
       try {
         const stub = coordinatorStub(env, group.name);

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { type HttpResponse, joinUrl, withQuery } from "../http.ts";
 import type { RetryMode } from "../retry.ts";
 import type { Session } from "../session.ts";
-import { type ComputeFeatures, discoverCompute, type MicroversionRequest } from "./versions.ts";
+import { type ComputeFeatures, discoverCompute, isBookComputeUrl, type MicroversionRequest } from "./versions.ts";
 
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
@@ -66,6 +66,11 @@ export class ComputeContext {
     if (call.retry !== undefined) request.retry = call.retry;
     if (call.secrets !== undefined) request.secrets = call.secrets;
     return this.session.request(request);
+  }
+
+  /** The body of a metadata-item PUT in the dialect this API speaks: `{"meta": …}`, or the book's `{"metadata": …}`. */
+  async metaItemBody(key: string, value: string): Promise<Record<string, Record<string, string>>> {
+    return { [isBookComputeUrl(await this.endpoint()) ? "metadata" : "meta"]: { [key]: value } };
   }
 
   async call<T>(call: ComputeCall, schema: z.ZodType<T>): Promise<T> {

@@ -77,7 +77,7 @@ export function imagesApi(ctx: ComputeContext) {
       return ctx.session.transport.parse(await send("POST", `images/${seg(id)}/metadata`, { json: { metadata } }), MetadataBodySchema).metadata;
     },
     async setMetadataItem(id: string, key: string, value: string): Promise<Record<string, string>> {
-      return ctx.session.transport.parse(await send("PUT", `images/${seg(id)}/metadata/${seg(key)}`, { json: { meta: { [key]: value } } }), MetaBodySchema).meta;
+      return ctx.session.transport.parse(await send("PUT", `images/${seg(id)}/metadata/${seg(key)}`, { json: await ctx.metaItemBody(key, value) }), MetaBodySchema).meta;
     },
     async deleteMetadataItem(id: string, key: string): Promise<void> {
       await send("DELETE", `images/${seg(id)}/metadata/${seg(key)}`, { expect: [200, 204] });

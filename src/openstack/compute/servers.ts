@@ -234,7 +234,7 @@ export function serversApi(ctx: ComputeContext) {
       return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/metadata`, json: { metadata }, retry: "idempotent" }, MetadataBodySchema)).metadata;
     },
     async setMetadataItem(id: string, key: string, value: string): Promise<Record<string, string>> {
-      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata/${seg(key)}`, json: { meta: { [key]: value } } }, MetaBodySchema)).meta;
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata/${seg(key)}`, json: await ctx.metaItemBody(key, value) }, MetaBodySchema)).meta;
     },
     async deleteMetadataItem(id: string, key: string): Promise<void> {
       await ctx.send({ method: "DELETE", path: `servers/${seg(id)}/metadata/${seg(key)}`, expect: [200, 204] });

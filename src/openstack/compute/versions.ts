@@ -112,6 +112,11 @@ export function isLegacyComputeUrl(endpoint: string): boolean {
   return /\/v(1\.[01]|2)(\/|$)/.test(new URL(endpoint).pathname);
 }
 
+/** The book's v1.0/v1.1 API, whose metadata-item bodies say "metadata" where later Nova says "meta". */
+export function isBookComputeUrl(endpoint: string): boolean {
+  return /\/v1\.[01](\/|$)/.test(new URL(endpoint).pathname);
+}
+
 const VersionSchema = z.looseObject({
   id: z.string(),
   status: z.string().optional(),
