@@ -46,24 +46,31 @@ export async function ensureDomainUser(names: { domain: string; project: string;
     const text = await res.text();
     return { status: res.status, body: text === "" ? null : JSON.parse(text) };
   };
+  const created = new Set<string>();
   const findOrCreate = async (list: string, key: string, create: Record<string, unknown>): Promise<string> => {
     const found = await call("GET", list);
     const existing = found.body?.[`${key}s`]?.[0]?.id as string | undefined;
     if (existing !== undefined) return existing;
     const made = await call("POST", `/${key}s`, { [key]: create });
     if (made.status !== 201) throw new Error(`create ${key} ${JSON.stringify(create.name)} -> ${made.status}: ${JSON.stringify(made.body)}`);
+    created.add(key);
     return made.body[key].id as string;
   };
   const q = encodeURIComponent;
   const domainId = await findOrCreate(`/domains?name=${q(names.domain)}`, "domain", { name: names.domain, enabled: true, description: "novascale test tier" });
   const projectId = await findOrCreate(`/projects?name=${q(names.project)}&domain_id=${domainId}`, "project", { name: names.project, domain_id: domainId, enabled: true });
   const userId = await findOrCreate(`/users?name=${q(names.user)}&domain_id=${domainId}`, "user", { name: names.user, domain_id: domainId, password: names.password, enabled: true });
-  const reset = await call("PATCH", `/users/${userId}`, { user: { password: names.password } });
-  if (reset.status !== 200) throw new Error(`set the password of ${names.user} -> ${reset.status}`);
+  if (!created.has("user")) {
+    const reset = await call("PATCH", `/users/${userId}`, { user: { password: names.password } });
+    if (reset.status !== 200) throw new Error(`set the password of ${names.user} -> ${reset.status}`);
+  }
   const roles = await call("GET", "/roles?name=member");
   const roleId = roles.body?.roles?.[0]?.id as string | undefined;
   if (roleId === undefined) throw new Error("the devcloud has no 'member' role");
   const grant = await call("PUT", `/projects/${projectId}/users/${userId}/roles/${roleId}`);
   if (grant.status !== 204) throw new Error(`grant member on ${names.project} -> ${grant.status}`);
+  // A password reset or a grant revokes the user's tokens issued up to that second (Keystone's revocation
+  // events have one-second resolution): a token taken in the same second would be refused by Nova.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
   return { domainName: names.domain, domainId, projectName: names.project, projectId, username: names.user, password: names.password };
 }
