@@ -9,6 +9,49 @@ export interface LimitInput {
   quota?: QuotaHeadroom;
   /** The group's flavor, to turn core and RAM headroom into a server count. */
   flavor?: { vcpus: number; ramMB: number };
+  /** The group's `max` and how many of its servers exist (see GroupCeiling): boots never take it past max. */
+  ceiling: GroupCeiling;
+}
+
+/**
+ * Never more than `max` of a group's servers exist at once, in service or on their way: `present` counts
+ * every member that is not already going away (core/plan.ts PRESENT), broken ones included, because a
+ * broken server whose delete has not been sent still occupies a place (and the quota).
+ */
+export interface GroupCeiling {
+  max: number;
+  present: number;
+}
+
+/**
+ * How many boots fit under the group's max once `deleted` of the present servers are gone. A delete
+ * counts only once it is sent (limitSteps) or, in the executor, once Nova accepted it.
+ */
+export function bootRoom(ceiling: GroupCeiling, deleted: number): number {
+  return Math.max(0, ceiling.max - (ceiling.present - deleted));
+}
+
+/** Cuts boots to `room` (see bootRoom) and says why the rest wait. Other steps pass through. */
+export function capBootsAtMax(steps: readonly Step[], room: number, max: number): { steps: Step[]; notices: Notice[] } {
+  const out: Step[] = [];
+  let left = Math.max(0, room);
+  let held = 0;
+  for (const step of steps) {
+    if (step.kind !== "boot") {
+      out.push(step);
+      continue;
+    }
+    const count = Math.min(step.count, left);
+    left -= count;
+    held += step.count - count;
+    if (count === step.count) out.push(step);
+    else if (count > 0) out.push({ ...step, count, reason: `${step.reason}; ${count} now, the rest once broken servers are gone (max ${max})` });
+  }
+  const notices: Notice[] =
+    held === 0
+      ? []
+      : [{ level: "info", code: "boot-at-max", message: `${held} boot(s) wait until the broken servers they replace are deleted: never more than max ${max} servers at once` }];
+  return { steps: out, notices };
 }
 
 /** What is left under each absolute limit (null: unlimited). Never negative: an over-quota project has 0. */
@@ -36,7 +79,9 @@ export function serversThatFit(quota: QuotaHeadroom, flavor?: { vcpus: number; r
  * Caps a plan's boots and deletes for one tick. Deletes keep the plan's order (broken servers, then
  * victims in order), so the cap drops the least urgent. Boots are cut to the per-tick cap, then to
  * what the quota holds (deletes in the same tick are not counted as freeing quota: Nova frees it
- * only when the delete completes). Other steps pass through unchanged.
+ * only when the delete completes). Last, boots are cut so that the servers present, less the deletes
+ * kept, plus the boots never pass the group's max (a replacement waits for its broken server's delete).
+ * Other steps pass through unchanged.
  */
 export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; notices: Notice[] } {
   const notices: Notice[] = [];
@@ -87,5 +132,7 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
       message: `${bootsOverQuota} boot(s) do not fit the project's quota (${fit.binding ?? "quota"} exhausted); booting what fits`,
     });
   }
-  return { steps: out, notices };
+  const kept = out.filter((s) => s.kind === "delete").length;
+  const atMax = capBootsAtMax(out, bootRoom(input.ceiling, kept), input.ceiling.max);
+  return { steps: atMax.steps, notices: [...notices, ...atMax.notices] };
 }

@@ -1,7 +1,7 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
 import type { Group } from "../config/group.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
-import { destinyOf, type Classified } from "./destiny.ts";
+import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
 
 export interface PlanInput {
@@ -23,10 +23,17 @@ export interface PlanResult {
   actualByStatus: Record<string, number>;
   /** Members that count toward capacity (see destiny.ts). */
   counted: number;
+  /**
+   * Members that exist and are not on their way out: counted ones and broken ones whose delete has not
+   * been sent. Never more than the group's max of these may exist at once (core/limits.ts GroupCeiling).
+   */
+  present: number;
 }
 
 /** Destinies that count toward capacity: a server in BUILD counts, so the next tick does not boot it again. */
 const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown"]);
+/** Destinies of servers that occupy a place under the group's max: all but those already going away. */
+const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "replace"]);
 
 /*
  * Scale-in victims, in this order (the only place it is written):
@@ -36,11 +43,14 @@ const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait",
  *      by policy (replaceShutoff false) is the first victim, since it serves nobody;
  *   3. then BUILD (not serving yet);
  *   4. then ACTIVE;
+ *   5. last, servers with a task under way (a snapshot uploading, ...): deleting one would kill the task,
+ *      and the source of tonight's snapshot must not be the next victim;
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
  */
 function victimRank(c: Classified): number {
   if (c.destiny === "replace") return 0;
   if (c.destiny === "build") return 2;
+  if (taskInProgress(c.server) !== undefined) return 4;
   return c.server.status.toUpperCase() === "ACTIVE" ? 3 : 1;
 }
 
@@ -88,6 +98,7 @@ export function plan(input: PlanInput): PlanResult {
     actualByStatus[status] = (actualByStatus[status] ?? 0) + 1;
   }
   const counted = classified.filter((c) => COUNTS.has(c.destiny)).length;
+  const present = classified.filter((c) => PRESENT.has(c.destiny)).length;
   for (const c of classified.filter((c) => c.destiny === "unknown")) {
     notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
   }
@@ -100,7 +111,7 @@ export function plan(input: PlanInput): PlanResult {
 
   if (desired.source === "paused") {
     notices.push({ level: "info", code: "paused", message: `group '${group.name}' is paused: no action (${desired.reason})` });
-    return { steps: [], notices, actualByStatus, counted };
+    return { steps: [], notices, actualByStatus, counted, present };
   }
 
   // A partial listing undercounts: deleting on it could remove servers we did not see being needed.
@@ -145,5 +156,5 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
-  return { steps, notices, actualByStatus, counted };
+  return { steps, notices, actualByStatus, counted, present };
 }

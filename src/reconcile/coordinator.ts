@@ -1,12 +1,14 @@
 // GroupCoordinator: the Durable Object of one group (idFromName(group)). It serialises reconciles and holds
-// the group's runtime state: override, operator pause, boot block, last tick and the activity log.
+// the group's runtime state: override, operator pause, boot block, last tick, the activity log and the history.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
+import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
@@ -76,10 +78,12 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
   #queue: Promise<unknown> = Promise.resolve();
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CoordinatorStore(ctx.storage);
+    this.#history = new HistoryRecorder(this.#store);
   }
 
   /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
@@ -214,12 +218,20 @@ export class GroupCoordinator extends DurableObject<Env> {
         // just deleted is no source (createImage would answer 409 and burn an attempt).
         const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
         const snap = await this.#snapshotTick(request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now);
+        if (snap.results.length > 0 && !output.acted) {
+          // A snapshot started a task on its source: a listing taken before it would show the source idle,
+          // and make it look like the next scale-in victim. Later listings older than this are redone.
+          state.lastActionAt = Date.now();
+          await this.#store.setLastActionAt(state.lastActionAt);
+        }
         record.steps.push(...snap.steps);
         record.results.push(...snap.results);
         record.notices.push(...snap.notices);
         record.errors.push(...snap.errors);
         activity.push(...snap.activity);
       }
+      // Desired and actual for the dashboard's chart: a row only when they changed.
+      this.#history.record(record);
       const previous = state.lastTick;
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
@@ -239,6 +251,11 @@ export class GroupCoordinator extends DurableObject<Env> {
       this.#store.appendActivity(activity);
       return record;
     });
+  }
+
+  /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
+  async history(since: number): Promise<HistoryPoint[]> {
+    return this.#history.since(since);
   }
 
   async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
@@ -388,6 +405,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     return this.#exclusive(async () => {
       await this.#store.clear(rulesUpdatedAt);
       this.#state = undefined;
+      this.#history.reset();
     });
   }
 }

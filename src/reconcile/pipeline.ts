@@ -1,7 +1,7 @@
 // One group's reconcile: gather -> plan -> limit -> execute -> record. Runs inside the group's Durable Object.
 import type { Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
-import { limitSteps, quotaHeadroom } from "../core/limits.ts";
+import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
 import { plan } from "../core/plan.ts";
@@ -93,6 +93,7 @@ interface BootPlanContext {
 async function prepareSteps(
   input: ReconcileInput,
   planned: Step[],
+  ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
 ): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined }> {
@@ -100,7 +101,7 @@ async function prepareSteps(
   const { rules } = group;
   let bootBlock = input.state.bootBlock;
   let steps = planned;
-  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick };
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
 
   if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, group.etag)) {
     notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
@@ -275,7 +276,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
-  const prepared = await prepareSteps(input, planned.steps, notices, errors);
+  const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
+  const prepared = await prepareSteps(input, planned.steps, ceiling, notices, errors);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
@@ -287,8 +289,12 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   if (!input.dryRun && prepared.steps.length > 0) {
     acted = true;
     const deletes = prepared.steps.filter((s): s is Extract<Step, { kind: "delete" }> => s.kind === "delete");
-    results.push(...(await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s))));
-    const boots = prepared.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
+    const deleted = await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s));
+    results.push(...deleted);
+    // A broken server whose delete failed still occupies its place: its replacement waits (never over max).
+    const atMax = capBootsAtMax(prepared.steps, bootRoom(ceiling, deleted.filter((r) => r.outcome === "done").length), ceiling.max);
+    notices.push(...atMax.notices.filter((n) => !notices.some((m) => m.code === n.code)));
+    const boots = atMax.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
     for (const step of boots) {
       if (prepared.boot === undefined) break;
       const { results: bootResults, quotaHit } = await executeBoot(input, step, prepared.boot);

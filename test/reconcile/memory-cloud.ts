@@ -25,6 +25,8 @@ export interface MemoryCloudFaults {
   maxInstances?: number;
   /** /limits reports no instance limit even though Nova enforces maxInstances (a stale or lying /limits). */
   hideQuota?: boolean;
+  /** Every delete throws this (the server stays). */
+  deleteServer?: CloudFault;
 }
 
 let serial = 0;
@@ -108,6 +110,7 @@ export class MemoryCloud implements ComputeCloud {
     this.maxConcurrentDeletes = Math.max(this.maxConcurrentDeletes, this.#deletesInFlight);
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.#deletesInFlight -= 1;
+    if (this.faults.deleteServer) throw this.faults.deleteServer;
     const before = this.servers.length;
     this.servers = this.servers.filter((s) => s.id !== id);
     if (this.servers.length === before) throw new CloudFault("notFound", 404, `no server ${id}`);
