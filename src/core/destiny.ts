@@ -1,5 +1,6 @@
 // The one table that maps a Nova server state to what the planner does with it (its "destiny").
 import type { GroupRules } from "../config/group.ts";
+import { buildAgeMinutes } from "./clock.ts";
 import type { Destiny, ObservedServer } from "./types.ts";
 
 /*
@@ -10,8 +11,9 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * ACTIVE                      count     yes      may be a scale-in victim; with a task under way
  *                                                (task_state image_snapshot, image_uploading, ...,
  *                                                rebooting, ...) it is "busy" and goes last (plan.ts)
- * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since
- *                                                `created` it becomes "replace" (stuck build)
+ * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since the
+ *                                                boot was sent (clock.ts: the intent marker's time, not
+ *                                                Nova's `created`) it becomes "replace" (stuck build)
  * ERROR                       replace   no       delete it, boot a replacement in the same plan
  * SHUTOFF                     replace   no       with replaceShutoff (default): delete and replace
  *                             count     yes      with replaceShutoff false: counts like ACTIVE
@@ -60,12 +62,6 @@ export interface Classified {
   why: string;
 }
 
-/** Minutes since the server was created, or undefined when `created` is not a date. */
-export function ageMinutes(server: ObservedServer, now: Date): number | undefined {
-  const created = Date.parse(server.created);
-  return Number.isNaN(created) ? undefined : (now.getTime() - created) / 60_000;
-}
-
 /**
  * A task in progress on a server that is otherwise settled (e.g. a snapshot uploading: task_state
  * image_snapshot, image_pending_upload, image_uploading). BUILD always has one (scheduling, spawning),
@@ -78,7 +74,7 @@ export function taskInProgress(server: ObservedServer): string | undefined {
 }
 
 /** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
-export function destinyOf(server: ObservedServer, rules: Pick<GroupRules, "replaceShutoff" | "limits">, now: Date): Classified {
+export function destinyOf(server: ObservedServer, rules: Pick<GroupRules, "replaceShutoff" | "limits">, now: Date, cloudOffsetMs = 0): Classified {
   const status = server.status.toUpperCase();
   if ((server.taskState ?? "").toLowerCase() === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
   const destiny = Object.hasOwn(STATUS_DESTINY, status) ? STATUS_DESTINY[status] : undefined;
@@ -86,7 +82,7 @@ export function destinyOf(server: ObservedServer, rules: Pick<GroupRules, "repla
   const task = taskInProgress(server);
   if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: `SHUTOFF (replaceShutoff is off${task ? `; task ${task} under way` : ""})` };
   if (destiny === "build") {
-    const age = ageMinutes(server, now);
+    const age = buildAgeMinutes(server, now, cloudOffsetMs);
     const timeout = rules.limits.buildTimeoutMinutes;
     // A server whose creation time cannot be read is never declared stuck: we would rather wait than delete.
     if (age !== undefined && age > timeout) {

@@ -1,6 +1,7 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
 import type { Group } from "../config/group.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
+import { estimateCloudOffset, skewNotice } from "./clock.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
 
@@ -91,7 +92,11 @@ export function plan(input: PlanInput): PlanResult {
     notices.push({ level: "warning", code: "ignored-non-members", message: `${strangers} server(s) without the tag of group '${group.name}' were ignored` });
   }
 
-  const classified = members.map((s) => destinyOf(s, rules, now)).sort(compareVictims(rules.scaleIn.order));
+  // Build ages on one clock (see clock.ts): the offset corrects only servers whose marker has no time.
+  const offset = estimateCloudOffset(members);
+  const skew = skewNotice(offset);
+  if (skew !== undefined) notices.push(skew);
+  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs)).sort(compareVictims(rules.scaleIn.order));
   const actualByStatus: Record<string, number> = {};
   for (const s of members) {
     const status = s.status.toUpperCase();

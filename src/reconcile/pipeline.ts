@@ -3,7 +3,8 @@ import type { Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
-import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
+import { bootHoldNotice, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
@@ -28,6 +29,8 @@ export interface RuntimeState {
   override: Override | undefined;
   pause: PauseState | undefined;
   bootBlock: BootBlock | undefined;
+  /** Earlier boots whose answer was lost and whose servers have not shown up yet: boots wait (core/lost-boots.ts). */
+  pendingBoots?: readonly LostBoot[];
 }
 
 export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
@@ -107,6 +110,12 @@ async function prepareSteps(
     notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
     steps = withoutBoots(steps);
   }
+  const held = bootHoldNotice(input.state.pendingBoots ?? []);
+  if (held !== undefined && steps.some((s) => s.kind === "boot")) {
+    // A lost boot may still register its servers: booting now could double them.
+    notices.push(held);
+    steps = withoutBoots(steps);
+  }
   if (!steps.some((s) => s.kind === "boot")) {
     const limited = limitSteps(steps, caps);
     notices.push(...limited.notices);
@@ -154,7 +163,7 @@ function bootSpec(input: ReconcileInput, boot: BootPlanContext, count: number, a
     name: `${rules.namePrefix ?? name}-${id}`,
     imageId: boot.image.id,
     flavorId: boot.flavor.id,
-    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: input.bootId },
+    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: bootIntentMarker(input.bootId, input.now) },
     networks: rules.networks,
     count,
   };

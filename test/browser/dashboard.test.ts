@@ -67,6 +67,11 @@ describe("dashboard", () => {
 
   it("the group page draws the step chart with desired and actual data, and 'now'", async () => {
     const { context, page, problems } = await openPage(browser);
+    // Works offline: every request the page makes goes to its own origin (no CDN, no fonts from elsewhere).
+    const elsewhere: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(BASE)) elsewhere.push(r.url());
+    });
     await signIn(page, TOKENS.admin);
     await page.locator('tr[data-group="web"] a').click();
     await page.waitForURL(/#\/groups\/web/);
@@ -93,6 +98,7 @@ describe("dashboard", () => {
     await page.locator("#activity table").waitFor();
     await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
     await page.locator("#snapshots table, #snapshots p").first().waitFor();
+    expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -117,6 +123,63 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("every control on the group page has a label, and only the chosen override field shows", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("form.override").waitFor();
+    await page.locator("#activity select").waitFor();
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("input, select, textarea, button"))
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels;
+          const named = (labels !== null && labels.length > 0) || el.getAttribute("aria-label") !== null || (el.tagName === "BUTTON" && el.textContent?.trim() !== "");
+          return !named;
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    const form = page.locator("form.override");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(false);
+    await form.getByLabel("Lasts").selectOption("until");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(true);
+    await context.close();
+  });
+
+  it("all text on the group page has WCAG AA contrast against its background", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("#activity table").waitFor();
+    await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
+    const failures = await page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]) =>
+        [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+      const background = (el: Element | null): number[] => {
+        for (let e = el; e !== null; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const out: string[] = [];
+      for (const el of Array.from(document.querySelectorAll("body *"))) {
+        const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "");
+        if (!text || (el as HTMLElement).offsetParent === null) continue;
+        const style = getComputedStyle(el);
+        const a = lum(rgb(style.color));
+        const b = lum(background(el));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+      }
+      return out;
+    });
+    expect(failures).toEqual([]);
+    await context.close();
+  });
+
   it("the API's own error message is shown as it is (an override without a reason)", async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, TOKENS.admin);
@@ -130,6 +193,26 @@ describe("dashboard", () => {
     await error.waitFor();
     expect(await error.innerText()).toMatch(/^Override failed: .*\(HTTP 400\)/);
     expect(await error.innerText()).toContain("body.reason");
+    await context.close();
+  });
+
+  it("shows the API's strings as text, never as markup (a reason with HTML in it)", async () => {
+    const hostile = '<img src="x" id="injected" onerror="document.title=1">&lt;b&gt;';
+    const res = await fetch(`${BASE}/v1/groups/web/override`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TOKENS.admin}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ desired: 3, minutes: 30, reason: hostile }),
+    });
+    expect(res.status).toBe(200);
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    const override = page.locator('#status [data-field="override"]');
+    await override.filter({ hasText: "onerror" }).waitFor();
+    expect(await override.innerText()).toContain(hostile);
+    expect(await page.locator("#injected").count()).toBe(0);
+    expect(problems).toEqual([]);
+    await apiCall("DELETE", "/v1/groups/web/override");
     await context.close();
   });
 
@@ -165,12 +248,17 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("an operate token gets the actions", async () => {
-    const { context, page } = await openPage(browser);
+  it("an operate token takes a snapshot that then shows in the list with its status", async () => {
+    const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.operate);
     await page.goto(`${BASE}/#/groups/web`);
     await page.getByRole("button", { name: "Reconcile now" }).waitFor();
-    expect(await page.getByRole("button", { name: "Snapshot now" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Snapshot now" }).click();
+    await page.locator(".result .ok").filter({ hasText: /^Snapshot .+ requested\.$/ }).waitFor();
+    const row = page.locator("#snapshots tbody tr").first();
+    await row.waitFor();
+    expect(await row.locator('td[data-label="status"]').innerText()).toMatch(/^(queued|saving|active)$/);
+    expect(problems).toEqual([]);
     await context.close();
   });
 
