@@ -94,8 +94,17 @@ const ErrorInfoSchema = z
     status: z.number().int().optional(),
     requestId: z.string().optional().meta({ description: "the cloud's own id of the failed call (x-openstack-request-id)" }),
     tickRequestId: z.string().optional().meta({ description: "the X-OpenStack-Request-Id novascale sent with every call of that tick" }),
+    notSent: z.boolean().optional().meta({ description: "the request never left: the tick's budget or deadline kept it back" }),
   })
   .meta({ id: "ErrorInfo" });
+
+const DeferralSchema = z
+  .object({
+    reason: z.enum(["subrequests", "deadline"]),
+    steps: z.number().int().meta({ description: "boot steps and deletes planned but not started" }),
+    message: z.string(),
+  })
+  .meta({ id: "Deferral", description: "work the tick's budget left for the next tick, which serves this group first" });
 
 const NoticeSchema = z.object({ level: z.enum(["info", "warning", "error"]), code: z.string(), message: z.string() }).meta({ id: "Notice" });
 
@@ -141,6 +150,7 @@ const TickRecordSchema = z
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     lastSeenAt: z.string().optional(),
     tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
+    deferred: DeferralSchema.optional(),
   })
   .meta({ id: "TickRecord" });
 
@@ -167,6 +177,7 @@ export const GroupStatusSchema = z
     pause: PauseStateSchema.nullable(),
     bootBlock: BootBlockSchema.nullable(),
     lastTick: TickRecordSchema.nullable(),
+    deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });

@@ -32,6 +32,11 @@ export interface TransportOptions {
    * `req-<uuid>` per transport. Anything not of that form is ignored by the services, so it is refused.
    */
   requestId?: string;
+  /**
+   * A budget shared by every transport of one tick (or API request): each attempt is charged to it and
+   * refused, unsent, when it is spent; its deadline bounds every attempt like `deadline` does.
+   */
+  budget?: RequestBudget;
 }
 
 /** The form oslo.middleware accepts as a global request id (others are silently dropped by the cloud). */
@@ -39,6 +44,17 @@ export const GLOBAL_REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 
 /** How many of the cloud's own request ids a transport remembers (the latest). */
 const RETURNED_IDS_KEPT = 50;
+
+/** What the transport asks of a shared budget (src/reconcile/budget.ts implements it for a tick). */
+export interface RequestBudget {
+  /** Absolute time (ms since the epoch) after which nothing new is sent; undefined: none. */
+  readonly deadline: number | undefined;
+  /** Charges one request; false (and nothing charged) when the budget has no request left. */
+  tryCharge(service: string): boolean;
+}
+
+/** Kinds of OpenStackError for a request that was never sent: the cloud cannot have acted on it. */
+export const NOT_SENT_KINDS: readonly string[] = ["subrequestBudget", "deadline"];
 
 export interface HttpRequest {
   method: string;
@@ -84,6 +100,7 @@ export class Transport {
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
   private readonly maxRequests: number | undefined;
+  private readonly budget: RequestBudget | undefined;
   private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
   private readonly masker = new SecretMasker();
   /** The global request id sent with every request. */
@@ -102,6 +119,15 @@ export class Transport {
     this.maxRequests = options.maxRequests;
     this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
     if (!GLOBAL_REQUEST_ID.test(this.requestId)) throw new Error("requestId must be req-<uuid> in lower-case hex (the form OpenStack services log)");
+    this.budget = options.budget;
+  }
+
+  /** The earlier of this transport's deadline and its budget's, if any. */
+  get effectiveDeadline(): number | undefined {
+    const a = this.deadline;
+    const b = this.budget?.deadline;
+    if (a === undefined) return b;
+    return b === undefined ? a : Math.min(a, b);
   }
 
   /** A password, secret or token that is masked wherever it would appear in an error message. */
@@ -137,10 +163,11 @@ export class Transport {
         if (!(e instanceof OpenStackError)) throw e;
         failure = e;
       }
-      if (attempt >= this.policy.maxAttempts || failure.kind === "subrequestBudget" || !isRetryable(failure, mode)) throw failure;
+      if (attempt >= this.policy.maxAttempts || NOT_SENT_KINDS.includes(failure.kind) || !isRetryable(failure, mode)) throw failure;
       const delay = backoffDelayMs(attempt, this.policy, this.random, failure.retryAfterSeconds);
       const resumeAt = this.clock() + delay;
-      if (resumeAt - started > this.policy.budgetMs || (this.deadline !== undefined && resumeAt > this.deadline)) throw failure;
+      const deadline = this.effectiveDeadline;
+      if (resumeAt - started > this.policy.budgetMs || (deadline !== undefined && resumeAt >= deadline)) throw failure;
       this.counters.retries++;
       await this.sleep(delay);
     }
@@ -180,10 +207,14 @@ export class Transport {
       body = request.raw.body;
       headers["Content-Type"] = request.raw.contentType;
     }
-    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    // An attempt started just before the deadline waits only until it (redirect hops included).
+    const deadline = this.effectiveDeadline;
+    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - this.clock();
+    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, left));
+    const wait = { signal: AbortSignal.timeout(timeoutMs), timeoutMs, cutByDeadline: timeoutMs < this.requestTimeoutMs };
     let hop = { method: request.method, url: request.url };
     for (let hops = 0; ; hops++) {
-      const response = await this.fetchOnce(request, hop, headers, body, signal);
+      const response = await this.fetchOnce(request, hop, headers, body, wait);
       if (!isRedirect(response.status)) {
         const text = await response.text();
         const requestId = response.headers.get("x-openstack-request-id") ?? response.headers.get("x-compute-request-id") ?? undefined;
@@ -200,27 +231,34 @@ export class Transport {
     }
   }
 
-  /** One request on the wire (counted against maxRequests), without following redirects. */
-  private async fetchOnce(request: HttpRequest, hop: { method: string; url: string }, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<Response> {
+  /** One request on the wire (charged to maxRequests and the budget, refused after the deadline), without following redirects. */
+  private async fetchOnce(
+    request: HttpRequest,
+    hop: { method: string; url: string },
+    headers: Record<string, string>,
+    body: string | undefined,
+    wait: { signal: AbortSignal; timeoutMs: number; cutByDeadline: boolean },
+  ): Promise<Response> {
+    const notSent = (kind: string, message: string) => new OpenStackError({ method: hop.method, url: hop.url, status: 0, kind, message, category: "transient" });
     if (this.maxRequests !== undefined && this.counters.requests >= this.maxRequests) {
-      throw new OpenStackError({
-        method: hop.method,
-        url: hop.url,
-        status: 0,
-        kind: "subrequestBudget",
-        message: `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`,
-        category: "transient",
-      });
+      throw notSent("subrequestBudget", `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`);
+    }
+    // Nothing starts after the deadline.
+    const deadline = this.effectiveDeadline;
+    if (deadline !== undefined && deadline - this.clock() <= 0) throw notSent("deadline", "not sent: the tick's time budget is spent");
+    if (this.budget !== undefined && !this.budget.tryCharge(request.service)) {
+      throw notSent("subrequestBudget", "not sent: the tick's subrequest budget is spent");
     }
     this.counters.requests++;
     this.counters.byService[request.service] = (this.counters.byService[request.service] ?? 0) + 1;
     try {
       // "manual": fetch's own following would turn a POST into a GET on 301/302 (see redirects.ts).
-      const init: RequestInit = { method: hop.method, headers, signal, redirect: "manual" };
+      const init: RequestInit = { method: hop.method, headers, signal: wait.signal, redirect: "manual" };
       if (body !== undefined) init.body = body;
       return await this.fetchFn(hop.url, init);
     } catch (e) {
       const timeout = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+      const waited = wait.cutByDeadline ? `no answer before the tick's deadline (${wait.timeoutMs} ms)` : `no answer within ${wait.timeoutMs} ms`;
       // The runtime's text may quote what was sent (a URL, a header): masked like any cloud answer.
       const text = this.masker.with(request.secrets ?? []).mask(e instanceof Error ? e.message : String(e));
       throw new OpenStackError({
@@ -228,7 +266,7 @@ export class Transport {
         url: hop.url,
         status: 0,
         kind: timeout ? "timeout" : "network",
-        message: timeout ? `no answer within ${this.requestTimeoutMs} ms` : `request failed: ${text}`,
+        message: timeout ? waited : `request failed: ${text}`,
       });
     }
   }

@@ -52,6 +52,8 @@ export interface ErrorInfo {
   requestId?: string;
   /** The X-OpenStack-Request-Id novascale sent with every call of that tick: the cloud's logs show it as the global request id. */
   tickRequestId?: string;
+  /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
+  notSent?: boolean;
 }
 
 /** An operator pause (the group's rules may also say `paused: true`). */
@@ -105,6 +107,17 @@ export interface TickRecord {
   lastSeenAt?: string;
   /** The X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: grep Nova's and Keystone's logs for it. */
   tickRequestId?: string;
+  /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
+  deferred?: Deferral;
+}
+
+/** Why and how much of a group's work waits for the next tick. */
+export interface Deferral {
+  /** "subrequests": the tick's subrequest budget ran short; "deadline": its time ran out. */
+  reason: "subrequests" | "deadline";
+  /** Steps planned but not started (boot steps and deletes). */
+  steps: number;
+  message: string;
 }
 
 export type ActivityKind =
@@ -157,6 +170,8 @@ export interface GroupStatus {
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
   lastTick: TickRecord | null;
+  /** What the last tick left for the next one because its budget ran short (null: nothing). */
+  deferred: Deferral | null;
 }
 
 /** A dry run: what a reconcile at `at` would do now, changing nothing. */
