@@ -15,12 +15,15 @@ afterEach(forgetGroups);
 
 /**
  * A hang is a request the cloud answers only after the client gave up: the client's per-attempt timeout
- * (short here, so the matrix runs in seconds) ends it as a transient error, and retries do not wait.
+ * (short in the hangs case, so the matrix runs in seconds) ends it as a transient error. Retries do not wait.
  */
-const REQUEST_TIMEOUT_MS = 400;
+const HANG_TIMEOUT_MS = 1_000;
 /** How long a hung request takes to be answered (real time; the client has given up long before). */
-const HANG_MS = 1_200;
-const quickCloud: CloudFactory = (settings: OpenStackSettings) => createComputeCloud(settings, { requestTimeoutMs: REQUEST_TIMEOUT_MS, sleep: () => Promise.resolve() });
+const HANG_MS = 2_000;
+const cloudFactory =
+  (requestTimeoutMs?: number): CloudFactory =>
+  (settings: OpenStackSettings) =>
+    createComputeCloud(settings, { sleep: () => Promise.resolve(), ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 
 const MAX = 3;
 const DESIRED = 3;
@@ -50,7 +53,8 @@ const minute = (m: number) => new Date(Date.parse("2026-11-26T08:00:00Z") + m * 
 describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
   it.each(Object.keys(FAULTS))("%s: never over max, strangers untouched, no double boot, converged 3 ticks after the faults clear", async (fault) => {
     const { cloud, workerEnv, members } = await world({ buildMs: 20_000, deleteMs: 5_000 });
-    const service = createGroupService(workerEnv, { cloudFactory: quickCloud });
+    const factory = cloudFactory(fault === "hangs" ? HANG_TIMEOUT_MS : undefined);
+    const service = createGroupService(workerEnv, { cloudFactory: factory });
     // The group is at max with one broken member, next to servers that are not its own.
     await cloud.setTime(minute(-1).toISOString());
     for (let i = 0; i < 2; i++) await cloud.seedServer({ name: `${GROUP}-seed-${i}`, status: "ACTIVE", metadata: { [GROUP_KEY]: GROUP } });
@@ -65,13 +69,13 @@ describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
     const step = async (m: number) => {
       const now = minute(m);
       await cloud.setTime(now.toISOString());
-      const cron = () => runTick(workerEnv, now, { cloudFactory: quickCloud });
+      const cron = () => runTick(workerEnv, now, { cloudFactory: factory });
       const manual = () => service.reconcileNow(GROUP, "operator", now);
       if (trigger === "cron tick") await cron();
       else if (trigger === "manual reconcile") await manual();
       else await Promise.all([cron(), manual()]);
       // A minute passes between ticks: a hung request the cloud still finishes lands before the next one.
-      if (fault === "hangs") await new Promise((resolve) => setTimeout(resolve, HANG_MS));
+      if (fault === "hangs" && m < FAULT_TICKS) await new Promise((resolve) => setTimeout(resolve, HANG_MS));
 
       const truth = await cloud.servers(); // what the cloud holds, late-registering servers included
       const ours = truth.filter((s) => s.metadata[GROUP_KEY] === GROUP && !gone(s));
