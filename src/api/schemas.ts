@@ -81,7 +81,7 @@ const DesiredSchema = z
   .object({
     value: z.number().int(),
     reason: z.string(),
-    source: z.enum(["paused", "override", "schedule", "default", "min"]),
+    source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
     unclamped: z.number().int().optional(),
   })
   .meta({ id: "Desired" });
@@ -186,7 +186,13 @@ export const PlanPreviewSchema = z
 export { TickRecordSchema, PauseStateSchema };
 
 export const TimelineSchema = z
-  .object({ from: z.string(), hours: z.number().int(), points: z.array(ChangePointSchema) })
+  .object({
+    from: z.string(),
+    hours: z.number().int(),
+    points: z.array(ChangePointSchema),
+    truncated: z.boolean().meta({ description: "true when the work bound stopped the walk: the points are complete only up to `through`" }),
+    through: z.string().meta({ description: "ISO-8601 instant up to which the points are complete" }),
+  })
   .meta({ id: "Timeline" });
 
 export const ActivityListSchema = z

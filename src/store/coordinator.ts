@@ -23,7 +23,7 @@ const BootBlockSchema = z.object({ etag: z.string(), reason: z.string(), at: z.s
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
-  source: z.enum(["paused", "override", "schedule", "default", "min"]),
+  source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
   unclamped: z.number().optional(),
 });
 // Steps, results and notices are our own data written by this code; their inner shape is checked loosely.
