@@ -93,8 +93,17 @@ const ErrorInfoSchema = z
     message: z.string(),
     status: z.number().int().optional(),
     requestId: z.string().optional(),
+    notSent: z.boolean().optional().meta({ description: "the request never left: the tick's budget or deadline kept it back" }),
   })
   .meta({ id: "ErrorInfo" });
+
+const DeferralSchema = z
+  .object({
+    reason: z.enum(["subrequests", "deadline"]),
+    steps: z.number().int().meta({ description: "boot steps and deletes planned but not started" }),
+    message: z.string(),
+  })
+  .meta({ id: "Deferral", description: "work the tick's budget left for the next tick, which serves this group first" });
 
 const NoticeSchema = z.object({ level: z.enum(["info", "warning", "error"]), code: z.string(), message: z.string() }).meta({ id: "Notice" });
 
@@ -139,6 +148,7 @@ const TickRecordSchema = z
     errors: z.array(ErrorInfoSchema),
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     lastSeenAt: z.string().optional(),
+    deferred: DeferralSchema.optional(),
   })
   .meta({ id: "TickRecord" });
 
@@ -165,6 +175,7 @@ export const GroupStatusSchema = z
     pause: PauseStateSchema.nullable(),
     bootBlock: BootBlockSchema.nullable(),
     lastTick: TickRecordSchema.nullable(),
+    deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });

@@ -50,6 +50,8 @@ export interface ErrorInfo {
   status?: number;
   /** x-openstack-request-id, to quote to the cloud's operators. */
   requestId?: string;
+  /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
+  notSent?: boolean;
 }
 
 /** An operator pause (the group's rules may also say `paused: true`). */
@@ -101,6 +103,17 @@ export interface TickRecord {
   health: GroupHealth;
   /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
   lastSeenAt?: string;
+  /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
+  deferred?: Deferral;
+}
+
+/** Why and how much of a group's work waits for the next tick. */
+export interface Deferral {
+  /** "subrequests": the tick's subrequest budget ran short; "deadline": its time ran out. */
+  reason: "subrequests" | "deadline";
+  /** Steps planned but not started (boot steps and deletes). */
+  steps: number;
+  message: string;
 }
 
 export type ActivityKind =
@@ -151,6 +164,8 @@ export interface GroupStatus {
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
   lastTick: TickRecord | null;
+  /** What the last tick left for the next one because its budget ran short (null: nothing). */
+  deferred: Deferral | null;
 }
 
 /** A dry run: what a reconcile at `at` would do now, changing nothing. */
