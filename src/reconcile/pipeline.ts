@@ -5,7 +5,7 @@ import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
-import { holdBoots, type LostBoot } from "../core/lost-boots.ts";
+import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
