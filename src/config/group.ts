@@ -4,12 +4,14 @@ import { keepWithinProblem } from "../core/retention.ts";
 import { parseDate } from "../core/calendar.ts";
 import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
+import type * as Core from "../core/rules.ts";
+import { OWN_SERVER_METADATA_KEYS } from "../core/rules.ts";
 import { parseWindow } from "../core/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
-/** Server metadata keys novascale adds at boot (group membership + boot intent). */
-export const OWN_SERVER_METADATA_KEYS = 2;
+/** Server metadata keys novascale adds at boot (defined in core, which counts them). */
+export { OWN_SERVER_METADATA_KEYS };
 /** Nova's modern default for metadata items per server; a cloud may allow fewer (the book's: 5). */
 export const DEFAULT_MAX_SERVER_METADATA = 128;
 
@@ -258,3 +260,16 @@ export const OverrideSchema = z
   })
   .strict();
 export type Override = z.infer<typeof OverrideSchema>;
+
+// The core decides on plain types of its own (src/core/rules.ts: core never imports this edge). The
+// parsed shapes must be exactly those types: when a schema above changes, mirror it there.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MirroredInCore<T extends true> = T;
+export type ParsedShapesMatchCore = [
+  MirroredInCore<Exactly<GroupRules, Core.GroupRules>>,
+  MirroredInCore<Exactly<ScheduleEntry, Core.ScheduleEntry>>,
+  MirroredInCore<Exactly<ExceptionEntry, Core.ExceptionEntry>>,
+  MirroredInCore<Exactly<SnapshotPolicy, Core.SnapshotPolicy>>,
+  MirroredInCore<Exactly<ResourceRef, Core.ResourceRef>>,
+  MirroredInCore<Exactly<Override, Core.Override>>,
+];
