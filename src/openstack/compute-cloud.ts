@@ -235,6 +235,8 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     taskState: server["OS-EXT-STS:task_state"] ?? null,
     created: server.created ?? "",
     metadata: server.metadata ?? {},
+    // Volume-backed servers report image "" (or none): they use no image retention could delete.
+    ...(typeof server.image === "object" && server.image !== null ? { imageId: server.image.id } : {}),
   };
 }
 

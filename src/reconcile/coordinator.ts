@@ -5,18 +5,26 @@ import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../core/lost-boots.ts";
+import { ManualSnapshotLogSchema, type ManualRequest } from "../core/manual-snapshots.ts";
 import { bootIntentMarker, isMember } from "../core/membership.ts";
+import { RetentionGuardSchema, type RetentionGuard } from "../core/retention.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
-import type { ObservedServer } from "../core/types.ts";
-import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
+import type { Notice, ObservedServer } from "../core/types.ts";
+import { CoordinatorStore, type LostBoot, type RulesFence } from "../store/coordinator.ts";
+import { envelopeSchema } from "../store/rules.ts";
 import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
-import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
+import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
+import type { ActivityEntry, BootBlock, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "./service.ts";
 import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 
 /** The storage slot the snapshot policy keeps its attempts in. */
 const SNAPSHOT_SLOT = "snapshots";
+/** The storage slot remembering recent manual snapshots (Idempotency-Key answers, repeats). */
+const MANUAL_SLOT = "manual-snapshots";
+/** The last cron tick's retention guard: GET snapshots and the plan preview show what it holds back. */
+const GUARD_SLOT = "retention-guard";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -36,6 +44,8 @@ export interface ReconcileRequest {
   author: string;
   /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
   listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
+  /** The cron tick's view of what else needs images (every group's image, every server's): snapshot retention's guard. */
+  imageGuard?: RetentionGuard;
 }
 
 export interface CoordinatorState {
@@ -46,13 +56,14 @@ export interface CoordinatorState {
 }
 
 /** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
-function deletedGroupRecord(request: ReconcileRequest): TickRecord {
-  const message = `group '${request.group.name}' was deleted after these rules were read: not reconciled`;
+function deletedGroupRecord(request: ReconcileRequest, deletedAt: number): TickRecord {
+  const message = `group '${request.group.name}' was deleted (revision ${deletedAt}) after these rules (revision ${request.group.revision}) were read: not reconciled`;
   return {
     at: request.now,
     trigger: request.trigger,
     author: request.author,
     rulesEtag: request.group.etag,
+    rulesRevision: request.group.revision,
     desired: { value: 0, reason: "the group was deleted", source: "paused" },
     actualByStatus: {},
     counted: 0,
@@ -65,6 +76,19 @@ function deletedGroupRecord(request: ReconcileRequest): TickRecord {
   };
 }
 
+/** A boot block is lifted only by newer rules (a stale copy of older rules never lifts it). */
+function liftsBootBlock(block: BootBlock, group: StoredGroup): boolean {
+  return block.revision !== undefined ? group.revision > block.revision : block.etag !== group.etag;
+}
+
+function storedFrom(name: string, fence: RulesFence & { envelope: NonNullable<RulesFence["envelope"]> }): StoredGroup {
+  const { rules, revision, etag, updatedAt, updatedBy } = fence.envelope;
+  return { name, rules, revision, etag, updatedAt, updatedBy };
+}
+
+/** What the group's rules are for a reconcile: the newest this object knows, or "deleted". */
+type Fenced = { group: StoredGroup; notice?: Notice } | { deleted: number };
+
 function shortId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("").slice(0, 7);
@@ -75,6 +99,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
   #queue: Promise<unknown> = Promise.resolve();
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  /** The rules fence, read once from storage (undefined: not loaded; null: nothing known yet). */
+  #fence: RulesFence | null | undefined;
   readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -156,15 +182,14 @@ export class GroupCoordinator extends DurableObject<Env> {
   reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
     const cloud = resilientPort(gateway);
     return this.#exclusive(async () => {
-      const deleted = await this.#store.getDeletedRulesUpdatedAt();
-      if (deleted !== undefined && Date.parse(request.group.updatedAt) <= Date.parse(deleted)) {
-        // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
-        return deletedGroupRecord(request);
-      }
+      const fenced = await this.#fenced(request.group);
+      // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
+      if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
+      request = { ...request, group: fenced.group };
       const now = new Date(request.now);
       await this.#expireOverride(now);
       const state = await this.#loaded();
-      if (state.bootBlock !== undefined && state.bootBlock.etag !== request.group.etag) {
+      if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
         // The rules changed since Nova rejected a boot: try again with the new ones.
         this.#store.appendActivity([
           { at: request.now, kind: "boot-unblocked", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
@@ -203,6 +228,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       }
       const activity = [...settled, ...output.activity];
       const record = output.record;
+      if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       if (listing.ok && request.group.rules.snapshots !== undefined) {
         // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
         // just deleted is no source (createImage would answer 409 and burn an attempt).
@@ -243,6 +269,12 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
   }
 
+  /** The last cron tick's guard, for showing what retention holds back (deletions use only a fresh one). */
+  async #rememberedGuard(): Promise<RetentionGuard | undefined> {
+    const parsed = RetentionGuardSchema.safeParse(await this.#store.getSlot(GUARD_SLOT));
+    return parsed.success ? parsed.data : undefined;
+  }
+
   /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
   async history(since: number): Promise<HistoryPoint[]> {
     return this.#history.since(since);
@@ -259,27 +291,41 @@ export class GroupCoordinator extends DurableObject<Env> {
     const attempts = await this.#snapshotAttempts();
     // A paused group takes no action at all, snapshots included (they show as held back).
     const paused = request.group.rules.paused || (await this.#loaded()).pause !== undefined;
-    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused });
+    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused, guard: request.imageGuard });
+    if (request.imageGuard !== undefined && JSON.stringify(request.imageGuard) !== JSON.stringify(await this.#store.getSlot(GUARD_SLOT))) {
+      await this.#store.setSlot(GUARD_SLOT, request.imageGuard);
+    }
     if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await this.#store.setSlot(SNAPSHOT_SLOT, result.attempts);
     return result;
   }
 
   /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
   async snapshots(group: StoredGroup, now: string, cloud: CloudPort): Promise<SnapshotAnswer<SnapshotListing>> {
-    return listSnapshots({ cloud: resilientPort(cloud), group: group.name, policy: group.rules.snapshots, attempts: await this.#snapshotAttempts(), now: new Date(now) });
+    return listSnapshots({
+      cloud: resilientPort(cloud),
+      group: group.name,
+      policy: group.rules.snapshots,
+      attempts: await this.#snapshotAttempts(),
+      now: new Date(now),
+      guard: await this.#rememberedGuard(),
+    });
   }
 
-  /** Takes a snapshot now, serialised with ticks (POST /v1/groups/{name}/snapshots). */
-  takeSnapshot(group: StoredGroup, input: { author: string; serverId?: string; now: string }, cloud: CloudPort): Promise<TakeSnapshotResult> {
+  /** Takes a snapshot now, serialised with ticks and with itself, so a repeat sees the first (POST /v1/groups/{name}/snapshots). */
+  takeSnapshot(group: StoredGroup, input: { author: string; now: string } & ManualRequest, cloud: CloudPort): Promise<TakeSnapshotResult> {
     return this.#exclusive(async () => {
+      const stored = ManualSnapshotLogSchema.safeParse(await this.#store.getSlot(MANUAL_SLOT));
+      const log = stored.success ? stored.data : [];
       const taken = await takeSnapshotNow({
         cloud: resilientPort(cloud),
         group: group.name,
         policy: group.rules.snapshots,
         author: input.author,
         now: new Date(input.now),
-        ...(input.serverId !== undefined ? { serverId: input.serverId } : {}),
+        request: { serverId: input.serverId, force: input.force, idempotencyKey: input.idempotencyKey },
+        log,
       });
+      if (taken.log.length !== log.length || taken.log.at(-1) !== log.at(-1)) await this.#store.setSlot(MANUAL_SLOT, taken.log);
       this.#store.appendActivity(taken.activity);
       return taken;
     });
@@ -312,7 +358,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).
       const deleted = new Set(preview.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
       const members = listing.members.filter((s) => !deleted.has(s.id));
-      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true });
+      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true, guard: request.imageGuard ?? (await this.#rememberedGuard()) });
       preview.steps.push(...snap.steps);
       preview.notices.push(...snap.notices);
       preview.errors.push(...snap.errors);
@@ -388,16 +434,104 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.#store.setSlot(name, value);
   }
 
-  /**
-   * The group's rules (last written at `rulesUpdatedAt`) were deleted: forget its state (after a running
-   * reconcile), remembering only that version so a tick still holding it does not act.
-   */
-  forget(rulesUpdatedAt: string): Promise<void> {
-    return this.#exclusive(async () => {
-      await this.#store.clear(rulesUpdatedAt);
+  async #loadFence(): Promise<RulesFence | null> {
+    if (this.#fence === undefined) this.#fence = (await this.#store.getRulesFence()) ?? null;
+    return this.#fence;
+  }
+
+  async #setFence(fence: RulesFence): Promise<void> {
+    if (this.#fence?.envelope === null && fence.envelope !== null) {
+      // Re-created after a delete: whatever reached the old group after its delete (an override racing it) goes.
+      await this.#store.clearRuntime();
       this.#state = undefined;
-      this.#history.reset();
+    }
+    this.#fence = fence;
+    await this.#store.setRulesFence(fence);
+  }
+
+  /**
+   * The fence applied to the rules a reconcile was handed: newer than anything known -> adopted (the
+   * registry's message may still be on its way); older -> the newest known copy is used instead (a stale
+   * KV read never undoes a newer change); deleted at a newer revision -> nothing may act.
+   */
+  async #fenced(offered: StoredGroup): Promise<Fenced> {
+    const known = await this.#loadFence();
+    if (known === null || offered.revision > known.revision) {
+      const { rules, revision, etag, updatedAt, updatedBy } = offered;
+      await this.#setFence({ revision, envelope: { rules, revision, etag, updatedAt, updatedBy } });
+      return { group: offered };
+    }
+    if (known.envelope === null) return { deleted: known.revision };
+    if (offered.revision === known.revision) return { group: offered };
+    const message = `this reconcile was handed revision ${offered.revision} of the rules (a stale read); it acts on revision ${known.revision}, the newest accepted`;
+    return { group: storedFrom(offered.name, { ...known, envelope: known.envelope }), notice: { level: "info", code: "rules-newer", message } };
+  }
+
+  /**
+   * The fence, from the rules registry: a new revision of this group's rules (a copy is kept). Not queued,
+   * so a rules change never waits for a running reconcile; the next reconcile acts on it.
+   */
+  async adopt(update: FollowUpdate): Promise<FollowAnswer> {
+    const known = await this.#loadFence();
+    if (known !== null && update.revision <= known.revision) {
+      // The same message again is fine; a different one at a revision already taken is not (the registry renumbers).
+      const same = update.revision === known.revision && (known.envelope?.etag ?? null) === (update.envelope?.etag ?? null);
+      return { accepted: same, revision: known.revision };
+    }
+    if (update.envelope === null) {
+      await this.#retireNow(update.name, update.revision, update.author, update.at, []);
+      return { accepted: true, revision: update.revision };
+    }
+    const parsed = envelopeSchema("group").safeParse(update.envelope);
+    if (!parsed.success) throw new Error(`the rules of revision ${update.revision} do not parse`);
+    await this.#setFence({ revision: update.revision, envelope: parsed.data });
+    const reason =
+      known === null || known.envelope === null
+        ? `group ${known === null ? "created" : "re-created"} (revision ${update.revision}, ${parsed.data.etag})`
+        : `rules changed from ${update.previousEtag ?? known.envelope.etag} to ${parsed.data.etag} (revision ${update.revision})`;
+    this.#store.appendActivity([{ at: update.at, kind: "rules-changed", author: update.author, reason }]);
+    return { accepted: true, revision: update.revision };
+  }
+
+  /**
+   * The registry asks to delete the group at `revision`. Serialised with reconciles: decided after any
+   * running one, from a fresh listing; refused (changing nothing) while members exist unless forced.
+   * Once accepted, no later reconcile acts (the fence says deleted) and the activity log keeps a tombstone.
+   */
+  retire(input: { name: string; revision: number; force: boolean; author: string; at: string }, gateway: CloudPort): Promise<GuardAnswer> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(async () => {
+      const known = await this.#loadFence();
+      if (known !== null && known.revision >= input.revision) {
+        if (known.revision === input.revision && known.envelope === null) return { ok: true, details: { serversLeftBehind: [] } };
+        return { ok: false, behind: known.revision };
+      }
+      const listing = await cloud.listServers();
+      let servers: ServerRef[] = [];
+      if (listing.ok) {
+        servers = listing.value.filter((s) => isMember(s, input.name)).map((s) => ({ id: s.id, name: s.name, status: s.status }));
+      } else if (!input.force) {
+        const message = `cannot list the group's servers: ${listing.error.message}`;
+        return { ok: false, refusal: { code: "cloud_unavailable", message, details: { category: listing.error.category } } };
+      }
+      if (servers.length > 0 && !input.force) {
+        const message = `group '${input.name}' still has ${servers.length} server(s): scale it to 0 first, or delete with force=true (servers are left running)`;
+        return { ok: false, refusal: { code: "conflict", message, details: { servers } } };
+      }
+      await this.#retireNow(input.name, input.revision, input.author, input.at, servers);
+      return { ok: true, details: { serversLeftBehind: servers } };
     });
+  }
+
+  /** Forgets the group's runtime state, fences it as deleted and writes the tombstone line (history stays). */
+  async #retireNow(name: string, revision: number, author: string, at: string, left: readonly ServerRef[]): Promise<void> {
+    await this.#store.clearRuntime();
+    this.#state = undefined;
+    this.#store.clearHistory(); // the chart goes with the group; the activity log (below) stays
+    this.#history.reset();
+    await this.#setFence({ revision, envelope: null });
+    const behind = left.length > 0 ? `; ${left.length} server(s) left running, no longer managed: ${left.map((s) => s.id).join(", ")}` : "";
+    this.#store.appendActivity([{ at, kind: "group-deleted", author, reason: `group '${name}' deleted (revision ${revision})${behind}` }]);
   }
 }
 

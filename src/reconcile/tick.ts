@@ -2,13 +2,16 @@
 import type { Env } from "../config/env.ts";
 import { tickOrder } from "../core/budget.ts";
 import { partitionByGroup } from "../core/membership.ts";
-import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
+import { retentionGuard } from "../core/retention.ts";
+import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../store/rules.ts";
 import { readDeferred, writeDeferred, type DeferredEntry } from "../store/tick-state.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "./budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import type { ObservedServer } from "../core/types.ts";
+import { toStoredGroup } from "./group-service.ts";
+import { registryStub } from "./registry.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
 
 /**
@@ -36,20 +39,30 @@ export interface TickSummary {
   budget?: BudgetReport;
 }
 
-function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGroup {
-  const { rules, etag, updatedAt, updatedBy } = result.envelope;
-  return { name: result.name, rules, etag, updatedAt, updatedBy };
+/**
+ * Every group for a tick: one KV read of the index the registry writes. When KV has no readable index
+ * (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
+ */
+export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+  const read = await readIndex(env.RULES);
+  let index: RulesIndex;
+  if (read.ok) index = read.index;
+  else {
+    console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+    index = await registryStub(env).indexForTick();
+  }
+  return entriesOf(index, "group");
 }
 
-/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no subrequest at all. */
+/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no cloud call at all. */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const [read, previouslyDeferred] = await Promise.all([loadAllGroups(env.RULES, now), readDeferred(env.RULES)]);
+  const [read, previouslyDeferred] = await Promise.all([loadGroups(env), readDeferred(env.RULES)]);
   const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [], deferred: [] };
   if (read.length === 0) return summary;
 
   const groups: StoredGroup[] = [];
   for (const r of read) {
-    if (r.ok) groups.push(toStoredGroup(r));
+    if (r.ok) groups.push(toStoredGroup(r.name, r.envelope));
     else {
       summary.unreadable.push(r.name);
       console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);
@@ -70,6 +83,13 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.listing = listing.ok ? "complete" : "failed";
   if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
+  // What snapshot retention must never delete: every group's image and every image a server was booted from.
+  // Only with every group's rules read: an unreadable group may name an image we cannot see.
+  const anySnapshots = groups.some((g) => g.rules.snapshots !== undefined);
+  const imageGuard =
+    listing.ok && anySnapshots && summary.unreadable.length === 0
+      ? retentionGuard(groups.map((g) => ({ name: g.name, image: g.rules.image })), listing.value)
+      : undefined;
 
   // Groups the last tick deferred go first; the rest keep the index's order.
   const byName = new Map(groups.map((g) => [g.name, g]));
@@ -89,6 +109,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
         trigger: "cron",
         author: "cron",
         listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+        ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
       };
       try {
         const stub = coordinatorStub(env, group.name);

@@ -53,6 +53,8 @@ export const ServerSummarySchema = z.object({
   created: z.string().optional(),
   metadata: MetadataSchema.optional(),
   "OS-EXT-STS:task_state": z.string().nullish(),
+  // Only the id (links are dropped): snapshot retention keeps every image a server was booted from.
+  image: z.union([z.object({ id: IdSchema }), z.string(), z.null()]).optional(),
 });
 export type ServerSummary = z.infer<typeof ServerSummarySchema>;
 export const ServerSummaryListSchema = z.object({ servers: z.array(ServerSummarySchema), servers_links: z.array(LinkSchema).optional() });
