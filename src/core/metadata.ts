@@ -1,5 +1,5 @@
 // Whether a group's server metadata fits the cloud's real per-server limit (checked at tick time, from /limits).
-import { OWN_SERVER_METADATA_KEYS, type GroupRules } from "../config/group.ts";
+import { OWN_SERVER_METADATA_KEYS, type GroupRules } from "./rules.ts";
 
 /**
  * A readable problem when the group's metadata plus novascale's own keys exceed the cloud's

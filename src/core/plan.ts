@@ -1,5 +1,5 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
-import type { Group } from "../config/group.ts";
+import type { Group } from "./rules.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
 import { estimateCloudOffset, skewNotice } from "./clock.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";

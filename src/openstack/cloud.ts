@@ -1,5 +1,6 @@
 // The narrow facade the reconciler uses to act on a cloud; implemented by the OpenStack client.
 import type { ResourceRef } from "../config/group.ts";
+import type { AbsoluteLimits } from "../core/limits.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
 
 export interface ResolvedImage {
@@ -38,17 +39,8 @@ export interface BootResult {
   reservationId?: string;
 }
 
-/** Absolute limits (GET /limits); null where the cloud reports no limit (-1) or omits it. */
-export interface AbsoluteLimits {
-  maxTotalInstances: number | null;
-  totalInstancesUsed: number;
-  maxTotalCores: number | null;
-  totalCoresUsed: number;
-  maxTotalRAMSize: number | null;
-  totalRAMUsed: number;
-  maxServerMeta: number | null;
-  maxImageMeta: number | null;
-}
+/** Absolute limits (GET /limits): a core type (core/limits.ts turns them into headroom). */
+export type { AbsoluteLimits };
 
 export interface ComputeCloud {
   /** Every server of the project (/servers/detail, all pages). Throws when any page fails. */
@@ -64,4 +56,8 @@ export interface ComputeCloud {
   listImages(properties: Record<string, string>): Promise<ObservedImage[]>;
   getImage(id: string): Promise<ObservedImage | null>;
   deleteImage(id: string): Promise<void>;
+  /** The X-OpenStack-Request-Id sent on every call of this cloud (one per tick): finds the tick in the cloud's logs. */
+  readonly requestId?: string;
+  /** Masks this cloud's secrets (password, secret, tokens) out of a text: the last gate before logs, storage and answers. */
+  redact?(text: string): string;
 }

@@ -49,6 +49,8 @@ export interface ReconcileInput {
   bootId: string;
   /** Only plan: resolve and read limits, but boot and delete nothing. */
   dryRun: boolean;
+  /** The X-OpenStack-Request-Id of this tick's cloud calls, recorded on the record and on boots and deletes. */
+  tickRequestId?: string;
 }
 
 export interface ReconcileOutput {
@@ -274,12 +276,14 @@ function activityFor(input: ReconcileInput, results: readonly StepResult[]): Act
       else if (r.error) out.push({ at, kind: "delete-failed", author, reason: step.reason, serverIds: [step.serverId], error: r.error });
     }
   }
-  return out;
+  const tickRequestId = input.tickRequestId;
+  return tickRequestId === undefined ? out : out.map((entry) => ({ ...entry, tickRequestId }));
 }
 
 /** What makes two records "the same outcome": everything but the times. */
 export function recordFingerprint(record: TickRecord): string {
-  const { at: _at, lastSeenAt: _seen, trigger: _trigger, author: _author, ...rest } = record;
+  // The tick's request id differs every tick: a steady tick must still be recognised as the same outcome.
+  const { at: _at, lastSeenAt: _seen, trigger: _trigger, author: _author, tickRequestId: _id, ...rest } = record;
   return JSON.stringify(rest);
 }
 
@@ -287,7 +291,15 @@ export function recordFingerprint(record: TickRecord): string {
 export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOutput> {
   const { group, now, state } = input;
   const desired = desiredCount(group.rules, state.override, now, state.pause ? { pausedBy: state.pause.by } : {});
-  const base = { at: now.toISOString(), trigger: input.trigger, author: input.author, rulesEtag: group.etag, rulesRevision: group.revision, desired };
+  const base = {
+    at: now.toISOString(),
+    trigger: input.trigger,
+    author: input.author,
+    rulesEtag: group.etag,
+    rulesRevision: group.revision,
+    desired,
+    ...(input.tickRequestId === undefined ? {} : { tickRequestId: input.tickRequestId }),
+  };
 
   if (!input.listing.ok) {
     // Without a listing we do not know what exists: booting could double, deleting could hit the wrong ones.

@@ -2,7 +2,8 @@
 import type { GroupRules, Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
-import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
+import type { ManualSnapshotRecord } from "../core/manual-snapshots.ts";
+import type { SnapshotImageSummary, SnapshotStatus } from "../core/snapshots.ts";
 
 // The implementation: `createGroupService(env: Env, options?)` in src/reconcile/group-service.ts.
 
@@ -53,6 +54,8 @@ export interface ErrorInfo {
   status?: number;
   /** x-openstack-request-id, to quote to the cloud's operators. */
   requestId?: string;
+  /** The X-OpenStack-Request-Id novascale sent with every call of that tick: the cloud's logs show it as the global request id. */
+  tickRequestId?: string;
   /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
   notSent?: boolean;
 }
@@ -110,6 +113,8 @@ export interface TickRecord {
   health: GroupHealth;
   /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
   lastSeenAt?: string;
+  /** The X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: grep Nova's and Keystone's logs for it. */
+  tickRequestId?: string;
   /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
   deferred?: Deferral;
 }
@@ -158,6 +163,8 @@ export interface ActivityEntry {
   imageId?: string;
   count?: number;
   error?: ErrorInfo;
+  /** The tick's X-OpenStack-Request-Id, on boots and deletes: finds the call in the cloud's logs. */
+  tickRequestId?: string;
 }
 
 /** A group's state for GET /v1/groups/{name}. */
@@ -202,6 +209,33 @@ export interface OverrideInput {
   until: string;
   reason: string;
   author: string;
+}
+
+/** A group's snapshots for GET /v1/groups/{name}/snapshots. */
+export interface SnapshotListing {
+  group: string;
+  /** The policy's view of the latest firing; null when the group has no snapshot policy. */
+  status: SnapshotStatus | null;
+  notices: Notice[];
+  /** The group's snapshots novascale made, newest first (any status). */
+  snapshots: SnapshotImageSummary[];
+}
+
+/** What POST /v1/groups/{name}/snapshots did (or replayed). */
+export interface TakeSnapshotResult {
+  /** null when no member could be snapshotted (see `notice`) or the servers could not be listed (see `error`). */
+  step: Step | null;
+  result: StepResult | null;
+  notice: Notice | null;
+  activity: ActivityEntry[];
+  /** Set when the snapshot was not taken because of the cloud (listing or createImage failed). */
+  error: ErrorInfo | null;
+  /** The answer is an earlier one (same Idempotency-Key, or a repeat while it is still in progress), and why. */
+  replayed: string | null;
+  /** The Idempotency-Key was used before for another request: refused, nothing taken. */
+  keyReused: ManualSnapshotRecord | null;
+  /** The manual-snapshot log to store (unchanged when nothing new was taken). */
+  log: ManualSnapshotRecord[];
 }
 
 // ---------------------------------------------------------------------------------------------
