@@ -315,8 +315,8 @@ export type Override = z.infer<typeof OverrideSchema>;
 
 // The core decides on plain types of its own (src/core/rules.ts: core never imports this edge). The
 // parsed shapes must be exactly those types: when a schema above changes, mirror it there.
-type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type MirroredInCore<T extends true> = T;
+export type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type MirroredInCore<T extends true> = T;
 export type ParsedShapesMatchCore = [
   MirroredInCore<Exactly<GroupRules, Core.GroupRules>>,
   MirroredInCore<Exactly<ScheduleEntry, Core.ScheduleEntry>>,
