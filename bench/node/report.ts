@@ -124,7 +124,7 @@ export function gridFindings(grid: readonly CellResult[]): string {
           .filter(([route, n]) => n >= biggest.groups && !/^POST \/compute\/[^/]+\/servers$/.test(route))
           .map(([route, n]) => `\`${route}\` x ${n}`);
   const lines = [
-    `- Most subrequests in one tick: **${most.t.cloud.total}** (${most.cell.groups} groups x ${most.cell.servers} servers, ${most.t.label}); a steady tick: at most **${steadyMost.t.cloud.total}** (${steadyMost.cell.groups} x ${steadyMost.cell.servers}). Workers allow 50 per invocation on the free plan and 1,000 on paid plans.`,
+    `- Most subrequests in one tick: **${most.t.cloud.total}** (${most.cell.groups} groups x ${most.cell.servers} servers, ${most.t.label}); a steady tick: at most **${steadyMost.t.cloud.total}** (${steadyMost.cell.groups} x ${steadyMost.cell.servers}). Workers allow 50 per invocation on the free plan and 10,000 on paid plans.`,
     over50.length === 0 ? "- No tick needed more than 50 subrequests." : `- Ticks above the free plan's 50 subrequests: ${over50.join("; ")}.`,
     `- KV writes and deletes in steady ticks, all cells together: **${steadyWrites}**. Reads: at most ${steadyReads} per steady tick, ${(steadyReads * 1440).toLocaleString("en")} a day at one tick a minute (free tier: 100,000 reads); lists: ${listsPerTick.toFixed(2)} per tick on average, about ${Math.round(listsPerTick * 1440).toLocaleString("en")} a day (free tier: 1,000).`,
     `- workerd CPU at or under 10 ms (the free plan's limit) in ${cpuUnder10} of ${ticks.length} ticks. The measure includes the harness and the local simulators (see below), so it overstates the worker's own CPU; still, listings of 1,000 servers and more cost tens to hundreds of ms.`,
