@@ -59,12 +59,14 @@ export function decideDesired(
     chosen = {
       value: override.desired,
       source: "override",
+      since: override.createdAt,
       reason: `override ${override.desired} by ${override.author} until ${override.until}: ${override.reason}`,
     };
   } else if (deciding !== undefined) {
     chosen = {
       value: deciding.entry.desired,
       source: "schedule",
+      since: deciding.at.toISOString(),
       reason: `${describeEntry(deciding.entry, deciding.index)} ${describeFiring(deciding.entry, deciding.at)}: desired ${deciding.entry.desired}`,
     };
   } else if (rules.default !== undefined) {

@@ -1,5 +1,6 @@
 // The one table that maps a Nova server state to what the planner does with it (its "destiny").
 import type { GroupRules } from "../config/group.ts";
+import { parkMarkOf, type ParkMark } from "./parking.ts";
 import type { Destiny, ObservedServer } from "./types.ts";
 
 /*
@@ -24,6 +25,33 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * UNKNOWN (Nova's own, when   unknown   yes      left alone and reported: the host is unreachable, the
  *   the host is unreachable)                       server may well be running
  * anything else               unknown   yes      left alone and reported (a notice), never guessed at
+ *
+ *
+ * Parking rows (scaleIn.action shelve/stop, power groups). The park mark (metadata novascale:park) is
+ * what tells novascale's own parking from anyone else's; it is checked before the rows above.
+ * Mark / status (task_state)  destiny   counts?  planner does
+ * --------------------------  --------  -------  ------------------------------------------------------
+ * parked: SHUTOFF, SHELVED,   parked    no       resumed first on scale-out (os-start for SHUTOFF,
+ *   SHELVED_OFFLOADED                              unshelve for the shelved ones); elastic groups delete
+ *                                                  the oldest beyond pool.max
+ * parked: powering-off,       parking   no       left alone: on its way to parked
+ *   shelving*, shelving_offloading
+ * parked: ACTIVE              woken     yes      started by someone else (or a park that did not take):
+ *                                                  the first to park again (manualChanges enforce), or left
+ *                                                  up until desired changes after the mark (respect)
+ * resumed: powering-on,       resuming  yes      left alone while coming back; after limits.buildTimeout-
+ *   unshelving, spawning, or                       Minutes since the mark it "did not come back": replace
+ *   still SHUTOFF/SHELVED*                         (elastic) or report (power)
+ * resumed: ACTIVE             count     yes      an ordinary member again
+ * none: powering-off,         wait      yes      left alone: someone else is stopping/starting it
+ *   powering-on, shelving*, unshelving
+ * none: SHUTOFF, SHELVED*     (rows above) elastic groups: SHUTOFF by replaceShutoff, SHELVED* wait
+ *   in a power group          parked    no       manualChanges enforce: someone else stopped it; it is
+ *                                                  resumed when desired calls for it
+ *                             held      no       manualChanges respect: left alone, never started by
+ *                                                  novascale (reported)
+ * Power groups never delete: every "replace" above (ERROR, stuck BUILD, did not come back) is "report"
+ * there: not counted, left alone, reported.
  *
  * Counting "wait" and "unknown" servers errs towards fewer boots: a server that is only briefly away
  * must not cause a double, and an unexpected status is a reason to look, not to act.
@@ -64,10 +92,58 @@ export function ageMinutes(server: ObservedServer, now: Date): number | undefine
   return Number.isNaN(created) ? undefined : (now.getTime() - created) / 60_000;
 }
 
+/** Task states of a server on its way to SHUTOFF or SHELVED(_OFFLOADED). */
+const PARKING_TASKS: ReadonlySet<string> = new Set(["powering-off", "shelving", "shelving_image_pending_upload", "shelving_image_uploading", "shelving_offloading"]);
+/** Task states of a server on its way back from SHUTOFF or SHELVED(_OFFLOADED) (unshelve schedules and spawns again). */
+const RESUMING_TASKS: ReadonlySet<string> = new Set(["powering-on", "unshelving", "scheduling", "spawning", "block_device_mapping", "networking"]);
+/** Statuses a parked server rests in. */
+export const PARKED_STATUSES: ReadonlySet<string> = new Set(["SHUTOFF", "SHELVED", "SHELVED_OFFLOADED"]);
+
+type DestinyRules = Pick<GroupRules, "replaceShutoff" | "limits"> & Partial<Pick<GroupRules, "mode" | "manualChanges">>;
+
+/** The parking rows of the table (park mark first), or undefined when the ordinary rows decide. */
+function parkingDestiny(server: ObservedServer, status: string, task: string, mark: ParkMark | undefined, rules: DestinyRules, now: Date): Classified | undefined {
+  const resting = PARKED_STATUSES.has(status) && task === "";
+  if (mark?.phase === "parked") {
+    const since = mark.at.toISOString();
+    if (resting) return { server, destiny: "parked", why: `${status}, parked by novascale at ${since}` };
+    if (PARKING_TASKS.has(task)) return { server, destiny: "parking", why: `${status} (${task}), parking since ${since}` };
+    if (status === "ACTIVE" && task === "") return { server, destiny: "woken", why: `ACTIVE although novascale parked it at ${since} (started by someone else, or the park did not take)` };
+    return undefined;
+  }
+  if (mark?.phase === "resumed") {
+    if (status === "ACTIVE" || status === "ERROR" || !(resting || RESUMING_TASKS.has(task))) return undefined;
+    const minutes = (now.getTime() - mark.at.getTime()) / 60_000;
+    const timeout = rules.limits.buildTimeoutMinutes;
+    const state = task === "" ? status : `${status} (${task})`;
+    if (minutes > timeout) {
+      return { server, destiny: "replace", why: `did not come back: ${state} ${Math.floor(minutes)} min after novascale resumed it (build timeout ${timeout} min)` };
+    }
+    return { server, destiny: "resuming", why: `${state}, resumed by novascale at ${mark.at.toISOString()}` };
+  }
+  if (PARKING_TASKS.has(task) || task === "powering-on" || task === "unshelving") return { server, destiny: "wait", why: `${status} (${task}) by someone else` };
+  if (resting && rules.mode === "power") {
+    if (rules.manualChanges === "respect") return { server, destiny: "held", why: `${status} by someone else: left alone (manualChanges respect)` };
+    return { server, destiny: "parked", why: `${status} by someone else: started when desired calls for it (manualChanges enforce)` };
+  }
+  return undefined;
+}
+
 /** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
-export function destinyOf(server: ObservedServer, rules: Pick<GroupRules, "replaceShutoff" | "limits">, now: Date): Classified {
+export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date): Classified {
+  const classified = classify(server, rules, now);
+  // A power group never deletes what it did not boot: whatever would be replaced is reported instead.
+  if (rules.mode === "power" && classified.destiny === "replace") return { ...classified, destiny: "report" };
+  return classified;
+}
+
+function classify(server: ObservedServer, rules: DestinyRules, now: Date): Classified {
   const status = server.status.toUpperCase();
-  if ((server.taskState ?? "").toLowerCase() === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
+  const task = (server.taskState ?? "").toLowerCase();
+  if (task === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
+  if (status === "DELETED" || status === "SOFT_DELETED") return { server, destiny: "gone", why: status };
+  const parking = parkingDestiny(server, status, task, parkMarkOf(server), rules, now);
+  if (parking !== undefined) return parking;
   const destiny = Object.hasOwn(STATUS_DESTINY, status) ? STATUS_DESTINY[status] : undefined;
   if (destiny === undefined) return { server, destiny: "unknown", why: `unknown status ${status}` };
   if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: "SHUTOFF (replaceShutoff is off)" };

@@ -5,8 +5,12 @@ import type { ObservedImage, ObservedServer } from "./types.ts";
 export const GROUP_KEY = "novascale:group";
 /** Server metadata: the boot intent (tick time) that created it, to recognise boots whose response was lost. */
 export const BOOT_INTENT_KEY = "novascale:boot";
-/** Server metadata set by an operator: a protected server is never deleted by novascale. */
+/** Server metadata set by an operator: a protected server is never deleted (nor parked) by novascale. */
 export const PROTECTED_KEY = "novascale:protected";
+/** Server metadata novascale writes when it parks ("parked <ISO time>") and resumes ("resumed <ISO time>") a server. */
+export const PARK_KEY = "novascale:park";
+/** Server metadata set by an operator: start low tiers first, park high tiers first (an integer; none = 0). */
+export const TIER_KEY = "novascale:tier";
 
 /** Image properties novascale writes on the snapshots it makes. */
 export const IMAGE_MADE_BY_KEY = "novascale:made-by";

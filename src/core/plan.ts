@@ -1,8 +1,10 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
 import type { Group } from "../config/group.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
+import { parks } from "../config/group.ts";
 import { destinyOf, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
+import { planParks, planPoolCap, planResumes, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
 export interface PlanInput {
   group: Group;
@@ -23,10 +25,12 @@ export interface PlanResult {
   actualByStatus: Record<string, number>;
   /** Members that count toward capacity (see destiny.ts). */
   counted: number;
+  /** Members parked by the group (stopped or shelved, resumable), and those on their way there. */
+  parked: number;
 }
 
 /** Destinies that count toward capacity: a server in BUILD counts, so the next tick does not boot it again. */
-const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown"]);
+const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "resuming", "woken"]);
 
 /*
  * Scale-in victims, in this order (the only place it is written):
@@ -37,10 +41,14 @@ const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait",
  *   3. then BUILD (not serving yet);
  *   4. then ACTIVE;
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
+ * Groups that park instead (scaleIn.action shelve/stop, power groups) use the park and resume orders
+ * in park-plan.ts.
  */
 function victimRank(c: Classified): number {
   if (c.destiny === "replace") return 0;
   if (c.destiny === "build") return 2;
+  // A server started by hand while parked goes before the others (its group meant it to be off).
+  if (c.destiny === "woken") return 2.5;
   return c.server.status.toUpperCase() === "ACTIVE" ? 3 : 1;
 }
 
@@ -88,8 +96,15 @@ export function plan(input: PlanInput): PlanResult {
     actualByStatus[status] = (actualByStatus[status] ?? 0) + 1;
   }
   const counted = classified.filter((c) => COUNTS.has(c.destiny)).length;
+  const parkedCount = classified.filter((c) => c.destiny === "parked" || c.destiny === "parking").length;
   for (const c of classified.filter((c) => c.destiny === "unknown")) {
     notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
+  }
+  for (const c of classified.filter((c) => c.destiny === "report")) {
+    notices.push({ level: "error", code: "member-broken", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: a power group never deletes or replaces; not counted, left for an operator` });
+  }
+  for (const c of classified.filter((c) => c.destiny === "held")) {
+    notices.push({ level: "info", code: "held-by-hand", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: not counted, not started by novascale` });
   }
   if (input.bootIntent !== undefined) {
     const fromThisIntent = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === input.bootIntent).length;
@@ -100,7 +115,7 @@ export function plan(input: PlanInput): PlanResult {
 
   if (desired.source === "paused") {
     notices.push({ level: "info", code: "paused", message: `group '${group.name}' is paused: no action (${desired.reason})` });
-    return { steps: [], notices, actualByStatus, counted };
+    return { steps: [], notices, actualByStatus, counted, parked: parkedCount };
   }
 
   // A partial listing undercounts: deleting on it could remove servers we did not see being needed.
@@ -122,14 +137,27 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
+  const parking: ParkingPlanInput = { group, desired, classified, mayDelete, desiredText };
   const missing = desired.value - counted;
   if (missing > 0) {
-    const replacing = Math.min(broken.length, missing);
-    const why = replacing > 0 ? ` (including ${replacing} replacement(s))` : "";
-    steps.push({ kind: "boot", group: group.name, count: missing, reason: `scale out: ${desiredText}; boot ${missing}${why}` });
+    // Parked members come back before anything is booted (a power group never boots).
+    const resumed = planResumes(parking, missing);
+    steps.push(...resumed.steps);
+    const toBoot = resumed.stillMissing;
+    if (toBoot > 0 && group.rules.mode === "power") {
+      notices.push({ level: "warning", code: "power-short", message: `${toBoot} more server(s) should run, but group '${group.name}' has no more parked members to start (a power group never boots)` });
+    } else if (toBoot > 0) {
+      const replacing = Math.min(broken.length, toBoot);
+      const why = replacing > 0 ? ` (including ${replacing} replacement(s))` : "";
+      const after = resumed.steps.length > 0 ? `after resuming ${resumed.steps.length} parked, ` : "";
+      steps.push({ kind: "boot", group: group.name, count: toBoot, reason: `scale out: ${desiredText}; ${after}boot ${toBoot}${why}` });
+    }
+  } else if (missing < 0 && (parks(rules) || rules.mode === "power")) {
+    steps.push(...planParks(parking, -missing, notices));
   } else if (missing < 0) {
     const excess = -missing;
-    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build") && !isProtected(c.server));
+    const kept = new Set(respectedWoken(parking).map((c) => c.server.id));
+    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id));
     const victims = eligible.slice(0, excess);
     if (mayDelete) {
       victims.forEach((c, i) => {
@@ -145,5 +173,6 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
-  return { steps, notices, actualByStatus, counted };
+  steps.push(...planPoolCap(parking, steps));
+  return { steps, notices, actualByStatus, counted, parked: parkedCount };
 }

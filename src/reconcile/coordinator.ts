@@ -4,6 +4,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
+import { parkedMembers } from "../core/park-plan.ts";
+import { ParkingLedgerSchema, updateLedger, type ParkedSpan } from "../core/parking.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
@@ -14,6 +16,8 @@ import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, t
 
 /** The storage slot the snapshot policy keeps its attempts in. */
 const SNAPSHOT_SLOT = "snapshots";
+/** The storage slot parking keeps its ledger of parked spans in (for server-hours parked). */
+const PARKING_SLOT = "parking";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -42,6 +46,8 @@ export interface CoordinatorState {
   pause: PauseState | null;
   bootBlock: BootBlock | null;
   lastTick: TickRecord | null;
+  /** Spans of time the group's servers spent parked (last 30 days). */
+  parking: ParkedSpan[];
 }
 
 /** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
@@ -204,6 +210,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
       }
+      if (listing.ok) await this.#followParking(request.group, listing.members, now);
       const activity = [...settled, ...output.activity];
       const record = output.record;
       if (listing.ok && request.group.rules.snapshots !== undefined) {
@@ -236,6 +243,20 @@ export class GroupCoordinator extends DurableObject<Env> {
       this.#store.appendActivity(activity);
       return record;
     });
+  }
+
+  async #parkingLedger(): Promise<ParkedSpan[]> {
+    const parsed = ParkingLedgerSchema.safeParse(await this.#store.getSlot(PARKING_SLOT));
+    return parsed.success ? parsed.data : [];
+  }
+
+  /** Opens and closes parked spans from what this listing shows (written only when something changed). */
+  async #followParking(group: StoredGroup, members: readonly ObservedServer[], now: Date): Promise<void> {
+    const parked = parkedMembers({ name: group.name, rules: group.rules }, members, now).map((c) => c.server);
+    const ledger = await this.#parkingLedger();
+    if (ledger.length === 0 && parked.length === 0) return;
+    const next = updateLedger(ledger, parked, now);
+    if (JSON.stringify(next) !== JSON.stringify(ledger)) await this.#store.setSlot(PARKING_SLOT, next);
   }
 
   async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
@@ -311,7 +332,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async state(): Promise<CoordinatorState> {
     const s = await this.#loaded();
-    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null };
+    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await this.#parkingLedger() };
   }
 
   setOverride(override: Override): Promise<Override> {

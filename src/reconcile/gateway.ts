@@ -3,7 +3,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../config/group.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../openstack/cloud.ts";
 import type { ErrorCategory, ErrorInfo } from "./service.ts";
 
 /** Errors do not keep their fields across RPC, so every call answers with data. */
@@ -136,6 +136,36 @@ export class CloudGateway extends RpcTarget {
     });
   }
 
+  /**
+   * A parking action. An unshelve from SHELVED_OFFLOADED takes cores and RAM again: `charge` (the size
+   * the plan checked against /limits) is added to this gateway's usage, so later groups see less headroom.
+   */
+  async serverAction(id: string, action: ServerAction, charge?: { vcpus: number; ramMB: number }): Promise<Outcome<null>> {
+    const outcome = await attempt(`${action} server ${id}`, async () => {
+      await this.#cloud.serverAction(id, action);
+      return null;
+    });
+    if (charge !== undefined && (outcome.ok || outcome.error.category === "transient")) {
+      this.#bootedSinceLimits.cores += charge.vcpus;
+      this.#bootedSinceLimits.ramMB += charge.ramMB;
+    }
+    return outcome;
+  }
+
+  mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<Outcome<null>> {
+    return attempt(`set metadata of server ${id}`, async () => {
+      await this.#cloud.mergeServerMetadata(id, metadata);
+      return null;
+    });
+  }
+
+  deleteServerMetadataItem(id: string, key: string): Promise<Outcome<null>> {
+    return attempt(`remove metadata ${key} of server ${id}`, async () => {
+      await this.#cloud.deleteServerMetadataItem(id, key);
+      return null;
+    });
+  }
+
   createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
     return attempt(`create image of server ${serverId}`, () => this.#cloud.createImage(serverId, name, metadata));
   }
@@ -159,7 +189,19 @@ export class CloudGateway extends RpcTarget {
 /** The methods a Durable Object calls on the gateway it was handed (an RPC stub of CloudGateway). */
 export type CloudPort = Pick<
   CloudGateway,
-  "listServers" | "resolveImage" | "resolveFlavor" | "absoluteLimits" | "boot" | "deleteServer" | "createImage" | "listImages" | "getImage" | "deleteImage"
+  | "listServers"
+  | "resolveImage"
+  | "resolveFlavor"
+  | "absoluteLimits"
+  | "boot"
+  | "deleteServer"
+  | "serverAction"
+  | "mergeServerMetadata"
+  | "deleteServerMetadataItem"
+  | "createImage"
+  | "listImages"
+  | "getImage"
+  | "deleteImage"
 >;
 
 const PORT_METHODS = [
@@ -169,6 +211,9 @@ const PORT_METHODS = [
   "absoluteLimits",
   "boot",
   "deleteServer",
+  "serverAction",
+  "mergeServerMetadata",
+  "deleteServerMetadataItem",
   "createImage",
   "listImages",
   "getImage",

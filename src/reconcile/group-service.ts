@@ -1,8 +1,9 @@
 // createGroupService: the GroupService over KV (rules), the group's Durable Object (runtime state) and the cloud.
 import type { Env } from "../config/env.ts";
-import type { GroupRules, Override } from "../config/group.ts";
+import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import { isMember } from "../core/membership.ts";
+import { parkingStatus } from "../core/parking.ts";
 import {
   deleteGroupRules,
   etagMatches,
@@ -180,6 +181,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         health,
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
+        parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
       };
     },
 

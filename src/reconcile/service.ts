@@ -1,5 +1,6 @@
 // The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
 import type { GroupRules, Override } from "../config/group.ts";
+import type { ParkingStatus } from "../core/parking.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
 import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
 
@@ -91,6 +92,8 @@ export interface TickRecord {
   actualByStatus: Record<string, number>;
   /** Servers that count toward capacity (ACTIVE, BUILD, transitional, unknown). */
   counted: number;
+  /** Servers the group has parked (stopped or shelved by it, or on their way there); absent before parking existed. */
+  parked?: number;
   listing: "complete" | "failed";
   /** Steps after per-tick caps, quota and boot block: what was (or, in a preview, would be) executed. */
   steps: Step[];
@@ -108,6 +111,10 @@ export type ActivityKind =
   | "boot-unknown"
   | "delete"
   | "delete-failed"
+  | "park"
+  | "park-failed"
+  | "unpark"
+  | "unpark-failed"
   | "error"
   | "boot-blocked"
   | "boot-unblocked"
@@ -150,7 +157,10 @@ export interface GroupStatus {
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
   lastTick: TickRecord | null;
+  /** Parked servers (as of the last tick) and what parking saved; null for a group that never parked. */
+  parking: ParkingStatus | null;
 }
+
 
 /** A dry run: what a reconcile at `at` would do now, changing nothing. */
 export interface PlanPreview {
@@ -158,6 +168,8 @@ export interface PlanPreview {
   desired: Desired;
   actualByStatus: Record<string, number>;
   counted: number;
+  /** Servers the group has parked (see TickRecord.parked). */
+  parked?: number;
   listing: "complete" | "failed";
   steps: Step[];
   notices: Notice[];
