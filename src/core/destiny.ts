@@ -8,7 +8,9 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * --------------------------  --------  -------  ------------------------------------------------------
  * any, task_state "deleting"  gone      no       nothing: it is already on its way out
  * DELETED, SOFT_DELETED       gone      no       nothing
- * ACTIVE                      count     yes      may be a scale-in victim
+ * ACTIVE                      count     yes      may be a scale-in victim; with a task under way
+ *                                                (task_state image_snapshot, image_uploading, ...,
+ *                                                rebooting, ...) it is "busy" and goes last (plan.ts)
  * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since
  *                                                `created` it becomes "replace" (stuck build)
  * ERROR                       replace   no       delete it, boot a replacement in the same plan
@@ -129,6 +131,17 @@ function parkingDestiny(server: ObservedServer, status: string, task: string, ma
   return undefined;
 }
 
+/**
+ * A task in progress on a server that is otherwise settled (e.g. a snapshot uploading: task_state
+ * image_snapshot, image_pending_upload, image_uploading). BUILD always has one (scheduling, spawning),
+ * and "deleting" is handled as gone, so neither is busy in this sense.
+ */
+export function taskInProgress(server: ObservedServer): string | undefined {
+  const task = (server.taskState ?? "").trim();
+  if (task === "" || task.toLowerCase() === "deleting" || server.status.toUpperCase() === "BUILD") return undefined;
+  return task;
+}
+
 /** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
 export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date): Classified {
   const classified = classify(server, rules, now);
@@ -146,7 +159,8 @@ function classify(server: ObservedServer, rules: DestinyRules, now: Date): Class
   if (parking !== undefined) return parking;
   const destiny = Object.hasOwn(STATUS_DESTINY, status) ? STATUS_DESTINY[status] : undefined;
   if (destiny === undefined) return { server, destiny: "unknown", why: `unknown status ${status}` };
-  if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: "SHUTOFF (replaceShutoff is off)" };
+  const busy = taskInProgress(server);
+  if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: `SHUTOFF (replaceShutoff is off${busy ? `; task ${busy} under way` : ""})` };
   if (destiny === "build") {
     const age = ageMinutes(server, now);
     const timeout = rules.limits.buildTimeoutMinutes;
@@ -155,5 +169,5 @@ function classify(server: ObservedServer, rules: DestinyRules, now: Date): Class
       return { server, destiny: "replace", why: `stuck in BUILD for ${Math.floor(age)} min (build timeout ${timeout} min)` };
     }
   }
-  return { server, destiny, why: status };
+  return { server, destiny, why: busy !== undefined && destiny === "count" ? `${status}, task ${busy} under way` : status };
 }

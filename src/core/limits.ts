@@ -9,6 +9,49 @@ export interface LimitInput {
   quota?: QuotaHeadroom;
   /** The group's flavor, to turn core and RAM headroom into a server count. */
   flavor?: { vcpus: number; ramMB: number };
+  /** The group's `max` and how many of its servers exist (see GroupCeiling): boots never take it past max. */
+  ceiling: GroupCeiling;
+}
+
+/**
+ * Never more than `max` of a group's servers exist at once, in service or on their way: `present` counts
+ * every member that is not already going away (core/plan.ts PRESENT), broken ones included, because a
+ * broken server whose delete has not been sent still occupies a place (and the quota).
+ */
+export interface GroupCeiling {
+  max: number;
+  present: number;
+}
+
+/**
+ * How many boots fit under the group's max once `deleted` of the present servers are gone. A delete
+ * counts only once it is sent (limitSteps) or, in the executor, once Nova accepted it.
+ */
+export function bootRoom(ceiling: GroupCeiling, deleted: number): number {
+  return Math.max(0, ceiling.max - (ceiling.present - deleted));
+}
+
+/** Cuts boots to `room` (see bootRoom) and says why the rest wait. Other steps pass through. */
+export function capBootsAtMax(steps: readonly Step[], room: number, max: number): { steps: Step[]; notices: Notice[] } {
+  const out: Step[] = [];
+  let left = Math.max(0, room);
+  let held = 0;
+  for (const step of steps) {
+    if (step.kind !== "boot") {
+      out.push(step);
+      continue;
+    }
+    const count = Math.min(step.count, left);
+    left -= count;
+    held += step.count - count;
+    if (count === step.count) out.push(step);
+    else if (count > 0) out.push({ ...step, count, reason: `${step.reason}; ${count} now, the rest once broken servers are gone (max ${max})` });
+  }
+  const notices: Notice[] =
+    held === 0
+      ? []
+      : [{ level: "info", code: "boot-at-max", message: `${held} boot(s) wait until the broken servers they replace are deleted: never more than max ${max} servers at once` }];
+  return { steps: out, notices };
 }
 
 /** What is left under each absolute limit (null: unlimited). Never negative: an over-quota project has 0. */
@@ -40,6 +83,8 @@ export function serversThatFit(quota: QuotaHeadroom, flavor?: { vcpus: number; r
  * down), a resume as a boot (a server brought up). A resume from SHELVED_OFFLOADED takes cores and RAM
  * again (not an instance: a shelved server still holds one), so it is checked against the quota like a
  * boot, with its own size when the listing gave it; resumes come before boots in a plan, so they go first.
+ * Last, boots are cut so that the servers present, less the deletes kept, plus the resumes and boots
+ * never pass the group's max (a replacement waits for its broken server's delete).
  * Other steps pass through unchanged.
  */
 export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; notices: Notice[] } {
@@ -118,5 +163,8 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
       message: `${bootsOverQuota} boot(s) or unshelve(s) do not fit the project's quota (${binding ?? "quota"} exhausted); starting what fits`,
     });
   }
-  return { steps: out, notices };
+  const kept = out.filter((s) => s.kind === "delete").length;
+  const resumes = out.filter((s) => s.kind === "resume").length;
+  const atMax = capBootsAtMax(out, bootRoom(input.ceiling, kept) - resumes, input.ceiling.max);
+  return { steps: atMax.steps, notices: [...notices, ...atMax.notices] };
 }

@@ -2,7 +2,7 @@
 import type { Group } from "../config/group.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
 import { parks } from "../config/group.ts";
-import { destinyOf, type Classified } from "./destiny.ts";
+import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
 import { planParks, planPoolCap, planResumes, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
@@ -27,10 +27,20 @@ export interface PlanResult {
   counted: number;
   /** Members parked by the group (stopped or shelved, resumable), and those on their way there. */
   parked: number;
+  /**
+   * Members that exist and are not on their way out: counted ones and broken ones whose delete has not
+   * been sent. Never more than the group's max of these may exist at once (core/limits.ts GroupCeiling).
+   */
+  present: number;
 }
 
 /** Destinies that count toward capacity: a server in BUILD counts, so the next tick does not boot it again. */
 const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "resuming", "woken"]);
+/**
+ * Destinies of servers that occupy a place under the group's max: all but those already going away.
+ * Parked servers do not (pool.max caps them); a power group's broken ones ("report") stay and do.
+ */
+const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "replace", "resuming", "woken", "report"]);
 
 /*
  * Scale-in victims, in this order (the only place it is written):
@@ -40,6 +50,8 @@ const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait",
  *      by policy (replaceShutoff false) is the first victim, since it serves nobody;
  *   3. then BUILD (not serving yet);
  *   4. then ACTIVE;
+ *   5. last, servers with a task under way (a snapshot uploading, ...): deleting one would kill the task,
+ *      and the source of tonight's snapshot must not be the next victim;
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
  * Groups that park instead (scaleIn.action shelve/stop, power groups) use the park and resume orders
  * in park-plan.ts.
@@ -47,6 +59,7 @@ const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait",
 function victimRank(c: Classified): number {
   if (c.destiny === "replace") return 0;
   if (c.destiny === "build") return 2;
+  if (taskInProgress(c.server) !== undefined) return 4;
   // A server started by hand while parked goes before the others (its group meant it to be off).
   if (c.destiny === "woken") return 2.5;
   return c.server.status.toUpperCase() === "ACTIVE" ? 3 : 1;
@@ -97,6 +110,7 @@ export function plan(input: PlanInput): PlanResult {
   }
   const counted = classified.filter((c) => COUNTS.has(c.destiny)).length;
   const parkedCount = classified.filter((c) => c.destiny === "parked" || c.destiny === "parking").length;
+  const present = classified.filter((c) => PRESENT.has(c.destiny)).length;
   for (const c of classified.filter((c) => c.destiny === "unknown")) {
     notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
   }
@@ -115,7 +129,7 @@ export function plan(input: PlanInput): PlanResult {
 
   if (desired.source === "paused") {
     notices.push({ level: "info", code: "paused", message: `group '${group.name}' is paused: no action (${desired.reason})` });
-    return { steps: [], notices, actualByStatus, counted, parked: parkedCount };
+    return { steps: [], notices, actualByStatus, counted, present, parked: parkedCount };
   }
 
   // A partial listing undercounts: deleting on it could remove servers we did not see being needed.
@@ -174,5 +188,5 @@ export function plan(input: PlanInput): PlanResult {
   }
 
   steps.push(...planPoolCap(parking, steps));
-  return { steps, notices, actualByStatus, counted, parked: parkedCount };
+  return { steps, notices, actualByStatus, counted, present, parked: parkedCount };
 }

@@ -218,6 +218,12 @@ export class GroupCoordinator extends DurableObject<Env> {
         // just deleted is no source (createImage would answer 409 and burn an attempt).
         const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
         const snap = await this.#snapshotTick(request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now);
+        if (snap.results.length > 0 && !output.acted) {
+          // A snapshot started a task on its source: a listing taken before it would show the source idle,
+          // and make it look like the next scale-in victim. Later listings older than this are redone.
+          state.lastActionAt = Date.now();
+          await this.#store.setLastActionAt(state.lastActionAt);
+        }
         record.steps.push(...snap.steps);
         record.results.push(...snap.results);
         record.notices.push(...snap.notices);

@@ -1,7 +1,7 @@
 // One group's reconcile: gather -> plan -> limit -> execute -> record. Runs inside the group's Durable Object.
 import type { Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
-import { limitSteps, quotaHeadroom } from "../core/limits.ts";
+import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
 import { plan } from "../core/plan.ts";
@@ -101,6 +101,7 @@ function withoutBootsIfBlocked(input: ReconcileInput, steps: Step[], notices: No
 async function prepareSteps(
   input: ReconcileInput,
   planned: Step[],
+  ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
 ): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined; flavor?: ResolvedFlavor }> {
@@ -108,7 +109,7 @@ async function prepareSteps(
   const { rules } = group;
   let bootBlock = input.state.bootBlock;
   let steps = withoutBootsIfBlocked(input, planned, notices, bootBlock);
-  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick };
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
   const finish = (kept: Step[], quota: QuotaHeadroom | undefined, flavor: ResolvedFlavor | undefined) => {
     const limited = limitSteps(kept, { ...caps, ...(quota ? { quota } : {}), ...(flavor ? { flavor: { vcpus: flavor.vcpus, ramMB: flavor.ramMB } } : {}) });
     notices.push(...limited.notices);
@@ -287,7 +288,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
-  const prepared = await prepareSteps(input, planned.steps, notices, errors);
+  const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
+  const prepared = await prepareSteps(input, planned.steps, ceiling, notices, errors);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
@@ -299,7 +301,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   if (!input.dryRun && prepared.steps.length > 0) {
     acted = true;
     const deletes = prepared.steps.filter((s): s is Extract<Step, { kind: "delete" }> => s.kind === "delete");
-    results.push(...(await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s))));
+    const deleted = await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s));
+    results.push(...deleted);
     // Parks and resumes go out like deletes: a few at a time. Resumes come before boots (what is parked comes back first).
     const parks = prepared.steps.filter((s): s is Extract<Step, { kind: "park" }> => s.kind === "park");
     results.push(...(await mapBounded(parks, DELETE_CONCURRENCY, (s) => executePark(input.cloud, s, now))));
@@ -310,7 +313,12 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     if (resumed.some((r) => r.error?.category === "quota") && !notices.some((n) => n.code === "capacity-limited")) {
       notices.push({ level: "warning", code: "capacity-limited", message: "Nova refused an unshelve for quota: resumed what fits" });
     }
-    const boots = prepared.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
+    // A broken server whose delete failed still occupies its place: its replacement waits (never over max).
+    // A resume that went out (or may have) takes a place too.
+    const resumedPlaces = resumed.filter((r) => r.outcome !== "failed" && r.outcome !== "skipped").length;
+    const atMax = capBootsAtMax(prepared.steps, bootRoom(ceiling, deleted.filter((r) => r.outcome === "done").length) - resumedPlaces, ceiling.max);
+    notices.push(...atMax.notices.filter((n) => !notices.some((m) => m.code === n.code)));
+    const boots = atMax.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
     for (const step of boots) {
       if (prepared.boot === undefined) break;
       const { results: bootResults, quotaHit } = await executeBoot(input, step, prepared.boot);

@@ -1,6 +1,6 @@
 // Safety rails: per-tick caps on boots and deletes, quota headroom from /limits, and the metadata-limit check.
 import { describe, expect, it } from "vitest";
-import { limitSteps, quotaHeadroom } from "../../src/core/limits.ts";
+import { bootRoom, limitSteps, quotaHeadroom } from "../../src/core/limits.ts";
 import { checkMetadataFits } from "../../src/core/metadata.ts";
 import type { AbsoluteLimits } from "../../src/openstack/cloud.ts";
 import type { Step } from "../../src/core/types.ts";
@@ -8,7 +8,9 @@ import { rules } from "./builders.ts";
 
 const boot = (count: number): Step => ({ kind: "boot", group: "web", count, reason: `scale out: boot ${count}` });
 const del = (id: string): Step => ({ kind: "delete", group: "web", serverId: id, serverName: `web-${id}`, reason: "scale in" });
-const generous = { maxBootsPerTick: 100, maxDeletesPerTick: 100 };
+/** A group far from its max: only the caps and the quota bind. */
+const roomy = { max: 1000, present: 0 };
+const generous = { maxBootsPerTick: 100, maxDeletesPerTick: 100, ceiling: roomy };
 const bootCount = (steps: Step[]) => steps.reduce((n, s) => n + (s.kind === "boot" ? s.count : 0), 0);
 const codes = (r: { notices: Array<{ code: string }> }) => r.notices.map((n) => n.code);
 
@@ -47,7 +49,7 @@ describe("limitSteps: per-tick caps", () => {
 
   it("passes snapshot and image steps through untouched", () => {
     const snapshot: Step = { kind: "snapshot", group: "web", serverId: "s", serverName: "web-s", imageName: "web-snap", firing: "2026-11-26T02:30:00Z", attempt: 1, reason: "nightly" };
-    const r = limitSteps([snapshot], { maxBootsPerTick: 1, maxDeletesPerTick: 1 });
+    const r = limitSteps([snapshot], { maxBootsPerTick: 1, maxDeletesPerTick: 1, ceiling: roomy });
     expect(r.steps).toEqual([snapshot]);
   });
 });
@@ -86,6 +88,34 @@ describe("limitSteps: quota", () => {
     const r = limitSteps([boot(20)], { ...generous, maxBootsPerTick: 10, quota: { instances: 4, cores: null, ramMB: null } });
     expect(bootCount(r.steps)).toBe(4);
     expect(codes(r)).toEqual(["boot-capped", "capacity-limited"]);
+  });
+});
+
+describe("limitSteps: never over max while replacing", () => {
+  it("three ERROR servers at max 3 with maxDeletesPerTick 1: one delete and one boot, never five servers", () => {
+    const r = limitSteps([del("a"), del("b"), del("c"), boot(3)], { ...generous, maxDeletesPerTick: 1, ceiling: { max: 3, present: 3 } });
+    expect(r.steps).toEqual([del("a"), expect.objectContaining({ kind: "boot", count: 1 })]);
+    expect(codes(r)).toEqual(["delete-capped", "boot-at-max"]);
+  });
+
+  it("a replacement waits while its broken server's delete is not sent (no deletes allowed)", () => {
+    const r = limitSteps([boot(1)], { ...generous, ceiling: { max: 2, present: 2 } });
+    expect(r.steps).toEqual([]);
+    expect(r.notices.find((n) => n.code === "boot-at-max")?.message).toBe(
+      "1 boot(s) wait until the broken servers they replace are deleted: never more than max 2 servers at once",
+    );
+  });
+
+  it("boots below max are not touched", () => {
+    const r = limitSteps([del("a"), boot(2)], { ...generous, ceiling: { max: 5, present: 3 } });
+    expect(r.steps).toEqual([del("a"), boot(2)]);
+    expect(r.notices).toEqual([]);
+  });
+});
+
+describe("bootRoom", () => {
+  it("is max less the servers that stay once the sent deletes are done, never negative", () => {
+    expect([bootRoom({ max: 3, present: 3 }, 1), bootRoom({ max: 3, present: 5 }, 1), bootRoom({ max: 3, present: 0 }, 0)]).toEqual([1, 0, 3]);
   });
 });
 

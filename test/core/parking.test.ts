@@ -243,23 +243,29 @@ describe("plan: power groups", () => {
 });
 
 describe("limits: resumes share the boot cap and unshelves the quota", () => {
+  const ceiling = { max: 20, present: 0 };
   const resume = (takesQuota: boolean, id: string): Step => ({ kind: "resume", group: "web", serverId: id, serverName: id, action: takesQuota ? "unshelve" : "start", takesQuota, reason: "r" });
 
   it("caps resumes and boots together at maxBootsPerTick", () => {
-    const r = limitSteps([resume(false, "a"), resume(false, "b"), { kind: "boot", group: "web", count: 3, reason: "b" }], { maxBootsPerTick: 3, maxDeletesPerTick: 10 });
+    const r = limitSteps([resume(false, "a"), resume(false, "b"), { kind: "boot", group: "web", count: 3, reason: "b" }], { maxBootsPerTick: 3, maxDeletesPerTick: 10, ceiling });
     expect(r.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind))).toEqual(["resume", "resume", "boot 1"]);
   });
 
   it("checks an unshelve from SHELVED_OFFLOADED against cores, not instances", () => {
     const quota = { instances: 0, cores: 2, ramMB: null };
-    const r = limitSteps([resume(true, "a"), resume(true, "b"), resume(false, "c")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, quota, flavor: { vcpus: 2, ramMB: 512 } });
+    const r = limitSteps([resume(true, "a"), resume(true, "b"), resume(false, "c")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, quota, flavor: { vcpus: 2, ramMB: 512 }, ceiling });
     expect(r.steps.map((s) => ("serverId" in s ? s.serverId : ""))).toEqual(["a", "c"]);
     expect(r.notices.find((n) => n.code === "capacity-limited")?.message).toContain("cores");
   });
 
+  it("counts resumes under the group's max, so boots never take it past max", () => {
+    const r = limitSteps([resume(false, "a"), { kind: "boot", group: "web", count: 2, reason: "b" }], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 1 } });
+    expect(r.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind))).toEqual(["resume", "boot 1"]);
+  });
+
   it("counts parks against maxDeletesPerTick", () => {
     const park: Step = { kind: "park", group: "web", serverId: "x", serverName: "x", action: "stop", reason: "p" };
-    expect(limitSteps([park, { ...park, serverId: "y" }], { maxBootsPerTick: 1, maxDeletesPerTick: 1 }).steps).toHaveLength(1);
+    expect(limitSteps([park, { ...park, serverId: "y" }], { maxBootsPerTick: 1, maxDeletesPerTick: 1, ceiling }).steps).toHaveLength(1);
   });
 });
 

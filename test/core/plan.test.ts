@@ -151,6 +151,24 @@ describe("plan: scale-in victims", () => {
     expect(r.steps[0]?.reason).toBe(`scale in: desired 1 (test desires 1), counted 2; victim 1 of 1: web-old (ACTIVE, created ${old.created}, oldest-first)`);
   });
 
+  it("never picks the oldest server while its snapshot uploads: servers with a task under way go last", () => {
+    const uploading = server({ ageMin: 900, taskState: "image_uploading" });
+    const snapshotting = server({ ageMin: 800, taskState: "image_snapshot" });
+    const pending = server({ ageMin: 700, taskState: "image_pending_upload" });
+    const idle = server({ ageMin: 10 });
+    expect(deletedIds(planFor({ members: [uploading, snapshotting, pending, idle], desired: desired(3) }).steps)).toEqual([idle.id]);
+    const r = planFor({ members: [uploading, snapshotting, pending, idle], desired: desired(2) });
+    expect(deletedIds(r.steps)).toEqual([idle.id, uploading.id]);
+    expect(r.steps[1]?.reason).toContain("task image_uploading under way");
+  });
+
+  it("a busy server goes after idle ones whatever the order (newest-first too)", () => {
+    const busy = server({ ageMin: 1, taskState: "image_snapshot" });
+    const idle = server({ ageMin: 500 });
+    const r = planFor({ group: group({ scaleIn: { order: "newest-first" } }), members: [busy, idle, server({ ageMin: 600 })], desired: desired(2) });
+    expect(deletedIds(r.steps)).toEqual([idle.id]);
+  });
+
   it("a server with an unreadable creation time goes last among its rank", () => {
     const unknownAge = { ...server({ id: "a" }), created: "garbage" };
     const known = server({ id: "b", ageMin: 1 });

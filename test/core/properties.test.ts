@@ -8,7 +8,7 @@ import { plan } from "../../src/core/plan.ts";
 import { limitSteps } from "../../src/core/limits.ts";
 import { timeline } from "../../src/core/timeline.ts";
 import type { Desired, ObservedServer } from "../../src/core/types.ts";
-import { tick } from "./sim.ts";
+import { faultyTick, tick } from "./sim.ts";
 
 const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"];
 const PATTERNS = ["0 8 * * 1-5", "0 20 * * *", "30 2 * * *", "*/15 * * * *", "0 */6 * * *", "0 0 1 * *", "30 1 * * 0"];
@@ -189,7 +189,7 @@ describe("properties of plan + limitSteps", () => {
     fc.assert(
       fc.property(membersArb, desiredArb, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), (members, desired, maxBoots, maxDeletes) => {
         const r = plan({ group, desired, members, now: PLAN_NOW, listingComplete: true });
-        const limited = limitSteps(r.steps, { maxBootsPerTick: maxBoots, maxDeletesPerTick: maxDeletes });
+        const limited = limitSteps(r.steps, { maxBootsPerTick: maxBoots, maxDeletesPerTick: maxDeletes, ceiling: { max: 50, present: r.present } });
         expect(limited.steps.reduce((n, s) => n + (s.kind === "boot" ? s.count : 0), 0)).toBeLessThanOrEqual(maxBoots);
         expect(limited.steps.filter((s) => s.kind === "delete").length).toBeLessThanOrEqual(maxDeletes);
       }),
@@ -261,6 +261,51 @@ describe("properties of repeated ticks on a fault-free cloud", () => {
         expect(again.servers).toEqual(cloud);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("properties of faulty histories: never over max while replacing", () => {
+  // A group at or under its max; every tick some servers may break, some deletes may be refused, builds may lag.
+  const historyArb = fc
+    .record({
+      max: fc.integer({ min: 1, max: 6 }),
+      statuses: fc.array(fc.constantFrom("ACTIVE", "BUILD", "ERROR", "SHUTOFF"), { maxLength: 6 }),
+      maxBootsPerTick: fc.integer({ min: 1, max: 6 }),
+      maxDeletesPerTick: fc.integer({ min: 1, max: 6 }),
+      ticks: fc.array(
+        fc.record({
+          desired: fc.nat(6),
+          breaks: fc.array(fc.nat(8), { maxLength: 3 }),
+          failedDeletes: fc.array(fc.nat(5), { maxLength: 3 }),
+          buildsFinish: fc.boolean(),
+        }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    })
+    .map((h) => ({ ...h, statuses: h.statuses.slice(0, h.max) }));
+
+  /** Members in service or on their way: everything of the group's that is not already going away. */
+  const present = (cloud: readonly ObservedServer[]) => cloud.filter((s) => isMember(s, "web") && s.status !== "DELETED").length;
+
+  it("never more than max servers exist after any tick, counting broken ones whose delete was not sent or was refused", () => {
+    fc.assert(
+      fc.property(historyArb, ({ max, statuses, maxBootsPerTick, maxDeletesPerTick, ticks }) => {
+        const group: Group = { name: "web", rules: GroupRulesSchema.parse({ image: "img", flavor: "flv", max, limits: { maxBootsPerTick, maxDeletesPerTick } }) };
+        let cloud: ObservedServer[] = statuses.map((status, i) => ({
+          id: `h-${i}`,
+          name: `h-${i}`,
+          status,
+          created: new Date(NOW.getTime() - 600_000).toISOString(),
+          metadata: { [GROUP_KEY]: "web" },
+        }));
+        ticks.forEach((t, i) => {
+          const desired: Desired = { value: Math.min(t.desired, max), source: "schedule", reason: "history" };
+          cloud = faultyTick(cloud, group, desired, new Date(NOW.getTime() + i * 60_000), t).servers;
+          expect(present(cloud)).toBeLessThanOrEqual(max);
+        });
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,10 +1,10 @@
 // A tiny pure simulation of a fault-free cloud for property tests: apply steps, BUILD turns ACTIVE on the next tick.
 import type { Group, Override } from "../../src/config/group.ts";
 import { desiredCount } from "../../src/core/desired.ts";
-import { limitSteps } from "../../src/core/limits.ts";
+import { bootRoom, capBootsAtMax, limitSteps } from "../../src/core/limits.ts";
 import { GROUP_KEY, isMember } from "../../src/core/membership.ts";
 import { plan, type PlanResult } from "../../src/core/plan.ts";
-import type { ObservedServer, Step } from "../../src/core/types.ts";
+import type { Desired, ObservedServer, Step } from "../../src/core/types.ts";
 
 export interface TickOutcome {
   result: PlanResult;
@@ -22,7 +22,11 @@ export function tick(cloud: readonly ObservedServer[], group: Group, now: Date, 
   const listed = cloud.map((s) => (s.status === "BUILD" ? { ...s, status: "ACTIVE" } : s));
   const desired = desiredCount(group.rules, override, now);
   const result = plan({ group, desired, members: listed.filter((s) => isMember(s, group.name)), now, listingComplete: true });
-  const { steps } = limitSteps(result.steps, { maxBootsPerTick: group.rules.limits.maxBootsPerTick, maxDeletesPerTick: group.rules.limits.maxDeletesPerTick });
+  const { steps } = limitSteps(result.steps, {
+    maxBootsPerTick: group.rules.limits.maxBootsPerTick,
+    maxDeletesPerTick: group.rules.limits.maxDeletesPerTick,
+    ceiling: { max: group.rules.max, present: result.present },
+  });
   return { result, steps, servers: apply(listed, steps, now) };
 }
 
@@ -38,4 +42,36 @@ export function apply(cloud: readonly ObservedServer[], steps: readonly Step[], 
     }
   }
   return next;
+}
+
+/** What goes wrong around one tick of a faulty history. */
+export interface TickFaults {
+  /** Members (by index in the listing) that turn ERROR just before the tick lists them. */
+  breaks: readonly number[];
+  /** Deletes (by their order in the tick's steps) that Nova refuses: the server stays. */
+  failedDeletes: readonly number[];
+  /** Whether BUILD servers finish before the listing (false: they stay in BUILD a tick longer). */
+  buildsFinish: boolean;
+}
+
+/**
+ * One tick against a cloud that breaks servers and refuses deletes, executed as the pipeline does:
+ * desired -> plan -> limitSteps, then deletes, then boots cut to the room left by the deletes Nova took.
+ */
+export function faultyTick(cloud: readonly ObservedServer[], group: Group, desired: Desired, now: Date, faults: TickFaults): TickOutcome {
+  const broken = new Set(faults.breaks);
+  const listed = cloud.map((s, i) => {
+    if (broken.has(i)) return { ...s, status: "ERROR" };
+    return s.status === "BUILD" && faults.buildsFinish ? { ...s, status: "ACTIVE" } : s;
+  });
+  const members = listed.filter((s) => isMember(s, group.name));
+  const result = plan({ group, desired, members, now, listingComplete: true });
+  const ceiling = { max: group.rules.max, present: result.present };
+  const limited = limitSteps(result.steps, { maxBootsPerTick: group.rules.limits.maxBootsPerTick, maxDeletesPerTick: group.rules.limits.maxDeletesPerTick, ceiling });
+  const refused = new Set(faults.failedDeletes);
+  const deletes = limited.steps.filter((s) => s.kind === "delete");
+  const done = deletes.filter((_, i) => !refused.has(i));
+  const boots = capBootsAtMax(limited.steps, bootRoom(ceiling, done.length), ceiling.max).steps.filter((s) => s.kind === "boot");
+  const sent = [...done, ...boots];
+  return { result, steps: sent, servers: apply(listed, sent, now) };
 }

@@ -29,6 +29,8 @@ export interface MemoryCloudFaults {
   serverAction?: CloudFault;
   /** Cores quota; an unshelve from SHELVED_OFFLOADED over it throws a 403 quota error. */
   maxCores?: number;
+  /** Every delete throws this (the server stays). */
+  deleteServer?: CloudFault;
 }
 
 /** Where each parking action takes a server (this cloud settles at once; the fake cloud has the timings). */
@@ -121,6 +123,7 @@ export class MemoryCloud implements ComputeCloud {
     this.maxConcurrentDeletes = Math.max(this.maxConcurrentDeletes, this.#deletesInFlight);
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.#deletesInFlight -= 1;
+    if (this.faults.deleteServer) throw this.faults.deleteServer;
     const before = this.servers.length;
     this.servers = this.servers.filter((s) => s.id !== id);
     if (this.servers.length === before) throw new CloudFault("notFound", 404, `no server ${id}`);

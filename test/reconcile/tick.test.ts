@@ -169,6 +169,34 @@ describe("cron tick", () => {
     expect(cloud.groupServers("stuck-web")).toHaveLength(1);
   });
 
+  it("never over max while replacing: three ERROR servers at max 3, one delete per tick, at most 3 servers at any time", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("full-web", rules({ default: 3, max: 3, limits: { maxDeletesPerTick: 1 } }), { author: "alice" });
+    for (let i = 0; i < 3; i++) cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "full-web" } });
+    const notices: string[][] = [];
+    for (const at of ["2026-11-26T09:00:00Z", "2026-11-26T09:01:00Z", "2026-11-26T09:02:00Z"]) {
+      await tick(at);
+      expect(cloud.groupServers("full-web").length).toBeLessThanOrEqual(3);
+      notices.push((await service.status("full-web", new Date(at))).lastTick?.notices.map((n) => n.code) ?? []);
+    }
+    expect(cloud.groupServers("full-web").map((s) => s.status)).toEqual(["BUILD", "BUILD", "BUILD"]);
+    expect(notices[0]).toContain("boot-at-max");
+  });
+
+  it("a broken server whose delete Nova refused keeps its place: its replacement waits", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("refused-web", rules({ default: 2, max: 2 }), { author: "alice" });
+    cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "refused-web" } });
+    cloud.addServer({ status: "ACTIVE", metadata: { [GROUP_KEY]: "refused-web" } });
+    cloud.faults.deleteServer = new CloudFault("transient", 500, "delete failed");
+    await tick("2026-11-26T09:00:00Z");
+    expect(cloud.count("boot")).toBe(0);
+    expect(cloud.groupServers("refused-web")).toHaveLength(2);
+    cloud.faults.deleteServer = undefined;
+    await tick("2026-11-26T09:01:00Z");
+    expect(cloud.groupServers("refused-web").map((s) => s.status).sort()).toEqual(["ACTIVE", "BUILD"]);
+  });
+
   it("does nothing to a group when the server listing failed", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("nolist-web", rules({ default: 0 }), { author: "alice" });
