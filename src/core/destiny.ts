@@ -29,8 +29,10 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * anything else               unknown   yes      left alone and reported (a notice), never guessed at
  *
  *
- * Parking rows (scaleIn.action shelve/stop, power groups). The park mark (metadata novascale:park) is
- * what tells novascale's own parking from anyone else's; it is checked before the rows above.
+ * Parking rows (scaleIn.action shelve/stop, power groups). The park mark (metadata novascale:park,
+ * written before the park) tells novascale's own parking from anyone else's; the group's record of the
+ * resumes it sent (Nova refuses metadata changes on a shelved server, so it cannot go on the server)
+ * dates a resume. Both are checked before the rows above; a resume record newer than the mark wins.
  * Mark / status (task_state)  destiny   counts?  planner does
  * --------------------------  --------  -------  ------------------------------------------------------
  * parked: SHUTOFF, SHELVED,   parked    no       resumed first on scale-out (os-start for SHUTOFF,
@@ -41,10 +43,13 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * parked: ACTIVE              woken     yes      started by someone else (or a park that did not take):
  *                                                  the first to park again (manualChanges enforce), or left
  *                                                  up until desired changes after the mark (respect)
+ * parked: powering-on,        wait      yes      someone else is bringing it back
+ *   unshelving
  * resumed: powering-on,       resuming  yes      left alone while coming back; after limits.buildTimeout-
- *   unshelving, spawning, or                       Minutes since the mark it "did not come back": replace
+ *   unshelving, spawning, or                       Minutes since the resume it "did not come back": replace
  *   still SHUTOFF/SHELVED*                         (elastic) or report (power)
- * resumed: ACTIVE             count     yes      an ordinary member again
+ * resumed: ACTIVE             count     yes      an ordinary member again; its park mark is removed
+ *                                                  (an "unmark" step)
  * none: powering-off,         wait      yes      left alone: someone else is stopping/starting it
  *   powering-on, shelving*, unshelving
  * none: SHUTOFF, SHELVED*     (rows above) elastic groups: SHUTOFF by replaceShutoff, SHELVED* wait
@@ -103,25 +108,30 @@ export const PARKED_STATUSES: ReadonlySet<string> = new Set(["SHUTOFF", "SHELVED
 
 type DestinyRules = Pick<GroupRules, "replaceShutoff" | "limits"> & Partial<Pick<GroupRules, "mode" | "manualChanges">>;
 
-/** The parking rows of the table (park mark first), or undefined when the ordinary rows decide. */
-function parkingDestiny(server: ObservedServer, status: string, task: string, mark: ParkMark | undefined, rules: DestinyRules, now: Date): Classified | undefined {
+/** The parking rows of the table (park mark and resume record first), or undefined when the ordinary rows decide. */
+function parkingDestiny(server: ObservedServer, status: string, task: string, mark: ParkMark | undefined, resumedAt: Date | undefined, rules: DestinyRules, now: Date): Classified | undefined {
   const resting = PARKED_STATUSES.has(status) && task === "";
-  if (mark?.phase === "parked") {
+  if (resumedAt !== undefined && (mark === undefined || mark.at.getTime() <= resumedAt.getTime())) {
+    // novascale resumed it (its record, held by the group: Nova refuses metadata changes on a shelved server).
+    if (status === "ACTIVE" && task === "") return { server, destiny: "count", why: `ACTIVE, resumed by novascale at ${resumedAt.toISOString()}` };
+    if (resting || RESUMING_TASKS.has(task)) {
+      const minutes = (now.getTime() - resumedAt.getTime()) / 60_000;
+      const timeout = rules.limits.buildTimeoutMinutes;
+      const state = task === "" ? status : `${status} (${task})`;
+      if (minutes > timeout) {
+        return { server, destiny: "replace", why: `did not come back: ${state} ${Math.floor(minutes)} min after novascale resumed it (build timeout ${timeout} min)` };
+      }
+      return { server, destiny: "resuming", why: `${state}, resumed by novascale at ${resumedAt.toISOString()}` };
+    }
+    return undefined;
+  }
+  if (mark !== undefined) {
     const since = mark.at.toISOString();
     if (resting) return { server, destiny: "parked", why: `${status}, parked by novascale at ${since}` };
     if (PARKING_TASKS.has(task)) return { server, destiny: "parking", why: `${status} (${task}), parking since ${since}` };
     if (status === "ACTIVE" && task === "") return { server, destiny: "woken", why: `ACTIVE although novascale parked it at ${since} (started by someone else, or the park did not take)` };
+    if (RESUMING_TASKS.has(task)) return { server, destiny: "wait", why: `${status} (${task}): someone else is bringing it back` };
     return undefined;
-  }
-  if (mark?.phase === "resumed") {
-    if (status === "ACTIVE" || status === "ERROR" || !(resting || RESUMING_TASKS.has(task))) return undefined;
-    const minutes = (now.getTime() - mark.at.getTime()) / 60_000;
-    const timeout = rules.limits.buildTimeoutMinutes;
-    const state = task === "" ? status : `${status} (${task})`;
-    if (minutes > timeout) {
-      return { server, destiny: "replace", why: `did not come back: ${state} ${Math.floor(minutes)} min after novascale resumed it (build timeout ${timeout} min)` };
-    }
-    return { server, destiny: "resuming", why: `${state}, resumed by novascale at ${mark.at.toISOString()}` };
   }
   if (PARKING_TASKS.has(task) || task === "powering-on" || task === "unshelving") return { server, destiny: "wait", why: `${status} (${task}) by someone else` };
   if (resting && rules.mode === "power") {
@@ -143,19 +153,19 @@ export function taskInProgress(server: ObservedServer): string | undefined {
 }
 
 /** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
-export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date): Classified {
-  const classified = classify(server, rules, now);
+export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, resumedAt?: Date): Classified {
+  const classified = classify(server, rules, now, resumedAt);
   // A power group never deletes what it did not boot: whatever would be replaced is reported instead.
   if (rules.mode === "power" && classified.destiny === "replace") return { ...classified, destiny: "report" };
   return classified;
 }
 
-function classify(server: ObservedServer, rules: DestinyRules, now: Date): Classified {
+function classify(server: ObservedServer, rules: DestinyRules, now: Date, resumedAt: Date | undefined): Classified {
   const status = server.status.toUpperCase();
   const task = (server.taskState ?? "").toLowerCase();
   if (task === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
   if (status === "DELETED" || status === "SOFT_DELETED") return { server, destiny: "gone", why: status };
-  const parking = parkingDestiny(server, status, task, parkMarkOf(server), rules, now);
+  const parking = parkingDestiny(server, status, task, parkMarkOf(server), resumedAt, rules, now);
   if (parking !== undefined) return parking;
   const destiny = Object.hasOwn(STATUS_DESTINY, status) ? STATUS_DESTINY[status] : undefined;
   if (destiny === undefined) return { server, destiny: "unknown", why: `unknown status ${status}` };

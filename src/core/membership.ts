@@ -7,7 +7,7 @@ export const GROUP_KEY = "novascale:group";
 export const BOOT_INTENT_KEY = "novascale:boot";
 /** Server metadata set by an operator: a protected server is never deleted (nor parked) by novascale. */
 export const PROTECTED_KEY = "novascale:protected";
-/** Server metadata novascale writes when it parks ("parked <ISO time>") and resumes ("resumed <ISO time>") a server. */
+/** Server metadata novascale writes before it parks a server ("parked <ISO time>"), removed once the server is back. */
 export const PARK_KEY = "novascale:park";
 /** Server metadata set by an operator: start low tiers first, park high tiers first (an integer; none = 0). */
 export const TIER_KEY = "novascale:tier";

@@ -162,7 +162,15 @@ export function planPoolCap(input: ParkingPlanInput, planned: readonly Step[]): 
   }));
 }
 
+/** Members novascale resumed that are ACTIVE again but still carry the park mark: the mark is removed (an "unmark" step). */
+export function planUnmarks(input: Pick<ParkingPlanInput, "group" | "classified">): Step[] {
+  return input.classified
+    .filter((c) => c.destiny === "count" && parkMarkOf(c.server) !== undefined && c.why.startsWith("ACTIVE, resumed by novascale"))
+    .map((c) => ({ kind: "unmark" as const, group: input.group.name, serverId: c.server.id, serverName: c.server.name, reason: `back in service: ${c.server.name} is ${c.why}; its park mark is removed` }));
+}
+
 /** The group's members that are parked or on their way there (what the ledger of parked server-hours follows). */
-export function parkedMembers(group: Group, members: readonly ObservedServer[], now: Date): Classified[] {
-  return members.map((s) => destinyOf(s, group.rules, now)).filter((c) => c.destiny === "parked" || c.destiny === "parking");
+export function parkedMembers(group: Group, members: readonly ObservedServer[], now: Date, resuming: Readonly<Record<string, string>> = {}): Classified[] {
+  const at = (id: string) => (resuming[id] === undefined ? undefined : new Date(resuming[id]));
+  return members.map((s) => destinyOf(s, group.rules, now, at(s.id))).filter((c) => c.destiny === "parked" || c.destiny === "parking");
 }

@@ -3,17 +3,16 @@ import { z } from "zod";
 import { PARK_KEY, TIER_KEY } from "./membership.ts";
 import type { ObservedServer } from "./types.ts";
 
-/** What the park mark says: novascale parked the server at `at`, or resumed it at `at`. */
+/** What the park mark says: novascale parked the server at `at`. */
 export interface ParkMark {
-  phase: "parked" | "resumed";
   at: Date;
 }
 
-const MARK_PATTERN = /^(parked|resumed) (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)$/;
+const MARK_PATTERN = /^parked (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)$/;
 
 /** The mark's value as novascale writes it (one metadata value, at most 255 characters). */
-export function formatParkMark(phase: ParkMark["phase"], at: Date): string {
-  return `${phase} ${at.toISOString()}`;
+export function formatParkMark(at: Date): string {
+  return `parked ${at.toISOString()}`;
 }
 
 /** The server's park mark; undefined when there is none or it is not one novascale wrote (then it is ignored). */
@@ -22,9 +21,9 @@ export function parkMarkOf(server: ObservedServer): ParkMark | undefined {
   if (value === undefined) return undefined;
   const match = MARK_PATTERN.exec(value);
   if (match === null) return undefined;
-  const at = new Date(match[2] as string);
+  const at = new Date(match[1] as string);
   if (Number.isNaN(at.getTime())) return undefined;
-  return { phase: match[1] as ParkMark["phase"], at };
+  return { at };
 }
 
 /** The operator's tier (novascale:tier=<n>, an integer); 0 when unset or not an integer. */
@@ -65,7 +64,7 @@ export function updateLedger(ledger: readonly ParkedSpan[], parked: readonly Obs
   for (const server of parked) {
     if (open.has(server.id)) continue;
     const mark = parkMarkOf(server);
-    const from = mark !== undefined && mark.phase === "parked" && mark.at.getTime() <= now.getTime() ? mark.at.toISOString() : nowIso;
+    const from = mark !== undefined && mark.at.getTime() <= now.getTime() ? mark.at.toISOString() : nowIso;
     out.push({ id: server.id, name: server.name, from });
   }
   const horizon = now.getTime() - LEDGER_KEEP_DAYS * DAY_MS;
@@ -100,4 +99,36 @@ export function parkingStatus(groupParks: boolean, ledger: readonly ParkedSpan[]
     parked: ledger.filter((s) => s.to === undefined).map((s) => ({ id: s.id, name: s.name, since: s.from })),
     serverHoursParked: { last7Days: parkedServerHours(ledger, now, 7), last30Days: parkedServerHours(ledger, now, 30) },
   };
+}
+
+// ---- resumes in flight: Nova refuses metadata changes on a shelved server, so they are held by the group ----
+
+/** A resume novascale sent: which server, when. Held in the group's Durable Object, not on the server. */
+export const ResumeRecordSchema = z.object({ id: z.string(), at: z.string() }).strict();
+export type ResumeRecord = z.infer<typeof ResumeRecordSchema>;
+export const ResumeRecordsSchema = z.array(ResumeRecordSchema);
+/** At most this many resumes are remembered; older ones go first. */
+export const RESUMES_KEPT = 1_000;
+
+/**
+ * The resume records after one reconcile (`members` as listed before it acted). A record ends when its
+ * server is gone, is ACTIVE with no park mark (back, and its mark removed), or carries a mark newer than
+ * the resume (parked again); `sent` adds this reconcile's resumes (replacing older records of them).
+ */
+export function updateResumes(records: readonly ResumeRecord[], members: readonly ObservedServer[], sent: readonly string[], now: Date): ResumeRecord[] {
+  const byId = new Map(members.map((s) => [s.id, s]));
+  const kept = records.filter((r) => {
+    const server = byId.get(r.id);
+    if (server === undefined || sent.includes(r.id)) return false;
+    const mark = parkMarkOf(server);
+    if (mark === undefined) return server.status.toUpperCase() !== "ACTIVE";
+    return mark.at.getTime() <= Date.parse(r.at);
+  });
+  const added = sent.map((id) => ({ id, at: now.toISOString() }));
+  return [...kept, ...added].slice(-RESUMES_KEPT);
+}
+
+/** Resume times by server id, for the planner. */
+export function resumeTimes(records: readonly ResumeRecord[]): Record<string, string> {
+  return Object.fromEntries(records.map((r) => [r.id, r.at]));
 }

@@ -4,7 +4,7 @@ import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts"
 import { parks } from "../config/group.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
-import { planParks, planPoolCap, planResumes, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
+import { planParks, planPoolCap, planResumes, planUnmarks, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
 export interface PlanInput {
   group: Group;
@@ -16,6 +16,8 @@ export interface PlanInput {
   listingComplete: boolean;
   /** The marker this tick's boots will carry (BOOT_INTENT_KEY), to report servers a retried tick already booted. */
   bootIntent?: string;
+  /** When novascale resumed each server it is bringing back (the group's resume records), by server id. */
+  resuming?: Readonly<Record<string, string>>;
 }
 
 export interface PlanResult {
@@ -102,7 +104,11 @@ export function plan(input: PlanInput): PlanResult {
     notices.push({ level: "warning", code: "ignored-non-members", message: `${strangers} server(s) without the tag of group '${group.name}' were ignored` });
   }
 
-  const classified = members.map((s) => destinyOf(s, rules, now)).sort(compareVictims(rules.scaleIn.order));
+  const resumedAt = (s: ObservedServer) => {
+    const at = input.resuming?.[s.id];
+    return at === undefined || Number.isNaN(Date.parse(at)) ? undefined : new Date(at);
+  };
+  const classified = members.map((s) => destinyOf(s, rules, now, resumedAt(s))).sort(compareVictims(rules.scaleIn.order));
   const actualByStatus: Record<string, number> = {};
   for (const s of members) {
     const status = s.status.toUpperCase();
@@ -188,5 +194,6 @@ export function plan(input: PlanInput): PlanResult {
   }
 
   steps.push(...planPoolCap(parking, steps));
+  steps.push(...planUnmarks(parking));
   return { steps, notices, actualByStatus, counted, present, parked: parkedCount };
 }

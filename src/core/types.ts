@@ -49,7 +49,7 @@ export type Destiny =
   | "unknown" // an unknown status: counts, left alone, reported
   | "parked" // stopped or shelved by novascale (park mark): does not count, resumed first on scale-out
   | "parking" // on its way to parked (powering-off, shelving...): does not count, left alone
-  | "resuming" // novascale resumed it and it is coming back: counts, left alone until the build timeout
+  | "resuming" // novascale resumed it (the group's resume record) and it is coming back: counts, left alone until the build timeout
   | "woken" // parked by novascale, then started by someone else: counts (see manualChanges)
   | "held" // stopped/shelved by someone else in a power group with manualChanges respect: does not count, left alone
   | "report"; // broken in a power group (ERROR, did not come back): does not count, left alone, reported
@@ -73,6 +73,7 @@ export type Step =
       flavor?: { vcpus: number; ramMB: number };
       reason: string;
     }
+  | { kind: "unmark"; group: string; serverId: string; serverName: string; reason: string }
   | { kind: "snapshot"; group: string; serverId: string; serverName: string; imageName: string; firing: string; attempt: number; reason: string }
   | { kind: "deleteImage"; group: string; imageId: string; imageName: string; reason: string };
 

@@ -5,7 +5,7 @@ import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { parkedMembers } from "../core/park-plan.ts";
-import { ParkingLedgerSchema, updateLedger, type ParkedSpan } from "../core/parking.ts";
+import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
@@ -18,6 +18,8 @@ import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, t
 const SNAPSHOT_SLOT = "snapshots";
 /** The storage slot parking keeps its ledger of parked spans in (for server-hours parked). */
 const PARKING_SLOT = "parking";
+/** The storage slot of the resumes novascale sent and that are not settled yet (see core/parking.ts). */
+const RESUMES_SLOT = "resumes";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -182,6 +184,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setBootBlock(undefined);
       }
       const listing = await this.#listingFor(request, cloud, state.lastActionAt);
+      const resumes = await this.#resumes();
       const bootId = shortId();
       const settled = listing.ok ? this.#settleLostBoots(listing.members, now, request.author) : [];
       const output = await reconcileGroup({
@@ -194,6 +197,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         cloud,
         bootId,
         dryRun: false,
+        resuming: resumeTimes(resumes),
       });
 
       if (output.acted) {
@@ -210,7 +214,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
       }
-      if (listing.ok) await this.#followParking(request.group, listing.members, now);
+      if (listing.ok) await this.#followParking(request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
       if (listing.ok && request.group.rules.snapshots !== undefined) {
@@ -256,9 +260,20 @@ export class GroupCoordinator extends DurableObject<Env> {
     return parsed.success ? parsed.data : [];
   }
 
-  /** Opens and closes parked spans from what this listing shows (written only when something changed). */
-  async #followParking(group: StoredGroup, members: readonly ObservedServer[], now: Date): Promise<void> {
-    const parked = parkedMembers({ name: group.name, rules: group.rules }, members, now).map((c) => c.server);
+  async #resumes(): Promise<ResumeRecord[]> {
+    const parsed = ResumeRecordsSchema.safeParse(await this.#store.getSlot(RESUMES_SLOT));
+    return parsed.success ? parsed.data : [];
+  }
+
+  /**
+   * After a reconcile: records the resumes it sent (or may have: a lost answer) and settles older ones,
+   * then opens and closes parked spans from what the listing showed. Each slot is written only on change.
+   */
+  async #followParking(group: StoredGroup, members: readonly ObservedServer[], now: Date, resumes: ResumeRecord[], results: TickRecord["results"]): Promise<void> {
+    const sent = results.flatMap((r) => (r.step.kind === "resume" && (r.outcome === "done" || r.outcome === "unknown") ? [r.step.serverId] : []));
+    const nextResumes = resumes.length === 0 && sent.length === 0 ? resumes : updateResumes(resumes, members, sent, now);
+    if (JSON.stringify(nextResumes) !== JSON.stringify(resumes)) await this.#store.setSlot(RESUMES_SLOT, nextResumes);
+    const parked = parkedMembers({ name: group.name, rules: group.rules }, members, now, resumeTimes(resumes)).map((c) => c.server);
     const ledger = await this.#parkingLedger();
     if (ledger.length === 0 && parked.length === 0) return;
     const next = updateLedger(ledger, parked, now);
@@ -321,6 +336,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       cloud,
       bootId: "preview",
       dryRun: true,
+      resuming: resumeTimes(await this.#resumes()),
     });
     const preview = toPreview(output);
     const policy = request.group.rules.snapshots;

@@ -1,13 +1,13 @@
-// Executes park and resume steps: the park mark first, then the Nova action; a refused action takes the mark back.
+// Executes park, resume and unmark steps: a park writes the park mark first, then asks Nova; a refused park takes the mark back.
 import { PARK_KEY } from "../core/membership.ts";
 import { formatParkMark } from "../core/parking.ts";
 import type { Step } from "../core/types.ts";
-import type { ServerAction } from "../openstack/cloud.ts";
 import type { CloudPort } from "./gateway.ts";
 import type { ActivityEntry, ErrorInfo, StepResult } from "./service.ts";
 
 type ParkStep = Extract<Step, { kind: "park" }>;
 type ResumeStep = Extract<Step, { kind: "resume" }>;
+type UnmarkStep = Extract<Step, { kind: "unmark" }>;
 
 /**
  * Nova answered and refused (a 4xx): nothing happened, so the mark is taken back. Without an answer, or
@@ -18,43 +18,40 @@ function refused(error: ErrorInfo): boolean {
 }
 
 /**
- * The mark is written before the action: a server novascale stopped or shelved must never look like one
- * someone else stopped (an elastic group would replace it, a power group would leave it off).
+ * Parks: the mark is written before the action, so a server novascale stopped or shelved never looks like
+ * one someone else stopped (an elastic group would replace it, a power group would leave it off). A
+ * refused park (4xx) takes the mark back: the server runs on, an ordinary member (not "woken").
  */
-async function markThenAct(
-  cloud: CloudPort,
-  step: ParkStep | ResumeStep,
-  mark: string,
-  action: ServerAction,
-  undo: () => Promise<unknown>,
-  charge?: { vcpus: number; ramMB: number },
-): Promise<StepResult> {
-  const marked = await cloud.mergeServerMetadata(step.serverId, { [PARK_KEY]: mark });
-  if (!marked.ok) {
-    // A server that is gone needs no parking or resuming: the next listing shows it gone.
-    if (marked.error.category === "notFound") return { step, outcome: "skipped", error: marked.error };
-    return { step, outcome: "failed", error: marked.error };
-  }
-  const acted = await cloud.serverAction(step.serverId, action, charge);
+export async function executePark(cloud: CloudPort, step: ParkStep, now: Date): Promise<StepResult> {
+  const marked = await cloud.mergeServerMetadata(step.serverId, { [PARK_KEY]: formatParkMark(now) });
+  if (!marked.ok) return { step, outcome: marked.error.category === "notFound" ? "skipped" : "failed", error: marked.error };
+  const acted = await cloud.serverAction(step.serverId, step.action === "shelve" ? "shelve" : "stop");
   if (acted.ok) return { step, outcome: "done" };
   if (refused(acted.error)) {
-    await undo();
+    await cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
     return { step, outcome: "failed", error: acted.error };
   }
   return { step, outcome: "unknown", error: acted.error };
 }
 
-export function executePark(cloud: CloudPort, step: ParkStep, now: Date): Promise<StepResult> {
-  // A refused park leaves the server running: without the mark it is an ordinary member again (not "woken").
-  const undo = () => cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
-  return markThenAct(cloud, step, formatParkMark("parked", now), step.action === "shelve" ? "shelve" : "stop", undo);
+/**
+ * Resumes: only the action. Nova refuses metadata changes on a shelved server (409 in vm_state
+ * shelved_offloaded), so the resume is recorded by the group (coordinator) and the mark is removed once
+ * the server is ACTIVE again (an unmark step). An unshelve from SHELVED_OFFLOADED is charged to the
+ * gateway's quota reading with `size`.
+ */
+export async function executeResume(cloud: CloudPort, step: ResumeStep, size?: { vcpus: number; ramMB: number }): Promise<StepResult> {
+  const charge = step.takesQuota ? (step.flavor ?? size) : undefined;
+  const acted = await cloud.serverAction(step.serverId, step.action, charge);
+  if (acted.ok) return { step, outcome: "done" };
+  if (acted.error.category === "notFound") return { step, outcome: "skipped", error: acted.error };
+  return { step, outcome: refused(acted.error) ? "failed" : "unknown", error: acted.error };
 }
 
-export function executeResume(cloud: CloudPort, step: ResumeStep, now: Date, size?: { vcpus: number; ramMB: number }): Promise<StepResult> {
-  // A refused resume leaves the server parked: it keeps a parked mark, so it is resumed again later.
-  const undo = () => cloud.mergeServerMetadata(step.serverId, { [PARK_KEY]: formatParkMark("parked", now) });
-  const charge = step.takesQuota ? (step.flavor ?? size) : undefined;
-  return markThenAct(cloud, step, formatParkMark("resumed", now), step.action, undo, charge);
+/** Removes the park mark of a server that is back (a failure is retried by the next tick's plan). */
+export async function executeUnmark(cloud: CloudPort, step: UnmarkStep): Promise<StepResult> {
+  const removed = await cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
+  return removed.ok ? { step, outcome: "done" } : { step, outcome: "failed", error: removed.error };
 }
 
 /** Activity lines for executed park and resume steps. */

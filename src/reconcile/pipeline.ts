@@ -8,7 +8,7 @@ import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
 import type { CloudPort } from "./gateway.ts";
-import { executePark, executeResume, parkingActivity } from "./parking.ts";
+import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
   BootBlock,
@@ -45,6 +45,8 @@ export interface ReconcileInput {
   bootId: string;
   /** Only plan: resolve and read limits, but boot and delete nothing. */
   dryRun: boolean;
+  /** The group's resume records (server id -> when novascale resumed it). */
+  resuming?: Readonly<Record<string, string>>;
 }
 
 export interface ReconcileOutput {
@@ -285,7 +287,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   }
 
   const members = input.listing.members.filter((s) => isMember(s, group.name));
-  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
+  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}) });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
@@ -308,8 +310,10 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     results.push(...(await mapBounded(parks, DELETE_CONCURRENCY, (s) => executePark(input.cloud, s, now))));
     const resumes = prepared.steps.filter((s): s is Extract<Step, { kind: "resume" }> => s.kind === "resume");
     const size = prepared.flavor === undefined ? undefined : { vcpus: prepared.flavor.vcpus, ramMB: prepared.flavor.ramMB };
-    const resumed = await mapBounded(resumes, DELETE_CONCURRENCY, (s) => executeResume(input.cloud, s, now, size));
+    const resumed = await mapBounded(resumes, DELETE_CONCURRENCY, (s) => executeResume(input.cloud, s, size));
     results.push(...resumed);
+    const unmarks = prepared.steps.filter((s): s is Extract<Step, { kind: "unmark" }> => s.kind === "unmark");
+    results.push(...(await mapBounded(unmarks, DELETE_CONCURRENCY, (s) => executeUnmark(input.cloud, s))));
     if (resumed.some((r) => r.error?.category === "quota") && !notices.some((n) => n.code === "capacity-limited")) {
       notices.push({ level: "warning", code: "capacity-limited", message: "Nova refused an unshelve for quota: resumed what fits" });
     }

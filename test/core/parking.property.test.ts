@@ -19,7 +19,7 @@ const serverArb = (group: string): fc.Arbitrary<ObservedServer> =>
       status: fc.constantFrom(...STATUSES),
       task: fc.constantFrom(...TASKS),
       ageMin: fc.integer({ min: 0, max: 3000 }),
-      mark: fc.constantFrom("none", "parked", "resumed", "garbage"),
+      mark: fc.constantFrom("none", "parked", "parked", "garbage"),
       markAgoMin: fc.integer({ min: -30, max: 3000 }),
       tier: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }),
       protectedFlag: fc.boolean(),
@@ -31,12 +31,18 @@ const serverArb = (group: string): fc.Arbitrary<ObservedServer> =>
       // One server in ten carries another group's tag: never ours to touch.
       metadata[GROUP_KEY] = s.member === 0 ? "other" : group;
       const markAt = new Date(NOW.getTime() - s.markAgoMin * 60_000);
-      if (s.mark === "parked" || s.mark === "resumed") metadata[PARK_KEY] = formatParkMark(s.mark, markAt);
+      if (s.mark === "parked") metadata[PARK_KEY] = formatParkMark(markAt);
       if (s.mark === "garbage") metadata[PARK_KEY] = "parked yesterday";
       if (s.tier !== undefined) metadata[TIER_KEY] = String(s.tier);
       if (s.protectedFlag) metadata[PROTECTED_KEY] = "true";
       return { id: `s-${serial}`, name: `n-${serial}`, status: s.status, taskState: s.task, created: new Date(NOW.getTime() - s.ageMin * 60_000).toISOString(), metadata };
     });
+
+/** Resume records for some of the servers (by id), at various times. */
+const resumingArb = (members: ObservedServer[]) =>
+  fc.array(fc.record({ pick: fc.nat(40), agoMin: fc.integer({ min: 0, max: 300 }) }), { maxLength: 6 }).map((picks) =>
+    Object.fromEntries(picks.filter((p) => members.length > 0).map((p) => [members[p.pick % members.length]!.id, new Date(NOW.getTime() - p.agoMin * 60_000).toISOString()])),
+  );
 
 const desiredArb: fc.Arbitrary<Desired> = fc.record({
   value: fc.nat(12),
@@ -66,10 +72,10 @@ const elasticGroupArb: fc.Arbitrary<Group> = fc
 describe("parking properties", () => {
   it("a power group's plan never contains boot or delete, whatever its servers' states, marks and tiers", () => {
     fc.assert(
-      fc.property(powerGroupArb, fc.array(serverArb("dev"), { maxLength: 25 }), desiredArb, fc.boolean(), (group, members, desired, complete) => {
-        const r = plan({ group, desired, members, now: NOW, listingComplete: complete });
+      fc.property(powerGroupArb, fc.array(serverArb("dev"), { maxLength: 25 }).chain((m) => fc.tuple(fc.constant(m), resumingArb(m))), desiredArb, fc.boolean(), (group, [members, resuming], desired, complete) => {
+        const r = plan({ group, desired, members, now: NOW, listingComplete: complete, resuming });
         const capped = limitSteps(r.steps, { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 100, present: 0 } });
-        for (const step of [...r.steps, ...capped.steps]) expect(["park", "resume"]).toContain(step.kind);
+        for (const step of [...r.steps, ...capped.steps]) expect(["park", "resume", "unmark"]).toContain(step.kind);
       }),
       { numRuns: 400 },
     );

@@ -5,15 +5,14 @@ import { destinyOf } from "../../src/core/destiny.ts";
 import { limitSteps } from "../../src/core/limits.ts";
 import { checkMetadataFits } from "../../src/core/metadata.ts";
 import { PARK_KEY, TIER_KEY } from "../../src/core/membership.ts";
-import { formatParkMark, parkMarkOf, parkedServerHours, parkingStatus, updateLedger } from "../../src/core/parking.ts";
+import { formatParkMark, parkMarkOf, parkedServerHours, parkingStatus, updateLedger, updateResumes } from "../../src/core/parking.ts";
 import { plan, type PlanInput } from "../../src/core/plan.ts";
 import type { Step } from "../../src/core/types.ts";
 import { NOW, desired, group, rules, server, servers, type ServerSpec } from "./builders.ts";
 
 const HOUR = 3_600_000;
 const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR);
-const parkedAt = (hours: number) => ({ [PARK_KEY]: formatParkMark("parked", ago(hours)) });
-const resumedAt = (hours: number) => ({ [PARK_KEY]: formatParkMark("resumed", ago(hours)) });
+const parkedAt = (hours: number) => ({ [PARK_KEY]: formatParkMark(ago(hours)) });
 const parkedServer = (spec: ServerSpec = {}, hours = 10) => server({ status: "SHUTOFF", ...spec, metadata: { ...parkedAt(hours), ...spec.metadata } });
 const shelve = { scaleIn: { action: "shelve" as const } };
 const stop = { scaleIn: { action: "stop" as const } };
@@ -59,7 +58,8 @@ describe("rules: modes and actions", () => {
 });
 
 describe("destiny: parking rows", () => {
-  const d = (spec: ServerSpec, r = rules(shelve)) => destinyOf(server(spec), r, NOW).destiny;
+  const d = (spec: ServerSpec, r = rules(shelve), resumedHoursAgo?: number) =>
+    destinyOf(server(spec), r, NOW, resumedHoursAgo === undefined ? undefined : ago(resumedHoursAgo)).destiny;
 
   it("a SHUTOFF, SHELVED or SHELVED_OFFLOADED server novascale parked is parked (not counted)", () => {
     for (const status of ["SHUTOFF", "SHELVED", "SHELVED_OFFLOADED"]) expect(d({ status, metadata: parkedAt(1) })).toBe("parked");
@@ -79,18 +79,26 @@ describe("destiny: parking rows", () => {
   });
 
   it("a resumed server coming back (unshelving, powering-on, still SHELVED_OFFLOADED) is resuming and counts", () => {
-    expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: resumedAt(0.1) })).toBe("resuming");
-    expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: resumedAt(0.1) })).toBe("resuming");
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: resumedAt(0.1) })).toBe("resuming");
+    expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
+    expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
   });
 
   it("a resumed server not back after the build timeout did not come back: replaced (elastic), reported (power)", () => {
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: resumedAt(1) })).toBe("replace");
-    expect(d({ status: "SHUTOFF", metadata: resumedAt(1) }, power().rules)).toBe("report");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("replace");
+    expect(d({ status: "SHUTOFF", metadata: parkedAt(10) }, power().rules, 1)).toBe("report");
   });
 
   it("a resumed server that is ACTIVE is an ordinary member", () => {
-    expect(d({ status: "ACTIVE", metadata: resumedAt(1) })).toBe("count");
+    expect(d({ status: "ACTIVE", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("count");
+  });
+
+  it("a resume record older than the park mark is over: the server was parked again", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(1) }, rules(shelve), 5)).toBe("parked");
+  });
+
+  it("someone else bringing a parked server back is left alone and counted", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(1) })).toBe("wait");
   });
 
   it("someone else powering a server off or on is left alone and counted", () => {
@@ -204,14 +212,21 @@ describe("plan: resuming on scale-out", () => {
   });
 
   it("does not resume or boot again while a resumed server is coming back", () => {
-    const r = planFor({ members: [server({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: resumedAt(0.05) })], desired: desired(1) });
+    const back = server({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) });
+    const r = planFor({ members: [back], desired: desired(1), resuming: { [back.id]: ago(0.05).toISOString() } });
     expect(r.steps).toEqual([]);
   });
 
   it("replaces a member that did not come back in an elastic group", () => {
-    const stuck = server({ status: "SHELVED_OFFLOADED", metadata: resumedAt(2) });
-    const r = planFor({ members: [stuck], desired: desired(1) });
+    const stuck = server({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) });
+    const r = planFor({ members: [stuck], desired: desired(1), resuming: { [stuck.id]: ago(2).toISOString() } });
     expect(kinds(r.steps)).toEqual(["delete", "boot"]);
+  });
+
+  it("removes the park mark of a resumed server once it is ACTIVE again", () => {
+    const back = server({ status: "ACTIVE", metadata: parkedAt(10) });
+    const r = planFor({ members: [back], desired: desired(1), resuming: { [back.id]: ago(0.1).toISOString() } });
+    expect(r.steps).toEqual([expect.objectContaining({ kind: "unmark", serverId: back.id })]);
   });
 });
 
@@ -230,7 +245,8 @@ describe("plan: power groups", () => {
   });
 
   it("reports a member that did not come back and does not count it", () => {
-    const r = planFor({ group: power(), members: [server({ status: "SHUTOFF", metadata: resumedAt(2) })], desired: desired(1) });
+    const gone = server({ status: "SHUTOFF", metadata: parkedAt(10) });
+    const r = planFor({ group: power(), members: [gone], desired: desired(1), resuming: { [gone.id]: ago(2).toISOString() } });
     expect(r.steps).toEqual([]);
     expect(r.notices.map((n) => n.code)).toContain("member-broken");
   });
@@ -288,6 +304,16 @@ describe("ledger: server-hours parked", () => {
   it("drops spans that ended more than 30 days ago", () => {
     const ledger = [{ id: "a", name: "a", from: ago(24 * 40).toISOString(), to: ago(24 * 31).toISOString() }];
     expect(updateLedger(ledger, [], NOW)).toEqual([]);
+  });
+
+  it("keeps a resume record until its server is back and unmarked, parked again, or gone", () => {
+    const marked = parkedServer({ id: "r1", status: "ACTIVE" }, 10);
+    const records = updateResumes([], [marked], ["r1"], NOW);
+    expect(records).toEqual([{ id: "r1", at: NOW.toISOString() }]);
+    expect(updateResumes(records, [marked], [], NOW)).toEqual(records);
+    expect(updateResumes(records, [server({ id: "r1" })], [], NOW)).toEqual([]);
+    expect(updateResumes(records, [parkedServer({ id: "r1" }, -1)], [], NOW)).toEqual([]);
+    expect(updateResumes(records, [], [], NOW)).toEqual([]);
   });
 
   it("shows who is parked since when", () => {

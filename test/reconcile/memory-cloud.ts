@@ -151,6 +151,10 @@ export class MemoryCloud implements ComputeCloud {
     this.calls.push("mergeServerMetadata");
     const server = this.servers.find((s) => s.id === id);
     if (server === undefined) throw new CloudFault("notFound", 404, `no server ${id}`);
+    // Like Nova: metadata changes only in vm_state active, paused, suspended or stopped.
+    if (["SHELVED", "SHELVED_OFFLOADED", "BUILD", "ERROR"].includes(server.status)) {
+      throw new CloudFault("transient", 409, `Cannot 'update_instance_metadata' instance ${id} while it is in vm_state ${server.status.toLowerCase()}`);
+    }
     server.metadata = { ...server.metadata, ...metadata };
   }
 
