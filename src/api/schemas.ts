@@ -66,7 +66,7 @@ export const ActivityQuerySchema = z.object({
 
 const StepSchema = z
   .object({
-    kind: z.enum(["boot", "delete", "park", "resume", "snapshot", "deleteImage"]),
+    kind: z.enum(["boot", "delete", "park", "resume", "unmark", "snapshot", "deleteImage"]),
     group: z.string(),
     reason: z.string(),
     count: z.number().int().optional(),

@@ -34,14 +34,8 @@ const EVENING = 60;
 const MORNING = 13 * 60;
 
 /** Boots a server directly on Nova (not through novascale) and waits until it is ACTIVE. */
-async function bootDirectly(name: string, metadata: Record<string, string>): Promise<string> {
-  const image = await e2e.cloud.call("GET", `${e2e.cloud.imageUrl}/v2/images?name=cirros-fake`);
-  const imageRef = (image.body as { images: Array<{ id: string }> }).images[0]!.id;
-  const res = await e2e.cloud.call("POST", "/servers", { server: { name, imageRef, flavorRef: "1", networks: "none", metadata } });
-  if (res.status !== 202) throw new Error(`boot ${name} -> ${res.status}: ${JSON.stringify(res.body)}`);
-  const id = (res.body as { server: { id: string } }).server.id;
-  await e2e.cloud.waitServerStatus(id, "ACTIVE");
-  return id;
+function bootDirectly(name: string, metadata: Record<string, string>): Promise<string> {
+  return e2e.cloud.bootActive(name, metadata);
 }
 
 async function members(group: string): Promise<NovaServer[]> {
@@ -103,6 +97,7 @@ describe("parking on the real cloud", () => {
     const night = await expectStates(shelveGroup, { count: 2, status: "SHELVED_OFFLOADED" });
     expect(night.map((s) => s.id).sort()).toEqual(ids);
     for (const s of night) expect(s.metadata[PARK_KEY]).toBe(`parked ${at(EVENING + 1).toISOString()}`);
+    expect(night.every((s) => s.metadata[GROUP_KEY] === shelveGroup)).toBe(true);
     // A tick later in the night: parked servers are not counted, so nothing is booted to replace them.
     await e2e.worker!.fireCron(at(EVENING + 30));
     const midnight = (await apiJson(`/v1/groups/${shelveGroup}`)) as Status;
@@ -113,7 +108,9 @@ describe("parking on the real cloud", () => {
     await e2e.worker!.fireCron(at(MORNING + 1));
     const morning = await expectStates(shelveGroup, { count: 2, status: "ACTIVE" });
     expect(morning.map((s) => s.id).sort()).toEqual(ids);
+    // Back in service: the next tick removes the park marks (Nova refuses metadata changes while shelved).
     await e2e.worker!.fireCron(at(MORNING + 2));
+    await waitFor("park marks removed", async () => ((await members(shelveGroup)).every((s) => s.metadata[PARK_KEY] === undefined) ? true : undefined), 30_000);
 
     const activity = (await apiJson(`/v1/groups/${shelveGroup}/activity?limit=100`)) as Activity;
     const kinds = activity.entries.map((e) => e.kind);
