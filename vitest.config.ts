@@ -26,7 +26,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/devcloud/**", "node_modules/**"],
+    exclude: ["test/devcloud/**", "test/browser/**", "node_modules/**"],
     globalSetup: ["./test/fake-cloud/node/global-setup.ts"],
     testTimeout: 20_000,
   },

@@ -15,9 +15,11 @@ const FAKE_CLOUD_PORT = intFromEnv("NOVASCALE_FAKE_CLOUD_PORT", 8790);
 const API = `http://${HOST}:${PORT}`;
 /** Well known on purpose, so docs/api.md works as written; only ever used with the fake cloud on loopback. */
 const FAKE_CLOUD_DEV_TOKEN = "novascale-dev-token";
-const REAL_CLOUD_STATE_DIR = join(ROOT, ".wrangler", "state");
+/** NOVASCALE_STATE_DIR: where local KV and Durable Objects live (the browser tests use a fresh one each run). */
+const STATE_DIR_OVERRIDE = process.env.NOVASCALE_STATE_DIR?.trim() ? resolve(process.env.NOVASCALE_STATE_DIR.trim()) : undefined;
+const REAL_CLOUD_STATE_DIR = STATE_DIR_OVERRIDE ?? join(ROOT, ".wrangler", "state");
 /** The demo's groups (e.g. `web`) must never reach a real cloud: the fake cloud keeps its own local state. */
-const FAKE_CLOUD_STATE_DIR = join(ROOT, ".wrangler", "state-fake-cloud");
+const FAKE_CLOUD_STATE_DIR = STATE_DIR_OVERRIDE ?? join(ROOT, ".wrangler", "state-fake-cloud");
 const ENV_FILE = join(ROOT, ".wrangler", "novascale-dev.env");
 const HEALTH_DEADLINE_MS = 60_000;
 const DEMO_GROUP = "web";
@@ -275,11 +277,13 @@ const cloudLine = useFakeCloud
   : `${settings.OS_AUTH_URL} (from ${process.env.OS_AUTH_URL ? "the environment" : ".dev.vars"})`;
 say("");
 say("novascale is running");
-say(`  API:    ${API}  (routes: docs/api.md, schema: ${API}/openapi.json)`);
-say(`  cloud:  ${cloudLine}`);
-say(`  token:  ${token}  (${tokenOrigin}; role admin)`);
-say(`  state:  ${relative(ROOT, useFakeCloud ? FAKE_CLOUD_STATE_DIR : REAL_CLOUD_STATE_DIR)}/ (local KV and Durable Objects)`);
-say(`  ticks:  ${demoSeconds === undefined ? "every minute, on the minute" : `every ${demoSeconds} s (demo mode; NOVASCALE_DEMO_TICK_SECONDS)`}`);
+say(`  dashboard: ${API}/  (sign in with the token below)`);
+if (useFakeCloud) say(`             ${API}/#/groups/${DEMO_GROUP}?hours=0.25  (the demo group, 15 minutes either side of now)`);
+say(`  API:       ${API}  (routes: docs/api.md, schema: ${API}/openapi.json)`);
+say(`  cloud:     ${cloudLine}`);
+say(`  token:     ${token}  (${tokenOrigin}; role admin)`);
+say(`  state:     ${relative(ROOT, useFakeCloud ? FAKE_CLOUD_STATE_DIR : REAL_CLOUD_STATE_DIR)}/ (local KV and Durable Objects)`);
+say(`  ticks:     ${demoSeconds === undefined ? "every minute, on the minute" : `every ${demoSeconds} s (demo mode; NOVASCALE_DEMO_TICK_SECONDS)`}`);
 say("");
 say("watch it:");
 say(`  export NOVASCALE_TOKEN=${token}`);

@@ -4,7 +4,7 @@ import type { Env } from "../config/env.ts";
 import type { GroupService } from "../reconcile/service.ts";
 import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
-import { onApiError, onNotFound } from "./errors.ts";
+import { errorResponse, onApiError, onNotFound } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { mountRoutes, type AnyRouteSpec } from "./route.ts";
 import { allRoutes } from "./routes/index.ts";
@@ -35,6 +35,11 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
+
+  // Static assets (the dashboard) answer `/` before the Worker runs; this is reached only when it was not built.
+  app.get("/", (c) =>
+    errorResponse(c, 404, "dashboard_not_built", "the dashboard is not built: run `npm run build:dashboard` (npm start, npm test and npm run deploy do it)"),
+  );
 
   let openapi: Record<string, unknown> | undefined;
   app.get("/openapi.json", (c) => {

@@ -226,3 +226,34 @@ export const ClearOverrideResultSchema = z
 export const ResumeResultSchema = z.object({ resumed: z.boolean() }).meta({ id: "ResumeResult" });
 
 export const HealthSchema = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
+
+export const HISTORY_DEFAULT_HOURS = 48;
+export const HistoryQuerySchema = z.object({
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TIMELINE_HOURS)
+    .default(HISTORY_DEFAULT_HOURS)
+    .meta({ description: `how far back, 1..${MAX_TIMELINE_HOURS} hours (default ${HISTORY_DEFAULT_HOURS}); 14 days are kept` }),
+});
+
+export const HistorySchema = z
+  .object({
+    from: z.string().meta({ description: "the window's start (now minus `hours`)" }),
+    hours: z.number().int(),
+    points: z.array(
+      z
+        .object({
+          at: z.string().meta({ description: "from this instant on (the first point may be older than `from`: the state at `from`)" }),
+          desired: z.number().int(),
+          actual: ByStatusSchema,
+        })
+        .meta({ id: "HistoryPoint" }),
+    ),
+  })
+  .meta({ id: "History", description: "desired and actual servers by state, as the group's ticks saw them; a point per change" });
+
+export const WhoAmISchema = z
+  .object({ name: z.string().meta({ description: "the token's name (recorded as author)" }), role: z.enum(["read", "operate", "admin"]) })
+  .meta({ id: "WhoAmI" });

@@ -1,14 +1,16 @@
 // GroupCoordinator: the Durable Object of one group (idFromName(group)). It serialises reconciles and holds
-// the group's runtime state: override, operator pause, boot block, last tick and the activity log.
+// the group's runtime state: override, operator pause, boot block, last tick, the activity log and the history.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
 import { parkedMembers } from "../core/park-plan.ts";
 import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
+import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
@@ -82,10 +84,12 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
   #queue: Promise<unknown> = Promise.resolve();
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CoordinatorStore(ctx.storage);
+    this.#history = new HistoryRecorder(this.#store);
   }
 
   /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
@@ -234,6 +238,8 @@ export class GroupCoordinator extends DurableObject<Env> {
         record.errors.push(...snap.errors);
         activity.push(...snap.activity);
       }
+      // Desired and actual for the dashboard's chart: a row only when they changed.
+      this.#history.record(record);
       const previous = state.lastTick;
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
@@ -278,6 +284,11 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (ledger.length === 0 && parked.length === 0) return;
     const next = updateLedger(ledger, parked, now);
     if (JSON.stringify(next) !== JSON.stringify(ledger)) await this.#store.setSlot(PARKING_SLOT, next);
+  }
+
+  /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
+  async history(since: number): Promise<HistoryPoint[]> {
+    return this.#history.since(since);
   }
 
   async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
@@ -428,6 +439,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     return this.#exclusive(async () => {
       await this.#store.clear(rulesUpdatedAt);
       this.#state = undefined;
+      this.#history.reset();
     });
   }
 }

@@ -2,6 +2,7 @@
 import type { Env } from "../config/env.ts";
 import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import { isMember } from "../core/membership.ts";
 import { parkingStatus } from "../core/parking.ts";
 import {
@@ -200,6 +201,11 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     async activity(name: string, limit: number): Promise<ActivityEntry[]> {
       await existing(name);
       return (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+    },
+
+    async history(name: string, since: Date): Promise<HistoryPoint[]> {
+      await existing(name);
+      return (await coordinatorStub(env, name).history(since.getTime())) as HistoryPoint[];
     },
 
     async listSnapshots(name: string, now: Date): Promise<SnapshotListing> {

@@ -1,5 +1,6 @@
 // The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
 import type { GroupRules, Override } from "../config/group.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import type { ParkingStatus } from "../core/parking.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
 import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
@@ -234,6 +235,8 @@ export interface GroupService {
   reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
   /** Newest first, at most `limit` (1..500). */
   activity(name: string, limit: number): Promise<ActivityEntry[]>;
+  /** Recorded desired/actual points from `since` on, oldest first, preceded by the one in force at `since`. */
+  history(name: string, since: Date): Promise<HistoryPoint[]>;
 
   // Snapshots (issue 8): run `listSnapshots` / `takeSnapshotNow` from ./snapshots.ts in the group's Durable
   // Object (a manual snapshot is serialised with ticks); map a returned ErrorInfo with `snapshotServiceError`.

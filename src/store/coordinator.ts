@@ -1,6 +1,7 @@
-// Durable Object storage of one group: override, pause, boot block, last tick, activity log, snapshot slot.
+// Durable Object storage of one group: override, pause, boot block, last tick, activity log, history, snapshot slot.
 import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
+import type { HistoryPoint } from "../core/history.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../reconcile/service.ts";
 
 /** Activity rows kept per group; older rows are dropped as new ones arrive. */
@@ -46,10 +47,24 @@ const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), a
 export type LostBoot = z.infer<typeof LostBootSchema>;
 const ActivityEntrySchema = z.object({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() }).loose();
 
+type HistoryRow = { at: number; desired: number; actual: string };
+const ActualSchema = z.record(z.string(), z.number().int().min(0));
+
+/** A stored history row as a point; an unreadable row reads as nothing. */
+function toHistoryPoint(row: HistoryRow): HistoryPoint[] {
+  try {
+    const actual = ActualSchema.safeParse(JSON.parse(row.actual));
+    return actual.success && Number.isFinite(row.at) && Number.isInteger(row.desired) ? [{ at: row.at, desired: row.desired, actual: actual.data }] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Typed access to one group's Durable Object storage; every read is parsed, a bad value reads as absent. */
 export class CoordinatorStore {
   private readonly storage: DurableObjectStorage;
   private activityReady = false;
+  private historyReady = false;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -156,10 +171,48 @@ export class CoordinatorStore {
     return out;
   }
 
+  private ensureHistoryTable(): void {
+    if (this.historyReady) return;
+    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS history (at INTEGER PRIMARY KEY, desired INTEGER NOT NULL, actual TEXT NOT NULL)");
+    this.historyReady = true;
+  }
+
+  /** Stores one history point (a point at the same instant is replaced). */
+  appendHistory(point: HistoryPoint): void {
+    this.ensureHistoryTable();
+    this.storage.sql.exec("INSERT OR REPLACE INTO history (at, desired, actual) VALUES (?, ?, ?)", point.at, point.desired, JSON.stringify(point.actual));
+  }
+
+  /** History points at or after `since` (epoch ms), oldest first; every point when `since` is omitted. */
+  readHistory(since = Number.NEGATIVE_INFINITY): HistoryPoint[] {
+    this.ensureHistoryTable();
+    const rows = Number.isFinite(since)
+      ? this.storage.sql.exec<HistoryRow>("SELECT at, desired, actual FROM history WHERE at >= ? ORDER BY at", since).toArray()
+      : this.storage.sql.exec<HistoryRow>("SELECT at, desired, actual FROM history ORDER BY at").toArray();
+    return rows.flatMap(toHistoryPoint);
+  }
+
+  /** The newest point before `before` (epoch ms), or the newest of all. */
+  lastHistory(before = Number.POSITIVE_INFINITY): HistoryPoint | undefined {
+    this.ensureHistoryTable();
+    const rows = Number.isFinite(before)
+      ? this.storage.sql.exec<HistoryRow>("SELECT at, desired, actual FROM history WHERE at < ? ORDER BY at DESC LIMIT 1", before).toArray()
+      : this.storage.sql.exec<HistoryRow>("SELECT at, desired, actual FROM history ORDER BY at DESC LIMIT 1").toArray();
+    return rows.flatMap(toHistoryPoint)[0];
+  }
+
+  /** Deletes the points at these instants (thinning). */
+  deleteHistory(ats: readonly number[]): void {
+    if (ats.length === 0) return;
+    this.ensureHistoryTable();
+    for (const at of ats) this.storage.sql.exec("DELETE FROM history WHERE at = ?", at);
+  }
+
   /** Forgets everything about the group (its rules were deleted), keeping only which rules version went. */
   async clear(deletedRulesUpdatedAt: string): Promise<void> {
     await this.storage.deleteAll();
     this.activityReady = false;
+    this.historyReady = false;
     await this.storage.put(KEY.deletedAt, deletedRulesUpdatedAt);
   }
 

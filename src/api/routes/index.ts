@@ -1,7 +1,8 @@
 // Every /v1 route spec, one file per resource; the app mounts this list and /openapi.json documents it.
 import type { AnyRouteSpec } from "../route.ts";
 import { groupRoutes } from "./groups.ts";
+import { historyRoutes } from "./history.ts";
 import { operationRoutes } from "./operations.ts";
 import { snapshotRoutes } from "./snapshots.ts";
 
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes];

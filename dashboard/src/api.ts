@@ -1,0 +1,97 @@
+// The dashboard's only way to the backend: the public /v1 API with the signed-in token as a Bearer header (no cookies).
+
+const TOKEN_KEY = "novascale.token";
+
+export type Role = "read" | "operate" | "admin";
+export interface Session {
+  token: string;
+  name: string;
+  role: Role;
+}
+
+/** An answer other than 2xx, with the API's own message kept as it is. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The token lives in this tab's sessionStorage only: it ends with the tab and is never sent as a cookie. */
+export function storedToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+export function storeToken(token: string | null): void {
+  try {
+    if (token === null) sessionStorage.removeItem(TOKEN_KEY);
+    else sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // storage refused (private mode): the session lasts as long as the page
+  }
+}
+
+function errorFromBody(status: number, body: unknown, fallback: string): ApiError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  if (error !== undefined && typeof error.message === "string") {
+    return new ApiError(status, typeof error.code === "string" ? error.code : "error", error.message, error.details);
+  }
+  return new ApiError(status, "error", fallback);
+}
+
+/** One API call. Throws ApiError with the API's message, or with a plain one when the API could not be reached. */
+export async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (e) {
+    throw new ApiError(0, "unreachable", `cannot reach the API: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) throw errorFromBody(res.status, parsed, `HTTP ${res.status} ${res.statusText}`.trim());
+  return parsed as T;
+}
+
+/** Checks a token by asking the API who it belongs to. */
+export async function signIn(token: string): Promise<Session> {
+  const who = await call<{ name: string; role: Role }>(token, "GET", "/v1/whoami");
+  return { token, name: who.name, role: who.role };
+}
+
+export function canOperate(session: Session): boolean {
+  return session.role === "operate" || session.role === "admin";
+}
+
+/** A group name as a path segment. */
+export function groupPath(name: string, rest = ""): string {
+  return `/v1/groups/${encodeURIComponent(name)}${rest}`;
+}
+
+/** The details of a validation error as "path: message" lines (the API names the field and the problem). */
+export function detailLines(details: unknown): string[] {
+  if (!Array.isArray(details)) return [];
+  return details.flatMap((d) => {
+    const item = d as { path?: unknown; message?: unknown };
+    return typeof item.message === "string" ? [`${typeof item.path === "string" ? `${item.path}: ` : ""}${item.message}`] : [];
+  });
+}

@@ -1,0 +1,146 @@
+// The read-only parts of a group's page: status, activity log (with a kind filter), snapshots, dry-run plan, chart data table.
+import { h, replace, uid } from "./dom.ts";
+import { byState, formatTime, fromNow, total } from "./format.ts";
+import type { ChartData } from "./series.ts";
+import type { ActivityEntry, GroupStatus, PlanPreview, SnapshotListing, Step } from "./types.ts";
+import { facts, healthBadge, plain, section } from "./widgets.ts";
+
+export function statusCard(s: GroupStatus, zone: string): HTMLElement {
+  const tick = s.lastTick;
+  const problems = [...(tick?.errors ?? []).map((e) => `${e.operation}: ${e.message}`), ...(tick?.notices ?? []).filter((n) => n.level !== "info").map((n) => n.message)];
+  return section(
+    "Status",
+    "status",
+    facts([
+      ["Health", healthBadge(s.health)],
+      ["Desired", h("span", {}, h("strong", { "data-field": "desired" }, String(s.desired.value)), " — ", s.desired.reason)],
+      ["Actual", h("span", { "data-field": "actual" }, `${total(s.actualByStatus) ?? "—"} (${byState(s.actualByStatus)})`)],
+      ["Override", h("span", { "data-field": "override" }, s.override === null ? "none" : `${s.override.desired} until ${formatTime(s.override.until, zone)} (${fromNow(s.override.until)}), by ${s.override.author}: ${s.override.reason}`)],
+      ["Paused", h("span", { "data-field": "pause" }, s.pause === null ? (s.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${s.pause.by} ${fromNow(s.pause.at)}${s.pause.reason === undefined ? "" : `: ${s.pause.reason}`}`)],
+      ["Booting blocked", s.bootBlock === null ? null : `${s.bootBlock.reason} (since ${formatTime(s.bootBlock.at, zone)})`],
+      ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : `${s.nextChanges[0].value} at ${formatTime(s.nextChanges[0].at, zone)} (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`],
+      ["Last tick", tick === null ? "none yet" : `${formatTime(tick.lastSeenAt ?? tick.at, zone)} (${fromNow(tick.lastSeenAt ?? tick.at)}), ${tick.trigger}`],
+      ["Rules", `changed ${formatTime(s.updatedAt, zone)} by ${s.updatedBy}`],
+    ]),
+    problems.length > 0 ? h("ul", { class: "problems" }, problems.map((p) => h("li", {}, p))) : null,
+  );
+}
+
+function stepLine(step: Step): HTMLElement {
+  return h("li", {}, h("strong", {}, step.kind), ": ", step.reason);
+}
+
+export function planBody(plan: PlanPreview, zone: string): HTMLElement {
+  return h(
+    "div",
+    {},
+    h("p", {}, `As of ${formatTime(plan.at, zone)}: desired ${plan.desired.value} (${plan.desired.reason}); servers now ${byState(plan.actualByStatus)}.`),
+    plan.steps.length === 0 ? h("p", { class: "ok" }, "Nothing to do.") : h("ol", { class: "steps" }, plan.steps.map(stepLine)),
+    [...plan.notices.map((n) => `${n.level}: ${n.message}`), ...plan.errors.map((e) => `error: ${e.operation}: ${e.message}`)].map((line) => h("p", { class: "muted" }, line)),
+  );
+}
+
+export function snapshotsBody(listing: SnapshotListing, zone: string): HTMLElement {
+  const status = listing.status;
+  const columns = ["name", "status", "sourceServer", "firing", "created"];
+  return h(
+    "div",
+    {},
+    status === null ? h("p", { class: "muted" }, "No snapshot policy.") : facts(Object.entries(status).filter(([k]) => k !== "image").map(([k, v]) => [k, plain(v)])),
+    listing.notices.map((n) => h("p", { class: "muted" }, `${n.level}: ${n.message}`)),
+    listing.snapshots.length === 0
+      ? h("p", {}, "No snapshots yet.")
+      : h(
+          "div",
+          { class: "scroll" },
+          h(
+            "table",
+            {},
+            h("caption", { class: "visually-hidden" }, "Snapshots, newest first"),
+            h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+            h(
+              "tbody",
+              {},
+              listing.snapshots.map((snap) =>
+                h(
+                  "tr",
+                  {},
+                  columns.map((c) => {
+                    const v = snap[c];
+                    const text = (c === "created" || c === "firing") && typeof v === "string" ? formatTime(v, zone) : plain(v);
+                    return h("td", { "data-label": c }, c === "status" ? h("span", { class: `badge snap-${String(v)}` }, text) : text);
+                  }),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+/** The activity log with a filter by kind (kinds come from the entries: new kinds appear by themselves). */
+export function activityCard(entries: ActivityEntry[], zone: string, selected: { kind: string }): HTMLElement {
+  const kinds = [...new Set(entries.map((e) => e.kind))].sort();
+  const select = h("select", { id: uid("kind") }, h("option", { value: "" }, "all kinds"), kinds.map((k) => h("option", { value: k, selected: k === selected.kind }, k)));
+  const tbody = h("tbody", {});
+  const fill = () => {
+    const shown = entries.filter((e) => selected.kind === "" || e.kind === selected.kind);
+    replace(
+      tbody,
+      shown.length === 0
+        ? h("tr", {}, h("td", { colspan: 4 }, "No activity."))
+        : shown.map((e) =>
+            h(
+              "tr",
+              {},
+              h("td", { "data-label": "time" }, formatTime(e.at, zone)),
+              h("td", { "data-label": "kind" }, h("span", { class: "kind" }, e.kind)),
+              h("td", { "data-label": "by" }, e.author),
+              h("td", { "data-label": "reason" }, e.reason),
+            ),
+          ),
+    );
+  };
+  select.addEventListener("change", () => {
+    selected.kind = select.value;
+    fill();
+  });
+  fill();
+  return section(
+    "Activity",
+    "activity",
+    h("div", { class: "toolbar" }, h("label", { for: select.id }, "Kind"), select),
+    h(
+      "div",
+      { class: "scroll" },
+      h(
+        "table",
+        { class: "activity" },
+        h("caption", { class: "visually-hidden" }, "Activity log, newest first"),
+        h("thead", {}, h("tr", {}, ["time", "kind", "by", "reason"].map((c) => h("th", { scope: "col" }, c)))),
+        tbody,
+      ),
+    ),
+  );
+}
+
+/** The chart's numbers as a table, for screen readers and for reading exact values. */
+export function chartTable(data: ChartData, zone: string): HTMLElement {
+  const rows: HTMLElement[] = [];
+  data.xs.forEach((x, i) => {
+    const iso = new Date(x * 1000).toISOString();
+    rows.push(
+      h("tr", {}, h("td", {}, formatTime(iso, zone)), h("td", {}, plain(data.desired[i] ?? null)), h("td", {}, plain(data.actual[i] ?? null)), h("td", {}, plain(data.active[i] ?? null))),
+    );
+  });
+  return h(
+    "details",
+    {},
+    h("summary", {}, `The chart as a table (${rows.length} rows)`),
+    h(
+      "div",
+      { class: "scroll" },
+      h("table", {}, h("thead", {}, h("tr", {}, ["from", "desired", "actual", "ACTIVE"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.slice(-500))),
+    ),
+  );
+}

@@ -1,0 +1,137 @@
+// The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed.
+import { call, groupPath, type Session } from "./api.ts";
+import { h, replace } from "./dom.ts";
+import { byState, formatTime, fromNow, total } from "./format.ts";
+import type { PageHandle } from "./group.ts";
+import type { GroupStatus } from "./types.ts";
+import { errorBox, healthBadge, loading } from "./widgets.ts";
+
+export const OVERVIEW_REFRESH_MS = 15_000;
+/** Group statuses fetched at once (each is one Durable Object read, no cloud call). */
+const PARALLEL = 6;
+
+type Row = { name: string; status?: GroupStatus; error?: unknown };
+
+async function loadRows(session: Session): Promise<Row[]> {
+  const list = await call<{ groups: { name: string }[] }>(session.token, "GET", "/v1/groups");
+  const rows: Row[] = list.groups.map((g) => ({ name: g.name }));
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const row = rows[next++] as Row;
+      try {
+        row.status = await call<GroupStatus>(session.token, "GET", groupPath(row.name));
+      } catch (e) {
+        row.error = e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, rows.length) }, worker));
+  return rows;
+}
+
+function matches(row: Row, text: string, health: string): boolean {
+  if (health !== "" && row.status?.health !== health) return false;
+  if (text === "") return true;
+  const hay = [row.name, row.status?.desired.reason, row.status?.override?.reason, row.status?.health].join(" ").toLowerCase();
+  return hay.includes(text.toLowerCase());
+}
+
+function rowOf(row: Row): HTMLElement {
+  const link = h("a", { href: `#/groups/${encodeURIComponent(row.name)}` }, row.name);
+  const s = row.status;
+  if (s === undefined) {
+    return h("tr", {}, h("th", { scope: "row", "data-label": "group" }, link), h("td", { colspan: 6, "data-label": "problem" }, errorBox(row.error)));
+  }
+  const tick = s.lastTick;
+  const next = s.nextChanges[0];
+  return h(
+    "tr",
+    { "data-group": row.name },
+    h("th", { scope: "row", "data-label": "group" }, link),
+    h("td", { "data-label": "desired" }, h("strong", {}, String(s.desired.value)), h("div", { class: "why" }, s.desired.reason)),
+    h("td", { "data-label": "actual" }, h("strong", {}, String(total(s.actualByStatus) ?? "—")), h("div", { class: "why" }, byState(s.actualByStatus))),
+    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`)),
+    h("td", { "data-label": "override" }, s.override === null ? "—" : h("span", {}, `${s.override.desired} until ${formatTime(s.override.until)}`, h("div", { class: "why" }, `${fromNow(s.override.until)}: ${s.override.reason}`))),
+    h("td", { "data-label": "next change" }, next === undefined ? "—" : h("span", {}, `${next.value} ${fromNow(next.at)}`, h("div", { class: "why" }, formatTime(next.at)))),
+    h("td", { "data-label": "last tick" }, tick === null ? "none yet" : fromNow(tick.lastSeenAt ?? tick.at)),
+  );
+}
+
+export function overviewPage(root: HTMLElement, session: Session): PageHandle {
+  let disposed = false;
+  let rows: Row[] = [];
+  const filter = h("input", { type: "search", id: "filter", placeholder: "name, reason…", autocomplete: "off" });
+  const healthSelect = h(
+    "select",
+    { id: "health-filter" },
+    h("option", { value: "" }, "any health"),
+    ["steady", "converging", "paused", "capacity-limited", "error", "unknown"].map((v) => h("option", { value: v }, v)),
+  );
+  const auto = h("input", { type: "checkbox", id: "overview-auto", checked: true });
+  const updated = h("p", { class: "muted", role: "status", "aria-live": "polite" });
+  const body = h("div", {}, loading("groups"));
+
+  const render = () => {
+    const shown = rows.filter((r) => matches(r, filter.value.trim(), healthSelect.value));
+    if (rows.length === 0) {
+      replace(body, h("p", {}, "No groups yet. Create one with PUT /v1/groups/{name} (an admin token; see docs/api.md)."));
+      return;
+    }
+    replace(
+      body,
+      h(
+        "div",
+        { class: "scroll" },
+        h(
+          "table",
+          { class: "groups" },
+          h("caption", { class: "visually-hidden" }, `Groups (${shown.length} of ${rows.length} shown)`),
+          h("thead", {}, h("tr", {}, ["group", "desired", "actual", "health", "override", "next change", "last tick"].map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", {}, shown.length === 0 ? h("tr", {}, h("td", { colspan: 7 }, "No group matches the filter.")) : shown.map(rowOf)),
+        ),
+      ),
+    );
+  };
+
+  const refresh = async () => {
+    try {
+      rows = await loadRows(session);
+      if (disposed) return;
+      render();
+      replace(updated, `${rows.length} group(s); updated ${new Date().toLocaleTimeString()}`);
+    } catch (e) {
+      if (!disposed) replace(body, errorBox(e));
+    }
+  };
+  filter.addEventListener("input", render);
+  healthSelect.addEventListener("change", render);
+
+  replace(
+    root,
+    h("h1", {}, "Groups"),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", { for: filter.id }, "Filter"),
+      filter,
+      h("label", { for: healthSelect.id }, "Health"),
+      healthSelect,
+      h("label", { for: auto.id }, auto, " Auto refresh"),
+      h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Refresh"),
+    ),
+    updated,
+    body,
+  );
+  document.title = "novascale";
+  void refresh();
+  const timer = window.setInterval(() => {
+    if (auto.checked && document.visibilityState === "visible") void refresh();
+  }, OVERVIEW_REFRESH_MS);
+  return {
+    dispose() {
+      disposed = true;
+      window.clearInterval(timer);
+    },
+  };
+}

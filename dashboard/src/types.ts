@@ -1,0 +1,82 @@
+// The API's JSON as the dashboard reads it. Loose on purpose: unknown fields, states, kinds and reasons are shown as they come.
+
+export interface Desired {
+  value: number;
+  reason: string;
+  source: string;
+}
+export interface Override {
+  desired: number;
+  until: string;
+  reason: string;
+  author: string;
+  createdAt?: string;
+}
+export interface Notice {
+  level: string;
+  code: string;
+  message: string;
+}
+export interface ErrorInfo {
+  operation: string;
+  category: string;
+  message: string;
+  requestId?: string;
+}
+export interface Step {
+  kind: string;
+  reason: string;
+  [field: string]: unknown;
+}
+export interface TickRecord {
+  at: string;
+  trigger: string;
+  author?: string;
+  health: string;
+  steps: Step[];
+  results?: { step: Step; outcome: string; error?: ErrorInfo }[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+  lastSeenAt?: string;
+}
+export interface ChangePoint {
+  at: string;
+  value: number;
+  reason: string;
+  source: string;
+}
+export interface GroupStatus {
+  name: string;
+  rules: Record<string, unknown>;
+  updatedAt: string;
+  updatedBy: string;
+  desired: Desired;
+  health: string;
+  actualByStatus: Record<string, number> | null;
+  override: Override | null;
+  pause: { by: string; reason?: string; at: string } | null;
+  bootBlock: { reason: string; at: string } | null;
+  lastTick: TickRecord | null;
+  nextChanges: ChangePoint[];
+}
+export interface ActivityEntry {
+  at: string;
+  kind: string;
+  author: string;
+  reason: string;
+  [field: string]: unknown;
+}
+export interface PlanPreview {
+  at: string;
+  desired: Desired;
+  actualByStatus: Record<string, number>;
+  steps: Step[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+}
+export interface SnapshotListing {
+  status: Record<string, unknown> | null;
+  notices: Notice[];
+  snapshots: Record<string, unknown>[];
+  [field: string]: unknown;
+}

@@ -1,0 +1,253 @@
+// The dashboard in a real browser (headless Chromium) against the `npm start` stack: sign-in, overview, chart, actions by role, CSP, phone width.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+  // Start from the demo group as npm start seeded it: no override, not paused.
+  await apiCall("DELETE", "/v1/groups/web/override");
+  await apiCall("POST", "/v1/groups/web/resume");
+});
+
+afterAll(async () => {
+  await apiCall("DELETE", "/v1/groups/web/override");
+  await apiCall("POST", "/v1/groups/web/resume");
+  await browser?.close();
+});
+
+describe("dashboard", () => {
+  it("is served at / with a strict Content-Security-Policy and no cookies", async () => {
+    const res = await fetch(`${BASE}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(res.headers.get("set-cookie")).toBeNull();
+    const html = await res.text();
+    // Nothing inline and nothing from another origin.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\bstyle=/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it("a wrong token gets a clear error and no way in", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, "not-a-token-anyone-has");
+    const alert = page.locator("#signin-errors [role=alert]");
+    await alert.waitFor();
+    expect(await alert.innerText()).toBe("Sign-in failed: unknown or revoked token (HTTP 401)");
+    expect(await page.locator("table.groups").count()).toBe(0);
+    await context.close();
+  });
+
+  it("signing in with an admin token (keyboard only) shows the demo group with desired and actual", async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    const row = page.locator('tr[data-group="web"]');
+    await row.waitFor();
+    expect(await page.locator("#who").innerText()).toBe("local-admin (admin)");
+    const desired = await row.locator('td[data-label="desired"] strong').innerText();
+    const actual = await row.locator('td[data-label="actual"] strong').innerText();
+    expect(Number(desired)).toBeGreaterThanOrEqual(2);
+    expect(actual).toMatch(/^\d+$/);
+    expect(await row.locator('td[data-label="desired"] .why').innerText()).toMatch(/demo (low|high)/);
+    expect(await row.locator("[data-health]").count()).toBe(1);
+    // The token stays in this tab's sessionStorage and nowhere else.
+    expect(await page.evaluate(() => sessionStorage.getItem("novascale.token"))).toBe(TOKENS.admin);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("the group page draws the step chart with desired and actual data, and 'now'", async () => {
+    const { context, page, problems } = await openPage(browser);
+    // Works offline: every request the page makes goes to its own origin (no CDN, no fonts from elsewhere).
+    const elsewhere: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(BASE)) elsewhere.push(r.url());
+    });
+    await signIn(page, TOKENS.admin);
+    await page.locator('tr[data-group="web"] a').click();
+    await page.waitForURL(/#\/groups\/web/);
+    const chart = page.locator("#chart");
+    await chart.locator("canvas").waitFor();
+    await page.waitForFunction(() => Number(document.getElementById("chart")?.dataset["actualPoints"] ?? 0) > 0);
+    expect(Number(await chart.getAttribute("data-desired-points"))).toBeGreaterThan(0);
+    // Pixels in the desired line's colour (#1d4ed8) and the "now" marker's (#b91c1c) are on the canvas.
+    const drawn = await page.evaluate(() => {
+      const canvas = document.querySelector("#chart canvas") as HTMLCanvasElement;
+      const data = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, canvas.width, canvas.height).data;
+      const near = (i: number, r: number, g: number, b: number) => Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 40 && data[i + 3]! > 200;
+      let desired = 0;
+      let now = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (near(i, 0x1d, 0x4e, 0xd8)) desired += 1;
+        if (near(i, 0xb9, 0x1c, 0x1c)) now += 1;
+      }
+      return { desired, now };
+    });
+    expect(drawn.desired).toBeGreaterThan(50);
+    expect(drawn.now).toBeGreaterThan(20);
+    // Activity, snapshots and the dry-run plan are there too.
+    await page.locator("#activity table").waitFor();
+    await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
+    await page.locator("#snapshots table, #snapshots p").first().waitFor();
+    expect(elsewhere).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("an override set through the form changes the group's status", async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    const form = page.locator("form.override");
+    await form.waitFor();
+    await form.getByLabel("Servers").fill("7");
+    await form.getByLabel("Lasts").selectOption({ label: "1 hour" });
+    await form.getByLabel("Reason").fill("browser test launch");
+    await form.getByRole("button", { name: "Set override" }).click();
+    // Destructive actions are confirmed in a modal dialog.
+    await page.locator("dialog[open]").getByRole("button", { name: "Set override" }).click();
+    await page.locator(".result .ok").filter({ hasText: "Override set: 7 server(s)" }).waitFor();
+    await page.locator('#status [data-field="override"]').filter({ hasText: "browser test launch" }).waitFor();
+    expect(await page.locator('#status [data-field="desired"]').innerText()).toBe("7");
+    expect((await groupStatus()).override?.desired).toBe(7);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("every control on the group page has a label, and only the chosen override field shows", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("form.override").waitFor();
+    await page.locator("#activity select").waitFor();
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("input, select, textarea, button"))
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels;
+          const named = (labels !== null && labels.length > 0) || el.getAttribute("aria-label") !== null || (el.tagName === "BUTTON" && el.textContent?.trim() !== "");
+          return !named;
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    const form = page.locator("form.override");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(false);
+    await form.getByLabel("Lasts").selectOption("until");
+    expect(await form.getByLabel("Until (your local time)").isVisible()).toBe(true);
+    await context.close();
+  });
+
+  it("all text on the group page has WCAG AA contrast against its background", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("#activity table").waitFor();
+    await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
+    const failures = await page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]) =>
+        [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+      const background = (el: Element | null): number[] => {
+        for (let e = el; e !== null; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const out: string[] = [];
+      for (const el of Array.from(document.querySelectorAll("body *"))) {
+        const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "");
+        if (!text || (el as HTMLElement).offsetParent === null) continue;
+        const style = getComputedStyle(el);
+        const a = lum(rgb(style.color));
+        const b = lum(background(el));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+      }
+      return out;
+    });
+    expect(failures).toEqual([]);
+    await context.close();
+  });
+
+  it("the API's own error message is shown as it is (an override without a reason)", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    const form = page.locator("form.override");
+    await form.waitFor();
+    await form.getByLabel("Reason").fill("");
+    await form.getByRole("button", { name: "Set override" }).click();
+    await page.locator("dialog[open]").getByRole("button", { name: "Set override" }).click();
+    const error = page.locator(".result [role=alert]");
+    await error.waitFor();
+    expect(await error.innerText()).toMatch(/^Override failed: .*\(HTTP 400\)/);
+    expect(await error.innerText()).toContain("body.reason");
+    await context.close();
+  });
+
+  it("the Pause button pauses the group", async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.getByRole("button", { name: "Pause", exact: true }).click();
+    await page.locator(".result .ok").filter({ hasText: "Paused by local-admin" }).waitFor();
+    await page.locator('#status [data-health="paused"]').waitFor();
+    expect(await page.locator('#status [data-field="pause"]').innerText()).toMatch(/^by local-admin/);
+    expect((await groupStatus()).pause?.by).toBe("local-admin");
+    // Now it offers Resume instead.
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    expect(await page.getByRole("button", { name: "Pause", exact: true }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("a read token sees the group but no action buttons", async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.read);
+    await page.locator('tr[data-group="web"]').waitFor();
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("#status").waitFor();
+    await page.locator("#activity").waitFor();
+    expect(await page.locator("#who").innerText()).toBe("browser-reader (read)");
+    expect(await page.locator("#actions").count()).toBe(0);
+    for (const name of ["Set override", "End override", "Pause", "Resume", "Reconcile now", "Snapshot now"]) {
+      expect(await page.getByRole("button", { name, exact: true }).count()).toBe(0);
+    }
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("an operate token gets the actions", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, TOKENS.operate);
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.getByRole("button", { name: "Reconcile now" }).waitFor();
+    expect(await page.getByRole("button", { name: "Snapshot now" }).count()).toBe(1);
+    await context.close();
+  });
+
+  it("fits a phone's width (no sideways scrolling) with the groups as stacked cards", async () => {
+    const { context, page, problems } = await openPage(browser, { width: 390, height: 844 });
+    await signIn(page, TOKENS.admin);
+    await page.locator('tr[data-group="web"]').waitFor();
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1);
+    expect(fits).toBe(true);
+    expect(await page.locator('tr[data-group="web"]').evaluate((tr) => getComputedStyle(tr).display)).toBe("block");
+    await page.goto(`${BASE}/#/groups/web`);
+    await page.locator("#chart canvas").waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1)).toBe(true);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});

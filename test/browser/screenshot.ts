@@ -1,0 +1,37 @@
+// Makes the README's screenshot (docs/dashboard.png): the demo group's page after its schedule has switched a few times.
+// Run with `npm run screenshot` (scripts/test-browser.mjs starts the stack first). NOVASCALE_SCREENSHOT_MINUTES: history to wait for (default 8).
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BASE, launch, openPage, signIn, TOKENS } from "./support.ts";
+
+const OUT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "dashboard.png");
+const minutes = Number(process.env["NOVASCALE_SCREENSHOT_MINUTES"] ?? 8);
+
+async function historySpanMinutes(): Promise<number> {
+  const res = await fetch(`${BASE}/v1/groups/web/history?hours=1`, { headers: { Authorization: `Bearer ${TOKENS.admin}` } });
+  const points = ((await res.json()) as { points: { at: string }[] }).points;
+  if (points.length < 2) return 0;
+  return (Date.now() - Date.parse(points[0]!.at)) / 60_000;
+}
+
+const started = Date.now();
+while ((await historySpanMinutes()) < minutes) {
+  if (Date.now() - started > (minutes + 5) * 60_000) throw new Error("the demo group's history did not grow");
+  await new Promise((r) => setTimeout(r, 10_000));
+}
+
+const browser = await launch();
+try {
+  const { page, problems } = await openPage(browser, { width: 1280, height: 1180 });
+  await signIn(page, TOKENS.admin);
+  await page.locator('tr[data-group="web"]').waitFor();
+  await page.goto(`${BASE}/#/groups/web?hours=0.25`);
+  await page.locator("#chart canvas").waitFor();
+  await page.locator("#activity table").waitFor();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: OUT });
+  if (problems.length > 0) throw new Error(`the page reported problems: ${problems.join("; ")}`);
+  console.log(`wrote ${OUT}`);
+} finally {
+  await browser.close();
+}

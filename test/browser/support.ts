@@ -1,0 +1,43 @@
+// Browser test helpers: Debian's Chromium through playwright-core, the stack's URL and tokens (from scripts/test-browser.mjs).
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+export const BASE = process.env["NOVASCALE_BROWSER_BASE"] ?? "http://127.0.0.1:8787";
+export const TOKENS = JSON.parse(process.env["NOVASCALE_BROWSER_TOKENS"] ?? "{}") as { admin: string; operate: string; read: string };
+
+export async function launch(): Promise<Browser> {
+  const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+  return chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+}
+
+/** A fresh tab (its own sessionStorage) that collects console errors and page errors (CSP violations land there). */
+export async function openPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  return { context, page, problems };
+}
+
+/** Signs in through the form with the keyboard only (the token field has focus; Enter submits). */
+export async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector("#token:focus");
+  await page.keyboard.type(token);
+  await page.keyboard.press("Enter");
+}
+
+/** The demo group's status straight from the API (to check what the page did). */
+export async function groupStatus(name = "web"): Promise<{ override: { desired: number } | null; pause: { by: string } | null; health: string }> {
+  const res = await fetch(`${BASE}/v1/groups/${name}`, { headers: { Authorization: `Bearer ${TOKENS.admin}` } });
+  return (await res.json()) as { override: { desired: number } | null; pause: { by: string } | null; health: string };
+}
+
+export async function apiCall(method: string, path: string): Promise<number> {
+  const res = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${TOKENS.admin}` } });
+  await res.text();
+  return res.status;
+}
