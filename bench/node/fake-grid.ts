@@ -8,13 +8,15 @@ import { BOOK_GROUP_KEY, runBookStyle, type BookCredentials, type BookJob } from
 import { launchFakeCloud, type FakeCloudHandle } from "./fake-cloud-handle.ts";
 import { startBenchWorker, type BenchWorker, type KvCounts } from "./worker-runner.ts";
 
-const MINUTE = 60_000;
+export const MINUTE = 60_000;
 /** Share of the project's servers that belong to no group (other people's servers, never touched). */
 const FOREIGN_SHARE = 0.1;
 /** Servers each group gains in the scale-out tick and loses in the scale-in tick. */
 export const SCALE_STEP = 2;
-const IMAGE = "cirros";
-const FLAVOR = "m1.tiny";
+/** The grid shows each tick's whole cost: a paid plan's budget, so no scale event is spread over ticks (section 4 does that). */
+const PAID_BUDGET = "10000";
+export const IMAGE = "cirros";
+export const FLAVOR = "m1.tiny";
 const DEMO = { username: "demo", password: "demo-password", projectName: "demo" };
 
 export interface CloudCounts {
@@ -70,7 +72,7 @@ export interface BootToNResult {
   book: { bootRequests: number; subrequests: number };
 }
 
-function countsFrom(cloud: FakeCloud): CloudCounts {
+export function countsFrom(cloud: FakeCloud): CloudCounts {
   const stats = cloud.stats();
   let boots = 0;
   let deletes = 0;
@@ -89,7 +91,7 @@ function countsFrom(cloud: FakeCloud): CloudCounts {
  * every server per call (fine for tests, quadratic for 10,000), so one seeded server is the
  * template and the rest are copies with their own id, name and metadata.
  */
-function seedServers(cloud: FakeCloud, specs: Array<{ name: string; metadata: Record<string, string> }>, createdAt: number): void {
+export function seedServers(cloud: FakeCloud, specs: Array<{ name: string; metadata: Record<string, string> }>, createdAt: number): void {
   const first = cloud.seedServer({ name: "bench-template", createdAt });
   const template = cloud.servers.get(first.id);
   if (template === undefined) throw new Error("fake cloud: seeded template server not found");
@@ -112,7 +114,7 @@ function seedServers(cloud: FakeCloud, specs: Array<{ name: string; metadata: Re
   }
 }
 
-function groupName(i: number): string {
+export function groupName(i: number): string {
   return `g${String(i + 1).padStart(3, "0")}`;
 }
 
@@ -137,7 +139,7 @@ function seedCell(cloud: FakeCloud, plan: CellPlan, memberKey: string, createdAt
   seedServers(cloud, specs, createdAt);
 }
 
-function cloudOptions(start: number) {
+export function cloudOptions(start: number) {
   return {
     clock: "manual" as const,
     startAt: start,
@@ -146,7 +148,7 @@ function cloudOptions(start: number) {
   };
 }
 
-async function putGroups(worker: BenchWorker, names: readonly string[], rules: GroupRulesInput): Promise<void> {
+export async function putGroups(worker: BenchWorker, names: readonly string[], rules: GroupRulesInput): Promise<void> {
   const kv = await worker.kv();
   const parsed = GroupRulesSchema.parse(rules);
   const etag = await rulesEtag(parsed);
@@ -155,7 +157,7 @@ async function putGroups(worker: BenchWorker, names: readonly string[], rules: G
   await worker.takeKvCounts(); // seeding is not part of any tick
 }
 
-function cloudBindings(handle: FakeCloudHandle): Record<string, string> {
+export function cloudBindings(handle: FakeCloudHandle): Record<string, string> {
   return {
     OS_AUTH_URL: `${handle.url}/identity/v3`,
     OS_USERNAME: DEMO.username,
@@ -175,7 +177,7 @@ function cloudBindings(handle: FakeCloudHandle): Record<string, string> {
  */
 const PAUSE_AFTER_ACTION_MS = 1_500;
 
-async function measuredTick(worker: BenchWorker, cloud: FakeCloud, at: number, label: string): Promise<TickFigures> {
+export async function measuredTick(worker: BenchWorker, cloud: FakeCloud, at: number, label: string): Promise<TickFigures> {
   cloud.setTime(at);
   cloud.resetStats();
   const m = await worker.tick(new Date(at));
@@ -206,7 +208,7 @@ export async function measureCell(scriptPath: string, groups: number, servers: n
   const ticks: TickFigures[] = [];
   try {
     seedCell(handle.cloud, plan, GROUP_KEY, t0 - 24 * 60 * MINUTE);
-    const worker = await startBenchWorker({ scriptPath, cloud: cloudBindings(handle) });
+    const worker = await startBenchWorker({ scriptPath, cloud: { ...cloudBindings(handle), NOVASCALE_SUBREQUEST_BUDGET: PAID_BUDGET } });
     try {
       await putGroups(worker, names, {
         image: IMAGE,
@@ -294,7 +296,7 @@ export async function measureBootToN(scriptPath: string, target: number, maxBoot
   let subrequests = 0;
   let limit = 10;
   try {
-    const worker = await startBenchWorker({ scriptPath, cloud: cloudBindings(handle) });
+    const worker = await startBenchWorker({ scriptPath, cloud: { ...cloudBindings(handle), NOVASCALE_SUBREQUEST_BUDGET: PAID_BUDGET } });
     try {
       const rules: GroupRulesInput = { image: IMAGE, flavor: FLAVOR, min: 0, max: 10_000, default: target };
       if (maxBootsPerTick !== undefined) rules.limits = { maxBootsPerTick, maxDeletesPerTick: 10, buildTimeoutMinutes: 30 };

@@ -3,14 +3,17 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { measureBudget, type BudgetResults } from "./budget.ts";
 import { measureBootToN, measureCell, type BootToNResult, type CellResult } from "./fake-grid.ts";
 import { measureRealTier, type RealOutcome } from "./real-tier.ts";
 import { renderConsole, renderMarkdown, type BenchResults } from "./report.ts";
 import { buildBenchWorker, REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
 
-const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real] [-- --write|--no-write] [-- --verbose]
+const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real|budget|many] [-- --write|--no-write] [-- --verbose]
   --quick     a smaller grid (1, 10 groups x 10, 1,000 servers; N = 1, 10) for a fast look
-  --only      run only the fake-cloud benchmarks or only the real-tier side by side
+  --only      run only the fake-cloud grid, only the real-tier side by side, only the subrequest
+              budget (100 groups +2 each with a budget of 50, -2 each, a hanging cloud), or the budget
+              with the 1,000-group runs too
   --write     write BENCHMARKS.md even for a partial run; --no-write never writes it
   --verbose   print progress as it goes
 The real tier uses the devcloud at $DEVCLOUD_DIR (default /tmp/devcloud) and runs its up.sh when it is
@@ -42,7 +45,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (values.only !== undefined && values.only !== "fake" && values.only !== "real") throw new Error(`--only wants fake or real\n${USAGE}`);
+  const only = values.only;
+  if (only !== undefined && !["fake", "real", "budget", "many"].includes(only)) throw new Error(`--only wants fake, real, budget or many\n${USAGE}`);
+  const runs = (part: "fake" | "real" | "budget") => only === undefined || only === part || (part === "budget" && only === "many");
   const startedAt = new Date();
   const log = values.verbose ? (line: string) => console.error(line) : () => {};
   const progress = (line: string) => console.error(line);
@@ -59,7 +64,9 @@ async function main(): Promise<void> {
   let harnessCpuMs: number | null = null;
   let real: RealOutcome | null = null;
 
-  if (values.only !== "real") {
+  let budget: BudgetResults | null = null;
+
+  if (runs("fake")) {
     const probe = await startBenchWorker({ scriptPath, cloud: { OS_AUTH_URL: "http://127.0.0.1:9/v3" } });
     harnessCpuMs = await probe.harnessCpuMs();
     await probe.dispose();
@@ -74,7 +81,10 @@ async function main(): Promise<void> {
       bootToN.push(await measureBootToN(scriptPath, target, cap));
     }
   }
-  if (values.only !== "fake") {
+  if (runs("budget")) {
+    budget = await measureBudget(scriptPath, { many: only === undefined || only === "many", quick: values.quick }, progress, log);
+  }
+  if (runs("real")) {
     progress("real tier: novascale vs the book-style script, 10 groups...");
     real = await measureRealTier(scriptPath, progress);
     if (!real.ok) progress(`real tier skipped: ${real.reason}`);
@@ -97,6 +107,7 @@ async function main(): Promise<void> {
     harnessCpuMs,
     bootToN,
     real,
+    budget,
   };
   console.log(renderConsole(results));
   const write = values["no-write"] ? false : (values.write ?? !partial);

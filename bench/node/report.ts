@@ -1,6 +1,7 @@
 // Turns benchmark results into the printed table and BENCHMARKS.md (command, machine, date, figures, ratios).
 import { cpus, totalmem, type as osType, release } from "node:os";
-import type { BootToNResult, CellResult } from "./fake-grid.ts";
+import { budgetLine, type BudgetResults, type BudgetScenario } from "./budget.ts";
+import type { BootToNResult, CellResult, TickFigures } from "./fake-grid.ts";
 import type { RealOutcome } from "./real-tier.ts";
 
 export interface BenchResults {
@@ -12,6 +13,19 @@ export interface BenchResults {
   harnessCpuMs: number | null;
   bootToN: BootToNResult[];
   real: RealOutcome | null;
+  budget: BudgetResults | null;
+}
+
+/** Workers' free plan per invocation: 50 subrequests, 10 ms CPU. */
+const FREE_SUBREQUESTS = 50;
+const FREE_CPU_MS = 10;
+
+/** "pass" when the tick fits the free plan's subrequests and CPU (the CPU figure is an upper bound: it includes the harness). */
+export function freePlan(t: Pick<TickFigures, "cloud" | "workerdCpuMs">): string {
+  const sub = t.cloud.total <= FREE_SUBREQUESTS;
+  const cpu = t.workerdCpuMs <= FREE_CPU_MS;
+  if (sub && cpu) return "pass";
+  return `fail (${[sub ? "" : "subrequests", cpu ? "" : "CPU"].filter((x) => x !== "").join(", ")})`;
 }
 
 function table(header: string[], rows: Array<Array<string | number>>): string {
@@ -48,11 +62,12 @@ export function gridTable(grid: readonly CellResult[]): string {
         t.kv.lists,
         ms(t.workerdCpuMs),
         ms(t.wallMs),
+        freePlan(t),
       ]);
     }
   }
   return table(
-    ["groups x servers", "tick", "Keystone", "Nova", "Glance", "subrequests", "list pages", "boot req", "delete req", "KV reads", "KV writes", "KV lists", "workerd CPU ms", "wall ms"],
+    ["groups x servers", "tick", "Keystone", "Nova", "Glance", "subrequests", "list pages", "boot req", "delete req", "KV reads", "KV writes", "KV lists", "workerd CPU ms", "wall ms", "free plan"],
     rows,
   );
 }
@@ -177,6 +192,48 @@ export function realSection(real: RealOutcome | null): string {
   ].join("\n");
 }
 
+function scenarioRows(sc: BudgetScenario): Array<Array<string | number>> {
+  return [...sc.steady, ...sc.event].map((t) => [
+    sc.name,
+    t.label,
+    `**${t.cloud.total}**`,
+    t.cloud.boots,
+    t.cloud.deletes,
+    t.kv.reads,
+    t.kv.writes + t.kv.deletes,
+    ms(t.workerdCpuMs),
+    ms(t.wallMs),
+    t.cloud.total <= sc.budget ? "within" : "OVER",
+    freePlan(t),
+  ]);
+}
+
+export function budgetTable(b: BudgetResults): string {
+  const all = [b.main, b.scaleIn, b.hang, ...(b.many ?? [])].filter((x): x is BudgetScenario => x !== undefined);
+  return table(
+    ["scenario", "tick", "subrequests", "boot req", "delete req", "KV reads", "KV writes", "workerd CPU ms", "wall ms", "budget", "free plan"],
+    all.flatMap(scenarioRows),
+  );
+}
+
+export function budgetLines(b: BudgetResults): string[] {
+  const lines = [budgetLine(b.main)];
+  if (b.scaleIn) lines.push(`  ${budgetLine(b.scaleIn).slice("budget: ".length)}`);
+  if (b.hang) {
+    const t = b.hang.event[0];
+    if (t !== undefined) lines.push(`  ${b.hang.name}, boots hang 60 s, NOVASCALE_TICK_SECONDS=${b.hang.tickSeconds}: the tick ended after ${(t.wallMs / 1000).toFixed(1)} s with ${t.cloud.total} subrequests`);
+  }
+  for (const m of b.many ?? []) lines.push(`  ${budgetLine(m).slice("budget: ".length)}`);
+  return lines;
+}
+
+function budgetSection(b: BudgetResults | null): string {
+  if (b === null) return "_Not run._";
+  return `${budgetLines(b).map((l) => `- ${l.trim()}`).join("\n")}
+
+${budgetTable(b)}`;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   return `# Benchmarks
 
@@ -236,6 +293,21 @@ which is the same cloud work for both.
 
 ${realSection(r.real)}
 
+## 4. The subrequest budget: a free-plan deployment, a hanging cloud, 1,000 groups
+
+The grid above runs with \`NOVASCALE_SUBREQUEST_BUDGET=10000\` (a paid plan), so each scale event is
+served in one tick and its cost shows whole; its *free plan* column says whether that tick would fit
+Workers' free plan (50 subrequests and 10 ms CPU per invocation; the CPU figure is an upper bound, see
+below). Here the budget is what a deployment sets: with the default 50, a scale event bigger than
+the budget is served over consecutive ticks, the groups left waiting going first next tick. Groups
+of 10 (12 for the scale-in) servers, ticks a minute apart in tick time, until every group has its
+new count. The hang: every boot request answers 60 s late; the tick's time budget
+(\`NOVASCALE_TICK_SECONDS\`) ends it. The 1,000-group runs: a steady tick (cold, warm), then every
+group +1 (1,000 boots), with a paid plan's budget (1,000) and with the free plan's (50, first ticks
+only).
+
+${budgetSection(r.budget)}
+
 ## How this is measured
 
 - **Subrequests** are counted where they arrive. On the fake cloud, by the emulator itself (its
@@ -275,6 +347,9 @@ export function renderConsole(r: BenchResults): string {
   const parts: string[] = [`novascale benchmarks - ${r.startedAt.toISOString()} - ${machineLine()}`, ""];
   if (r.grid.length > 0) parts.push("Cost per tick (fake cloud)", gridTable(r.grid), "", gridFindings(r.grid), "", "Book-style script, same jobs", bookTable(r.grid), "");
   if (r.bootToN.length > 0) parts.push("Boot requests, 0 -> N", bootTable(r.bootToN), "");
-  parts.push("Real OpenStack tier, 10 groups", realSection(r.real).replace(/<\/?details>|<summary>.*<\/summary>/g, ""));
+  if (r.budget !== null) parts.push("Subrequest budget", budgetTable(r.budget), "");
+  if (r.real !== null) parts.push("Real OpenStack tier, 10 groups", realSection(r.real).replace(/<\/?details>|<summary>.*<\/summary>/g, ""));
+  // The budget's summary lines come last, the first of them starting "budget:".
+  if (r.budget !== null) parts.push("", ...budgetLines(r.budget));
   return parts.join("\n");
 }

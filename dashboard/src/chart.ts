@@ -63,6 +63,14 @@ export function createChart(container: HTMLElement, data: ChartData, zone: strin
       cursor: { drag: { x: true, y: false } },
     };
     plot = new uPlot(opts, [d.xs, d.desired, d.actual, d.active] as uPlot.AlignedData, container);
+    // The canvas is a picture to assistive technology; the numbers are in the table below it.
+    const at = d.xs.indexOf(d.now);
+    const canvas = container.querySelector("canvas");
+    canvas?.setAttribute("role", "img");
+    canvas?.setAttribute(
+      "aria-label",
+      `Step chart of desired and actual servers, times in ${tz}: desired now ${d.desired[at] ?? "unknown"}, actual now ${d.actual[at] ?? "unknown"}. The same numbers are in the table below.`,
+    );
     // For people and tests: how many values each series drew.
     const count = (values: (number | null)[]) => String(values.filter((v) => v !== null).length);
     container.dataset["desiredPoints"] = count(d.desired);

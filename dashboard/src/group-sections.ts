@@ -40,42 +40,51 @@ export function planBody(plan: PlanPreview, zone: string): HTMLElement {
   );
 }
 
-export function snapshotsBody(listing: SnapshotListing, zone: string): HTMLElement {
-  const status = listing.status;
-  const columns = ["name", "status", "sourceServer", "firing", "created"];
+/** A list of objects as a table whose columns are the union of their fields (times in the zone). */
+function recordsTable(caption: string, rows: Record<string, unknown>[], zone: string): HTMLElement {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => c !== "id" || rows.every((r) => typeof r["name"] !== "string"));
+  const cell = (c: string, v: unknown) => {
+    const text = typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) ? formatTime(v, zone) : plain(v);
+    return h("td", { "data-label": c }, c === "status" || c === "phase" ? h("span", { class: `badge snap-${String(v)}` }, text) : text);
+  };
   return h(
     "div",
-    {},
-    status === null ? h("p", { class: "muted" }, "No snapshot policy.") : facts(Object.entries(status).filter(([k]) => k !== "image").map(([k, v]) => [k, plain(v)])),
-    listing.notices.map((n) => h("p", { class: "muted" }, `${n.level}: ${n.message}`)),
-    listing.snapshots.length === 0
-      ? h("p", {}, "No snapshots yet.")
-      : h(
-          "div",
-          { class: "scroll" },
-          h(
-            "table",
-            {},
-            h("caption", { class: "visually-hidden" }, "Snapshots, newest first"),
-            h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-            h(
-              "tbody",
-              {},
-              listing.snapshots.map((snap) =>
-                h(
-                  "tr",
-                  {},
-                  columns.map((c) => {
-                    const v = snap[c];
-                    const text = (c === "created" || c === "firing") && typeof v === "string" ? formatTime(v, zone) : plain(v);
-                    return h("td", { "data-label": c }, c === "status" ? h("span", { class: `badge snap-${String(v)}` }, text) : text);
-                  }),
-                ),
-              ),
-            ),
-          ),
-        ),
+    { class: "scroll" },
+    h(
+      "table",
+      {},
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.map((r) => h("tr", {}, columns.map((c) => cell(c, r[c]))))),
+    ),
   );
+}
+
+/**
+ * The snapshots answer, rendered by shape rather than by name (snapshot policies grow): lists of objects
+ * become tables, objects become fact lists, notices become lines; known fields get friendly headings.
+ */
+export function snapshotsBody(listing: SnapshotListing, zone: string): HTMLElement {
+  const headings: Record<string, string> = { status: "Latest firing", snapshots: "Snapshots, newest first" };
+  const parts: (HTMLElement | null)[] = [];
+  for (const [key, value] of Object.entries(listing)) {
+    if (key === "group") continue;
+    const title = headings[key] ?? key;
+    if (key === "notices" && Array.isArray(value)) {
+      parts.push(...(value as { level: string; message: string }[]).map((n) => h("p", { class: "muted" }, `${n.level}: ${n.message}`)));
+    } else if (Array.isArray(value)) {
+      const rows = value.filter((v): v is Record<string, unknown> => typeof v === "object" && v !== null);
+      parts.push(h("h3", {}, title), rows.length === 0 ? h("p", {}, key === "snapshots" ? "No snapshots yet." : "none") : recordsTable(title, rows, zone));
+    } else if (value === null) {
+      if (key === "status") parts.push(h("p", { class: "muted" }, "No snapshot policy."));
+    } else if (typeof value === "object") {
+      const fields = Object.entries(value as Record<string, unknown>).map(([k, v]): [string, string] => [k, typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) ? formatTime(v, zone) : plain(v)]);
+      parts.push(h("h3", {}, title), facts(fields));
+    } else {
+      parts.push(facts([[title, plain(value)]]));
+    }
+  }
+  return h("div", {}, parts);
 }
 
 /** The activity log with a filter by kind (kinds come from the entries: new kinds appear by themselves). */

@@ -41,7 +41,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
 
   const statusSlot = h("div", {}, loading("status"));
   const actionsSlot = h("div", {});
-  const chartBox = h("div", { class: "chart", id: "chart", role: "img", "aria-label": "Desired and actual servers over time" });
+  const chartBox = h("div", { class: "chart", id: "chart" });
   const chartNote = h("p", { class: "muted" });
   const chartTableSlot = h("div", {});
   const chartError = h("div", {});
@@ -91,7 +91,8 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   // The API counts whole hours; the chart cuts the window to what was asked.
   const apiHours = Math.max(1, Math.ceil(hours));
 
-  async function refresh(): Promise<void> {
+  /** Reloads what is cheap (no cloud calls); `live` also reloads the snapshots and the plan (first load, after an action). */
+  async function refresh(live = false): Promise<void> {
     if (disposed) return;
     const [status, timeline, history, activity] = await Promise.allSettled([
       call<GroupStatus>(session.token, "GET", groupPath(name)),
@@ -111,7 +112,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       const key = JSON.stringify([status.value.override, status.value.pause, zoneNow]);
       if (key !== actionsKey) {
         actionsKey = key;
-        replace(actionsSlot, actionsCard(session, status.value, zoneNow, actionResult, () => void refresh()));
+        replace(actionsSlot, actionsCard(session, status.value, zoneNow, actionResult, () => void refresh(true)));
       }
     }
     if (timeline.status === "fulfilled" && history.status === "fulfilled") {
@@ -126,7 +127,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
     }
     replace(activitySlot, activity.status === "fulfilled" ? activityCard(activity.value.entries, zoneNow, activityFilter) : section("Activity", "activity", errorBox(activity.reason)));
     replace(updated, `Updated ${new Date().toLocaleTimeString()}`);
-    if (firstLoad) {
+    if (firstLoad || live) {
       firstLoad = false;
       document.title = `${name} · novascale`;
       void loadSnapshots();

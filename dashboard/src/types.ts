@@ -74,9 +74,5 @@ export interface PlanPreview {
   notices: Notice[];
   errors: ErrorInfo[];
 }
-export interface SnapshotListing {
-  status: Record<string, unknown> | null;
-  notices: Notice[];
-  snapshots: Record<string, unknown>[];
-  [field: string]: unknown;
-}
+/** GET /v1/groups/{name}/snapshots: rendered by shape (fields may grow with snapshot policies). */
+export type SnapshotListing = Record<string, unknown>;

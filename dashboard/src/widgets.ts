@@ -41,6 +41,9 @@ export function facts(pairs: [string, Node | string | number | null | undefined]
 export function plain(value: unknown): string {
   if (value === null || value === undefined) return "—";
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
+  // A nested object that has a name (an image, a server) reads as its name.
+  const named = (value as { name?: unknown }).name;
+  if (typeof named === "string") return named;
   return JSON.stringify(value);
 }
 

@@ -83,7 +83,7 @@ const DesiredSchema = z
   .object({
     value: z.number().int(),
     reason: z.string(),
-    source: z.enum(["paused", "override", "schedule", "default", "min"]),
+    source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
     unclamped: z.number().int().optional(),
     since: z.string().optional().meta({ description: "since when the deciding rule holds (schedule firing, override creation)" }),
   })
@@ -103,8 +103,17 @@ const ErrorInfoSchema = z
     message: z.string(),
     status: z.number().int().optional(),
     requestId: z.string().optional(),
+    notSent: z.boolean().optional().meta({ description: "the request never left: the tick's budget or deadline kept it back" }),
   })
   .meta({ id: "ErrorInfo" });
+
+const DeferralSchema = z
+  .object({
+    reason: z.enum(["subrequests", "deadline"]),
+    steps: z.number().int().meta({ description: "boot steps and deletes planned but not started" }),
+    message: z.string(),
+  })
+  .meta({ id: "Deferral", description: "work the tick's budget left for the next tick, which serves this group first" });
 
 const NoticeSchema = z.object({ level: z.enum(["info", "warning", "error"]), code: z.string(), message: z.string() }).meta({ id: "Notice" });
 
@@ -150,6 +159,7 @@ const TickRecordSchema = z
     errors: z.array(ErrorInfoSchema),
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     lastSeenAt: z.string().optional(),
+    deferred: DeferralSchema.optional(),
   })
   .meta({ id: "TickRecord" });
 
@@ -177,6 +187,7 @@ export const GroupStatusSchema = z
     bootBlock: BootBlockSchema.nullable(),
     lastTick: TickRecordSchema.nullable(),
     parking: ParkingStatusSchema.nullable(),
+    deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });
@@ -199,7 +210,13 @@ export const PlanPreviewSchema = z
 export { TickRecordSchema, PauseStateSchema };
 
 export const TimelineSchema = z
-  .object({ from: z.string(), hours: z.number().int(), points: z.array(ChangePointSchema) })
+  .object({
+    from: z.string(),
+    hours: z.number().int(),
+    points: z.array(ChangePointSchema),
+    truncated: z.boolean().meta({ description: "true when the work bound stopped the walk: the points are complete only up to `through`" }),
+    through: z.string().meta({ description: "ISO-8601 instant up to which the points are complete" }),
+  })
   .meta({ id: "Timeline" });
 
 export const ActivityListSchema = z

@@ -22,7 +22,34 @@ export interface Env {
   NOVASCALE_TOKENS?: string;
   /** A single local admin token (npm start honours NOVASCALE_TOKEN from the environment). */
   NOVASCALE_TOKEN?: string;
+  /** Subrequests one tick (or API request) may send to the cloud; default 50 (Workers' free plan). */
+  NOVASCALE_SUBREQUEST_BUDGET?: string;
+  /** Seconds after a tick's start when nothing new starts; default 45 (cron ticks come a minute apart). */
+  NOVASCALE_TICK_SECONDS?: string;
 }
+
+/** The tick's budget settings; a bad value is refused with its field named (the tick then keeps the safe default). */
+/** A whole number given as text (Worker vars are strings), within [min, max]. */
+function wholeNumber(unit: string, min: { value: number; why: string }, max: { value: number; why: string }) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `must be a whole number of ${unit}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min.value, { message: `must be at least ${min.value}${min.why}` }).max(max.value, { message: `must be at most ${max.value}${max.why}` }))
+    .optional();
+}
+
+/** The tick's budget settings; a bad value is refused with its field named (the tick then keeps the safe default). */
+export const BudgetSettingsSchema = z.object({
+  NOVASCALE_SUBREQUEST_BUDGET: wholeNumber(
+    "subrequests (e.g. 50 on the free plan, 1000 on a paid plan)",
+    { value: 5, why: " (a tick needs a token, a listing and a boot)" },
+    { value: 10_000, why: " (Workers' paid plan limit)" },
+  ),
+  NOVASCALE_TICK_SECONDS: wholeNumber("seconds", { value: 5, why: "" }, { value: 840, why: " (a cron invocation may run 15 minutes)" }),
+});
+export type BudgetSettings = z.infer<typeof BudgetSettingsSchema>;
 
 const optionalText = z
   .string()

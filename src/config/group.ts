@@ -1,6 +1,9 @@
 // The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
 import { z } from "zod";
+import { parseDate } from "../core/calendar.ts";
+import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
+import { parseWindow } from "../core/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
@@ -25,19 +28,31 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-/** Why a cron pattern is unusable, or undefined: malformed (croner rejects it), or it can never fire. */
-export function cronError(pattern: string, timezone = "UTC"): string | undefined {
-  return cronProblem(pattern, timezone);
+/** Why a cron pattern is unusable in its zone as of `now`, or undefined: malformed, or it does not fire in the coming years. */
+export function cronError(pattern: string, timezone = "UTC", now: Date = new Date()): string | undefined {
+  return cronProblem(pattern, timezone, now);
 }
 
 const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
-const CronSchema = z
-  .string()
-  .min(1)
-  .superRefine((pattern, ctx) => {
-    const problem = cronError(pattern);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `invalid cron expression: ${problem}` });
-  });
+const CronSchema = z.string().min(1).max(200);
+
+/**
+ * Checks an entry's cron pattern in the entry's own zone (a pattern can be fine in UTC and never
+ * fire in Berlin). Validation reads the clock: "fires within the coming years" is about now.
+ */
+function checkCronInZone(entry: { cron: string; timezone: string }, ctx: z.RefinementCtx): void {
+  if (!isValidTimeZone(entry.timezone)) return;
+  const problem = cronError(entry.cron, entry.timezone);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron expression: ${problem}` });
+}
+
+const AT_PATTERN = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+/** An ISO-8601 date-time with an offset; seconds optional ("2026-12-24T18:00+01:00"). */
+export const AtSchema = z.string().refine((v) => {
+  const m = AT_PATTERN.exec(v);
+  return m !== null && parseDate(m[1] ?? "") !== undefined && !Number.isNaN(Date.parse(v));
+}, { message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00+01:00 (seconds optional)" });
+
 const Count = z.number().int().min(0).max(10_000);
 
 /** An image or flavor: by name (resolved each tick) or by id. */
@@ -49,18 +64,63 @@ export type ResourceRef = z.infer<typeof ResourceRefSchema>;
 
 export const CronScheduleSchema = z
   .object({ cron: CronSchema, timezone: TimeZoneSchema.default("UTC"), desired: Count, name: z.string().max(100).optional() })
-  .strict();
+  .strict()
+  .superRefine(checkCronInZone);
 export const OneShotScheduleSchema = z
+  .object({ at: AtSchema, desired: Count, name: z.string().max(100).optional() })
+  .strict();
+const WindowSpecSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((spec, ctx) => {
+    const parsed = parseWindow(spec);
+    if ("error" in parsed) ctx.addIssue({ code: "custom", message: `invalid window: ${parsed.error}` });
+  });
+export const WindowScheduleSchema = z
   .object({
-    at: z.iso.datetime({ offset: true, message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00:00+01:00" }),
+    window: WindowSpecSchema.meta({
+      description: "days and wall-clock times: 'Mon-Fri 08:00-20:00', 'Mon,Wed 08:00-12:00,13:00-20:00', 'Fri-Mon 22:00-06:00', 'Fri 22:00-Mon 06:00', '08:00-20:00' (every day)",
+    }),
+    timezone: TimeZoneSchema.default("UTC"),
     desired: Count,
     name: z.string().max(100).optional(),
   })
-  .strict();
-export const ScheduleEntrySchema = z.union([CronScheduleSchema, OneShotScheduleSchema]);
+  .strict()
+  .meta({ description: "a window: `desired` applies while it is open (over point entries and the default; under exceptions and overrides)" });
+export const ScheduleEntrySchema = z.union([CronScheduleSchema, OneShotScheduleSchema, WindowScheduleSchema]);
 export type CronSchedule = z.infer<typeof CronScheduleSchema>;
 export type OneShotSchedule = z.infer<typeof OneShotScheduleSchema>;
+export type WindowSchedule = z.infer<typeof WindowScheduleSchema>;
 export type ScheduleEntry = z.infer<typeof ScheduleEntrySchema>;
+/** Entries that fire at instants (cron, one-shot), as opposed to windows that hold over spans. */
+export type PointEntry = CronSchedule | OneShotSchedule;
+
+/** Bounds a pasted calendar (a country's public holidays for decades fit in a few dozen KB). */
+export const ICS_MAX_CHARS = 256 * 1024;
+export const ExceptionSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    dates: z
+      .array(z.string().refine((d) => parseDate(d) !== undefined, { message: "a calendar date YYYY-MM-DD" }))
+      .max(1000)
+      .optional(),
+    ics: z
+      .string()
+      .max(ICS_MAX_CHARS)
+      .meta({ description: "iCalendar text whose all-day events (and yearly all-day events) become days" })
+      .superRefine((text, ctx) => {
+        const parsed = parseIcs(text);
+        if ("error" in parsed) ctx.addIssue({ code: "custom", message: `invalid iCalendar: ${parsed.error}` });
+      })
+      .optional(),
+    timezone: TimeZoneSchema.default("UTC"),
+    desired: Count,
+  })
+  .strict()
+  .refine((e) => (e.dates?.length ?? 0) > 0 || e.ics !== undefined, { message: "an exception needs `dates` or `ics`", path: ["dates"] })
+  .meta({ description: "an exception calendar: on its days (whole local days in `timezone`) `desired` applies over windows and schedule entries" });
+export type ExceptionEntry = z.infer<typeof ExceptionSchema>;
 
 export const NetworksSchema = z.union([
   z.enum(["auto", "none"]),
@@ -93,7 +153,8 @@ export const SnapshotPolicySchema = z
     graceHours: z.number().min(0.25).max(48).default(6),
     maxAttempts: z.number().int().min(1).max(10).default(3),
   })
-  .strict();
+  .strict()
+  .superRefine(checkCronInZone);
 export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 
 // Reserved keys are checked in the group's superRefine: a refined record key only yields zod's
@@ -111,6 +172,7 @@ export const GroupRulesSchema = z
     max: Count,
     default: Count.optional(),
     schedules: z.array(ScheduleEntrySchema).max(50).default([]),
+    exceptions: z.array(ExceptionSchema).max(20).default([]),
     networks: NetworksSchema.default("auto"),
     metadata: z.record(metadataKey, z.string().max(255)).default({}),
     keyName: z.string().min(1).max(255).optional(),

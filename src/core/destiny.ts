@@ -1,5 +1,6 @@
 // The one table that maps a Nova server state to what the planner does with it (its "destiny").
 import type { GroupRules } from "../config/group.ts";
+import { buildAgeMinutes } from "./clock.ts";
 import { parkMarkOf, type ParkMark } from "./parking.ts";
 import type { Destiny, ObservedServer } from "./types.ts";
 
@@ -11,8 +12,9 @@ import type { Destiny, ObservedServer } from "./types.ts";
  * ACTIVE                      count     yes      may be a scale-in victim; with a task under way
  *                                                (task_state image_snapshot, image_uploading, ...,
  *                                                rebooting, ...) it is "busy" and goes last (plan.ts)
- * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since
- *                                                `created` it becomes "replace" (stuck build)
+ * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since the
+ *                                                boot was sent (clock.ts: the intent marker's time, not
+ *                                                Nova's `created`) it becomes "replace" (stuck build)
  * ERROR                       replace   no       delete it, boot a replacement in the same plan
  * SHUTOFF                     replace   no       with replaceShutoff (default): delete and replace
  *                             count     yes      with replaceShutoff false: counts like ACTIVE
@@ -93,12 +95,6 @@ export interface Classified {
   why: string;
 }
 
-/** Minutes since the server was created, or undefined when `created` is not a date. */
-export function ageMinutes(server: ObservedServer, now: Date): number | undefined {
-  const created = Date.parse(server.created);
-  return Number.isNaN(created) ? undefined : (now.getTime() - created) / 60_000;
-}
-
 /** Task states of a server on its way to SHUTOFF or SHELVED(_OFFLOADED). */
 const PARKING_TASKS: ReadonlySet<string> = new Set(["powering-off", "shelving", "shelving_image_pending_upload", "shelving_image_uploading", "shelving_offloading"]);
 /** Task states of a server on its way back from SHUTOFF or SHELVED(_OFFLOADED) (unshelve schedules and spawns again). */
@@ -153,14 +149,14 @@ export function taskInProgress(server: ObservedServer): string | undefined {
 }
 
 /** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
-export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, resumedAt?: Date): Classified {
-  const classified = classify(server, rules, now, resumedAt);
+export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, cloudOffsetMs = 0, resumedAt?: Date): Classified {
+  const classified = classify(server, rules, now, cloudOffsetMs, resumedAt);
   // A power group never deletes what it did not boot: whatever would be replaced is reported instead.
   if (rules.mode === "power" && classified.destiny === "replace") return { ...classified, destiny: "report" };
   return classified;
 }
 
-function classify(server: ObservedServer, rules: DestinyRules, now: Date, resumedAt: Date | undefined): Classified {
+function classify(server: ObservedServer, rules: DestinyRules, now: Date, cloudOffsetMs: number, resumedAt: Date | undefined): Classified {
   const status = server.status.toUpperCase();
   const task = (server.taskState ?? "").toLowerCase();
   if (task === "deleting") return { server, destiny: "gone", why: `${status} (deleting)` };
@@ -172,7 +168,7 @@ function classify(server: ObservedServer, rules: DestinyRules, now: Date, resume
   const busy = taskInProgress(server);
   if (status === "SHUTOFF" && !rules.replaceShutoff) return { server, destiny: "count", why: `SHUTOFF (replaceShutoff is off${busy ? `; task ${busy} under way` : ""})` };
   if (destiny === "build") {
-    const age = ageMinutes(server, now);
+    const age = buildAgeMinutes(server, now, cloudOffsetMs);
     const timeout = rules.limits.buildTimeoutMinutes;
     // A server whose creation time cannot be read is never declared stuck: we would rather wait than delete.
     if (age !== undefined && age > timeout) {

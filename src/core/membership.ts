@@ -3,7 +3,11 @@ import type { ObservedImage, ObservedServer } from "./types.ts";
 
 /** Server metadata: the group a server belongs to. The only key that grants membership. */
 export const GROUP_KEY = "novascale:group";
-/** Server metadata: the boot intent (tick time) that created it, to recognise boots whose response was lost. */
+/**
+ * Server metadata: the boot intent that created it, `<id>@<ISO time the boot was sent, Worker clock>`,
+ * to recognise boots whose response was lost and to time builds on one clock (core/clock.ts).
+ * Markers written before the time was added are a bare `<id>`.
+ */
 export const BOOT_INTENT_KEY = "novascale:boot";
 /** Server metadata set by an operator: a protected server is never deleted (nor parked) by novascale. */
 export const PROTECTED_KEY = "novascale:protected";
@@ -41,4 +45,18 @@ export function partitionByGroup(servers: readonly ObservedServer[], groups: rea
 /** A snapshot image novascale made for this group (both marks must be present). */
 export function isOwnSnapshot(image: ObservedImage, group: string): boolean {
   return image.properties[IMAGE_MADE_BY_KEY] === IMAGE_MADE_BY_VALUE && image.properties[IMAGE_GROUP_KEY] === group;
+}
+
+/** The boot intent marker for a boot sent at `sentAt` (the tick's `now`). */
+export function bootIntentMarker(id: string, sentAt: Date): string {
+  return `${id}@${sentAt.toISOString()}`;
+}
+
+/** When novascale sent the boot that made this server (ms, Worker clock), from its marker; undefined if it has none. */
+export function bootSentAt(server: ObservedServer): number | undefined {
+  const marker = server.metadata[BOOT_INTENT_KEY];
+  const at = marker === undefined ? -1 : marker.indexOf("@");
+  if (marker === undefined || at < 0) return undefined;
+  const ms = Date.parse(marker.slice(at + 1));
+  return Number.isNaN(ms) ? undefined : ms;
 }

@@ -172,5 +172,5 @@ export function planUnmarks(input: Pick<ParkingPlanInput, "group" | "classified"
 /** The group's members that are parked or on their way there (what the ledger of parked server-hours follows). */
 export function parkedMembers(group: Group, members: readonly ObservedServer[], now: Date, resuming: Readonly<Record<string, string>> = {}): Classified[] {
   const at = (id: string) => (resuming[id] === undefined ? undefined : new Date(resuming[id]));
-  return members.map((s) => destinyOf(s, group.rules, now, at(s.id))).filter((c) => c.destiny === "parked" || c.destiny === "parking");
+  return members.map((s) => destinyOf(s, group.rules, now, 0, at(s.id))).filter((c) => c.destiny === "parked" || c.destiny === "parking");
 }

@@ -2,6 +2,7 @@
 import type { Group } from "../config/group.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
 import { parks } from "../config/group.ts";
+import { estimateCloudOffset, skewNotice } from "./clock.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
 import { planParks, planPoolCap, planResumes, planUnmarks, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
@@ -104,11 +105,16 @@ export function plan(input: PlanInput): PlanResult {
     notices.push({ level: "warning", code: "ignored-non-members", message: `${strangers} server(s) without the tag of group '${group.name}' were ignored` });
   }
 
+  // Build ages on one clock (see clock.ts): the offset corrects only servers whose marker has no time.
+  const offset = estimateCloudOffset(members);
+  const skew = skewNotice(offset);
+  if (skew !== undefined) notices.push(skew);
+  // Resume times come from the group's records, taken on the Worker's clock like `now`: no offset needed.
   const resumedAt = (s: ObservedServer) => {
     const at = input.resuming?.[s.id];
     return at === undefined || Number.isNaN(Date.parse(at)) ? undefined : new Date(at);
   };
-  const classified = members.map((s) => destinyOf(s, rules, now, resumedAt(s))).sort(compareVictims(rules.scaleIn.order));
+  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs, resumedAt(s))).sort(compareVictims(rules.scaleIn.order));
   const actualByStatus: Record<string, number> = {};
   for (const s of members) {
     const status = s.status.toUpperCase();

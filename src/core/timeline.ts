@@ -1,8 +1,10 @@
-// The effective desired count over the coming hours, as change points (for the API's preview of a group).
-import type { GroupRules, Override } from "../config/group.ts";
+// The effective desired count over the coming hours, as change points built from edges, not from every firing.
+import type { GroupRules, Override, PointEntry } from "../config/group.ts";
 import type { Desired } from "./types.ts";
-import { decideDesired, decidingEntry, overrideActive, type DesiredOptions } from "./desired.ts";
-import { latestFiring, nextFiring } from "./schedule.ts";
+import { nextExceptionEdge } from "./calendar.ts";
+import { decide, overrideActive, pointEntries, windowEntries, type Decision, type DesiredOptions, type IndexedEntry } from "./desired.ts";
+import { firingsContained, nextFiring } from "./schedule.ts";
+import { nextWindowEdge } from "./windows.ts";
 
 export interface TimelinePoint {
   /** ISO-8601 UTC instant from which this value holds. */
@@ -12,46 +14,105 @@ export interface TimelinePoint {
   source: Desired["source"];
 }
 
+export interface Timeline {
+  points: TimelinePoint[];
+  /** True when the work bound stopped the walk before the end of the window: points are complete only up to `through`. */
+  truncated: boolean;
+  /** ISO-8601 UTC instant up to which the points are complete (the end of the window unless truncated). */
+  through: string;
+}
+
 /** The longest window a timeline covers; longer requests are cut to it. */
 export const TIMELINE_MAX_HOURS = 24 * 31;
-/** At most this many firings are examined, so a minutely entry cannot make a preview expensive (about 0.1 ms each). */
-export const TIMELINE_MAX_EVENTS = 2_000;
+/**
+ * At most this many candidate instants are examined. Candidates are window and exception edges, the
+ * override's end, and firings of point entries that could change the count; each costs one decision.
+ */
+export const TIMELINE_MAX_EVENTS = 500;
+
+/**
+ * Point entries that can ever decide: an entry whose every firing is provably also a firing of an
+ * entry with a larger (or, for the later of two, equal) clamped value never changes the count, so
+ * fifty minutely entries cost what one does.
+ */
+function deciders(rules: GroupRules): Array<IndexedEntry<PointEntry>> {
+  const entries = pointEntries(rules);
+  const value = (e: PointEntry): number => Math.min(Math.max(e.desired, rules.min), rules.max);
+  return entries.filter((f) =>
+    !entries.some((g) => {
+      if (g === f) return false;
+      const vf = value(f.entry);
+      const vg = value(g.entry);
+      if (vg < vf || !firingsContained(f.entry, g.entry)) return false;
+      return vg > vf || !firingsContained(g.entry, f.entry) || g.index < f.index;
+    }),
+  );
+}
 
 /**
  * The desired count from `from` over the next `hours`: the first point is the value at `from`, then
- * one point each time the value or its source changes (a schedule firing, the override expiring).
- * It walks the firings of all entries in time order and applies the same decision as desiredCount at
- * each of them, so a point's value is exactly what desiredCount returns at that instant. Work is
- * bounded: the window is at most TIMELINE_MAX_HOURS, and after TIMELINE_MAX_EVENTS firings it stops.
+ * one point each time the value or its source changes. Each point is exactly what desiredCount
+ * returns at its instant (the same `decide`). The walk jumps from candidate to candidate: the
+ * override's end, window and exception edges, and the next firing of each point entry whose value
+ * differs from the current one, and only while no higher layer (override, exception, window) holds.
+ * So its cost follows the changes it returns, not the firings in the window. `maxPoints` stops early
+ * (the status's "next changes"); TIMELINE_MAX_EVENTS bounds pathological rules, and says so.
  */
-export function timeline(rules: GroupRules, override: Override | undefined, from: Date, hours: number, opts: DesiredOptions = {}): TimelinePoint[] {
+export function changePoints(
+  rules: GroupRules,
+  override: Override | undefined,
+  from: Date,
+  hours: number,
+  opts: DesiredOptions = {},
+  maxPoints = Number.POSITIVE_INFINITY,
+): Timeline {
   const windowHours = Number.isFinite(hours) ? Math.min(Math.max(hours, 0), TIMELINE_MAX_HOURS) : 0;
   const until = from.getTime() + windowHours * 3_600_000;
-  const entries = rules.schedules;
-  const latest = entries.map((entry) => latestFiring(entry, from));
-  const upcoming = entries.map((entry) => nextFiring(entry, from));
-  let overrideEnds = overrideActive(override, from) ? Date.parse(override.until) : undefined;
+  const points = deciders(rules);
+  const windows = windowEntries(rules);
+  const upcoming = new Map<number, number | undefined>();
+  const nextOf = (e: IndexedEntry<PointEntry>, t: number): number | undefined => {
+    const cached = upcoming.get(e.index);
+    if (upcoming.has(e.index) && (cached === undefined || cached > t)) return cached;
+    const next = nextFiring(e.entry, new Date(t))?.getTime();
+    upcoming.set(e.index, next);
+    return next;
+  };
 
-  let current = decideDesired(rules, override, from, decidingEntry(entries, latest), opts);
-  const points: TimelinePoint[] = [toPoint(from, current)];
-
-  for (let events = 0; events < TIMELINE_MAX_EVENTS; events += 1) {
-    let t = overrideEnds;
-    for (const next of upcoming) if (next !== undefined && (t === undefined || next.getTime() < t)) t = next.getTime();
-    if (t === undefined || t > until) break;
-    const at = new Date(t);
-    entries.forEach((entry, i) => {
-      if (upcoming[i]?.getTime() === t) {
-        latest[i] = at;
-        upcoming[i] = nextFiring(entry, at);
+  let t = from.getTime();
+  let current: Decision = decide(rules, override, from, opts);
+  const out: TimelinePoint[] = [toPoint(from, current.desired)];
+  for (let examined = 0; examined < TIMELINE_MAX_EVENTS; examined += 1) {
+    let next: number | undefined;
+    const consider = (c: number | undefined): void => {
+      if (c !== undefined && c > t && (next === undefined || c < next)) next = c;
+    };
+    if (current.layer === "override") {
+      consider(overrideActive(override, new Date(t)) ? Date.parse(override.until) : undefined);
+    } else {
+      for (const e of rules.exceptions) consider(nextExceptionEdge(e, t));
+      if (current.layer !== "exception") for (const { entry } of windows) consider(nextWindowEdge(entry.window, entry.timezone, t));
+      if (current.layer === "point" || current.layer === "default") {
+        const clamped = (v: number): number => Math.min(Math.max(v, rules.min), rules.max);
+        // From the default, any firing changes the source; from an entry, only a different value matters.
+        for (const e of points) if (current.layer === "default" || clamped(e.entry.desired) !== current.desired.value) consider(nextOf(e, t));
       }
-    });
-    if (overrideEnds === t) overrideEnds = undefined;
-    const desired = decideDesired(rules, override, at, decidingEntry(entries, latest), opts);
-    if (desired.value !== current.value || desired.source !== current.source) points.push(toPoint(at, desired));
-    current = desired;
+    }
+    if (next === undefined || next > until) return { points: out, truncated: false, through: new Date(until).toISOString() };
+    t = next;
+    const decision = decide(rules, override, new Date(t), opts);
+    if (decision.desired.value !== current.desired.value || decision.desired.source !== current.desired.source) {
+      out.push(toPoint(new Date(t), decision.desired));
+      if (out.length > maxPoints) return { points: out, truncated: false, through: new Date(t).toISOString() };
+    }
+    current = decision;
   }
-  return points;
+  return { points: out, truncated: true, through: new Date(t).toISOString() };
+}
+
+/** The change points only (see changePoints). */
+export function timeline(rules: GroupRules, override: Override | undefined, from: Date, hours: number, opts: DesiredOptions = {}): TimelinePoint[] {
+  return changePoints(rules, override, from, hours, opts).points;
 }
 
 function toPoint(at: Date, desired: Desired): TimelinePoint {

@@ -24,7 +24,23 @@ export interface TransportOptions {
    * The request that would exceed it fails as a transient `subrequestBudget` error without being sent.
    */
   maxRequests?: number;
+  /**
+   * A budget shared by every transport of one tick (or API request): each attempt is charged to it and
+   * refused, unsent, when it is spent; its deadline bounds every attempt like `deadline` does.
+   */
+  budget?: RequestBudget;
 }
+
+/** What the transport asks of a shared budget (src/reconcile/budget.ts implements it for a tick). */
+export interface RequestBudget {
+  /** Absolute time (ms since the epoch) after which nothing new is sent; undefined: none. */
+  readonly deadline: number | undefined;
+  /** Charges one request; false (and nothing charged) when the budget has no request left. */
+  tryCharge(service: string): boolean;
+}
+
+/** Kinds of OpenStackError for a request that was never sent: the cloud cannot have acted on it. */
+export const NOT_SENT_KINDS: readonly string[] = ["subrequestBudget", "deadline"];
 
 export interface HttpRequest {
   method: string;
@@ -70,6 +86,7 @@ export class Transport {
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
   private readonly maxRequests: number | undefined;
+  private readonly budget: RequestBudget | undefined;
   private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
   private readonly secrets = new Set<string>();
 
@@ -83,6 +100,15 @@ export class Transport {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? "novascale";
     this.maxRequests = options.maxRequests;
+    this.budget = options.budget;
+  }
+
+  /** The earlier of this transport's deadline and its budget's, if any. */
+  get effectiveDeadline(): number | undefined {
+    const a = this.deadline;
+    const b = this.budget?.deadline;
+    if (a === undefined) return b;
+    return b === undefined ? a : Math.min(a, b);
   }
 
   /** A password, secret or token that is masked wherever it would appear in an error message. */
@@ -108,10 +134,11 @@ export class Transport {
         if (!(e instanceof OpenStackError)) throw e;
         failure = e;
       }
-      if (attempt >= this.policy.maxAttempts || failure.kind === "subrequestBudget" || !isRetryable(failure, mode)) throw failure;
+      if (attempt >= this.policy.maxAttempts || NOT_SENT_KINDS.includes(failure.kind) || !isRetryable(failure, mode)) throw failure;
       const delay = backoffDelayMs(attempt, this.policy, this.random, failure.retryAfterSeconds);
       const resumeAt = this.clock() + delay;
-      if (resumeAt - started > this.policy.budgetMs || (this.deadline !== undefined && resumeAt > this.deadline)) throw failure;
+      const deadline = this.effectiveDeadline;
+      if (resumeAt - started > this.policy.budgetMs || (deadline !== undefined && resumeAt >= deadline)) throw failure;
       this.counters.retries++;
       await this.sleep(delay);
     }
@@ -146,31 +173,36 @@ export class Transport {
       body = request.raw.body;
       headers["Content-Type"] = request.raw.contentType;
     }
+    const notSent = (kind: string, message: string) =>
+      new OpenStackError({ method: request.method, url: request.url, status: 0, kind, message, category: "transient" });
     if (this.maxRequests !== undefined && this.counters.requests >= this.maxRequests) {
-      throw new OpenStackError({
-        method: request.method,
-        url: request.url,
-        status: 0,
-        kind: "subrequestBudget",
-        message: `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`,
-        category: "transient",
-      });
+      throw notSent("subrequestBudget", `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`);
     }
+    // Nothing starts after the deadline, and an attempt started just before it waits only until it.
+    const deadline = this.effectiveDeadline;
+    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - this.clock();
+    if (left <= 0) throw notSent("deadline", "not sent: the tick's time budget is spent");
+    if (this.budget !== undefined && !this.budget.tryCharge(request.service)) {
+      throw notSent("subrequestBudget", "not sent: the tick's subrequest budget is spent");
+    }
+    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, left));
+    const cutByDeadline = timeoutMs < this.requestTimeoutMs;
     this.counters.requests++;
     this.counters.byService[request.service] = (this.counters.byService[request.service] ?? 0) + 1;
     let response: Response;
     try {
-      const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(this.requestTimeoutMs) };
+      const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(timeoutMs) };
       if (body !== undefined) init.body = body;
       response = await this.fetchFn(request.url, init);
     } catch (e) {
       const timeout = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+      const waited = cutByDeadline ? `no answer before the tick's deadline (${timeoutMs} ms)` : `no answer within ${timeoutMs} ms`;
       throw new OpenStackError({
         method: request.method,
         url: request.url,
         status: 0,
         kind: timeout ? "timeout" : "network",
-        message: timeout ? `no answer within ${this.requestTimeoutMs} ms` : `request failed: ${e instanceof Error ? e.message : String(e)}`,
+        message: timeout ? waited : `request failed: ${e instanceof Error ? e.message : String(e)}`,
       });
     }
     const text = await response.text();

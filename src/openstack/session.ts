@@ -16,6 +16,8 @@ export interface CachedToken extends AuthResult {
   obtainedAt: number;
   /** Expiry as this client uses it (Keystone's, or a default lifetime when Keystone's is missing or in the past). */
   usableUntil: number;
+  /** What was learnt with this token and lives as long as it (e.g. compute discovery): see Session.memo. */
+  memo?: Map<string, Promise<unknown>>;
 }
 
 export function createTokenCache(): TokenCache {
@@ -105,6 +107,25 @@ export class Session {
     if (override !== undefined) return override;
     const { catalog } = await this.auth();
     return findEndpoint(catalog, { type, interface: this.interface, region: this.region });
+  }
+
+  /**
+   * `load()`'s answer, remembered with the current token: every session sharing the token cache (the
+   * next ticks of a warm isolate) reuses it until the token is refreshed, so facts such as the compute
+   * version document are fetched once per token, not once per tick. A failed load is not remembered.
+   */
+  async memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const token = await this.auth();
+    token.memo ??= new Map();
+    const memo = token.memo;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit as Promise<T>;
+    const loading = load();
+    memo.set(key, loading);
+    loading.catch(() => {
+      if (memo.get(key) === loading) memo.delete(key);
+    });
+    return loading;
   }
 
   /** Sends with X-Auth-Token; on a 401 re-authenticates once and replays (the token may have been revoked). */

@@ -2,8 +2,10 @@
 import { OpenStackSettingsSchema, type Env, type OpenStackSettings } from "../config/env.ts";
 import type { ComputeCloud } from "../openstack/cloud.ts";
 import { createComputeCloud, createTokenCache } from "../openstack/index.ts";
+import type { TickBudget } from "./budget.ts";
 
-export type CloudFactory = (settings: OpenStackSettings, env: Env) => ComputeCloud;
+/** `budget`, when given, is charged for every request and its deadline bounds every attempt. */
+export type CloudFactory = (settings: OpenStackSettings, env: Env, budget?: TickBudget) => ComputeCloud;
 
 /** No retry starts later than this after the cloud is opened: a tick must end before the next minute's. */
 export const CLOUD_DEADLINE_MS = 45_000;
@@ -11,7 +13,8 @@ export const CLOUD_DEADLINE_MS = 45_000;
 /** Tokens live in isolate memory only (never KV, DO storage or logs); a warm isolate skips Keystone next tick. */
 const tokenCache = createTokenCache();
 
-const defaultFactory: CloudFactory = (settings) => createComputeCloud(settings, { tokenCache, deadline: Date.now() + CLOUD_DEADLINE_MS });
+const defaultFactory: CloudFactory = (settings, _env, budget) =>
+  createComputeCloud(settings, { tokenCache, deadline: Date.now() + CLOUD_DEADLINE_MS, ...(budget ? { budget } : {}) });
 
 /** A ComputeCloud whose every call fails with one message (e.g. the OpenStack settings are incomplete). */
 export function failingCloud(message: string, category: "config" | "internal" = "config"): ComputeCloud {
@@ -36,14 +39,14 @@ export function failingCloud(message: string, category: "config" | "internal" = 
 }
 
 /** Never throws: bad settings give a cloud that fails every call with the reason (no secret values in it). */
-export function openCloud(env: Env, factory: CloudFactory = defaultFactory): ComputeCloud {
+export function openCloud(env: Env, factory: CloudFactory = defaultFactory, budget?: TickBudget): ComputeCloud {
   const parsed = OpenStackSettingsSchema.safeParse(env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     return failingCloud(`OpenStack settings are incomplete (${fields})`);
   }
   try {
-    return factory(parsed.data, env);
+    return factory(parsed.data, env, budget);
   } catch (error) {
     return failingCloud(error instanceof Error ? error.message : String(error), "internal");
   }

@@ -4,7 +4,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
-import { BOOT_INTENT_KEY, isMember } from "../core/membership.ts";
+import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../core/lost-boots.ts";
+import { bootIntentMarker, isMember } from "../core/membership.ts";
 import { parkedMembers } from "../core/park-plan.ts";
 import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
@@ -30,8 +31,6 @@ const RESUMES_SLOT = "resumes";
  */
 export const LISTING_SKEW_MS = 1_000;
 
-/** A lost boot none of whose servers has appeared after this long created nothing (Nova lists a server at once). */
-export const LOST_BOOT_SETTLE_MS = 10 * 60_000;
 /** At most this many lost boots are remembered (a cloud that loses every answer must not grow the state). */
 const LOST_BOOTS_KEPT = 20;
 
@@ -137,34 +136,28 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   /**
-   * Lost boots whose servers now show up on the listing (by their boot intent marker) are reported as
-   * booted; those with nothing to show after LOST_BOOT_SETTLE_MS as failed. Returns the activity lines.
+   * Settles lost boots against the listing (core/lost-boots.ts): those whose servers show up (by their
+   * boot intent marker) are reported as booted, those with nothing to show after LOST_BOOT_SETTLE_MS as
+   * failed. Returns the activity lines; the rest stay pending and hold the group's boots.
    */
   #settleLostBoots(members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
     const state = this.#state;
     if (state === undefined || state.lostBoots.length === 0) return [];
-    const out: ActivityEntry[] = [];
+    const { pending, settled } = settleLostBoots(state.lostBoots, members, now);
+    state.lostBoots = pending;
     const at = now.toISOString();
-    state.lostBoots = state.lostBoots.filter((lost) => {
-      const found = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === lost.intent);
-      if (found.length > 0) {
-        out.push({
-          at,
-          kind: "boot",
-          author,
-          reason: `boot ${lost.intent} of ${lost.at}, whose answer was lost: ${found.length} of ${lost.count} server(s) found on the listing (counted, not booted again)`,
-          count: found.length,
-          serverIds: found.map((s) => s.id),
-        });
-        return false;
-      }
-      if (now.getTime() - Date.parse(lost.at) >= LOST_BOOT_SETTLE_MS) {
-        out.push({ at, kind: "boot-failed", author, reason: `boot ${lost.intent} of ${lost.at}, whose answer was lost, created nothing`, count: lost.count });
-        return false;
-      }
-      return true;
+    return settled.map(({ boot, found }): ActivityEntry => {
+      const what = `boot ${boot.intent} of ${boot.at}, whose answer was lost`;
+      if (found.length === 0) return { at, kind: "boot-failed", author, reason: `${what}, created nothing (no server after ${LOST_BOOT_SETTLE_MS / 60_000} min): boots resume`, count: boot.count };
+      return {
+        at,
+        kind: "boot",
+        author,
+        reason: `${what}: ${found.length} of ${boot.count} server(s) found on the listing (counted, not booted again)`,
+        count: found.length,
+        serverIds: found.map((s) => s.id),
+      };
     });
-    return out;
   }
 
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
@@ -196,7 +189,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         now,
         trigger: request.trigger,
         author: request.author,
-        state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock },
+        state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock, pendingBoots: state.lostBoots },
         listing,
         cloud,
         bootId,
@@ -209,7 +202,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setLastActionAt(state.lastActionAt);
       }
       const lost = output.record.results.filter((r) => r.step.kind === "boot" && r.outcome === "unknown");
-      for (const r of lost) if (r.step.kind === "boot") state.lostBoots.push({ intent: bootId, count: r.step.count, at: request.now });
+      for (const r of lost) if (r.step.kind === "boot") state.lostBoots.push({ intent: bootIntentMarker(bootId, now), count: r.step.count, at: request.now });
       if (settled.length > 0 || lost.length > 0) {
         state.lostBoots = state.lostBoots.slice(-LOST_BOOTS_KEPT);
         await this.#store.setLostBoots(state.lostBoots);
@@ -342,6 +335,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         override: state.override,
         pause: state.pause,
         bootBlock: state.bootBlock !== undefined && state.bootBlock.etag === request.group.etag ? state.bootBlock : undefined,
+        pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
       },
       listing,
       cloud,

@@ -2,8 +2,11 @@
 // authenticated session and the per-tick name resolutions stay in one place and never reach DO storage.
 import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../config/group.ts";
+import { grantRequests, type BudgetGrant } from "../core/budget.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../openstack/cloud.ts";
+import { NOT_SENT_KINDS } from "../openstack/http.ts";
+import type { TickBudget } from "./budget.ts";
 import type { ErrorCategory, ErrorInfo } from "./service.ts";
 
 /** Errors do not keep their fields across RPC, so every call answers with data. */
@@ -18,6 +21,7 @@ export function toErrorInfo(operation: string, error: unknown): ErrorInfo {
     status?: unknown;
     requestId?: unknown;
     message?: unknown;
+    kind?: unknown;
   };
   const message = typeof e.message === "string" && e.message !== "" ? e.message : String(error);
   const status = typeof e.status === "number" && e.status > 0 ? e.status : undefined;
@@ -29,7 +33,26 @@ export function toErrorInfo(operation: string, error: unknown): ErrorInfo {
   const info: ErrorInfo = { operation, category, message };
   if (status !== undefined) info.status = status;
   if (typeof e.requestId === "string" && e.requestId !== "") info.requestId = e.requestId;
+  if (typeof e.kind === "string" && NOT_SENT_KINDS.includes(e.kind)) info.notSent = true;
   return info;
+}
+
+/** What a group asks the gateway to hold before it acts (see core/budget.ts). */
+export interface ReserveRequest {
+  deletes: number;
+  boots: number;
+  /** The refs booting will resolve (their reads are held too unless this tick already made them). */
+  image?: ResourceRef;
+  flavor?: ResourceRef;
+}
+
+/** A grant with the id to release it by when the group is done. */
+export type Reservation = BudgetGrant & { id: number; short?: "subrequests" | "deadline" };
+
+/** The answer of a call the budget kept from starting: the cloud was not asked. */
+function notSent(operation: string, budget: TickBudget): Outcome<never> {
+  const why = budget.expired() ? "the tick's time budget is spent" : `the tick's subrequest budget (${budget.limit}) is spent`;
+  return { ok: false, error: { operation, category: "transient", message: `not sent: ${why}`, notSent: true } };
 }
 
 function refLabel(ref: ResourceRef): string {
@@ -68,14 +91,60 @@ export class CloudGateway extends RpcTarget {
   #limits: Promise<Outcome<AbsoluteLimits>> | undefined;
   /** What boots through this gateway have taken since /limits was read (or may have: a lost answer). */
   readonly #bootedSinceLimits = { instances: 0, cores: 0, ramMB: 0 };
+  readonly #budget: TickBudget | undefined;
+  readonly #reservations = new Map<number, number>();
+  /** Shared reads some grant has held requests for this tick (a later grant does not pay for them again). */
+  readonly #heldReads = new Set<string>();
+  #nextReservation = 1;
 
-  constructor(cloud: ComputeCloud) {
+  /** Without a budget every reservation is granted in full (the transport may still cap requests). */
+  constructor(cloud: ComputeCloud, budget?: TickBudget) {
     super();
     this.#cloud = cloud;
+    this.#budget = budget;
   }
 
-  listServers(): Promise<Outcome<ObservedServer[]>> {
-    return attempt("list servers", () => this.#cloud.listServers());
+  /**
+   * Holds the requests a group's actions need, or as many as the budget has left (deletes first, then
+   * boots with their reads); what is not granted the group defers to the next tick. Release when done.
+   */
+  async reserve(ask: ReserveRequest): Promise<Outcome<Reservation>> {
+    const id = this.#nextReservation++;
+    const budget = this.#budget;
+    if (budget === undefined) return { ok: true, value: { id, deletes: ask.deletes, boots: ask.boots, cost: 0 } };
+    // The shared reads booting needs, unless this tick made them or a grant already holds them.
+    const readKeys: string[] = [];
+    if (ask.boots > 0) {
+      if (ask.image !== undefined && !this.#images.has(JSON.stringify(ask.image))) readKeys.push(`image:${JSON.stringify(ask.image)}`);
+      if (ask.flavor !== undefined && !this.#flavors.has(JSON.stringify(ask.flavor))) readKeys.push(`flavor:${JSON.stringify(ask.flavor)}`);
+      if (this.#limits === undefined) readKeys.push("limits");
+    }
+    const unheld = readKeys.filter((key) => !this.#heldReads.has(key));
+    const grant = grantRequests(budget.available(), { deletes: ask.deletes, boots: ask.boots, reads: unheld.length });
+    if (grant.boots > 0) for (const key of unheld) this.#heldReads.add(key);
+    budget.hold(grant.cost);
+    this.#reservations.set(id, grant.cost);
+    const value: Reservation = { id, ...grant };
+    if (grant.deletes < ask.deletes || grant.boots < ask.boots) value.short = budget.expired() ? "deadline" : "subrequests";
+    return { ok: true, value };
+  }
+
+  /** Gives back what a reservation held (its requests that went out are counted as spent by now). */
+  async release(id: number): Promise<void> {
+    const held = this.#reservations.get(id);
+    if (held === undefined) return;
+    this.#reservations.delete(id);
+    this.#budget?.release(held);
+  }
+
+  /** Calls nobody reserved for (a re-listing, snapshot calls) start only while the budget has requests to spare. */
+  #admit(operation: string): Outcome<never> | undefined {
+    const budget = this.#budget;
+    return budget !== undefined && budget.available() <= 0 ? notSent(operation, budget) : undefined;
+  }
+
+  async listServers(): Promise<Outcome<ObservedServer[]>> {
+    return this.#admit("list servers") ?? attempt("list servers", () => this.#cloud.listServers());
   }
 
   resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {
@@ -93,15 +162,13 @@ export class CloudGateway extends RpcTarget {
   /**
    * /limits is read once per gateway (one tick), not once per group that boots: every later caller gets
    * that reading with the usage of this gateway's own boots added, so groups booting in the same tick
-   * share the headroom instead of each seeing all of it. A failed read is not remembered.
+   * share the headroom instead of each seeing all of it. A failed read is remembered for the rest of
+   * the gateway's life (one tick): a cloud that cannot answer /limits is not asked again for every group.
    */
   async absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
     this.#limits ??= attempt("read limits", () => this.#cloud.absoluteLimits());
     const read = await this.#limits;
-    if (!read.ok) {
-      this.#limits = undefined;
-      return read;
-    }
+    if (!read.ok) return read;
     const booted = this.#bootedSinceLimits;
     return {
       ok: true,
@@ -166,20 +233,21 @@ export class CloudGateway extends RpcTarget {
     });
   }
 
-  createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
-    return attempt(`create image of server ${serverId}`, () => this.#cloud.createImage(serverId, name, metadata));
+  async createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
+    const operation = `create image of server ${serverId}`;
+    return this.#admit(operation) ?? attempt(operation, () => this.#cloud.createImage(serverId, name, metadata));
   }
 
-  listImages(properties: Record<string, string>): Promise<Outcome<ObservedImage[]>> {
-    return attempt("list images", () => this.#cloud.listImages(properties));
+  async listImages(properties: Record<string, string>): Promise<Outcome<ObservedImage[]>> {
+    return this.#admit("list images") ?? attempt("list images", () => this.#cloud.listImages(properties));
   }
 
-  getImage(id: string): Promise<Outcome<ObservedImage | null>> {
-    return attempt(`get image ${id}`, () => this.#cloud.getImage(id));
+  async getImage(id: string): Promise<Outcome<ObservedImage | null>> {
+    return this.#admit(`get image ${id}`) ?? attempt(`get image ${id}`, () => this.#cloud.getImage(id));
   }
 
-  deleteImage(id: string): Promise<Outcome<null>> {
-    return attempt(`delete image ${id}`, async () => {
+  async deleteImage(id: string): Promise<Outcome<null>> {
+    return this.#admit(`delete image ${id}`) ?? attempt(`delete image ${id}`, async () => {
       await this.#cloud.deleteImage(id);
       return null;
     });
@@ -202,6 +270,8 @@ export type CloudPort = Pick<
   | "listImages"
   | "getImage"
   | "deleteImage"
+  | "reserve"
+  | "release"
 >;
 
 const PORT_METHODS = [
@@ -218,6 +288,8 @@ const PORT_METHODS = [
   "listImages",
   "getImage",
   "deleteImage",
+  "reserve",
+  "release",
 ] as const satisfies ReadonlyArray<keyof CloudPort>;
 
 /**

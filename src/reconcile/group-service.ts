@@ -14,6 +14,7 @@ import {
   writeGroup,
   type RulesEnvelope,
 } from "../store/rules.ts";
+import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
@@ -26,6 +27,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   type ActivityEntry,
+  type Deferral,
   type GroupService,
   type GroupStatus,
   type GroupSummary,
@@ -45,6 +47,15 @@ export interface GroupServiceOptions {
 
 function toStored(name: string, envelope: RulesEnvelope): StoredGroup {
   return { name, rules: envelope.rules, etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
+}
+
+/** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
+function deferralOf(name: string, lastTick: TickRecord | null, list: DeferredList | undefined): Deferral | null {
+  const listed = list?.groups.find((g) => g.name === name);
+  if (list !== undefined && (lastTick === null || Date.parse(list.at) > Date.parse(lastTick.lastSeenAt ?? lastTick.at))) {
+    return listed === undefined ? null : { reason: listed.reason, steps: listed.steps, message: listed.message };
+  }
+  return lastTick?.deferred ?? null;
 }
 
 export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
@@ -165,7 +176,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
-      const state = await coordinatorStub(env, name).state();
+      const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
       const bootBlock = state.bootBlock !== null && state.bootBlock.etag === group.etag ? state.bootBlock : null;
@@ -183,6 +194,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
+        deferred: deferralOf(name, lastTick, deferredList),
       };
     },
 

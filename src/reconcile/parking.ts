@@ -24,12 +24,12 @@ function refused(error: ErrorInfo): boolean {
  */
 export async function executePark(cloud: CloudPort, step: ParkStep, now: Date): Promise<StepResult> {
   const marked = await cloud.mergeServerMetadata(step.serverId, { [PARK_KEY]: formatParkMark(now) });
-  if (!marked.ok) return { step, outcome: marked.error.category === "notFound" ? "skipped" : "failed", error: marked.error };
+  if (!marked.ok) return { step, outcome: marked.error.category === "notFound" || marked.error.notSent === true ? "skipped" : "failed", error: marked.error };
   const acted = await cloud.serverAction(step.serverId, step.action === "shelve" ? "shelve" : "stop");
   if (acted.ok) return { step, outcome: "done" };
-  if (refused(acted.error)) {
+  if (refused(acted.error) || acted.error.notSent === true) {
     await cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
-    return { step, outcome: "failed", error: acted.error };
+    return { step, outcome: acted.error.notSent === true ? "skipped" : "failed", error: acted.error };
   }
   return { step, outcome: "unknown", error: acted.error };
 }
@@ -44,14 +44,16 @@ export async function executeResume(cloud: CloudPort, step: ResumeStep, size?: {
   const charge = step.takesQuota ? (step.flavor ?? size) : undefined;
   const acted = await cloud.serverAction(step.serverId, step.action, charge);
   if (acted.ok) return { step, outcome: "done" };
-  if (acted.error.category === "notFound") return { step, outcome: "skipped", error: acted.error };
+  // Not sent (the tick's budget ran out) or gone: nothing happened, so no resume is recorded.
+  if (acted.error.category === "notFound" || acted.error.notSent === true) return { step, outcome: "skipped", error: acted.error };
   return { step, outcome: refused(acted.error) ? "failed" : "unknown", error: acted.error };
 }
 
 /** Removes the park mark of a server that is back (a failure is retried by the next tick's plan). */
 export async function executeUnmark(cloud: CloudPort, step: UnmarkStep): Promise<StepResult> {
   const removed = await cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
-  return removed.ok ? { step, outcome: "done" } : { step, outcome: "failed", error: removed.error };
+  if (removed.ok) return { step, outcome: "done" };
+  return { step, outcome: removed.error.notSent === true ? "skipped" : "failed", error: removed.error };
 }
 
 /** Activity lines for executed park and resume steps. */

@@ -1,17 +1,20 @@
 // One group's reconcile: gather -> plan -> limit -> execute -> record. Runs inside the group's Durable Object.
 import type { Override } from "../config/group.ts";
+import { askFor, fitSteps } from "../core/budget.ts";
 import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
-import { BOOT_INTENT_KEY, GROUP_KEY, isMember } from "../core/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
+import { bootHoldNotice, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
-import type { CloudPort } from "./gateway.ts";
+import type { CloudPort, Reservation } from "./gateway.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
   BootBlock,
+  Deferral,
   ErrorInfo,
   GroupHealth,
   PauseState,
@@ -29,6 +32,8 @@ export interface RuntimeState {
   override: Override | undefined;
   pause: PauseState | undefined;
   bootBlock: BootBlock | undefined;
+  /** Earlier boots whose answer was lost and whose servers have not shown up yet: boots wait (core/lost-boots.ts). */
+  pendingBoots?: readonly LostBoot[];
 }
 
 export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
@@ -81,6 +86,30 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
+/**
+ * Holds, through the gateway, the requests this group's actions need (after the per-tick caps) and keeps
+ * the steps the tick's budget covers; the rest wait for the next tick, which serves this group first.
+ */
+async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupCeiling): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
+  const { rules } = input.group;
+  if (input.dryRun) return { kept: steps, reservation: undefined, deferred: undefined };
+  // A blocked group, or one whose earlier boot is still unsettled, will not boot: holding requests for it would only starve the others.
+  const noBoots = bootBlockActive(input.state.bootBlock, input.group.etag) || bootHoldNotice(input.state.pendingBoots ?? []) !== undefined;
+  const candidate = noBoots ? withoutBoots(steps) : steps;
+  const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
+  const ask = askFor(limitSteps(candidate, caps).steps, 0);
+  if (ask.deletes + ask.boots === 0) return { kept: steps, reservation: undefined, deferred: undefined };
+  const answer = await input.cloud.reserve({ deletes: ask.deletes, boots: ask.boots, image: rules.image, flavor: rules.flavor });
+  const reservation = answer.ok ? answer.value : undefined;
+  const grant = reservation ?? { deletes: 0, boots: 0 };
+  const waiting = ask.deletes - grant.deletes + (ask.boots - grant.boots);
+  const kept = waiting > 0 ? fitSteps(steps, grant).kept : steps;
+  if (waiting === 0) return { kept, reservation, deferred: undefined };
+  const reason = reservation?.short ?? "subrequests";
+  const why = reason === "deadline" ? "the tick's time budget ran out" : "the tick's subrequest budget ran short";
+  return { kept, reservation, deferred: { reason, steps: waiting, message: `${waiting} step(s) wait for the next tick, which serves this group first: ${why}` } };
+}
+
 interface BootPlanContext {
   image: ResolvedImage;
   flavor: ResolvedFlavor;
@@ -112,6 +141,12 @@ async function prepareSteps(
   let bootBlock = input.state.bootBlock;
   let steps = withoutBootsIfBlocked(input, planned, notices, bootBlock);
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
+  const held = bootHoldNotice(input.state.pendingBoots ?? []);
+  if (held !== undefined && steps.some((s) => s.kind === "boot")) {
+    // A lost boot may still register its servers: booting now could double them.
+    notices.push(held);
+    steps = withoutBoots(steps);
+  }
   const finish = (kept: Step[], quota: QuotaHeadroom | undefined, flavor: ResolvedFlavor | undefined) => {
     const limited = limitSteps(kept, { ...caps, ...(quota ? { quota } : {}), ...(flavor ? { flavor: { vcpus: flavor.vcpus, ramMB: flavor.ramMB } } : {}) });
     notices.push(...limited.notices);
@@ -175,7 +210,7 @@ function bootSpec(input: ReconcileInput, boot: BootPlanContext, count: number, a
     name: `${rules.namePrefix ?? name}-${id}`,
     imageId: boot.image.id,
     flavorId: boot.flavor.id,
-    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: input.bootId },
+    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: bootIntentMarker(input.bootId, input.now) },
     networks: rules.networks,
     count,
   };
@@ -219,7 +254,8 @@ async function executeBoot(
         continue;
       }
     }
-    const outcome = error.category === "transient" ? "unknown" : "failed";
+    // Never sent (the tick's budget): nothing can exist; anything else transient may have booted.
+    const outcome = error.notSent === true ? "skipped" : error.category === "transient" ? "unknown" : "failed";
     results.push({ step: { ...step, count: remaining }, outcome, error });
     break;
   }
@@ -231,7 +267,7 @@ async function executeDelete(input: ReconcileInput, step: Extract<Step, { kind: 
   if (answer.ok) return { step, outcome: "done" };
   // Already gone is what we wanted.
   if (answer.error.category === "notFound") return { step, outcome: "done" };
-  return { step, outcome: "failed", error: answer.error };
+  return { step, outcome: answer.error.notSent === true ? "skipped" : "failed", error: answer.error };
 }
 
 function healthOf(desired: Desired, record: Pick<TickRecord, "listing" | "steps" | "notices" | "errors" | "counted" | "actualByStatus">, blocked: boolean): GroupHealth {
@@ -291,7 +327,9 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
-  const prepared = await prepareSteps(input, planned.steps, ceiling, notices, errors);
+  const budgeted = await claimBudget(input, planned.steps, ceiling);
+  let deferred = budgeted.deferred;
+  const prepared = await prepareSteps(input, budgeted.kept, ceiling, notices, errors);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
@@ -340,6 +378,15 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     errors.push(...results.flatMap((r) => (r.error ? [r.error] : [])));
     activity.unshift(...activityFor(input, results));
   }
+  if (budgeted.reservation !== undefined) await input.cloud.release(budgeted.reservation.id);
+  const unsent = results.filter((r) => r.outcome === "skipped" && r.error?.notSent === true).length;
+  if (unsent > 0) {
+    // A request the transport refused at the last moment (a retry elsewhere ate the budget, or time ran out).
+    const steps = (deferred?.steps ?? 0) + unsent;
+    const reason = deferred?.reason ?? (results.some((r) => r.error?.message.includes("time budget")) ? "deadline" : "subrequests");
+    deferred = { reason, steps, message: `${steps} step(s) wait for the next tick, which serves this group first: the tick's budget ran out` };
+  }
+  if (deferred !== undefined) notices.push({ level: "warning", code: "deferred", message: deferred.message });
 
   const partial = {
     listing: "complete" as const,
@@ -351,6 +398,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     ...(planned.parked > 0 ? { parked: planned.parked } : {}),
   };
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, bootBlockActive(bootBlock, group.etag)) };
+  if (deferred !== undefined) record.deferred = deferred;
   return { record, activity, bootBlock, acted };
 }
 

@@ -51,6 +51,8 @@ export interface ErrorInfo {
   status?: number;
   /** x-openstack-request-id, to quote to the cloud's operators. */
   requestId?: string;
+  /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
+  notSent?: boolean;
 }
 
 /** An operator pause (the group's rules may also say `paused: true`). */
@@ -104,6 +106,17 @@ export interface TickRecord {
   health: GroupHealth;
   /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
   lastSeenAt?: string;
+  /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
+  deferred?: Deferral;
+}
+
+/** Why and how much of a group's work waits for the next tick. */
+export interface Deferral {
+  /** "subrequests": the tick's subrequest budget ran short; "deadline": its time ran out. */
+  reason: "subrequests" | "deadline";
+  /** Steps planned but not started (boot steps and deletes). */
+  steps: number;
+  message: string;
 }
 
 export type ActivityKind =
@@ -160,6 +173,8 @@ export interface GroupStatus {
   lastTick: TickRecord | null;
   /** Parked servers (as of the last tick) and what parking saved; null for a group that never parked. */
   parking: ParkingStatus | null;
+  /** What the last tick left for the next one because its budget ran short (null: nothing). */
+  deferred: Deferral | null;
 }
 
 

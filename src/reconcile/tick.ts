@@ -1,7 +1,10 @@
 // The cron tick: read every group once, list the project's servers once, and hand each group to its Durable Object.
 import type { Env } from "../config/env.ts";
+import { tickOrder } from "../core/budget.ts";
 import { partitionByGroup } from "../core/membership.ts";
 import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
+import { readDeferred, writeDeferred, type DeferredEntry } from "../store/tick-state.ts";
+import { budgetFromEnv, type BudgetReport, type TickBudget } from "./budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
@@ -18,6 +21,8 @@ export const TICK_GROUP_CONCURRENCY = 3;
 export interface TickOptions {
   cloudFactory?: CloudFactory;
   concurrency?: number;
+  /** The tick's budget (tests); default: from NOVASCALE_SUBREQUEST_BUDGET / NOVASCALE_TICK_SECONDS, starting now. */
+  budget?: TickBudget;
 }
 
 export interface TickSummary {
@@ -26,6 +31,9 @@ export interface TickSummary {
   unreadable: string[];
   listing: "complete" | "failed" | "skipped";
   records: Array<{ group: string; record?: TickRecord; failure?: string }>;
+  /** Groups whose work (some or all) waits for the next tick, in the order it will serve them. */
+  deferred: DeferredEntry[];
+  budget?: BudgetReport;
 }
 
 function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGroup {
@@ -35,8 +43,8 @@ function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGr
 
 /** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no subrequest at all. */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const read = await loadAllGroups(env.RULES, now);
-  const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [] };
+  const [read, previouslyDeferred] = await Promise.all([loadAllGroups(env.RULES, now), readDeferred(env.RULES)]);
+  const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [], deferred: [] };
   if (read.length === 0) return summary;
 
   const groups: StoredGroup[] = [];
@@ -49,17 +57,32 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   }
   if (groups.length === 0) return summary;
 
+  let budget = options.budget;
+  if (budget === undefined) {
+    const fromEnv = budgetFromEnv(env, Date.now());
+    if (fromEnv.problem !== undefined) console.error(`novascale tick: bad budget setting: ${fromEnv.problem}`);
+    budget = fromEnv.budget;
+  }
   // Bad settings give a cloud whose every call fails with the reason: each group records it as its error.
-  const gateway = new CloudGateway(openCloud(env, options.cloudFactory));
+  const gateway = new CloudGateway(openCloud(env, options.cloudFactory, budget), budget);
   const listedAt = Date.now();
   const listing = await gateway.listServers();
   summary.listing = listing.ok ? "complete" : "failed";
   if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
 
-  const queue = [...groups];
+  // Groups the last tick deferred go first; the rest keep the index's order.
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  const order = tickOrder(groups.map((g) => g.name), previouslyDeferred?.groups.map((g) => g.name) ?? []);
+  const queue = order.map((name) => byName.get(name) as StoredGroup);
+  const unreached: StoredGroup[] = [];
   const worker = async () => {
     for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+      if (budget.expired()) {
+        // Nothing new starts after the deadline: the group is served first next tick.
+        unreached.push(group);
+        continue;
+      }
       const request: ReconcileRequest = {
         group,
         now: now.toISOString(),
@@ -79,6 +102,17 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? TICK_GROUP_CONCURRENCY, groups.length) }, worker));
+  summary.budget = budget.report();
+  summary.deferred = deferredOf(order, summary.records, unreached);
+  try {
+    await writeDeferred(env.RULES, previouslyDeferred, now.toISOString(), summary.deferred);
+  } catch (error) {
+    console.error(`novascale tick: could not store the deferred groups: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (summary.deferred.length > 0) {
+    const spent = `${summary.budget.spent} of ${summary.budget.limit} subrequests`;
+    console.log(`novascale tick ${now.toISOString()}: ${summary.deferred.length} group(s) deferred to the next tick (${spent}): ${summary.deferred.map((d) => d.name).join(", ")}`);
+  }
   const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
   if (acted.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
     // One line per tick that did something (names and counts only: nothing secret, nothing per server).
@@ -86,4 +120,17 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
   }
   return summary;
+}
+
+/** The groups to serve first next tick, in this tick's order: those a budget cut short, and those never reached. */
+function deferredOf(order: readonly string[], records: TickSummary["records"], unreached: readonly StoredGroup[]): DeferredEntry[] {
+  const out = new Map<string, DeferredEntry>();
+  for (const r of records) {
+    const d = r.record?.deferred;
+    if (d !== undefined) out.set(r.group, { name: r.group, reason: d.reason, steps: d.steps, message: d.message });
+  }
+  for (const g of unreached) {
+    out.set(g.name, { name: g.name, reason: "deadline", steps: 0, message: "not reached: the tick's time budget ran out before this group's turn" });
+  }
+  return order.flatMap((name) => out.get(name) ?? []);
 }

@@ -23,7 +23,7 @@ const BootBlockSchema = z.object({ etag: z.string(), reason: z.string(), at: z.s
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
-  source: z.enum(["paused", "override", "schedule", "default", "min"]),
+  source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
   unclamped: z.number().optional(),
 });
 // Steps, results and notices are our own data written by this code; their inner shape is checked loosely.
@@ -42,6 +42,7 @@ const TickRecordSchema = z.object({
   errors: z.array(z.object({ operation: z.string(), category: z.string(), message: z.string() }).loose()),
   health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
   lastSeenAt: z.string().optional(),
+  deferred: z.object({ reason: z.enum(["subrequests", "deadline"]), steps: z.number().int(), message: z.string() }).optional(),
 });
 const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });
 export type LostBoot = z.infer<typeof LostBootSchema>;

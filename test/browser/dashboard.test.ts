@@ -196,6 +196,26 @@ describe("dashboard", () => {
     await context.close();
   });
 
+  it("shows the API's strings as text, never as markup (a reason with HTML in it)", async () => {
+    const hostile = '<img src="x" id="injected" onerror="document.title=1">&lt;b&gt;';
+    const res = await fetch(`${BASE}/v1/groups/web/override`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TOKENS.admin}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ desired: 3, minutes: 30, reason: hostile }),
+    });
+    expect(res.status).toBe(200);
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/web`);
+    const override = page.locator('#status [data-field="override"]');
+    await override.filter({ hasText: "onerror" }).waitFor();
+    expect(await override.innerText()).toContain(hostile);
+    expect(await page.locator("#injected").count()).toBe(0);
+    expect(problems).toEqual([]);
+    await apiCall("DELETE", "/v1/groups/web/override");
+    await context.close();
+  });
+
   it("the Pause button pauses the group", async () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.admin);
@@ -228,12 +248,17 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("an operate token gets the actions", async () => {
-    const { context, page } = await openPage(browser);
+  it("an operate token takes a snapshot that then shows in the list with its status", async () => {
+    const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.operate);
     await page.goto(`${BASE}/#/groups/web`);
     await page.getByRole("button", { name: "Reconcile now" }).waitFor();
-    expect(await page.getByRole("button", { name: "Snapshot now" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Snapshot now" }).click();
+    await page.locator(".result .ok").filter({ hasText: /^Snapshot .+ requested\.$/ }).waitFor();
+    const row = page.locator("#snapshots tbody tr").first();
+    await row.waitFor();
+    expect(await row.locator('td[data-label="status"]').innerText()).toMatch(/^(queued|saving|active)$/);
+    expect(problems).toEqual([]);
     await context.close();
   });
 

@@ -1,6 +1,7 @@
 // The status -> destiny table: one rule per row, plus SHUTOFF policy and the build timeout.
 import { describe, expect, it } from "vitest";
 import { destinyOf } from "../../src/core/destiny.ts";
+import { BOOT_INTENT_KEY, bootIntentMarker } from "../../src/core/membership.ts";
 import { NOW, rules, server } from "./builders.ts";
 
 const defaults = rules();
@@ -23,6 +24,23 @@ describe("destinyOf", () => {
   it("the build timeout comes from the group's limits", () => {
     const patient = rules({ limits: { buildTimeoutMinutes: 60 } });
     expect(destinyOf(server({ status: "BUILD", ageMin: 40 }), patient, NOW).destiny).toBe("build");
+  });
+
+  it("clock skew: a fresh BUILD server on a cloud 35 min behind is timed from when novascale sent its boot, not from Nova's created", () => {
+    // Nova stamped `created` 36 minutes before the Worker's now; novascale sent the boot 1 minute ago.
+    const fresh = server({ status: "BUILD", ageMin: 36, metadata: { [BOOT_INTENT_KEY]: bootIntentMarker("k3j9x2a", new Date(NOW.getTime() - 60_000)) } });
+    expect(destinyOf(fresh, defaults, NOW).destiny).toBe("build");
+  });
+
+  it("clock skew cuts both ways: a BUILD server whose boot was sent 31 min ago is stuck, whatever Nova's created says", () => {
+    const stuck = server({ status: "BUILD", ageMin: 1, metadata: { [BOOT_INTENT_KEY]: bootIntentMarker("k3j9x2a", new Date(NOW.getTime() - 31 * 60_000)) } });
+    expect(destinyOf(stuck, defaults, NOW).why).toBe("stuck in BUILD for 31 min (build timeout 30 min)");
+  });
+
+  it("a BUILD server without a timed marker is timed by created shifted by the cloud's measured offset", () => {
+    const old = server({ status: "BUILD", ageMin: 40 });
+    expect(destinyOf(old, defaults, NOW, -35 * 60_000).destiny).toBe("build");
+    expect(destinyOf(old, defaults, NOW, 0).destiny).toBe("replace");
   });
 
   it("BUILD with an unreadable creation time is never declared stuck", () => {

@@ -59,7 +59,7 @@ describe("rules: modes and actions", () => {
 
 describe("destiny: parking rows", () => {
   const d = (spec: ServerSpec, r = rules(shelve), resumedHoursAgo?: number) =>
-    destinyOf(server(spec), r, NOW, resumedHoursAgo === undefined ? undefined : ago(resumedHoursAgo)).destiny;
+    destinyOf(server(spec), r, NOW, 0, resumedHoursAgo === undefined ? undefined : ago(resumedHoursAgo)).destiny;
 
   it("a SHUTOFF, SHELVED or SHELVED_OFFLOADED server novascale parked is parked (not counted)", () => {
     for (const status of ["SHUTOFF", "SHELVED", "SHELVED_OFFLOADED"]) expect(d({ status, metadata: parkedAt(1) })).toBe("parked");

@@ -23,6 +23,7 @@ describe("group rules: defaults", () => {
       min: 0,
       max: 20,
       schedules: [],
+      exceptions: [],
       networks: "auto",
       metadata: {},
       scaleIn: { order: "oldest-first" },
@@ -99,7 +100,45 @@ describe("group rules: rejections name the field", () => {
 
   it("a cron that can never fire (30 February) -> schedules.N.cron", () => {
     const r = rejection({ ...valid, schedules: [{ cron: "0 0 30 2 *", desired: 1 }] });
-    expect(r).toEqual([{ path: "schedules.0.cron", message: "invalid cron expression: the pattern never fires" }]);
+    expect(r).toEqual([{ path: "schedules.0.cron", message: "invalid cron expression: the pattern never fires in UTC within 30 years (a day that never comes, or only times a DST switch skips)" }]);
+  });
+
+  it("a cron that never fires again in its own zone (only times Berlin's spring-forward gap skips) -> schedules.N.cron", () => {
+    const r = rejection({ ...valid, schedules: [{ cron: "*/15 2 * 3 0#L", timezone: "Europe/Berlin", desired: 1 }] });
+    expect(r.map((i) => i.path)).toEqual(["schedules.0.cron"]);
+    expect(r[0]?.message).toContain("never fires in Europe/Berlin");
+  });
+
+  it("the same pattern is fine in a zone without that gap (the check is per entry, in its zone)", () => {
+    expect(paths({ ...valid, schedules: [{ cron: "*/15 2 * 3 0#L", timezone: "UTC", desired: 1 }] })).toEqual([]);
+  });
+
+  it("a snapshot policy's cron is checked in the policy's zone -> snapshots.cron", () => {
+    const r = paths({ ...valid, snapshots: { cron: "*/15 2 * 3 0#L", timezone: "Europe/Berlin", keep: 3 } });
+    expect(r).toEqual(["snapshots.cron"]);
+  });
+
+  it("croner's '+' day-of-week prefix is not cron syntax -> schedules.N.cron", () => {
+    expect(paths({ ...valid, schedules: [{ cron: "0 0 1 * +1", desired: 1 }] })).toEqual(["schedules.0.cron"]);
+  });
+
+  it("an unknown nickname, and @reboot, -> schedules.N.cron", () => {
+    expect(paths({ ...valid, schedules: [{ cron: "@often", desired: 1 }] })).toEqual(["schedules.0.cron"]);
+    expect(paths({ ...valid, schedules: [{ cron: "@reboot", desired: 1 }] })).toEqual(["schedules.0.cron"]);
+  });
+
+  it("the documented extensions L, W, # and ? are accepted", () => {
+    const crons = ["0 2 L * *", "0 2 15W * *", "0 8 * * 1#1", "0 8 * * 5L", "0 8 ? * MON"];
+    expect(paths({ ...valid, schedules: crons.map((cron) => ({ cron, desired: 1 })) })).toEqual([]);
+  });
+
+  it("a one-shot `at` may leave out the seconds", () => {
+    const parsed = GroupRulesSchema.parse({ ...valid, schedules: [{ at: "2026-12-24T18:00+01:00", desired: 1 }, { at: "2026-12-24T18:00Z", desired: 2 }] });
+    expect(parsed.schedules).toHaveLength(2);
+  });
+
+  it("a one-shot on a day that does not exist -> schedules.N.at", () => {
+    expect(paths({ ...valid, schedules: [{ at: "2026-02-30T18:00+01:00", desired: 1 }] })).toEqual(["schedules.0.at"]);
   });
 
   it("a one-shot without an offset -> schedules.N.at", () => {
@@ -170,4 +209,50 @@ describe("group names", () => {
       expect(GroupNameSchema.safeParse(name).success).toBe(false);
     });
   }
+});
+
+describe("group rules: windows and exceptions", () => {
+  it("a window entry defaults its zone to UTC", () => {
+    const parsed = GroupRulesSchema.parse({ ...valid, schedules: [{ window: "Mon-Fri 08:00-20:00", desired: 4 }] });
+    expect(parsed.schedules[0]).toEqual({ window: "Mon-Fri 08:00-20:00", timezone: "UTC", desired: 4 });
+  });
+
+  it("a malformed window -> schedules.N.window, saying what is wrong", () => {
+    const r = rejection({ ...valid, schedules: [{ window: "Mon-Fry 08:00-20:00", desired: 4 }] });
+    expect(r.map((i) => i.path)).toEqual(["schedules.0.window"]);
+    expect(r[0]?.message).toContain("'Mon-Fry'");
+  });
+
+  it("a window with an empty time range -> schedules.N.window", () => {
+    expect(paths({ ...valid, schedules: [{ window: "Mon 08:00-08:00", desired: 4 }] })).toEqual(["schedules.0.window"]);
+  });
+
+  it("a window in an unknown zone -> schedules.N.timezone", () => {
+    expect(paths({ ...valid, schedules: [{ window: "Mon 08:00-10:00", timezone: "Mars/Olympus", desired: 4 }] })).toEqual(["schedules.0.timezone"]);
+  });
+
+  it("an exception needs dates or ics -> exceptions.N.dates", () => {
+    expect(paths({ ...valid, exceptions: [{ name: "x", desired: 0 }] })).toEqual(["exceptions.0.dates"]);
+  });
+
+  it("an exception date that does not exist -> exceptions.N.dates.M", () => {
+    expect(paths({ ...valid, exceptions: [{ name: "x", dates: ["2026-12-24", "2026-02-30"], desired: 0 }] })).toEqual(["exceptions.0.dates.1"]);
+  });
+
+  it("an exception's iCalendar with a timed event -> exceptions.N.ics, naming the event", () => {
+    const ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Standup\r\nDTSTART:20261224T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    const r = rejection({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] });
+    expect(r.map((i) => i.path)).toEqual(["exceptions.0.ics"]);
+    expect(r[0]?.message).toContain("'Standup' is not an all-day event");
+  });
+
+  it("an iCalendar text over 256 KiB -> exceptions.N.ics", () => {
+    const ics = `BEGIN:VCALENDAR\n${"X-FILLER:0123456789\n".repeat(14_000)}END:VCALENDAR\n`;
+    expect(paths({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] })).toEqual(["exceptions.0.ics"]);
+  });
+
+  it("more than 20 exceptions -> exceptions", () => {
+    const many = Array.from({ length: 21 }, (_, i) => ({ name: `e${i}`, dates: ["2026-12-24"], desired: 0 }));
+    expect(paths({ ...valid, exceptions: many })).toEqual(["exceptions"]);
+  });
 });

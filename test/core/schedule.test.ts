@@ -1,6 +1,6 @@
 // Schedule firings: latest firing <= now, next firings, one-shots, and DST in three zones (croner, Vixie-style).
 import { describe, expect, it } from "vitest";
-import { formatInZone, latestCronFiring, latestFiring, nextFirings, MAX_FIRINGS_PER_CALL } from "../../src/core/schedule.ts";
+import { firingsContained, formatInZone, latestCronFiring, latestFiring, nextFirings, MAX_FIRINGS_PER_CALL } from "../../src/core/schedule.ts";
 import { iso } from "./builders.ts";
 
 const at = (s: string): Date => new Date(s);
@@ -136,5 +136,70 @@ describe("formatInZone", () => {
   it("writes local time with the zone's offset, seconds only when not zero", () => {
     expect(formatInZone(at("2026-11-26T07:00:00Z"), "Europe/Berlin")).toBe("2026-11-26T08:00+01:00");
     expect(formatInZone(at("2026-11-26T07:00:05Z"), "America/St_Johns")).toBe("2026-11-26T03:30:05-03:30");
+  });
+});
+
+/** The local dates (UTC) on which a pattern fires in December 2026. */
+const decemberDays = (pattern: string): number[] =>
+  nextFirings(cron(pattern, "UTC"), at("2026-11-30T23:59:00Z"), at("2026-12-31T23:59:00Z")).map((d) => d.getUTCDate());
+
+describe("cron dialect: Vixie's day-of-month / day-of-week rule", () => {
+  it("ANDs the two when day-of-month starts with '*': 0 0 */2 * 1 = Mondays that are odd days", () => {
+    // December 2026: Mondays are 7, 14, 21, 28; the odd ones 7 and 21.
+    expect(decemberDays("0 0 */2 * 1")).toEqual([7, 21]);
+  });
+
+  it("ANDs the two when day-of-week starts with '*': 0 0 1-5 * */2 = days 1-5 that are Sun, Tue, Thu or Sat", () => {
+    // 1 Dec 2026 is a Tuesday: 1 Tue, 2 Wed, 3 Thu, 4 Fri, 5 Sat.
+    expect(decemberDays("0 0 1-5 * */2")).toEqual([1, 3, 5]);
+  });
+
+  it("ORs the two only when both are restricted: 0 0 1 * 1 = the 1st and every Monday", () => {
+    expect(decemberDays("0 0 1 * 1")).toEqual([1, 7, 14, 21, 28]);
+  });
+
+  it("a plain '*' leaves the other field alone: 0 0 * * 1 = Mondays, 0 0 1 * * = the 1st", () => {
+    expect(decemberDays("0 0 * * 1")).toEqual([7, 14, 21, 28]);
+    expect(decemberDays("0 0 1 * *")).toEqual([1]);
+  });
+
+  it("'?' counts as '*' (Quartz's 'no specific value'): 0 0 ? * 1 = Mondays", () => {
+    expect(decemberDays("0 0 ? * 1")).toEqual([7, 14, 21, 28]);
+  });
+
+  it("@weekly is Sunday midnight, as in Vixie", () => {
+    expect(decemberDays("@weekly")).toEqual([6, 13, 20, 27]);
+  });
+
+  it("the extensions: L (last day), 15W (weekday nearest the 15th), 1#1 (first Monday), 5L (last Friday)", () => {
+    expect(decemberDays("0 0 L * *")).toEqual([31]);
+    expect(decemberDays("0 0 13W * *")).toEqual([14]); // the 13th is a Sunday
+    expect(decemberDays("0 0 * * 1#1")).toEqual([7]);
+    expect(decemberDays("0 0 * * 5L")).toEqual([25]);
+  });
+});
+
+describe("firingsContained (the timeline drops entries that can never decide)", () => {
+  it("an identical pattern in the same zone is contained", () => {
+    expect(firingsContained(cron("* * * * *", "UTC"), cron("* * * * *", "UTC"))).toBe(true);
+  });
+
+  it("an hourly entry is contained in a minutely one", () => {
+    expect(firingsContained(cron("0 * * * *", "UTC"), cron("* * * * *", "UTC"))).toBe(true);
+  });
+
+  it("not across zones, nor across DST classes (a fixed time fires once in a repeated hour, a wildcard twice)", () => {
+    expect(firingsContained(cron("0 * * * *", "UTC"), cron("* * * * *", "Europe/Berlin"))).toBe(false);
+    expect(firingsContained(cron("0 8 * * *", "Europe/Berlin"), cron("0 * * * *", "Europe/Berlin"))).toBe(false);
+  });
+
+  it("not when the outer entry restricts days differently", () => {
+    expect(firingsContained(cron("0 8 * * *", "UTC"), cron("0 8 * * 1-5", "UTC"))).toBe(false);
+    expect(firingsContained(cron("0 8 * * 1-5", "UTC"), cron("0 8,9 * * 1-5", "UTC"))).toBe(true);
+  });
+
+  it("a one-shot is contained when the cron entry fires at its instant", () => {
+    expect(firingsContained({ at: "2026-12-24T08:00:00Z", desired: 1 }, cron("0 * * * *", "UTC"))).toBe(true);
+    expect(firingsContained({ at: "2026-12-24T08:30:00Z", desired: 1 }, cron("0 * * * *", "UTC"))).toBe(false);
   });
 });

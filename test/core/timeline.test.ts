@@ -1,7 +1,7 @@
 // timeline: change points of the effective desired count over the coming hours, consistent with desiredCount.
 import { describe, expect, it } from "vitest";
 import { desiredCount } from "../../src/core/desired.ts";
-import { TIMELINE_MAX_EVENTS, timeline } from "../../src/core/timeline.ts";
+import { changePoints, TIMELINE_MAX_EVENTS, timeline } from "../../src/core/timeline.ts";
 import { override, rules } from "./builders.ts";
 
 const at = (s: string): Date => new Date(s);
@@ -73,11 +73,64 @@ describe("timeline", () => {
     expect(timeline(officeHours, undefined, at("2026-11-26T11:00:00Z"), -5)).toHaveLength(1);
   });
 
-  it("bounds its work: entries that change the value every minute stop after TIMELINE_MAX_EVENTS firings", () => {
+  it("says when the work bound cut it short: entries that change the value every minute", () => {
+    // `*/2` (5) and `* * * * *` (3) tie on even minutes, so the value changes every minute.
     const flapping = rules({ schedules: [{ cron: "* * * * *", timezone: "UTC", desired: 3 }, { cron: "*/2 * * * *", timezone: "UTC", desired: 5 }] });
-    const points = timeline(flapping, undefined, at("2026-11-26T00:00:00Z"), 24 * 365);
-    expect(points.length).toBeLessThanOrEqual(TIMELINE_MAX_EVENTS + 1);
-    expect(points.length).toBeGreaterThan(100);
+    const result = changePoints(flapping, undefined, at("2026-11-26T00:00:00Z"), 24 * 14);
+    expect(result.truncated).toBe(true);
+    expect(result.points.length).toBeLessThanOrEqual(TIMELINE_MAX_EVENTS + 1);
+    expect(Date.parse(result.through)).toBeLessThan(Date.parse("2026-12-10T00:00:00Z"));
+    expect(Date.parse(result.points.at(-1)?.at ?? "")).toBeLessThanOrEqual(Date.parse(result.through));
+  });
+
+  it("fifty minutely entries with different values are one point over 14 days, complete (the largest always wins the tie)", () => {
+    const fifty = rules({ max: 100, schedules: Array.from({ length: 50 }, (_, i) => ({ cron: "* * * * *", timezone: "UTC", desired: i })) });
+    const result = changePoints(fifty, undefined, at("2026-11-26T00:00:00Z"), 24 * 14);
+    expect(result).toEqual({ points: [expect.objectContaining({ value: 49 })], truncated: false, through: "2026-12-10T00:00:00.000Z" });
+  });
+
+  it("an hourly entry under a minutely one with a larger value never decides, so it adds no work and no point", () => {
+    const r = rules({ schedules: [{ cron: "* * * * *", timezone: "UTC", desired: 5 }, { cron: "0 * * * *", timezone: "UTC", desired: 2 }] });
+    expect(changePoints(r, undefined, at("2026-11-26T00:00:00Z"), 24 * 14)).toMatchObject({ truncated: false, points: [{ value: 5 }] });
+  });
+
+  it("maxPoints stops the walk once it has that many changes (status's next changes)", () => {
+    const result = changePoints(officeHours, undefined, at("2026-11-26T11:00:00Z"), 24 * 14, {}, 2);
+    expect(result.points).toHaveLength(3);
+    expect(result.truncated).toBe(false);
+  });
+
+  it("window edges and exception days are change points, named by their rule", () => {
+    const r = rules({
+      default: 1,
+      schedules: [{ name: "office hours", window: "Mon-Fri 08:00-20:00", timezone: "Europe/Berlin", desired: 4 }],
+      exceptions: [{ name: "christmas", dates: ["2026-12-24", "2026-12-25"], timezone: "Europe/Berlin", desired: 0 }],
+    });
+    const points = timeline(r, undefined, at("2026-12-23T12:00:00Z"), 96);
+    expect(points.map((p) => [p.at, p.value, p.source])).toEqual([
+      ["2026-12-23T12:00:00.000Z", 4, "window"],
+      ["2026-12-23T19:00:00.000Z", 1, "default"],
+      ["2026-12-23T23:00:00.000Z", 0, "exception"],
+      ["2026-12-25T23:00:00.000Z", 1, "default"],
+    ]);
+    expect(points[0]?.reason).toContain("window 'office hours' Mon-Fri 08:00-20:00 Europe/Berlin");
+    expect(points[2]?.reason).toContain("exception 'christmas'");
+  });
+
+  it("a point entry that fired inside a window shows when the window closes", () => {
+    const r = rules({
+      default: 1,
+      schedules: [
+        { window: "Mon-Fri 08:00-20:00", timezone: "UTC", desired: 4 },
+        { cron: "0 12 * * *", timezone: "UTC", desired: 6 },
+      ],
+    });
+    const points = timeline(r, undefined, at("2026-11-30T00:00:00Z"), 24);
+    expect(points.map((p) => [p.at, p.value, p.source])).toEqual([
+      ["2026-11-30T00:00:00.000Z", 6, "schedule"],
+      ["2026-11-30T08:00:00.000Z", 4, "window"],
+      ["2026-11-30T20:00:00.000Z", 6, "schedule"],
+    ]);
   });
 
   it("every point's value is what desiredCount says at that instant and just before the next point", () => {

@@ -41,6 +41,16 @@ describe("boot faults", () => {
     expect(statusOf(cloud, "ghost")).toBe("BUILD");
   });
 
+  it("lateRegistration answers 504 but creates the server, which the API lists only delayMs later", async () => {
+    const { cloud, s } = await freshCloud();
+    cloud.addFault({ kind: "lateRegistration", delayMs: 2000, times: 1 });
+    const res = await boot(cloud, s, "late");
+    const listed = async () => (obj(await s.nova("GET", "/servers")).servers as Array<{ name: string }>).map((x) => x.name);
+    expect([res.status, cloud.servers.size, await listed()]).toEqual([504, 1, []]);
+    cloud.advance(2000);
+    expect(await listed()).toEqual(["late"]);
+  });
+
   it("stuckBuild keeps the server in BUILD forever", async () => {
     const { cloud, s } = await freshCloud({ buildMs: 1000 });
     cloud.addFault({ kind: "stuckBuild", times: 1 });

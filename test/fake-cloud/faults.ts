@@ -29,6 +29,18 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("bootError"), status: z.number().int().min(400).max(599), message: z.string().optional(), times: Times, serverName: ServerName }).strict(),
   /** POST /servers answers 500 but the server is created anyway (a false negative). */
   z.object({ kind: z.literal("bootFalseNegative"), status: z.number().int().min(500).max(599).default(500), times: Times, serverName: ServerName }).strict(),
+  /**
+   * POST /servers creates the server(s) but answers `status` (default 504, a load balancer's plain-text
+   * timeout page), and the servers show in listings and GETs only `delayMs` later (virtual clock): a slow
+   * cloud whose boot answer was lost.
+   */
+  z.object({
+    kind: z.literal("lateRegistration"),
+    delayMs: z.number().int().min(0).max(3_600_000),
+    status: z.number().int().min(500).max(599).default(504),
+    times: Times,
+    serverName: ServerName,
+  }).strict(),
   /** The server never leaves BUILD. */
   z.object({ kind: z.literal("stuckBuild"), times: Times, serverName: ServerName }).strict(),
   /** The server goes ACTIVE, then ERROR `afterMs` later. */

@@ -85,6 +85,8 @@ export interface FakeServer {
   fault: { code: number; message: string; created: number } | null;
   /** Set when a stuckBuild fault holds the server in BUILD. */
   stuck: boolean;
+  /** Virtual ms before which Nova's API does not show the server yet (a lateRegistration fault). */
+  listedFrom?: number;
 }
 
 export interface FakeImage {

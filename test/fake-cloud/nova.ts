@@ -231,9 +231,14 @@ function lastSegment(ref: string): string {
   return trimmed.includes("/") ? (trimmed.split("/").pop() ?? "") : trimmed;
 }
 
+/** False while a late-registering server is not shown by the API yet (it exists all the same). */
+function registered(n: Nova, s: FakeServer): boolean {
+  return s.listedFrom === undefined || n.cloud.now() >= s.listedFrom;
+}
+
 function findServer(n: Nova, id: string): FakeServer | undefined {
   for (const s of n.cloud.servers.values()) {
-    if (s.projectId !== n.projectId && !n.isAdmin) continue;
+    if ((s.projectId !== n.projectId && !n.isAdmin) || !registered(n, s)) continue;
     if (s.id === id || (n.legacy && String(s.numericId) === id)) return s;
   }
   return undefined;
@@ -424,7 +429,7 @@ function flavorView(n: Nova, f: FakeFlavor, detail: boolean): Record<string, unk
 function listServers(detail: boolean): Handler {
   return (n) => {
     const q = n.ctx.url.searchParams;
-    let servers = [...n.cloud.servers.values()].filter((s) => s.projectId === n.projectId);
+    let servers = [...n.cloud.servers.values()].filter((s) => s.projectId === n.projectId && registered(n, s));
     const name = q.get("name");
     if (name !== null) {
       let pattern: RegExp;
@@ -690,6 +695,7 @@ async function createServers(n: Nova): Promise<Response> {
   if (count instanceof Response) return count;
 
   const now = cloud.now();
+  const late = cloud.takeServerFault("lateRegistration", parsed.name);
   const reservationId = `r-${cloud.rng.token(8)}`;
   const created: FakeServer[] = [];
   for (let i = 1; i <= count; i++) {
@@ -724,6 +730,7 @@ async function createServers(n: Nova): Promise<Response> {
       locked: false,
       fault: null,
       stuck: cloud.takeServerFault("stuckBuild", name) !== undefined,
+      ...(late !== undefined ? { listedFrom: now + late.delayMs } : {}),
     };
     cloud.servers.set(server.id, server);
     created.push(server);
@@ -731,6 +738,13 @@ async function createServers(n: Nova): Promise<Response> {
   }
   if (cloud.options.buildMs === 0) cloud.settle();
 
+  if (late !== undefined) {
+    // What a load balancer answers when Nova is slower than its timeout: not Nova's JSON.
+    return new Response(`<html><body><h1>${late.status} Gateway Time-out</h1>The server didn't respond in time.</body></html>`, {
+      status: late.status,
+      headers: { "content-type": "text/html" },
+    });
+  }
   const falseNegative = cloud.takeServerFault("bootFalseNegative", parsed.name);
   if (falseNegative !== undefined) return novaError(falseNegative.status, UNEXPECTED);
   const first = created[0];

@@ -1,9 +1,8 @@
 // Retries: transient failures are retried with capped, jittered backoff within a deadline; boots never are.
 import { describe, expect, it } from "vitest";
-import { OpenStackError } from "../../src/openstack/errors.ts";
 import { Transport } from "../../src/openstack/http.ts";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../../src/openstack/retry.ts";
-import { fakeClock, json, replay } from "./support/replay.ts";
+import { caught, fakeClock, json, replay } from "./support/replay.ts";
 
 const URL_ = "http://127.0.0.1:8774/v2.1/servers/detail";
 const ok = json(200, { servers: [] });
@@ -13,16 +12,6 @@ function transport(r: ReturnType<typeof replay>, extra: Partial<ConstructorParam
   const c = fakeClock();
   const t = new Transport({ fetch: r.fetch, clock: c.clock, sleep: c.sleep, random: () => 0.5, ...extra });
   return { t, c };
-}
-
-async function caught(p: Promise<unknown>): Promise<OpenStackError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenStackError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("backoff", () => {

@@ -1,48 +1,10 @@
 // The Worker's cron handler end to end: scheduled() -> real OpenStack client -> the fake cloud, with its faults.
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/config/env.ts";
-import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
-import worker from "../../src/index.ts";
-import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
-import { FakeCloudControl } from "../fake-cloud/control.ts";
-import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
-import type { FakeCloudOptions } from "../fake-cloud/model.ts";
-
-const START = "2026-11-26T07:00:00.000Z";
-
-/** POST /servers requests the fake cloud has answered since its stats were last reset. */
-async function bootRequests(cloud: FakeCloudControl): Promise<number> {
-  const { byRoute } = await cloud.stats();
-  return Object.entries(byRoute)
-    .filter(([route]) => /^POST \/compute\/.*servers$/.test(route))
-    .reduce((sum, [, n]) => sum + n, 0);
-}
-
-function rules(extra: Partial<GroupRulesInput> = {}) {
-  return GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, networks: "none", ...extra });
-}
-
-/** A fake cloud of this test's own, and the Worker's env pointed at it. */
-async function world(options: FakeCloudOptions = {}) {
-  const cloud = await FakeCloudControl.isolated(inject("fakeCloudUrl"), { clock: "manual", startAt: START, buildMs: 20_000, deleteMs: 5_000, ...options });
-  const workerEnv: Env = { ...env, OS_AUTH_URL: cloud.authUrl };
-  const service = createGroupService(workerEnv);
-  /** One cron tick at `at` (the fake cloud's clock is moved there first, so BUILD finishes as in life). */
-  const tick = async (at: string, overrideEnv: Env = workerEnv) => {
-    await cloud.setTime(at);
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(at), cron: "* * * * *" }), overrideEnv, ctx);
-    await waitOnExecutionContext(ctx);
-  };
-  /** The group's servers as Nova has them, leaving out those already being deleted. */
-  const members = async (group: string): Promise<ServerSnapshot[]> =>
-    (await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === group && s.taskState !== "deleting" && s.status !== "DELETED");
-  return { cloud, workerEnv, service, tick, members };
-}
+import { START, bootRequests, rules, world } from "./world.ts";
 
 const officeHours = {
   default: 1,

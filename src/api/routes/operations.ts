@@ -127,13 +127,17 @@ export const operationRoutes: AnyRouteSpec[] = [
     path: "/v1/groups/{name}/timeline",
     tag: TAG,
     summary: "The desired count over the next hours, as change points",
+    description:
+      "Each point says from when the count holds, the value and the rule that sets it (override, exception, window, schedule entry, default). " +
+      "Built from change points, so it costs what it returns; `truncated: true` means the work bound stopped it and the points are complete only up to `through`.",
     role: "read",
     query: TimelineQuerySchema,
     errors: [404],
     responses: { 200: { description: "change points with reasons", schema: TimelineSchema } },
     async handle(c, { name, query, service, now }) {
       const status = await service.status(name, now);
-      return c.json({ from: now.toISOString(), hours: query.hours, points: timelineOf(status, now, query.hours) });
+      const { points, truncated, through } = timelineOf(status, now, query.hours);
+      return c.json({ from: now.toISOString(), hours: query.hours, points, truncated, through });
     },
   }),
   defineRoute({

@@ -31,14 +31,15 @@ export class ComputeContext {
     this.request = microversion;
   }
 
-  /** Endpoint and features, discovered once per context (one version-document request). */
+  /** Endpoint and features, discovered once per token (one version-document request). */
   async resolve(): Promise<{ endpoint: string; features: ComputeFeatures }> {
     if (this.discovered === undefined) {
-      this.discovered = (async () => {
+      // Remembered with the token (not only by this context): a warm isolate's next tick skips the version document.
+      this.discovered = this.session.memo(`compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`, async () => {
         const endpoint = await this.session.endpoint("compute");
         const features = await discoverCompute(this.session, endpoint, this.request);
         return { endpoint, features };
-      })();
+      });
       // A failed discovery (e.g. a transient 503) is not remembered.
       this.discovered.catch(() => {
         this.discovered = undefined;

@@ -1,6 +1,18 @@
 // The fake transport for client tests: records each request and answers the next canned response, in order.
 import type { FetchFunction } from "../../../src/openstack/index.ts";
 import { OpenStackSettingsSchema, type OpenStackSettings } from "../../../src/config/env.ts";
+import { OpenStackError } from "../../../src/openstack/errors.ts";
+
+/** The OpenStackError a promise fails with (fails the test when it resolves or throws anything else). */
+export async function caught(p: Promise<unknown>): Promise<OpenStackError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OpenStackError) return e;
+    throw e;
+  }
+  throw new Error("expected a failure");
+}
 
 export interface Canned {
   status: number;

@@ -1,0 +1,42 @@
+// The groups a tick left for the next one (its budget ran short): one small KV value, written only when it changes.
+import { z } from "zod";
+import type { RulesKv } from "./rules.ts";
+
+export const DEFERRED_KEY = "tick:deferred";
+
+const DeferredEntrySchema = z.object({
+  name: z.string().min(1),
+  reason: z.enum(["subrequests", "deadline"]),
+  steps: z.number().int().nonnegative(),
+  message: z.string(),
+});
+export type DeferredEntry = z.infer<typeof DeferredEntrySchema>;
+
+const DeferredSchema = z.object({ version: z.literal(1), at: z.string(), groups: z.array(DeferredEntrySchema) });
+export type DeferredList = z.infer<typeof DeferredSchema>;
+
+/** The last tick's deferred groups, in the order they are to be served; a missing or unreadable value reads as none. */
+export async function readDeferred(kv: Pick<RulesKv, "get">): Promise<DeferredList | undefined> {
+  const raw = await kv.get(DEFERRED_KEY, "text");
+  if (raw === null) return undefined;
+  try {
+    const parsed = DeferredSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stores this tick's deferred groups; writes nothing when the list is the same names as before (KV's
+ * free tier allows 1,000 writes a day: steady ticks write nothing, a scale event a few values).
+ */
+export async function writeDeferred(kv: Pick<RulesKv, "put" | "delete">, previous: DeferredList | undefined, at: string, groups: DeferredEntry[]): Promise<void> {
+  const names = (list: readonly DeferredEntry[]) => list.map((g) => g.name).join("\n");
+  if (groups.length === 0) {
+    if (previous !== undefined) await kv.delete(DEFERRED_KEY);
+    return;
+  }
+  if (previous !== undefined && names(previous.groups) === names(groups)) return;
+  await kv.put(DEFERRED_KEY, JSON.stringify({ version: 1, at, groups } satisfies DeferredList));
+}

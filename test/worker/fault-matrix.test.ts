@@ -1,0 +1,97 @@
+// The fault matrix: every fault kind x {cron tick, manual reconcile, both at once} on the fake cloud, invariants checked after every step.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { OpenStackSettings } from "../../src/config/env.ts";
+import { GROUP_KEY } from "../../src/core/membership.ts";
+import { createComputeCloud } from "../../src/openstack/index.ts";
+import type { CloudFactory } from "../../src/reconcile/cloud-factory.ts";
+import { createGroupService } from "../../src/reconcile/group-service.ts";
+import { runTick } from "../../src/reconcile/tick.ts";
+import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
+import type { FaultSpecInput } from "../fake-cloud/faults.ts";
+import { forgetGroups, rules, world } from "./world.ts";
+
+afterEach(forgetGroups);
+
+/**
+ * A hang is a request the cloud answers only after the client gave up: the client's per-attempt timeout
+ * (short here, so the matrix runs in seconds) ends it as a transient error, and retries do not wait.
+ */
+const REQUEST_TIMEOUT_MS = 400;
+/** How long a hung request takes to be answered (real time; the client has given up long before). */
+const HANG_MS = 1_200;
+const quickCloud: CloudFactory = (settings: OpenStackSettings) => createComputeCloud(settings, { requestTimeoutMs: REQUEST_TIMEOUT_MS, sleep: () => Promise.resolve() });
+
+const MAX = 3;
+const DESIRED = 3;
+const GROUP = "matrix";
+
+/** Each fault kind as the fake cloud injects it while the fault lasts (the first FAULT_TICKS steps). */
+const FAULTS: Record<string, FaultSpecInput[]> = {
+  "boot fails": [{ kind: "bootError", status: 503 }],
+  "false-negative boot": [{ kind: "bootFalseNegative", times: 2 }],
+  "late registration": [{ kind: "lateRegistration", delayMs: 75_000 }],
+  "stuck BUILD": [{ kind: "stuckBuild", times: 2 }],
+  "ERROR after ACTIVE": [{ kind: "errorAfterActive", afterMs: 30_000 }],
+  "delete fails N times": [{ kind: "deleteFails", times: 4 }],
+  "5xx bursts": [{ kind: "randomErrors", rate: 0.5, statuses: [500, 502, 503, 504], seed: 13, service: "compute" }],
+  hangs: [
+    { kind: "slow", delayMs: HANG_MS, service: "compute", method: "POST", path: "/servers$" },
+    { kind: "slow", delayMs: HANG_MS, service: "compute", method: "GET", path: "/servers/detail", times: 2 },
+  ],
+};
+const TRIGGERS = ["cron tick", "manual reconcile", "both at once"] as const;
+const FAULT_TICKS = 3;
+const RECOVERY_TICKS = 3;
+
+const gone = (s: ServerSnapshot) => s.taskState === "deleting" || s.status === "DELETED";
+const minute = (m: number) => new Date(Date.parse("2026-11-26T08:00:00Z") + m * 60_000);
+
+describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
+  it.each(Object.keys(FAULTS))("%s: never over max, strangers untouched, no double boot, converged 3 ticks after the faults clear", async (fault) => {
+    const { cloud, workerEnv, members } = await world({ buildMs: 20_000, deleteMs: 5_000 });
+    const service = createGroupService(workerEnv, { cloudFactory: quickCloud });
+    // The group is at max with one broken member, next to servers that are not its own.
+    await cloud.setTime(minute(-1).toISOString());
+    for (let i = 0; i < 2; i++) await cloud.seedServer({ name: `${GROUP}-seed-${i}`, status: "ACTIVE", metadata: { [GROUP_KEY]: GROUP } });
+    await cloud.seedServer({ name: `${GROUP}-broken`, status: "ERROR", metadata: { [GROUP_KEY]: GROUP } });
+    const strangers = [
+      await cloud.seedServer({ name: `${GROUP}-lookalike`, status: "ERROR" }),
+      await cloud.seedServer({ name: "neighbour", status: "ERROR", metadata: { [GROUP_KEY]: "someone-else" } }),
+    ];
+    await service.putGroup(GROUP, rules({ min: 0, max: MAX, default: DESIRED, limits: { maxDeletesPerTick: 1, buildTimeoutMinutes: 2 } }), { author: "matrix" });
+    for (const spec of FAULTS[fault] ?? []) await cloud.addFault(spec);
+
+    const step = async (m: number) => {
+      const now = minute(m);
+      await cloud.setTime(now.toISOString());
+      const cron = () => runTick(workerEnv, now, { cloudFactory: quickCloud });
+      const manual = () => service.reconcileNow(GROUP, "operator", now);
+      if (trigger === "cron tick") await cron();
+      else if (trigger === "manual reconcile") await manual();
+      else await Promise.all([cron(), manual()]);
+      // A minute passes between ticks: a hung request the cloud still finishes lands before the next one.
+      if (fault === "hangs") await new Promise((resolve) => setTimeout(resolve, HANG_MS));
+
+      const truth = await cloud.servers(); // what the cloud holds, late-registering servers included
+      const ours = truth.filter((s) => s.metadata[GROUP_KEY] === GROUP && !gone(s));
+      const context = `${fault}, ${trigger}, minute ${m}: ${ours.map((s) => `${s.name}=${s.status}`).join(" ")}`;
+      // Never more than max members in service or on their way, broken ones included.
+      expect(ours.length, context).toBeLessThanOrEqual(MAX);
+      // No double boot: never more healthy or building members than desired.
+      expect(ours.filter((s) => s.status === "ACTIVE" || s.status === "BUILD").length, context).toBeLessThanOrEqual(DESIRED);
+      // No server without the group's tag touched.
+      for (const stranger of strangers) {
+        const now = truth.find((s) => s.id === stranger.id);
+        expect(now && { status: now.status, taskState: now.taskState }, context).toEqual({ status: stranger.status, taskState: stranger.taskState });
+      }
+    };
+
+    for (let m = 0; m < FAULT_TICKS; m++) await step(m);
+    await cloud.clearFaults();
+    for (let m = FAULT_TICKS; m < FAULT_TICKS + RECOVERY_TICKS; m++) await step(m);
+    await cloud.advance(20_000); // the last boots finish building
+    const final = await members(GROUP);
+    expect(final.map((s) => s.status), `${fault}, ${trigger}`).toEqual(Array(DESIRED).fill("ACTIVE"));
+  });
+});
