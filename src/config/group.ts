@@ -1,5 +1,6 @@
 // The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
 import { z } from "zod";
+import { keepWithinProblem } from "../core/retention.ts";
 import { parseDate } from "../core/calendar.ts";
 import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
@@ -33,14 +34,14 @@ export function cronError(pattern: string, timezone = "UTC", now: Date = new Dat
   return cronProblem(pattern, timezone, now);
 }
 
-const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
-const CronSchema = z.string().min(1).max(200);
+export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
+export const CronSchema = z.string().min(1).max(200);
 
 /**
  * Checks an entry's cron pattern in the entry's own zone (a pattern can be fine in UTC and never
  * fire in Berlin). Validation reads the clock: "fires within the coming years" is about now.
  */
-function checkCronInZone(entry: { cron: string; timezone: string }, ctx: z.RefinementCtx): void {
+export function checkCronInZone(entry: { cron: string; timezone: string }, ctx: z.RefinementCtx): void {
   if (!isValidTimeZone(entry.timezone)) return;
   const problem = cronError(entry.cron, entry.timezone);
   if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron expression: ${problem}` });
@@ -96,8 +97,8 @@ export type ScheduleEntry = z.infer<typeof ScheduleEntrySchema>;
 /** Entries that fire at instants (cron, one-shot), as opposed to windows that hold over spans. */
 export type PointEntry = CronSchedule | OneShotSchedule;
 
-/** Bounds a pasted calendar (a country's public holidays for decades fit in a few dozen KB). */
-export const ICS_MAX_CHARS = 256 * 1024;
+/** Bounds a pasted calendar: a country's public holidays as yearly events fit in a few KB, and the whole rules body is at most 96 KiB (the API's limit). */
+export const ICS_MAX_CHARS = 64 * 1024;
 export const ExceptionSchema = z
   .object({
     name: z.string().min(1).max(100),
@@ -143,18 +144,49 @@ export const SnapshotSourceSchema = z.union([
   z.object({ metadata: z.record(z.string().min(1).max(255), z.string().max(255)) }).strict(),
 ]);
 
+const KeepCount = z.number().int().min(1).max(1000).optional();
+
+/** Calendar retention (restic's forget rules), shared by a group's snapshots and snapshot policies. */
+export const RetentionRulesShape = {
+  keepLast: KeepCount,
+  keepDaily: KeepCount,
+  keepWeekly: KeepCount,
+  keepMonthly: KeepCount,
+  keepYearly: KeepCount,
+  keepWithin: z
+    .string()
+    .max(40)
+    .superRefine((d, ctx) => {
+      const problem = keepWithinProblem(d);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+};
+export const RETENTION_RULE_KEYS = ["keepLast", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly", "keepWithin"] as const;
+
 export const SnapshotPolicySchema = z
   .object({
     cron: CronSchema,
     timezone: TimeZoneSchema.default("UTC"),
-    keep: z.number().int().min(1).max(100),
+    /** The older name of keepLast. */
+    keep: z.number().int().min(1).max(100).optional(),
+    ...RetentionRulesShape,
+    keepManual: z.number().int().min(0).max(100).default(5),
     source: SnapshotSourceSchema.default("oldest"),
     namePrefix: z.string().min(1).max(100).optional(),
     graceHours: z.number().min(0.25).max(48).default(6),
     maxAttempts: z.number().int().min(1).max(10).default(3),
   })
   .strict()
-  .superRefine(checkCronInZone);
+  .superRefine((p, ctx) => {
+    checkCronInZone(p, ctx);
+    if (p.keep !== undefined && p.keepLast !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["keep"], message: "give keepLast or keep (its older name), not both" });
+    }
+    if (p.keep === undefined && RETENTION_RULE_KEYS.every((k) => p[k] === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["keepLast"], message: `a snapshot policy needs a retention rule: keep or one of ${RETENTION_RULE_KEYS.join(", ")}` });
+    }
+  });
 export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 
 // Reserved keys are checked in the group's superRefine: a refined record key only yields zod's

@@ -180,15 +180,22 @@ function readIcs(text: string): IcsParse {
   const yearly: YearlyDays[] = [];
   let events = 0;
   let ev: EventDraft | undefined;
+  let nested = 0; // components inside an event (VALARM): their properties are not the event's
   let sawCalendar = false;
-  for (const p of properties(text)) {
-    if (p.name === "BEGIN" && p.value.toUpperCase() === "VCALENDAR") sawCalendar = true;
-    if (p.name === "BEGIN" && p.value.toUpperCase() === "VEVENT") {
+  for (const p of properties(text.replace(/^\uFEFF/, ""))) {
+    const component = p.value.toUpperCase();
+    if (p.name === "BEGIN" && component === "VCALENDAR") sawCalendar = true;
+    if (p.name === "BEGIN" && component === "VEVENT" && ev === undefined) {
       ev = { summary: "", exdates: [], cancelled: false };
       continue;
     }
     if (ev === undefined) continue;
-    if (p.name !== "END" || p.value.toUpperCase() !== "VEVENT") {
+    if (p.name === "BEGIN") nested += 1;
+    if (nested > 0) {
+      if (p.name === "END") nested -= 1;
+      continue;
+    }
+    if (p.name !== "END" || component !== "VEVENT") {
       applyProperty(ev, p);
       continue;
     }

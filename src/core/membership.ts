@@ -22,6 +22,9 @@ export const IMAGE_MADE_BY_VALUE = "novascale";
 export const IMAGE_GROUP_KEY = "novascale:group";
 export const IMAGE_SOURCE_SERVER_KEY = "novascale:source-server";
 export const IMAGE_FIRING_KEY = "novascale:firing";
+/** Image property on snapshots taken on request (value "manual"): kept apart from scheduled ones. The fifth property: still fits the book's 5. */
+export const IMAGE_KIND_KEY = "novascale:kind";
+export const IMAGE_KIND_MANUAL = "manual";
 
 export function isMember(server: ObservedServer, group: string): boolean {
   return server.metadata[GROUP_KEY] === group;

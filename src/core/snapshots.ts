@@ -1,17 +1,15 @@
 // Pure snapshot planner: is there a snapshot for the latest firing (within grace)? which source? what to prune?
 import { z } from "zod";
 import type { SnapshotPolicy } from "../config/group.ts";
-import {
-  IMAGE_FIRING_KEY,
-  IMAGE_GROUP_KEY,
-  IMAGE_MADE_BY_KEY,
-  IMAGE_MADE_BY_VALUE,
-  IMAGE_SOURCE_SERVER_KEY,
-  isMember,
-  isOwnSnapshot,
-} from "./membership.ts";
+import { IMAGE_SOURCE_SERVER_KEY, isMember, isOwnSnapshot } from "./membership.ts";
+import { isImageInProgress, type RetentionDecision, type RetentionGuard } from "./retention.ts";
 import { latestCronFiring } from "./schedule.ts";
+import { groupRetention, imageFiring, isManualSnapshot, snapshotImageName, statusOf, summarizeImage, type SnapshotImageSummary } from "./snapshot-images.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "./types.ts";
+
+// The identity of a snapshot image lives in snapshot-images.ts; re-exported for the executor and the API.
+export { groupRetention, imageFiring, isManualSnapshot, ownSnapshotFilter, snapshotImageName, snapshotProperties, summarizeImage } from "./snapshot-images.ts";
+export type { SnapshotImageSummary } from "./snapshot-images.ts";
 
 /*
  * Image status table (Glance v2 lower case; Nova's old image proxy upper case, so compare lower-cased):
@@ -24,10 +22,7 @@ import type { Notice, ObservedImage, ObservedServer, Step } from "./types.ts";
  *
  * An image id createImage returned for the firing that no longer exists at all has "vanished": a failed attempt.
  */
-const IN_PROGRESS = new Set(["queued", "saving", "uploading", "importing"]);
 const DONE = "active";
-/** Failed images retention removes once a newer snapshot is active (the rest are gone already, or not ours to judge). */
-const CLEANABLE_FAILED = new Set(["killed", "error"]);
 
 /** At most this many deleteImage steps per tick per group; the rest wait for the next tick (subrequest budget). */
 export const MAX_IMAGE_DELETES_PER_TICK = 10;
@@ -52,6 +47,8 @@ export const SnapshotAttemptsSchema = z
      * (`settledKey`): later ticks skip the image listing until the next firing or a policy change.
      */
     settledFor: z.string().optional(),
+    /** Images already reported as kept by a safety rule for this firing (each is reported once per firing). */
+    heldReported: z.array(z.string()).optional(),
   })
   .strict();
 export type SnapshotAttempts = z.infer<typeof SnapshotAttemptsSchema>;
@@ -63,15 +60,6 @@ export type SnapshotPhase =
   | "done" // the firing's image is active
   | "exhausted" // every attempt for the firing failed
   | "no-source"; // nothing to snapshot: no suitable ACTIVE member
-
-export interface SnapshotImageSummary {
-  id: string;
-  name: string;
-  status: string;
-  firing: string | null;
-  sourceServer: string | null;
-  created: string;
-}
 
 export interface SnapshotStatus {
   phase: SnapshotPhase;
@@ -86,13 +74,19 @@ export interface SnapshotStatus {
   image: SnapshotImageSummary | null;
   /** Active snapshots of the group novascale made, before this tick's pruning. */
   activeCount: number;
-  keep: number;
+  /** keepLast (or its older name keep), null when only calendar rules are set. */
+  keep: number | null;
+  /** Snapshots a safety rule keeps although retention would delete them, and why ("kept: in use by 3 servers"). */
+  heldBack: Array<{ id: string; name: string; reason: string }>;
+  /** Every snapshot of the group, newest first: what retention decides now, and why. */
+  retention: Array<{ id: string; name: string; action: "keep" | "delete"; reason: string }>;
 }
 
 /** Something observed (not done) this tick, reported once: the activity log turns it into an entry. */
 export type SnapshotObservation =
   | { kind: "confirmed"; group: string; firing: string; imageId: string; imageName: string }
-  | { kind: "failed"; group: string; firing: string; imageId: string; imageName: string; reason: string };
+  | { kind: "failed"; group: string; firing: string; imageId: string; imageName: string; reason: string }
+  | { kind: "held"; group: string; firing: string; imageId: string; imageName: string; reason: string };
 
 export interface SnapshotPlanInput {
   group: string;
@@ -104,6 +98,8 @@ export interface SnapshotPlanInput {
   /** From the group's state; undefined when nothing was remembered. */
   attempts: SnapshotAttempts | undefined;
   now: Date;
+  /** What else in the project needs images (the cron tick gathers it); without it retention deletes nothing. */
+  guard?: RetentionGuard | undefined;
 }
 
 export interface SnapshotPlan {
@@ -113,11 +109,13 @@ export interface SnapshotPlan {
   /** State after observing (before executing the steps): store it, then update it with the step results. */
   attempts: SnapshotAttempts | undefined;
   status: SnapshotStatus;
+  /** Every snapshot of the group, keep or delete, with the reason (newest first). */
+  retention: RetentionDecision[];
 }
 
 /** Identifies the policy a firing was settled under: a changed policy (e.g. a smaller `keep`) looks again. */
 export function settledKey(policy: SnapshotPolicy): string {
-  return JSON.stringify([policy.cron, policy.timezone, policy.keep, policy.graceHours, policy.maxAttempts, policy.source, policy.namePrefix ?? null]);
+  return JSON.stringify(policy);
 }
 
 /**
@@ -127,58 +125,6 @@ export function settledKey(policy: SnapshotPolicy): string {
 export function isSettled(policy: SnapshotPolicy, attempts: SnapshotAttempts | undefined, now: Date): boolean {
   if (attempts?.settledFor !== settledKey(policy)) return false;
   return latestCronFiring(policy.cron, policy.timezone, now)?.toISOString() === attempts.firing;
-}
-
-/** The properties that mark an image as novascale's snapshot of `group`, from `serverId`, for `firing`. */
-export function snapshotProperties(group: string, serverId: string, firing: string): Record<string, string> {
-  return {
-    [IMAGE_MADE_BY_KEY]: IMAGE_MADE_BY_VALUE,
-    [IMAGE_GROUP_KEY]: group,
-    [IMAGE_SOURCE_SERVER_KEY]: serverId,
-    [IMAGE_FIRING_KEY]: firing,
-  };
-}
-
-/** The Glance filter that lists a group's own snapshots. */
-export function ownSnapshotFilter(group: string): Record<string, string> {
-  return { [IMAGE_MADE_BY_KEY]: IMAGE_MADE_BY_VALUE, [IMAGE_GROUP_KEY]: group };
-}
-
-/** `2026-11-26T01:30:00.000Z` -> `20261126T0130Z`: sortable, readable, safe in an image name. */
-function compactUtc(iso: string): string {
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  const seconds = d.getUTCSeconds() === 0 ? "" : p(d.getUTCSeconds());
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${seconds}Z`;
-}
-
-/** e.g. `web-snapshot-20261126T0130Z`; a manual one: `web-snapshot-manual-20261126T1403Z`. */
-export function snapshotImageName(group: string, policy: Pick<SnapshotPolicy, "namePrefix"> | undefined, firing: string, manual = false): string {
-  const prefix = policy?.namePrefix ?? `${group}-snapshot`;
-  return `${prefix}-${manual ? "manual-" : ""}${compactUtc(firing)}`;
-}
-
-/** The firing an image was taken for, normalised, or null when the property is missing or malformed. */
-export function imageFiring(image: ObservedImage): string | null {
-  const raw = image.properties[IMAGE_FIRING_KEY];
-  if (raw === undefined) return null;
-  const t = Date.parse(raw);
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
-}
-
-function statusOf(image: ObservedImage): string {
-  return image.status.toLowerCase();
-}
-
-export function summarizeImage(image: ObservedImage): SnapshotImageSummary {
-  return {
-    id: image.id,
-    name: image.name,
-    status: statusOf(image),
-    firing: imageFiring(image),
-    sourceServer: image.properties[IMAGE_SOURCE_SERVER_KEY] ?? null,
-    created: image.created,
-  };
 }
 
 /** Newest first: by firing, then creation time, then id (a total order, so plans are deterministic). */
@@ -218,7 +164,7 @@ export function snapshotCandidates(group: string, source: SnapshotPolicy["source
   });
 }
 
-function describeSource(source: SnapshotPolicy["source"]): string {
+export function describeSource(source: SnapshotPolicy["source"]): string {
   if (typeof source === "string") return `${source} ACTIVE member`;
   const pairs = Object.entries(source.metadata).map(([k, v]) => `${k}=${v}`);
   return `oldest ACTIVE member with ${pairs.join(", ") || "any metadata"}`;
@@ -235,14 +181,18 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
   const steps: Step[] = [];
   const notices: Notice[] = [];
   const observations: SnapshotObservation[] = [];
-  const activeOwn = own.filter((image) => statusOf(image) === DONE).sort(newestFirst);
+  const activeCount = own.filter((image) => statusOf(image) === DONE).length;
+  const retention = groupRetention({ group, policy, images: own, now, guard: input.guard });
+  const heldBack = retention.filter((d) => d.heldBack).map((d) => ({ id: d.image.id, name: d.image.name, reason: d.reason }));
 
   const baseStatus = {
     firing: firing ?? null,
     graceUntil: graceUntil?.toISOString() ?? null,
     maxAttempts: policy.maxAttempts,
-    activeCount: activeOwn.length,
-    keep: policy.keep,
+    activeCount,
+    keep: policy.keepLast ?? policy.keep ?? null,
+    heldBack,
+    retention: retention.map((d) => ({ id: d.image.id, name: d.image.name, action: d.action, reason: d.reason })),
   };
 
   if (firingDate === undefined || firing === undefined || graceUntil === undefined) {
@@ -252,17 +202,19 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
       observations,
       attempts: input.attempts,
       status: { ...baseStatus, phase: "not-due", attempts: 0, lastError: null, image: null },
+      retention,
     };
   }
 
   // What this firing has seen so far: remembered only while it is the latest firing.
   const remembered = input.attempts?.firing === firing ? input.attempts : undefined;
-  const forFiring = own.filter((image) => imageFiring(image) === firing).sort(newestFirst);
+  // A manual snapshot never stands in for the nightly one, even one taken within the firing's second.
+  const forFiring = own.filter((image) => imageFiring(image) === firing && !isManualSnapshot(image, group, policy)).sort(newestFirst);
   const listedIds = new Set(input.images.map((image) => image.id));
   const vanishedIds = (remembered?.imageIds ?? []).filter((id) => !listedIds.has(id));
-  const failedImages = forFiring.filter((image) => statusOf(image) !== DONE && !IN_PROGRESS.has(statusOf(image)));
+  const failedImages = forFiring.filter((image) => statusOf(image) !== DONE && !isImageInProgress(image.status));
   const done = forFiring.find((image) => statusOf(image) === DONE);
-  const inFlight = forFiring.find((image) => IN_PROGRESS.has(statusOf(image)));
+  const inFlight = forFiring.find((image) => isImageInProgress(image.status));
 
   // Each image is one attempt; state also counts createImage calls that failed before an image existed.
   const attemptsUsed = Math.max(remembered?.attempts ?? 0, forFiring.length + vanishedIds.length);
@@ -302,13 +254,18 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
     phase: "not-due",
     attempts: attemptsUsed,
     lastError: nextAttempts.lastError ?? null,
-    image: done !== undefined ? summarizeImage(done) : inFlight !== undefined ? summarizeImage(inFlight) : null,
+    image: done !== undefined ? summarizeImage(done, group, policy) : inFlight !== undefined ? summarizeImage(inFlight, group, policy) : null,
   };
   const withinGrace = now.getTime() <= graceUntil.getTime();
 
   if (done !== undefined) {
     status.phase = "done";
-    steps.push(...planRetention(group, policy, own, activeOwn, firing, now));
+    steps.push(...retentionSteps(group, retention, firing));
+    const reported = new Set(remembered?.heldReported ?? []);
+    for (const held of heldBack) {
+      if (!reported.has(held.id)) observations.push({ kind: "held", group, firing, imageId: held.id, imageName: held.name, reason: held.reason });
+    }
+    if (heldBack.length > 0 || reported.size > 0) nextAttempts.heldReported = [...new Set([...reported, ...heldBack.map((h) => h.id)])];
   } else if (inFlight !== undefined) {
     status.phase = "in-progress";
   } else if (!withinGrace) {
@@ -361,88 +318,26 @@ export function planSnapshots(input: SnapshotPlanInput): SnapshotPlan {
   }
 
   // Nothing to do and nothing to say: the firing is settled until the next one (or a policy change).
-  if (steps.length === 0 && notices.length === 0 && (status.phase === "done" || status.phase === "not-due")) nextAttempts.settledFor = settledKey(policy);
-  return { steps, notices, observations, attempts: nextAttempts, status };
+  // Deletions that wait for a project-wide view (a tick from the API, not cron) keep the firing open for the cron tick.
+  const waiting = retention.some((d) => d.deferred);
+  if (steps.length === 0 && notices.length === 0 && !waiting && (status.phase === "done" || status.phase === "not-due")) nextAttempts.settledFor = settledKey(policy);
+  return { steps, notices, observations, attempts: nextAttempts, status, retention };
 }
 
 /**
- * Retention, run only once the latest firing's snapshot is active (never delete the old before the new
- * is active): keep the newest `keep` active snapshots of the group, whichever server they came from, and
- * clean up failed (killed) attempts. Only images novascale made for this group are ever candidates.
+ * The deletions retention decided, oldest first (so a capped tick removes the oldest and the rest follow
+ * next tick). Only the group's own snapshots were ever handed to it.
  */
-function planRetention(group: string, policy: SnapshotPolicy, own: readonly ObservedImage[], activeOwn: readonly ObservedImage[], firing: string, now: Date): Step[] {
-  const steps: Step[] = [];
-  const excess = activeOwn.slice(policy.keep);
-  // Oldest first, so a capped tick removes the oldest and the rest follow next tick.
-  for (const image of [...excess].reverse()) {
-    steps.push({
+function retentionSteps(group: string, retention: readonly RetentionDecision[], firing: string): Step[] {
+  return retention
+    .filter((d) => d.action === "delete")
+    .reverse()
+    .slice(0, MAX_IMAGE_DELETES_PER_TICK)
+    .map((d): Step => ({
       kind: "deleteImage",
       group,
-      imageId: image.id,
-      imageName: image.name,
-      reason: `retention: group '${group}' keeps its ${policy.keep} newest active snapshots; this one (firing ${imageFiring(image) ?? image.created}) is older, and the snapshot for ${firing} is active`,
-    });
-  }
-  for (const image of own.filter((i) => CLEANABLE_FAILED.has(statusOf(i))).sort(newestFirst).reverse()) {
-    steps.push({
-      kind: "deleteImage",
-      group,
-      imageId: image.id,
-      imageName: image.name,
-      reason: `cleanup: snapshot attempt for ${imageFiring(image) ?? "an unknown firing"} ended '${statusOf(image)}', and the snapshot for ${firing} is active`,
-    });
-  }
-  // A snapshot of an earlier firing still queued/saving long after it was made will not finish (its
-  // compute host gave up); it would linger forever, never active and never pruned.
-  const stuckBefore = now.getTime() - policy.graceHours * 3_600_000;
-  const stuck = own.filter((i) => {
-    const f = imageFiring(i);
-    return IN_PROGRESS.has(statusOf(i)) && f !== null && f < firing && Date.parse(i.created) < stuckBefore;
-  });
-  for (const image of stuck.sort(newestFirst).reverse()) {
-    steps.push({
-      kind: "deleteImage",
-      group,
-      imageId: image.id,
-      imageName: image.name,
-      reason: `cleanup: snapshot for ${imageFiring(image)} has been '${statusOf(image)}' since ${image.created}, and the snapshot for ${firing} is active`,
-    });
-  }
-  return steps.slice(0, MAX_IMAGE_DELETES_PER_TICK);
-}
-
-export interface ManualSnapshotInput {
-  group: string;
-  policy: SnapshotPolicy | undefined;
-  members: readonly ObservedServer[];
-  now: Date;
-  /** Who asked, for the reason. */
-  author: string;
-  serverId?: string;
-}
-
-/** "Take one now" from the API: a snapshot step for the chosen (or policy-chosen) ACTIVE member, or why not. */
-export function planManualSnapshot(input: ManualSnapshotInput): { step: Step | null; notice: Notice | null } {
-  const { group, policy, members, now, author } = input;
-  const firing = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
-  const source = policy?.source ?? "oldest";
-  const candidates = snapshotCandidates(group, input.serverId === undefined ? source : "oldest", members);
-  const chosen = input.serverId === undefined ? candidates[0] : candidates.find((s) => s.id === input.serverId);
-  if (chosen === undefined) {
-    const what = input.serverId === undefined ? `no ${describeSource(source)}` : `no ACTIVE member with id '${input.serverId}' and no task under way`;
-    return { step: null, notice: { level: "warning", code: "snapshot-no-source", message: `group '${group}' has ${what} to snapshot` } };
-  }
-  return {
-    step: {
-      kind: "snapshot",
-      group,
-      serverId: chosen.id,
-      serverName: chosen.name,
-      imageName: snapshotImageName(group, policy, firing, true),
-      firing,
-      attempt: 1,
-      reason: `manual snapshot requested by ${author}`,
-    },
-    notice: null,
-  };
+      imageId: d.image.id,
+      imageName: d.image.name,
+      reason: `retention of group '${group}': ${d.reason} (snapshot of ${d.at}${d.manual ? ", manual" : ""}); the snapshot for ${firing} is active`,
+    }));
 }

@@ -13,6 +13,8 @@ export interface ObservedServer {
   metadata: Record<string, string>;
   /** The server's flavor size when the listing embeds it (2.47+): what an unshelve takes from the quota. */
   flavor?: { vcpus: number; ramMB: number };
+  /** The image it was booted from (absent for a volume-backed server): retention never deletes an image in use. */
+  imageId?: string;
 }
 
 /** An image as the snapshot planner sees it (Glance v2, or Nova's image proxy on old clouds). */
@@ -74,7 +76,19 @@ export type Step =
       reason: string;
     }
   | { kind: "unmark"; group: string; serverId: string; serverName: string; reason: string }
-  | { kind: "snapshot"; group: string; serverId: string; serverName: string; imageName: string; firing: string; attempt: number; reason: string }
+  | {
+      kind: "snapshot";
+      group: string;
+      serverId: string;
+      serverName: string;
+      imageName: string;
+      /** The scheduled firing it serves, or the request time of a manual one. */
+      firing: string;
+      attempt: number;
+      reason: string;
+      /** Taken on request: marked `novascale:kind=manual`, never the nightly one. */
+      manual?: boolean;
+    }
   | { kind: "deleteImage"; group: string; imageId: string; imageName: string; reason: string };
 
 export type StepKind = Step["kind"];

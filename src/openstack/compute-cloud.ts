@@ -252,6 +252,8 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     created: server.created ?? "",
     metadata: server.metadata ?? {},
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
+    // Volume-backed servers report image "" (or none): they use no image retention could delete.
+    ...(typeof server.image === "object" && server.image !== null ? { imageId: server.image.id } : {}),
   };
 }
 

@@ -5,9 +5,11 @@ import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../core/lost-boots.ts";
+import { ManualSnapshotLogSchema, type ManualRequest } from "../core/manual-snapshots.ts";
 import { bootIntentMarker, isMember } from "../core/membership.ts";
 import { parkedMembers } from "../core/park-plan.ts";
 import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
+import { RetentionGuardSchema, type RetentionGuard } from "../core/retention.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
@@ -23,6 +25,10 @@ const SNAPSHOT_SLOT = "snapshots";
 const PARKING_SLOT = "parking";
 /** The storage slot of the resumes novascale sent and that are not settled yet (see core/parking.ts). */
 const RESUMES_SLOT = "resumes";
+/** The storage slot remembering recent manual snapshots (Idempotency-Key answers, repeats). */
+const MANUAL_SLOT = "manual-snapshots";
+/** The last cron tick's retention guard: GET snapshots and the plan preview show what it holds back. */
+const GUARD_SLOT = "retention-guard";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -42,6 +48,8 @@ export interface ReconcileRequest {
   author: string;
   /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
   listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
+  /** The cron tick's view of what else needs images (every group's image, every server's): snapshot retention's guard. */
+  imageGuard?: RetentionGuard;
 }
 
 export interface CoordinatorState {
@@ -279,6 +287,12 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (JSON.stringify(next) !== JSON.stringify(ledger)) await this.#store.setSlot(PARKING_SLOT, next);
   }
 
+  /** The last cron tick's guard, for showing what retention holds back (deletions use only a fresh one). */
+  async #rememberedGuard(): Promise<RetentionGuard | undefined> {
+    const parsed = RetentionGuardSchema.safeParse(await this.#store.getSlot(GUARD_SLOT));
+    return parsed.success ? parsed.data : undefined;
+  }
+
   /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
   async history(since: number): Promise<HistoryPoint[]> {
     return this.#history.since(since);
@@ -295,27 +309,41 @@ export class GroupCoordinator extends DurableObject<Env> {
     const attempts = await this.#snapshotAttempts();
     // A paused group takes no action at all, snapshots included (they show as held back).
     const paused = request.group.rules.paused || (await this.#loaded()).pause !== undefined;
-    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused });
+    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused, guard: request.imageGuard });
+    if (request.imageGuard !== undefined && JSON.stringify(request.imageGuard) !== JSON.stringify(await this.#store.getSlot(GUARD_SLOT))) {
+      await this.#store.setSlot(GUARD_SLOT, request.imageGuard);
+    }
     if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await this.#store.setSlot(SNAPSHOT_SLOT, result.attempts);
     return result;
   }
 
   /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
   async snapshots(group: StoredGroup, now: string, cloud: CloudPort): Promise<SnapshotAnswer<SnapshotListing>> {
-    return listSnapshots({ cloud: resilientPort(cloud), group: group.name, policy: group.rules.snapshots, attempts: await this.#snapshotAttempts(), now: new Date(now) });
+    return listSnapshots({
+      cloud: resilientPort(cloud),
+      group: group.name,
+      policy: group.rules.snapshots,
+      attempts: await this.#snapshotAttempts(),
+      now: new Date(now),
+      guard: await this.#rememberedGuard(),
+    });
   }
 
-  /** Takes a snapshot now, serialised with ticks (POST /v1/groups/{name}/snapshots). */
-  takeSnapshot(group: StoredGroup, input: { author: string; serverId?: string; now: string }, cloud: CloudPort): Promise<TakeSnapshotResult> {
+  /** Takes a snapshot now, serialised with ticks and with itself, so a repeat sees the first (POST /v1/groups/{name}/snapshots). */
+  takeSnapshot(group: StoredGroup, input: { author: string; now: string } & ManualRequest, cloud: CloudPort): Promise<TakeSnapshotResult> {
     return this.#exclusive(async () => {
+      const stored = ManualSnapshotLogSchema.safeParse(await this.#store.getSlot(MANUAL_SLOT));
+      const log = stored.success ? stored.data : [];
       const taken = await takeSnapshotNow({
         cloud: resilientPort(cloud),
         group: group.name,
         policy: group.rules.snapshots,
         author: input.author,
         now: new Date(input.now),
-        ...(input.serverId !== undefined ? { serverId: input.serverId } : {}),
+        request: { serverId: input.serverId, force: input.force, idempotencyKey: input.idempotencyKey },
+        log,
       });
+      if (taken.log.length !== log.length || taken.log.at(-1) !== log.at(-1)) await this.#store.setSlot(MANUAL_SLOT, taken.log);
       this.#store.appendActivity(taken.activity);
       return taken;
     });
@@ -349,7 +377,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).
       const deleted = new Set(preview.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
       const members = listing.members.filter((s) => !deleted.has(s.id));
-      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true });
+      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true, guard: request.imageGuard ?? (await this.#rememberedGuard()) });
       preview.steps.push(...snap.steps);
       preview.notices.push(...snap.notices);
       preview.errors.push(...snap.errors);

@@ -226,7 +226,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return settleSnapshotListing(answer as Parameters<typeof settleSnapshotListing>[0]);
     },
 
-    async takeSnapshot(name: string, input: { author: string; serverId?: string }, now: Date): Promise<TakeSnapshotResult> {
+    async takeSnapshot(name: string, input: { author: string; serverId?: string; force?: boolean; idempotencyKey?: string }, now: Date): Promise<TakeSnapshotResult> {
       const group = await existing(name);
       const taken = await coordinatorStub(env, name).takeSnapshot(group, { ...input, now: now.toISOString() }, gateway());
       return settleTakeSnapshot(taken as TakeSnapshotResult);

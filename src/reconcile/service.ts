@@ -143,7 +143,8 @@ export type ActivityKind =
   | "snapshot"
   | "snapshot-confirmed"
   | "snapshot-failed"
-  | "image-deleted";
+  | "image-deleted"
+  | "image-kept";
 
 /** One line of a group's activity log (bounded; newest first when read). */
 export interface ActivityEntry {
@@ -261,7 +262,7 @@ export interface GroupService {
    * Takes one now (from the policy's source, or `serverId` if it is a member). Throws NotFoundError;
    * ConflictError when no member can be snapshotted or Nova refuses; CloudUnavailableError when the cloud cannot answer.
    */
-  takeSnapshot(name: string, input: { author: string; serverId?: string }, now: Date): Promise<TakeSnapshotResult>;
+  takeSnapshot(name: string, input: { author: string; serverId?: string; force?: boolean; idempotencyKey?: string }, now: Date): Promise<TakeSnapshotResult>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 // Snapshot executor: gather the group's images, plan with core/snapshots, call createImage/deleteImage, report.
 import type { SnapshotPolicy } from "../config/group.ts";
 import { isMember, isOwnSnapshot } from "../core/membership.ts";
+import { findRepeat, planManualSnapshot, rememberManual, requestFingerprint, type ManualRequest, type ManualSnapshotRecord } from "../core/manual-snapshots.ts";
+import { isImageInProgress, type RetentionGuard } from "../core/retention.ts";
 import {
   isSettled,
   ownSnapshotFilter,
-  planManualSnapshot,
   planSnapshots,
   snapshotProperties,
   summarizeImage,
@@ -16,7 +17,7 @@ import {
 } from "../core/snapshots.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "../core/types.ts";
 import type { CloudPort } from "./gateway.ts";
-import { CloudUnavailableError, ConflictError, type ActivityEntry, type ErrorInfo, type ServiceError, type StepResult } from "./service.ts";
+import { CloudUnavailableError, ConflictError, InvalidRequestError, type ActivityEntry, type ErrorInfo, type ServiceError, type StepResult } from "./service.ts";
 
 /**
  * The cloud calls snapshots need, answering data instead of throwing (errors do not survive RPC):
@@ -42,6 +43,8 @@ export interface SnapshotTickInput {
   dryRun?: boolean;
   /** The group is paused (operator or rules): no actions at all; what would be done shows as a notice. */
   paused?: boolean;
+  /** What else in the project needs images (the cron tick's view); without it retention deletes nothing this tick. */
+  guard?: RetentionGuard | undefined;
 }
 
 export interface SnapshotTickResult {
@@ -83,6 +86,9 @@ async function gatherImages(
 }
 
 function observationActivity(observation: SnapshotObservation, at: string, author: string): ActivityEntry {
+  if (observation.kind === "held") {
+    return { at, kind: "image-kept", author, reason: `snapshot '${observation.imageName}' ${observation.reason}`, imageId: observation.imageId };
+  }
   if (observation.kind === "confirmed") {
     return {
       at,
@@ -108,7 +114,7 @@ interface SnapshotOutcome {
 }
 
 async function executeSnapshot(cloud: SnapshotCloud, step: SnapshotStep, at: string, author: string): Promise<SnapshotOutcome> {
-  const created = await cloud.createImage(step.serverId, step.imageName, snapshotProperties(step.group, step.serverId, step.firing));
+  const created = await cloud.createImage(step.serverId, step.imageName, snapshotProperties(step.group, step.serverId, step.firing, step.manual === true));
   if (created.ok) {
     const imageId = created.value;
     return {
@@ -174,7 +180,7 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   }
   const images = gathered.images;
 
-  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now });
+  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now, guard: input.guard });
   if (input.paused === true && input.dryRun !== true) {
     const held = plan.steps.length === 0 ? [] : [{ level: "info" as const, code: "snapshots-paused", message: `group '${group}' is paused: ${plan.steps.length} snapshot step(s) held back (${plan.steps.map((s) => s.kind).join(", ")})` }];
     return { plan, settled: false, steps: [], results: [], notices: [...plan.notices, ...held], activity: [], attempts: input.attempts, errors: [] };
@@ -260,6 +266,8 @@ export async function listSnapshots(input: {
   now: Date;
   /** The group's servers when the caller has them; listed otherwise. */
   members?: readonly ObservedServer[];
+  /** The last cron tick's guard, to show what retention holds back. */
+  guard?: RetentionGuard | undefined;
 }): Promise<SnapshotAnswer<SnapshotListing>> {
   const { cloud, group, policy, now } = input;
   const gathered = await gatherImages(cloud, group, input.attempts);
@@ -267,12 +275,12 @@ export async function listSnapshots(input: {
   const images = gathered.images;
   const snapshots = images
     .filter((image) => isOwnSnapshot(image, group))
-    .map(summarizeImage)
+    .map((image) => summarizeImage(image, group, policy))
     .sort((a, b) => (b.firing ?? b.created).localeCompare(a.firing ?? a.created) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
   if (policy === undefined) return { ok: true, value: { group, status: null, notices: [], snapshots } };
   const members = input.members === undefined ? await groupMembers(cloud, group) : { ok: true as const, value: [...input.members] };
   if (!members.ok) return members;
-  const plan = planSnapshots({ group, policy, members: members.value, images, attempts: input.attempts, now });
+  const plan = planSnapshots({ group, policy, members: members.value, images, attempts: input.attempts, now, guard: input.guard });
   return { ok: true, value: { group, status: plan.status, notices: plan.notices, snapshots } };
 }
 
@@ -284,12 +292,36 @@ export interface TakeSnapshotResult {
   activity: ActivityEntry[];
   /** Set when the snapshot was not taken because of the cloud (listing or createImage failed). */
   error: ErrorInfo | null;
+  /** The answer is an earlier one (same Idempotency-Key, or a repeat while it is still in progress), and why. */
+  replayed: string | null;
+  /** The Idempotency-Key was used before for another request: refused, nothing taken. */
+  keyReused: ManualSnapshotRecord | null;
+  /** The manual-snapshot log to store (unchanged when nothing new was taken). */
+  log: ManualSnapshotRecord[];
+}
+
+/** An earlier answer as this call's answer: the step it took, with the image id Nova gave then. */
+function replay(group: string, record: ManualSnapshotRecord, log: ManualSnapshotRecord[], why: string): TakeSnapshotResult {
+  const step: Step = {
+    kind: "snapshot",
+    group,
+    serverId: record.serverId,
+    serverName: record.serverName,
+    imageName: record.imageName,
+    firing: record.firing,
+    attempt: 1,
+    reason: record.reason,
+    manual: true,
+  };
+  return { step, result: { step, outcome: "done", serverIds: [record.serverId], imageId: record.imageId }, notice: null, activity: [], error: null, replayed: why, keyReused: null, log };
 }
 
 /**
  * For `POST /v1/groups/{name}/snapshots`: take one now from the policy's source (or `serverId`, if a
- * member). A manual snapshot is named `...-manual-<time>`, does not count as the nightly one, and is
- * subject to retention like every snapshot of the group. Cloud failures come back in `error`.
+ * member). Idempotent: the same Idempotency-Key answers the earlier answer; without a key, a repeat within
+ * a few minutes while the earlier image is still in progress answers that one (unless `force`), so a retried
+ * request never snapshots a second member. A manual snapshot is marked `novascale:kind=manual`, never stands
+ * in for the nightly one, and has its own retention bound (keepManual). Cloud failures come back in `error`.
  */
 export async function takeSnapshotNow(input: {
   cloud: SnapshotCloud;
@@ -298,15 +330,59 @@ export async function takeSnapshotNow(input: {
   author: string;
   now: Date;
   serverId?: string;
+  request?: ManualRequest;
+  /** The group's remembered manual snapshots (oldest first). */
+  log?: readonly ManualSnapshotRecord[];
 }): Promise<TakeSnapshotResult> {
   const { cloud, group, author, now } = input;
+  const log = [...(input.log ?? [])];
+  const request: ManualRequest = { ...input.request, serverId: input.serverId ?? input.request?.serverId };
+  const none = { step: null, result: null, notice: null, activity: [], error: null, replayed: null, keyReused: null, log };
+  const repeat = findRepeat(log, request, now);
+  if (repeat.kind === "key-reused") return { ...none, keyReused: repeat.record };
+  if (repeat.kind === "replay") return replay(group, repeat.record, log, repeat.reason);
+  if (repeat.kind === "recent") {
+    const image = await cloud.getImage(repeat.record.imageId);
+    if (!image.ok) return { ...none, error: image.error };
+    const status = image.value?.status.toLowerCase();
+    if (status !== undefined && isImageInProgress(status)) {
+      return replay(group, repeat.record, log, `the manual snapshot '${repeat.record.imageName}' requested at ${repeat.record.at} is still ${status}; send force: true for another`);
+    }
+  }
+
   const members = await groupMembers(cloud, group);
-  if (!members.ok) return { step: null, result: null, notice: null, activity: [], error: members.error };
-  const serverChoice = input.serverId === undefined ? {} : { serverId: input.serverId };
+  if (!members.ok) return { ...none, error: members.error };
+  const serverChoice = request.serverId === undefined ? {} : { serverId: request.serverId };
   const manual = planManualSnapshot({ group, policy: input.policy, members: members.value, now, author, ...serverChoice });
-  if (manual.step === null || manual.step.kind !== "snapshot") return { step: null, result: null, notice: manual.notice, activity: [], error: null };
-  const outcome = await executeSnapshot(cloud, manual.step, now.toISOString(), author);
-  return { step: manual.step, result: outcome.result, notice: null, activity: [outcome.activity], error: outcome.result.error ?? null };
+  if (manual.step === null || manual.step.kind !== "snapshot") return { ...none, notice: manual.notice };
+  const step = manual.step;
+  const outcome = await executeSnapshot(cloud, step, now.toISOString(), author);
+  const error = outcome.result.error ?? null;
+  const record: ManualSnapshotRecord | undefined =
+    outcome.imageId === undefined
+      ? undefined
+      : {
+          ...(request.idempotencyKey === undefined ? {} : { key: request.idempotencyKey }),
+          fingerprint: requestFingerprint(request),
+          at: now.toISOString(),
+          author,
+          imageId: outcome.imageId,
+          imageName: step.imageName,
+          serverId: step.serverId,
+          serverName: step.serverName,
+          firing: step.firing,
+          reason: step.reason,
+        };
+  return {
+    step,
+    result: outcome.result,
+    notice: null,
+    activity: [outcome.activity],
+    error,
+    replayed: null,
+    keyReused: null,
+    log: record === undefined ? log : rememberManual(log, record, now),
+  };
 }
 
 /** Worker side of GET snapshots: the listing, or the service error the API maps to HTTP. */
@@ -317,6 +393,11 @@ export function settleSnapshotListing(answer: SnapshotAnswer<SnapshotListing>): 
 
 /** Worker side of POST snapshots: the accepted snapshot, or ConflictError / CloudUnavailableError saying why not. */
 export function settleTakeSnapshot(taken: TakeSnapshotResult): TakeSnapshotResult {
+  if (taken.keyReused !== null) {
+    throw new InvalidRequestError(`Idempotency-Key was used at ${taken.keyReused.at} for a different request (serverId or force differ); use a new key`, {
+      code: "idempotency-key-reused",
+    });
+  }
   if (taken.error !== null) throw snapshotServiceError(taken.error);
   if (taken.step === null || taken.result === null) throw new ConflictError(taken.notice?.message ?? "no member to snapshot", { code: taken.notice?.code ?? "snapshot-no-source" });
   return taken;

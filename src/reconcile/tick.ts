@@ -2,6 +2,7 @@
 import type { Env } from "../config/env.ts";
 import { tickOrder } from "../core/budget.ts";
 import { partitionByGroup } from "../core/membership.ts";
+import { retentionGuard } from "../core/retention.ts";
 import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
 import { readDeferred, writeDeferred, type DeferredEntry } from "../store/tick-state.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "./budget.ts";
@@ -70,6 +71,17 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.listing = listing.ok ? "complete" : "failed";
   if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
+  // What snapshot retention must never delete: every group's image and every image a server was booted from.
+  // Only with every group's rules read: an unreadable group may name an image we cannot see.
+  const anySnapshots = groups.some((g) => g.rules.snapshots !== undefined);
+  const imageGuard =
+    listing.ok && anySnapshots && summary.unreadable.length === 0
+      ? retentionGuard(
+          // A power group names no image; the images its servers were booted from are guarded through the listing.
+          groups.flatMap((g) => (g.rules.image === undefined ? [] : [{ name: g.name, image: g.rules.image }])),
+          listing.value,
+        )
+      : undefined;
 
   // Groups the last tick deferred go first; the rest keep the index's order.
   const byName = new Map(groups.map((g) => [g.name, g]));
@@ -89,6 +101,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
         trigger: "cron",
         author: "cron",
         listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+        ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
       };
       try {
         const stub = coordinatorStub(env, group.name);

@@ -40,6 +40,15 @@ describe("iCalendar all-day events", () => {
     expect(days(text)).toEqual(["2026-01-01"]);
   });
 
+  it("an alarm inside an event (its own DURATION and TRIGGER) does not change the event's days", () => {
+    const text = ics(["DTSTART;VALUE=DATE:20261224", "BEGIN:VALARM", "TRIGGER:-PT15M", "DURATION:PT15M", "REPEAT:2", "END:VALARM"]);
+    expect(days(text)).toEqual(["2026-12-24"]);
+  });
+
+  it("a byte-order mark and lower-case property names are read", () => {
+    expect(days(`\uFEFF${ics(["dtstart;value=DATE:20261224"])}`)).toEqual(["2026-12-24"]);
+  });
+
   it("cancelled events are skipped", () => {
     expect(days(ics(["DTSTART;VALUE=DATE:20261224", "STATUS:CANCELLED"], ["DTSTART;VALUE=DATE:20261225"]))).toEqual(["2026-12-25"]);
   });

@@ -246,8 +246,8 @@ describe("group rules: windows and exceptions", () => {
     expect(r[0]?.message).toContain("'Standup' is not an all-day event");
   });
 
-  it("an iCalendar text over 256 KiB -> exceptions.N.ics", () => {
-    const ics = `BEGIN:VCALENDAR\n${"X-FILLER:0123456789\n".repeat(14_000)}END:VCALENDAR\n`;
+  it("an iCalendar text over 64 KiB -> exceptions.N.ics", () => {
+    const ics = `BEGIN:VCALENDAR\n${"X-FILLER:0123456789\n".repeat(3_500)}END:VCALENDAR\n`;
     expect(paths({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] })).toEqual(["exceptions.0.ics"]);
   });
 

@@ -32,10 +32,10 @@ describe("book era", () => {
     expect(r.requests[1]!.headers["openstack-api-version"]).toBeUndefined();
   });
 
-  it("numeric ids become strings (server detail as printed in the book)", async () => {
+  it("numeric ids become strings, the image's too (server detail as printed in the book)", async () => {
     const { r, cloud } = bookCloud(json(200, { servers: [bookServer.response.body.server] }));
     const [server] = await cloud.listServers();
-    expect(server).toEqual({ id: "1", name: "tornado001", status: "ACTIVE", taskState: null, created: "2011-12-04T21:18:55Z", metadata: { "Server Name": "Tornado" } });
+    expect(server).toEqual({ id: "1", name: "tornado001", status: "ACTIVE", taskState: null, created: "2011-12-04T21:18:55Z", metadata: { "Server Name": "Tornado" }, imageId: "1" });
     expect(r.remaining()).toBe(0);
   });
 

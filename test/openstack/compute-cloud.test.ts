@@ -21,7 +21,7 @@ const GLANCE = "http://127.0.0.1:9292/v2";
 const notFound = json(404, { itemNotFound: { code: 404, message: "could not be found" } });
 
 describe("servers", () => {
-  it("listServers: every server as the planner sees it (upper-case status, task state, metadata, flavor size)", async () => {
+  it("listServers: every server as the planner sees it (upper-case status, task state, metadata, the image it was booted from, flavor size)", async () => {
     const { cloud } = zedCloud([...preamble(), answer(listByReservation)]);
     const servers = await cloud.listServers();
     expect(servers[0]).toEqual({
@@ -31,6 +31,7 @@ describe("servers", () => {
       taskState: "scheduling",
       created: "2026-11-26T20:18:17Z",
       metadata: { "autoscale-group": "web" },
+      imageId: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7",
       flavor: { vcpus: 1, ramMB: 512 },
     });
   });

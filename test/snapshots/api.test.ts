@@ -78,6 +78,39 @@ describe("POST /v1/groups/{name}/snapshots", () => {
   });
 });
 
+describe("POST /v1/groups/{name}/snapshots is idempotent", () => {
+  it("answers the same snapshot to a retry with the same Idempotency-Key, and takes one image", async () => {
+    await createGroup("s-idem", rules({ default: 1, max: 2, snapshots: NIGHTLY }));
+    await seedServer("s-idem", "s-idem-1");
+    await seedServer("s-idem", "s-idem-2");
+    const headers = { "Idempotency-Key": "retry-1" };
+    const first = await send<Taken & { replayed: string | null }>("POST", "/v1/groups/s-idem/snapshots", { as: "operate", headers });
+    const again = await send<Taken & { replayed: string | null }>("POST", "/v1/groups/s-idem/snapshots", { as: "operate", headers });
+    expect(first.status, first.text).toBe(202);
+    expect(again.status, again.text).toBe(202);
+    expect(again.body.image.id).toBe(first.body.image.id);
+    expect(again.body.replayed).toContain("retry-1");
+    expect(await imagesOf("s-idem")).toHaveLength(1);
+  });
+
+  it("answers 422 naming the header when the key comes back with another body", async () => {
+    await createGroup("s-idem2", rules({ default: 1, max: 1, snapshots: NIGHTLY }));
+    await seedServer("s-idem2", "s-idem2-1");
+    const headers = { "Idempotency-Key": "retry-2" };
+    await send("POST", "/v1/groups/s-idem2/snapshots", { as: "operate", headers });
+    const res = await send<ApiErrorBody>("POST", "/v1/groups/s-idem2/snapshots", { as: "operate", headers, json: { force: true } });
+    expect(res.status, res.text).toBe(422);
+    expect(res.body.error.message).toContain("Idempotency-Key");
+  });
+
+  it("answers 400 for a malformed Idempotency-Key", async () => {
+    await createGroup("s-idem3", rules({ default: 1, max: 1, snapshots: NIGHTLY }));
+    const res = await send<ApiErrorBody>("POST", "/v1/groups/s-idem3/snapshots", { as: "operate", headers: { "Idempotency-Key": "has space" } });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("Idempotency-Key");
+  });
+});
+
 describe("GET /v1/groups/{name}/snapshots", () => {
   it("lists the group's snapshots with their source and the policy's state", async () => {
     await createGroup("s-list", rules({ default: 1, max: 1, snapshots: NIGHTLY }));

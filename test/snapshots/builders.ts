@@ -1,7 +1,11 @@
 // Builders for snapshot tests: servers, images and policies that read like the rules they test.
 import { SnapshotPolicySchema, type SnapshotPolicy } from "../../src/config/group.ts";
-import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_MADE_BY_VALUE, IMAGE_SOURCE_SERVER_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_KIND_KEY, IMAGE_KIND_MANUAL, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_MADE_BY_VALUE, IMAGE_SOURCE_SERVER_KEY } from "../../src/core/membership.ts";
+import type { RetentionGuard } from "../../src/core/retention.ts";
 import type { ObservedImage, ObservedServer } from "../../src/core/types.ts";
+
+/** A project where nothing else needs any image: retention follows its rules alone. */
+export const NO_GUARD: RetentionGuard = { namedById: {}, namedByName: {}, inUse: {} };
 
 /** "30 2 * * *" in Europe/Berlin: 02:30 CET is 01:30Z in November. */
 export const NIGHTLY = { cron: "30 2 * * *", timezone: "Europe/Berlin" } as const;
@@ -42,12 +46,15 @@ export function image(o: {
   source?: string;
   created?: string;
   name?: string;
+  /** Marked as taken on request (novascale:kind=manual). */
+  manual?: boolean;
 }): ObservedImage {
   const properties: Record<string, string> = {};
   if (o.madeBy !== null) properties[IMAGE_MADE_BY_KEY] = o.madeBy ?? IMAGE_MADE_BY_VALUE;
   if (o.group !== null) properties[IMAGE_GROUP_KEY] = o.group ?? "web";
   if (o.firing !== undefined) properties[IMAGE_FIRING_KEY] = o.firing;
   properties[IMAGE_SOURCE_SERVER_KEY] = o.source ?? "a";
+  if (o.manual === true) properties[IMAGE_KIND_KEY] = IMAGE_KIND_MANUAL;
   return {
     id: o.id,
     name: o.name ?? `img-${o.id}`,

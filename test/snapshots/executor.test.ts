@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { SnapshotPolicySchema, type SnapshotPolicy } from "../../src/config/group.ts";
 import { OpenStackSettingsSchema } from "../../src/config/env.ts";
 import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERVER_KEY } from "../../src/core/membership.ts";
+import type { ManualRequest, ManualSnapshotRecord } from "../../src/core/manual-snapshots.ts";
+import { retentionGuard } from "../../src/core/retention.ts";
 import type { SnapshotAttempts } from "../../src/core/snapshots.ts";
 import type { ObservedServer } from "../../src/core/types.ts";
 import { createComputeCloud } from "../../src/openstack/compute-cloud.ts";
@@ -37,7 +39,9 @@ function world(options: FakeCloudOptions = {}, authPath = "/identity/v3") {
   /** One tick at `at`: the fake's clock moves there first, so images settle as they would have by then. */
   const tick = async (at: string, p: SnapshotPolicy = policy()): Promise<SnapshotTickResult> => {
     fake.setTime(at);
-    const result = await runSnapshotTick({ cloud, group: GROUP, policy: p, members: await members(), attempts, now: new Date(at) });
+    // The cron tick's guard: the group's image by name, and every server's image, from the project-wide listing.
+    const guard = retentionGuard([{ name: GROUP, image: "cirros" }], await client.listServers());
+    const result = await runSnapshotTick({ cloud, group: GROUP, policy: p, members: await members(), attempts, now: new Date(at), guard });
     attempts = result.attempts;
     return result;
   };
@@ -252,6 +256,74 @@ describe("listSnapshots and takeSnapshotNow on the fake cloud", () => {
     expect(taken.activity.map((a) => a.kind)).toEqual(["snapshot"]);
     expect(w.ownImages()[0]?.name).toBe("web-snapshot-manual-20261102T1400Z");
     const night = await w.tick("2026-11-03T02:31:00Z");
+    expect(kinds(night)).toEqual(["snapshot"]);
+  });
+});
+
+describe("a manual snapshot request is idempotent (case 4)", () => {
+  const take = (w: ReturnType<typeof world>, log: ManualSnapshotRecord[], at: string, request: ManualRequest = {}) => {
+    w.fake.setTime(at);
+    return takeSnapshotNow({ cloud: w.cloud, group: GROUP, policy: policy(), author: "alice", now: new Date(at), request, log });
+  };
+
+  it("a repeat at once answers the snapshot in progress instead of snapshotting another member", async () => {
+    const w = world();
+    w.member("web-1", "2026-10-01T00:00:00Z");
+    w.member("web-2", "2026-10-02T00:00:00Z");
+    const first = await take(w, [], "2026-11-02T14:00:00Z");
+    const again = await take(w, first.log, "2026-11-02T14:00:01Z");
+    expect(again.result?.imageId).toBe(first.result?.imageId);
+    expect(again.replayed).toMatch(/still (queued|saving)/);
+    expect(w.ownImages()).toHaveLength(1);
+  });
+
+  it("force takes another although the first is still in progress", async () => {
+    const w = world();
+    w.member("web-1", "2026-10-01T00:00:00Z");
+    w.member("web-2", "2026-10-02T00:00:00Z");
+    const first = await take(w, [], "2026-11-02T14:00:00Z");
+    const forced = await take(w, first.log, "2026-11-02T14:00:01Z", { force: true });
+    expect(forced.replayed).toBeNull();
+    expect(w.ownImages()).toHaveLength(2);
+  });
+
+  it("a repeat after the first one is active takes a new one", async () => {
+    const w = world();
+    w.member("web-1");
+    const first = await take(w, [], "2026-11-02T14:00:00Z");
+    const later = await take(w, first.log, "2026-11-02T14:02:00Z");
+    expect(later.replayed).toBeNull();
+    expect(later.result?.imageId).not.toBe(first.result?.imageId);
+  });
+
+  it("the same Idempotency-Key answers the earlier answer, even once the image is active", async () => {
+    const w = world();
+    w.member("web-1");
+    const first = await take(w, [], "2026-11-02T14:00:00Z", { idempotencyKey: "k-1" });
+    const again = await take(w, first.log, "2026-11-02T15:00:00Z", { idempotencyKey: "k-1" });
+    expect(again.result?.imageId).toBe(first.result?.imageId);
+    expect(again.replayed).toContain("Idempotency-Key 'k-1'");
+    expect(w.ownImages()).toHaveLength(1);
+  });
+
+  it("refuses an Idempotency-Key reused with another request, taking nothing", async () => {
+    const w = world();
+    const one = w.member("web-1", "2026-10-01T00:00:00Z");
+    const two = w.member("web-2", "2026-10-02T00:00:00Z");
+    const first = await take(w, [], "2026-11-02T14:00:00Z", { idempotencyKey: "k-1", serverId: one.id });
+    const reused = await take(w, first.log, "2026-11-02T14:00:05Z", { idempotencyKey: "k-1", serverId: two.id });
+    expect(reused.keyReused?.imageId).toBe(first.result?.imageId);
+    expect(reused.step).toBeNull();
+    expect(w.ownImages()).toHaveLength(1);
+  });
+
+  it("marks a manual snapshot as such, so the nightly one is still taken and retention keeps them apart", async () => {
+    const w = world();
+    w.member("web-1");
+    const taken = await take(w, [], "2026-11-02T02:30:00Z");
+    expect(w.ownImages()[0]?.properties["novascale:kind"]).toBe("manual");
+    expect(taken.step?.kind === "snapshot" && taken.step.firing).toBe("2026-11-02T02:30:00.000Z");
+    const night = await w.tick("2026-11-02T02:31:00Z");
     expect(kinds(night)).toEqual(["snapshot"]);
   });
 });

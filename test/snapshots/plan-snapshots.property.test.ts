@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isOwnSnapshot } from "../../src/core/membership.ts";
-import { imageFiring, MAX_IMAGE_DELETES_PER_TICK, planSnapshots } from "../../src/core/snapshots.ts";
+import type { RetentionGuard } from "../../src/core/retention.ts";
+import { imageFiring, isManualSnapshot, MAX_IMAGE_DELETES_PER_TICK, planSnapshots } from "../../src/core/snapshots.ts";
 import type { ObservedImage } from "../../src/core/types.ts";
 import { image, policy, server } from "./builders.ts";
 
@@ -15,9 +16,13 @@ const imageArb = fc.record({
   status: fc.constantFrom("active", "active", "active", "saving", "queued", "killed", "deleted"),
   owner: fc.constantFrom("own", "own", "own", "foreign", "other-group", "lookalike"),
   source: fc.constantFrom("a", "b", "gone"),
+  manual: fc.boolean(),
+  /** How many servers run on it (0 mostly), and whether a group names it. */
+  inUse: fc.constantFrom(0, 0, 0, 0, 2),
+  named: fc.constantFrom("no", "no", "no", "id", "name"),
 });
 
-type ImageSpec = { night: number; status: string; owner: string; source: string };
+type ImageSpec = { night: number; status: string; owner: string; source: string; manual: boolean; inUse: number; named: string };
 interface Scenario {
   images: ImageSpec[];
   keep: number;
@@ -29,7 +34,7 @@ function build(spec: ImageSpec, index: number): ObservedImage {
   const firing = new Date(START + spec.night * DAY + 90 * 60_000).toISOString();
   const marks =
     spec.owner === "foreign" ? { madeBy: null, group: null } : spec.owner === "other-group" ? { group: "api" } : spec.owner === "lookalike" ? { madeBy: "someone" } : {};
-  return image({ id: `i${index}`, firing, status: spec.status, source: spec.source, ...marks });
+  return image({ id: `i${index}`, firing, status: spec.status, source: spec.source, manual: spec.manual, ...marks });
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
@@ -43,8 +48,13 @@ function run(s: Scenario) {
   const images = s.images.map(build);
   const members = s.memberStatuses.map((status, i) => server({ id: String.fromCharCode(97 + i), status }));
   const now = new Date(START + s.nowOffsetMin * 60_000);
-  const result = planSnapshots({ group: "web", policy: policy({ keep: s.keep }), members, images, attempts: undefined, now });
-  return { images, result, byId: new Map(images.map((i) => [i.id, i])) };
+  const guard: RetentionGuard = {
+    namedById: Object.fromEntries(s.images.flatMap((spec, i) => (spec.named === "id" ? [[`i${i}`, ["api"]]] : []))),
+    namedByName: Object.fromEntries(s.images.flatMap((spec, i) => (spec.named === "name" ? [[`img-i${i}`, ["db"]]] : []))),
+    inUse: Object.fromEntries(s.images.flatMap((spec, i) => (spec.inUse > 0 ? [[`i${i}`, spec.inUse]] : []))),
+  };
+  const result = planSnapshots({ group: "web", policy: policy({ keep: s.keep }), members, images, attempts: undefined, now, guard });
+  return { images, result, guard, byId: new Map(images.map((i) => [i.id, i])) };
 }
 
 describe("planSnapshots properties", () => {
@@ -68,11 +78,38 @@ describe("planSnapshots properties", () => {
     );
   });
 
-  it("never leaves fewer than min(keep, before) active snapshots of the group", () => {
+  it("never deletes an image a group names (by id or name) or a server runs on", () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const { result, guard, byId } = run(s);
+        for (const st of result.steps) {
+          if (st.kind !== "deleteImage") continue;
+          expect(guard.namedById[st.imageId]).toBeUndefined();
+          expect(guard.inUse[st.imageId]).toBeUndefined();
+          expect(guard.namedByName[byId.get(st.imageId)!.name]).toBeUndefined();
+        }
+      }),
+    );
+  });
+
+  it("never deletes the latest firing's active snapshot", () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const { result, byId } = run(s);
+        for (const st of result.steps) {
+          if (st.kind !== "deleteImage") continue;
+          const img = byId.get(st.imageId)!;
+          expect(img.status === "active" && imageFiring(img) === result.status.firing && !isManualSnapshot(img, "web", undefined)).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it("never leaves fewer than min(keep, before) active nightly snapshots of the group, however many manual ones", () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const { images, result } = run(s);
-        const activeOwn = images.filter((i) => isOwnSnapshot(i, "web") && i.status === "active");
+        const activeOwn = images.filter((i) => isOwnSnapshot(i, "web") && i.status === "active" && !isManualSnapshot(i, "web", undefined));
         const deleted = new Set(result.steps.flatMap((st) => (st.kind === "deleteImage" ? [st.imageId] : [])));
         const left = activeOwn.filter((i) => !deleted.has(i.id)).length;
         expect(left).toBeGreaterThanOrEqual(Math.min(s.keep, activeOwn.length));

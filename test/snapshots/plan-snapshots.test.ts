@@ -4,15 +4,15 @@ import { IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERV
 import {
   isSettled,
   MAX_IMAGE_DELETES_PER_TICK,
-  planManualSnapshot,
   planSnapshots,
   snapshotImageName,
   snapshotProperties,
   type SnapshotAttempts,
   type SnapshotPlanInput,
 } from "../../src/core/snapshots.ts";
+import { planManualSnapshot } from "../../src/core/manual-snapshots.ts";
 import type { Step } from "../../src/core/types.ts";
-import { at, firingOn, image, nights, policy, server } from "./builders.ts";
+import { at, firingOn, image, NO_GUARD, nights, policy, server } from "./builders.ts";
 
 const TONIGHT = firingOn(26);
 
@@ -24,6 +24,7 @@ function plan(o: Partial<SnapshotPlanInput> = {}) {
     images: [],
     attempts: undefined,
     now: at("2026-11-26T01:31:00Z"),
+    guard: NO_GUARD,
     ...o,
   });
 }
@@ -332,7 +333,7 @@ describe("planSnapshots: retention", () => {
 
   it("gives every deleteImage step a reason naming the retention rule", () => {
     const result = plan({ images: [...nights(21, 25), tonightActive], policy: policy({ keep: 3 }) });
-    for (const step of result.steps) if (step.kind === "deleteImage") expect(step.reason).toMatch(/^retention: group 'web' keeps its 3 newest/);
+    for (const step of result.steps) if (step.kind === "deleteImage") expect(step.reason).toMatch(/^retention of group 'web': not kept by keepLast 3 /);
   });
 });
 

@@ -119,4 +119,47 @@ describe("nightly snapshots on cron ticks", () => {
     expect(activity.map((e) => e.kind)).toContain("snapshot-failed");
     await cloud.dispose();
   });
+  it("a group that boots from its own older snapshot (by id) keeps that image through keep+1 nights, and says why", async () => {
+    const { cloud, service, tick, snapshotsOf } = await world();
+    const keep = 2;
+    const snapshots = { cron: "30 2 * * *", timezone: "UTC", keep };
+    await service.putGroup("selfboot", rules({ snapshots }), { author: "alice" });
+    await tick("2026-11-01T20:00:00Z");
+    await tick("2026-11-02T02:31:00Z");
+    await tick("2026-11-02T02:36:00Z");
+    const [base] = await snapshotsOf("selfboot");
+    expect(base?.status).toBe("active");
+    // The group now boots from that snapshot; a server outside any group runs on another of its nights later.
+    await service.putGroup("selfboot", rules({ image: { id: base!.id }, snapshots }), { author: "alice" });
+    for (let night = 3; night <= 3 + keep; night++) {
+      await tick(`2026-11-0${night}T02:31:00Z`);
+      await tick(`2026-11-0${night}T02:36:00Z`);
+    }
+    const kept = await snapshotsOf("selfboot");
+    expect(kept.map((i) => i.properties[IMAGE_FIRING_KEY]).sort()).toEqual(["2026-11-02T02:30:00.000Z", "2026-11-04T02:30:00.000Z", "2026-11-05T02:30:00.000Z"]);
+    const activity = await service.activity("selfboot", 100);
+    expect(activity.filter((e) => e.kind === "image-kept" && e.imageId === base!.id).map((e) => e.reason)).toEqual([
+      expect.stringContaining("group 'selfboot' boots from it (by id)"),
+      expect.stringContaining("group 'selfboot' boots from it (by id)"),
+    ]);
+    const listing = await service.listSnapshots("selfboot", new Date("2026-11-05T02:40:00Z"));
+    expect(listing.status?.heldBack.map((h) => h.id)).toEqual([base!.id]);
+    await cloud.dispose();
+  });
+
+  it("never deletes a snapshot a server outside any group was booted from", async () => {
+    const { cloud, service, tick, snapshotsOf } = await world();
+    await service.putGroup("pets", rules({ snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 1 } }), { author: "alice" });
+    await tick("2026-11-01T20:00:00Z");
+    await tick("2026-11-02T02:31:00Z");
+    await tick("2026-11-02T02:36:00Z");
+    const [first] = await snapshotsOf("pets");
+    await cloud.seedServer({ name: "restored-by-hand", image: first!.id, metadata: {} });
+    await tick("2026-11-03T02:31:00Z");
+    await tick("2026-11-03T02:36:00Z");
+    expect((await snapshotsOf("pets")).map((i) => i.id)).toContain(first!.id);
+    const kept = (await service.activity("pets", 50)).find((e) => e.kind === "image-kept");
+    expect(kept?.reason).toContain("in use by 1 server");
+    await cloud.dispose();
+  });
 });

@@ -1,5 +1,6 @@
 // /v1/groups/{name}/snapshots: list the group's snapshots with the policy's state (GET), take one now (POST).
 import { z } from "zod";
+import { validationError } from "../errors.ts";
 import { defineRoute, type AnyRouteSpec } from "../route.ts";
 
 const TAG = "snapshots";
@@ -12,6 +13,7 @@ const SnapshotImageSchema = z
     firing: z.string().nullable().meta({ description: "the scheduled firing (or manual request time) it was taken for" }),
     sourceServer: z.string().nullable(),
     created: z.string(),
+    manual: z.boolean().meta({ description: "taken on request (POST): never the nightly one, bounded by keepManual" }),
   })
   .meta({ id: "SnapshotImage" });
 
@@ -25,7 +27,13 @@ const SnapshotStatusSchema = z
     lastError: z.string().nullable(),
     image: SnapshotImageSchema.nullable(),
     activeCount: z.number().int(),
-    keep: z.number().int(),
+    keep: z.number().int().nullable().meta({ description: "keepLast (or keep), null when only calendar rules are set" }),
+    heldBack: z
+      .array(z.object({ id: z.string(), name: z.string(), reason: z.string() }))
+      .meta({ description: "snapshots a safety rule keeps although retention would delete them, e.g. 'kept: in use by 3 servers'" }),
+    retention: z
+      .array(z.object({ id: z.string(), name: z.string(), action: z.enum(["keep", "delete"]), reason: z.string() }))
+      .meta({ description: "every snapshot of the group, newest first: what retention decides now and why ('daily 2026-11-29, weekly 2026-W48')" }),
   })
   .meta({ id: "SnapshotStatus" });
 
@@ -39,7 +47,10 @@ export const SnapshotListingSchema = z
   .meta({ id: "SnapshotListing" });
 
 export const TakeSnapshotRequestSchema = z
-  .object({ serverId: z.string().min(1).max(255).optional().meta({ description: "a member to snapshot (default: the policy's source)" }) })
+  .object({
+    serverId: z.string().min(1).max(255).optional().meta({ description: "a member to snapshot (default: the policy's source)" }),
+    force: z.boolean().optional().meta({ description: "take another even when a manual snapshot of a few minutes ago is still in progress" }),
+  })
   .strict()
   .meta({ id: "TakeSnapshotRequest" });
 
@@ -50,8 +61,12 @@ export const TakenSnapshotSchema = z
     serverName: z.string(),
     firing: z.string(),
     reason: z.string(),
+    replayed: z.string().nullable().meta({ description: "set when this is an earlier answer (same Idempotency-Key, or a repeat while it is in progress), saying which" }),
   })
   .meta({ id: "TakenSnapshot" });
+
+/** Printable ASCII, as the IETF Idempotency-Key draft's examples; a UUID fits. */
+const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
 
 export const snapshotRoutes: AnyRouteSpec[] = [
   defineRoute({
@@ -76,21 +91,43 @@ export const snapshotRoutes: AnyRouteSpec[] = [
     summary: "Take a snapshot now",
     description:
       "createImage on the policy's source member (or `serverId`, which must be an ACTIVE member). Answers once Nova accepted " +
-      "it; the image becomes `active` later (see GET). Named `<prefix>-manual-<time>`; counts toward `keep` like any snapshot " +
-      "of the group, but not as the nightly one.",
+      "it; the image becomes `active` later (see GET). Named `<prefix>-manual-<time>` and marked `novascale:kind=manual`: never " +
+      "the nightly one, never counted toward the nightly retention, kept by its own bound `keepManual` (default 5). Idempotent: " +
+      "send `Idempotency-Key: <unique>` and a retry within 24 h answers the same snapshot (422 if the key comes with another " +
+      "body); without a key, a repeat within 5 minutes while the earlier manual snapshot is still in progress answers that one " +
+      "(`replayed` says so) unless `force: true`.",
     role: "operate",
     body: TakeSnapshotRequestSchema,
     bodyOptional: true,
-    errors: [404, 409, 413, 415, 503],
+    errors: [404, 409, 413, 415, 422, 503],
     responses: { 202: { description: "accepted: the image id and where it came from", schema: TakenSnapshotSchema } },
     async handle(c, { name, body, caller, service, now }) {
-      const taken = await service.takeSnapshot(name, body.serverId === undefined ? { author: caller.name } : { author: caller.name, serverId: body.serverId }, now);
+      const rawKey = c.req.header("Idempotency-Key");
+      const key = rawKey === undefined ? undefined : IdempotencyKeySchema.safeParse(rawKey);
+      if (key !== undefined && !key.success) throw validationError("Idempotency-Key header", key.error, ["headers", "Idempotency-Key"]);
+      const taken = await service.takeSnapshot(
+        name,
+        {
+          author: caller.name,
+          ...(body.serverId === undefined ? {} : { serverId: body.serverId }),
+          ...(body.force === undefined ? {} : { force: body.force }),
+          ...(key === undefined ? {} : { idempotencyKey: key.data }),
+        },
+        now,
+      );
       const step = taken.step;
       if (step === null || step.kind !== "snapshot" || taken.result?.imageId === undefined) {
         throw new Error("takeSnapshot answered without an image"); // the service throws for every refusal
       }
       return c.json(
-        { image: { id: taken.result.imageId, name: step.imageName }, serverId: step.serverId, serverName: step.serverName, firing: step.firing, reason: step.reason },
+        {
+          image: { id: taken.result.imageId, name: step.imageName },
+          serverId: step.serverId,
+          serverName: step.serverName,
+          firing: step.firing,
+          reason: step.reason,
+          replayed: taken.replayed,
+        },
         202,
       );
     },

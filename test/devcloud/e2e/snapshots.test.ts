@@ -8,7 +8,7 @@ const MADE_BY_KEY = "novascale:made-by";
 const IMAGE_GROUP_KEY = "novascale:group";
 const FIRING_KEY = "novascale:firing";
 const group = testName("snap");
-const e2e = useE2eWorker({ tokenName: "e2e-admin", groups: () => [group] });
+const e2e = useE2eWorker({ tokenName: "e2e-admin", groups: () => [group, `${group}-self`] });
 const { api } = e2e;
 const KEEP = 2;
 const day = 86_400_000;
@@ -101,5 +101,42 @@ describe("nightly snapshots on the real cloud through wrangler dev", () => {
     expect(kinds.filter((k) => k === "snapshot")).toHaveLength(KEEP + 1);
     expect(kinds.filter((k) => k === "snapshot-confirmed")).toHaveLength(KEEP + 1);
     expect(kinds.filter((k) => k === "image-deleted")).toHaveLength(1);
+  });
+  it(`a group that boots from its own older snapshot (by id) keeps that image through keep+1=${KEEP + 1} nights`, async () => {
+    const self = `${group}-self`;
+    const snapshots = { cron: "30 2 * * *", timezone: "UTC", keep: KEEP };
+    const base = { image: "cirros-fake", flavor: "m1.tiny", min: 1, max: 1, default: 1, networks: "none", namePrefix: self, snapshots };
+    const ownSnapshots = async () => (await e2e.cloud.ownImages()).filter((i) => prop(i, MADE_BY_KEY) === "novascale" && prop(i, IMAGE_GROUP_KEY) === self);
+    const selfMembers = async () => (await e2e.cloud.serversWithMetadata(GROUP_KEY, self)).filter((s) => s.status !== "DELETED" && s["OS-EXT-STS:task_state"] !== "deleting");
+    const idle = async (id: string) => ((await e2e.cloud.server(id))?.["OS-EXT-STS:task_state"] ? undefined : true);
+    expect((await api(`/v1/groups/${self}`, { method: "PUT", body: JSON.stringify(base) })).status).toBe(201);
+    // The nights follow the first test's: 10 and more days on, so the two tests' firings never meet.
+    const night = (n: number, hh: number, mm: number) => nightAt(10 + n, hh, mm);
+    await e2e.worker!.fireCron(night(-1, 20, 0));
+    const [server] = await waitWithContext("the self-booting group's server ACTIVE", async () => {
+      const now = await selfMembers();
+      return now.length === 1 && now[0]!.status === "ACTIVE" ? now : undefined;
+    });
+    await e2e.worker!.fireCron(night(0, 2, 31));
+    const first = await waitWithContext("the first night's snapshot active", async () =>
+      (await ownSnapshots()).find((i) => prop(i, FIRING_KEY) === night(0, 2, 30).toISOString() && i.status === "active"),
+    );
+    await waitWithContext("the server idle again", () => idle(server!.id));
+    const put = await api(`/v1/groups/${self}`, { method: "PUT", body: JSON.stringify({ ...base, image: { id: first.id } }) });
+    expect(put.status, await put.clone().text()).toBe(200);
+
+    for (let n = 1; n <= KEEP + 1; n++) {
+      const firing = night(n, 2, 30).toISOString();
+      await e2e.worker!.fireCron(night(n, 2, 31));
+      await waitWithContext(`the snapshot for ${firing} active`, async () => (await ownSnapshots()).find((i) => prop(i, FIRING_KEY) === firing && i.status === "active"));
+      await waitWithContext("the server idle again", () => idle(server!.id));
+      await e2e.worker!.fireCron(night(n, 2, 40));
+    }
+    const kept = (await ownSnapshots()).map((i) => prop(i, FIRING_KEY)).sort();
+    expect(kept).toEqual([night(0, 2, 30), night(KEEP, 2, 30), night(KEEP + 1, 2, 30)].map((d) => d.toISOString()));
+    expect((await e2e.cloud.image(first.id))?.status).toBe("active");
+    const activity = (await (await api(`/v1/groups/${self}/activity?limit=100`)).json()) as { entries: Array<{ kind: string; imageId?: string; reason: string }> };
+    expect(activity.entries.find((e) => e.kind === "image-kept" && e.imageId === first.id)?.reason).toContain("boots from it (by id)");
+    await api(`/v1/groups/${self}`, { method: "PUT", body: JSON.stringify({ ...base, min: 0, max: 0, default: 0 }) });
   });
 });
