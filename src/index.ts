@@ -5,6 +5,7 @@ import { createGroupService } from "./reconcile/group-service.ts";
 import { runTick } from "./reconcile/tick.ts";
 
 export { GroupCoordinator } from "./reconcile/coordinator.ts";
+export { RulesRegistry } from "./reconcile/registry.ts";
 
 const app = createApp({ service: (env) => createGroupService(env) });
 

@@ -119,11 +119,18 @@ const NoticeSchema = z.object({ level: z.enum(["info", "warning", "error"]), cod
 
 const ByStatusSchema = z.record(z.string(), z.number().int()).meta({ description: "server count by Nova status" });
 
+const RevisionSchema = z
+  .number()
+  .int()
+  .positive()
+  .meta({ description: "per group, grows with every accepted change (also across a delete and re-create); never reused" });
+
 export const StoredGroupSchema = z
   .object({
     name: z.string(),
     rules: GroupRulesSchema,
     etag: z.string(),
+    revision: RevisionSchema,
     updatedAt: z.string(),
     updatedBy: z.string(),
   })
@@ -131,7 +138,7 @@ export const StoredGroupSchema = z
 
 export const GroupListSchema = z
   .object({
-    groups: z.array(z.object({ name: z.string(), etag: z.string(), updatedAt: z.string().optional(), updatedBy: z.string().optional() })),
+    groups: z.array(z.object({ name: z.string(), etag: z.string(), revision: RevisionSchema, updatedAt: z.string(), updatedBy: z.string() })),
   })
   .meta({ id: "GroupList" });
 
@@ -141,6 +148,7 @@ const TickRecordSchema = z
     trigger: z.enum(["cron", "manual"]),
     author: z.string().optional(),
     rulesEtag: z.string(),
+    rulesRevision: z.number().int().optional().meta({ description: "the revision of the rules this reconcile acted on" }),
     desired: DesiredSchema,
     actualByStatus: ByStatusSchema,
     counted: z.number().int(),
@@ -165,7 +173,13 @@ const TickRecordSchema = z
 
 const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() }).meta({ id: "PauseState" });
 const BootBlockSchema = z
-  .object({ etag: z.string(), reason: z.string(), at: z.string(), requestId: z.string().optional() })
+  .object({
+    etag: z.string(),
+    revision: z.number().int().optional().meta({ description: "the rules' revision Nova refused; only a newer revision lifts the block" }),
+    reason: z.string(),
+    at: z.string(),
+    requestId: z.string().optional(),
+  })
   .meta({ id: "BootBlock" });
 
 export const ChangePointSchema = z
@@ -176,6 +190,7 @@ export const GroupStatusSchema = z
   .object({
     name: z.string(),
     etag: z.string(),
+    revision: RevisionSchema,
     rules: GroupRulesSchema,
     updatedAt: z.string(),
     updatedBy: z.string(),
@@ -232,6 +247,7 @@ export const ActivityListSchema = z
 export const DeleteGroupResultSchema = z
   .object({
     removed: z.literal(true),
+    revision: z.number().int().meta({ description: "the revision the deletion was recorded as (a re-created group continues after it)" }),
     serversLeftBehind: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
   })
   .meta({ id: "DeleteGroupResult" });

@@ -5,6 +5,8 @@ import { z } from "zod";
 export interface Env {
   RULES: KVNamespace;
   GROUPS: DurableObjectNamespace;
+  /** The rules registry (one instance): every rules write goes through it. */
+  REGISTRY: DurableObjectNamespace;
   OS_AUTH_URL?: string;
   OS_USERNAME?: string;
   OS_PASSWORD?: string;

@@ -11,12 +11,14 @@ import { parkedMembers } from "../core/park-plan.ts";
 import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
 import { RetentionGuardSchema, type RetentionGuard } from "../core/retention.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
-import type { ObservedServer } from "../core/types.ts";
-import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
+import type { Notice, ObservedServer } from "../core/types.ts";
+import { CoordinatorStore, type LostBoot, type RulesFence } from "../store/coordinator.ts";
+import { envelopeSchema } from "../store/rules.ts";
 import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
-import type { ActivityEntry, BootBlock, PauseState, PlanPreview, StoredGroup, TickRecord } from "./service.ts";
+import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
+import type { ActivityEntry, BootBlock, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "./service.ts";
 import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 
 /** The storage slot the snapshot policy keeps its attempts in. */
@@ -62,13 +64,14 @@ export interface CoordinatorState {
 }
 
 /** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
-function deletedGroupRecord(request: ReconcileRequest): TickRecord {
-  const message = `group '${request.group.name}' was deleted after these rules were read: not reconciled`;
+function deletedGroupRecord(request: ReconcileRequest, deletedAt: number): TickRecord {
+  const message = `group '${request.group.name}' was deleted (revision ${deletedAt}) after these rules (revision ${request.group.revision}) were read: not reconciled`;
   return {
     at: request.now,
     trigger: request.trigger,
     author: request.author,
     rulesEtag: request.group.etag,
+    rulesRevision: request.group.revision,
     desired: { value: 0, reason: "the group was deleted", source: "paused" },
     actualByStatus: {},
     counted: 0,
@@ -81,6 +84,19 @@ function deletedGroupRecord(request: ReconcileRequest): TickRecord {
   };
 }
 
+/** A boot block is lifted only by newer rules (a stale copy of older rules never lifts it). */
+function liftsBootBlock(block: BootBlock, group: StoredGroup): boolean {
+  return block.revision !== undefined ? group.revision > block.revision : block.etag !== group.etag;
+}
+
+function storedFrom(name: string, fence: RulesFence & { envelope: NonNullable<RulesFence["envelope"]> }): StoredGroup {
+  const { rules, revision, etag, updatedAt, updatedBy } = fence.envelope;
+  return { name, rules, revision, etag, updatedAt, updatedBy };
+}
+
+/** What the group's rules are for a reconcile: the newest this object knows, or "deleted". */
+type Fenced = { group: StoredGroup; notice?: Notice } | { deleted: number };
+
 function shortId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("").slice(0, 7);
@@ -91,6 +107,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
   #queue: Promise<unknown> = Promise.resolve();
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  /** The rules fence, read once from storage (undefined: not loaded; null: nothing known yet). */
+  #fence: RulesFence | null | undefined;
   readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -172,15 +190,14 @@ export class GroupCoordinator extends DurableObject<Env> {
   reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
     const cloud = resilientPort(gateway);
     return this.#exclusive(async () => {
-      const deleted = await this.#store.getDeletedRulesUpdatedAt();
-      if (deleted !== undefined && Date.parse(request.group.updatedAt) <= Date.parse(deleted)) {
-        // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
-        return deletedGroupRecord(request);
-      }
+      const fenced = await this.#fenced(request.group);
+      // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
+      if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
+      request = { ...request, group: fenced.group };
       const now = new Date(request.now);
       await this.#expireOverride(now);
       const state = await this.#loaded();
-      if (state.bootBlock !== undefined && state.bootBlock.etag !== request.group.etag) {
+      if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
         // The rules changed since Nova rejected a boot: try again with the new ones.
         this.#store.appendActivity([
           { at: request.now, kind: "boot-unblocked", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
@@ -222,6 +239,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (listing.ok) await this.#followParking(request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
+      if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       if (listing.ok && request.group.rules.snapshots !== undefined) {
         // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
         // just deleted is no source (createImage would answer 409 and burn an attempt).
@@ -453,16 +471,104 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.#store.setSlot(name, value);
   }
 
-  /**
-   * The group's rules (last written at `rulesUpdatedAt`) were deleted: forget its state (after a running
-   * reconcile), remembering only that version so a tick still holding it does not act.
-   */
-  forget(rulesUpdatedAt: string): Promise<void> {
-    return this.#exclusive(async () => {
-      await this.#store.clear(rulesUpdatedAt);
+  async #loadFence(): Promise<RulesFence | null> {
+    if (this.#fence === undefined) this.#fence = (await this.#store.getRulesFence()) ?? null;
+    return this.#fence;
+  }
+
+  async #setFence(fence: RulesFence): Promise<void> {
+    if (this.#fence?.envelope === null && fence.envelope !== null) {
+      // Re-created after a delete: whatever reached the old group after its delete (an override racing it) goes.
+      await this.#store.clearRuntime();
       this.#state = undefined;
-      this.#history.reset();
+    }
+    this.#fence = fence;
+    await this.#store.setRulesFence(fence);
+  }
+
+  /**
+   * The fence applied to the rules a reconcile was handed: newer than anything known -> adopted (the
+   * registry's message may still be on its way); older -> the newest known copy is used instead (a stale
+   * KV read never undoes a newer change); deleted at a newer revision -> nothing may act.
+   */
+  async #fenced(offered: StoredGroup): Promise<Fenced> {
+    const known = await this.#loadFence();
+    if (known === null || offered.revision > known.revision) {
+      const { rules, revision, etag, updatedAt, updatedBy } = offered;
+      await this.#setFence({ revision, envelope: { rules, revision, etag, updatedAt, updatedBy } });
+      return { group: offered };
+    }
+    if (known.envelope === null) return { deleted: known.revision };
+    if (offered.revision === known.revision) return { group: offered };
+    const message = `this reconcile was handed revision ${offered.revision} of the rules (a stale read); it acts on revision ${known.revision}, the newest accepted`;
+    return { group: storedFrom(offered.name, { ...known, envelope: known.envelope }), notice: { level: "info", code: "rules-newer", message } };
+  }
+
+  /**
+   * The fence, from the rules registry: a new revision of this group's rules (a copy is kept). Not queued,
+   * so a rules change never waits for a running reconcile; the next reconcile acts on it.
+   */
+  async adopt(update: FollowUpdate): Promise<FollowAnswer> {
+    const known = await this.#loadFence();
+    if (known !== null && update.revision <= known.revision) {
+      // The same message again is fine; a different one at a revision already taken is not (the registry renumbers).
+      const same = update.revision === known.revision && (known.envelope?.etag ?? null) === (update.envelope?.etag ?? null);
+      return { accepted: same, revision: known.revision };
+    }
+    if (update.envelope === null) {
+      await this.#retireNow(update.name, update.revision, update.author, update.at, []);
+      return { accepted: true, revision: update.revision };
+    }
+    const parsed = envelopeSchema("group").safeParse(update.envelope);
+    if (!parsed.success) throw new Error(`the rules of revision ${update.revision} do not parse`);
+    await this.#setFence({ revision: update.revision, envelope: parsed.data });
+    const reason =
+      known === null || known.envelope === null
+        ? `group ${known === null ? "created" : "re-created"} (revision ${update.revision}, ${parsed.data.etag})`
+        : `rules changed from ${update.previousEtag ?? known.envelope.etag} to ${parsed.data.etag} (revision ${update.revision})`;
+    this.#store.appendActivity([{ at: update.at, kind: "rules-changed", author: update.author, reason }]);
+    return { accepted: true, revision: update.revision };
+  }
+
+  /**
+   * The registry asks to delete the group at `revision`. Serialised with reconciles: decided after any
+   * running one, from a fresh listing; refused (changing nothing) while members exist unless forced.
+   * Once accepted, no later reconcile acts (the fence says deleted) and the activity log keeps a tombstone.
+   */
+  retire(input: { name: string; revision: number; force: boolean; author: string; at: string }, gateway: CloudPort): Promise<GuardAnswer> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(async () => {
+      const known = await this.#loadFence();
+      if (known !== null && known.revision >= input.revision) {
+        if (known.revision === input.revision && known.envelope === null) return { ok: true, details: { serversLeftBehind: [] } };
+        return { ok: false, behind: known.revision };
+      }
+      const listing = await cloud.listServers();
+      let servers: ServerRef[] = [];
+      if (listing.ok) {
+        servers = listing.value.filter((s) => isMember(s, input.name)).map((s) => ({ id: s.id, name: s.name, status: s.status }));
+      } else if (!input.force) {
+        const message = `cannot list the group's servers: ${listing.error.message}`;
+        return { ok: false, refusal: { code: "cloud_unavailable", message, details: { category: listing.error.category } } };
+      }
+      if (servers.length > 0 && !input.force) {
+        const message = `group '${input.name}' still has ${servers.length} server(s): scale it to 0 first, or delete with force=true (servers are left running)`;
+        return { ok: false, refusal: { code: "conflict", message, details: { servers } } };
+      }
+      await this.#retireNow(input.name, input.revision, input.author, input.at, servers);
+      return { ok: true, details: { serversLeftBehind: servers } };
     });
+  }
+
+  /** Forgets the group's runtime state, fences it as deleted and writes the tombstone line (history stays). */
+  async #retireNow(name: string, revision: number, author: string, at: string, left: readonly ServerRef[]): Promise<void> {
+    await this.#store.clearRuntime();
+    this.#state = undefined;
+    this.#store.clearHistory(); // the chart goes with the group; the activity log (below) stays
+    this.#history.reset();
+    await this.#setFence({ revision, envelope: null });
+    const behind = left.length > 0 ? `; ${left.length} server(s) left running, no longer managed: ${left.map((s) => s.id).join(", ")}` : "";
+    this.#store.appendActivity([{ at, kind: "group-deleted", author, reason: `group '${name}' deleted (revision ${revision})${behind}` }]);
   }
 }
 

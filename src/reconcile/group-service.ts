@@ -1,23 +1,16 @@
-// createGroupService: the GroupService over KV (rules), the group's Durable Object (runtime state) and the cloud.
+// createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
 import type { Env } from "../config/env.ts";
 import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
-import { isMember } from "../core/membership.ts";
 import { parkingStatus } from "../core/parking.ts";
-import {
-  deleteGroupRules,
-  etagMatches,
-  listGroupKeys,
-  readGroup,
-  rulesEtag,
-  writeGroup,
-  type RulesEnvelope,
-} from "../store/rules.ts";
+import type { ReadGroupResult, RulesEnvelope, RulesOf } from "../store/rules.ts";
 import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
+import type { Refusal } from "./registry-engine.ts";
+import { registryStub } from "./registry.ts";
 import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 import {
   CloudUnavailableError,
@@ -28,13 +21,13 @@ import {
   PreconditionFailedError,
   type ActivityEntry,
   type Deferral,
+  type ServiceError,
   type GroupService,
   type GroupStatus,
   type GroupSummary,
   type OverrideInput,
   type PauseState,
   type PlanPreview,
-  type ServerRef,
   type StoredGroup,
   type TickRecord,
 } from "./service.ts";
@@ -45,8 +38,25 @@ export interface GroupServiceOptions {
   clock?: () => Date;
 }
 
-function toStored(name: string, envelope: RulesEnvelope): StoredGroup {
-  return { name, rules: envelope.rules, etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
+export function toStoredGroup(name: string, envelope: RulesEnvelope<RulesOf<"group">>): StoredGroup {
+  const { rules, revision, etag, updatedAt, updatedBy } = envelope;
+  return { name, rules, revision, etag, updatedAt, updatedBy };
+}
+
+/** The registry's refusal (data across RPC) as the service's typed error; nothing was written. */
+function refused(refusal: Refusal): ServiceError {
+  switch (refusal.code) {
+    case "not_found":
+      return new NotFoundError(refusal.message);
+    case "precondition_failed":
+      return new PreconditionFailedError(refusal.message, refusal.details);
+    case "conflict":
+      return new ConflictError(refusal.message, refusal.details);
+    case "cloud_unavailable":
+      return new CloudUnavailableError(refusal.message, refusal.details);
+    case "invalid_request":
+      return new InvalidRequestError(refusal.message, refusal.details);
+  }
 }
 
 /** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
@@ -62,11 +72,12 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
   const clock = options.clock ?? (() => new Date());
   const gateway = () => new CloudGateway(openCloud(env, options.cloudFactory));
 
+  /** Reads go to the registry (strongly consistent), never to KV. */
   async function find(name: string): Promise<StoredGroup | null> {
-    const read = await readGroup(env.RULES, name);
+    const read = (await registryStub(env).get("group", name)) as ReadGroupResult | null;
     if (read === null) return null;
     if (!read.ok) throw new CorruptRecordError(read.problem, { group: name });
-    return toStored(name, read.envelope);
+    return toStoredGroup(name, read.envelope);
   }
 
   async function existing(name: string): Promise<StoredGroup> {
@@ -75,71 +86,34 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     return group;
   }
 
-  async function membersOf(name: string): Promise<ServerRef[]> {
-    const listing = await gateway().listServers();
-    if (!listing.ok) throw new CloudUnavailableError(`cannot list the group's servers: ${listing.error.message}`, { category: listing.error.category });
-    return listing.value.filter((s) => isMember(s, name)).map((s) => ({ id: s.id, name: s.name, status: s.status }));
-  }
-
   function request(group: StoredGroup, now: Date, trigger: ReconcileRequest["trigger"], author: string): ReconcileRequest {
     return { group, now: now.toISOString(), trigger, author };
   }
 
   return {
     async listGroups(): Promise<GroupSummary[]> {
-      const keys = await listGroupKeys(env.RULES);
-      return keys.map(({ name, metadata }) => ({
-        name,
-        etag: metadata?.etag ?? "",
-        ...(metadata?.updatedAt ? { updatedAt: metadata.updatedAt } : {}),
-        ...(metadata?.updatedBy ? { updatedBy: metadata.updatedBy } : {}),
-      }));
+      return registryStub(env).list("group");
     },
 
     getGroup: find,
 
     async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }) {
-      const current = await find(name);
-      if (opts.ifMatch !== undefined && !etagMatches(opts.ifMatch, current?.etag)) {
-        throw new PreconditionFailedError(current ? `group '${name}' has changed (its ETag is ${current.etag})` : `no group named '${name}' to match`, {
-          ...(current ? { etag: current.etag } : {}),
-        });
-      }
-      if (opts.ifNoneMatch !== undefined && etagMatches(opts.ifNoneMatch, current?.etag)) {
-        throw new PreconditionFailedError(`group '${name}' already exists`, { etag: current?.etag });
-      }
-      const etag = await rulesEtag(rules);
-      // The same rules again: nothing to write (KV's free tier allows 1,000 writes a day).
-      if (current !== null && current.etag === etag) return { etag, created: false, group: current };
-      const envelope: RulesEnvelope = { version: 1, rules, etag, updatedAt: clock().toISOString(), updatedBy: opts.author };
-      await writeGroup(env.RULES, name, envelope);
-      const entry: ActivityEntry = {
-        at: envelope.updatedAt,
-        kind: "rules-changed",
+      const answer = await registryStub(env).put("group", name, rules, {
         author: opts.author,
-        reason: current === null ? `group created (${etag})` : `rules changed from ${current.etag} to ${etag}`,
-      };
-      await coordinatorStub(env, name).record([entry]);
-      return { etag, created: current === null, group: toStored(name, envelope) };
+        at: clock().toISOString(),
+        ...(opts.ifMatch !== undefined ? { ifMatch: opts.ifMatch } : {}),
+        ...(opts.ifNoneMatch !== undefined ? { ifNoneMatch: opts.ifNoneMatch } : {}),
+      });
+      if (!answer.ok) throw refused(answer.refusal);
+      const envelope = answer.entry.envelope as RulesEnvelope<RulesOf<"group">>;
+      return { etag: envelope.etag, created: answer.created, group: toStoredGroup(name, envelope) };
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {
-      const group = await existing(name);
-      let servers: ServerRef[] = [];
-      try {
-        servers = await membersOf(name);
-      } catch (error) {
-        if (!opts.force) throw error;
-        // Forced: the rules go even when the cloud cannot say what is left.
-      }
-      if (servers.length > 0 && !opts.force) {
-        throw new ConflictError(`group '${name}' still has ${servers.length} server(s): scale it to 0 first, or delete with force=true (servers are left running)`, {
-          servers,
-        });
-      }
-      await deleteGroupRules(env.RULES, name);
-      await coordinatorStub(env, name).forget(group.updatedAt);
-      return { removed: true as const, serversLeftBehind: servers };
+      const answer = await registryStub(env).remove("group", name, { force: opts.force, author: opts.author, at: clock().toISOString() }, gateway());
+      if (!answer.ok) throw refused(answer.refusal);
+      const left = (answer.details["serversLeftBehind"] ?? []) as Array<{ id: string; name: string; status: string }>;
+      return { removed: true as const, revision: answer.revision, serversLeftBehind: left };
     },
 
     async setOverride(name: string, input: OverrideInput, now: Date = clock()): Promise<Override> {
@@ -179,7 +153,9 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
-      const bootBlock = state.bootBlock !== null && state.bootBlock.etag === group.etag ? state.bootBlock : null;
+      // A block stays until a newer revision of the rules (the next tick lifts it).
+      const block = state.bootBlock;
+      const bootBlock = block !== null && (block.revision !== undefined ? block.revision >= group.revision : block.etag === group.etag) ? block : null;
       const lastTick = state.lastTick as TickRecord | null;
       let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
       if (desired.source === "paused") health = "paused";
@@ -211,8 +187,11 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     },
 
     async activity(name: string, limit: number): Promise<ActivityEntry[]> {
-      await existing(name);
-      return (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+      // The log outlives a delete (it ends with the tombstone line), so a deleted group's history still reads.
+      const group = await find(name);
+      const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+      if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
+      return entries;
     },
 
     async history(name: string, since: Date): Promise<HistoryPoint[]> {

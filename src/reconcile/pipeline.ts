@@ -189,7 +189,7 @@ async function prepareSteps(
     const tooMany = steps.some((s) => s.kind === "boot") ? checkMetadataFits(rules, limits.value.maxServerMeta) : undefined;
     if (tooMany !== undefined) {
       // The rules cannot work on this cloud: the same as Nova's 400, without sending a doomed boot.
-      bootBlock = { etag: group.etag, reason: tooMany, at: now.toISOString() };
+      bootBlock = { etag: group.etag, revision: group.revision, reason: tooMany, at: now.toISOString() };
       notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${tooMany}` });
       return { steps: finish(withoutBoots(steps), quota, flavor), boot: undefined, bootBlock, ...(flavor ? { flavor } : {}) };
     }
@@ -312,7 +312,7 @@ export function recordFingerprint(record: TickRecord): string {
 export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOutput> {
   const { group, now, state } = input;
   const desired = desiredCount(group.rules, state.override, now, state.pause ? { pausedBy: state.pause.by } : {});
-  const base = { at: now.toISOString(), trigger: input.trigger, author: input.author, rulesEtag: group.etag, desired };
+  const base = { at: now.toISOString(), trigger: input.trigger, author: input.author, rulesEtag: group.etag, rulesRevision: group.revision, desired };
 
   if (!input.listing.ok) {
     // Without a listing we do not know what exists: booting could double, deleting could hit the wrong ones.
@@ -370,7 +370,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
       }
       const rejected = bootResults.find((r) => r.outcome === "failed" && r.error?.category === "config");
       if (rejected?.error) {
-        bootBlock = { etag: group.etag, reason: rejected.error.message, at: base.at, ...(rejected.error.requestId ? { requestId: rejected.error.requestId } : {}) };
+        bootBlock = { etag: group.etag, revision: group.revision, reason: rejected.error.message, at: base.at, ...(rejected.error.requestId ? { requestId: rejected.error.requestId } : {}) };
         activity.push({ at: base.at, kind: "boot-blocked", author: input.author, reason: `Nova rejected the boot; booting stops until the rules change: ${rejected.error.message}` });
         break;
       }

@@ -11,22 +11,25 @@ import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
 // Result types
 // ---------------------------------------------------------------------------------------------
 
-/** A group's rules as stored in KV, with the version they were written as. */
+/** A group's rules as the registry accepted them, with the version they were written as. */
 export interface StoredGroup {
   name: string;
   rules: GroupRules;
   /** Ready for an HTTP `ETag` header, quotes included (e.g. `"3f2a9c..."`); changes iff the rules change. */
   etag: string;
+  /** Per group, grows with every accepted change (also across a delete and re-create); never reused. */
+  revision: number;
   updatedAt: string;
   updatedBy: string;
 }
 
-/** One row of the group list: cheap (read from the KV listing, no rules body). */
+/** One row of the group list: cheap (no rules body). */
 export interface GroupSummary {
   name: string;
   etag: string;
-  updatedAt?: string;
-  updatedBy?: string;
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
 }
 
 /** How a group is doing, as its last tick left it. */
@@ -62,10 +65,12 @@ export interface PauseState {
   at: string;
 }
 
-/** Booting stopped after Nova answered 400 to a boot; lifted when the rules change (new etag). */
+/** Booting stopped after Nova answered 400 to a boot; lifted only by a newer revision of the rules. */
 export interface BootBlock {
   /** The rules' etag the failure happened with. */
   etag: string;
+  /** The rules' revision the failure happened with (absent in blocks written before revisions existed). */
+  revision?: number;
   reason: string;
   at: string;
   requestId?: string;
@@ -90,6 +95,8 @@ export interface TickRecord {
   trigger: "cron" | "manual";
   author?: string;
   rulesEtag: string;
+  /** The revision of the rules this reconcile acted on (the newest the group's object knew). */
+  rulesRevision?: number;
   desired: Desired;
   /** Servers of the group by Nova status, as listed before acting. */
   actualByStatus: Record<string, number>;
@@ -232,11 +239,12 @@ export interface GroupService {
     opts: { ifMatch?: string; ifNoneMatch?: string; author: string },
   ): Promise<{ etag: string; created: boolean; group: StoredGroup }>;
   /**
-   * Removes the rules (and the group's overrides, pause and records). Without `force`, throws
+   * Removes the rules (and the group's overrides, pause and records; the activity log stays, ending with
+   * the deletion). Decided in the group's Durable Object after any running reconcile. Without `force`, throws
    * ConflictError (details.servers) while the group still has servers, and CloudUnavailableError
    * when that cannot be checked. With `force`, removes the rules and lists the servers left behind.
    */
-  deleteGroup(name: string, opts: { force: boolean; author: string }): Promise<{ removed: true; serversLeftBehind: ServerRef[] }>;
+  deleteGroup(name: string, opts: { force: boolean; author: string }): Promise<{ removed: true; revision: number; serversLeftBehind: ServerRef[] }>;
   /** Throws NotFoundError, InvalidRequestError (until not in the future). `now` defaults to the clock. */
   setOverride(name: string, input: OverrideInput, now?: Date): Promise<Override>;
   /** `cleared: false` when there was none. */
@@ -249,7 +257,7 @@ export interface GroupService {
   planPreview(name: string, at: Date): Promise<PlanPreview>;
   /** Reconciles now (serialised with cron ticks in the group's Durable Object) and returns the record. */
   reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
-  /** Newest first, at most `limit` (1..500). */
+  /** Newest first, at most `limit` (1..500). A deleted group's log still reads (it ends with the deletion). */
   activity(name: string, limit: number): Promise<ActivityEntry[]>;
   /** Recorded desired/actual points from `since` on, oldest first, preceded by the one in force at `since`. */
   history(name: string, since: Date): Promise<HistoryPoint[]>;

@@ -3,13 +3,15 @@ import type { Env } from "../config/env.ts";
 import { tickOrder } from "../core/budget.ts";
 import { partitionByGroup } from "../core/membership.ts";
 import { retentionGuard } from "../core/retention.ts";
-import { loadAllGroups, type ReadGroupResult } from "../store/rules.ts";
+import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../store/rules.ts";
 import { readDeferred, writeDeferred, type DeferredEntry } from "../store/tick-state.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "./budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import type { ObservedServer } from "../core/types.ts";
+import { toStoredGroup } from "./group-service.ts";
+import { registryStub } from "./registry.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
 
 /**
@@ -37,20 +39,30 @@ export interface TickSummary {
   budget?: BudgetReport;
 }
 
-function toStoredGroup(result: Extract<ReadGroupResult, { ok: true }>): StoredGroup {
-  const { rules, etag, updatedAt, updatedBy } = result.envelope;
-  return { name: result.name, rules, etag, updatedAt, updatedBy };
+/**
+ * Every group for a tick: one KV read of the index the registry writes. When KV has no readable index
+ * (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
+ */
+export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+  const read = await readIndex(env.RULES);
+  let index: RulesIndex;
+  if (read.ok) index = read.index;
+  else {
+    console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+    index = await registryStub(env).indexForTick();
+  }
+  return entriesOf(index, "group");
 }
 
-/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no subrequest at all. */
+/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no cloud call at all. */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const [read, previouslyDeferred] = await Promise.all([loadAllGroups(env.RULES, now), readDeferred(env.RULES)]);
+  const [read, previouslyDeferred] = await Promise.all([loadGroups(env), readDeferred(env.RULES)]);
   const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [], deferred: [] };
   if (read.length === 0) return summary;
 
   const groups: StoredGroup[] = [];
   for (const r of read) {
-    if (r.ok) groups.push(toStoredGroup(r));
+    if (r.ok) groups.push(toStoredGroup(r.name, r.envelope));
     else {
       summary.unreadable.push(r.name);
       console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);

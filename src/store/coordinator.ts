@@ -3,6 +3,7 @@ import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../reconcile/service.ts";
+import { envelopeSchema, type RulesEnvelope, type RulesOf } from "./rules.ts";
 
 /** Activity rows kept per group; older rows are dropped as new ones arrive. */
 export const ACTIVITY_LIMIT = 500;
@@ -14,12 +15,12 @@ const KEY = {
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
   lostBoots: "lostBoots",
-  deletedAt: "deletedAt",
+  rules: "rules:group",
   slotPrefix: "slot:",
 } as const;
 
 const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() });
-const BootBlockSchema = z.object({ etag: z.string(), reason: z.string(), at: z.string(), requestId: z.string().optional() });
+const BootBlockSchema = z.object({ etag: z.string(), revision: z.number().optional(), reason: z.string(), at: z.string(), requestId: z.string().optional() });
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
@@ -32,6 +33,7 @@ const TickRecordSchema = z.object({
   trigger: z.enum(["cron", "manual"]),
   author: z.string().optional(),
   rulesEtag: z.string(),
+  rulesRevision: z.number().optional(),
   desired: DesiredSchema,
   actualByStatus: z.record(z.string(), z.number()),
   counted: z.number(),
@@ -46,6 +48,16 @@ const TickRecordSchema = z.object({
 });
 const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });
 export type LostBoot = z.infer<typeof LostBootSchema>;
+/**
+ * The newest revision of the group's rules this object was told about (by the registry, or first seen
+ * on a tick), with a copy of those rules; `envelope: null` once the group was deleted at that revision.
+ */
+export interface RulesFence {
+  revision: number;
+  envelope: RulesEnvelope<RulesOf<"group">> | null;
+}
+const RulesFenceSchema = z.object({ revision: z.number().int().nonnegative(), envelope: envelopeSchema("group").nullable() });
+
 const ActivityEntrySchema = z.object({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() }).loose();
 
 type HistoryRow = { at: number; desired: number; actual: string };
@@ -202,6 +214,12 @@ export class CoordinatorStore {
     return rows.flatMap(toHistoryPoint)[0];
   }
 
+  /** Deletes every point (the group was deleted: its chart goes with it; the activity log stays). */
+  clearHistory(): void {
+    this.ensureHistoryTable();
+    this.storage.sql.exec("DELETE FROM history");
+  }
+
   /** Deletes the points at these instants (thinning). */
   deleteHistory(ats: readonly number[]): void {
     if (ats.length === 0) return;
@@ -209,16 +227,19 @@ export class CoordinatorStore {
     for (const at of ats) this.storage.sql.exec("DELETE FROM history WHERE at = ?", at);
   }
 
-  /** Forgets everything about the group (its rules were deleted), keeping only which rules version went. */
-  async clear(deletedRulesUpdatedAt: string): Promise<void> {
-    await this.storage.deleteAll();
-    this.activityReady = false;
-    this.historyReady = false;
-    await this.storage.put(KEY.deletedAt, deletedRulesUpdatedAt);
+  getRulesFence(): Promise<RulesFence | undefined> {
+    return this.read(KEY.rules, RulesFenceSchema) as Promise<RulesFence | undefined>;
+  }
+  async setRulesFence(value: RulesFence): Promise<void> {
+    await this.storage.put(KEY.rules, value);
   }
 
-  /** `updatedAt` of the rules that were deleted, if any: a tick holding those (or older) rules must not act. */
-  async getDeletedRulesUpdatedAt(): Promise<string | undefined> {
-    return this.read(KEY.deletedAt, z.string());
+  /**
+   * Forgets the group's runtime state (its rules were deleted): override, pause, boot block, records,
+   * slots. The activity log and the rules fence stay: the log survives, stale ticks stay refused.
+   */
+  async clearRuntime(): Promise<void> {
+    const keys = [...(await this.storage.list()).keys()].filter((key) => key !== KEY.rules);
+    for (let i = 0; i < keys.length; i += 128) await this.storage.delete(keys.slice(i, i + 128));
   }
 }

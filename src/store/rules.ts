@@ -1,51 +1,63 @@
-// Group rules in KV: one key per group (`group:<name>`), a versioned envelope, ETag / If-Match semantics.
+// Rules of every kind (groups now): the stored envelope, ETags, and the one KV index the tick reads.
 import { z } from "zod";
-import { GroupRulesSchema, type GroupRules } from "../config/group.ts";
+import { GroupRulesSchema } from "../config/group.ts";
 
 /**
- * The part of a KV namespace this module uses. Structural, so Node-side tools (benchmarks seeding
- * Miniflare's KV) can use this module without the Workers runtime types.
+ * The kinds of rules the registry keeps. Adding a kind is one line here (its name, which is also its
+ * section in the KV index, and its schema): the registry, its compare-and-set, revisions, tombstones
+ * and the index are the same code for every kind.
  */
-export interface RulesKv {
-  get(key: string, type: "text"): Promise<string | null>;
-  put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(options: { prefix: string; cursor?: string }): Promise<{ keys: Array<{ name: string; metadata?: unknown }>; list_complete: boolean; cursor?: string }>;
+export const RULE_KINDS = {
+  group: GroupRulesSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type RuleKind = keyof typeof RULE_KINDS;
+export type RulesOf<K extends RuleKind> = z.output<(typeof RULE_KINDS)[K]>;
+
+export function isRuleKind(value: string): value is RuleKind {
+  return Object.hasOwn(RULE_KINDS, value);
 }
-
-export const RULES_KEY_PREFIX = "group:";
-export const RULES_ENVELOPE_VERSION = 1;
-
-export function rulesKey(name: string): string {
-  return `${RULES_KEY_PREFIX}${name}`;
-}
-
-/** The stored value. `version` lets a later format be migrated on read instead of misread. */
-export const RulesEnvelopeSchema = z
-  .object({
-    version: z.literal(RULES_ENVELOPE_VERSION),
-    rules: GroupRulesSchema,
-    etag: z.string().min(1),
-    updatedAt: z.iso.datetime({ offset: true }),
-    updatedBy: z.string().min(1),
-  })
-  .strict();
-export type RulesEnvelope = z.infer<typeof RulesEnvelopeSchema>;
 
 /**
- * KV key metadata (returned by list() for free): lets a tick see which groups changed without
- * reading every value, so a steady minute costs one list() instead of one get() per group.
+ * One accepted version of one named rule set. `revision` is per (kind, name), starts at 1, and only
+ * grows (a deleted name keeps its last revision, so a re-created one continues from there).
  */
-export const RulesKeyMetadataSchema = z.object({ etag: z.string(), updatedAt: z.string().optional(), updatedBy: z.string().optional() });
-export type RulesKeyMetadata = z.infer<typeof RulesKeyMetadataSchema>;
+export interface RulesEnvelope<R = unknown> {
+  rules: R;
+  revision: number;
+  etag: string;
+  updatedAt: string;
+  updatedBy: string;
+}
 
-/** A group read from KV: its envelope, or the reason it could not be read (a corrupt value is reported, not thrown). */
-export type ReadGroupResult =
-  | { ok: true; name: string; envelope: RulesEnvelope }
-  | { ok: false; name: string; problem: string };
+const EnvelopeShape = {
+  revision: z.number().int().positive(),
+  etag: z.string().min(1),
+  updatedAt: z.iso.datetime({ offset: true }),
+  updatedBy: z.string().min(1),
+};
+
+export function envelopeSchema<K extends RuleKind>(kind: K) {
+  return z.object({ ...EnvelopeShape, rules: RULE_KINDS[kind] }).strict();
+}
+
+/** A stored entry read back: its envelope, or why it could not be read (reported, never thrown). */
+export type ReadRulesResult<R = unknown> = { ok: true; name: string; envelope: RulesEnvelope<R> } | { ok: false; name: string; problem: string };
+export type ReadGroupResult = ReadRulesResult<RulesOf<"group">>;
+
+/** Parses one stored envelope of `kind` (from the registry's table or the KV index). */
+export function parseEnvelope<K extends RuleKind>(kind: K, name: string, value: unknown): ReadRulesResult<RulesOf<K>> {
+  const parsed = envelopeSchema(kind).safeParse(value);
+  if (parsed.success) return { ok: true, name, envelope: parsed.data as RulesEnvelope<RulesOf<K>> };
+  const where = parsed.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+    .join("; ");
+  return { ok: false, name, problem: `stored ${kind} rules for '${name}' do not match the rules format (${where})` };
+}
 
 /** Quoted strong ETag over the canonical rules JSON: identical rules give the identical tag. */
-export async function rulesEtag(rules: GroupRules): Promise<string> {
+export async function rulesEtag(rules: unknown): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify(rules));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -67,143 +79,130 @@ export function etagMatches(header: string, current: string | undefined): boolea
   return candidates.some((t) => opaqueTag(t) === mine);
 }
 
-export function parseEnvelope(name: string, raw: string | null): ReadGroupResult | null {
-  if (raw === null) return null;
+/** Preconditions of a conditional write (the raw If-Match / If-None-Match header values). */
+export interface WriteConditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+/**
+ * The compare-and-set decision of one write, from the current entry (undefined: none, or deleted) alone.
+ * Pure, so the registry decides it between two awaits: no other write can slip in between.
+ */
+export function checkConditions(kind: RuleKind, name: string, currentEtag: string | undefined, conditions: WriteConditions): { ok: true } | { ok: false; message: string } {
+  if (conditions.ifMatch !== undefined && !etagMatches(conditions.ifMatch, currentEtag)) {
+    return { ok: false, message: currentEtag !== undefined ? `${kind} '${name}' has changed (its ETag is ${currentEtag})` : `no ${kind} named '${name}' to match` };
+  }
+  if (conditions.ifNoneMatch !== undefined && etagMatches(conditions.ifNoneMatch, currentEtag)) {
+    return { ok: false, message: `${kind} '${name}' already exists` };
+  }
+  return { ok: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The KV index: every kind's live entries in one value, written only by the registry
+// ---------------------------------------------------------------------------------------------
+
+/** The part of a KV namespace this module uses (structural, so Node-side benchmarks can seed Miniflare's KV). */
+export interface RulesKv {
+  get(key: string, type: "text"): Promise<string | null>;
+  put(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * One value holds every kind, so a tick costs one KV read whatever the number of groups and kinds
+ * (the free tier allows 100,000 reads but only 1,000 writes and 1,000 list() calls a day).
+ */
+export const INDEX_KEY = "index:rules";
+/** The index format of earlier releases (one key per group plus this index); imported once by the registry. */
+export const LEGACY_INDEX_KEY = "index:groups";
+
+const IndexSchema = z.object({
+  version: z.literal(2),
+  /** The registry's commit counter when this index was written: higher is newer. */
+  generation: z.number().int().nonnegative(),
+  kinds: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** The index as written: per kind, per name, the raw envelope (each is parsed by its reader). */
+export interface RulesIndex {
+  generation: number;
+  kinds: Partial<Record<RuleKind, Record<string, unknown>>>;
+}
+
+export type IndexRead = { ok: true; index: RulesIndex } | { ok: false; problem: string };
+
+/** One KV read. A missing or unreadable index is reported (the caller asks the registry), never thrown. */
+export async function readIndex(kv: RulesKv): Promise<IndexRead> {
+  let raw: string | null;
+  try {
+    raw = await kv.get(INDEX_KEY, "text");
+  } catch (error) {
+    return { ok: false, problem: `reading the rules index failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (raw === null) return { ok: false, problem: "there is no rules index in KV (yet)" };
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return { ok: false, name, problem: `stored rules for '${name}' are not JSON` };
+    return { ok: false, problem: "the rules index in KV is not JSON" };
   }
-  const parsed = RulesEnvelopeSchema.safeParse(json);
-  if (!parsed.success) {
-    const where = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-      .join("; ");
-    return { ok: false, name, problem: `stored rules for '${name}' do not match the rules format (${where})` };
-  }
-  return { ok: true, name, envelope: parsed.data };
+  const parsed = IndexSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, problem: "the rules index in KV is not in the expected format" };
+  return { ok: true, index: { generation: parsed.data.generation, kinds: parsed.data.kinds } };
 }
 
-export async function readGroup(kv: RulesKv, name: string): Promise<ReadGroupResult | null> {
-  return parseEnvelope(name, await kv.get(rulesKey(name), "text"));
+export async function writeIndex(kv: RulesKv, index: RulesIndex): Promise<void> {
+  await kv.put(INDEX_KEY, JSON.stringify({ version: 2, generation: index.generation, kinds: index.kinds }));
 }
 
-/** Every group key with its metadata (all list pages). */
-export async function listGroupKeys(kv: RulesKv): Promise<Array<{ name: string; metadata: RulesKeyMetadata | undefined }>> {
-  const out: Array<{ name: string; metadata: RulesKeyMetadata | undefined }> = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await kv.list({ prefix: RULES_KEY_PREFIX, ...(cursor ? { cursor } : {}) });
-    for (const key of page.keys) {
-      const meta = RulesKeyMetadataSchema.safeParse(key.metadata);
-      out.push({ name: key.name.slice(RULES_KEY_PREFIX.length), metadata: meta.success ? meta.data : undefined });
-    }
-    if (page.list_complete) break;
-    cursor = page.cursor;
-  }
-  return out;
+/** Every entry of `kind` in an index, each parsed (a bad entry is reported, the others still read). */
+export function entriesOf<K extends RuleKind>(index: RulesIndex, kind: K): Array<ReadRulesResult<RulesOf<K>>> {
+  const section: Record<string, unknown> = index.kinds[kind] ?? {};
+  return Object.keys(section)
+    .sort()
+    .map((name) => parseEnvelope(kind, name, section[name]));
 }
 
-/**
- * The index: every group's envelope in one value, so a tick costs one KV read whatever the number of
- * groups. KV's free tier allows 1,000 list() calls a day, fewer than one per minute, so the tick lists
- * keys only every INDEX_CHECK_MINUTES to repair drift (a PUT whose index update was lost to another
- * writer's stale read: KV has no compare-and-swap). The per-group keys stay the source of truth.
- */
-export const INDEX_KEY = "index:groups";
-export const INDEX_CHECK_MINUTES = 5;
-const IndexSchema = z.object({ version: z.literal(1), groups: z.record(z.string(), z.unknown()) });
+const LegacyIndexSchema = z.object({
+  version: z.literal(1),
+  groups: z.record(z.string(), z.object({ envelope: z.object({ rules: z.unknown(), etag: z.string(), updatedAt: z.string(), updatedBy: z.string() }).loose().optional() }).loose()),
+});
 
-/** Per group: what the tick gets, and the etag the key's metadata had (to compare without reading values). */
-type Index = Map<string, { result: ReadGroupResult; keyEtag: string | null }>;
-const IndexEntrySchema = z.object({ keyEtag: z.string().nullable(), envelope: z.unknown().optional(), problem: z.string().optional() });
-
-async function readIndex(kv: RulesKv): Promise<Index | undefined> {
-  const raw = await kv.get(INDEX_KEY, "text");
-  if (raw === null) return undefined;
-  let parsed: ReturnType<typeof IndexSchema.safeParse>;
+/** Groups of an earlier release's index (`index:groups`), as revision-1 envelopes; none when absent or unreadable. */
+export async function readLegacyGroups(kv: RulesKv): Promise<Array<{ name: string; envelope: RulesEnvelope }>> {
+  const raw = await kv.get(LEGACY_INDEX_KEY, "text");
+  if (raw === null) return [];
   try {
-    parsed = IndexSchema.safeParse(JSON.parse(raw));
+    const parsed = LegacyIndexSchema.safeParse(JSON.parse(raw));
+    if (!parsed.success) return [];
+    return Object.entries(parsed.data.groups).flatMap(([name, entry]) => {
+      const e = entry.envelope;
+      return e === undefined ? [] : [{ name, envelope: { rules: e.rules, revision: 1, etag: e.etag, updatedAt: e.updatedAt, updatedBy: e.updatedBy } }];
+    });
   } catch {
-    return undefined;
+    return [];
   }
-  if (!parsed.success) return undefined;
-  const index: Index = new Map();
-  for (const [name, value] of Object.entries(parsed.data.groups)) {
-    const entry = IndexEntrySchema.safeParse(value);
-    if (!entry.success) return undefined; // an index we do not understand is rebuilt from the keys
-    // A group whose own key is corrupt stays in the index as such: reported every tick, not re-read every check.
-    const result: ReadGroupResult =
-      entry.data.problem !== undefined
-        ? { ok: false, name, problem: entry.data.problem }
-        : (parseEnvelope(name, JSON.stringify(entry.data.envelope ?? null)) ?? { ok: false, name, problem: `no rules for '${name}' in the index` });
-    index.set(name, { result, keyEtag: entry.data.keyEtag });
-  }
-  return index;
 }
 
-async function writeIndex(kv: RulesKv, index: Index): Promise<void> {
-  const groups: Record<string, unknown> = {};
-  for (const [name, { result, keyEtag }] of [...index.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    groups[name] = result.ok ? { keyEtag, envelope: result.envelope } : { keyEtag, problem: result.problem };
-  }
-  await kv.put(INDEX_KEY, JSON.stringify({ version: 1, groups }));
-}
-
-/** Writes the group's key, then its entry in the index. */
-export async function writeGroup(kv: RulesKv, name: string, envelope: RulesEnvelope): Promise<void> {
-  await writeGroups(kv, [{ name, envelope }]);
-}
-
-/** Writes several groups' keys, then the index once (seeding many groups: one index write, not one per group). */
-export async function writeGroups(kv: RulesKv, groups: ReadonlyArray<{ name: string; envelope: RulesEnvelope }>): Promise<void> {
-  for (const { name, envelope } of groups) {
-    const metadata: RulesKeyMetadata = { etag: envelope.etag, updatedAt: envelope.updatedAt, updatedBy: envelope.updatedBy };
-    await kv.put(rulesKey(name), JSON.stringify(envelope), { metadata });
-  }
-  // Without an index (first group, or it was lost), rebuild it from the keys rather than start it with these groups only.
-  const index: Index = (await readIndex(kv)) ?? (await repairIndex(kv, undefined, false));
-  for (const { name, envelope } of groups) index.set(name, { result: { ok: true, name, envelope }, keyEtag: envelope.etag });
-  await writeIndex(kv, index);
-}
-
-/** Deletes the group's key and its index entry. */
-export async function deleteGroupRules(kv: RulesKv, name: string): Promise<void> {
-  await kv.delete(rulesKey(name));
-  const index = await readIndex(kv);
-  if (index?.delete(name)) await writeIndex(kv, index);
-}
-
-/** Compares the index with the per-group keys (one list, plus a get per difference); rewrites it only on drift. */
-async function repairIndex(kv: RulesKv, index: Index | undefined, write = true): Promise<Index> {
-  const keys = await listGroupKeys(kv);
-  const repaired: Index = new Map();
-  // A missing index is written even when empty: otherwise a deployment without groups would list every minute.
-  let drift = index === undefined;
-  for (const { name, metadata } of keys) {
-    const keyEtag = metadata?.etag ?? null;
-    const known = index?.get(name);
-    if (known !== undefined && known.keyEtag === keyEtag) {
-      repaired.set(name, known);
-      continue;
-    }
-    drift = true;
-    const result = (await readGroup(kv, name)) ?? { ok: false as const, name, problem: `rules for '${name}' vanished while reading` };
-    repaired.set(name, { result, keyEtag });
-  }
-  if (index !== undefined && [...index.keys()].some((name) => !repaired.has(name))) drift = true;
-  if (drift && write) await writeIndex(kv, repaired);
-  return repaired;
+/** A group to seed straight into KV; without a revision it is seeded as revision 1. */
+export interface SeedGroup {
+  name: string;
+  envelope: Omit<RulesEnvelope, "revision"> & { revision?: number };
 }
 
 /**
- * All groups for a tick at `now`: one read of the index; every INDEX_CHECK_MINUTES (or when the index
- * is missing or unreadable) also a list() of the keys to repair it. A corrupt group is reported, not thrown.
+ * Seeds groups straight into the KV index, bypassing the registry (benchmarks only: their ticks read
+ * KV and never write rules). A registry that starts empty imports this index, so the API sees them too.
  */
-export async function loadAllGroups(kv: RulesKv, now: Date): Promise<ReadGroupResult[]> {
-  let index = await readIndex(kv);
-  if (index === undefined || now.getUTCMinutes() % INDEX_CHECK_MINUTES === 0) index = await repairIndex(kv, index);
-  return [...index.values()].map((entry) => entry.result);
+export async function writeGroups(kv: RulesKv, groups: readonly SeedGroup[]): Promise<void> {
+  const read = await readIndex(kv);
+  const index: RulesIndex = read.ok ? read.index : { generation: 0, kinds: {} };
+  const section = { ...(index.kinds.group ?? {}) };
+  for (const { name, envelope } of groups) {
+    const { rules, etag, updatedAt, updatedBy } = envelope;
+    section[name] = { rules, revision: envelope.revision ?? 1, etag, updatedAt, updatedBy };
+  }
+  await writeIndex(kv, { generation: index.generation, kinds: { ...index.kinds, group: section } });
 }

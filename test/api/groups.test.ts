@@ -1,7 +1,7 @@
 // Rules and steering through the real worker: groups CRUD with ETags, override, pause/resume, status, timeline, activity.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { rulesKey } from "../../src/store/rules.ts";
+import { storeUnreadableGroup } from "../support/rules.ts";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
 
 interface StoredGroupBody {
@@ -114,7 +114,7 @@ describe("GET /v1/groups and /v1/groups/{name}", () => {
   });
 
   it("answers 500 corrupt_record, not a crash, when the stored rules do not parse", async () => {
-    await env.RULES.put(rulesKey("g-corrupt"), "{ this is not an envelope");
+    await storeUnreadableGroup("g-corrupt");
     const res = await send<ApiErrorBody>("GET", "/v1/groups/g-corrupt", { as: "read" });
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe("corrupt_record");
@@ -284,7 +284,7 @@ describe("DELETE /v1/groups/{name}", () => {
     await createGroup("g-delete-force");
     const res = await send<{ removed: boolean; serversLeftBehind: unknown[] }>("DELETE", "/v1/groups/g-delete-force?force=true");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ removed: true, serversLeftBehind: [] });
+    expect(res.body).toEqual({ removed: true, revision: 2, serversLeftBehind: [] });
     expect((await send("GET", "/v1/groups/g-delete-force", { as: "read" })).status).toBe(404);
   });
 });

@@ -9,9 +9,8 @@ import { TickBudget } from "../../src/reconcile/budget.ts";
 import type { CloudFactory } from "../../src/reconcile/cloud-factory.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick, type TickSummary } from "../../src/reconcile/tick.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX, writeGroups } from "../../src/store/rules.ts";
 import { DEFERRED_KEY, readDeferred } from "../../src/store/tick-state.ts";
-import { rulesEtag } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { FakeCloud } from "../fake-cloud/index.ts";
 
 const BASE = "http://fake-cloud.test";
@@ -68,19 +67,16 @@ function harness(options: { hang?: (method: string, path: string) => boolean; un
 
 async function putGroups(names: string[], desired: number): Promise<void> {
   const rules = GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, default: desired, networks: "none" });
-  const etag = await rulesEtag(rules);
-  await writeGroups(
-    env.RULES,
-    names.map((name) => ({ name, envelope: { version: 1 as const, rules, etag, updatedAt: "2026-11-26T00:00:00.000Z", updatedBy: "test" } })),
-  );
+  const service = createGroupService(env, { clock: () => new Date("2026-11-26T00:00:00.000Z") });
+  await Promise.all(names.map((name) => service.putGroup(name, rules, { author: "test" })));
 }
 
 const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(async () => {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY), env.RULES.delete(DEFERRED_KEY)]);
+  await deleteAllGroups();
+  await env.RULES.delete(DEFERRED_KEY);
 });
 
 describe("a tick's subrequest budget", () => {

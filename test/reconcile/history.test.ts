@@ -8,7 +8,7 @@ import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
 import { CoordinatorStore } from "../../src/store/coordinator.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { MemoryCloud } from "./memory-cloud.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
@@ -30,10 +30,7 @@ function rows(group: string) {
   return runInDurableObject(coordinatorStub(env, group), (_instance, state) => new CoordinatorStore(state.storage).readHistory());
 }
 
-afterEach(async () => {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
-});
+afterEach(deleteAllGroups);
 
 describe("group history", () => {
   it("records a point when desired or the servers' states change: boot, BUILD, ACTIVE", async () => {

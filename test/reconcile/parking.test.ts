@@ -5,7 +5,8 @@ import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.t
 import { GROUP_KEY, PARK_KEY } from "../../src/core/membership.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { DEFERRED_KEY } from "../../src/store/tick-state.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { CloudFault, MemoryCloud } from "./memory-cloud.ts";
 
 /** 2 by day (08:00 UTC), 0 at night (20:00 UTC). */
@@ -34,8 +35,8 @@ function setup(now = "2026-11-26T09:00:00Z") {
 }
 
 afterEach(async () => {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
+  await deleteAllGroups();
+  await env.RULES.delete(DEFERRED_KEY);
 });
 
 describe("parking through the reconcile shell", () => {

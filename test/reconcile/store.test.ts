@@ -1,6 +1,6 @@
-// Rules in KV (envelope, ETags, corrupt values) and the group service's rules around them.
+// The rules store (ETags, corrupt entries) and the group service around it.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
 import { GROUP_KEY } from "../../src/core/membership.ts";
 import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
@@ -8,29 +8,12 @@ import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { ConflictError, CorruptRecordError, InvalidRequestError, NotFoundError, PreconditionFailedError } from "../../src/reconcile/service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
-import { etagMatches, INDEX_KEY, loadAllGroups, readGroup, RULES_KEY_PREFIX, rulesEtag, rulesKey } from "../../src/store/rules.ts";
+import { etagMatches, rulesEtag } from "../../src/store/rules.ts";
+import { deleteAllGroups, storeUnreadableGroup } from "../support/rules.ts";
 import { MemoryCloud } from "./memory-cloud.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
   return GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, ...extra });
-}
-
-/** env.RULES with a count of each KV operation. */
-function countingKv() {
-  const ops = { get: 0, list: 0, put: 0, delete: 0 };
-  const kv: KVNamespace = new Proxy(env.RULES, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof prop === "string" && prop in ops) ops[prop as keyof typeof ops] += 1;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { kv, ops };
-}
-
-async function deleteAllRules() {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
 }
 
 function setup() {
@@ -39,30 +22,22 @@ function setup() {
   return { cloud, service };
 }
 
-describe("rules in KV", () => {
-  it("stores a versioned envelope under group:<name>", async () => {
-    const { service } = setup();
-    await service.putGroup("env-web", rules(), { author: "alice" });
-    const raw = JSON.parse((await env.RULES.get(rulesKey("env-web"))) ?? "null");
-    expect(raw).toMatchObject({ version: 1, updatedBy: "alice", updatedAt: "2026-11-26T07:00:00.000Z", rules: { image: "cirros" } });
-  });
+// Storage is shared by the tests of this file: each test's groups go, so later ticks see only their own.
+afterEach(deleteAllGroups);
 
-  it("reports a corrupt stored value instead of crashing on it", async () => {
-    await env.RULES.put(rulesKey("corrupt-web"), '{"version":1,"rules":{"max":-1}}');
-    const read = await readGroup(env.RULES, "corrupt-web");
-    expect(read?.ok).toBe(false);
+describe("rules store", () => {
+  it("reports a corrupt stored entry instead of crashing on it", async () => {
+    await storeUnreadableGroup("corrupt-web");
     await expect(setup().service.getGroup("corrupt-web")).rejects.toBeInstanceOf(CorruptRecordError);
-    await env.RULES.delete(rulesKey("corrupt-web"));
   });
 
   it("a tick skips a group with corrupt rules and still reconciles the others", async () => {
     const { cloud, service } = setup();
-    await env.RULES.put(rulesKey("corrupt-tick"), "not json at all");
-    await service.putGroup("healthy-tick", rules({ default: 1 }), { author: "alice" });
+    await storeUnreadableGroup("corrupt-tick");
+    await service.putGroup("healthy-tick", rules({ default: 1 }), { author: "alice" }); // publishes the index, corrupt row included
     const summary = await runTick(env, new Date("2026-11-26T09:00:00Z"), { cloudFactory: () => cloud });
     expect(summary.unreadable).toContain("corrupt-tick");
     expect(cloud.groupServers("healthy-tick")).toHaveLength(1);
-    await deleteAllRules();
   });
 
   it("the etag depends only on the rules", async () => {
@@ -77,44 +52,6 @@ describe("rules in KV", () => {
     expect(etagMatches("*", '"abc"')).toBe(true);
     expect(etagMatches('"x"', '"abc"')).toBe(false);
     expect(etagMatches("*", undefined)).toBe(false);
-  });
-
-  it("a tick reads one KV value for all groups and lists no keys between index checks", async () => {
-    const { service } = setup();
-    await service.putGroup("idx-a", rules({ default: 1 }), { author: "alice" });
-    await service.putGroup("idx-b", rules({ default: 1 }), { author: "alice" });
-    const { kv, ops } = countingKv();
-    const read = await loadAllGroups(kv, new Date("2026-11-26T09:01:00Z"));
-    expect(read.map((r) => r.name)).toEqual(expect.arrayContaining(["idx-a", "idx-b"]));
-    expect(ops).toEqual({ get: 1, list: 0, put: 0, delete: 0 });
-    await deleteAllRules();
-  });
-
-  it("every few minutes the index is checked against the group keys and repaired when it drifted", async () => {
-    const { service } = setup();
-    await service.putGroup("drift-a", rules({ default: 1 }), { author: "alice" });
-    // A write whose index update was lost (another writer's stale read of the index).
-    const lost = rules({ default: 3 });
-    const envelope = { version: 1 as const, rules: lost, etag: await rulesEtag(lost), updatedAt: "2026-11-26T08:00:00.000Z", updatedBy: "bob" };
-    await env.RULES.put(rulesKey("drift-b"), JSON.stringify(envelope), { metadata: { etag: envelope.etag } });
-    expect((await loadAllGroups(env.RULES, new Date("2026-11-26T09:01:00Z"))).map((r) => r.name)).not.toContain("drift-b");
-    expect((await loadAllGroups(env.RULES, new Date("2026-11-26T09:05:00Z"))).map((r) => r.name)).toContain("drift-b");
-    const { kv, ops } = countingKv();
-    expect((await loadAllGroups(kv, new Date("2026-11-26T09:06:00Z"))).map((r) => r.name)).toContain("drift-b");
-    await loadAllGroups(kv, new Date("2026-11-26T09:10:00Z"));
-    expect(ops.put).toBe(0);
-    await deleteAllRules();
-  });
-
-  it("a corrupt group key is reported at every check without rewriting the index each time", async () => {
-    await env.RULES.put(rulesKey("rot-web"), "not json");
-    const first = await loadAllGroups(env.RULES, new Date("2026-11-26T09:00:00Z"));
-    expect(first.find((r) => r.name === "rot-web")?.ok).toBe(false);
-    const { kv, ops } = countingKv();
-    const later = await loadAllGroups(kv, new Date("2026-11-26T09:05:00Z"));
-    expect(later.find((r) => r.name === "rot-web")?.ok).toBe(false);
-    expect(ops.put).toBe(0);
-    await deleteAllRules();
   });
 });
 

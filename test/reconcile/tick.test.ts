@@ -8,7 +8,7 @@ import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
 import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { DEFERRED_KEY } from "../../src/store/tick-state.ts";
 import { CloudFault, MemoryCloud } from "./memory-cloud.ts";
 
@@ -35,10 +35,10 @@ function setup() {
   return { cloud, service, tick };
 }
 
+// Storage is shared by the tests of this file: each test's groups (and the tick's deferred list) go, so later ticks see only their own.
 afterEach(async () => {
-  // KV is shared by the tests of this file: each test's groups go, so later ticks see only their own.
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY), env.RULES.delete(DEFERRED_KEY)]);
+  await deleteAllGroups();
+  await env.RULES.delete(DEFERRED_KEY);
 });
 
 describe("cron tick", () => {

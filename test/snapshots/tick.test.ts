@@ -7,7 +7,7 @@ import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.t
 import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_GROUP_KEY, IMAGE_MADE_BY_KEY } from "../../src/core/membership.ts";
 import worker from "../../src/index.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import { FakeCloudControl } from "../fake-cloud/control.ts";
 
 function rules(extra: Partial<GroupRulesInput> = {}) {
@@ -29,10 +29,8 @@ async function world() {
   return { cloud, service, tick, snapshotsOf };
 }
 
-afterEach(async () => {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all(keys.keys.map((k) => env.RULES.delete(k.name)));
-});
+// Storage is shared by the tests of this file: each test's groups go, so later ticks see only their own.
+afterEach(deleteAllGroups);
 
 describe("nightly snapshots on cron ticks", () => {
   it("keep+1 nights of ticks leave exactly keep active snapshots; a server outside the group and the base image are untouched", async () => {

@@ -3,8 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/config/env.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
-import { START, bootRequests, rules, world } from "./world.ts";
+import { START, bootRequests, forgetGroups, rules, world } from "./world.ts";
 
 const officeHours = {
   default: 1,
@@ -14,11 +13,8 @@ const officeHours = {
   ],
 };
 
-afterEach(async () => {
-  // KV is shared by this file's tests: remove this test's groups so the next test's ticks see only its own.
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
-});
+// Storage is shared by the tests of this file: each test's groups go, so later ticks see only their own.
+afterEach(forgetGroups);
 
 describe("scheduled() against the fake cloud", () => {
   it("scales a group up and down through cron ticks by its schedule", async () => {

@@ -7,7 +7,7 @@ import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.t
 import { GROUP_KEY } from "../../src/core/membership.ts";
 import worker from "../../src/index.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { INDEX_KEY, RULES_KEY_PREFIX } from "../../src/store/rules.ts";
+import { deleteAllGroups } from "../support/rules.ts";
 import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
 import { FakeCloudControl } from "../fake-cloud/control.ts";
 import type { FakeCloudOptions } from "../fake-cloud/model.ts";
@@ -26,10 +26,9 @@ export function rules(extra: Partial<GroupRulesInput> = {}) {
   return GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, networks: "none", ...extra });
 }
 
-/** KV is shared by a file's tests: remove every group so the next test's ticks see only its own (afterEach). */
+/** Storage is shared by a file's tests: remove every group so the next test's ticks see only its own (afterEach). */
 export async function forgetGroups(): Promise<void> {
-  const keys = await env.RULES.list({ prefix: RULES_KEY_PREFIX });
-  await Promise.all([...keys.keys.map((k) => env.RULES.delete(k.name)), env.RULES.delete(INDEX_KEY)]);
+  await deleteAllGroups();
 }
 
 export interface WorldOptions {

@@ -20,6 +20,7 @@ export const groupRoutes: AnyRouteSpec[] = [
     path: "/v1/groups",
     tag: TAG,
     summary: "List the groups",
+    description: "Every group with its ETag and revision, from the rules registry (strongly consistent; no KV listing).",
     role: "read",
     responses: { 200: { description: "every group, by name", schema: GroupListSchema } },
     async handle(c, { service }) {
@@ -50,8 +51,10 @@ export const groupRoutes: AnyRouteSpec[] = [
     tag: TAG,
     summary: "Create or replace a group's rules",
     description:
-      "Validated with the rules schema; answers with the stored group and its ETag. Send `If-Match: <etag>` to replace " +
-      "only the version you read (412 otherwise), `If-None-Match: *` to create only.",
+      "Validated with the rules schema; answers with the stored group, its ETag and its revision. Send `If-Match: <etag>` " +
+      "to replace only the version you read (412 otherwise), `If-None-Match: *` to create only. Both are compare-and-set in " +
+      "the rules registry: of many conditional writes at once exactly one wins. The group's Durable Object knows the new " +
+      "revision before the answer; cron ticks never act on an older one.",
     role: "admin",
     body: GroupRulesSchema,
     errors: [412, 413, 415],
@@ -78,8 +81,10 @@ export const groupRoutes: AnyRouteSpec[] = [
     tag: TAG,
     summary: "Delete a group's rules",
     description:
-      "409 while the group still has servers. With `?force=true` the rules (and override, pause, records) are removed " +
-      "anyway and the servers left behind are listed; novascale never deletes them.",
+      "Decided in the group's Durable Object after any running reconcile, from a fresh listing: 409 while the group still " +
+      "has servers. With `?force=true` the rules (and override, pause, records) are removed anyway and the servers left " +
+      "behind are listed; novascale never deletes them. No reconcile of the group acts afterwards. The activity log stays " +
+      "(it ends with the deletion) and continues if the group is created again.",
     role: "admin",
     query: DeleteGroupQuerySchema,
     errors: [404, 409, 503],
