@@ -1,18 +1,12 @@
 // Bearer-token auth: named tokens with roles from Worker secrets, compared in constant time; 401 vs 403.
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import type { ApiEnv } from "./context.ts";
+import { ROLES, type ApiEnv, type Caller, type Role } from "./context.ts";
 import { ApiError } from "./errors.ts";
 
-export const ROLES = ["read", "operate", "admin"] as const;
+// Roles and the caller are declared with the context's typing (context.ts), which this middleware fills.
+export { ROLES, type Caller, type Role };
 export const RoleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof RoleSchema>;
-
-/** Who is calling: the token's name (recorded as author) and its role. Never the token itself. */
-export interface Caller {
-  name: string;
-  role: Role;
-}
 
 const TOKEN_MIN_LENGTH = 16;
 

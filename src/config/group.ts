@@ -4,14 +4,14 @@ import { keepWithinProblem } from "../core/retention.ts";
 import { parseDate } from "../core/calendar.ts";
 import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
+import type * as Core from "../core/rules.ts";
+import { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/rules.ts";
 import { parseWindow } from "../core/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
-/** Server metadata keys novascale adds at boot (group membership + boot intent). */
-export const OWN_SERVER_METADATA_KEYS = 2;
-/** One more key on a group that parks: the park mark (novascale:park), written when a server is parked. */
-export const PARK_METADATA_KEYS = 1;
+/** Server metadata keys novascale adds (defined in core, which counts them); the parking helpers live there too. */
+export { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction };
 /** Nova's modern default for metadata items per server; a cloud may allow fewer (the book's: 5). */
 export const DEFAULT_MAX_SERVER_METADATA = 128;
 
@@ -282,27 +282,6 @@ function modeProblems(g: {
   return out;
 }
 
-/** What scale-in does to a server: the group's scaleIn.action, else delete (elastic) or stop (power). */
-export function scaleInAction(rules: Pick<GroupRules, "mode" | "scaleIn">): "delete" | "shelve" | "stop" {
-  return rules.scaleIn.action ?? (rules.mode === "power" ? "stop" : "delete");
-}
-
-/** Whether the group parks servers (shelve or stop) instead of deleting them. */
-export function parks(rules: Pick<GroupRules, "mode" | "scaleIn">): boolean {
-  return scaleInAction(rules) !== "delete";
-}
-
-/** Parked members an elastic group keeps at most: pool.max, default max - min; 0 when it deletes on scale-in. */
-export function poolMax(rules: Pick<GroupRules, "mode" | "scaleIn" | "pool" | "min" | "max">): number {
-  if (!parks(rules)) return 0;
-  return rules.pool?.max ?? Math.max(0, rules.max - rules.min);
-}
-
-/** Metadata keys novascale itself writes on one of the group's servers (group + boot intent, + the park mark when it parks). */
-export function ownServerMetadataKeys(rules: Pick<GroupRules, "mode" | "scaleIn">): number {
-  return OWN_SERVER_METADATA_KEYS + (parks(rules) ? PARK_METADATA_KEYS : 0);
-}
-
 /** Rules as the user writes them (defaults optional). */
 export type GroupRulesInput = z.input<typeof GroupRulesSchema>;
 /** Rules after parsing: defaults filled in, trusted inside. */
@@ -324,3 +303,16 @@ export const OverrideSchema = z
   })
   .strict();
 export type Override = z.infer<typeof OverrideSchema>;
+
+// The core decides on plain types of its own (src/core/rules.ts: core never imports this edge). The
+// parsed shapes must be exactly those types: when a schema above changes, mirror it there.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MirroredInCore<T extends true> = T;
+export type ParsedShapesMatchCore = [
+  MirroredInCore<Exactly<GroupRules, Core.GroupRules>>,
+  MirroredInCore<Exactly<ScheduleEntry, Core.ScheduleEntry>>,
+  MirroredInCore<Exactly<ExceptionEntry, Core.ExceptionEntry>>,
+  MirroredInCore<Exactly<SnapshotPolicy, Core.SnapshotPolicy>>,
+  MirroredInCore<Exactly<ResourceRef, Core.ResourceRef>>,
+  MirroredInCore<Exactly<Override, Core.Override>>,
+];

@@ -1,5 +1,5 @@
 // Exception calendars: whole local days (listed dates and an iCalendar's all-day events) in a zone.
-import type { ExceptionEntry } from "../config/group.ts";
+import type { ExceptionEntry } from "./rules.ts";
 import { parseIcs, type CalendarDays, type YearlyDays } from "./ics.ts";
 import { dateOfDay, dayNumber, formatDay, instantOf, localDayNumber } from "./zoned.ts";
 

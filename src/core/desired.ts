@@ -1,5 +1,5 @@
 // The desired server count of a group at a moment, and the rule that decided it (pure: depends only on `now`).
-import type { ExceptionEntry, GroupRules, Override, PointEntry, WindowSchedule } from "../config/group.ts";
+import type { ExceptionEntry, GroupRules, Override, PointEntry, WindowSchedule } from "./rules.ts";
 import type { Desired } from "./types.ts";
 import { describeDay, exceptionActive } from "./calendar.ts";
 import { describeEntry, describeFiring, isPointEntry, isWindowEntry, latestFiring } from "./schedule.ts";

@@ -1,5 +1,5 @@
 // The one table that maps a Nova server state to what the planner does with it (its "destiny").
-import type { GroupRules } from "../config/group.ts";
+import type { GroupRules } from "./rules.ts";
 import { buildAgeMinutes } from "./clock.ts";
 import { parkMarkOf, type ParkMark } from "./parking.ts";
 import type { Destiny, ObservedServer } from "./types.ts";

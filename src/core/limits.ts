@@ -1,6 +1,17 @@
 // Safety rails applied to a plan: per-tick boot and delete caps, and boots trimmed to the quota headroom.
-import type { AbsoluteLimits } from "../openstack/cloud.ts";
 import type { Notice, QuotaHeadroom, Step } from "./types.ts";
+
+/** Absolute limits (GET /limits); null where the cloud reports no limit (-1) or omits it. */
+export interface AbsoluteLimits {
+  maxTotalInstances: number | null;
+  totalInstancesUsed: number;
+  maxTotalCores: number | null;
+  totalCoresUsed: number;
+  maxTotalRAMSize: number | null;
+  totalRAMUsed: number;
+  maxServerMeta: number | null;
+  maxImageMeta: number | null;
+}
 
 export interface LimitInput {
   maxBootsPerTick: number;

@@ -1,6 +1,6 @@
 // Pure decisions for "take a snapshot now": which member, and whether a request repeats an earlier one (idempotency).
 import { z } from "zod";
-import type { SnapshotPolicy } from "../config/group.ts";
+import type { SnapshotPolicy } from "./rules.ts";
 import { describeSource, snapshotCandidates } from "./snapshots.ts";
 import { snapshotImageName } from "./snapshot-images.ts";
 import type { Notice, ObservedServer, Step } from "./types.ts";

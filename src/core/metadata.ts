@@ -1,5 +1,5 @@
 // Whether a group's server metadata fits the cloud's real per-server limit (checked at tick time, from /limits).
-import { ownServerMetadataKeys, type GroupRules } from "../config/group.ts";
+import { ownServerMetadataKeys, type GroupRules } from "./rules.ts";
 
 /**
  * A readable problem when the group's metadata plus novascale's own keys exceed the cloud's

@@ -1,5 +1,5 @@
 // The parking half of plan(): which members to park, which parked ones to resume, and which to delete beyond pool.max.
-import { poolMax, scaleInAction, type Group } from "../config/group.ts";
+import { poolMax, scaleInAction, type Group } from "./rules.ts";
 import { destinyOf, type Classified } from "./destiny.ts";
 import { isProtected } from "./membership.ts";
 import { parkMarkOf, tierOf } from "./parking.ts";

@@ -1,7 +1,6 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
-import type { Group } from "../config/group.ts";
+import { parks, type Group } from "./rules.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
-import { parks } from "../config/group.ts";
 import { estimateCloudOffset, skewNotice } from "./clock.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";

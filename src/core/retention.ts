@@ -194,9 +194,19 @@ function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? "" : "s"}`;
 }
 
+/**
+ * A snapshot of a volume-backed server: Glance holds only a block device mapping whose Cinder volume
+ * snapshots deleting the image would leave behind (novascale does not speak Cinder), so it is never pruned.
+ */
+export function isVolumeBacked(image: ObservedImage): boolean {
+  const bdm = image.properties["block_device_mapping"];
+  return bdm !== undefined && bdm.includes("snapshot_id");
+}
+
 /** Why a safety rule keeps this image, or undefined when none does. */
 function safetyHold(image: ObservedImage, guard: RetentionGuard): string | undefined {
   const holds: string[] = [];
+  if (isVolumeBacked(image)) holds.push("volume-backed: deleting the image would leave its Cinder volume snapshots behind; delete both by hand");
   const byId = guard.namedById[image.id];
   if (byId !== undefined && byId.length > 0) holds.push(`group${byId.length === 1 ? "" : "s"} ${byId.map((g) => `'${g}'`).join(", ")} boot${byId.length === 1 ? "s" : ""} from it (by id)`);
   const byName = image.name === "" ? undefined : guard.namedByName[image.name];

@@ -1,6 +1,6 @@
 // When schedule entries fire: cron entries in their own IANA time zone (via croner), one-shot `at` entries once.
 import { Cron, CronPattern } from "croner";
-import type { PointEntry, ScheduleEntry } from "../config/group.ts";
+import type { PointEntry, ScheduleEntry } from "./rules.ts";
 import { formatInZone } from "./zoned.ts";
 
 export { formatInZone };

@@ -1,5 +1,5 @@
 // A group's snapshot images: the properties and names that identify them, and the group's retention over them.
-import type { SnapshotPolicy } from "../config/group.ts";
+import type { SnapshotPolicy } from "./rules.ts";
 import {
   IMAGE_FIRING_KEY,
   IMAGE_GROUP_KEY,

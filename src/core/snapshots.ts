@@ -1,6 +1,6 @@
 // Pure snapshot planner: is there a snapshot for the latest firing (within grace)? which source? what to prune?
 import { z } from "zod";
-import type { SnapshotPolicy } from "../config/group.ts";
+import type { SnapshotPolicy } from "./rules.ts";
 import { IMAGE_SOURCE_SERVER_KEY, isMember, isOwnSnapshot } from "./membership.ts";
 import { isImageInProgress, type RetentionDecision, type RetentionGuard } from "./retention.ts";
 import { latestCronFiring } from "./schedule.ts";

@@ -1,5 +1,5 @@
 // The effective desired count over the coming hours, as change points built from edges, not from every firing.
-import type { GroupRules, Override, PointEntry } from "../config/group.ts";
+import type { GroupRules, Override, PointEntry } from "./rules.ts";
 import type { Desired } from "./types.ts";
 import { nextExceptionEdge } from "./calendar.ts";
 import { decide, overrideActive, pointEntries, windowEntries, type Decision, type DesiredOptions, type IndexedEntry } from "./desired.ts";

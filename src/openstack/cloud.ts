@@ -1,5 +1,6 @@
 // The narrow facade the reconciler uses to act on a cloud; implemented by the OpenStack client.
 import type { ResourceRef } from "../config/group.ts";
+import type { AbsoluteLimits } from "../core/limits.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
 
 export interface ResolvedImage {
@@ -38,17 +39,8 @@ export interface BootResult {
   reservationId?: string;
 }
 
-/** Absolute limits (GET /limits); null where the cloud reports no limit (-1) or omits it. */
-export interface AbsoluteLimits {
-  maxTotalInstances: number | null;
-  totalInstancesUsed: number;
-  maxTotalCores: number | null;
-  totalCoresUsed: number;
-  maxTotalRAMSize: number | null;
-  totalRAMUsed: number;
-  maxServerMeta: number | null;
-  maxImageMeta: number | null;
-}
+/** Absolute limits (GET /limits): a core type (core/limits.ts turns them into headroom). */
+export type { AbsoluteLimits };
 
 /** The server actions parking uses. */
 export type ServerAction = "shelve" | "shelveOffload" | "unshelve" | "stop" | "start";

@@ -3,7 +3,8 @@ import type { GroupRules, Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ParkingStatus } from "../core/parking.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
-import type { SnapshotListing, TakeSnapshotResult } from "./snapshots.ts";
+import type { ManualSnapshotRecord } from "../core/manual-snapshots.ts";
+import type { SnapshotImageSummary, SnapshotStatus } from "../core/snapshots.ts";
 
 // The implementation: `createGroupService(env: Env, options?)` in src/reconcile/group-service.ts.
 
@@ -214,6 +215,33 @@ export interface OverrideInput {
   until: string;
   reason: string;
   author: string;
+}
+
+/** A group's snapshots for GET /v1/groups/{name}/snapshots. */
+export interface SnapshotListing {
+  group: string;
+  /** The policy's view of the latest firing; null when the group has no snapshot policy. */
+  status: SnapshotStatus | null;
+  notices: Notice[];
+  /** The group's snapshots novascale made, newest first (any status). */
+  snapshots: SnapshotImageSummary[];
+}
+
+/** What POST /v1/groups/{name}/snapshots did (or replayed). */
+export interface TakeSnapshotResult {
+  /** null when no member could be snapshotted (see `notice`) or the servers could not be listed (see `error`). */
+  step: Step | null;
+  result: StepResult | null;
+  notice: Notice | null;
+  activity: ActivityEntry[];
+  /** Set when the snapshot was not taken because of the cloud (listing or createImage failed). */
+  error: ErrorInfo | null;
+  /** The answer is an earlier one (same Idempotency-Key, or a repeat while it is still in progress), and why. */
+  replayed: string | null;
+  /** The Idempotency-Key was used before for another request: refused, nothing taken. */
+  keyReused: ManualSnapshotRecord | null;
+  /** The manual-snapshot log to store (unchanged when nothing new was taken). */
+  log: ManualSnapshotRecord[];
 }
 
 // ---------------------------------------------------------------------------------------------

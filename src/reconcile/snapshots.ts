@@ -10,14 +10,15 @@ import {
   snapshotProperties,
   summarizeImage,
   type SnapshotAttempts,
-  type SnapshotImageSummary,
   type SnapshotObservation,
   type SnapshotPlan,
-  type SnapshotStatus,
 } from "../core/snapshots.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "../core/types.ts";
 import type { CloudPort } from "./gateway.ts";
-import { CloudUnavailableError, ConflictError, InvalidRequestError, type ActivityEntry, type ErrorInfo, type ServiceError, type StepResult } from "./service.ts";
+import { CloudUnavailableError, ConflictError, InvalidRequestError, type ActivityEntry, type ErrorInfo, type ServiceError, type SnapshotListing, type StepResult, type TakeSnapshotResult } from "./service.ts";
+
+// The answers' shapes live with the service interface that returns them (service.ts imports nothing from here).
+export type { SnapshotListing, TakeSnapshotResult };
 
 /**
  * The cloud calls snapshots need, answering data instead of throwing (errors do not survive RPC):
@@ -226,15 +227,6 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   return { plan, settled: false, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors };
 }
 
-export interface SnapshotListing {
-  group: string;
-  /** The policy's view of the latest firing; null when the group has no snapshot policy. */
-  status: SnapshotStatus | null;
-  notices: Notice[];
-  /** The group's snapshots novascale made, newest first (any status). */
-  snapshots: SnapshotImageSummary[];
-}
-
 /**
  * For the Worker side of the API (errors do not keep their class across RPC, so the Durable Object answers
  * data): a cloud failure as a service error. Nova refusing (4xx, e.g. 409 "server busy") is a conflict;
@@ -282,22 +274,6 @@ export async function listSnapshots(input: {
   if (!members.ok) return members;
   const plan = planSnapshots({ group, policy, members: members.value, images, attempts: input.attempts, now, guard: input.guard });
   return { ok: true, value: { group, status: plan.status, notices: plan.notices, snapshots } };
-}
-
-export interface TakeSnapshotResult {
-  /** null when no member could be snapshotted (see `notice`) or the servers could not be listed (see `error`). */
-  step: Step | null;
-  result: StepResult | null;
-  notice: Notice | null;
-  activity: ActivityEntry[];
-  /** Set when the snapshot was not taken because of the cloud (listing or createImage failed). */
-  error: ErrorInfo | null;
-  /** The answer is an earlier one (same Idempotency-Key, or a repeat while it is still in progress), and why. */
-  replayed: string | null;
-  /** The Idempotency-Key was used before for another request: refused, nothing taken. */
-  keyReused: ManualSnapshotRecord | null;
-  /** The manual-snapshot log to store (unchanged when nothing new was taken). */
-  log: ManualSnapshotRecord[];
 }
 
 /** An earlier answer as this call's answer: the step it took, with the image id Nova gave then. */

@@ -10,7 +10,8 @@ import type { ObservedServer } from "../../src/core/types.ts";
 import { createComputeCloud } from "../../src/openstack/compute-cloud.ts";
 import { CloudGateway } from "../../src/reconcile/gateway.ts";
 import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotTickResult } from "../../src/reconcile/snapshots.ts";
-import { FakeCloud, type FakeCloudOptions, type ImageSnapshot } from "../fake-cloud/index.ts";
+import type { FakeCloudOptions, ImageSnapshot } from "../fake-cloud/index.ts";
+import { fakeClient } from "./fake-world.ts";
 
 const GROUP = "web";
 /** 02:30 UTC every night. */
@@ -22,17 +23,7 @@ function policy(extra: Partial<Parameters<typeof SnapshotPolicySchema.parse>[0]>
 
 /** The fake cloud, the real client over it (virtual clock, no real sleeping), and a group's remembered attempts. */
 function world(options: FakeCloudOptions = {}, authPath = "/identity/v3") {
-  const fake = new FakeCloud({ startAt: "2026-11-01T00:00:00Z", snapshotMs: 10_000, ...options });
-  const settings = OpenStackSettingsSchema.parse({
-    OS_AUTH_URL: `http://fake.test${authPath}`,
-    OS_USERNAME: "demo",
-    OS_PASSWORD: "demo-password",
-    OS_PROJECT_NAME: "demo",
-    OS_USER_DOMAIN_NAME: "Default",
-    OS_PROJECT_DOMAIN_NAME: "Default",
-  });
-  const client = createComputeCloud(settings, { fetch: fake.fetch, clock: () => fake.now(), sleep: async () => {} });
-  const cloud = new CloudGateway(client);
+  const { fake, client, cloud, foreignImage } = fakeClient(options, authPath);
   let attempts: SnapshotAttempts | undefined;
 
   const members = async (): Promise<ObservedServer[]> => (await client.listServers()).filter((s) => s.metadata[GROUP_KEY] === GROUP);
@@ -48,14 +39,6 @@ function world(options: FakeCloudOptions = {}, authPath = "/identity/v3") {
   const images = (): ImageSnapshot[] => fake.imageSnapshots().filter((i) => i.name !== "cirros");
   const ownImages = (): ImageSnapshot[] => images().filter((i) => i.properties[IMAGE_MADE_BY_KEY] === "novascale" && i.properties[IMAGE_GROUP_KEY] === GROUP);
   const member = (name: string, createdAt = "2026-10-01T00:00:00Z") => fake.seedServer({ name, metadata: { [GROUP_KEY]: GROUP }, createdAt });
-  /** An image novascale did not make (an operator's own snapshot), or another group's snapshot. */
-  const foreignImage = (name: string, properties: Record<string, string>) => {
-    const base = [...fake.images.values()].find((i) => i.name === "cirros")!;
-    const image = { ...base, id: fake.rng.uuid(), numericId: fake.nextImageNumber++, name, visibility: "private" as const, properties, created: fake.now() - 86_400_000 * 30 };
-    image.ownerProjectId = fake.projectByName("demo")!.id;
-    fake.images.set(image.id, image);
-    return image.id;
-  };
   return { fake, client, cloud, tick, images, ownImages, member, foreignImage, attempts: () => attempts };
 }
 
