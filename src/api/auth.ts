@@ -9,11 +9,17 @@ export { ROLES, type Caller, type Role };
 export const RoleSchema = z.enum(ROLES);
 
 const TOKEN_MIN_LENGTH = 16;
+/** What a Bearer header can carry and BEARER below reads: visible ASCII, no spaces (RFC 6750's b64token is narrower still). */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
 
 export const TokenEntrySchema = z
   .object({
     name: z.string().min(1).max(100),
-    token: z.string().min(TOKEN_MIN_LENGTH, `tokens need at least ${TOKEN_MIN_LENGTH} characters`).max(4096),
+    token: z
+      .string()
+      .min(TOKEN_MIN_LENGTH, `tokens need at least ${TOKEN_MIN_LENGTH} characters`)
+      .max(4096)
+      .regex(TOKEN_CHARACTERS, "tokens are visible ASCII without spaces or control characters (no Authorization header could carry this one)"),
     role: RoleSchema,
   })
   .strict();
@@ -43,33 +49,50 @@ export interface TokenSources {
 }
 
 /**
- * Reads the configured tokens. Throws a 503 that names the variable but never quotes it: a typo in a
- * secret must not leak the secret through an error message. Zod issues carry paths, not values.
+ * Reads the configured tokens. Throws a 503 that names the variable, the entry and the field but never
+ * quotes the input: messages are our own words or zod's for issue codes that carry no input (see issueText).
  */
 export function configuredTokens(sources: TokenSources): TokenEntry[] {
   const entries: TokenEntry[] = [];
+  const local = sources.NOVASCALE_TOKEN?.trim();
   const list = sources.NOVASCALE_TOKENS?.trim();
+  const refuse = (message: string): ApiError => new ApiError(503, "auth_misconfigured", message);
   if (list !== undefined && list !== "") {
     let raw: unknown;
     try {
       raw = JSON.parse(list);
     } catch {
-      throw new ApiError(503, "auth_misconfigured", "NOVASCALE_TOKENS is not valid JSON (expected [{\"name\",\"token\",\"role\"}])");
+      throw refuse("NOVASCALE_TOKENS is not valid JSON (expected [{\"name\",\"token\",\"role\"}])");
     }
     const parsed = TokenListSchema.safeParse(raw);
     if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-      throw new ApiError(503, "auth_misconfigured", `NOVASCALE_TOKENS is invalid: ${where}`);
+      const where = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${issueText(i)}`).join("; ");
+      throw refuse(`NOVASCALE_TOKENS is invalid: ${where}`);
     }
     entries.push(...parsed.data);
   }
-  const local = sources.NOVASCALE_TOKEN?.trim();
   if (local !== undefined && local !== "") {
     const parsed = TokenEntrySchema.safeParse({ name: LOCAL_ADMIN_NAME, token: local, role: "admin" });
-    if (!parsed.success) throw new ApiError(503, "auth_misconfigured", `NOVASCALE_TOKEN is invalid: it needs at least ${TOKEN_MIN_LENGTH} characters`);
+    if (!parsed.success) throw refuse(`NOVASCALE_TOKEN is invalid: ${parsed.error.issues.map(issueText).join("; ")}`);
+    // The same token twice would match the first entry only: NOVASCALE_TOKEN's admin role would silently be lost.
+    const same = entries.findIndex((e) => e.token === parsed.data.token);
+    if (same >= 0) {
+      throw refuse(`NOVASCALE_TOKEN is the same token as NOVASCALE_TOKENS entry ${same} ('${entries[same]!.name}'): one token has one role; remove one of them`);
+    }
+    const named = entries.findIndex((e) => e.name === LOCAL_ADMIN_NAME);
+    if (named >= 0) throw refuse(`NOVASCALE_TOKENS entry ${named} is named '${LOCAL_ADMIN_NAME}', the name NOVASCALE_TOKEN acts under: rename it`);
     entries.push(parsed.data);
   }
   return entries;
+}
+
+/** Issue codes whose zod message holds no input (sizes, types, the allowed options, our own refinements). */
+const INPUT_FREE_CODES: ReadonlySet<string> = new Set(["too_small", "too_big", "invalid_type", "invalid_value", "invalid_format", "custom"]);
+
+/** An issue in words that never quote the input: an unknown key may be a pasted token. */
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return "unknown field(s): only name, token and role are allowed";
+  return INPUT_FREE_CODES.has(issue.code) ? issue.message : "invalid value";
 }
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 // zod schemas for what the API accepts (bodies, queries) and returns; the same schemas feed /openapi.json.
 import { z } from "zod";
-import { GroupNameSchema, GroupRulesSchema, OverrideSchema } from "../config/group.ts";
+import { GroupNameSchema, GroupRulesSchema, OverrideSchema, ReasonSchema } from "../config/group.ts";
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00:00+01:00" });
 
@@ -15,7 +15,7 @@ export const OverrideRequestSchema = z
     desired: z.number().int().min(0).max(10_000).meta({ description: "server count to hold (still clamped to the group's [min, max])" }),
     until: isoDateTime.optional().meta({ description: "when the override ends (ISO-8601 with offset)" }),
     minutes: z.number().int().min(1).max(MAX_OVERRIDE_MINUTES).optional().meta({ description: "or: how long it lasts, from now" }),
-    reason: z.string().trim().min(1).max(500).meta({ description: "why; shown in status and the activity log" }),
+    reason: ReasonSchema.meta({ description: "why; shown in status and the activity log (one line, no control characters)" }),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -28,7 +28,7 @@ export type OverrideRequest = z.output<typeof OverrideRequestSchema>;
 
 /** POST /v1/groups/{name}/pause: an optional reason. */
 export const PauseRequestSchema = z
-  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .object({ reason: ReasonSchema.optional() })
   .strict()
   .meta({ id: "PauseRequest" });
 
@@ -102,7 +102,8 @@ const ErrorInfoSchema = z
     category: z.enum(["config", "quota", "auth", "notFound", "transient", "cloud", "internal"]),
     message: z.string(),
     status: z.number().int().optional(),
-    requestId: z.string().optional(),
+    requestId: z.string().optional().meta({ description: "the cloud's own id of the failed call (x-openstack-request-id)" }),
+    tickRequestId: z.string().optional().meta({ description: "the X-OpenStack-Request-Id novascale sent with every call of that tick" }),
     notSent: z.boolean().optional().meta({ description: "the request never left: the tick's budget or deadline kept it back" }),
   })
   .meta({ id: "ErrorInfo" });
@@ -167,6 +168,7 @@ const TickRecordSchema = z
     errors: z.array(ErrorInfoSchema),
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     lastSeenAt: z.string().optional(),
+    tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
     deferred: DeferralSchema.optional(),
   })
   .meta({ id: "TickRecord" });

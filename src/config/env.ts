@@ -13,7 +13,12 @@ export interface Env {
   OS_PROJECT_NAME?: string;
   OS_PROJECT_ID?: string;
   OS_USER_DOMAIN_NAME?: string;
+  OS_USER_DOMAIN_ID?: string;
   OS_PROJECT_DOMAIN_NAME?: string;
+  OS_PROJECT_DOMAIN_ID?: string;
+  /** keystoneauth's fallback for both the user's and the project's domain (when neither is given itself). */
+  OS_DEFAULT_DOMAIN_ID?: string;
+  OS_DEFAULT_DOMAIN_NAME?: string;
   OS_REGION_NAME?: string;
   OS_INTERFACE?: string;
   OS_APPLICATION_CREDENTIAL_ID?: string;
@@ -67,7 +72,11 @@ export const OpenStackSettingsSchema = z
     OS_PROJECT_NAME: optionalText,
     OS_PROJECT_ID: optionalText,
     OS_USER_DOMAIN_NAME: optionalText,
+    OS_USER_DOMAIN_ID: optionalText,
     OS_PROJECT_DOMAIN_NAME: optionalText,
+    OS_PROJECT_DOMAIN_ID: optionalText,
+    OS_DEFAULT_DOMAIN_ID: optionalText,
+    OS_DEFAULT_DOMAIN_NAME: optionalText,
     OS_REGION_NAME: optionalText,
     OS_INTERFACE: z
       .enum(["public", "internal", "admin", "publicURL", "internalURL", "adminURL"])

@@ -56,6 +56,44 @@ export const AtSchema = z.string().refine((v) => {
 
 const Count = z.number().int().min(0).max(10_000);
 
+// ---- Nova's own input rules (nova/api/openstack/compute/schemas): what the API accepts, Nova accepts too ----
+
+/** Nova's metadata key pattern (parameter_types.metadata): anything else is a 400 at boot time. */
+export const NOVA_METADATA_KEY = /^[a-zA-Z0-9-_:. ]{1,255}$/;
+/** Nova's limit on user_data, counted after base64 encoding. */
+export const MAX_USER_DATA_BASE64 = 65_535;
+/** oslo's is_uuid_like, as Nova checks `uuid` and `port`: 32 hex digits, dashes optional, any case. */
+export const UUID_LIKE = /^(?:urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
+/** C0 and C1 control characters (NUL, ESC, newlines, DEL, ...): text shown in logs and terminals carries none. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Bytes of `text` once base64-encoded (UTF-8 first, as the client encodes it). */
+export function base64Length(text: string): number {
+  return 4 * Math.ceil(new TextEncoder().encode(text).byteLength / 3);
+}
+
+/** Why Nova would refuse this metadata key, or undefined. */
+export function metadataKeyProblem(key: string): string | undefined {
+  if (NOVA_METADATA_KEY.test(key)) return undefined;
+  return `${JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key)}: Nova accepts metadata keys of 1-255 letters, digits, spaces and '-', '_', ':', '.'`;
+}
+
+/** A reason (override, pause): one line of printable text, since it is shown in logs, status and terminals. */
+export const ReasonSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .refine((text) => !CONTROL_CHARACTERS.test(text), { message: "must not contain control characters (NUL, ESC, line breaks, ...)" });
+
+/** Metadata as Nova takes it: keys by Nova's pattern (each bad key named), values up to 255 characters. */
+const NovaMetadataSchema = z.record(z.string(), z.string().max(255)).superRefine((metadata, ctx) => {
+  for (const key of Object.keys(metadata)) {
+    const problem = metadataKeyProblem(key);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: [key], message: problem });
+  }
+});
+
 /** An image or flavor: by name (resolved each tick) or by id. */
 export const ResourceRefSchema = z.union([
   z.string().min(1).max(255),
@@ -123,15 +161,23 @@ export const ExceptionSchema = z
   .meta({ description: "an exception calendar: on its days (whole local days in `timezone`) `desired` applies over windows and schedule entries" });
 export type ExceptionEntry = z.infer<typeof ExceptionSchema>;
 
+const IPV4 = z.ipv4();
+const IPV6 = z.ipv6();
+function isIpAddress(text: string): boolean {
+  return IPV4.safeParse(text).success || IPV6.safeParse(text).success;
+}
+
+const UuidLike = (what: string) => z.string().regex(UUID_LIKE, `${what} must be a UUID (Nova refuses anything else)`);
+
 export const NetworksSchema = z.union([
   z.enum(["auto", "none"]),
   z
     .array(
       z
         .object({
-          uuid: z.string().min(1).optional(),
-          port: z.string().min(1).optional(),
-          fixedIp: z.string().min(1).optional(),
+          uuid: UuidLike("the network's uuid").optional(),
+          port: UuidLike("the port").optional(),
+          fixedIp: z.string().refine(isIpAddress, "fixedIp must be an IPv4 or IPv6 address").optional(),
         })
         .strict()
         .refine((n) => n.uuid !== undefined || n.port !== undefined, { message: "a network needs uuid or port" }),
@@ -141,7 +187,7 @@ export const NetworksSchema = z.union([
 
 export const SnapshotSourceSchema = z.union([
   z.enum(["oldest", "newest"]),
-  z.object({ metadata: z.record(z.string().min(1).max(255), z.string().max(255)) }).strict(),
+  z.object({ metadata: NovaMetadataSchema }).strict(),
 ]);
 
 const KeepCount = z.number().int().min(1).max(1000).optional();
@@ -189,10 +235,8 @@ export const SnapshotPolicySchema = z
   });
 export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 
-// Reserved keys are checked in the group's superRefine: a refined record key only yields zod's
-// generic "Invalid key in record", and users need to be told which key and why.
-const metadataKey = z.string().min(1).max(255);
-
+// Keys are checked in a superRefine (NovaMetadataSchema, reserved keys in the group's): a refined record
+// key only yields zod's generic "Invalid key in record", and users need to be told which key and why.
 export const GroupRulesSchema = z
   .object({
     /** "elastic" (default): novascale boots and removes servers. "power": novascale only parks and resumes servers an operator tagged. */
@@ -206,9 +250,17 @@ export const GroupRulesSchema = z
     schedules: z.array(ScheduleEntrySchema).max(50).default([]),
     exceptions: z.array(ExceptionSchema).max(20).default([]),
     networks: NetworksSchema.default("auto"),
-    metadata: z.record(metadataKey, z.string().max(255)).default({}),
+    metadata: NovaMetadataSchema.default({}),
     keyName: z.string().min(1).max(255).optional(),
-    userData: z.string().max(65_535).optional(),
+    userData: z
+      .string()
+      .superRefine((text, ctx) => {
+        const encoded = base64Length(text);
+        if (encoded > MAX_USER_DATA_BASE64) {
+          ctx.addIssue({ code: "custom", message: `${encoded} bytes once base64-encoded; Nova takes at most ${MAX_USER_DATA_BASE64} (about 48 KiB of text)` });
+        }
+      })
+      .optional(),
     securityGroups: z.array(z.string().min(1).max(255)).max(20).optional(),
     availabilityZone: z.string().min(1).max(255).optional(),
     namePrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, "letters, digits, '.', '_' and '-', at most 41 characters").optional(),
@@ -297,7 +349,7 @@ export const OverrideSchema = z
   .object({
     desired: Count,
     until: z.iso.datetime({ offset: true }),
-    reason: z.string().min(1).max(500),
+    reason: ReasonSchema,
     author: z.string().min(1).max(100),
     createdAt: z.iso.datetime({ offset: true }),
   })
@@ -306,8 +358,8 @@ export type Override = z.infer<typeof OverrideSchema>;
 
 // The core decides on plain types of its own (src/core/rules.ts: core never imports this edge). The
 // parsed shapes must be exactly those types: when a schema above changes, mirror it there.
-type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type MirroredInCore<T extends true> = T;
+export type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type MirroredInCore<T extends true> = T;
 export type ParsedShapesMatchCore = [
   MirroredInCore<Exactly<GroupRules, Core.GroupRules>>,
   MirroredInCore<Exactly<ScheduleEntry, Core.ScheduleEntry>>,

@@ -1,6 +1,7 @@
 // The public rules format of a snapshot policy (nightly snapshots of any servers, selected by metadata or group), as zod schemas.
 import { z } from "zod";
-import { checkCronInZone, CronSchema, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
+import type * as Core from "../core/rules.ts";
+import { checkCronInZone, CronSchema, type Exactly, type MirroredInCore, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
 
 /** Policy names follow group names' rules (they appear in image properties and URLs). */
 export const PolicyNameSchema = GroupNameSchema;
@@ -43,3 +44,6 @@ export const SnapshotPolicyRulesSchema = z
   .superRefine(checkCronInZone);
 export type SnapshotPolicyRules = z.infer<typeof SnapshotPolicyRulesSchema>;
 export type SnapshotPolicyRulesInput = z.input<typeof SnapshotPolicyRulesSchema>;
+
+// The core decides on its own plain types (core/rules.ts); the parsed shapes must be exactly those.
+export type PolicyShapesMatchCore = [MirroredInCore<Exactly<SnapshotPolicyRules, Core.SnapshotPolicyRules>>, MirroredInCore<Exactly<PolicySelect, Core.PolicySelect>>];

@@ -1,6 +1,6 @@
 // Pure planner of a snapshot policy (nightly snapshots of any selected servers): what to take, what to prune, what is stale.
-import type { PolicySelect, SnapshotPolicyRules } from "../config/snapshot-policy.ts";
 import { IMAGE_FIRING_KEY, IMAGE_MADE_BY_KEY, IMAGE_MADE_BY_VALUE, IMAGE_SOURCE_SERVER_KEY, isMember } from "./membership.ts";
+import type { PolicySelect, SnapshotPolicyRules } from "./rules.ts";
 import { decideRetention, isImageInProgress, type RetentionDecision, type RetentionGuard } from "./retention.ts";
 import { latestCronFiring } from "./schedule.ts";
 import { imageFiring, snapshotImageName, statusOf } from "./snapshot-images.ts";

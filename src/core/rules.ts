@@ -72,6 +72,22 @@ export interface SnapshotPolicy extends RetentionRules {
   maxAttempts: number;
 }
 
+/** Which servers a snapshot policy backs up: all whose metadata matches every pair, or a group's members. */
+export type PolicySelect = { metadata: Record<string, string> } | { group: string };
+
+/** A snapshot policy's rules after parsing (src/config/snapshot-policy.ts). */
+export interface SnapshotPolicyRules {
+  select: PolicySelect;
+  cron: string;
+  timezone: string;
+  retention: RetentionRules;
+  namePrefix?: string;
+  maxConcurrent: number;
+  graceHours: number;
+  maxAttempts: number;
+  paused: boolean;
+}
+
 /** Rules after parsing: defaults filled in, trusted inside. */
 export interface GroupRules {
   /** "elastic": novascale boots and removes servers; "power": it only parks and resumes servers an operator tagged. */

@@ -65,4 +65,8 @@ export interface ComputeCloud {
   listImages(properties: Record<string, string>): Promise<ObservedImage[]>;
   getImage(id: string): Promise<ObservedImage | null>;
   deleteImage(id: string): Promise<void>;
+  /** The X-OpenStack-Request-Id sent on every call of this cloud (one per tick): finds the tick in the cloud's logs. */
+  readonly requestId?: string;
+  /** Masks this cloud's secrets (password, secret, tokens) out of a text: the last gate before logs, storage and answers. */
+  redact?(text: string): string;
 }

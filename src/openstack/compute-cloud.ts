@@ -29,6 +29,8 @@ export interface ComputeCloudOptions extends TransportOptions {
 /** The facade plus what tests, benchmarks and the real-cloud tier need to look at. */
 export interface OpenStackComputeCloud extends ComputeCloud {
   readonly session: Session;
+  readonly requestId: string;
+  redact(text: string): string;
   readonly nova: NovaClient;
   /** Glance v2, when the catalog (or an override) has a v2-capable image service; else images go through Nova. */
   glance(): Promise<GlanceClient | undefined>;
@@ -100,6 +102,8 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     session,
     nova,
     glance,
+    requestId: session.transport.requestId,
+    redact: (text) => session.transport.mask(text),
     stats: () => session.stats(),
     imageMetadata: async () => (await glance()) ?? nova.images,
 

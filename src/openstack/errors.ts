@@ -2,7 +2,8 @@
 
 /**
  * What a caller does about an error:
- * - `config`: the request is wrong (bad image/flavor/network ref, 400; too many metadata items or files); retrying will not help.
+ * - `config`: the request is wrong (bad image/flavor/network ref, 400; too many metadata items or files; a protected
+ *   image, redirects to another server); retrying will not help.
  * - `quota`: the project is out of quota (403 "Quota exceeded", 413 overLimit); boot less.
  * - `auth`: credentials or permissions (401, other 403s).
  * - `notFound`: the resource does not exist (404).
@@ -110,6 +111,7 @@ export function isOpenStackError(e: unknown): e is OpenStackError {
 }
 
 const QUOTA_MESSAGE = /quota exceeded|exceeds? (the )?quota|over ?quota/i;
+const PROTECTED_MESSAGE = /\bis protected\b|\bprotected image\b/i;
 /** Limits on what one request may carry (metadata items, personality files): the request must change, so "config". */
 const REQUEST_LIMIT_MESSAGE = /(metadata|personality|injected file)[^.]*(exceed|limit)|(exceed|limit)[^.]*(metadata|personality|injected file)/i;
 
@@ -119,6 +121,8 @@ export function categorize(status: number, kind: string, message: string, retryA
   if (status === 400) return "config";
   if ((status === 403 || status === 413) && REQUEST_LIMIT_MESSAGE.test(message)) return "config";
   if (status === 401) return "auth";
+  // Glance (and Nova's image proxy) refuse to delete a protected image with 403: the image's setting, not our credentials.
+  if (status === 403 && PROTECTED_MESSAGE.test(message)) return "config";
   if (status === 403) return QUOTA_MESSAGE.test(message) ? "quota" : "auth";
   if (status === 404) return "notFound";
   if (status === 409 || status === 429) return "transient";

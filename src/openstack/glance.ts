@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { OpenStackError } from "./errors.ts";
 import { joinUrl, withQuery } from "./http.ts";
-import { findByName } from "./names.ts";
+import { findByName, SUGGESTION_PAGE_SIZE, SUGGESTION_PAGES } from "./names.ts";
+import { followPages } from "./paging.ts";
 import type { Session } from "./session.ts";
 
 export const GlanceImageSchema = z.looseObject({
@@ -37,7 +38,6 @@ export function imageProperties(image: GlanceImage): Record<string, string> {
 export type JsonPatchOp = { op: "add" | "replace"; path: string; value: string } | { op: "remove"; path: string };
 
 const PATCH_TYPE = "application/openstack-images-v2.1-json-patch";
-const MAX_PAGES = 100;
 
 /** JSON pointer escaping for a property name used as a patch path. */
 export function pointer(key: string): string {
@@ -77,19 +77,19 @@ export function createGlanceClient(session: Session) {
      * GET /v2/images with filters, every page (follows `next`). Glance filters on any property given as a
      * query parameter (`?novascale:group=web`), plus name, status, visibility, owner, tag, ...
      */
-    async list(filters: Record<string, string> = {}, options: { pageSize?: number } = {}): Promise<GlanceImage[]> {
-      const images: GlanceImage[] = [];
+    async list(filters: Record<string, string> = {}, options: { pageSize?: number; maxPages?: number } = {}): Promise<GlanceImage[]> {
       const baseUrl = joinUrl(await v2(), "images");
-      let query: Record<string, string> = { ...filters, ...(options.pageSize === undefined ? {} : { limit: String(options.pageSize) }) };
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const response = await session.request({ method: "GET", url: withQuery(baseUrl, query), service: "image" });
-        const body = session.transport.parse(response, GlanceListSchema);
-        images.push(...body.images);
-        if (body.next === undefined || body.images.length === 0) return images;
-        // `next` is relative to Glance's root, which may sit behind a path prefix: keep only its query.
-        query = Object.fromEntries(new URL(body.next, "http://relative.invalid/").searchParams.entries());
-      }
-      return images;
+      const first: Record<string, string> = { ...filters, ...(options.pageSize === undefined ? {} : { limit: String(options.pageSize) }) };
+      return followPages(
+        async (next) => {
+          const response = await session.request({ method: "GET", url: withQuery(baseUrl, next ?? first), service: "image" });
+          const body = session.transport.parse(response, GlanceListSchema);
+          // `next` is relative to Glance's root, which may sit behind a path prefix: keep only its query.
+          const nextQuery = body.next === undefined ? undefined : Object.fromEntries(new URL(body.next, "http://relative.invalid/").searchParams.entries());
+          return { items: body.images, next: nextQuery };
+        },
+        { what: "image", where: baseUrl, ...(options.maxPages === undefined ? {} : { stopAfter: options.maxPages }) },
+      );
     },
 
     get,
@@ -102,7 +102,8 @@ export function createGlanceClient(session: Session) {
     async find(name: string): Promise<GlanceImage> {
       const where = joinUrl(await v2(), "images");
       const named = await this.list({ name });
-      const candidates = named.length > 0 ? named : await this.list({}, { pageSize: 200 });
+      // Nothing by that name: one bounded page for "did you mean" (a cloud may hold tens of thousands of images).
+      const candidates = named.length > 0 ? named : await this.list({}, { pageSize: SUGGESTION_PAGE_SIZE, maxPages: SUGGESTION_PAGES });
       return findByName(
         candidates.map((i) => ({ ...i, name: i.name ?? "" })),
         name,

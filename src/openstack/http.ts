@@ -1,7 +1,9 @@
 // The HTTP layer under every OpenStack call: injectable fetch/clock/sleep, retries, deadline, subrequest counting, zod parsing.
 import type { z } from "zod";
 import { OpenStackError, parseFault, parseRetryAfter } from "./errors.ts";
+import { isRedirect, nextHop } from "./redirects.ts";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, defaultRetryMode, isRetryable, type RetryMode, type RetryPolicy } from "./retry.ts";
+import { SecretMasker } from "./secrets.ts";
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -25,11 +27,23 @@ export interface TransportOptions {
    */
   maxRequests?: number;
   /**
+   * Sent as X-OpenStack-Request-Id on every request (Nova, Keystone and Glance log it as the global
+   * request id next to their own): one per tick finds that tick in the cloud's logs. Default: a new
+   * `req-<uuid>` per transport. Anything not of that form is ignored by the services, so it is refused.
+   */
+  requestId?: string;
+  /**
    * A budget shared by every transport of one tick (or API request): each attempt is charged to it and
    * refused, unsent, when it is spent; its deadline bounds every attempt like `deadline` does.
    */
   budget?: RequestBudget;
 }
+
+/** The form oslo.middleware accepts as a global request id (others are silently dropped by the cloud). */
+export const GLOBAL_REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** How many of the cloud's own request ids a transport remembers (the latest). */
+const RETURNED_IDS_KEPT = 50;
 
 /** What the transport asks of a shared budget (src/reconcile/budget.ts implements it for a tick). */
 export interface RequestBudget {
@@ -88,7 +102,10 @@ export class Transport {
   private readonly maxRequests: number | undefined;
   private readonly budget: RequestBudget | undefined;
   private readonly counters: RequestStats = { requests: 0, retries: 0, byService: {} };
-  private readonly secrets = new Set<string>();
+  private readonly masker = new SecretMasker();
+  /** The global request id sent with every request. */
+  readonly requestId: string;
+  private readonly returnedIds: string[] = [];
 
   constructor(options: TransportOptions = {}) {
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
@@ -100,6 +117,8 @@ export class Transport {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? "novascale";
     this.maxRequests = options.maxRequests;
+    this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
+    if (!GLOBAL_REQUEST_ID.test(this.requestId)) throw new Error("requestId must be req-<uuid> in lower-case hex (the form OpenStack services log)");
     this.budget = options.budget;
   }
 
@@ -113,7 +132,17 @@ export class Transport {
 
   /** A password, secret or token that is masked wherever it would appear in an error message. */
   registerSecret(value: string | undefined): void {
-    if (value !== undefined && value.length >= 4) this.secrets.add(value);
+    this.masker.add(value);
+  }
+
+  /** `text` with every registered secret masked (in any of its forms, whole or in part). */
+  mask(text: string): string {
+    return this.masker.mask(text);
+  }
+
+  /** The cloud's own ids (x-openstack-request-id / x-compute-request-id) of the latest answers, oldest first. */
+  returnedRequestIds(): string[] {
+    return [...this.returnedIds];
   }
 
   stats(): RequestStats {
@@ -164,7 +193,12 @@ export class Transport {
   }
 
   private async attempt(request: HttpRequest): Promise<HttpResponse> {
-    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent, ...request.headers };
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "User-Agent": this.userAgent,
+      "X-OpenStack-Request-Id": this.requestId,
+      ...request.headers,
+    };
     let body: string | undefined;
     if (request.json !== undefined) {
       body = JSON.stringify(request.json);
@@ -173,67 +207,89 @@ export class Transport {
       body = request.raw.body;
       headers["Content-Type"] = request.raw.contentType;
     }
-    const notSent = (kind: string, message: string) =>
-      new OpenStackError({ method: request.method, url: request.url, status: 0, kind, message, category: "transient" });
+    // An attempt started just before the deadline waits only until it (redirect hops included).
+    const deadline = this.effectiveDeadline;
+    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - this.clock();
+    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, left));
+    const wait = { signal: AbortSignal.timeout(timeoutMs), timeoutMs, cutByDeadline: timeoutMs < this.requestTimeoutMs };
+    let hop = { method: request.method, url: request.url };
+    for (let hops = 0; ; hops++) {
+      const response = await this.fetchOnce(request, hop, headers, body, wait);
+      if (!isRedirect(response.status)) {
+        const text = await response.text();
+        const requestId = response.headers.get("x-openstack-request-id") ?? response.headers.get("x-compute-request-id") ?? undefined;
+        if (requestId !== undefined) this.remember(requestId);
+        return { status: response.status, headers: response.headers, text, requestId, url: hop.url, method: hop.method };
+      }
+      await response.body?.cancel();
+      const next = nextHop(hop, response.status, response.headers.get("location"), hops);
+      hop = { method: next.method, url: next.url };
+      if (!next.keepBody) {
+        body = undefined;
+        delete headers["Content-Type"];
+      }
+    }
+  }
+
+  /** One request on the wire (charged to maxRequests and the budget, refused after the deadline), without following redirects. */
+  private async fetchOnce(
+    request: HttpRequest,
+    hop: { method: string; url: string },
+    headers: Record<string, string>,
+    body: string | undefined,
+    wait: { signal: AbortSignal; timeoutMs: number; cutByDeadline: boolean },
+  ): Promise<Response> {
+    const notSent = (kind: string, message: string) => new OpenStackError({ method: hop.method, url: hop.url, status: 0, kind, message, category: "transient" });
     if (this.maxRequests !== undefined && this.counters.requests >= this.maxRequests) {
       throw notSent("subrequestBudget", `not sent: this invocation already made ${this.counters.requests} requests (limit ${this.maxRequests})`);
     }
-    // Nothing starts after the deadline, and an attempt started just before it waits only until it.
+    // Nothing starts after the deadline.
     const deadline = this.effectiveDeadline;
-    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - this.clock();
-    if (left <= 0) throw notSent("deadline", "not sent: the tick's time budget is spent");
+    if (deadline !== undefined && deadline - this.clock() <= 0) throw notSent("deadline", "not sent: the tick's time budget is spent");
     if (this.budget !== undefined && !this.budget.tryCharge(request.service)) {
       throw notSent("subrequestBudget", "not sent: the tick's subrequest budget is spent");
     }
-    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, left));
-    const cutByDeadline = timeoutMs < this.requestTimeoutMs;
     this.counters.requests++;
     this.counters.byService[request.service] = (this.counters.byService[request.service] ?? 0) + 1;
-    let response: Response;
     try {
-      const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(timeoutMs) };
+      // "manual": fetch's own following would turn a POST into a GET on 301/302 (see redirects.ts).
+      const init: RequestInit = { method: hop.method, headers, signal: wait.signal, redirect: "manual" };
       if (body !== undefined) init.body = body;
-      response = await this.fetchFn(request.url, init);
+      return await this.fetchFn(hop.url, init);
     } catch (e) {
       const timeout = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-      const waited = cutByDeadline ? `no answer before the tick's deadline (${timeoutMs} ms)` : `no answer within ${timeoutMs} ms`;
+      const waited = wait.cutByDeadline ? `no answer before the tick's deadline (${wait.timeoutMs} ms)` : `no answer within ${wait.timeoutMs} ms`;
+      // The runtime's text may quote what was sent (a URL, a header): masked like any cloud answer.
+      const text = this.masker.with(request.secrets ?? []).mask(e instanceof Error ? e.message : String(e));
       throw new OpenStackError({
-        method: request.method,
-        url: request.url,
+        method: hop.method,
+        url: hop.url,
         status: 0,
         kind: timeout ? "timeout" : "network",
-        message: timeout ? waited : `request failed: ${e instanceof Error ? e.message : String(e)}`,
+        message: timeout ? waited : `request failed: ${text}`,
       });
     }
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      text,
-      requestId: response.headers.get("x-openstack-request-id") ?? response.headers.get("x-compute-request-id") ?? undefined,
-      url: request.url,
-      method: request.method,
-    };
+  }
+
+  private remember(requestId: string): void {
+    this.returnedIds.push(requestId);
+    if (this.returnedIds.length > RETURNED_IDS_KEPT) this.returnedIds.shift();
   }
 
   private errorFor(request: HttpRequest, response: HttpResponse): OpenStackError {
-    const fault = parseFault(response.status, response.text);
+    // Masked before parsing and again after: clipping a message must never keep part of a secret.
+    const masker = this.masker.with(request.secrets ?? []);
+    const fault = parseFault(response.status, masker.mask(response.text));
     const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), this.clock()) ?? fault.retryAfterSeconds;
     return new OpenStackError({
       method: request.method,
       url: request.url,
       status: response.status,
       kind: fault.kind,
-      message: this.mask(fault.message, request.secrets),
+      message: masker.mask(fault.message),
       requestId: response.requestId,
       retryAfterSeconds,
     });
-  }
-
-  private mask(message: string, extra: readonly string[] = []): string {
-    let out = message;
-    for (const secret of [...this.secrets, ...extra]) if (secret.length >= 4) out = out.split(secret).join("***");
-    return out;
   }
 }
 

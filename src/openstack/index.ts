@@ -53,7 +53,14 @@
  * name such as badRequest, itemNotFound, overLimit, conflictingRequest, computeFault; Keystone's title;
  * or the client's own: network, timeout, nameNotFound, ambiguousName, endpointNotFound, ...), detail,
  * requestId, retryAfterSeconds, category: "config" | "quota" | "auth" | "notFound" | "transient" | "cloud"}.
- * Messages never contain tokens or passwords.
+ * Messages never contain tokens or passwords (no run of 4 of their characters, in any encoding: secrets.ts).
+ *
+ * ## Wire behaviour
+ * Every request carries `X-OpenStack-Request-Id: req-<uuid>` (`cloud.requestId`, one per cloud object,
+ * i.e. per tick; the cloud's own ids are in `session.transport.returnedRequestIds()`). Redirects are
+ * followed by the client (method and body kept, same server only: redirects.ts). Paged listings end or
+ * fail (`pagingLoop`), never stop short (paging.ts). An unversioned compute endpoint is called at the
+ * version discovery chose. `OS_USER_DOMAIN_ID` / `OS_PROJECT_DOMAIN_ID` / `OS_DEFAULT_DOMAIN_*` scope by id.
  */
 export { type Catalog, type CatalogService, describeCatalog, findEndpoint, type Interface } from "./catalog.ts";
 export type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, NetworkSpec, ResolvedFlavor, ResolvedImage } from "./cloud.ts";

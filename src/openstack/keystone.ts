@@ -54,15 +54,32 @@ export function credentialsFromSettings(settings: OpenStackSettings): Credential
       category: "config",
     });
   }
+  const user = domainSetting(settings.OS_USER_DOMAIN_ID, settings.OS_USER_DOMAIN_NAME, settings);
+  const project = domainSetting(settings.OS_PROJECT_DOMAIN_ID, settings.OS_PROJECT_DOMAIN_NAME, settings);
   return {
     method: "password",
     username: settings.OS_USERNAME,
     password: settings.OS_PASSWORD,
-    userDomainName: settings.OS_USER_DOMAIN_NAME,
+    userDomainId: user.id,
+    userDomainName: user.name,
     projectName: settings.OS_PROJECT_NAME,
     projectId: settings.OS_PROJECT_ID,
-    projectDomainName: settings.OS_PROJECT_DOMAIN_NAME,
+    projectDomainId: project.id,
+    projectDomainName: project.name,
   };
+}
+
+/**
+ * A domain as the OS_* variables give it: the user's (or project's) own id or name, else
+ * OS_DEFAULT_DOMAIN_ID / _NAME, which keystoneauth uses for both. Unlike keystoneauth, a domain named
+ * for the user or project itself always wins over a default one (keystoneauth would let OS_DEFAULT_DOMAIN_ID
+ * beat OS_USER_DOMAIN_NAME). Between an id and a name at the same level, the id wins, as in keystoneauth.
+ */
+function domainSetting(id: string | undefined, name: string | undefined, settings: OpenStackSettings): { id: string | undefined; name: string | undefined } {
+  if (id !== undefined) return { id, name: undefined };
+  if (name !== undefined) return { id: undefined, name };
+  if (settings.OS_DEFAULT_DOMAIN_ID !== undefined) return { id: settings.OS_DEFAULT_DOMAIN_ID, name: undefined };
+  return { id: undefined, name: settings.OS_DEFAULT_DOMAIN_NAME };
 }
 
 /** Which identity API an auth URL names: `…/v3` and `…/v2.0` decide; a bare root tries v3 first. */

@@ -1,6 +1,13 @@
 // Finding an image or flavor by name: exact, unique and usable, or an error that lists what came close.
 import { OpenStackError } from "./errors.ts";
 
+/**
+ * An unknown name costs one bounded look for suggestions, not a walk through every image of the cloud:
+ * at most this many pages of SUGGESTION_PAGE_SIZE (where the API takes a page size) are read.
+ */
+export const SUGGESTION_PAGES = 1;
+export const SUGGESTION_PAGE_SIZE = 200;
+
 export interface FindByNameOptions<T> {
   /** "image" or "flavor", for the message. */
   what: string;

@@ -77,7 +77,11 @@ export class Session {
   /** A token that will not expire within the refresh margin; authenticates when needed (one request at a time). */
   async auth(): Promise<CachedToken> {
     const cached = this.cache.get(this.cacheKey);
-    if (cached !== undefined && this.stillFresh(cached)) return cached;
+    if (cached !== undefined && this.stillFresh(cached)) {
+      // A token from the shared cache was fetched by an earlier tick's transport: this one must mask it too.
+      this.transport.registerSecret(cached.token);
+      return cached;
+    }
     if (this.inflight === undefined) {
       this.inflight = this.authenticateNow().finally(() => {
         this.inflight = undefined;

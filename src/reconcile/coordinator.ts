@@ -50,6 +50,8 @@ export interface ReconcileRequest {
   author: string;
   /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
   listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
+  /** The X-OpenStack-Request-Id the gateway sends with every call (one per tick), recorded with the outcome. */
+  tickRequestId?: string;
   /** The cron tick's view of what else needs images (every group's image, every server's): snapshot retention's guard. */
   imageGuard?: RetentionGuard;
 }
@@ -220,6 +222,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootId,
         dryRun: false,
         resuming: resumeTimes(resumes),
+        ...(request.tickRequestId === undefined ? {} : { tickRequestId: request.tickRequestId }),
       });
 
       if (output.acted) {

@@ -59,11 +59,15 @@ function refLabel(ref: ResourceRef): string {
   return typeof ref === "string" ? `'${ref}'` : `id ${ref.id}`;
 }
 
-async function attempt<T>(operation: string, run: () => Promise<T>): Promise<Outcome<T>> {
+async function attempt<T>(operation: string, run: () => Promise<T>, cloud?: Pick<ComputeCloud, "requestId" | "redact">): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await run() };
   } catch (error) {
-    return { ok: false, error: toErrorInfo(operation, error) };
+    const info = toErrorInfo(operation, error);
+    // The last gate before DO storage, logs and API answers: whatever produced the text, the cloud's secrets go.
+    if (cloud?.redact !== undefined) info.message = cloud.redact(info.message);
+    if (cloud?.requestId !== undefined) info.tickRequestId = cloud.requestId;
+    return { ok: false, error: info };
   }
 }
 
@@ -102,6 +106,15 @@ export class CloudGateway extends RpcTarget {
     super();
     this.#cloud = cloud;
     this.#budget = budget;
+  }
+
+  /** The X-OpenStack-Request-Id every call through this gateway carries (one per tick), when the cloud sends one. */
+  get tickRequestId(): string | undefined {
+    return this.#cloud.requestId;
+  }
+
+  #attempt<T>(operation: string, run: () => Promise<T>): Promise<Outcome<T>> {
+    return attempt(operation, run, this.#cloud);
   }
 
   /**
@@ -144,16 +157,16 @@ export class CloudGateway extends RpcTarget {
   }
 
   async listServers(): Promise<Outcome<ObservedServer[]>> {
-    return this.#admit("list servers") ?? attempt("list servers", () => this.#cloud.listServers());
+    return this.#admit("list servers") ?? this.#attempt("list servers", () => this.#cloud.listServers());
   }
 
   resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {
-    return remembered(this.#images, ref, () => attempt(`resolve image ${refLabel(ref)}`, () => this.#cloud.resolveImage(ref)));
+    return remembered(this.#images, ref, () => this.#attempt(`resolve image ${refLabel(ref)}`, () => this.#cloud.resolveImage(ref)));
   }
 
   resolveFlavor(ref: ResourceRef): Promise<Outcome<ResolvedFlavor>> {
     return remembered(this.#flavors, ref, async () => {
-      const outcome = await attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
+      const outcome = await this.#attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
       if (outcome.ok) this.#flavorsById.set(outcome.value.id, outcome.value);
       return outcome;
     });
@@ -166,7 +179,7 @@ export class CloudGateway extends RpcTarget {
    * the gateway's life (one tick): a cloud that cannot answer /limits is not asked again for every group.
    */
   async absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
-    this.#limits ??= attempt("read limits", () => this.#cloud.absoluteLimits());
+    this.#limits ??= this.#attempt("read limits", () => this.#cloud.absoluteLimits());
     const read = await this.#limits;
     if (!read.ok) return read;
     const booted = this.#bootedSinceLimits;
@@ -183,7 +196,7 @@ export class CloudGateway extends RpcTarget {
 
   /** Never retried here: a lost answer is settled by the next listing (boot intent marker). */
   async boot(spec: BootSpec): Promise<Outcome<BootResult>> {
-    const outcome = await attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
+    const outcome = await this.#attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
     // A refused boot (config, quota) created nothing; an accepted or lost one may hold quota now.
     if (outcome.ok || outcome.error.category === "transient") this.#chargeBoot(spec);
     return outcome;
@@ -197,7 +210,7 @@ export class CloudGateway extends RpcTarget {
   }
 
   deleteServer(id: string): Promise<Outcome<null>> {
-    return attempt(`delete server ${id}`, async () => {
+    return this.#attempt(`delete server ${id}`, async () => {
       await this.#cloud.deleteServer(id);
       return null;
     });
@@ -235,19 +248,19 @@ export class CloudGateway extends RpcTarget {
 
   async createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
     const operation = `create image of server ${serverId}`;
-    return this.#admit(operation) ?? attempt(operation, () => this.#cloud.createImage(serverId, name, metadata));
+    return this.#admit(operation) ?? this.#attempt(operation, () => this.#cloud.createImage(serverId, name, metadata));
   }
 
   async listImages(properties: Record<string, string>): Promise<Outcome<ObservedImage[]>> {
-    return this.#admit("list images") ?? attempt("list images", () => this.#cloud.listImages(properties));
+    return this.#admit("list images") ?? this.#attempt("list images", () => this.#cloud.listImages(properties));
   }
 
   async getImage(id: string): Promise<Outcome<ObservedImage | null>> {
-    return this.#admit(`get image ${id}`) ?? attempt(`get image ${id}`, () => this.#cloud.getImage(id));
+    return this.#admit(`get image ${id}`) ?? this.#attempt(`get image ${id}`, () => this.#cloud.getImage(id));
   }
 
   async deleteImage(id: string): Promise<Outcome<null>> {
-    return this.#admit(`delete image ${id}`) ?? attempt(`delete image ${id}`, async () => {
+    return this.#admit(`delete image ${id}`) ?? this.#attempt(`delete image ${id}`, async () => {
       await this.#cloud.deleteImage(id);
       return null;
     });

@@ -182,7 +182,9 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async reconcileNow(name: string, author: string, now: Date): Promise<TickRecord> {
       const group = await existing(name);
-      const record = await coordinatorStub(env, name).reconcile(request(group, now, "manual", author), gateway());
+      const cloud = gateway();
+      const tickRequestId = cloud.tickRequestId;
+      const record = await coordinatorStub(env, name).reconcile({ ...request(group, now, "manual", author), ...(tickRequestId === undefined ? {} : { tickRequestId }) }, cloud);
       return record as TickRecord;
     },
 

@@ -5,7 +5,7 @@ import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
-import { bootHoldNotice, type LostBoot } from "../core/lost-boots.ts";
+import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
@@ -52,6 +52,8 @@ export interface ReconcileInput {
   dryRun: boolean;
   /** The group's resume records (server id -> when novascale resumed it). */
   resuming?: Readonly<Record<string, string>>;
+  /** The X-OpenStack-Request-Id of this tick's cloud calls, recorded on the record and on boots and deletes. */
+  tickRequestId?: string;
 }
 
 export interface ReconcileOutput {
@@ -141,12 +143,10 @@ async function prepareSteps(
   let bootBlock = input.state.bootBlock;
   let steps = withoutBootsIfBlocked(input, planned, notices, bootBlock);
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
-  const held = bootHoldNotice(input.state.pendingBoots ?? []);
-  if (held !== undefined && steps.some((s) => s.kind === "boot")) {
-    // A lost boot may still register its servers: booting now could double them.
-    notices.push(held);
-    steps = withoutBoots(steps);
-  }
+  // A lost boot may still register its servers: booting now could double them.
+  const held = holdBoots(steps, input.state.pendingBoots ?? []);
+  if (held.notice !== undefined) notices.push(held.notice);
+  steps = held.steps;
   const finish = (kept: Step[], quota: QuotaHeadroom | undefined, flavor: ResolvedFlavor | undefined) => {
     const limited = limitSteps(kept, { ...caps, ...(quota ? { quota } : {}), ...(flavor ? { flavor: { vcpus: flavor.vcpus, ramMB: flavor.ramMB } } : {}) });
     notices.push(...limited.notices);
@@ -299,12 +299,14 @@ function activityFor(input: ReconcileInput, results: readonly StepResult[]): Act
       out.push(...parkingActivity(r, at, author));
     }
   }
-  return out;
+  const tickRequestId = input.tickRequestId;
+  return tickRequestId === undefined ? out : out.map((entry) => ({ ...entry, tickRequestId }));
 }
 
 /** What makes two records "the same outcome": everything but the times. */
 export function recordFingerprint(record: TickRecord): string {
-  const { at: _at, lastSeenAt: _seen, trigger: _trigger, author: _author, ...rest } = record;
+  // The tick's request id differs every tick: a steady tick must still be recognised as the same outcome.
+  const { at: _at, lastSeenAt: _seen, trigger: _trigger, author: _author, tickRequestId: _id, ...rest } = record;
   return JSON.stringify(rest);
 }
 
@@ -312,7 +314,15 @@ export function recordFingerprint(record: TickRecord): string {
 export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOutput> {
   const { group, now, state } = input;
   const desired = desiredCount(group.rules, state.override, now, state.pause ? { pausedBy: state.pause.by } : {});
-  const base = { at: now.toISOString(), trigger: input.trigger, author: input.author, rulesEtag: group.etag, rulesRevision: group.revision, desired };
+  const base = {
+    at: now.toISOString(),
+    trigger: input.trigger,
+    author: input.author,
+    rulesEtag: group.etag,
+    rulesRevision: group.revision,
+    desired,
+    ...(input.tickRequestId === undefined ? {} : { tickRequestId: input.tickRequestId }),
+  };
 
   if (!input.listing.ok) {
     // Without a listing we do not know what exists: booting could double, deleting could hit the wrong ones.

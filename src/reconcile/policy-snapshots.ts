@@ -2,7 +2,7 @@
 import { isPolicySnapshot, planPolicySnapshots, policySnapshotFilter, policySnapshotProperties, type PolicyPlan } from "../core/policy-snapshots.ts";
 import type { RetentionGuard } from "../core/retention.ts";
 import type { ObservedServer } from "../core/types.ts";
-import type { SnapshotPolicyRules } from "../config/snapshot-policy.ts";
+import type { SnapshotPolicyRules } from "../core/rules.ts";
 import type { ErrorInfo } from "./service.ts";
 import type { SnapshotCloud } from "./snapshots.ts";
 

@@ -55,6 +55,8 @@ export interface ErrorInfo {
   status?: number;
   /** x-openstack-request-id, to quote to the cloud's operators. */
   requestId?: string;
+  /** The X-OpenStack-Request-Id novascale sent with every call of that tick: the cloud's logs show it as the global request id. */
+  tickRequestId?: string;
   /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
   notSent?: boolean;
 }
@@ -114,6 +116,8 @@ export interface TickRecord {
   health: GroupHealth;
   /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
   lastSeenAt?: string;
+  /** The X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: grep Nova's and Keystone's logs for it. */
+  tickRequestId?: string;
   /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
   deferred?: Deferral;
 }
@@ -166,6 +170,8 @@ export interface ActivityEntry {
   imageId?: string;
   count?: number;
   error?: ErrorInfo;
+  /** The tick's X-OpenStack-Request-Id, on boots and deletes: finds the call in the cloud's logs. */
+  tickRequestId?: string;
 }
 
 /** A group's state for GET /v1/groups/{name}. */

@@ -113,6 +113,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
         trigger: "cron",
         author: "cron",
         listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+        ...(gateway.tickRequestId === undefined ? {} : { tickRequestId: gateway.tickRequestId }),
         ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
       };
       try {

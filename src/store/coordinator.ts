@@ -44,6 +44,7 @@ const TickRecordSchema = z.object({
   errors: z.array(z.object({ operation: z.string(), category: z.string(), message: z.string() }).loose()),
   health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
   lastSeenAt: z.string().optional(),
+  tickRequestId: z.string().optional(),
   deferred: z.object({ reason: z.enum(["subrequests", "deadline"]), steps: z.number().int(), message: z.string() }).optional(),
 });
 const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });

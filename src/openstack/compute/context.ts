@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { type HttpResponse, joinUrl, withQuery } from "../http.ts";
 import type { RetryMode } from "../retry.ts";
 import type { Session } from "../session.ts";
-import { type ComputeFeatures, discoverCompute, type MicroversionRequest } from "./versions.ts";
+import { type ComputeFeatures, discoverCompute, isBookComputeUrl, type MicroversionRequest } from "./versions.ts";
 
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
@@ -36,9 +36,8 @@ export class ComputeContext {
     if (this.discovered === undefined) {
       // Remembered with the token (not only by this context): a warm isolate's next tick skips the version document.
       this.discovered = this.session.memo(`compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`, async () => {
-        const endpoint = await this.session.endpoint("compute");
-        const features = await discoverCompute(this.session, endpoint, this.request);
-        return { endpoint, features };
+        const configured = await this.session.endpoint("compute");
+        return discoverCompute(this.session, configured, this.request);
       });
       // A failed discovery (e.g. a transient 503) is not remembered.
       this.discovered.catch(() => {
@@ -68,6 +67,11 @@ export class ComputeContext {
     if (call.retry !== undefined) request.retry = call.retry;
     if (call.secrets !== undefined) request.secrets = call.secrets;
     return this.session.request(request);
+  }
+
+  /** The body of a metadata-item PUT in the dialect this API speaks: `{"meta": …}`, or the book's `{"metadata": …}`. */
+  async metaItemBody(key: string, value: string): Promise<Record<string, Record<string, string>>> {
+    return { [isBookComputeUrl(await this.endpoint()) ? "metadata" : "meta"]: { [key]: value } };
   }
 
   async call<T>(call: ComputeCall, schema: z.ZodType<T>): Promise<T> {

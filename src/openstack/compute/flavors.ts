@@ -1,25 +1,21 @@
 // Nova flavors: list (all pages, with details), get, and find one by exact name.
 import { findByName } from "../names.ts";
+import { followPages } from "../paging.ts";
 import { type ComputeContext, nextPageQuery, type Query, seg } from "./context.ts";
 import { type Flavor, FlavorBodySchema, FlavorListSchema } from "./schemas.ts";
-
-const MAX_PAGES = 100;
 
 export function flavorsApi(ctx: ComputeContext) {
   return {
     /** GET /flavors/detail (or /flavors), following `flavors_links`. */
     async list(options: { detail?: boolean; query?: Query } = {}): Promise<Flavor[]> {
       const path = options.detail === false ? "flavors" : "flavors/detail";
-      const flavors: Flavor[] = [];
-      let query: Query | undefined = options.query;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const body = await ctx.call({ method: "GET", path, query }, FlavorListSchema);
-        flavors.push(...body.flavors);
-        const next = nextPageQuery(body.flavors_links);
-        if (next === undefined || body.flavors.length === 0) break;
-        query = { ...options.query, ...next };
-      }
-      return flavors;
+      return followPages(
+        async (next) => {
+          const body = await ctx.call({ method: "GET", path, query: { ...options.query, ...next } }, FlavorListSchema);
+          return { items: body.flavors, next: nextPageQuery(body.flavors_links) };
+        },
+        { what: "flavor", where: `${await ctx.endpoint()}/${path}` },
+      );
     },
 
     async get(id: string): Promise<Flavor> {

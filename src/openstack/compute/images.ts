@@ -1,11 +1,11 @@
 // Nova's image proxy (the book's era; removed at 2.36, so calls are pinned to 2.35 on newer clouds): list, get, delete, metadata.
 import { OpenStackError } from "../errors.ts";
-import { findByName } from "../names.ts";
+import { findByName, SUGGESTION_PAGE_SIZE, SUGGESTION_PAGES } from "../names.ts";
+import { followPages } from "../paging.ts";
 import { type ComputeContext, nextPageQuery, type Query, seg } from "./context.ts";
 import { MetaBodySchema, MetadataBodySchema, type NovaImage, NovaImageBodySchema, NovaImageListSchema } from "./schemas.ts";
 import { compareMicroversions, SWITCHES } from "./versions.ts";
 
-const MAX_PAGES = 100;
 /** The last microversion with the proxy. */
 const LAST_PROXY_MICROVERSION = "2.35";
 
@@ -24,20 +24,19 @@ export function imagesApi(ctx: ComputeContext) {
   }
 
   return {
-    /** GET /images/detail (or /images), following `images_links`; filters as Nova takes them (name, status, server, ...). */
-    async list(options: { detail?: boolean; query?: Query } = {}): Promise<NovaImage[]> {
+    /**
+     * GET /images/detail (or /images), following `images_links`; filters as Nova takes them (name, status,
+     * server, ...). `maxPages` bounds the look on purpose (name suggestions); otherwise every page or an error.
+     */
+    async list(options: { detail?: boolean; query?: Query; maxPages?: number } = {}): Promise<NovaImage[]> {
       const path = options.detail === false ? "images" : "images/detail";
-      const images: NovaImage[] = [];
-      let query: Query | undefined = options.query;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const response = await send("GET", path, { query });
-        const body = ctx.session.transport.parse(response, NovaImageListSchema);
-        images.push(...body.images);
-        const next = nextPageQuery(body.images_links);
-        if (next === undefined || body.images.length === 0) break;
-        query = { ...options.query, ...next };
-      }
-      return images;
+      return followPages(
+        async (next) => {
+          const body = ctx.session.transport.parse(await send("GET", path, { query: { ...options.query, ...next } }), NovaImageListSchema);
+          return { items: body.images, next: nextPageQuery(body.images_links) };
+        },
+        { what: "image", where: `${await ctx.endpoint()}/${path}`, ...(options.maxPages === undefined ? {} : { stopAfter: options.maxPages }) },
+      );
     },
 
     async get(id: string): Promise<NovaImage> {
@@ -50,7 +49,9 @@ export function imagesApi(ctx: ComputeContext) {
 
     /** The one ACTIVE image with exactly this name; otherwise a config error listing near matches. */
     async find(name: string): Promise<NovaImage> {
-      const images = await this.list();
+      // Nova filters by exact name; only when nothing matches is a bounded first look taken, for suggestions.
+      const named = await this.list({ query: { name } });
+      const images = named.length > 0 ? named : await this.list({ query: { limit: SUGGESTION_PAGE_SIZE }, maxPages: SUGGESTION_PAGES });
       return findByName(
         images.map((i) => ({ ...i, name: i.name ?? "" })),
         name,
@@ -76,7 +77,7 @@ export function imagesApi(ctx: ComputeContext) {
       return ctx.session.transport.parse(await send("POST", `images/${seg(id)}/metadata`, { json: { metadata } }), MetadataBodySchema).metadata;
     },
     async setMetadataItem(id: string, key: string, value: string): Promise<Record<string, string>> {
-      return ctx.session.transport.parse(await send("PUT", `images/${seg(id)}/metadata/${seg(key)}`, { json: { meta: { [key]: value } } }), MetaBodySchema).meta;
+      return ctx.session.transport.parse(await send("PUT", `images/${seg(id)}/metadata/${seg(key)}`, { json: await ctx.metaItemBody(key, value) }), MetaBodySchema).meta;
     },
     async deleteMetadataItem(id: string, key: string): Promise<void> {
       await send("DELETE", `images/${seg(id)}/metadata/${seg(key)}`, { expect: [200, 204] });

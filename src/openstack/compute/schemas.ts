@@ -102,7 +102,10 @@ export const NovaImageListSchema = z.object({ images: z.array(NovaImageSchema), 
 export const NovaImageBodySchema = z.object({ image: NovaImageSchema });
 
 export const MetadataBodySchema = z.object({ metadata: MetadataSchema });
-export const MetaBodySchema = z.object({ meta: MetadataSchema });
+/** One metadata item: Nova answers `{"meta": {k: v}}`, the book's API `{"metadata": {k: v}}`; both are read. */
+export const MetaBodySchema = z
+  .union([z.object({ meta: MetadataSchema }), z.object({ metadata: MetadataSchema })])
+  .transform((body) => ({ meta: "meta" in body ? body.meta : body.metadata }));
 export const TagsBodySchema = z.object({ tags: z.array(z.string()) });
 export const CreateImageBodySchema = z.object({ image_id: z.string() });
 

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { OpenStackError, reclassified } from "../errors.ts";
 import { unexpected } from "../http.ts";
+import { followPages } from "../paging.ts";
 import { type ComputeContext, nextPageQuery, type Query, seg } from "./context.ts";
 import {
   AddressesSchema,
@@ -20,8 +21,6 @@ import {
 import { type ComputeFeatures, formatMicroversion, SWITCHES, type Microversion } from "./versions.ts";
 
 const ACTION_OK = [200, 202, 204] as const;
-/** Stops a cloud whose "next" links never end from holding a tick forever. */
-const MAX_PAGES = 1000;
 
 export interface BootNetwork {
   uuid?: string | undefined;
@@ -160,20 +159,15 @@ export function serversApi(ctx: ComputeContext) {
   ): Promise<T[]> {
     // By id: while servers move from build request to cell, Nova's pages can repeat one (seen on Zed),
     // and a server counted twice would make the planner delete a real one. The later copy is the fresher.
-    const servers = new Map<string, T>();
-    let query: Query = { ...filters, ...(pageSize === undefined ? {} : { limit: pageSize }) };
-    const seenMarkers = new Set<string>();
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const body = await ctx.call({ method: "GET", path, query }, schema);
-      for (const server of body.servers) servers.set(server.id, server);
-      const next = nextPageQuery(body.servers_links);
-      if (next === undefined || body.servers.length === 0) return [...servers.values()];
-      const marker = next["marker"] ?? body.servers[body.servers.length - 1]!.id;
-      if (seenMarkers.has(marker)) throw unexpectedPaging(await ctx.endpoint(), path, marker);
-      seenMarkers.add(marker);
-      query = { ...filters, ...next, marker };
-    }
-    throw unexpectedPaging(await ctx.endpoint(), path, `more than ${MAX_PAGES} pages`);
+    const base: Query = { ...filters, ...(pageSize === undefined ? {} : { limit: pageSize }) };
+    const all = await followPages(
+      async (next) => {
+        const body = await ctx.call({ method: "GET", path, query: next === undefined ? base : { ...filters, ...next } }, schema);
+        return { items: body.servers, next: nextPageQuery(body.servers_links) };
+      },
+      { what: "server", where: `${await ctx.endpoint()}/${path}` },
+    );
+    return [...new Map(all.map((server) => [server.id, server])).values()];
   }
 
   return {
@@ -240,7 +234,7 @@ export function serversApi(ctx: ComputeContext) {
       return (await ctx.call({ method: "POST", path: `servers/${seg(id)}/metadata`, json: { metadata }, retry: "idempotent" }, MetadataBodySchema)).metadata;
     },
     async setMetadataItem(id: string, key: string, value: string): Promise<Record<string, string>> {
-      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata/${seg(key)}`, json: { meta: { [key]: value } } }, MetaBodySchema)).meta;
+      return (await ctx.call({ method: "PUT", path: `servers/${seg(id)}/metadata/${seg(key)}`, json: await ctx.metaItemBody(key, value) }, MetaBodySchema)).meta;
     },
     async deleteMetadataItem(id: string, key: string): Promise<void> {
       await ctx.send({ method: "DELETE", path: `servers/${seg(id)}/metadata/${seg(key)}`, expect: [200, 204] });
@@ -377,16 +371,5 @@ function requirePersonality(f: ComputeFeatures): void {
     kind: "unsupportedByCloud",
     message: `personality files were removed at compute microversion ${formatMicroversion(SWITCHES.personalityRemoved)} (negotiated ${f.header ?? "none"}); use userData, or microversion "2.56"`,
     category: "config",
-  });
-}
-
-function unexpectedPaging(endpoint: string, path: string, detail: string): OpenStackError {
-  return new OpenStackError({
-    method: "GET",
-    url: `${endpoint}/${path}`,
-    status: 0,
-    kind: "pagingLoop",
-    message: `the server listing does not end (${detail}); the listing is incomplete`,
-    category: "transient",
   });
 }

@@ -116,6 +116,11 @@ export function isLegacyComputeUrl(endpoint: string): boolean {
   return /\/v(1\.[01]|2)(\/|$)/.test(new URL(endpoint).pathname);
 }
 
+/** The book's v1.0/v1.1 API, whose metadata-item bodies say "metadata" where later Nova says "meta". */
+export function isBookComputeUrl(endpoint: string): boolean {
+  return /\/v1\.[01](\/|$)/.test(new URL(endpoint).pathname);
+}
+
 const VersionSchema = z.looseObject({
   id: z.string(),
   status: z.string().optional(),
@@ -124,26 +129,60 @@ const VersionSchema = z.looseObject({
   links: z.array(z.looseObject({ rel: z.string().optional(), href: z.string() })).optional(),
 });
 const VersionDocSchema = z.union([z.object({ version: VersionSchema }), z.object({ versions: z.array(VersionSchema) })]);
-type VersionEntry = z.infer<typeof VersionSchema>;
+export type VersionEntry = z.infer<typeof VersionSchema>;
 
-/** Reads the compute version document (the endpoint itself, else the service root) and negotiates. */
-export async function discoverCompute(session: Session, endpoint: string, request: MicroversionRequest = "auto"): Promise<ComputeFeatures> {
-  if (request !== "auto") parseMicroversion(request); // refuse "2.latest" before any request
-  if (isLegacyComputeUrl(endpoint)) return featuresFor(undefined, undefined);
-  let entry = await fetchVersionEntry(session, `${endpoint.replace(/\/+$/, "")}/`, endpoint);
-  if (entry === undefined) {
-    const root = endpoint.replace(/\/v2\.1(\/.*)?$/, "/");
-    if (root !== `${endpoint.replace(/\/+$/, "")}/`) entry = await fetchVersionEntry(session, root, endpoint);
-  }
-  // No version document at all: a v2.1 API that predates microversion reporting; behave as 2.1 would, without headers.
-  if (entry === undefined || entry.version === undefined || entry.version === null || entry.version === "") return featuresFor(undefined, undefined);
-  const max = parseMicroversion(entry.version);
-  const min = entry.min_version !== undefined && entry.min_version !== null && entry.min_version !== "" ? parseMicroversion(entry.min_version) : MIN_SUPPORTED_MICROVERSION;
-  if (max === "latest" || min === "latest") return featuresFor(undefined, undefined);
-  return negotiate(min, max, request);
+export interface ComputeDiscovery {
+  /** Where compute calls go: the configured endpoint, or the chosen version's URL under an unversioned one. */
+  endpoint: string;
+  features: ComputeFeatures;
 }
 
-async function fetchVersionEntry(session: Session, url: string, endpoint: string): Promise<VersionEntry | undefined> {
+/**
+ * Reads the compute version document (the endpoint itself, else the service root) and negotiates.
+ * An unversioned endpoint (`https://cloud.example/compute`, `http://nova:8774/`) answers the list of
+ * versions: as keystoneauth does, calls then go to the chosen version's URL, not to the root.
+ */
+export async function discoverCompute(session: Session, endpoint: string, request: MicroversionRequest = "auto"): Promise<ComputeDiscovery> {
+  if (request !== "auto") parseMicroversion(request); // refuse "2.latest" before any request
+  const base = endpoint.replace(/\/+$/, "");
+  if (isLegacyComputeUrl(base)) return { endpoint: base, features: featuresFor(undefined, undefined) };
+  let found = await fetchVersionEntry(session, `${base}/`, base);
+  if (found === undefined) {
+    const root = base.replace(/\/v2\.1(\/.*)?$/, "/");
+    if (root !== `${base}/`) found = await fetchVersionEntry(session, root, base);
+  }
+  const entry = found?.entry;
+  // A single version document at the endpoint means the endpoint is that version, whatever its path says.
+  const chosen = found === undefined || !found.listed ? base : versionUrl(base, found.entry);
+  // No version document at all: a v2.1 API that predates microversion reporting; behave as 2.1 would, without headers.
+  if (entry === undefined || entry.version === undefined || entry.version === null || entry.version === "") return { endpoint: chosen, features: featuresFor(undefined, undefined) };
+  const max = parseMicroversion(entry.version);
+  const min = entry.min_version !== undefined && entry.min_version !== null && entry.min_version !== "" ? parseMicroversion(entry.min_version) : MIN_SUPPORTED_MICROVERSION;
+  if (max === "latest" || min === "latest") return { endpoint: chosen, features: featuresFor(undefined, undefined) };
+  return { endpoint: chosen, features: negotiate(min, max, request) };
+}
+
+/**
+ * The endpoint itself when it already names the chosen version (`…/v2.1`, `…/v2.1/{project}`), else the
+ * endpoint plus the version's path segment. Only the segment is taken from the document: its links often
+ * name an internal host or lose a proxy's path prefix, while the configured endpoint is what reaches Nova.
+ */
+export function versionUrl(endpoint: string, entry: VersionEntry): string {
+  const self = entry.links?.find((l) => l.rel === "self")?.href;
+  let segment: string | undefined;
+  try {
+    segment = self === undefined ? undefined : new URL(self, `${endpoint}/`).pathname.split("/").filter((p) => p !== "").pop();
+  } catch {
+    segment = undefined;
+  }
+  segment ??= entry.id;
+  if (!/^v\d+(\.\d+)?$/.test(segment)) return endpoint;
+  const path = new URL(endpoint).pathname.split("/").filter((p) => p !== "");
+  return path.includes(segment) ? endpoint : `${endpoint}/${segment}`;
+}
+
+/** The version entry for `endpoint`; `listed` when it came from a list of versions (a service root's answer). */
+async function fetchVersionEntry(session: Session, url: string, endpoint: string): Promise<{ entry: VersionEntry; listed: boolean } | undefined> {
   let text: string;
   try {
     const response = await session.request({ method: "GET", url, service: "compute" });
@@ -160,13 +199,13 @@ async function fetchVersionEntry(session: Session, url: string, endpoint: string
   }
   const parsed = VersionDocSchema.safeParse(json);
   if (!parsed.success) return undefined;
-  if ("version" in parsed.data) return parsed.data.version;
+  if ("version" in parsed.data) return { entry: parsed.data.version, listed: false };
   // From the root list: the entry whose link is our endpoint, else the CURRENT one with microversions.
   const base = `${joinUrl(endpoint, "").replace(/\/+$/, "")}/`;
   const versions = parsed.data.versions;
-  return (
+  const entry =
     versions.find((v) => (v.links ?? []).some((l) => l.rel === "self" && base.startsWith(`${l.href.replace(/\/+$/, "")}/`))) ??
     versions.find((v) => v.id === "v2.1") ??
-    versions.find((v) => v.status === "CURRENT")
-  );
+    versions.find((v) => v.status === "CURRENT");
+  return entry === undefined ? undefined : { entry, listed: true };
 }

@@ -1,6 +1,6 @@
 // One real Worker per end-to-end file: started under wrangler dev as the demo user with an admin API token, and torn down with everything the file's groups made.
 import { afterAll, beforeAll } from "vitest";
-import { Devcloud, demoUser, workerVars } from "./devcloud.ts";
+import { Devcloud, demoUser, type DevcloudUser, workerVars } from "./devcloud.ts";
 import { startWorker, type WorkerUnderTest } from "./wrangler-dev.ts";
 
 export interface E2e {
@@ -18,7 +18,13 @@ export interface E2e {
  * Registers beforeAll/afterAll for one file. `groups()` names the groups to clean up afterwards:
  * their rules are deleted through the API, then their servers and images are swept on the cloud.
  */
-export function useE2eWorker(options: { tokenName: string; groups: () => readonly string[]; beforeStart?: (cloud: Devcloud) => Promise<void> }): E2e {
+export function useE2eWorker(options: {
+  tokenName: string;
+  groups: () => readonly string[];
+  beforeStart?: (cloud: Devcloud) => Promise<void>;
+  /** Another identity than the demo user: who the tests' own view logs in as, and vars laid over the Worker's. */
+  identity?: () => Promise<{ user: DevcloudUser; vars?: Record<string, string> }>;
+}): E2e {
   const token = `${options.tokenName}-${crypto.randomUUID()}`;
   let cloud: Devcloud | undefined;
   let worker: WorkerUnderTest | undefined;
@@ -47,10 +53,10 @@ export function useE2eWorker(options: { tokenName: string; groups: () => readonl
   };
 
   beforeAll(async () => {
-    const user = demoUser(process.env);
-    cloud = await Devcloud.login(user);
+    const identity = options.identity === undefined ? { user: demoUser(process.env) } : await options.identity();
+    cloud = await Devcloud.login(identity.user);
     await options.beforeStart?.(cloud);
-    worker = await startWorker({ vars: workerVars(user, options.tokenName, token) });
+    worker = await startWorker({ vars: { ...workerVars(identity.user, options.tokenName, token), ...identity.vars } });
   });
 
   afterAll(async () => {
