@@ -53,6 +53,8 @@ export const ServerSummarySchema = z.object({
   created: z.string().optional(),
   metadata: MetadataSchema.optional(),
   "OS-EXT-STS:task_state": z.string().nullish(),
+  /** From 2.47 the flavor is embedded with its size (before: only id and links); an unshelve is charged by it. */
+  flavor: z.object({ vcpus: z.number().optional(), ram: z.number().optional() }).optional(),
   // Only the id (links are dropped): snapshot retention keeps every image a server was booted from.
   image: z.union([z.object({ id: IdSchema }), z.string(), z.null()]).optional(),
 });
