@@ -240,7 +240,7 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     created: server.created ?? "",
     metadata: server.metadata ?? {},
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
-    ...(typeof server.image === "object" && server.image !== null ? { imageId: server.image.id } : {}),
+    ...(server.image === undefined ? {} : { imageId: server.image }),
   };
 }
 

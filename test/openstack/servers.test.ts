@@ -200,7 +200,7 @@ describe("list and get", () => {
     const kept = new Set(summaries.flatMap((s) => Object.keys(s)));
     expect([...kept].sort()).toEqual(["OS-EXT-STS:task_state", "created", "id", "image", "metadata", "name", "status"]);
     // Of the image, only its id (its links would cost a copy per server).
-    for (const s of summaries) if (typeof s.image === "object" && s.image !== null) expect(Object.keys(s.image)).toEqual(["id"]);
+    for (const s of summaries) expect(s.image === undefined || typeof s.image === "string").toBe(true);
   });
 
   it("a server repeated on the next page is listed once (Nova repeats servers moving from build request to cell)", async () => {
