@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks, prints the table and writes BENCHMARKS.md (full runs only, unless --write).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
   if (runs("real")) {
     progress("real tier: novascale vs the book-style script, 10 groups...");
-    real = await measureRealTier(scriptPath, progress);
+    real = await underDevcloudLock(() => measureRealTier(scriptPath, progress), progress);
     if (!real.ok) progress(`real tier skipped: ${real.reason}`);
   }
 
@@ -116,6 +116,29 @@ async function main(): Promise<void> {
     progress("wrote BENCHMARKS.md");
   } else {
     progress("BENCHMARKS.md not written (partial run; add --write to write it)");
+  }
+}
+
+/**
+ * Runs `work` holding the shared devcloud lock when BENCH_DEVCLOUD_LOCK names it (a flock file): only
+ * the real-tier part of a long run blocks the other users of the one shared devcloud.
+ */
+async function underDevcloudLock<T>(work: () => Promise<T>, progress: (line: string) => void): Promise<T> {
+  const lock = process.env["BENCH_DEVCLOUD_LOCK"];
+  if (lock === undefined || lock === "") return work();
+  progress(`waiting for the devcloud lock ${lock}...`);
+  const holder = spawn("flock", [lock, "sh", "-c", "echo locked; cat >/dev/null"], { stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("locked")) resolve();
+    });
+    holder.on("error", reject);
+    holder.on("exit", (code) => reject(new Error(`flock ${lock} ended (${code}) before the lock was taken`)));
+  });
+  try {
+    return await work();
+  } finally {
+    holder.stdin.end();
   }
 }
 

@@ -1,6 +1,6 @@
 // Boots whose answer was lost (timeout, a load balancer's 504): which are settled by a listing, and whether boots must wait.
 import { BOOT_INTENT_KEY } from "./membership.ts";
-import type { Notice, ObservedServer } from "./types.ts";
+import type { Notice, ObservedServer, Step } from "./types.ts";
 
 /*
  * A boot whose answer is lost may have created its servers, and a slow cloud may list them only a
@@ -61,4 +61,11 @@ export function bootHoldNotice(pending: readonly LostBoot[]): Notice | undefined
     code: "boot-held",
     message: `boots wait: ${pending.length} boot(s) of ${servers} server(s) got no answer (the last sent ${latest.at}); their servers may still appear. Held until they are listed, or until ${until}, when a boot that created nothing is recorded boot-failed`,
   };
+}
+
+/** Drops a plan's boots while lost boots are pending, with the notice that says so; other steps pass. */
+export function holdBoots(steps: readonly Step[], pending: readonly LostBoot[]): { steps: Step[]; notice?: Notice } {
+  const notice = bootHoldNotice(pending);
+  if (notice === undefined || !steps.some((s) => s.kind === "boot")) return { steps: [...steps] };
+  return { steps: steps.filter((s) => s.kind !== "boot"), notice };
 }

@@ -13,8 +13,9 @@ export const CLOUD_DEADLINE_MS = 45_000;
 /** Tokens live in isolate memory only (never KV, DO storage or logs); a warm isolate skips Keystone next tick. */
 const tokenCache = createTokenCache();
 
+/** With a budget (a tick), its deadline (NOVASCALE_TICK_SECONDS) is the only one; an API request keeps CLOUD_DEADLINE_MS. */
 const defaultFactory: CloudFactory = (settings, _env, budget) =>
-  createComputeCloud(settings, { tokenCache, deadline: Date.now() + CLOUD_DEADLINE_MS, ...(budget ? { budget } : {}) });
+  createComputeCloud(settings, { tokenCache, ...(budget ? { budget } : { deadline: Date.now() + CLOUD_DEADLINE_MS }) });
 
 /** A ComputeCloud whose every call fails with one message (e.g. the OpenStack settings are incomplete). */
 export function failingCloud(message: string, category: "config" | "internal" = "config"): ComputeCloud {

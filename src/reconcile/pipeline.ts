@@ -5,7 +5,7 @@ import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
-import { bootHoldNotice, type LostBoot } from "../core/lost-boots.ts";
+import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
@@ -136,12 +136,10 @@ async function prepareSteps(
     notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
     steps = withoutBoots(steps);
   }
-  const held = bootHoldNotice(input.state.pendingBoots ?? []);
-  if (held !== undefined && steps.some((s) => s.kind === "boot")) {
-    // A lost boot may still register its servers: booting now could double them.
-    notices.push(held);
-    steps = withoutBoots(steps);
-  }
+  // A lost boot may still register its servers: booting now could double them.
+  const held = holdBoots(steps, input.state.pendingBoots ?? []);
+  if (held.notice !== undefined) notices.push(held.notice);
+  steps = held.steps;
   if (!steps.some((s) => s.kind === "boot")) {
     const limited = limitSteps(steps, caps);
     notices.push(...limited.notices);

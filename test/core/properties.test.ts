@@ -8,7 +8,8 @@ import { plan } from "../../src/core/plan.ts";
 import { limitSteps } from "../../src/core/limits.ts";
 import { timeline } from "../../src/core/timeline.ts";
 import type { Desired, ObservedServer } from "../../src/core/types.ts";
-import { faultyTick, tick } from "./sim.ts";
+import { LOST_BOOT_SETTLE_MS } from "../../src/core/lost-boots.ts";
+import { faultyTick, slowCloudReconcile, tick, type SlowCloud } from "./sim.ts";
 
 const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"];
 const PATTERNS = ["0 8 * * 1-5", "0 20 * * *", "30 2 * * *", "*/15 * * * *", "0 */6 * * *", "0 0 1 * *", "30 1 * * 0"];
@@ -304,6 +305,35 @@ describe("properties of faulty histories: never over max while replacing", () =>
           cloud = faultyTick(cloud, group, desired, new Date(NOW.getTime() + i * 60_000), t).servers;
           expect(present(cloud)).toBeLessThanOrEqual(max);
         });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("properties of a slow cloud that loses boot answers: no double boot", () => {
+  // Reconciles (cron ticks, "apply now") at any spacing; any boot's answer may be lost, and its servers
+  // then registered up to (not including) LOST_BOOT_SETTLE_MS later.
+  const historyArb = fc.record({
+    desired: fc.integer({ min: 1, max: 6 }),
+    reconciles: fc.array(
+      fc.record({ afterMs: fc.integer({ min: 0, max: 90_000 }), lost: fc.boolean(), registerAfterMs: fc.integer({ min: 0, max: LOST_BOOT_SETTLE_MS - 1 }) }),
+      { minLength: 1, maxLength: 12 },
+    ),
+  });
+
+  it("the servers that exist never outnumber desired, whatever answers were lost and however late servers register", () => {
+    fc.assert(
+      fc.property(historyArb, ({ desired, reconciles }) => {
+        const group: Group = { name: "web", rules: GroupRulesSchema.parse({ image: "img", flavor: "flv", max: 10 }) };
+        const want: Desired = { value: desired, source: "schedule", reason: "history" };
+        let cloud: SlowCloud = { servers: [], lost: [] };
+        let now = NOW.getTime();
+        for (const r of reconciles) {
+          now += r.afterMs;
+          cloud = slowCloudReconcile(cloud, group, want, new Date(now), r);
+          expect(cloud.servers.length).toBeLessThanOrEqual(desired);
+        }
       }),
       { numRuns: 300 },
     );

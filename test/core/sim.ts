@@ -2,7 +2,8 @@
 import type { Group, Override } from "../../src/config/group.ts";
 import { desiredCount } from "../../src/core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps } from "../../src/core/limits.ts";
-import { GROUP_KEY, isMember } from "../../src/core/membership.ts";
+import { holdBoots, settleLostBoots, type LostBoot } from "../../src/core/lost-boots.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../../src/core/membership.ts";
 import { plan, type PlanResult } from "../../src/core/plan.ts";
 import type { Desired, ObservedServer, Step } from "../../src/core/types.ts";
 
@@ -74,4 +75,44 @@ export function faultyTick(cloud: readonly ObservedServer[], group: Group, desir
   const boots = capBootsAtMax(limited.steps, bootRoom(ceiling, done.length), ceiling.max).steps.filter((s) => s.kind === "boot");
   const sent = [...done, ...boots];
   return { result, steps: sent, servers: apply(listed, sent, now) };
+}
+
+/** A slow cloud: each server is listed only from `listedFrom` (ms) on; the group's lost boots as its coordinator keeps them. */
+export interface SlowCloud {
+  servers: Array<ObservedServer & { listedFrom: number }>;
+  lost: LostBoot[];
+}
+
+/** How the cloud answers this reconcile's boot: lost or not, and how long its servers take to be listed. */
+export interface BootAnswer {
+  lost: boolean;
+  registerAfterMs: number;
+}
+
+/**
+ * One reconcile as the group's coordinator runs it on a slow cloud: list what is registered, settle lost
+ * boots against it, plan, limit, hold boots while a lost boot is pending; then send the boot.
+ */
+export function slowCloudReconcile(cloud: SlowCloud, group: Group, desired: Desired, now: Date, answer: BootAnswer): SlowCloud {
+  const listed = cloud.servers.filter((s) => s.listedFrom <= now.getTime());
+  const { pending } = settleLostBoots(cloud.lost, listed, now);
+  const result = plan({ group, desired, members: listed, now, listingComplete: true });
+  const ceiling = { max: group.rules.max, present: result.present };
+  const limited = limitSteps(result.steps, { maxBootsPerTick: group.rules.limits.maxBootsPerTick, maxDeletesPerTick: group.rules.limits.maxDeletesPerTick, ceiling });
+  const steps = holdBoots(limited.steps, pending).steps;
+  const deleted = new Set(steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
+  const servers = cloud.servers.filter((s) => !deleted.has(s.id));
+  const lost = [...pending];
+  for (const step of steps) {
+    if (step.kind !== "boot") continue;
+    booted += 1;
+    const intent = bootIntentMarker(`b${booted}`, now);
+    const listedFrom = now.getTime() + (answer.lost ? answer.registerAfterMs : 0);
+    for (let i = 0; i < step.count; i += 1) {
+      const id = `slow-${booted}-${i}`;
+      servers.push({ id, name: id, status: "ACTIVE", created: now.toISOString(), metadata: { [GROUP_KEY]: group.name, [BOOT_INTENT_KEY]: intent }, listedFrom });
+    }
+    if (answer.lost) lost.push({ intent, count: step.count, at: now.toISOString() });
+  }
+  return { servers, lost };
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { OpenStackSettings } from "../../src/config/env.ts";
 import { GROUP_KEY } from "../../src/core/membership.ts";
 import { createComputeCloud } from "../../src/openstack/index.ts";
+import { DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/budget.ts";
 import type { CloudFactory } from "../../src/reconcile/cloud-factory.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick } from "../../src/reconcile/tick.ts";
@@ -14,13 +15,17 @@ import { forgetGroups, rules, world } from "./world.ts";
 afterEach(forgetGroups);
 
 /**
- * A hang is a request the cloud answers only after the client gave up: the client's per-attempt timeout
- * (short here, so the matrix runs in seconds) ends it as a transient error, and retries do not wait.
+ * A hang is a request the cloud answers only after the client gave up. A cron tick ends it at the tick's
+ * deadline (its budget; short here, so the matrix runs in seconds), "apply now" at the client's
+ * per-attempt timeout; either way it is a transient error. Retries do not wait.
  */
-const REQUEST_TIMEOUT_MS = 400;
+const HANG_TIMEOUT_MS = 1_000;
 /** How long a hung request takes to be answered (real time; the client has given up long before). */
-const HANG_MS = 1_200;
-const quickCloud: CloudFactory = (settings: OpenStackSettings) => createComputeCloud(settings, { requestTimeoutMs: REQUEST_TIMEOUT_MS, sleep: () => Promise.resolve() });
+const HANG_MS = 2_000;
+const cloudFactory =
+  (requestTimeoutMs?: number): CloudFactory =>
+  (settings: OpenStackSettings, _env, budget) =>
+    createComputeCloud(settings, { sleep: () => Promise.resolve(), ...(budget ? { budget } : {}), ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 
 const MAX = 3;
 const DESIRED = 3;
@@ -50,7 +55,9 @@ const minute = (m: number) => new Date(Date.parse("2026-11-26T08:00:00Z") + m * 
 describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
   it.each(Object.keys(FAULTS))("%s: never over max, strangers untouched, no double boot, converged 3 ticks after the faults clear", async (fault) => {
     const { cloud, workerEnv, members } = await world({ buildMs: 20_000, deleteMs: 5_000 });
-    const service = createGroupService(workerEnv, { cloudFactory: quickCloud });
+    const hangs = fault === "hangs";
+    const factory = cloudFactory(hangs ? HANG_TIMEOUT_MS : undefined);
+    const service = createGroupService(workerEnv, { cloudFactory: factory });
     // The group is at max with one broken member, next to servers that are not its own.
     await cloud.setTime(minute(-1).toISOString());
     for (let i = 0; i < 2; i++) await cloud.seedServer({ name: `${GROUP}-seed-${i}`, status: "ACTIVE", metadata: { [GROUP_KEY]: GROUP } });
@@ -65,13 +72,14 @@ describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
     const step = async (m: number) => {
       const now = minute(m);
       await cloud.setTime(now.toISOString());
-      const cron = () => runTick(workerEnv, now, { cloudFactory: quickCloud });
+      const deadline = hangs ? Date.now() + HANG_TIMEOUT_MS : undefined;
+      const cron = () => runTick(workerEnv, now, { cloudFactory: factory, budget: new TickBudget({ subrequests: DEFAULT_SUBREQUEST_BUDGET, deadline }) });
       const manual = () => service.reconcileNow(GROUP, "operator", now);
       if (trigger === "cron tick") await cron();
       else if (trigger === "manual reconcile") await manual();
       else await Promise.all([cron(), manual()]);
       // A minute passes between ticks: a hung request the cloud still finishes lands before the next one.
-      if (fault === "hangs") await new Promise((resolve) => setTimeout(resolve, HANG_MS));
+      if (hangs && m < FAULT_TICKS) await new Promise((resolve) => setTimeout(resolve, HANG_MS));
 
       const truth = await cloud.servers(); // what the cloud holds, late-registering servers included
       const ours = truth.filter((s) => s.metadata[GROUP_KEY] === GROUP && !gone(s));
