@@ -66,10 +66,12 @@ export const ActivityQuerySchema = z.object({
 
 const StepSchema = z
   .object({
-    kind: z.enum(["boot", "delete", "snapshot", "deleteImage"]),
+    kind: z.enum(["boot", "delete", "park", "resume", "unmark", "snapshot", "deleteImage"]),
     group: z.string(),
     reason: z.string(),
     count: z.number().int().optional(),
+    action: z.enum(["shelve", "stop", "unshelve", "start"]).optional().meta({ description: "park: shelve or stop; resume: unshelve or start" }),
+    takesQuota: z.boolean().optional().meta({ description: "resume: an unshelve from SHELVED_OFFLOADED takes cores and RAM again" }),
     serverId: z.string().optional(),
     serverName: z.string().optional(),
     imageId: z.string().optional(),
@@ -83,8 +85,16 @@ const DesiredSchema = z
     reason: z.string(),
     source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
     unclamped: z.number().int().optional(),
+    since: z.string().optional().meta({ description: "since when the deciding rule holds (schedule firing, override creation)" }),
   })
   .meta({ id: "Desired" });
+
+const ParkingStatusSchema = z
+  .object({
+    parked: z.array(z.object({ id: z.string(), name: z.string(), since: z.string() })),
+    serverHoursParked: z.object({ last7Days: z.number(), last30Days: z.number() }),
+  })
+  .meta({ id: "ParkingStatus", description: "servers parked now (as of the last tick) and server-hours spent parked" });
 
 const ErrorInfoSchema = z
   .object({
@@ -143,6 +153,7 @@ const TickRecordSchema = z
     desired: DesiredSchema,
     actualByStatus: ByStatusSchema,
     counted: z.number().int(),
+    parked: z.number().int().optional(),
     listing: z.enum(["complete", "failed"]),
     steps: z.array(StepSchema),
     results: z.array(
@@ -192,6 +203,7 @@ export const GroupStatusSchema = z
     pause: PauseStateSchema.nullable(),
     bootBlock: BootBlockSchema.nullable(),
     lastTick: TickRecordSchema.nullable(),
+    parking: ParkingStatusSchema.nullable(),
     deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
@@ -203,6 +215,7 @@ export const PlanPreviewSchema = z
     desired: DesiredSchema,
     actualByStatus: ByStatusSchema,
     counted: z.number().int(),
+    parked: z.number().int().optional(),
     listing: z.enum(["complete", "failed"]),
     steps: z.array(StepSchema),
     notices: z.array(NoticeSchema),

@@ -5,13 +5,13 @@ import { parseDate } from "../core/calendar.ts";
 import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
 import type * as Core from "../core/rules.ts";
-import { OWN_SERVER_METADATA_KEYS } from "../core/rules.ts";
+import { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/rules.ts";
 import { parseWindow } from "../core/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
-/** Server metadata keys novascale adds at boot (defined in core, which counts them). */
-export { OWN_SERVER_METADATA_KEYS };
+/** Server metadata keys novascale adds (defined in core, which counts them); the parking helpers live there too. */
+export { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction };
 /** Nova's modern default for metadata items per server; a cloud may allow fewer (the book's: 5). */
 export const DEFAULT_MAX_SERVER_METADATA = 128;
 
@@ -239,8 +239,11 @@ export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 // key only yields zod's generic "Invalid key in record", and users need to be told which key and why.
 export const GroupRulesSchema = z
   .object({
-    image: ResourceRefSchema,
-    flavor: ResourceRefSchema,
+    /** "elastic" (default): novascale boots and removes servers. "power": novascale only parks and resumes servers an operator tagged. */
+    mode: z.enum(["elastic", "power"]).default("elastic"),
+    /** Required for elastic groups; a power group has none (it never boots). */
+    image: ResourceRefSchema.optional(),
+    flavor: ResourceRefSchema.optional(),
     min: Count.default(0),
     max: Count,
     default: Count.optional(),
@@ -261,7 +264,18 @@ export const GroupRulesSchema = z
     securityGroups: z.array(z.string().min(1).max(255)).max(20).optional(),
     availabilityZone: z.string().min(1).max(255).optional(),
     namePrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, "letters, digits, '.', '_' and '-', at most 41 characters").optional(),
-    scaleIn: z.object({ order: z.enum(["oldest-first", "newest-first"]).default("oldest-first") }).strict().default({ order: "oldest-first" }),
+    scaleIn: z
+      .object({
+        order: z.enum(["oldest-first", "newest-first"]).default("oldest-first"),
+        /** What scale-in does: delete (elastic default), shelve or stop (park; power default stop). See scaleInAction(). */
+        action: z.enum(["delete", "shelve", "stop"]).optional(),
+      })
+      .strict()
+      .default({ order: "oldest-first" }),
+    /** Parked members kept at most (elastic groups that park); default max - min. Excess parked members are deleted, oldest first. */
+    pool: z.object({ max: Count.optional() }).strict().optional(),
+    /** A hand change to a parked/resumed server: "enforce" re-asserts every tick, "respect" leaves it until the next change of desired. */
+    manualChanges: z.enum(["enforce", "respect"]).default("enforce"),
     replaceShutoff: z.boolean().default(true),
     limits: z
       .object({
@@ -276,6 +290,7 @@ export const GroupRulesSchema = z
   })
   .strict()
   .superRefine((g, ctx) => {
+    modeProblems(g).forEach(([path, message]) => ctx.addIssue({ code: "custom", path, message }));
     if (g.min > g.max) ctx.addIssue({ code: "custom", path: ["min"], message: `min (${g.min}) is greater than max (${g.max})` });
     if (g.default !== undefined && (g.default < g.min || g.default > g.max)) {
       ctx.addIssue({ code: "custom", path: ["default"], message: `default (${g.default}) is outside [min, max] = [${g.min}, ${g.max}]` });
@@ -285,11 +300,39 @@ export const GroupRulesSchema = z
         ctx.addIssue({ code: "custom", path: ["metadata", key], message: `'${key}': keys starting with '${RESERVED_METADATA_PREFIX}' are reserved for novascale` });
       }
     }
-    const room = DEFAULT_MAX_SERVER_METADATA - OWN_SERVER_METADATA_KEYS;
+    const own = ownServerMetadataKeys(g);
+    const room = DEFAULT_MAX_SERVER_METADATA - own;
     if (Object.keys(g.metadata).length > room) {
-      ctx.addIssue({ code: "custom", path: ["metadata"], message: `at most ${room} keys (Nova allows ${DEFAULT_MAX_SERVER_METADATA}, novascale uses ${OWN_SERVER_METADATA_KEYS})` });
+      ctx.addIssue({ code: "custom", path: ["metadata"], message: `at most ${room} keys (Nova allows ${DEFAULT_MAX_SERVER_METADATA}, novascale uses ${own})` });
     }
   });
+
+/** Fields that only make sense when novascale boots: a power group may not set them. */
+const BOOT_ONLY_FIELDS = ["image", "flavor", "keyName", "userData", "securityGroups", "availabilityZone", "namePrefix", "pool"] as const;
+
+/** What is wrong with the mode-dependent fields (path, message), empty when nothing is. */
+function modeProblems(g: {
+  mode: "elastic" | "power";
+  image?: unknown;
+  flavor?: unknown;
+  scaleIn: { action?: string | undefined };
+  metadata: Record<string, string>;
+  pool?: { max?: number | undefined } | undefined;
+  [key: string]: unknown;
+}): Array<[Array<string>, string]> {
+  const out: Array<[Array<string>, string]> = [];
+  if (g.mode === "elastic") {
+    if (g.image === undefined) out.push([["image"], "required for an elastic group (the image its servers boot from)"]);
+    if (g.flavor === undefined) out.push([["flavor"], "required for an elastic group (the flavor its servers boot with)"]);
+    return out;
+  }
+  for (const field of BOOT_ONLY_FIELDS) {
+    if (g[field] !== undefined) out.push([[field], `a power group never boots: remove '${field}' (its members are the servers tagged novascale:group)`]);
+  }
+  if (Object.keys(g.metadata).length > 0) out.push([["metadata"], "a power group never boots, so it writes no boot metadata: remove 'metadata'"]);
+  if (g.scaleIn.action === "delete") out.push([["scaleIn", "action"], "a power group never deletes: use 'stop' or 'shelve'"]);
+  return out;
+}
 
 /** Rules as the user writes them (defaults optional). */
 export type GroupRulesInput = z.input<typeof GroupRulesSchema>;

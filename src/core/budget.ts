@@ -50,9 +50,23 @@ export function grantRequests(available: number, ask: BudgetAsk): BudgetGrant {
 
 /** The ask of a plan: its delete steps and boot steps (caps already applied), plus the reads booting needs. */
 export function askFor(steps: readonly Step[], reads: number): BudgetAsk {
-  const deletes = steps.filter((s) => s.kind === "delete").length;
-  const boots = steps.filter((s) => s.kind === "boot").length;
+  const deletes = steps.reduce((n, s) => n + (isDeleteClass(s) ? requestsOf(s) : 0), 0);
+  const boots = steps.reduce((n, s) => n + (isBootClass(s) ? requestsOf(s) : 0), 0);
   return { deletes, boots, reads: boots > 0 ? reads : 0 };
+}
+
+/**
+ * Requests a step sends: a park two (the park mark, then shelve or os-stop), every other one. Parks and
+ * unmarks take from the deletes' share (servers taken down, housekeeping), resumes from the boots'.
+ */
+function requestsOf(step: Step): number {
+  return step.kind === "park" ? 2 : 1;
+}
+function isDeleteClass(step: Step): boolean {
+  return step.kind === "delete" || step.kind === "park" || step.kind === "unmark";
+}
+function isBootClass(step: Step): boolean {
+  return step.kind === "boot" || step.kind === "resume";
 }
 
 /**
@@ -65,14 +79,15 @@ export function fitSteps(steps: readonly Step[], grant: Pick<BudgetGrant, "delet
   const kept: Step[] = [];
   const deferred: Step[] = [];
   for (const step of steps) {
-    if (step.kind === "delete") {
-      if (deletes > 0) {
-        deletes -= 1;
+    const cost = requestsOf(step);
+    if (isDeleteClass(step)) {
+      if (deletes >= cost) {
+        deletes -= cost;
         kept.push(step);
       } else deferred.push(step);
-    } else if (step.kind === "boot") {
-      if (boots > 0) {
-        boots -= 1;
+    } else if (isBootClass(step)) {
+      if (boots >= cost) {
+        boots -= cost;
         kept.push(step);
       } else deferred.push(step);
     } else kept.push(step);

@@ -50,11 +50,37 @@ function yearlyStartsOn(rule: YearlyDays, start: number): boolean {
   return !rule.except.includes(start);
 }
 
+const monthDay = (day: number): number => {
+  const [, m, d] = dateOfDay(day);
+  return m * 100 + d;
+};
+
+/** The month-days any yearly event can cover (in a leap and a common year): a quick "no" for most days. */
+const yearlyMonthDays = new WeakMap<CalendarDays, Set<number>>();
+function coveredMonthDays(cal: CalendarDays): Set<number> {
+  let covered = yearlyMonthDays.get(cal);
+  if (covered === undefined) {
+    covered = new Set();
+    for (const rule of cal.yearly) {
+      for (const year of [2000, 2001]) {
+        const start = dayNumber(year, rule.month, rule.day);
+        for (let k = 0; k < rule.days; k += 1) covered.add(monthDay(start + k));
+      }
+    }
+    yearlyMonthDays.set(cal, covered);
+  }
+  return covered;
+}
+
 /** True when local day `day` is one of the calendar's days. */
 export function isCalendarDay(cal: CalendarDays, day: number): boolean {
   const i = lowerBound(cal.dates, day);
   if (cal.dates[i] === day) return true;
-  return cal.yearly.some((rule) => Array.from({ length: rule.days }, (_, k) => day - k).some((start) => yearlyStartsOn(rule, start)));
+  if (cal.yearly.length === 0 || !coveredMonthDays(cal).has(monthDay(day))) return false;
+  for (const rule of cal.yearly) {
+    for (let k = 0; k < rule.days; k += 1) if (yearlyStartsOn(rule, day - k)) return true;
+  }
+  return false;
 }
 
 /** The first calendar day after `day` (within `years` years), or undefined. */

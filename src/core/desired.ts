@@ -106,6 +106,7 @@ export function decide(rules: GroupRules, override: Override | undefined, now: D
     chosen = {
       value: override.desired,
       source: "override",
+      since: override.createdAt,
       reason: `override ${override.desired} by ${override.author} until ${override.until}: ${override.reason}`,
     };
   } else if (exception !== undefined) {
@@ -139,6 +140,7 @@ function pointDesired(rules: GroupRules, now: Date): Desired {
     return {
       value: deciding.entry.desired,
       source: "schedule",
+      since: deciding.at.toISOString(),
       reason: `${describeEntry(deciding.entry, deciding.index)} ${describeFiring(deciding.entry, deciding.at)}: desired ${deciding.entry.desired}`,
     };
   }

@@ -25,6 +25,8 @@ export type IcsParse = CalendarDays | { error: string };
 /** Bounds on pasted text: a country's public holidays for decades fit in far less. */
 export const ICS_MAX_EVENTS = 2_000;
 export const ICS_MAX_DAYS_PER_EVENT = 366;
+/** Bounds the days a calendar names (single days plus each yearly event's length): a decade of any country's holidays is a few hundred. */
+export const ICS_MAX_DAYS = 5_000;
 
 interface Property {
   name: string;
@@ -219,6 +221,8 @@ function readIcs(text: string): IcsParse {
     for (let d = current.start; d < current.start + length; d += 1) dates.add(d);
   }
   if (!sawCalendar) return { error: "not iCalendar text (no BEGIN:VCALENDAR)" };
+  const named = dates.size + yearly.reduce((n, y) => n + y.days, 0);
+  if (named > ICS_MAX_DAYS) return { error: `the events cover ${named} days (at most ${ICS_MAX_DAYS})` };
   if (ev !== undefined) return { error: `event ${events + 1} has no END:VEVENT` };
   return { dates: [...dates].sort((a, b) => a - b), yearly, events };
 }

@@ -90,8 +90,12 @@ export function serversThatFit(quota: QuotaHeadroom, flavor?: { vcpus: number; r
  * Caps a plan's boots and deletes for one tick. Deletes keep the plan's order (broken servers, then
  * victims in order), so the cap drops the least urgent. Boots are cut to the per-tick cap, then to
  * what the quota holds (deletes in the same tick are not counted as freeing quota: Nova frees it
- * only when the delete completes). Last, boots are cut so that the servers present, less the deletes
- * kept, plus the boots never pass the group's max (a replacement waits for its broken server's delete).
+ * only when the delete completes). Parking shares the caps: a park counts as a delete (a server taken
+ * down), a resume as a boot (a server brought up). A resume from SHELVED_OFFLOADED takes cores and RAM
+ * again (not an instance: a shelved server still holds one), so it is checked against the quota like a
+ * boot, with its own size when the listing gave it; resumes come before boots in a plan, so they go first.
+ * Last, boots are cut so that the servers present, less the deletes kept, plus the resumes and boots
+ * never pass the group's max (a replacement waits for its broken server's delete).
  * Other steps pass through unchanged.
  */
 export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; notices: Notice[] } {
@@ -99,27 +103,54 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
   const out: Step[] = [];
   let deletesLeft = Math.max(0, input.maxDeletesPerTick);
   let bootsLeft = Math.max(0, input.maxBootsPerTick);
-  const fit = input.quota === undefined ? { fits: Number.POSITIVE_INFINITY } : serversThatFit(input.quota, input.flavor);
-  let quotaLeft = fit.fits;
+  const left = input.quota === undefined ? undefined : { ...input.quota };
+  let binding: string | undefined;
   let deletesDropped = 0;
   let bootsCapped = 0;
   let bootsOverQuota = 0;
 
+  /** How many servers of `size` fit what is left, taking an instance each unless `instances` is false. */
+  const fitting = (size: { vcpus: number; ramMB: number } | undefined, instances: boolean, wanted: number): number => {
+    if (left === undefined) return Number.POSITIVE_INFINITY;
+    const fit = serversThatFit(instances ? left : { ...left, instances: null }, size);
+    if (fit.fits < wanted) binding ??= fit.binding;
+    return fit.fits;
+  };
+  const take = (n: number, size: { vcpus: number; ramMB: number } | undefined, instances: boolean): void => {
+    if (left === undefined) return;
+    if (instances && left.instances !== null) left.instances -= n;
+    if (size !== undefined && left.cores !== null) left.cores -= n * size.vcpus;
+    if (size !== undefined && left.ramMB !== null) left.ramMB -= n * size.ramMB;
+  };
+
   for (const step of steps) {
-    if (step.kind === "delete") {
+    if (step.kind === "delete" || step.kind === "park") {
       if (deletesLeft > 0) {
         out.push(step);
         deletesLeft -= 1;
       } else {
         deletesDropped += 1;
       }
+    } else if (step.kind === "resume") {
+      if (bootsLeft === 0) {
+        bootsCapped += 1;
+        continue;
+      }
+      const size = step.flavor ?? input.flavor;
+      if (step.takesQuota && fitting(size, false, 1) < 1) {
+        bootsOverQuota += 1;
+        continue;
+      }
+      if (step.takesQuota) take(1, size, false);
+      bootsLeft -= 1;
+      out.push(step);
     } else if (step.kind === "boot") {
       const underCap = Math.min(step.count, bootsLeft);
       bootsCapped += step.count - underCap;
-      const underQuota = Math.min(underCap, quotaLeft);
+      const underQuota = Math.min(underCap, fitting(input.flavor, true, underCap));
       bootsOverQuota += underCap - underQuota;
       bootsLeft -= underQuota;
-      quotaLeft -= underQuota;
+      take(underQuota, input.flavor, true);
       if (underQuota > 0) {
         const notes: string[] = [];
         if (underQuota < step.count) notes.push(`${underQuota} of ${step.count} this tick`);
@@ -131,19 +162,20 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
   }
 
   if (deletesDropped > 0) {
-    notices.push({ level: "info", code: "delete-capped", message: `${deletesDropped} delete(s) wait for the next tick (maxDeletesPerTick ${input.maxDeletesPerTick})` });
+    notices.push({ level: "info", code: "delete-capped", message: `${deletesDropped} delete(s) or park(s) wait for the next tick (maxDeletesPerTick ${input.maxDeletesPerTick})` });
   }
   if (bootsCapped > 0) {
-    notices.push({ level: "info", code: "boot-capped", message: `${bootsCapped} boot(s) wait for the next tick (maxBootsPerTick ${input.maxBootsPerTick})` });
+    notices.push({ level: "info", code: "boot-capped", message: `${bootsCapped} boot(s) or resume(s) wait for the next tick (maxBootsPerTick ${input.maxBootsPerTick})` });
   }
   if (bootsOverQuota > 0) {
     notices.push({
       level: "warning",
       code: "capacity-limited",
-      message: `${bootsOverQuota} boot(s) do not fit the project's quota (${fit.binding ?? "quota"} exhausted); booting what fits`,
+      message: `${bootsOverQuota} boot(s) or unshelve(s) do not fit the project's quota (${binding ?? "quota"} exhausted); starting what fits`,
     });
   }
   const kept = out.filter((s) => s.kind === "delete").length;
-  const atMax = capBootsAtMax(out, bootRoom(input.ceiling, kept), input.ceiling.max);
+  const resumes = out.filter((s) => s.kind === "resume").length;
+  const atMax = capBootsAtMax(out, bootRoom(input.ceiling, kept) - resumes, input.ceiling.max);
   return { steps: atMax.steps, notices: [...notices, ...atMax.notices] };
 }

@@ -9,8 +9,12 @@ export const GROUP_KEY = "novascale:group";
  * Markers written before the time was added are a bare `<id>`.
  */
 export const BOOT_INTENT_KEY = "novascale:boot";
-/** Server metadata set by an operator: a protected server is never deleted by novascale. */
+/** Server metadata set by an operator: a protected server is never deleted (nor parked) by novascale. */
 export const PROTECTED_KEY = "novascale:protected";
+/** Server metadata novascale writes before it parks a server ("parked <ISO time>"), removed once the server is back. */
+export const PARK_KEY = "novascale:park";
+/** Server metadata set by an operator: start low tiers first, park high tiers first (an integer; none = 0). */
+export const TIER_KEY = "novascale:tier";
 
 /** Image properties novascale writes on the snapshots it makes. */
 export const IMAGE_MADE_BY_KEY = "novascale:made-by";

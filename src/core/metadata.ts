@@ -1,14 +1,16 @@
 // Whether a group's server metadata fits the cloud's real per-server limit (checked at tick time, from /limits).
-import { OWN_SERVER_METADATA_KEYS, type GroupRules } from "./rules.ts";
+import { ownServerMetadataKeys, type GroupRules } from "./rules.ts";
 
 /**
  * A readable problem when the group's metadata plus novascale's own keys exceed the cloud's
  * maxServerMeta (the book's clouds allow 5), else undefined. null means the cloud sets no limit.
+ * A group that parks needs one key more (the park mark), written when a server is parked.
  */
-export function checkMetadataFits(rules: Pick<GroupRules, "metadata">, maxServerMeta: number | null): string | undefined {
+export function checkMetadataFits(rules: Pick<GroupRules, "metadata" | "mode" | "scaleIn">, maxServerMeta: number | null): string | undefined {
   if (maxServerMeta === null || maxServerMeta < 0) return undefined;
   const own = Object.keys(rules.metadata).length;
-  const total = own + OWN_SERVER_METADATA_KEYS;
+  const ours = ownServerMetadataKeys(rules);
+  const total = own + ours;
   if (total <= maxServerMeta) return undefined;
-  return `metadata: ${own} key(s) of the group + ${OWN_SERVER_METADATA_KEYS} of novascale = ${total}, but this cloud allows ${maxServerMeta} per server; remove ${total - maxServerMeta} key(s)`;
+  return `metadata: ${own} key(s) of the group + ${ours} of novascale = ${total}, but this cloud allows ${maxServerMeta} per server; remove ${total - maxServerMeta} key(s)`;
 }

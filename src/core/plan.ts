@@ -1,9 +1,10 @@
 // The pure planner: a group's desired count + its observed members + `now` -> steps (boots and deletes), each with a reason.
-import type { Group } from "./rules.ts";
+import { parks, type Group } from "./rules.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "./types.ts";
 import { estimateCloudOffset, skewNotice } from "./clock.ts";
 import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isMember, isProtected } from "./membership.ts";
+import { planParks, planPoolCap, planResumes, planUnmarks, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
 export interface PlanInput {
   group: Group;
@@ -15,6 +16,8 @@ export interface PlanInput {
   listingComplete: boolean;
   /** The marker this tick's boots will carry (BOOT_INTENT_KEY), to report servers a retried tick already booted. */
   bootIntent?: string;
+  /** When novascale resumed each server it is bringing back (the group's resume records), by server id. */
+  resuming?: Readonly<Record<string, string>>;
 }
 
 export interface PlanResult {
@@ -24,6 +27,8 @@ export interface PlanResult {
   actualByStatus: Record<string, number>;
   /** Members that count toward capacity (see destiny.ts). */
   counted: number;
+  /** Members parked by the group (stopped or shelved, resumable), and those on their way there. */
+  parked: number;
   /**
    * Members that exist and are not on their way out: counted ones and broken ones whose delete has not
    * been sent. Never more than the group's max of these may exist at once (core/limits.ts GroupCeiling).
@@ -32,9 +37,12 @@ export interface PlanResult {
 }
 
 /** Destinies that count toward capacity: a server in BUILD counts, so the next tick does not boot it again. */
-const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown"]);
-/** Destinies of servers that occupy a place under the group's max: all but those already going away. */
-const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "replace"]);
+const COUNTS: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "resuming", "woken"]);
+/**
+ * Destinies of servers that occupy a place under the group's max: all but those already going away.
+ * Parked servers do not (pool.max caps them); a power group's broken ones ("report") stay and do.
+ */
+const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait", "unknown", "replace", "resuming", "woken", "report"]);
 
 /*
  * Scale-in victims, in this order (the only place it is written):
@@ -47,11 +55,15 @@ const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait"
  *   5. last, servers with a task under way (a snapshot uploading, ...): deleting one would kill the task,
  *      and the source of tonight's snapshot must not be the next victim;
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
+ * Groups that park instead (scaleIn.action shelve/stop, power groups) use the park and resume orders
+ * in park-plan.ts.
  */
 function victimRank(c: Classified): number {
   if (c.destiny === "replace") return 0;
   if (c.destiny === "build") return 2;
   if (taskInProgress(c.server) !== undefined) return 4;
+  // A server started by hand while parked goes before the others (its group meant it to be off).
+  if (c.destiny === "woken") return 2.5;
   return c.server.status.toUpperCase() === "ACTIVE" ? 3 : 1;
 }
 
@@ -96,16 +108,28 @@ export function plan(input: PlanInput): PlanResult {
   const offset = estimateCloudOffset(members);
   const skew = skewNotice(offset);
   if (skew !== undefined) notices.push(skew);
-  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs)).sort(compareVictims(rules.scaleIn.order));
+  // Resume times come from the group's records, taken on the Worker's clock like `now`: no offset needed.
+  const resumedAt = (s: ObservedServer) => {
+    const at = input.resuming?.[s.id];
+    return at === undefined || Number.isNaN(Date.parse(at)) ? undefined : new Date(at);
+  };
+  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs, resumedAt(s))).sort(compareVictims(rules.scaleIn.order));
   const actualByStatus: Record<string, number> = {};
   for (const s of members) {
     const status = s.status.toUpperCase();
     actualByStatus[status] = (actualByStatus[status] ?? 0) + 1;
   }
   const counted = classified.filter((c) => COUNTS.has(c.destiny)).length;
+  const parkedCount = classified.filter((c) => c.destiny === "parked" || c.destiny === "parking").length;
   const present = classified.filter((c) => PRESENT.has(c.destiny)).length;
   for (const c of classified.filter((c) => c.destiny === "unknown")) {
     notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
+  }
+  for (const c of classified.filter((c) => c.destiny === "report")) {
+    notices.push({ level: "error", code: "member-broken", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: a power group never deletes or replaces; not counted, left for an operator` });
+  }
+  for (const c of classified.filter((c) => c.destiny === "held")) {
+    notices.push({ level: "info", code: "held-by-hand", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: not counted, not started by novascale` });
   }
   if (input.bootIntent !== undefined) {
     const fromThisIntent = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === input.bootIntent).length;
@@ -116,7 +140,7 @@ export function plan(input: PlanInput): PlanResult {
 
   if (desired.source === "paused") {
     notices.push({ level: "info", code: "paused", message: `group '${group.name}' is paused: no action (${desired.reason})` });
-    return { steps: [], notices, actualByStatus, counted, present };
+    return { steps: [], notices, actualByStatus, counted, present, parked: parkedCount };
   }
 
   // A partial listing undercounts: deleting on it could remove servers we did not see being needed.
@@ -138,14 +162,27 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
+  const parking: ParkingPlanInput = { group, desired, classified, mayDelete, desiredText };
   const missing = desired.value - counted;
   if (missing > 0) {
-    const replacing = Math.min(broken.length, missing);
-    const why = replacing > 0 ? ` (including ${replacing} replacement(s))` : "";
-    steps.push({ kind: "boot", group: group.name, count: missing, reason: `scale out: ${desiredText}; boot ${missing}${why}` });
+    // Parked members come back before anything is booted (a power group never boots).
+    const resumed = planResumes(parking, missing);
+    steps.push(...resumed.steps);
+    const toBoot = resumed.stillMissing;
+    if (toBoot > 0 && group.rules.mode === "power") {
+      notices.push({ level: "warning", code: "power-short", message: `${toBoot} more server(s) should run, but group '${group.name}' has no more parked members to start (a power group never boots)` });
+    } else if (toBoot > 0) {
+      const replacing = Math.min(broken.length, toBoot);
+      const why = replacing > 0 ? ` (including ${replacing} replacement(s))` : "";
+      const after = resumed.steps.length > 0 ? `after resuming ${resumed.steps.length} parked, ` : "";
+      steps.push({ kind: "boot", group: group.name, count: toBoot, reason: `scale out: ${desiredText}; ${after}boot ${toBoot}${why}` });
+    }
+  } else if (missing < 0 && (parks(rules) || rules.mode === "power")) {
+    steps.push(...planParks(parking, -missing, notices));
   } else if (missing < 0) {
     const excess = -missing;
-    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build") && !isProtected(c.server));
+    const kept = new Set(respectedWoken(parking).map((c) => c.server.id));
+    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id));
     const victims = eligible.slice(0, excess);
     if (mayDelete) {
       victims.forEach((c, i) => {
@@ -161,5 +198,7 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
-  return { steps, notices, actualByStatus, counted, present };
+  steps.push(...planPoolCap(parking, steps));
+  steps.push(...planUnmarks(parking));
+  return { steps, notices, actualByStatus, counted, present, parked: parkedCount };
 }

@@ -5,6 +5,8 @@
 
 /** Server metadata keys novascale adds at boot (group membership + boot intent). */
 export const OWN_SERVER_METADATA_KEYS = 2;
+/** One more key on a group that parks: the park mark (novascale:park), written when a server is parked. */
+export const PARK_METADATA_KEYS = 1;
 
 /** An image or flavor: by name (resolved each tick) or by id. */
 export type ResourceRef = string | { id: string };
@@ -88,8 +90,11 @@ export interface SnapshotPolicyRules {
 
 /** Rules after parsing: defaults filled in, trusted inside. */
 export interface GroupRules {
-  image: ResourceRef;
-  flavor: ResourceRef;
+  /** "elastic": novascale boots and removes servers; "power": it only parks and resumes servers an operator tagged. */
+  mode: "elastic" | "power";
+  /** Required for elastic groups (the schema says so); a power group has none. */
+  image?: ResourceRef;
+  flavor?: ResourceRef;
   min: number;
   max: number;
   default?: number;
@@ -102,11 +107,35 @@ export interface GroupRules {
   securityGroups?: string[];
   availabilityZone?: string;
   namePrefix?: string;
-  scaleIn: { order: "oldest-first" | "newest-first" };
+  scaleIn: { order: "oldest-first" | "newest-first"; action?: "delete" | "shelve" | "stop" };
+  /** Parked members kept at most (elastic groups that park); see poolMax. */
+  pool?: { max?: number };
+  manualChanges: "enforce" | "respect";
   replaceShutoff: boolean;
   limits: { maxBootsPerTick: number; maxDeletesPerTick: number; buildTimeoutMinutes: number };
   snapshots?: SnapshotPolicy;
   paused: boolean;
+}
+
+/** What scale-in does to a server: the group's scaleIn.action, else delete (elastic) or stop (power). */
+export function scaleInAction(rules: Pick<GroupRules, "mode" | "scaleIn">): "delete" | "shelve" | "stop" {
+  return rules.scaleIn.action ?? (rules.mode === "power" ? "stop" : "delete");
+}
+
+/** Whether the group parks servers (shelve or stop) instead of deleting them. */
+export function parks(rules: Pick<GroupRules, "mode" | "scaleIn">): boolean {
+  return scaleInAction(rules) !== "delete";
+}
+
+/** Parked members an elastic group keeps at most: pool.max, default max - min; 0 when it deletes on scale-in. */
+export function poolMax(rules: Pick<GroupRules, "mode" | "scaleIn" | "pool" | "min" | "max">): number {
+  if (!parks(rules)) return 0;
+  return rules.pool?.max ?? Math.max(0, rules.max - rules.min);
+}
+
+/** Metadata keys novascale itself writes on one of the group's servers (group + boot intent, + the park mark when it parks). */
+export function ownServerMetadataKeys(rules: Pick<GroupRules, "mode" | "scaleIn">): number {
+  return OWN_SERVER_METADATA_KEYS + (parks(rules) ? PARK_METADATA_KEYS : 0);
 }
 
 /** A group: its name plus its rules. */

@@ -28,7 +28,7 @@ export const TIMELINE_MAX_HOURS = 24 * 31;
  * At most this many candidate instants are examined. Candidates are window and exception edges, the
  * override's end, and firings of point entries that could change the count; each costs one decision.
  */
-export const TIMELINE_MAX_EVENTS = 500;
+export const TIMELINE_MAX_EVENTS = 1_000;
 
 /**
  * Point entries that can ever decide: an entry whose every firing is provably also a firing of an

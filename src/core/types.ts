@@ -11,6 +11,8 @@ export interface ObservedServer {
   /** ISO-8601 creation time. */
   created: string;
   metadata: Record<string, string>;
+  /** The server's flavor size when the listing embeds it (2.47+): what an unshelve takes from the quota. */
+  flavor?: { vcpus: number; ramMB: number };
   /** The image it was booted from (absent for a volume-backed server): retention never deletes an image in use. */
   imageId?: string;
 }
@@ -35,6 +37,8 @@ export interface Desired {
   source: "paused" | "override" | "exception" | "window" | "schedule" | "default" | "min";
   /** When clamping to [min, max] changed the value, the value before clamping. */
   unclamped?: number;
+  /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation); absent for default/min. */
+  since?: string;
 }
 
 /** What the planner does with a server in a given state (Otter's "destiny"). */
@@ -44,11 +48,34 @@ export type Destiny =
   | "replace" // ERROR (and SHUTOFF by policy): deleted and replaced
   | "wait" // transitional (REBOOT, RESIZE, ...): counts, left alone
   | "gone" // deleting / DELETED / SOFT_DELETED: does not count
-  | "unknown"; // an unknown status: counts, left alone, reported
+  | "unknown" // an unknown status: counts, left alone, reported
+  | "parked" // stopped or shelved by novascale (park mark): does not count, resumed first on scale-out
+  | "parking" // on its way to parked (powering-off, shelving...): does not count, left alone
+  | "resuming" // novascale resumed it (the group's resume record) and it is coming back: counts, left alone until the build timeout
+  | "woken" // parked by novascale, then started by someone else: counts (see manualChanges)
+  | "held" // stopped/shelved by someone else in a power group with manualChanges respect: does not count, left alone
+  | "report"; // broken in a power group (ERROR, did not come back): does not count, left alone, reported
+
+/** How a parked server is brought back: unshelve (SHELVED, SHELVED_OFFLOADED) or os-start (SHUTOFF). */
+export type ResumeAction = "unshelve" | "start";
 
 export type Step =
   | { kind: "boot"; group: string; count: number; reason: string }
   | { kind: "delete"; group: string; serverId: string; serverName: string; reason: string }
+  | { kind: "park"; group: string; serverId: string; serverName: string; action: "shelve" | "stop"; reason: string }
+  | {
+      kind: "resume";
+      group: string;
+      serverId: string;
+      serverName: string;
+      action: ResumeAction;
+      /** True for SHELVED_OFFLOADED: unshelving takes cores and RAM from the quota again, so it is checked like a boot. */
+      takesQuota: boolean;
+      /** The server's size when the listing said it (else the group's flavor is assumed). */
+      flavor?: { vcpus: number; ramMB: number };
+      reason: string;
+    }
+  | { kind: "unmark"; group: string; serverId: string; serverName: string; reason: string }
   | {
       kind: "snapshot";
       group: string;

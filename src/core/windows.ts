@@ -138,12 +138,20 @@ function openingsStarting(spans: readonly WeeklySpan[], timezone: string, firstD
   return openings.sort((a, b) => a.from - b.from);
 }
 
-/** The opening of the window that contains `at` (the one closing last, if spans overlap), or undefined. */
+/**
+ * The opening of the window that contains `at`, or undefined. Spans that overlap or touch (e.g.
+ * `00:00-24:00` on consecutive days) are one opening, so `until` is when the window really closes
+ * (looked for up to a week ahead).
+ */
 export function openingAt(spec: string, timezone: string, at: number): Opening | undefined {
   const today = localDayNumber(at, timezone);
   let found: Opening | undefined;
-  for (const o of openingsStarting(windowSpans(spec), timezone, today - LONGEST_SPAN_DAYS - 1, today + 1)) {
-    if (o.from <= at && at < o.until && (found === undefined || o.until > found.until)) found = o;
+  for (const o of openingsStarting(windowSpans(spec), timezone, today - LONGEST_SPAN_DAYS - 1, today + LONGEST_SPAN_DAYS + 1)) {
+    if (found === undefined) {
+      if (o.from <= at && at < o.until) found = { ...o };
+    } else if (o.from <= found.until && o.until > found.until) {
+      found.until = o.until;
+    }
   }
   return found;
 }

@@ -42,6 +42,9 @@ export interface BootResult {
 /** Absolute limits (GET /limits): a core type (core/limits.ts turns them into headroom). */
 export type { AbsoluteLimits };
 
+/** The server actions parking uses. */
+export type ServerAction = "shelve" | "shelveOffload" | "unshelve" | "stop" | "start";
+
 export interface ComputeCloud {
   /** Every server of the project (/servers/detail, all pages). Throws when any page fails. */
   listServers(): Promise<ObservedServer[]>;
@@ -49,6 +52,12 @@ export interface ComputeCloud {
   resolveFlavor(ref: ResourceRef): Promise<ResolvedFlavor>;
   boot(spec: BootSpec): Promise<BootResult>;
   deleteServer(id: string): Promise<void>;
+  /** A parking action on a server: shelve, shelveOffload, unshelve (body null), stop (os-stop), start (os-start). */
+  serverAction(id: string, action: ServerAction): Promise<void>;
+  /** Merges `metadata` into the server's metadata (POST /servers/{id}/metadata): the park mark. */
+  mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<void>;
+  /** Removes one metadata key; a key (or server) already gone is fine. */
+  deleteServerMetadataItem(id: string, key: string): Promise<void>;
   absoluteLimits(): Promise<AbsoluteLimits>;
   /** createImage on a server; returns the new image id (body from 2.45, Location header before). */
   createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<string>;

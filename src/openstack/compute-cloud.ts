@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { OpenStackSettings } from "../config/env.ts";
 import type { ResourceRef } from "../config/group.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "./cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
 import type { NovaImage, ServerSummary } from "./compute/schemas.ts";
 import type { MicroversionRequest } from "./compute/versions.ts";
@@ -178,6 +178,22 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
       }
     },
 
+    async serverAction(id: string, action: ServerAction): Promise<void> {
+      await nova.servers[action](id);
+    },
+
+    async mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<void> {
+      await nova.servers.mergeMetadata(id, metadata);
+    },
+
+    async deleteServerMetadataItem(id: string, key: string): Promise<void> {
+      try {
+        await nova.servers.deleteMetadataItem(id, key);
+      } catch (e) {
+        if (!(e instanceof OpenStackError && e.status === 404)) throw e;
+      }
+    },
+
     async absoluteLimits(): Promise<AbsoluteLimits> {
       const { absolute } = await nova.limits.get();
       const max = (key: string) => {
@@ -239,6 +255,7 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     taskState: server["OS-EXT-STS:task_state"] ?? null,
     created: server.created ?? "",
     metadata: server.metadata ?? {},
+    ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
     ...(server.image === undefined ? {} : { imageId: server.image }),
   };

@@ -7,6 +7,8 @@ import type { HistoryPoint } from "../core/history.ts";
 import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../core/lost-boots.ts";
 import { ManualSnapshotLogSchema, type ManualRequest } from "../core/manual-snapshots.ts";
 import { bootIntentMarker, isMember } from "../core/membership.ts";
+import { parkedMembers } from "../core/park-plan.ts";
+import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
 import { RetentionGuardSchema, type RetentionGuard } from "../core/retention.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
 import type { Notice, ObservedServer } from "../core/types.ts";
@@ -21,6 +23,10 @@ import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, t
 
 /** The storage slot the snapshot policy keeps its attempts in. */
 const SNAPSHOT_SLOT = "snapshots";
+/** The storage slot parking keeps its ledger of parked spans in (for server-hours parked). */
+const PARKING_SLOT = "parking";
+/** The storage slot of the resumes novascale sent and that are not settled yet (see core/parking.ts). */
+const RESUMES_SLOT = "resumes";
 /** The storage slot remembering recent manual snapshots (Idempotency-Key answers, repeats). */
 const MANUAL_SLOT = "manual-snapshots";
 /** The last cron tick's retention guard: GET snapshots and the plan preview show what it holds back. */
@@ -55,6 +61,8 @@ export interface CoordinatorState {
   pause: PauseState | null;
   bootBlock: BootBlock | null;
   lastTick: TickRecord | null;
+  /** Spans of time the group's servers spent parked (last 30 days). */
+  parking: ParkedSpan[];
 }
 
 /** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
@@ -200,6 +208,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setBootBlock(undefined);
       }
       const listing = await this.#listingFor(request, cloud, state.lastActionAt);
+      const resumes = await this.#resumes();
       const bootId = shortId();
       const settled = listing.ok ? this.#settleLostBoots(listing.members, now, request.author) : [];
       const output = await reconcileGroup({
@@ -212,6 +221,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         cloud,
         bootId,
         dryRun: false,
+        resuming: resumeTimes(resumes),
         ...(request.tickRequestId === undefined ? {} : { tickRequestId: request.tickRequestId }),
       });
 
@@ -229,6 +239,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
       }
+      if (listing.ok) await this.#followParking(request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
@@ -270,6 +281,31 @@ export class GroupCoordinator extends DurableObject<Env> {
       this.#store.appendActivity(activity);
       return record;
     });
+  }
+
+  async #parkingLedger(): Promise<ParkedSpan[]> {
+    const parsed = ParkingLedgerSchema.safeParse(await this.#store.getSlot(PARKING_SLOT));
+    return parsed.success ? parsed.data : [];
+  }
+
+  async #resumes(): Promise<ResumeRecord[]> {
+    const parsed = ResumeRecordsSchema.safeParse(await this.#store.getSlot(RESUMES_SLOT));
+    return parsed.success ? parsed.data : [];
+  }
+
+  /**
+   * After a reconcile: records the resumes it sent (or may have: a lost answer) and settles older ones,
+   * then opens and closes parked spans from what the listing showed. Each slot is written only on change.
+   */
+  async #followParking(group: StoredGroup, members: readonly ObservedServer[], now: Date, resumes: ResumeRecord[], results: TickRecord["results"]): Promise<void> {
+    const sent = results.flatMap((r) => (r.step.kind === "resume" && (r.outcome === "done" || r.outcome === "unknown") ? [r.step.serverId] : []));
+    const nextResumes = resumes.length === 0 && sent.length === 0 ? resumes : updateResumes(resumes, members, sent, now);
+    if (JSON.stringify(nextResumes) !== JSON.stringify(resumes)) await this.#store.setSlot(RESUMES_SLOT, nextResumes);
+    const parked = parkedMembers({ name: group.name, rules: group.rules }, members, now, resumeTimes(resumes)).map((c) => c.server);
+    const ledger = await this.#parkingLedger();
+    if (ledger.length === 0 && parked.length === 0) return;
+    const next = updateLedger(ledger, parked, now);
+    if (JSON.stringify(next) !== JSON.stringify(ledger)) await this.#store.setSlot(PARKING_SLOT, next);
   }
 
   /** The last cron tick's guard, for showing what retention holds back (deletions use only a fresh one). */
@@ -354,6 +390,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       cloud,
       bootId: "preview",
       dryRun: true,
+      resuming: resumeTimes(await this.#resumes()),
     });
     const preview = toPreview(output);
     const policy = request.group.rules.snapshots;
@@ -371,7 +408,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async state(): Promise<CoordinatorState> {
     const s = await this.#loaded();
-    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null };
+    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await this.#parkingLedger() };
   }
 
   setOverride(override: Override): Promise<Override> {

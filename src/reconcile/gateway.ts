@@ -4,7 +4,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../config/group.ts";
 import { grantRequests, type BudgetGrant } from "../core/budget.ts";
 import type { ObservedImage, ObservedServer } from "../core/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../openstack/cloud.ts";
 import { NOT_SENT_KINDS } from "../openstack/http.ts";
 import type { TickBudget } from "./budget.ts";
 import type { ErrorCategory, ErrorInfo } from "./service.ts";
@@ -216,6 +216,36 @@ export class CloudGateway extends RpcTarget {
     });
   }
 
+  /**
+   * A parking action. An unshelve from SHELVED_OFFLOADED takes cores and RAM again: `charge` (the size
+   * the plan checked against /limits) is added to this gateway's usage, so later groups see less headroom.
+   */
+  async serverAction(id: string, action: ServerAction, charge?: { vcpus: number; ramMB: number }): Promise<Outcome<null>> {
+    const outcome = await attempt(`${action} server ${id}`, async () => {
+      await this.#cloud.serverAction(id, action);
+      return null;
+    });
+    if (charge !== undefined && (outcome.ok || outcome.error.category === "transient")) {
+      this.#bootedSinceLimits.cores += charge.vcpus;
+      this.#bootedSinceLimits.ramMB += charge.ramMB;
+    }
+    return outcome;
+  }
+
+  mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<Outcome<null>> {
+    return attempt(`set metadata of server ${id}`, async () => {
+      await this.#cloud.mergeServerMetadata(id, metadata);
+      return null;
+    });
+  }
+
+  deleteServerMetadataItem(id: string, key: string): Promise<Outcome<null>> {
+    return attempt(`remove metadata ${key} of server ${id}`, async () => {
+      await this.#cloud.deleteServerMetadataItem(id, key);
+      return null;
+    });
+  }
+
   async createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
     const operation = `create image of server ${serverId}`;
     return this.#admit(operation) ?? this.#attempt(operation, () => this.#cloud.createImage(serverId, name, metadata));
@@ -246,6 +276,9 @@ export type CloudPort = Pick<
   | "absoluteLimits"
   | "boot"
   | "deleteServer"
+  | "serverAction"
+  | "mergeServerMetadata"
+  | "deleteServerMetadataItem"
   | "createImage"
   | "listImages"
   | "getImage"
@@ -261,6 +294,9 @@ const PORT_METHODS = [
   "absoluteLimits",
   "boot",
   "deleteServer",
+  "serverAction",
+  "mergeServerMetadata",
+  "deleteServerMetadataItem",
   "createImage",
   "listImages",
   "getImage",

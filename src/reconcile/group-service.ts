@@ -1,8 +1,9 @@
 // createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
 import type { Env } from "../config/env.ts";
-import type { GroupRules, Override } from "../config/group.ts";
+import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
+import { parkingStatus } from "../core/parking.ts";
 import type { ReadGroupResult, RulesEnvelope, RulesOf } from "../store/rules.ts";
 import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
@@ -168,6 +169,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         health,
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
+        parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
         deferred: deferralOf(name, lastTick, deferredList),
       };
     },

@@ -10,6 +10,7 @@ import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
 import type { CloudPort, Reservation } from "./gateway.ts";
+import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
   BootBlock,
@@ -49,6 +50,8 @@ export interface ReconcileInput {
   bootId: string;
   /** Only plan: resolve and read limits, but boot and delete nothing. */
   dryRun: boolean;
+  /** The group's resume records (server id -> when novascale resumed it). */
+  resuming?: Readonly<Record<string, string>>;
   /** The X-OpenStack-Request-Id of this tick's cloud calls, recorded on the record and on boots and deletes. */
   tickRequestId?: string;
 }
@@ -115,8 +118,17 @@ interface BootPlanContext {
   quota: QuotaHeadroom | undefined;
 }
 
+function withoutBootsIfBlocked(input: ReconcileInput, steps: Step[], notices: Notice[], bootBlock: BootBlock | undefined): Step[] {
+  if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, input.group.etag)) {
+    notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
+    return withoutBoots(steps);
+  }
+  return steps;
+}
+
 /**
- * Resolves what boots need (image, flavor, limits) and applies the per-tick caps and quota.
+ * Resolves what boots need (image, flavor, limits) and applies the per-tick caps and quota; /limits is
+ * also read for unshelves from SHELVED_OFFLOADED, which take cores and RAM again like a boot.
  * Boots are dropped (with the reason recorded) when anything they need is missing.
  */
 async function prepareSteps(
@@ -125,58 +137,69 @@ async function prepareSteps(
   ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
-): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined }> {
+): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined; flavor?: ResolvedFlavor }> {
   const { group, cloud, now } = input;
   const { rules } = group;
   let bootBlock = input.state.bootBlock;
-  let steps = planned;
+  let steps = withoutBootsIfBlocked(input, planned, notices, bootBlock);
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
-
-  if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, group.etag)) {
-    notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
-    steps = withoutBoots(steps);
-  }
   // A lost boot may still register its servers: booting now could double them.
   const held = holdBoots(steps, input.state.pendingBoots ?? []);
   if (held.notice !== undefined) notices.push(held.notice);
   steps = held.steps;
-  if (!steps.some((s) => s.kind === "boot")) {
-    const limited = limitSteps(steps, caps);
+  const finish = (kept: Step[], quota: QuotaHeadroom | undefined, flavor: ResolvedFlavor | undefined) => {
+    const limited = limitSteps(kept, { ...caps, ...(quota ? { quota } : {}), ...(flavor ? { flavor: { vcpus: flavor.vcpus, ramMB: flavor.ramMB } } : {}) });
     notices.push(...limited.notices);
-    return { steps: limited.steps, boot: undefined, bootBlock };
-  }
+    return limited.steps;
+  };
+  const unshelvesTakeQuota = steps.some((s) => s.kind === "resume" && s.takesQuota);
+  if (!steps.some((s) => s.kind === "boot") && !unshelvesTakeQuota) return { steps: finish(steps, undefined, undefined), boot: undefined, bootBlock };
 
-  const [image, flavor] = await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
-  const missing = [image, flavor].flatMap((r) => (r.ok ? [] : [r.error]));
-  if (!image.ok || !flavor.ok) {
-    errors.push(...missing);
-    notices.push({ level: "error", code: "boot-skipped", message: `not booting this tick: ${missing.map((e) => e.message).join("; ")}` });
-    const limited = limitSteps(withoutBoots(steps), caps);
-    notices.push(...limited.notices);
-    return { steps: limited.steps, boot: undefined, bootBlock };
+  let image: ResolvedImage | undefined;
+  let flavor: ResolvedFlavor | undefined;
+  if (steps.some((s) => s.kind === "boot")) {
+    if (rules.image === undefined || rules.flavor === undefined) {
+      // The schema requires both for elastic groups, and power groups never plan a boot: defensive only.
+      notices.push({ level: "error", code: "boot-skipped", message: "not booting: the group has no image or flavor" });
+      steps = withoutBoots(steps);
+    } else {
+      const [i, f] = await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
+      const missing = [i, f].flatMap((r) => (r.ok ? [] : [r.error]));
+      if (!i.ok || !f.ok) {
+        errors.push(...missing);
+        notices.push({ level: "error", code: "boot-skipped", message: `not booting this tick: ${missing.map((e) => e.message).join("; ")}` });
+        steps = withoutBoots(steps);
+      } else {
+        image = i.value;
+        flavor = f.value;
+      }
+    }
+  } else if (rules.flavor !== undefined && steps.some((s) => s.kind === "resume" && s.takesQuota && s.flavor === undefined)) {
+    // The listing did not give the server's size (before 2.47): the group's flavor is what it was booted with.
+    const f = await cloud.resolveFlavor(rules.flavor);
+    if (f.ok) flavor = f.value;
   }
+  if (!steps.some((s) => s.kind === "boot") && !unshelvesTakeQuota) return { steps: finish(steps, undefined, undefined), boot: undefined, bootBlock };
 
-  // Quota is read only when there is something to boot: most ticks boot nothing.
+  // Quota is read only when something takes it: most ticks boot nothing.
   const limits = await cloud.absoluteLimits();
   let quota: QuotaHeadroom | undefined;
   if (limits.ok) {
     quota = quotaHeadroom(limits.value);
-    const tooMany = checkMetadataFits(rules, limits.value.maxServerMeta);
+    const tooMany = steps.some((s) => s.kind === "boot") ? checkMetadataFits(rules, limits.value.maxServerMeta) : undefined;
     if (tooMany !== undefined) {
       // The rules cannot work on this cloud: the same as Nova's 400, without sending a doomed boot.
       bootBlock = { etag: group.etag, revision: group.revision, reason: tooMany, at: now.toISOString() };
       notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${tooMany}` });
-      const limited = limitSteps(withoutBoots(steps), caps);
-      notices.push(...limited.notices);
-      return { steps: limited.steps, boot: undefined, bootBlock };
+      return { steps: finish(withoutBoots(steps), quota, flavor), boot: undefined, bootBlock, ...(flavor ? { flavor } : {}) };
     }
   } else {
     notices.push({ level: "warning", code: "limits-unavailable", message: `quota not checked (${limits.error.message}); Nova enforces it anyway` });
   }
 
-  const limited = limitSteps(steps, { ...caps, ...(quota ? { quota } : {}), flavor: { vcpus: flavor.value.vcpus, ramMB: flavor.value.ramMB } });
-  notices.push(...limited.notices);
-  return { steps: limited.steps, boot: { image: image.value, flavor: flavor.value, quota }, bootBlock };
+  const limited = finish(steps, quota, flavor);
+  const boot = image !== undefined && flavor !== undefined ? { image, flavor, quota } : undefined;
+  return { steps: limited, boot, bootBlock, ...(flavor ? { flavor } : {}) };
 }
 
 function bootSpec(input: ReconcileInput, boot: BootPlanContext, count: number, attempt: number): BootSpec {
@@ -272,6 +295,8 @@ function activityFor(input: ReconcileInput, results: readonly StepResult[]): Act
     } else if (step.kind === "delete") {
       if (r.outcome === "done") out.push({ at, kind: "delete", author, reason: step.reason, serverIds: [step.serverId] });
       else if (r.error) out.push({ at, kind: "delete-failed", author, reason: step.reason, serverIds: [step.serverId], error: r.error });
+    } else {
+      out.push(...parkingActivity(r, at, author));
     }
   }
   const tickRequestId = input.tickRequestId;
@@ -308,7 +333,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   }
 
   const members = input.listing.members.filter((s) => isMember(s, group.name));
-  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true });
+  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}) });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
@@ -328,8 +353,22 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     const deletes = prepared.steps.filter((s): s is Extract<Step, { kind: "delete" }> => s.kind === "delete");
     const deleted = await mapBounded(deletes, DELETE_CONCURRENCY, (s) => executeDelete(input, s));
     results.push(...deleted);
+    // Parks and resumes go out like deletes: a few at a time. Resumes come before boots (what is parked comes back first).
+    const parks = prepared.steps.filter((s): s is Extract<Step, { kind: "park" }> => s.kind === "park");
+    results.push(...(await mapBounded(parks, DELETE_CONCURRENCY, (s) => executePark(input.cloud, s, now))));
+    const resumes = prepared.steps.filter((s): s is Extract<Step, { kind: "resume" }> => s.kind === "resume");
+    const size = prepared.flavor === undefined ? undefined : { vcpus: prepared.flavor.vcpus, ramMB: prepared.flavor.ramMB };
+    const resumed = await mapBounded(resumes, DELETE_CONCURRENCY, (s) => executeResume(input.cloud, s, size));
+    results.push(...resumed);
+    const unmarks = prepared.steps.filter((s): s is Extract<Step, { kind: "unmark" }> => s.kind === "unmark");
+    results.push(...(await mapBounded(unmarks, DELETE_CONCURRENCY, (s) => executeUnmark(input.cloud, s))));
+    if (resumed.some((r) => r.error?.category === "quota") && !notices.some((n) => n.code === "capacity-limited")) {
+      notices.push({ level: "warning", code: "capacity-limited", message: "Nova refused an unshelve for quota: resumed what fits" });
+    }
     // A broken server whose delete failed still occupies its place: its replacement waits (never over max).
-    const atMax = capBootsAtMax(prepared.steps, bootRoom(ceiling, deleted.filter((r) => r.outcome === "done").length), ceiling.max);
+    // A resume that went out (or may have) takes a place too.
+    const resumedPlaces = resumed.filter((r) => r.outcome !== "failed" && r.outcome !== "skipped").length;
+    const atMax = capBootsAtMax(prepared.steps, bootRoom(ceiling, deleted.filter((r) => r.outcome === "done").length) - resumedPlaces, ceiling.max);
     notices.push(...atMax.notices.filter((n) => !notices.some((m) => m.code === n.code)));
     const boots = atMax.steps.filter((s): s is Extract<Step, { kind: "boot" }> => s.kind === "boot");
     for (const step of boots) {
@@ -366,6 +405,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     errors,
     counted: planned.counted,
     actualByStatus: planned.actualByStatus,
+    ...(planned.parked > 0 ? { parked: planned.parked } : {}),
   };
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, bootBlockActive(bootBlock, group.etag)) };
   if (deferred !== undefined) record.deferred = deferred;
@@ -380,6 +420,7 @@ export function toPreview(output: ReconcileOutput): PlanPreview {
     desired: r.desired,
     actualByStatus: r.actualByStatus,
     counted: r.counted,
+    ...(r.parked !== undefined ? { parked: r.parked } : {}),
     listing: r.listing,
     steps: r.steps,
     notices: r.notices,

@@ -1,6 +1,7 @@
 // The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
 import type { GroupRules, Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
+import type { ParkingStatus } from "../core/parking.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
 import type { ManualSnapshotRecord } from "../core/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../core/snapshots.ts";
@@ -104,6 +105,8 @@ export interface TickRecord {
   actualByStatus: Record<string, number>;
   /** Servers that count toward capacity (ACTIVE, BUILD, transitional, unknown). */
   counted: number;
+  /** Servers the group has parked (stopped or shelved by it, or on their way there); absent before parking existed. */
+  parked?: number;
   listing: "complete" | "failed";
   /** Steps after per-tick caps, quota and boot block: what was (or, in a preview, would be) executed. */
   steps: Step[];
@@ -134,6 +137,10 @@ export type ActivityKind =
   | "boot-unknown"
   | "delete"
   | "delete-failed"
+  | "park"
+  | "park-failed"
+  | "unpark"
+  | "unpark-failed"
   | "error"
   | "boot-blocked"
   | "boot-unblocked"
@@ -179,9 +186,12 @@ export interface GroupStatus {
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
   lastTick: TickRecord | null;
+  /** Parked servers (as of the last tick) and what parking saved; null for a group that never parked. */
+  parking: ParkingStatus | null;
   /** What the last tick left for the next one because its budget ran short (null: nothing). */
   deferred: Deferral | null;
 }
+
 
 /** A dry run: what a reconcile at `at` would do now, changing nothing. */
 export interface PlanPreview {
@@ -189,6 +199,8 @@ export interface PlanPreview {
   desired: Desired;
   actualByStatus: Record<string, number>;
   counted: number;
+  /** Servers the group has parked (see TickRecord.parked). */
+  parked?: number;
   listing: "complete" | "failed";
   steps: Step[];
   notices: Notice[];

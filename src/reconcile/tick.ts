@@ -88,7 +88,11 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   const anySnapshots = groups.some((g) => g.rules.snapshots !== undefined);
   const imageGuard =
     listing.ok && anySnapshots && summary.unreadable.length === 0
-      ? retentionGuard(groups.map((g) => ({ name: g.name, image: g.rules.image })), listing.value)
+      ? retentionGuard(
+          // A power group names no image; the images its servers were booted from are guarded through the listing.
+          groups.flatMap((g) => (g.rules.image === undefined ? [] : [{ name: g.name, image: g.rules.image }])),
+          listing.value,
+        )
       : undefined;
 
   // Groups the last tick deferred go first; the rest keep the index's order.

@@ -342,7 +342,9 @@ describe("GET /openapi.json", () => {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties: Record<string, { default?: unknown }> } }> } }>>;
     };
     const schema = doc.paths["/v1/groups/{name}"]?.["put"]?.requestBody?.content["application/json"]?.schema;
-    expect(schema?.required).toEqual(expect.arrayContaining(["image", "flavor", "max"]));
+    // image and flavor are required only for elastic groups (the schema says so in its refinement): max always.
+    expect(schema?.required).toEqual(expect.arrayContaining(["max"]));
+    expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(["image", "flavor", "mode"]));
     expect(schema?.properties["min"]?.default).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 // Exception calendars: iCalendar parsing (folding, all-day dates, exclusive DTEND, yearly rules) and whole local days.
 import { describe, expect, it } from "vitest";
 import { exceptionActive, nextExceptionEdge, parseDate } from "../../src/core/calendar.ts";
-import { parseIcs, type CalendarDays } from "../../src/core/ics.ts";
+import { ICS_MAX_DAYS, parseIcs, type CalendarDays } from "../../src/core/ics.ts";
 import { formatDay } from "../../src/core/zoned.ts";
 
 const ms = (s: string): number => Date.parse(s);
@@ -67,6 +67,11 @@ describe("iCalendar all-day events", () => {
     expect(days("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261224\r\n")[0]).toContain("no END:VEVENT");
   });
 
+  it("refuses a calendar naming more than ICS_MAX_DAYS days (hostile input stays cheap)", () => {
+    const long = Array.from({ length: 14 }, (_, i) => [`DTSTART;VALUE=DATE:${2030 + i}0101`, "DURATION:P365D"]);
+    expect(days(ics(...long))[0]).toBe(`the events cover ${14 * 365} days (at most ${ICS_MAX_DAYS})`);
+  });
+
   it("refuses an invalid date and an event ending before it starts", () => {
     expect(days(ics(["DTSTART;VALUE=DATE:20260230"]))[0]).toContain("no valid DTSTART");
     expect(days(ics(["DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261224"]))[0]).toContain("lasts 0 days");
@@ -116,6 +121,12 @@ describe("exceptions: whole local days in their zone", () => {
     expect(exceptionActive(e, ms("2028-12-25T12:00:00Z"))).toBe(false);
     expect(exceptionActive(e, ms("2031-12-26T12:00:00Z"))).toBe(false);
     expect(nextExceptionEdge(e, ms("2028-01-01T00:00:00Z"))).toBe(ms("2029-12-25T00:00:00Z"));
+  });
+
+  it("a yearly event across the new year covers 1 January of later years", () => {
+    const text = ics(["SUMMARY:New Year", "DTSTART;VALUE=DATE:20201231", "DTEND;VALUE=DATE:20210102", "RRULE:FREQ=YEARLY"]);
+    const e = { name: "new year", ics: text, timezone: "UTC", desired: 0 };
+    expect([exceptionActive(e, ms("2031-01-01T12:00:00Z")), exceptionActive(e, ms("2031-01-02T12:00:00Z"))]).toEqual([true, false]);
   });
 
   it("listed dates and the calendar's dates add up", () => {

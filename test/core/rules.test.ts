@@ -16,6 +16,8 @@ const paths = (input: unknown): string[] => rejection(input).map((r) => r.path);
 describe("group rules: defaults", () => {
   it("needs only image, flavor and max, and fills in the rest", () => {
     expect(GroupRulesSchema.parse(valid)).toEqual({
+      mode: "elastic",
+      manualChanges: "enforce",
       image: "ubuntu-24.04",
       flavor: "m1.small",
       min: 0,

@@ -83,6 +83,10 @@ describe("window membership", () => {
     expect(inside("Fri 22:00-Mon 06:00", "UTC", "2026-12-04T21:59:00Z")).toBe(false);
   });
 
+  it("spans that touch are one opening: Mon-Fri 00:00-24:00 on a Tuesday is open until Saturday 00:00", () => {
+    expect(openingAt("Mon-Fri 00:00-24:00", "UTC", ms("2026-12-01T12:00:00Z"))?.until).toBe(ms("2026-12-05T00:00:00Z"));
+  });
+
   it("the next edge after an instant is the next opening or closing", () => {
     expect(nextWindowEdge(office, "Europe/Berlin", ms("2026-11-30T12:00:00Z"))).toBe(ms("2026-11-30T19:00:00Z"));
     expect(nextWindowEdge(office, "Europe/Berlin", ms("2026-12-04T20:00:00Z"))).toBe(ms("2026-12-07T07:00:00Z"));

@@ -87,7 +87,7 @@ const SeedServerSchema = z.object({
   project: z.string().default("demo"),
   metadata: z.record(z.string(), z.string()).default({}),
   tags: z.array(z.string()).default([]),
-  status: z.enum(["ACTIVE", "BUILD", "ERROR", "SHUTOFF"]).default("ACTIVE"),
+  status: z.enum(["ACTIVE", "BUILD", "ERROR", "SHUTOFF", "SHELVED", "SHELVED_OFFLOADED"]).default("ACTIVE"),
   flavor: z.string().default("m1.tiny"),
   image: z.string().default("cirros"),
   createdAt: z.union([z.number(), z.string()]).optional(),
@@ -341,13 +341,17 @@ export class FakeCloud {
     return this.flavors.find((f) => f.id === id);
   }
 
-  /** What a project's servers use; servers being deleted still count until they are gone (like Nova). */
+  /**
+   * What a project's servers use; servers being deleted still count until they are gone (like Nova).
+   * A SHELVED_OFFLOADED server holds an instance but no cores or RAM (Nova's quota counting from placement).
+   */
   usage(projectId: string): ServerUsage {
     const used: ServerUsage = { instances: 0, cores: 0, ram: 0 };
     for (const s of this.servers.values()) {
       if (s.projectId !== projectId) continue;
       const flavor = this.flavorById(s.flavorId);
       used.instances++;
+      if (s.vmState === "shelved_offloaded") continue;
       used.cores += flavor?.vcpus ?? 0;
       used.ram += flavor?.ram ?? 0;
     }
@@ -422,9 +426,9 @@ export class FakeCloud {
       projectId: project.id,
       userId: user?.id ?? "",
       status: spec.status,
-      vmState: { ACTIVE: "active", BUILD: "building", ERROR: "error", SHUTOFF: "stopped" }[spec.status],
+      vmState: { ACTIVE: "active", BUILD: "building", ERROR: "error", SHUTOFF: "stopped", SHELVED: "shelved", SHELVED_OFFLOADED: "shelved_offloaded" }[spec.status],
       taskState: spec.status === "BUILD" ? "spawning" : null,
-      powerState: spec.status === "ACTIVE" ? 1 : spec.status === "SHUTOFF" ? 4 : 0,
+      powerState: spec.status === "ACTIVE" ? 1 : spec.status === "SHUTOFF" || spec.status === "SHELVED" ? 4 : 0,
       imageId: image.id,
       flavorId: flavor.id,
       previousFlavorId: null,

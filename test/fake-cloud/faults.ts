@@ -61,6 +61,16 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("slow"), delayMs: z.number().int().min(0).max(60_000), times: Times, ...RequestMatch }).strict(),
   /** Every token issued so far stops working after `afterRequests` more API requests (0: now). */
   z.object({ kind: z.literal("revokeTokens"), afterRequests: z.number().int().min(0).default(0) }).strict(),
+  /** A parking action (shelve, shelveOffload, unshelve, os-stop, os-start) answers `status` and changes nothing. */
+  z.object({
+    kind: z.literal("actionFails"),
+    action: z.enum(["shelve", "shelveOffload", "unshelve", "os-stop", "os-start"]).optional(),
+    status: z.number().int().min(400).max(599).default(500),
+    times: Times,
+    serverName: ServerName,
+  }).strict(),
+  /** unshelve / os-start is accepted, but the server falls back to SHELVED_OFFLOADED / SHUTOFF (no valid host). */
+  z.object({ kind: z.literal("resumeFails"), times: Times, serverName: ServerName }).strict(),
   /** createImage's image ends `killed` instead of `active`. */
   z.object({ kind: z.literal("snapshotKilled"), times: Times, serverName: ServerName }).strict(),
 ]);

@@ -178,6 +178,8 @@ export const FakeCloudOptionsSchema = z.object({
   buildMs: z.number().int().min(0).default(5_000),
   deleteMs: z.number().int().min(0).default(2_000),
   actionMs: z.number().int().min(0).default(3_000),
+  /** Nova's shelved_offload_time in ms: 0 offloads a shelved server at once (Nova's default), -1 never. */
+  shelvedOffloadMs: z.number().int().min(-1).default(0),
   snapshotMs: z.number().int().min(0).default(10_000),
   tokenTtlMs: z.number().int().positive().default(3_600_000),
   /** Highest compute microversion offered (the real Zed: 2.93). */

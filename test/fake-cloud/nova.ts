@@ -806,6 +806,10 @@ async function serverAction(n: Nova, [, id]: string[]): Promise<Response> {
     if (cloud.options.actionMs === 0) cloud.settle();
   };
   const active = s.vmState === "active" && s.taskState === null;
+  const failing = action === undefined ? undefined : cloud.takeServerFault("actionFails", s.name);
+  if (failing !== undefined && (failing.action === undefined || failing.action === action)) {
+    return novaError(failing.status, failing.status >= 500 ? UNEXPECTED : `Injected ${action ?? ""} failure for ${s.id} (fake cloud).`);
+  }
   switch (action) {
     case "reboot": {
       const type = isRecord(arg) && typeof arg.type === "string" ? arg.type.toUpperCase() : "";
@@ -818,10 +822,46 @@ async function serverAction(n: Nova, [, id]: string[]): Promise<Response> {
       if (!active && s.vmState !== "error") return conflict("stop", s);
       later(s.status, s.vmState, "powering-off", () => setState(cloud, s, "SHUTOFF", "stopped", null, 4));
       return empty(202);
-    case "os-start":
+    case "os-start": {
       if (s.vmState !== "stopped" || s.taskState !== null) return conflict("start", s);
-      later(s.status, s.vmState, "powering-on", () => setState(cloud, s, "ACTIVE", "active", null, 1));
+      const fails = cloud.takeServerFault("resumeFails", s.name) !== undefined;
+      later(s.status, s.vmState, "powering-on", () => (fails ? setState(cloud, s, "SHUTOFF", "stopped", null, 4) : setState(cloud, s, "ACTIVE", "active", null, 1)));
       return empty(202);
+    }
+    case "shelve":
+      if (!(active || (s.taskState === null && ["stopped", "paused", "suspended"].includes(s.vmState)))) return conflict("shelve", s);
+      later(s.status, s.vmState, "shelving", () => {
+        setState(cloud, s, "SHELVED", "shelved", null, 4);
+        scheduleOffload(cloud, s);
+      });
+      return empty(202);
+    case "shelveOffload":
+      if (s.vmState !== "shelved" || s.taskState !== null) return conflict("shelveOffload", s);
+      later(s.status, s.vmState, "shelving_offloading", () => setState(cloud, s, "SHELVED_OFFLOADED", "shelved_offloaded", null, 0));
+      return empty(202);
+    case "unshelve": {
+      if (!(s.vmState === "shelved" || s.vmState === "shelved_offloaded") || s.taskState !== null) return conflict("unshelve", s);
+      if (arg !== null && !(isRecord(arg) && Object.keys(arg).every((k) => k === "availability_zone" || k === "host"))) {
+        return invalidInput("unshelve", arg, "is not valid under any of the given schemas");
+      }
+      if (s.vmState === "shelved_offloaded") {
+        // Unshelving an offloaded server takes its cores and RAM again: over quota it is refused (403).
+        const flavor = cloud.flavorById(s.flavorId);
+        const q = cloud.quotaOf(n.projectId);
+        const used = cloud.usage(n.projectId);
+        if (flavor !== undefined && q.cores >= 0 && used.cores + flavor.vcpus > q.cores) {
+          return novaError(403, `Quota exceeded for cores: Requested ${flavor.vcpus}, but already used ${used.cores} of ${q.cores} cores`);
+        }
+        if (flavor !== undefined && q.ram >= 0 && used.ram + flavor.ram > q.ram) return novaError(403, `Quota exceeded for ram: Requested ${flavor.ram}, but already used ${used.ram} of ${q.ram} ram`);
+      }
+      const back = s.vmState;
+      const fails = cloud.takeServerFault("resumeFails", s.name) !== undefined;
+      later(s.status, s.vmState, "unshelving", () => {
+        if (!fails) setState(cloud, s, "ACTIVE", "active", null, 1);
+        else setState(cloud, s, back === "shelved" ? "SHELVED" : "SHELVED_OFFLOADED", back, null, back === "shelved" ? 4 : 0);
+      });
+      return empty(202);
+    }
     case "rebuild": {
       if (!isRecord(arg) || typeof arg.imageRef !== "string") return invalidInput("rebuild", arg, "'imageRef' is a required property");
       if (!(active || s.vmState === "stopped" || s.vmState === "error")) return conflict("rebuild", s);
@@ -884,6 +924,17 @@ async function serverAction(n: Nova, [, id]: string[]): Promise<Response> {
     default:
       return novaError(400, `There is no such action: ${action ?? ""}`);
   }
+}
+
+/** After shelving: offload at once (shelvedOffloadMs 0, Nova's default), later, or never (-1). */
+function scheduleOffload(cloud: FakeCloud, s: FakeServer): void {
+  const after = cloud.options.shelvedOffloadMs;
+  if (after < 0) return;
+  const offload = () => {
+    if (cloud.servers.get(s.id) === s && s.vmState === "shelved" && s.taskState === null) setState(cloud, s, "SHELVED_OFFLOADED", "shelved_offloaded", null, 0);
+  };
+  if (after === 0) offload();
+  else cloud.schedule(cloud.now() + after, offload);
 }
 
 /** Snapshot: image queued -> saving -> active (or killed by a fault); server task image_snapshot -> image_uploading -> none. */

@@ -21,10 +21,19 @@ const GLANCE = "http://127.0.0.1:9292/v2";
 const notFound = json(404, { itemNotFound: { code: 404, message: "could not be found" } });
 
 describe("servers", () => {
-  it("listServers: every server as the planner sees it (upper-case status, task state, metadata, the image it was booted from)", async () => {
+  it("listServers: every server as the planner sees it (upper-case status, task state, metadata, the image it was booted from, flavor size)", async () => {
     const { cloud } = zedCloud([...preamble(), answer(listByReservation)]);
     const servers = await cloud.listServers();
-    expect(servers[0]).toEqual({ id: "ac9f1e35-a107-437b-9a16-70e11689cb3b", name: "smoke-resv-2", status: "BUILD", taskState: "scheduling", created: "2026-11-26T20:18:17Z", metadata: { "autoscale-group": "web" }, imageId: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7" });
+    expect(servers[0]).toEqual({
+      id: "ac9f1e35-a107-437b-9a16-70e11689cb3b",
+      name: "smoke-resv-2",
+      status: "BUILD",
+      taskState: "scheduling",
+      created: "2026-11-26T20:18:17Z",
+      metadata: { "autoscale-group": "web" },
+      imageId: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7",
+      flavor: { vcpus: 1, ramMB: 512 },
+    });
   });
 
   it("listServers lower-case status from an odd cloud is upper-cased", async () => {

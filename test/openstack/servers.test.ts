@@ -192,15 +192,17 @@ describe("list and get", () => {
     ]);
   });
 
-  it("listSummaries reads the same listing but keeps only what planning reads (id, name, status, created, metadata, task state, image)", async () => {
+  it("listSummaries reads the same listing but keeps only what planning reads (id, name, status, created, metadata, task state, image, flavor size)", async () => {
     const { r, nova } = zedNova([answer(serversDetail)]);
     const summaries = await nova.servers.listSummaries();
     expectRecorded(r.requests[2], serversDetail);
     expect(summaries.map((s) => s.id)).toEqual(serversDetail.response.body.servers.map((s) => s.id));
     const kept = new Set(summaries.flatMap((s) => Object.keys(s)));
-    expect([...kept].sort()).toEqual(["OS-EXT-STS:task_state", "created", "id", "image", "metadata", "name", "status"]);
+    expect([...kept].sort()).toEqual(["OS-EXT-STS:task_state", "created", "flavor", "id", "image", "metadata", "name", "status"]);
     // Of the image, only its id (its links would cost a copy per server).
     for (const s of summaries) expect(s.image === undefined || typeof s.image === "string").toBe(true);
+    // Of the embedded flavor (2.47+) only its size: what an unshelve takes from the quota.
+    expect(Object.keys(summaries[0]!.flavor ?? {}).sort()).toEqual(["ram", "vcpus"]);
   });
 
   it("a server repeated on the next page is listed once (Nova repeats servers moving from build request to cell)", async () => {

@@ -2,7 +2,7 @@
 // (The HTTP-level emulator is test/fake-cloud; this stands in for the cloud, not for the code under test.)
 import type { ResourceRef } from "../../src/config/group.ts";
 import type { ObservedImage, ObservedServer } from "../../src/core/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage } from "../../src/openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../../src/openstack/cloud.ts";
 
 export class CloudFault extends Error {
   readonly category: string;
@@ -25,9 +25,22 @@ export interface MemoryCloudFaults {
   maxInstances?: number;
   /** /limits reports no instance limit even though Nova enforces maxInstances (a stale or lying /limits). */
   hideQuota?: boolean;
+  /** Every server action throws this (nothing changes). */
+  serverAction?: CloudFault;
+  /** Cores quota; an unshelve from SHELVED_OFFLOADED over it throws a 403 quota error. */
+  maxCores?: number;
   /** Every delete throws this (the server stays). */
   deleteServer?: CloudFault;
 }
+
+/** Where each parking action takes a server (this cloud settles at once; the fake cloud has the timings). */
+const ACTION_RESULT: Record<ServerAction, { from: string[]; to: string }> = {
+  shelve: { from: ["ACTIVE", "SHUTOFF"], to: "SHELVED_OFFLOADED" },
+  shelveOffload: { from: ["SHELVED"], to: "SHELVED_OFFLOADED" },
+  unshelve: { from: ["SHELVED", "SHELVED_OFFLOADED"], to: "ACTIVE" },
+  stop: { from: ["ACTIVE", "ERROR"], to: "SHUTOFF" },
+  start: { from: ["SHUTOFF"], to: "ACTIVE" },
+};
 
 let serial = 0;
 
@@ -116,13 +129,48 @@ export class MemoryCloud implements ComputeCloud {
     if (this.servers.length === before) throw new CloudFault("notFound", 404, `no server ${id}`);
   }
 
+  async serverAction(id: string, action: ServerAction): Promise<void> {
+    this.calls.push(action);
+    if (this.faults.serverAction) throw this.faults.serverAction;
+    const server = this.servers.find((s) => s.id === id);
+    if (server === undefined) throw new CloudFault("notFound", 404, `no server ${id}`);
+    const rule = ACTION_RESULT[action];
+    if (!rule.from.includes(server.status)) throw new CloudFault("transient", 409, `Cannot '${action}' instance ${id} while it is in vm_state ${server.status}`);
+    if (action === "unshelve" && server.status === "SHELVED_OFFLOADED" && this.faults.maxCores !== undefined && this.#coresUsed() + 1 > this.faults.maxCores) {
+      throw new CloudFault("quota", 403, "Quota exceeded for cores");
+    }
+    server.status = rule.to;
+  }
+
+  /** One core per server that holds its host (not SHELVED_OFFLOADED). */
+  #coresUsed(): number {
+    return this.servers.filter((s) => s.status !== "SHELVED_OFFLOADED").length;
+  }
+
+  async mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<void> {
+    this.calls.push("mergeServerMetadata");
+    const server = this.servers.find((s) => s.id === id);
+    if (server === undefined) throw new CloudFault("notFound", 404, `no server ${id}`);
+    // Like Nova: metadata changes only in vm_state active, paused, suspended or stopped.
+    if (["SHELVED", "SHELVED_OFFLOADED", "BUILD", "ERROR"].includes(server.status)) {
+      throw new CloudFault("transient", 409, `Cannot 'update_instance_metadata' instance ${id} while it is in vm_state ${server.status.toLowerCase()}`);
+    }
+    server.metadata = { ...server.metadata, ...metadata };
+  }
+
+  async deleteServerMetadataItem(id: string, key: string): Promise<void> {
+    this.calls.push("deleteServerMetadataItem");
+    const server = this.servers.find((s) => s.id === id);
+    if (server !== undefined) delete server.metadata[key];
+  }
+
   async absoluteLimits(): Promise<AbsoluteLimits> {
     this.calls.push("absoluteLimits");
     return {
       maxTotalInstances: this.faults.hideQuota ? null : (this.faults.maxInstances ?? null),
       totalInstancesUsed: this.servers.length,
-      maxTotalCores: null,
-      totalCoresUsed: 0,
+      maxTotalCores: this.faults.maxCores ?? null,
+      totalCoresUsed: this.#coresUsed(),
       maxTotalRAMSize: null,
       totalRAMUsed: 0,
       maxServerMeta: 128,

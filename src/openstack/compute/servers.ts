@@ -289,6 +289,42 @@ export function serversApi(ctx: ComputeContext) {
       return decodeURIComponent(fromLocation);
     },
 
+    // ---- parking: shelve, shelveOffload, unshelve, os-stop, os-start (all 202, no body back) ----
+    /** Shelves (SHELVED; Nova offloads it at once when shelved_offload_time is 0, its default). */
+    async shelve(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { shelve: null }, expect: ACTION_OK });
+    },
+    /** Offloads a SHELVED server now (SHELVED_OFFLOADED): frees its host, and its cores and RAM under placement counting. */
+    async shelveOffload(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { shelveOffload: null }, expect: ACTION_OK });
+    },
+    /**
+     * Unshelves. Without options the body is `{"unshelve": null}`, valid at every microversion. An
+     * availability zone needs 2.77; a host, or `availabilityZone: null` (unpin), needs 2.91.
+     */
+    async unshelve(id: string, options: { availabilityZone?: string | null; host?: string } = {}): Promise<void> {
+      let unshelve: Record<string, unknown> | null = null;
+      if (options.host !== undefined || options.availabilityZone === null) {
+        await requireAtLeast(SWITCHES.unshelveToHost, "unshelve to a host or with availability_zone null");
+      } else if (options.availabilityZone !== undefined) {
+        await requireAtLeast(SWITCHES.unshelveToZone, "unshelve to an availability zone");
+      }
+      if (options.availabilityZone !== undefined || options.host !== undefined) {
+        unshelve = {};
+        if (options.availabilityZone !== undefined) unshelve["availability_zone"] = options.availabilityZone;
+        if (options.host !== undefined) unshelve["host"] = options.host;
+      }
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { unshelve }, expect: ACTION_OK });
+    },
+    /** os-stop: SHUTOFF (the server keeps its host, and its quota). */
+    async stop(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { "os-stop": null }, expect: ACTION_OK });
+    },
+    /** os-start: back to ACTIVE from SHUTOFF. */
+    async start(id: string): Promise<void> {
+      await ctx.send({ method: "POST", path: `servers/${seg(id)}/action`, json: { "os-start": null }, expect: ACTION_OK });
+    },
+
     // ---- tags (2.26+) ----
     async tags(id: string): Promise<string[]> {
       await requireAtLeast(SWITCHES.serverTags, "server tags");

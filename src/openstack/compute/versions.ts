@@ -21,6 +21,10 @@ export const SWITCHES = {
   createImageIdInBody: { major: 2, minor: 45 },
   tagsAtBoot: { major: 2, minor: 52 },
   personalityRemoved: { major: 2, minor: 57 },
+  /** unshelve may name an availability zone (before: the body is null). */
+  unshelveToZone: { major: 2, minor: 77 },
+  /** unshelve may name a host, and availability_zone null unpins the server. */
+  unshelveToHost: { major: 2, minor: 91 },
 } as const satisfies Record<string, Microversion>;
 
 /** "auto": the highest both sides support; "latest": whatever the cloud's newest is; "2.N": exactly that. */

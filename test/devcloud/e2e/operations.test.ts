@@ -40,14 +40,8 @@ async function expectActiveMembers(count: number): Promise<NovaServer[]> {
 }
 
 /** Boots a server directly on Nova (not through novascale) and waits until it is ACTIVE. */
-async function bootDirectly(name: string, metadata: Record<string, string>): Promise<string> {
-  const image = await e2e.cloud.call("GET", `${e2e.cloud.imageUrl}/v2/images?name=cirros-fake`);
-  const imageRef = (image.body as { images: Array<{ id: string }> }).images[0]!.id;
-  const res = await e2e.cloud.call("POST", "/servers", { server: { name, imageRef, flavorRef: "1", networks: "none", metadata } });
-  if (res.status !== 202) throw new Error(`boot ${name} -> ${res.status}: ${JSON.stringify(res.body)}`);
-  const id = (res.body as { server: { id: string } }).server.id;
-  await e2e.cloud.waitServerStatus(id, "ACTIVE");
-  return id;
+function bootDirectly(name: string, metadata: Record<string, string>): Promise<string> {
+  return e2e.cloud.bootActive(name, metadata);
 }
 
 describe("operating a group on the real cloud through the API", () => {

@@ -206,6 +206,17 @@ export class Devcloud {
     return out;
   }
 
+  /** Boots one cirros-fake m1.tiny server straight through Nova (not through novascale), no network, and waits until it is ACTIVE. */
+  async bootActive(name: string, metadata: Record<string, string>): Promise<string> {
+    const image = await this.call("GET", `${this.imageUrl}/v2/images?name=cirros-fake`);
+    const imageRef = (image.body as { images: Array<{ id: string }> }).images[0]!.id;
+    const res = await this.call("POST", "/servers", { server: { name, imageRef, flavorRef: "1", networks: "none", metadata } });
+    if (res.status !== 202) throw new Error(`boot ${name} -> ${res.status}: ${JSON.stringify(res.body)}`);
+    const id = (res.body as { server: { id: string } }).server.id;
+    await this.waitServerStatus(id, "ACTIVE");
+    return id;
+  }
+
   async waitServerStatus(id: string, status: string, timeoutMs = 60_000): Promise<NovaServer> {
     return waitFor(`server ${id} ${status}`, async () => {
       const server = await this.server(id);
