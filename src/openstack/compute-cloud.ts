@@ -257,7 +257,7 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     metadata: server.metadata ?? {},
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
-    ...(typeof server.image === "object" && server.image !== null ? { imageId: server.image.id } : {}),
+    ...(server.image === undefined ? {} : { imageId: server.image }),
   };
 }
 

@@ -200,7 +200,7 @@ describe("list and get", () => {
     const kept = new Set(summaries.flatMap((s) => Object.keys(s)));
     expect([...kept].sort()).toEqual(["OS-EXT-STS:task_state", "created", "flavor", "id", "image", "metadata", "name", "status"]);
     // Of the image, only its id (its links would cost a copy per server).
-    for (const s of summaries) if (typeof s.image === "object" && s.image !== null) expect(Object.keys(s.image)).toEqual(["id"]);
+    for (const s of summaries) expect(s.image === undefined || typeof s.image === "string").toBe(true);
     // Of the embedded flavor (2.47+) only its size: what an unshelve takes from the quota.
     expect(Object.keys(summaries[0]!.flavor ?? {}).sort()).toEqual(["ram", "vcpus"]);
   });
