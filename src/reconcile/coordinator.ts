@@ -4,33 +4,27 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
-import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../core/lost-boots.ts";
-import { ManualSnapshotLogSchema, type ManualRequest } from "../core/manual-snapshots.ts";
-import { bootIntentMarker, isMember } from "../core/membership.ts";
-import { parkedMembers } from "../core/park-plan.ts";
-import { ParkingLedgerSchema, ResumeRecordsSchema, resumeTimes, updateLedger, updateResumes, type ParkedSpan, type ResumeRecord } from "../core/parking.ts";
-import { RetentionGuardSchema, type RetentionGuard } from "../core/retention.ts";
-import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../core/snapshots.ts";
-import type { Notice, ObservedServer } from "../core/types.ts";
+import type { ManualRequest } from "../core/manual-snapshots.ts";
+import { settleLostBoots } from "../core/lost-boots.ts";
+import { isMember } from "../core/membership.ts";
+import { resumeTimes } from "../core/parking.ts";
+import type { ObservedServer } from "../core/types.ts";
 import { CoordinatorStore, type LostBoot, type RulesFence } from "../store/coordinator.ts";
 import { envelopeSchema } from "../store/rules.ts";
+import * as controls from "./coordinator-controls.ts";
+import { applyFence, deletedGroupRecord, liftsBootBlock, type Fenced } from "./coordinator-fence.ts";
+import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
+import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
+import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
+import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
-import type { ActivityEntry, BootBlock, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "./service.ts";
-import { listSnapshots, runSnapshotTick, takeSnapshotNow, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
+import type { ActivityEntry, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "./service.ts";
+import { listSnapshots, runSnapshotTick, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 
-/** The storage slot the snapshot policy keeps its attempts in. */
-const SNAPSHOT_SLOT = "snapshots";
-/** The storage slot parking keeps its ledger of parked spans in (for server-hours parked). */
-const PARKING_SLOT = "parking";
-/** The storage slot of the resumes novascale sent and that are not settled yet (see core/parking.ts). */
-const RESUMES_SLOT = "resumes";
-/** The storage slot remembering recent manual snapshots (Idempotency-Key answers, repeats). */
-const MANUAL_SLOT = "manual-snapshots";
-/** The last cron tick's retention guard: GET snapshots and the plan preview show what it holds back. */
-const GUARD_SLOT = "retention-guard";
+export type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
 
 /**
  * A listing handed over by the tick is stale when it was taken before this group's last action
@@ -38,66 +32,6 @@ const GUARD_SLOT = "retention-guard";
  * it may not show the servers that action booted, so the group lists again before acting.
  */
 export const LISTING_SKEW_MS = 1_000;
-
-/** At most this many lost boots are remembered (a cloud that loses every answer must not grow the state). */
-const LOST_BOOTS_KEPT = 20;
-
-export interface ReconcileRequest {
-  group: StoredGroup;
-  /** ISO-8601: the tick's scheduledTime, or the API request's clock. */
-  now: string;
-  trigger: "cron" | "manual";
-  author: string;
-  /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
-  listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
-  /** The X-OpenStack-Request-Id the gateway sends with every call (one per tick), recorded with the outcome. */
-  tickRequestId?: string;
-  /** The cron tick's view of what else needs images (every group's image, every server's): snapshot retention's guard. */
-  imageGuard?: RetentionGuard;
-}
-
-export interface CoordinatorState {
-  override: Override | null;
-  pause: PauseState | null;
-  bootBlock: BootBlock | null;
-  lastTick: TickRecord | null;
-  /** Spans of time the group's servers spent parked (last 30 days). */
-  parking: ParkedSpan[];
-}
-
-/** The answer to a reconcile whose rules were deleted meanwhile: nothing done, nothing stored. */
-function deletedGroupRecord(request: ReconcileRequest, deletedAt: number): TickRecord {
-  const message = `group '${request.group.name}' was deleted (revision ${deletedAt}) after these rules (revision ${request.group.revision}) were read: not reconciled`;
-  return {
-    at: request.now,
-    trigger: request.trigger,
-    author: request.author,
-    rulesEtag: request.group.etag,
-    rulesRevision: request.group.revision,
-    desired: { value: 0, reason: "the group was deleted", source: "paused" },
-    actualByStatus: {},
-    counted: 0,
-    listing: "failed",
-    steps: [],
-    results: [],
-    notices: [{ level: "error", code: "group-deleted", message }],
-    errors: [{ operation: "reconcile", category: "config", message }],
-    health: "error",
-  };
-}
-
-/** A boot block is lifted only by newer rules (a stale copy of older rules never lifts it). */
-function liftsBootBlock(block: BootBlock, group: StoredGroup): boolean {
-  return block.revision !== undefined ? group.revision > block.revision : block.etag !== group.etag;
-}
-
-function storedFrom(name: string, fence: RulesFence & { envelope: NonNullable<RulesFence["envelope"]> }): StoredGroup {
-  const { rules, revision, etag, updatedAt, updatedBy } = fence.envelope;
-  return { name, rules, revision, etag, updatedAt, updatedBy };
-}
-
-/** What the group's rules are for a reconcile: the newest this object knows, or "deleted". */
-type Fenced = { group: StoredGroup; notice?: Notice } | { deleted: number };
 
 function shortId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
@@ -141,19 +75,6 @@ export class GroupCoordinator extends DurableObject<Env> {
     return this.#state;
   }
 
-  /** Drops an override that has run out, once (with an activity line). */
-  async #expireOverride(now: Date): Promise<void> {
-    const state = await this.#loaded();
-    if (state.override !== undefined && Date.parse(state.override.until) <= now.getTime()) {
-      const ended = state.override;
-      state.override = undefined;
-      await this.#store.setOverride(undefined);
-      this.#store.appendActivity([
-        { at: ended.until, kind: "override-expired", author: ended.author, reason: `override to ${ended.desired} ended (${ended.reason})` },
-      ]);
-    }
-  }
-
   async #listingFor(request: ReconcileRequest, cloud: CloudPort, lastActionAt: number): Promise<Listing> {
     const handed = request.listing;
     if (handed !== undefined && "error" in handed) return { ok: false, error: handed.error };
@@ -163,29 +84,11 @@ export class GroupCoordinator extends DurableObject<Env> {
     return { ok: true, members: fresh.value.filter((s) => isMember(s, request.group.name)) };
   }
 
-  /**
-   * Settles lost boots against the listing (core/lost-boots.ts): those whose servers show up (by their
-   * boot intent marker) are reported as booted, those with nothing to show after LOST_BOOT_SETTLE_MS as
-   * failed. Returns the activity lines; the rest stay pending and hold the group's boots.
-   */
-  #settleLostBoots(members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
-    const state = this.#state;
-    if (state === undefined || state.lostBoots.length === 0) return [];
-    const { pending, settled } = settleLostBoots(state.lostBoots, members, now);
+  /** Settles the state's lost boots against a listing (coordinator-lost-boots.ts); returns the activity lines. */
+  #settleLostBoots(state: { lostBoots: LostBoot[] }, members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
+    const { pending, activity } = settleLost(state.lostBoots, members, now, author);
     state.lostBoots = pending;
-    const at = now.toISOString();
-    return settled.map(({ boot, found }): ActivityEntry => {
-      const what = `boot ${boot.intent} of ${boot.at}, whose answer was lost`;
-      if (found.length === 0) return { at, kind: "boot-failed", author, reason: `${what}, created nothing (no server after ${LOST_BOOT_SETTLE_MS / 60_000} min): boots resume`, count: boot.count };
-      return {
-        at,
-        kind: "boot",
-        author,
-        reason: `${what}: ${found.length} of ${boot.count} server(s) found on the listing (counted, not booted again)`,
-        count: found.length,
-        serverIds: found.map((s) => s.id),
-      };
-    });
+    return activity;
   }
 
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
@@ -197,7 +100,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
       request = { ...request, group: fenced.group };
       const now = new Date(request.now);
-      await this.#expireOverride(now);
+      await controls.expireOverride(await this.#loaded(), this.#store, now);
       const state = await this.#loaded();
       if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
         // The rules changed since Nova rejected a boot: try again with the new ones.
@@ -208,9 +111,9 @@ export class GroupCoordinator extends DurableObject<Env> {
         await this.#store.setBootBlock(undefined);
       }
       const listing = await this.#listingFor(request, cloud, state.lastActionAt);
-      const resumes = await this.#resumes();
+      const resumes = await pendingResumes(this.#store);
       const bootId = shortId();
-      const settled = listing.ok ? this.#settleLostBoots(listing.members, now, request.author) : [];
+      const settled = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : [];
       const output = await reconcileGroup({
         group: request.group,
         now,
@@ -229,17 +132,17 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.lastActionAt = Date.now();
         await this.#store.setLastActionAt(state.lastActionAt);
       }
-      const lost = output.record.results.filter((r) => r.step.kind === "boot" && r.outcome === "unknown");
-      for (const r of lost) if (r.step.kind === "boot") state.lostBoots.push({ intent: bootIntentMarker(bootId, now), count: r.step.count, at: request.now });
+      const lost = newlyLost(output.record.results, bootId, now, request.now);
+      state.lostBoots.push(...lost);
       if (settled.length > 0 || lost.length > 0) {
-        state.lostBoots = state.lostBoots.slice(-LOST_BOOTS_KEPT);
+        state.lostBoots = keptLostBoots(state.lostBoots);
         await this.#store.setLostBoots(state.lostBoots);
       }
       if (output.bootBlock !== state.bootBlock) {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
       }
-      if (listing.ok) await this.#followParking(request.group, listing.members, now, resumes, output.record.results);
+      if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
@@ -247,7 +150,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
         // just deleted is no source (createImage would answer 409 and burn an attempt).
         const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
-        const snap = await this.#snapshotTick(request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now);
+        const snap = await snapshotTick(this.#store, request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now, async () => (await this.#loaded()).pause !== undefined);
         if (snap.results.length > 0 && !output.acted) {
           // A snapshot started a task on its source: a listing taken before it would show the source idle,
           // and make it look like the next scale-in victim. Later listings older than this are redone.
@@ -283,59 +186,9 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
   }
 
-  async #parkingLedger(): Promise<ParkedSpan[]> {
-    const parsed = ParkingLedgerSchema.safeParse(await this.#store.getSlot(PARKING_SLOT));
-    return parsed.success ? parsed.data : [];
-  }
-
-  async #resumes(): Promise<ResumeRecord[]> {
-    const parsed = ResumeRecordsSchema.safeParse(await this.#store.getSlot(RESUMES_SLOT));
-    return parsed.success ? parsed.data : [];
-  }
-
-  /**
-   * After a reconcile: records the resumes it sent (or may have: a lost answer) and settles older ones,
-   * then opens and closes parked spans from what the listing showed. Each slot is written only on change.
-   */
-  async #followParking(group: StoredGroup, members: readonly ObservedServer[], now: Date, resumes: ResumeRecord[], results: TickRecord["results"]): Promise<void> {
-    const sent = results.flatMap((r) => (r.step.kind === "resume" && (r.outcome === "done" || r.outcome === "unknown") ? [r.step.serverId] : []));
-    const nextResumes = resumes.length === 0 && sent.length === 0 ? resumes : updateResumes(resumes, members, sent, now);
-    if (JSON.stringify(nextResumes) !== JSON.stringify(resumes)) await this.#store.setSlot(RESUMES_SLOT, nextResumes);
-    const parked = parkedMembers({ name: group.name, rules: group.rules }, members, now, resumeTimes(resumes)).map((c) => c.server);
-    const ledger = await this.#parkingLedger();
-    if (ledger.length === 0 && parked.length === 0) return;
-    const next = updateLedger(ledger, parked, now);
-    if (JSON.stringify(next) !== JSON.stringify(ledger)) await this.#store.setSlot(PARKING_SLOT, next);
-  }
-
-  /** The last cron tick's guard, for showing what retention holds back (deletions use only a fresh one). */
-  async #rememberedGuard(): Promise<RetentionGuard | undefined> {
-    const parsed = RetentionGuardSchema.safeParse(await this.#store.getSlot(GUARD_SLOT));
-    return parsed.success ? parsed.data : undefined;
-  }
-
   /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
   async history(since: number): Promise<HistoryPoint[]> {
     return this.#history.since(since);
-  }
-
-  async #snapshotAttempts(): Promise<SnapshotAttempts | undefined> {
-    const parsed = SnapshotAttemptsSchema.safeParse(await this.#store.getSlot(SNAPSHOT_SLOT));
-    return parsed.success ? parsed.data : undefined;
-  }
-
-  async #snapshotTick(request: ReconcileRequest, cloud: CloudPort, members: ObservedServer[], now: Date) {
-    const policy = request.group.rules.snapshots;
-    if (policy === undefined) throw new Error("no snapshot policy");
-    const attempts = await this.#snapshotAttempts();
-    // A paused group takes no action at all, snapshots included (they show as held back).
-    const paused = request.group.rules.paused || (await this.#loaded()).pause !== undefined;
-    const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused, guard: request.imageGuard });
-    if (request.imageGuard !== undefined && JSON.stringify(request.imageGuard) !== JSON.stringify(await this.#store.getSlot(GUARD_SLOT))) {
-      await this.#store.setSlot(GUARD_SLOT, request.imageGuard);
-    }
-    if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await this.#store.setSlot(SNAPSHOT_SLOT, result.attempts);
-    return result;
   }
 
   /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
@@ -344,30 +197,15 @@ export class GroupCoordinator extends DurableObject<Env> {
       cloud: resilientPort(cloud),
       group: group.name,
       policy: group.rules.snapshots,
-      attempts: await this.#snapshotAttempts(),
+      attempts: await snapshotAttempts(this.#store),
       now: new Date(now),
-      guard: await this.#rememberedGuard(),
+      guard: await rememberedGuard(this.#store),
     });
   }
 
   /** Takes a snapshot now, serialised with ticks and with itself, so a repeat sees the first (POST /v1/groups/{name}/snapshots). */
   takeSnapshot(group: StoredGroup, input: { author: string; now: string } & ManualRequest, cloud: CloudPort): Promise<TakeSnapshotResult> {
-    return this.#exclusive(async () => {
-      const stored = ManualSnapshotLogSchema.safeParse(await this.#store.getSlot(MANUAL_SLOT));
-      const log = stored.success ? stored.data : [];
-      const taken = await takeSnapshotNow({
-        cloud: resilientPort(cloud),
-        group: group.name,
-        policy: group.rules.snapshots,
-        author: input.author,
-        now: new Date(input.now),
-        request: { serverId: input.serverId, force: input.force, idempotencyKey: input.idempotencyKey },
-        log,
-      });
-      if (taken.log.length !== log.length || taken.log.at(-1) !== log.at(-1)) await this.#store.setSlot(MANUAL_SLOT, taken.log);
-      this.#store.appendActivity(taken.activity);
-      return taken;
-    });
+    return this.#exclusive(() => takeManualSnapshot(this.#store, group, input, resilientPort(cloud)));
   }
 
   /** What a reconcile at `request.now` would do; changes nothing (not even an expired override). */
@@ -390,7 +228,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       cloud,
       bootId: "preview",
       dryRun: true,
-      resuming: resumeTimes(await this.#resumes()),
+      resuming: resumeTimes(await pendingResumes(this.#store)),
     });
     const preview = toPreview(output);
     const policy = request.group.rules.snapshots;
@@ -398,7 +236,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).
       const deleted = new Set(preview.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
       const members = listing.members.filter((s) => !deleted.has(s.id));
-      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await this.#snapshotAttempts(), now: new Date(request.now), dryRun: true, guard: request.imageGuard ?? (await this.#rememberedGuard()) });
+      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await snapshotAttempts(this.#store), now: new Date(request.now), dryRun: true, guard: request.imageGuard ?? (await rememberedGuard(this.#store)) });
       preview.steps.push(...snap.steps);
       preview.notices.push(...snap.notices);
       preview.errors.push(...snap.errors);
@@ -408,53 +246,23 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async state(): Promise<CoordinatorState> {
     const s = await this.#loaded();
-    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await this.#parkingLedger() };
+    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await parkingLedger(this.#store) };
   }
 
   setOverride(override: Override): Promise<Override> {
-    return this.#exclusive(async () => {
-      const state = await this.#loaded();
-      state.override = override;
-      await this.#store.setOverride(override);
-      this.#store.appendActivity([
-        { at: override.createdAt, kind: "override-set", author: override.author, reason: `hold at ${override.desired} until ${override.until}: ${override.reason}` },
-      ]);
-      return override;
-    });
+    return this.#exclusive(async () => controls.setOverride(await this.#loaded(), this.#store, override));
   }
 
   clearOverride(author: string, at: string): Promise<Override | null> {
-    return this.#exclusive(async () => {
-      const state = await this.#loaded();
-      const previous = state.override;
-      if (previous === undefined) return null;
-      state.override = undefined;
-      await this.#store.setOverride(undefined);
-      this.#store.appendActivity([{ at, kind: "override-cleared", author, reason: `override to ${previous.desired} (${previous.reason}) removed` }]);
-      return previous;
-    });
+    return this.#exclusive(async () => controls.clearOverride(await this.#loaded(), this.#store, author, at));
   }
 
   pause(pause: PauseState): Promise<PauseState> {
-    return this.#exclusive(async () => {
-      const state = await this.#loaded();
-      if (state.pause !== undefined) return state.pause;
-      state.pause = pause;
-      await this.#store.setPause(pause);
-      this.#store.appendActivity([{ at: pause.at, kind: "pause", author: pause.by, reason: pause.reason ?? "paused by an operator" }]);
-      return pause;
-    });
+    return this.#exclusive(async () => controls.pause(await this.#loaded(), this.#store, pause));
   }
 
   resume(author: string, at: string): Promise<boolean> {
-    return this.#exclusive(async () => {
-      const state = await this.#loaded();
-      if (state.pause === undefined) return false;
-      state.pause = undefined;
-      await this.#store.setPause(undefined);
-      this.#store.appendActivity([{ at, kind: "resume", author, reason: "resumed by an operator" }]);
-      return true;
-    });
+    return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
   }
 
   async activity(limit: number): Promise<ActivityEntry[]> {
@@ -489,22 +297,11 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.#store.setRulesFence(fence);
   }
 
-  /**
-   * The fence applied to the rules a reconcile was handed: newer than anything known -> adopted (the
-   * registry's message may still be on its way); older -> the newest known copy is used instead (a stale
-   * KV read never undoes a newer change); deleted at a newer revision -> nothing may act.
-   */
+  /** The rules a reconcile acts on (coordinator-fence.ts); newer rules than any known are stored as the fence. */
   async #fenced(offered: StoredGroup): Promise<Fenced> {
-    const known = await this.#loadFence();
-    if (known === null || offered.revision > known.revision) {
-      const { rules, revision, etag, updatedAt, updatedBy } = offered;
-      await this.#setFence({ revision, envelope: { rules, revision, etag, updatedAt, updatedBy } });
-      return { group: offered };
-    }
-    if (known.envelope === null) return { deleted: known.revision };
-    if (offered.revision === known.revision) return { group: offered };
-    const message = `this reconcile was handed revision ${offered.revision} of the rules (a stale read); it acts on revision ${known.revision}, the newest accepted`;
-    return { group: storedFrom(offered.name, { ...known, envelope: known.envelope }), notice: { level: "info", code: "rules-newer", message } };
+    const { fenced, adopt } = applyFence(await this.#loadFence(), offered);
+    if (adopt !== undefined) await this.#setFence(adopt);
+    return fenced;
   }
 
   /**

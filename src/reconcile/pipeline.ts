@@ -1,15 +1,16 @@
-// One group's reconcile: gather -> plan -> limit -> execute -> record. Runs inside the group's Durable Object.
+// One group's reconcile: gather -> plan -> limit -> execute (steps in execute-steps.ts) -> record. Runs inside the group's Durable Object.
 import type { Override } from "../config/group.ts";
 import { askFor, fitSteps } from "../core/budget.ts";
 import { desiredCount } from "../core/desired.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../core/limits.ts";
 import { checkMetadataFits } from "../core/metadata.ts";
-import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, isMember } from "../core/membership.ts";
+import { isMember } from "../core/membership.ts";
 import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts";
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
-import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
+import type { ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
 import type { CloudPort, Reservation } from "./gateway.ts";
+import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
@@ -24,8 +25,7 @@ import type {
   TickRecord,
 } from "./service.ts";
 
-/** Deletes run at most this many at a time: fast enough for a scale-in, gentle on Nova's API. */
-export const DELETE_CONCURRENCY = 4;
+export { DELETE_CONCURRENCY } from "./execute-steps.ts";
 
 /** The group's runtime state held by its Durable Object. */
 export interface RuntimeState {
@@ -74,20 +74,6 @@ function withoutBoots(steps: readonly Step[]): Step[] {
   return steps.filter((s) => s.kind !== "boot");
 }
 
-/** Runs `work` over `items`, at most `limit` at a time, keeping the order of results. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(runners);
-  return results;
-}
-
 /**
  * Holds, through the gateway, the requests this group's actions need (after the per-tick caps) and keeps
  * the steps the tick's budget covers; the rest wait for the next tick, which serves this group first.
@@ -110,12 +96,6 @@ async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupC
   const reason = reservation?.short ?? "subrequests";
   const why = reason === "deadline" ? "the tick's time budget ran out" : "the tick's subrequest budget ran short";
   return { kept, reservation, deferred: { reason, steps: waiting, message: `${waiting} step(s) wait for the next tick, which serves this group first: ${why}` } };
-}
-
-interface BootPlanContext {
-  image: ResolvedImage;
-  flavor: ResolvedFlavor;
-  quota: QuotaHeadroom | undefined;
 }
 
 function withoutBootsIfBlocked(input: ReconcileInput, steps: Step[], notices: Notice[], bootBlock: BootBlock | undefined): Step[] {
@@ -200,74 +180,6 @@ async function prepareSteps(
   const limited = finish(steps, quota, flavor);
   const boot = image !== undefined && flavor !== undefined ? { image, flavor, quota } : undefined;
   return { steps: limited, boot, bootBlock, ...(flavor ? { flavor } : {}) };
-}
-
-function bootSpec(input: ReconcileInput, boot: BootPlanContext, count: number, attempt: number): BootSpec {
-  const { rules, name } = input.group;
-  // Distinct per request, so a multi-create's -1, -2 suffixes never collide across retries.
-  const id = attempt === 0 ? input.bootId : `${input.bootId}${attempt}`;
-  const spec: BootSpec = {
-    name: `${rules.namePrefix ?? name}-${id}`,
-    imageId: boot.image.id,
-    flavorId: boot.flavor.id,
-    metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: bootIntentMarker(input.bootId, input.now) },
-    networks: rules.networks,
-    count,
-  };
-  if (rules.keyName !== undefined) spec.keyName = rules.keyName;
-  if (rules.userData !== undefined) spec.userData = rules.userData;
-  if (rules.securityGroups !== undefined) spec.securityGroups = rules.securityGroups;
-  if (rules.availabilityZone !== undefined) spec.availabilityZone = rules.availabilityZone;
-  return spec;
-}
-
-/**
- * One boot step as few requests as possible: all N in one multi-create; when Nova says the quota
- * is exceeded (nothing was created), halve and go on, so what fits still boots.
- * Never retried after a lost answer (transient): the request may have created servers.
- */
-async function executeBoot(
-  input: ReconcileInput,
-  step: Extract<Step, { kind: "boot" }>,
-  boot: BootPlanContext,
-): Promise<{ results: StepResult[]; quotaHit: boolean }> {
-  const results: StepResult[] = [];
-  let remaining = step.count;
-  let chunk = step.count;
-  let attempt = 0;
-  let quotaHit = false;
-  while (remaining > 0) {
-    const count = Math.min(chunk, remaining);
-    const answer = await input.cloud.boot(bootSpec(input, boot, count, attempt));
-    attempt += 1;
-    const part: Step = { ...step, count };
-    if (answer.ok) {
-      results.push({ step: part, outcome: "done", serverIds: answer.value.serverIds });
-      remaining -= count;
-      continue;
-    }
-    const error = answer.error;
-    if (error.category === "quota") {
-      quotaHit = true;
-      if (count > 1) {
-        chunk = Math.floor(count / 2);
-        continue;
-      }
-    }
-    // Never sent (the tick's budget): nothing can exist; anything else transient may have booted.
-    const outcome = error.notSent === true ? "skipped" : error.category === "transient" ? "unknown" : "failed";
-    results.push({ step: { ...step, count: remaining }, outcome, error });
-    break;
-  }
-  return { results, quotaHit };
-}
-
-async function executeDelete(input: ReconcileInput, step: Extract<Step, { kind: "delete" }>): Promise<StepResult> {
-  const answer = await input.cloud.deleteServer(step.serverId);
-  if (answer.ok) return { step, outcome: "done" };
-  // Already gone is what we wanted.
-  if (answer.error.category === "notFound") return { step, outcome: "done" };
-  return { step, outcome: answer.error.notSent === true ? "skipped" : "failed", error: answer.error };
 }
 
 function healthOf(desired: Desired, record: Pick<TickRecord, "listing" | "steps" | "notices" | "errors" | "counted" | "actualByStatus">, blocked: boolean): GroupHealth {

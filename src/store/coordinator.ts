@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
-import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../reconcile/service.ts";
+import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
 import { envelopeSchema, type RulesEnvelope, type RulesOf } from "./rules.ts";
 
 /** Activity rows kept per group; older rows are dropped as new ones arrive. */

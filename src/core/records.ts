@@ -1,0 +1,143 @@
+// The records a group's reconciles leave behind (ticks, step results, errors, activity, pause, boot block): plain types shared by core, store and reconcile.
+import type { Desired, Notice, Step } from "./types.ts";
+
+/** How a group is doing, as its last tick left it. */
+export type GroupHealth =
+  | "steady" // actual == desired, nothing to do
+  | "converging" // steps were taken (or servers are building) towards desired
+  | "paused" // rules.paused or an operator pause: no actions
+  | "capacity-limited" // quota (or per-tick caps) kept it from booting everything wanted
+  | "error" // booting is blocked (a 400 on boot) or the tick failed
+  | "unknown"; // no tick has run yet
+
+/** Error categories, as the OpenStack client classifies failures (plus ours). */
+export type ErrorCategory = "config" | "quota" | "auth" | "notFound" | "transient" | "cloud" | "internal";
+
+/** A failure, as shown to operators (never carries tokens or passwords). */
+export interface ErrorInfo {
+  /** What we were doing: "list servers", "boot", "delete server abc", "resolve image 'cirros'", ... */
+  operation: string;
+  category: ErrorCategory;
+  message: string;
+  /** HTTP status from the cloud, when there was one. */
+  status?: number;
+  /** x-openstack-request-id, to quote to the cloud's operators. */
+  requestId?: string;
+  /** The X-OpenStack-Request-Id novascale sent with every call of that tick: the cloud's logs show it as the global request id. */
+  tickRequestId?: string;
+  /** The request was never sent (the tick's budget or deadline kept it back): the cloud cannot have acted. */
+  notSent?: boolean;
+}
+
+/** An operator pause (the group's rules may also say `paused: true`). */
+export interface PauseState {
+  by: string;
+  reason?: string;
+  at: string;
+}
+
+/** Booting stopped after Nova answered 400 to a boot; lifted only by a newer revision of the rules. */
+export interface BootBlock {
+  /** The rules' etag the failure happened with. */
+  etag: string;
+  /** The rules' revision the failure happened with (absent in blocks written before revisions existed). */
+  revision?: number;
+  reason: string;
+  at: string;
+  requestId?: string;
+}
+
+/** What happened to one executed step. */
+export interface StepResult {
+  step: Step;
+  /** "unknown": the request went out but the answer was lost; the next listing tells (boot intent marker). */
+  outcome: "done" | "failed" | "unknown" | "skipped";
+  /** Servers a boot created (Nova names only the first of a multi-create). */
+  serverIds?: string[];
+  /** The image a snapshot created, or the image a deleteImage step was about. */
+  imageId?: string;
+  error?: ErrorInfo;
+}
+
+/** The record of one reconcile of one group (cron tick or manual). */
+export interface TickRecord {
+  /** The tick's `now` (cron: controller.scheduledTime). */
+  at: string;
+  trigger: "cron" | "manual";
+  author?: string;
+  rulesEtag: string;
+  /** The revision of the rules this reconcile acted on (the newest the group's object knew). */
+  rulesRevision?: number;
+  desired: Desired;
+  /** Servers of the group by Nova status, as listed before acting. */
+  actualByStatus: Record<string, number>;
+  /** Servers that count toward capacity (ACTIVE, BUILD, transitional, unknown). */
+  counted: number;
+  /** Servers the group has parked (stopped or shelved by it, or on their way there); absent before parking existed. */
+  parked?: number;
+  listing: "complete" | "failed";
+  /** Steps after per-tick caps, quota and boot block: what was (or, in a preview, would be) executed. */
+  steps: Step[];
+  results: StepResult[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+  health: GroupHealth;
+  /** Set when the same outcome repeated on later ticks without being rewritten (steady ticks write nothing). */
+  lastSeenAt?: string;
+  /** The X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: grep Nova's and Keystone's logs for it. */
+  tickRequestId?: string;
+  /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
+  deferred?: Deferral;
+}
+
+/** Why and how much of a group's work waits for the next tick. */
+export interface Deferral {
+  /** "subrequests": the tick's subrequest budget ran short; "deadline": its time ran out. */
+  reason: "subrequests" | "deadline";
+  /** Steps planned but not started (boot steps and deletes). */
+  steps: number;
+  message: string;
+}
+
+export type ActivityKind =
+  | "boot"
+  | "boot-failed"
+  | "boot-unknown"
+  | "delete"
+  | "delete-failed"
+  | "park"
+  | "park-failed"
+  | "unpark"
+  | "unpark-failed"
+  | "error"
+  | "boot-blocked"
+  | "boot-unblocked"
+  | "capacity-limited"
+  | "override-set"
+  | "override-cleared"
+  | "override-expired"
+  | "pause"
+  | "resume"
+  | "rules-changed"
+  | "group-deleted"
+  | "snapshot"
+  | "snapshot-confirmed"
+  | "snapshot-failed"
+  | "image-deleted"
+  | "image-kept";
+
+/** One line of a group's activity log (bounded; newest first when read). */
+export interface ActivityEntry {
+  at: string;
+  kind: ActivityKind;
+  /** Who: an API token name, or "cron". */
+  author: string;
+  /** Why, in words: the step's reason, the override's reason, the error's message. */
+  reason: string;
+  serverIds?: string[];
+  imageId?: string;
+  count?: number;
+  error?: ErrorInfo;
+  /** The tick's X-OpenStack-Request-Id, on boots and deletes: finds the call in the cloud's logs. */
+  tickRequestId?: string;
+}
