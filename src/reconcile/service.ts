@@ -2,6 +2,7 @@
 import type { GroupRules, Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ParkingStatus } from "../core/parking.ts";
+import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../core/records.ts";
 import type { Desired, Notice, Step } from "../core/types.ts";
 import type { ManualSnapshotRecord } from "../core/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../core/snapshots.ts";
@@ -34,7 +35,6 @@ export interface GroupSummary {
 }
 
 // The records of ticks and activity are plain data owned by core (store/ imports them from there).
-import type { GroupHealth, ErrorInfo, PauseState, BootBlock, StepResult, TickRecord, Deferral, ActivityEntry } from "../core/records.ts";
 export type { GroupHealth, ErrorCategory, ErrorInfo, PauseState, BootBlock, StepResult, TickRecord, Deferral, ActivityKind, ActivityEntry } from "../core/records.ts";
 
 /** A group's state for GET /v1/groups/{name}. */
