@@ -56,20 +56,10 @@ export interface GroupStatus {
 }
 
 
-/** A dry run: what a reconcile at `at` would do now, changing nothing. */
-export interface PlanPreview {
-  at: string;
-  desired: Desired;
-  actualByStatus: Record<string, number>;
-  counted: number;
-  /** Servers the group has parked (see TickRecord.parked). */
-  parked?: number;
-  listing: "complete" | "failed";
-  steps: Step[];
-  notices: Notice[];
-  errors: ErrorInfo[];
+/** A dry run: what a reconcile at `at` would do now, changing nothing (a tick record's planning half, plus the boot block). */
+export type PlanPreview = Pick<TickRecord, "at" | "desired" | "actualByStatus" | "counted" | "parked" | "listing" | "steps" | "notices" | "errors"> & {
   bootBlock: BootBlock | null;
-}
+};
 
 /** A server a forced group delete left running (no longer managed once the rules are gone). */
 export interface ServerRef {
