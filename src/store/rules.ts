@@ -37,8 +37,23 @@ const EnvelopeShape = {
   updatedBy: z.string().min(1),
 };
 
-export function envelopeSchema<K extends RuleKind>(kind: K) {
+function buildEnvelopeSchema<K extends RuleKind>(kind: K) {
   return z.object({ ...EnvelopeShape, rules: RULE_KINDS[kind] }).strict();
+}
+
+/**
+ * Built once per kind and kept: every tick parses every group's envelope, and a zod schema's first
+ * parse pays for setting itself up (in workerd a fresh schema per call cost more than the parse).
+ */
+const envelopeSchemas = new Map<RuleKind, ReturnType<typeof buildEnvelopeSchema>>();
+
+export function envelopeSchema<K extends RuleKind>(kind: K): ReturnType<typeof buildEnvelopeSchema<K>> {
+  let schema = envelopeSchemas.get(kind);
+  if (schema === undefined) {
+    schema = buildEnvelopeSchema(kind);
+    envelopeSchemas.set(kind, schema);
+  }
+  return schema as ReturnType<typeof buildEnvelopeSchema<K>>;
 }
 
 /** A stored entry read back: its envelope, or why it could not be read (reported, never thrown). */
