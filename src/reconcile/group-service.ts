@@ -44,7 +44,7 @@ export function toStoredGroup(name: string, envelope: RulesEnvelope<RulesOf<"gro
 }
 
 /** The registry's refusal (data across RPC) as the service's typed error; nothing was written. */
-function refused(refusal: Refusal): ServiceError {
+export function refused(refusal: Refusal): ServiceError {
   switch (refusal.code) {
     case "not_found":
       return new NotFoundError(refusal.message);
