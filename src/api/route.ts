@@ -55,6 +55,13 @@ export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.Zod
 // The mount and the docs only read specs, so the body/query types can be forgotten here.
 export type AnyRouteSpec = RouteSpec<any, any>;
 
+/** A conditional write's preconditions from the request headers (absent ones left out). */
+export function writeConditions(c: Context<ApiEnv>): { ifMatch?: string; ifNoneMatch?: string } {
+  const ifMatch = c.req.header("If-Match");
+  const ifNoneMatch = c.req.header("If-None-Match");
+  return { ...(ifMatch === undefined ? {} : { ifMatch }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) };
+}
+
 /** Keeps a spec's body and query types attached to its handler. */
 export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<B, Q>): AnyRouteSpec {
   return spec as AnyRouteSpec;

@@ -68,3 +68,39 @@ export function retireAnswer(known: Fence<unknown> | null, revision: number): { 
   if (known.revision === revision && known.envelope === null) return { ok: true };
   return { ok: false, behind: known.revision };
 }
+
+/** Where a fence lives, and what to forget when new rules follow a delete. */
+export interface FenceStorage<R> {
+  read(): Promise<Fence<R> | undefined>;
+  write(fence: Fence<R>): Promise<void>;
+  recreated(): Promise<void>;
+}
+
+/** A follower's fence: read once from its storage, written through. */
+export class FenceCell<R> {
+  #value: Fence<R> | null | undefined;
+  readonly #io: FenceStorage<R>;
+
+  constructor(io: FenceStorage<R>) {
+    this.#io = io;
+  }
+
+  async get(): Promise<Fence<R> | null> {
+    if (this.#value === undefined) this.#value = (await this.#io.read()) ?? null;
+    return this.#value;
+  }
+
+  /** The rules a run acts on (applyFence); newer rules than any known become the fence. */
+  async apply(offered: StoredRules<R>): Promise<Fenced<R>> {
+    const { fenced, adopt } = applyFence(await this.get(), offered);
+    if (adopt !== undefined) await this.set(adopt);
+    return fenced;
+  }
+
+  async set(fence: Fence<R>): Promise<void> {
+    // Re-created after a delete: whatever reached the old entry after its delete (a pause, an override racing it) goes.
+    if (this.#value?.envelope === null && fence.envelope !== null) await this.#io.recreated();
+    this.#value = fence;
+    await this.#io.write(fence);
+  }
+}

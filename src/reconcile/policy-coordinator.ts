@@ -3,10 +3,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { PauseState, PolicyRunRecord } from "../core/records.ts";
-import { PolicyStore, type PolicyFence } from "../store/policy-coordinator.ts";
+import type { SnapshotPolicyRules } from "../core/rules.ts";
+import { PolicyStore } from "../store/policy-coordinator.ts";
 import { envelopeSchema } from "../store/rules.ts";
 import * as controls from "./coordinator-controls.ts";
-import { adoptDecision, applyFence, retireAnswer, rulesChangedReason } from "./fence.ts";
+import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "./fence.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { runPolicy, type PolicyRunRequest } from "./policy-run.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
@@ -30,12 +31,20 @@ export class PolicyCoordinator extends DurableObject<Env> {
   readonly #store: PolicyStore;
   /** Runs, deletes and pause/resume, one at a time: two runs never send createImage for the same server and firing. */
   readonly #serial = new Serial();
-  #fence: PolicyFence | null | undefined;
+  readonly #fence: FenceCell<SnapshotPolicyRules>;
   #state: { pause: PauseState | undefined; lastRun: PolicyRunRecord | undefined } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new PolicyStore(ctx.storage);
+    this.#fence = new FenceCell({
+      read: () => this.#store.getFence(),
+      write: (fence) => this.#store.setFence(fence),
+      recreated: async () => {
+        await this.#store.clearRuntime();
+        this.#state = undefined;
+      },
+    });
   }
 
   async #loaded() {
@@ -46,27 +55,11 @@ export class PolicyCoordinator extends DurableObject<Env> {
     return this.#state;
   }
 
-  async #loadFence(): Promise<PolicyFence | null> {
-    if (this.#fence === undefined) this.#fence = (await this.#store.getFence()) ?? null;
-    return this.#fence;
-  }
-
-  async #setFence(fence: PolicyFence): Promise<void> {
-    if (this.#fence?.envelope === null && fence.envelope !== null) {
-      // Re-created after a delete: a pause that reached the old policy after its delete goes.
-      await this.#store.clearRuntime();
-      this.#state = undefined;
-    }
-    this.#fence = fence;
-    await this.#store.setFence(fence);
-  }
-
   /** Runs the policy (cron tick or manual), after any running one; never on rules older than the newest known. */
   run(request: PolicyRunRequest, gateway: CloudPort): Promise<PolicyRunRecord> {
     const cloud = resilientPort(gateway);
     return this.#serial.run(async () => {
-      const { fenced, adopt } = applyFence(await this.#loadFence(), request.policy);
-      if (adopt !== undefined) await this.#setFence(adopt);
+      const fenced = await this.#fence.apply(request.policy);
       if ("deleted" in fenced) {
         const message = `snapshot policy '${request.policy.name}' was deleted (revision ${fenced.deleted}) after these rules (revision ${request.policy.revision}) were read: not run`;
         const error = { operation: "run policy", category: "config" as const, message };
@@ -109,7 +102,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
 
   /** The fence, from the rules registry (not queued: a rules change never waits for a running run; the next run acts on it). */
   async adopt(update: FollowUpdate): Promise<FollowAnswer> {
-    const known = await this.#loadFence();
+    const known = await this.#fence.get();
     const decision = adoptDecision(known, update);
     if ("answer" in decision) return decision.answer;
     if ("retire" in decision) {
@@ -118,7 +111,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
     }
     const parsed = envelopeSchema("snapshotPolicy").safeParse(update.envelope);
     if (!parsed.success) throw new Error(`the rules of revision ${update.revision} do not parse`);
-    await this.#setFence({ revision: update.revision, envelope: parsed.data });
+    await this.#fence.set({ revision: update.revision, envelope: parsed.data });
     this.#store.appendActivity([{ at: update.at, kind: "rules-changed", author: update.author, reason: rulesChangedReason("snapshot policy", known, update, parsed.data.etag) }]);
     return { accepted: true, revision: update.revision };
   }
@@ -126,7 +119,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
   /** The registry deletes the policy at `revision`: after any running run; no run acts afterwards. Its snapshots stay. */
   retire(input: { name: string; revision: number; author: string; at: string }): Promise<GuardAnswer> {
     return this.#serial.run(async () => {
-      const already = retireAnswer(await this.#loadFence(), input.revision);
+      const already = retireAnswer(await this.#fence.get(), input.revision);
       if (already !== undefined) return already;
       await this.#retireNow(input.name, input.revision, input.author, input.at);
       return { ok: true };
@@ -136,7 +129,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
   async #retireNow(name: string, revision: number, author: string, at: string): Promise<void> {
     await this.#store.clearRuntime();
     this.#state = undefined;
-    await this.#setFence({ revision, envelope: null });
+    await this.#fence.set({ revision, envelope: null });
     this.#store.appendActivity([{ at, kind: "policy-deleted", author, reason: `snapshot policy '${name}' deleted (revision ${revision}); its snapshots stay in Glance` }]);
   }
 }

@@ -1,6 +1,6 @@
 // One run of a snapshot policy inside its Durable Object: servers, plan, ledger, budget, createImage/deleteImage, the run's record.
 import { fitPolicySteps, keptLedger, withoutResent, type SentSnapshot } from "../core/policy-run.ts";
-import type { PolicyStep } from "../core/policy-snapshots.ts";
+import type { PolicyServerStatus, PolicyStatus, PolicyStep } from "../core/policy-snapshots.ts";
 import type { Deferral, ErrorInfo, PolicyRunRecord } from "../core/records.ts";
 import type { RetentionGuard } from "../core/retention.ts";
 import type { SnapshotPolicyRules } from "../core/rules.ts";
@@ -113,8 +113,20 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
     await store.setLedger(ledger);
   }
 
-  const record: PolicyRunRecord = { ...base, status: plan.status, steps: kept, notices, errors: executed.errors, ...(deferred === undefined ? {} : { deferred }) };
+  const record: PolicyRunRecord = { ...base, status: afterSending(plan.status, executed.created), steps: kept, notices, errors: executed.errors, ...(deferred === undefined ? {} : { deferred }) };
   return { record, activity: executed.activity };
+}
+
+/** The status as the run leaves it: a server whose createImage was accepted is in progress; one the run could not send to still waits. */
+function afterSending(status: PolicyStatus, created: Awaited<ReturnType<typeof executePolicySteps>>["created"]): PolicyStatus {
+  const accepted = new Set(created.flatMap((c) => (c.imageId === undefined ? [] : [c.step.serverId])));
+  const tried = new Set(created.map((c) => c.step.serverId));
+  const servers = status.servers.map((s): PolicyServerStatus => {
+    if (s.phase !== "due") return s;
+    if (accepted.has(s.serverId)) return { ...s, phase: "in-progress" };
+    return tried.has(s.serverId) ? s : { ...s, phase: "waiting" };
+  });
+  return { ...status, servers, inFlight: status.inFlight + accepted.size };
 }
 
 /** The ledger after the calls: answered ones carry their image; a definite refusal (nothing created) is dropped. */

@@ -3,16 +3,16 @@ import type { Env } from "../config/env.ts";
 import type { SnapshotPolicyRules } from "../config/snapshot-policy.ts";
 import type { PolicyStatus } from "../core/policy-snapshots.ts";
 import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../core/records.ts";
-import { entriesOf, type RulesEnvelope, type RulesOf } from "../store/rules.ts";
+import { entriesOf } from "../store/rules.ts";
 import { readDeferred } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { storedFrom } from "./fence.ts";
 import { CloudGateway } from "./gateway.ts";
-import { refused } from "./group-service.ts";
 import { policyStub, type StoredPolicy } from "./policy-coordinator.ts";
 import { planPolicyRun } from "./policy-snapshots.ts";
 import { registryStub } from "./registry.ts";
-import { CloudUnavailableError, CorruptRecordError, NotFoundError, type GroupSummary } from "./service.ts";
+import { findRules, putRules, refused } from "./rules-writes.ts";
+import { CloudUnavailableError, NotFoundError, type GroupSummary } from "./service.ts";
 import { loadRules, tickGuard } from "./tick.ts";
 
 export type PolicySummary = GroupSummary;
@@ -75,10 +75,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
   const clock = options.clock ?? (() => new Date());
 
   async function find(name: string): Promise<StoredPolicy | null> {
-    const read = await registryStub(env).get("snapshotPolicy", name);
-    if (read === null) return null;
-    if (!read.ok) throw new CorruptRecordError(read.problem, { policy: name });
-    return storedFrom(name, read.envelope as RulesEnvelope<RulesOf<"snapshotPolicy">>);
+    const envelope = await findRules(env, "snapshotPolicy", name);
+    return envelope === null ? null : storedFrom(name, envelope);
   }
 
   async function existing(name: string): Promise<StoredPolicy> {
@@ -102,15 +100,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
     },
 
     async put(name, rules, opts) {
-      const answer = await registryStub(env).put("snapshotPolicy", name, rules, {
-        author: opts.author,
-        at: clock().toISOString(),
-        ...(opts.ifMatch !== undefined ? { ifMatch: opts.ifMatch } : {}),
-        ...(opts.ifNoneMatch !== undefined ? { ifNoneMatch: opts.ifNoneMatch } : {}),
-      });
-      if (!answer.ok) throw refused(answer.refusal);
-      const envelope = answer.entry.envelope as RulesEnvelope<RulesOf<"snapshotPolicy">>;
-      return { etag: envelope.etag, created: answer.created, policy: storedFrom(name, envelope) };
+      const { created, envelope } = await putRules(env, "snapshotPolicy", name, rules, { ...opts, at: clock().toISOString() });
+      return { etag: envelope.etag, created, policy: storedFrom(name, envelope) };
     },
 
     async remove(name, opts) {

@@ -4,6 +4,7 @@ import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
+import { readParsed } from "./parsed.ts";
 import { rulesFenceSchema, type RulesFenceOf } from "./rules.ts";
 
 
@@ -76,15 +77,8 @@ export class CoordinatorStore {
     this.activityLog = new ActivityLog(storage.sql);
   }
 
-  private async read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const raw = await this.storage.get(key);
-    if (raw === undefined) return undefined;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      console.error(`novascale: discarding unreadable '${key}' in group storage`);
-      return undefined;
-    }
-    return parsed.data;
+  private read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    return readParsed(this.storage, key, schema, "group");
   }
 
   getOverride(): Promise<Override | undefined> {

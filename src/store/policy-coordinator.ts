@@ -1,7 +1,9 @@
 // Durable Object storage of one snapshot policy: rules fence, operator pause, last run, createImage ledger, activity log.
 import { z } from "zod";
+import type { SentSnapshot } from "../core/policy-run.ts";
 import type { PauseState, PolicyRunRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
+import { readParsed } from "./parsed.ts";
 import { rulesFenceSchema, type RulesFenceOf } from "./rules.ts";
 
 export type PolicyFence = RulesFenceOf<"snapshotPolicy">;
@@ -32,7 +34,6 @@ const RunRecordSchema = z
  * not in a listing yet, no second one is sent for the same pair (see policy-run.ts).
  */
 const LedgerEntrySchema = z.object({ serverId: z.string(), firing: z.string(), at: z.string(), imageId: z.string().optional() });
-export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 /** Typed access to one policy's Durable Object storage; every read is parsed, a bad value reads as absent. */
 export class PolicyStore {
@@ -44,15 +45,8 @@ export class PolicyStore {
     this.#log = new ActivityLog(storage.sql);
   }
 
-  async #read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const raw = await this.#storage.get(key);
-    if (raw === undefined) return undefined;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      console.error(`novascale: discarding unreadable '${key}' in policy storage`);
-      return undefined;
-    }
-    return parsed.data;
+  #read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    return readParsed(this.#storage, key, schema, "policy");
   }
 
   async #write(key: string, value: unknown): Promise<void> {
@@ -81,10 +75,10 @@ export class PolicyStore {
     return this.#write(KEY.lastRun, value);
   }
 
-  async getLedger(): Promise<LedgerEntry[]> {
-    return (await this.#read(KEY.ledger, z.array(LedgerEntrySchema))) ?? [];
+  async getLedger(): Promise<SentSnapshot[]> {
+    return ((await this.#read(KEY.ledger, z.array(LedgerEntrySchema))) ?? []) as SentSnapshot[];
   }
-  setLedger(value: readonly LedgerEntry[]): Promise<void> {
+  setLedger(value: readonly SentSnapshot[]): Promise<void> {
     return this.#write(KEY.ledger, value.length === 0 ? undefined : value);
   }
 

@@ -1,8 +1,9 @@
 // /v1/snapshot-policies: list, read (rules + last status), create/replace (ETag, If-Match), delete, pause/resume, retention preview, activity.
 import { SnapshotPolicyRulesSchema } from "../../config/snapshot-policy.ts";
-import { defineRoute, type AnyRouteSpec } from "../route.ts";
+import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";
 import { DeletePolicyResultSchema, PolicyActivitySchema, PolicyListSchema, PolicyViewSchema, RetentionPreviewSchema, RetentionQuerySchema, StoredPolicySchema } from "../policy-schemas.ts";
-import { ActivityQuerySchema, EmptyRequestSchema, PauseRequestSchema, PauseStateSchema, ResumeResultSchema } from "../schemas.ts";
+import { ActivityQuerySchema } from "../schemas.ts";
+import { pauseRoutes } from "./pause.ts";
 
 const TAG = "snapshot-policies";
 const BASE = "/v1/snapshot-policies";
@@ -52,13 +53,7 @@ export const policyRoutes: AnyRouteSpec[] = [
       201: { description: "created", schema: StoredPolicySchema, headers: { ETag: "the new version", Location: "the policy's URL" } },
     },
     async handle(c, { name, body, caller, policies }) {
-      const ifMatch = c.req.header("If-Match");
-      const ifNoneMatch = c.req.header("If-None-Match");
-      const result = await policies.put(name, body, {
-        author: caller.name,
-        ...(ifMatch === undefined ? {} : { ifMatch }),
-        ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
-      });
+      const result = await policies.put(name, body, { author: caller.name, ...writeConditions(c) });
       c.header("ETag", result.etag);
       if (result.created) c.header("Location", `${BASE}/${name}`);
       return c.json(result.policy, result.created ? 201 : 200);
@@ -76,38 +71,16 @@ export const policyRoutes: AnyRouteSpec[] = [
     errors: [404, 412],
     responses: { 200: { description: "removed", schema: DeletePolicyResultSchema } },
     async handle(c, { name, caller, policies }) {
-      const ifMatch = c.req.header("If-Match");
+      const { ifMatch } = writeConditions(c);
       return c.json(await policies.remove(name, { author: caller.name, ...(ifMatch === undefined ? {} : { ifMatch }) }));
     },
   }),
-  defineRoute({
-    method: "post",
-    path: `${BASE}/{name}/pause`,
+  ...pauseRoutes({
+    base: `${BASE}/{name}`,
     tag: TAG,
-    summary: "Pause: no snapshots taken, none deleted until resumed",
-    role: "operate",
-    body: PauseRequestSchema,
-    bodyOptional: true,
-    errors: [404, 413, 415],
-    responses: { 200: { description: "the pause", schema: PauseStateSchema } },
-    async handle(c, { name, body, caller, policies }) {
-      return c.json(await policies.pause(name, caller.name, body.reason));
-    },
-  }),
-  defineRoute({
-    method: "post",
-    path: `${BASE}/{name}/resume`,
-    tag: TAG,
-    summary: "Resume after an operator pause",
-    description: "A pause written in the rules (`paused: true`) stays until the rules change.",
-    role: "operate",
-    body: EmptyRequestSchema,
-    bodyOptional: true,
-    errors: [404, 413, 415],
-    responses: { 200: { description: "`resumed: false` when it was not paused by an operator", schema: ResumeResultSchema } },
-    async handle(c, { name, caller, policies }) {
-      return c.json(await policies.resume(name, caller.name));
-    },
+    stops: "no snapshots taken, none deleted",
+    pause: ({ name, caller, policies }, reason) => policies.pause(name, caller.name, reason),
+    resume: ({ name, caller, policies }) => policies.resume(name, caller.name),
   }),
   defineRoute({
     method: "get",
