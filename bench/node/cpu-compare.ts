@@ -73,10 +73,11 @@ export async function measureCpuSection(o: CpuRunOptions, progress: (line: strin
   const perWorker = workers.map(() => CPU_SCENARIOS.map((scenario): ScenarioResult => ({ scenario, samples: [] })));
   for (const [si, scenario] of CPU_SCENARIOS.entries()) {
     for (let r = 0; r < o.runs + o.profiledRuns; r++) {
+      const profiled = r >= o.runs;
       const order = r % 2 === 0 ? workers.map((_, i) => i) : workers.map((_, i) => workers.length - 1 - i);
-      for (const wi of order) {
+      // Profiles only of this checkout's worker (the last): they say where its time goes.
+      for (const wi of profiled ? [workers.length - 1] : order) {
         const w = workers[wi]!;
-        const profiled = r >= o.runs;
         progress(`cpu: ${w.label}: ${scenario.name}, run ${r + 1} of ${o.runs + o.profiledRuns}${profiled ? " (profiled)" : ""}...`);
         const [one] = await measureCpu(w.scriptPath, { runs: profiled ? 0 : 1, profiledRuns: profiled ? 1 : 0, events: o.events, scenarios: [scenario], firstRun: r, configPath: w.configPath }, () => {}, log);
         perWorker[wi]![si]!.samples.push(...(one?.samples ?? []));

@@ -1,6 +1,7 @@
 // Turns benchmark results into the printed table and BENCHMARKS.md (command, machine, date, figures, ratios).
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { budgetLine, type BudgetResults, type BudgetScenario } from "./budget.ts";
+import { renderCpuSection, type CpuResults } from "./cpu-compare.ts";
 import type { BootToNResult, CellResult, TickFigures } from "./fake-grid.ts";
 import type { RealOutcome } from "./real-tier.ts";
 
@@ -14,6 +15,7 @@ export interface BenchResults {
   bootToN: BootToNResult[];
   real: RealOutcome | null;
   budget: BudgetResults | null;
+  cpu: CpuResults | null;
 }
 
 /** Workers' free plan per invocation: 50 subrequests, 10 ms CPU. */
@@ -234,6 +236,37 @@ function budgetSection(b: BudgetResults | null): string {
 ${budgetTable(b)}`;
 }
 
+const CPU_BEGIN = "<!-- cpu section: `npm run bench -- --only cpu --write` rewrites from here -->";
+const CPU_END = "<!-- end of the cpu section -->";
+
+/** Section 5, around the body renderCpuSection gives (or a note that it was not run). */
+function cpuSection(body: string | null): string {
+  return `## 5. CPU of a small deployment in workerd (1 group x 10 servers, 3 groups x 50)
+
+Ticks of fresh workers on fresh fake clouds (90% of the servers in the groups, the rest nobody's),
+budget 50 (the free plan's). Each fresh isolate's first tick is cold (no token, no discovery, no code
+run yet): a steady tick, or in every other run a scale-out; then warm ticks a minute apart in tick time,
+every group +2 and back -2 in turn, steady ticks between. *Worker CPU* is workerd's process CPU
+across the \`scheduled()\` call minus that of a \`scheduled()\` event the bench wrapper answers without
+calling the worker (the harness), per tick: the worker, its Durable Objects (one isolate locally) and
+the local KV and storage simulators, summed over what production runs as several invocations (the
+cron event, one Durable Object call per group), each with its own 10 ms on the free plan. Startup
+(parse and global scope) is workerd's CPU until ready with the bundle minus with an empty stub of the
+same exports; Cloudflare counts it against the 1 s startup limit, not a request's CPU.
+
+${body ?? "_Not run (`npm run bench -- --only cpu`)._"}`;
+}
+
+/** BENCHMARKS.md with its CPU section replaced by `body` (inserted before "How this is measured" when absent). */
+export function spliceCpuSection(markdown: string, body: string): string {
+  const section = `${CPU_BEGIN}\n${cpuSection(body)}\n${CPU_END}`;
+  const start = markdown.indexOf(CPU_BEGIN);
+  const end = markdown.indexOf(CPU_END);
+  if (start >= 0 && end > start) return `${markdown.slice(0, start)}${section}${markdown.slice(end + CPU_END.length)}`;
+  const at = markdown.indexOf("## How this is measured");
+  return at < 0 ? `${markdown}\n${section}\n` : `${markdown.slice(0, at)}${section}\n\n${markdown.slice(at)}`;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   return `# Benchmarks
 
@@ -308,6 +341,10 @@ only).
 
 ${budgetSection(r.budget)}
 
+${CPU_BEGIN}
+${cpuSection(r.cpu === null ? null : renderCpuSection(r.cpu, r.command))}
+${CPU_END}
+
 ## How this is measured
 
 - **Subrequests** are counted where they arrive. On the fake cloud, by the emulator itself (its
@@ -348,6 +385,7 @@ export function renderConsole(r: BenchResults): string {
   if (r.grid.length > 0) parts.push("Cost per tick (fake cloud)", gridTable(r.grid), "", gridFindings(r.grid), "", "Book-style script, same jobs", bookTable(r.grid), "");
   if (r.bootToN.length > 0) parts.push("Boot requests, 0 -> N", bootTable(r.bootToN), "");
   if (r.budget !== null) parts.push("Subrequest budget", budgetTable(r.budget), "");
+  if (r.cpu !== null) parts.push("CPU of a small deployment", renderCpuSection(r.cpu, r.command), "");
   if (r.real !== null) parts.push("Real OpenStack tier, 10 groups", realSection(r.real).replace(/<\/?details>|<summary>.*<\/summary>/g, ""));
   // The budget's summary lines come last, the first of them starting "budget:".
   if (r.budget !== null) parts.push("", ...budgetLines(r.budget));
