@@ -48,7 +48,8 @@ export async function buildWorkers(against: string | undefined, progress: (line:
   const commit = shortCommit(against);
   progress(`cpu: building the worker at ${against} (${commit})...`);
   const root = checkoutAt(against, join(REPO_ROOT, ".tmp/bench-cpu/against-tree"));
-  const other: BuiltWorker = { label: commit, scriptPath: await buildBenchWorker(join(REPO_ROOT, ".tmp/bench-cpu/against"), root), configPath: join(root, "wrangler.toml") };
+  // The bundle lives inside its tree: Miniflare names modules relative to the config's directory.
+  const other: BuiltWorker = { label: commit, scriptPath: await buildBenchWorker(join(root, ".bench-build"), root), configPath: join(root, "wrangler.toml") };
   return [other, here];
 }
 
