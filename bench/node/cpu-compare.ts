@@ -122,12 +122,14 @@ export function renderCpuSection(c: CpuResults, command: string): string {
   parts.push(`Command: \`${command}\` (${c.runs} fresh isolates per scenario and bundle, ${c.events} scale-out/scale-in pairs each, runs interleaved).`);
   const compared = compareTable(c);
   if (compared !== "") parts.push("", compared);
-  for (const w of c.workers) {
+  // Every bundle's startup; the per-tick detail of this checkout's only (the before/after table has the other's medians).
+  for (const w of c.workers.slice(0, -1)) parts.push("", `**${w.label}**: startup ${fmt(w.startup.moduleInitMs)} ms (median of ${w.startup.runs}).`);
+  for (const w of c.workers.slice(-1)) {
     parts.push("", `**${w.label}**: startup (parse and global scope) ${fmt(w.startup.moduleInitMs)} ms of workerd CPU, median of ${w.startup.runs} (bundle ${(w.startup.bundleBytes / 1000).toFixed(0)} KB; workerd with an empty stub of the same exports: ${fmt(w.startup.stubMs)} ms, with this bundle ${fmt(w.startup.bundleMs)} ms)`, "");
     parts.push(renderCpuTable(w.figures));
   }
   const last = c.workers[c.workers.length - 1]!;
-  const profiles = renderProfiles(last.results);
+  const profiles = renderProfiles(last.results, 8);
   if (profiles.trim() !== "") parts.push("", `Where the time goes (${last.label}; V8 CPU profiles of the worker's isolate through workerd's inspector, self time):`, "", "```", profiles.trim(), "```");
   return parts.join("\n");
 }
