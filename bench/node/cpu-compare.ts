@@ -3,7 +3,10 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CPU_SCENARIOS, cpuFigures, measureCpu, measureStartup, renderCpuTable, renderProfiles, type KindFigures, type ScenarioResult, type StartupFigures } from "./cpu-profile.ts";
-import { buildBenchWorker, REPO_ROOT } from "./worker-runner.ts";
+import { launchFakeCloud } from "./fake-cloud-handle.ts";
+import { cloudBindings, cloudOptions } from "./fake-grid.ts";
+import { buildBenchWorker, REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
+import { compareZodMini } from "./zod-mini.ts";
 
 /** A bundle to measure: built from this checkout or from another commit. */
 export interface BuiltWorker {
@@ -53,11 +56,36 @@ export async function buildWorkers(against: string | undefined, progress: (line:
   return [other, here];
 }
 
+/** The runtime's cost per operation (workerd CPU, this checkout's worker): a cloud request, a KV read, a Durable Object call. */
+export interface OperationCosts {
+  fetchMs: number;
+  kvMs: number;
+  rpcMs: number;
+}
+
+async function measureOperationCosts(w: BuiltWorker): Promise<OperationCosts> {
+  const handle = await launchFakeCloud(cloudOptions(Date.now()));
+  const worker = await startBenchWorker({ scriptPath: w.scriptPath, configPath: w.configPath, cloud: cloudBindings(handle) });
+  try {
+    // 20 operations per request, so the request's own cost is spread thin; median of 7.
+    const fetchMs = await worker.probeCpuMs("fetch", 20, 7, `${handle.url}/compute/`);
+    const kvMs = await worker.probeCpuMs("kv", 20, 7);
+    const rpcMs = await worker.probeCpuMs("rpc", 20, 7);
+    return { fetchMs, kvMs, rpcMs };
+  } finally {
+    await worker.dispose();
+    await handle.close();
+  }
+}
+
 export interface CpuResults {
   /** Measured bundles, the baseline (`--against`) first. */
   workers: Array<{ label: string; figures: KindFigures[]; startup: StartupFigures; results: ScenarioResult[] }>;
   runs: number;
   events: number;
+  operations: OperationCosts;
+  /** bench/node/zod-mini.ts's table. */
+  zodMini: string;
 }
 
 export interface CpuRunOptions {
@@ -87,10 +115,16 @@ export async function measureCpuSection(o: CpuRunOptions, progress: (line: strin
   }
   const startups: StartupFigures[] = [];
   for (const w of workers) startups.push(await measureStartup(w.scriptPath, o.startupRuns, progress, w.configPath));
+  progress("cpu: the runtime's cost per operation...");
+  const operations = await measureOperationCosts(workers[workers.length - 1]!);
+  progress("cpu: zod classic against zod/mini...");
+  const zodMini = await compareZodMini();
   return {
     workers: workers.map((w, i) => ({ label: w.label, figures: cpuFigures(perWorker[i]!), startup: startups[i]!, results: perWorker[i]! })),
     runs: o.runs,
     events: o.events,
+    operations,
+    zodMini,
   };
 }
 
@@ -128,6 +162,9 @@ export function renderCpuSection(c: CpuResults, command: string): string {
     parts.push("", `**${w.label}**: startup (parse and global scope) ${fmt(w.startup.moduleInitMs)} ms of workerd CPU, median of ${w.startup.runs} (bundle ${(w.startup.bundleBytes / 1000).toFixed(0)} KB; workerd with an empty stub of the same exports: ${fmt(w.startup.stubMs)} ms, with this bundle ${fmt(w.startup.bundleMs)} ms)`, "");
     parts.push(renderCpuTable(w.figures));
   }
+  const o = c.operations;
+  parts.push("", `The runtime's own cost per operation in the same worker (workerd CPU, 20 per request, median of 7): a request to the fake cloud ${o.fetchMs.toFixed(2)} ms, a KV read ${o.kvMs.toFixed(2)} ms, a Durable Object call ${o.rpcMs.toFixed(2)} ms.`);
+  parts.push("", `zod classic against zod/mini (\`npm run bench:zod-mini\`): ${c.zodMini}`);
   const last = c.workers[c.workers.length - 1]!;
   const profiles = renderProfiles(last.results, 8);
   if (profiles.trim() !== "") parts.push("", `Where the time goes (${last.label}; V8 CPU profiles of the worker's isolate through workerd's inspector, self time):`, "", "```", profiles.trim(), "```");

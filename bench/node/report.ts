@@ -252,7 +252,11 @@ calling the worker (the harness), per tick: the worker, its Durable Objects (one
 the local KV and storage simulators, summed over what production runs as several invocations (the
 cron event, one Durable Object call per group), each with its own 10 ms on the free plan. Startup
 (parse and global scope) is workerd's CPU until ready with the bundle minus with an empty stub of the
-same exports; Cloudflare counts it against the 1 s startup limit, not a request's CPU.
+same exports; Cloudflare counts it against the 1 s startup limit, not a request's CPU. *Of which the
+cron invocation*: each warm steady tick run again with the groups' Durable Objects replaced by one that
+answers at once (bench/worker/entry.ts), i.e. the cron invocation's own share; the rest is the groups'
+Durable Object calls. On this shared 2-core machine a median moves by up to about 20% between runs of
+the same bundle: a before/after difference smaller than that is noise.
 
 ${body ?? "_Not run (`npm run bench -- --only cpu`)._"}`;
 }

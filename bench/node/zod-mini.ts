@@ -67,7 +67,8 @@ async function bundle(name: string, source: string, aliasClassic: boolean): Prom
   return out;
 }
 
-async function main(): Promise<void> {
+/** The comparison as a markdown table with its one-line heading (used by `npm run bench -- --only cpu` too). */
+export async function compareZodMini(): Promise<string> {
   mkdirSync(DIR, { recursive: true });
   const runner = join(DIR, "run.mjs");
   writeFileSync(runner, RUNNER);
@@ -82,20 +83,29 @@ async function main(): Promise<void> {
       runs.get(side.path)!.push(JSON.parse(execFileSync(process.execPath, [runner, side.path], { encoding: "utf8" })));
     }
   }
-  console.log(`${OBJECTS} object schemas of 8 fields each (about 1,100 zod instances, novascale's count), median of ${PROCESSES} fresh Node ${process.versions.node} processes (V8, as workerd; zod jitless, as in workerd where eval is not allowed):`);
-  console.log("| zod | bundle KB | cold import CPU ms (load + build the schemas) | first parse of each schema ms | warm parse of each schema ms |");
-  console.log("|---|---:|---:|---:|---:|");
+  const lines = [
+    `${OBJECTS} object schemas of 8 fields each (about 1,100 zod instances, novascale's count), median of ${PROCESSES} fresh Node ${process.versions.node} processes (V8, as workerd; zod jitless, as in workerd where eval is not allowed):`,
+    "",
+    "| zod | bundle KB | cold import CPU ms (load + build the schemas) | first parse of each schema ms | warm parse of each schema ms |",
+    "|---|---:|---:|---:|---:|",
+  ];
   for (const side of sides) {
     const r = runs.get(side.path)!;
     const f = (k: "importMs" | "firstParseMs" | "parseMs") => median(r.map((x) => x[k])).toFixed(2);
-    console.log(`| ${side.label} | ${(statSync(side.path).size / 1000).toFixed(0)} | ${f("importMs")} | ${f("firstParseMs")} | ${f("parseMs")} |`);
+    lines.push(`| ${side.label} | ${(statSync(side.path).size / 1000).toFixed(0)} | ${f("importMs")} | ${f("firstParseMs")} | ${f("parseMs")} |`);
   }
+  return lines.join("\n");
 }
 
-main().then(
-  () => process.exit(0),
+if (import.meta.main) {
+  compareZodMini().then(
+  (table) => {
+    console.log(table);
+    process.exit(0);
+  },
   (error: unknown) => {
     console.error(error);
     process.exit(1);
   },
-);
+  );
+}
