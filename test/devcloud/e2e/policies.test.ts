@@ -219,4 +219,15 @@ describe("a snapshot policy over hand-booted servers on the real cloud", () => {
       [servers.db, servers.jump].sort().map((id) => [id, "done", lastFiring, false]),
     );
   });
+
+  it("deleting the policy leaves its snapshots on Glance", async () => {
+    const kept = (await policySnapshots()).map((i) => i.id).sort();
+    expect(kept).toHaveLength(8);
+    const deleted = await api(`/v1/snapshot-policies/${policy}`, { method: "DELETE" });
+    expect(deleted.ok, await deleted.clone().text()).toBe(true);
+    expect((await api(`/v1/snapshot-policies/${policy}`)).status).toBe(404);
+    const after = await policySnapshots();
+    expect(after.map((i) => i.id).sort()).toEqual(kept);
+    expect(after.every((i) => i.status === "active")).toBe(true);
+  });
 });
