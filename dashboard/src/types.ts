@@ -57,6 +57,10 @@ export interface GroupStatus {
   pause: { by: string; reason?: string; at: string } | null;
   bootBlock: { reason: string; at: string } | null;
   lastTick: TickRecord | null;
+  /** Parked servers (shelved or stopped by scale-in) and the server-hours they spent parked; null when the group does not park. */
+  parking?: { parked: { id: string; name: string; since: string }[]; serverHoursParked: { last7Days: number; last30Days: number } } | null;
+  /** Work the last tick's budget left for the next tick; null: nothing. */
+  deferred?: { reason: string; steps: number; message: string } | null;
   nextChanges: ChangePoint[];
 }
 export interface ActivityEntry {

@@ -1,7 +1,7 @@
 // The dashboard in a real browser (headless Chromium) against the `npm start` stack: sign-in, overview, chart, actions by role, CSP, phone width.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
+import { apiCall, apiJson, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
 
 let browser: Browser;
 
@@ -275,4 +275,36 @@ describe("dashboard", () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it("a shelve group's page shows its parked servers and the server-hours spent parked", async () => {
+    const rules = { image: "cirros", flavor: "m1.tiny", min: 0, max: 2, default: 2, namePrefix: "shelf", scaleIn: { action: "shelve" } };
+    const put = await apiJson("PUT", "/v1/groups/shelf", rules);
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.admin);
+      // The stack ticks every 3 s: two servers boot, then an override to 0 shelves both (parking, not deleting).
+      await waitForApi("two servers ACTIVE", async () => ((await groupStatus("shelf")).actualByStatus?.["ACTIVE"] ?? 0) === 2);
+      const override = await apiJson("PUT", "/v1/groups/shelf/override", { desired: 0, until: new Date(Date.now() + 3_600_000).toISOString(), reason: "night" });
+      expect(override.status, JSON.stringify(override.json)).toBe(200);
+      await waitForApi("both servers parked", async () => ((await groupStatus("shelf")).parking?.parked.length ?? 0) === 2);
+      await page.goto(`${BASE}/#/groups/shelf`);
+      const parked = page.locator('#status [data-field="parked"]');
+      await parked.waitFor();
+      expect(await parked.innerText()).toMatch(/^2: shelf-\S+ \(since .+\), shelf-\S+ \(since .+\); [\d.]+ server-hours in 7 days, [\d.]+ in 30 days$/);
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/groups/shelf?force=true");
+    }
+  });
 });
+
+/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
+async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
