@@ -298,6 +298,56 @@ describe("dashboard", () => {
       await apiCall("DELETE", "/v1/groups/shelf?force=true");
     }
   });
+  it("a snapshot policy shows on the overview and on its page: selected servers, retention keep/delete with reasons, activity, Pause", async () => {
+    // Every minute, the demo group's servers: the stack ticks every 3 s, so snapshots appear within seconds.
+    const rules = { select: { group: "web" }, cron: "* * * * *", timezone: "Europe/Berlin", retention: { keepLast: 1 }, maxConcurrent: 5 };
+    const put = await apiJson("PUT", "/v1/snapshot-policies/minutely", rules);
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      await waitForApi("the policy's first snapshots", async () => {
+        const view = (await apiJson("GET", "/v1/snapshot-policies/minutely")).json as { lastRun: { steps: unknown[] } | null };
+        return (view.lastRun?.steps.length ?? 0) > 0;
+      });
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.admin);
+      const row = page.locator('tr[data-policy="minutely"]');
+      await row.waitFor();
+      expect(await row.locator('td[data-label="selects"]').innerText()).toBe("members of group web");
+      expect(await row.locator('td[data-label="retention"]').innerText()).toBe("keepLast 1");
+      await row.getByRole("link", { name: "minutely" }).click();
+      await page.locator("#servers tbody tr[data-server]").first().waitFor();
+      const members = ((await groupStatus()).actualByStatus ?? {})["ACTIVE"] ?? 0;
+      expect(await page.locator("#servers tbody tr[data-server]").count()).toBeGreaterThanOrEqual(Math.min(members, 1));
+      await page.locator("#retention tbody tr[data-image]").first().waitFor();
+      const actions = await page.locator('#retention td[data-label="action"]').allInnerTexts();
+      expect(actions.every((a) => a === "keep" || a === "delete")).toBe(true);
+      expect((await page.locator('#retention td[data-label="why"]').allInnerTexts()).every((why) => why.trim() !== "")).toBe(true);
+      await page.locator("#activity td .kind").filter({ hasText: "snapshot" }).first().waitFor();
+      await page.getByRole("button", { name: "Pause", exact: true }).click();
+      await page.locator('#status [data-field="pause"]').filter({ hasText: /^by local-admin/ }).waitFor();
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/snapshot-policies/minutely");
+    }
+  });
+
+  it("a read token sees a snapshot policy's page without a Pause button", async () => {
+    const put = await apiJson("PUT", "/v1/snapshot-policies/readable", { select: { metadata: { backup: "never-matches" } }, cron: "0 3 * * *", retention: { keepDaily: 7 } });
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.read);
+      await page.goto(`${BASE}/#/policies/readable`);
+      await page.locator('#status [data-field="retention"]').filter({ hasText: "keepDaily 7" }).waitFor();
+      expect(await page.getByRole("button", { name: "Pause", exact: true }).count()).toBe(0);
+      expect(await page.locator("#actions").count()).toBe(0);
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/snapshot-policies/readable");
+    }
+  });
 });
 
 /** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
