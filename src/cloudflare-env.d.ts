@@ -4,7 +4,7 @@ type NovascaleWorkerEnv = import("./config/env.ts").Env;
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("./index.ts");
-    durableNamespaces: "GroupCoordinator";
+    durableNamespaces: "GroupCoordinator" | "PolicyCoordinator";
   }
   interface Env extends NovascaleWorkerEnv {}
 }

@@ -1,6 +1,7 @@
 // The HTTP API as a Hono app: /healthz, /openapi.json, and the authenticated /v1 routes over the GroupService.
 import { Hono } from "hono";
 import type { Env } from "../config/env.ts";
+import type { PolicyService } from "../reconcile/policy-service.ts";
 import type { GroupService } from "../reconcile/service.ts";
 import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
@@ -14,6 +15,8 @@ export const API_VERSION = "1.0.0";
 export interface ApiDeps {
   /** The application service for this request's environment (the composition root passes createGroupService). */
   service: (env: Env) => GroupService;
+  /** Snapshot policies (the composition root passes createPolicyService); without it their routes answer 503. */
+  policies?: (env: Env) => PolicyService;
   /** The request's `now`; defaults to the clock. */
   now?: () => Date;
   /** Where the tokens come from; defaults to NOVASCALE_TOKENS and NOVASCALE_TOKEN. */
@@ -48,6 +51,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   app.use("/v1/*", bearerAuth(deps.tokens === undefined ? {} : { tokens: deps.tokens }));
-  mountRoutes(app, routes, { service: deps.service, now: deps.now ?? (() => new Date()) });
+  mountRoutes(app, routes, { service: deps.service, policies: deps.policies, now: deps.now ?? (() => new Date()) });
   return app;
 }

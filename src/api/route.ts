@@ -2,7 +2,8 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import { GroupNameSchema } from "../config/group.ts";
-import type { GroupService } from "../reconcile/service.ts";
+import type { PolicyService } from "../reconcile/policy-service.ts";
+import { ServiceError, type GroupService } from "../reconcile/service.ts";
 import { requireRole, type Caller, type Role } from "./auth.ts";
 import { readJsonBody, readQuery } from "./body.ts";
 import type { ApiEnv } from "./context.ts";
@@ -26,6 +27,8 @@ export interface RouteInput<B, Q> {
   query: Q;
   caller: Caller;
   service: GroupService;
+  /** Snapshot policies (/v1/snapshot-policies). */
+  policies: PolicyService;
   now: Date;
 }
 
@@ -52,10 +55,22 @@ export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.Zod
 // The mount and the docs only read specs, so the body/query types can be forgotten here.
 export type AnyRouteSpec = RouteSpec<any, any>;
 
+/** A conditional write's preconditions from the request headers (absent ones left out). */
+export function writeConditions(c: Context<ApiEnv>): { ifMatch?: string; ifNoneMatch?: string } {
+  const ifMatch = c.req.header("If-Match");
+  const ifNoneMatch = c.req.header("If-None-Match");
+  return { ...(ifMatch === undefined ? {} : { ifMatch }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) };
+}
+
 /** Keeps a spec's body and query types attached to its handler. */
 export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<B, Q>): AnyRouteSpec {
   return spec as AnyRouteSpec;
 }
+
+/** The policy service of an app built without one: every call answers 503. */
+const NO_POLICIES = new Proxy({} as PolicyService, {
+  get: () => () => Promise.reject(new ServiceError("cloud_unavailable", 503, "snapshot policies are not wired into this app")),
+});
 
 function honoPath(path: string): string {
   return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
@@ -63,6 +78,8 @@ function honoPath(path: string): string {
 
 export interface MountOptions {
   service: (env: ApiEnv["Bindings"]) => GroupService;
+  /** Absent in apps built without policies (some tests): their routes answer 503. */
+  policies?: ((env: ApiEnv["Bindings"]) => PolicyService) | undefined;
   now: () => Date;
 }
 
@@ -77,12 +94,12 @@ export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], o
       let name = "";
       if (usesName) {
         const parsed = GroupNameSchema.safeParse(params["name"]);
-        if (!parsed.success) throw validationError("group name", parsed.error, ["params", "name"]);
+        if (!parsed.success) throw validationError(spec.path.startsWith("/v1/snapshot-policies") ? "policy name" : "group name", parsed.error, ["params", "name"]);
         name = parsed.data;
       }
       const query = spec.query === undefined ? undefined : readQuery(c, spec.query);
       const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true });
-      return spec.handle(c, { name, params, body, query, caller: c.get("caller"), service: options.service(c.env), now: options.now() });
+      return spec.handle(c, { name, params, body, query, caller: c.get("caller"), service: options.service(c.env), policies: options.policies?.(c.env) ?? NO_POLICIES, now: options.now() });
     });
   }
   for (const [path, methods] of methodsByPath) {

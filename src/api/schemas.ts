@@ -224,7 +224,7 @@ export const PlanPreviewSchema = z
   })
   .meta({ id: "PlanPreview" });
 
-export { TickRecordSchema, PauseStateSchema };
+export { TickRecordSchema, PauseStateSchema, ErrorInfoSchema, NoticeSchema, DeferralSchema, RevisionSchema };
 
 export const TimelineSchema = z
   .object({

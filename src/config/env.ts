@@ -7,6 +7,8 @@ export interface Env {
   GROUPS: DurableObjectNamespace;
   /** The rules registry (one instance): every rules write goes through it. */
   REGISTRY: DurableObjectNamespace;
+  /** One Durable Object per snapshot policy: serialises its runs, keeps its pause, last run and activity. */
+  POLICIES: DurableObjectNamespace;
   OS_AUTH_URL?: string;
   OS_USERNAME?: string;
   OS_PASSWORD?: string;

@@ -1,4 +1,5 @@
 // The records a group's reconciles leave behind (ticks, step results, errors, activity, pause, boot block): plain types shared by core, store and reconcile.
+import type { PolicyStatus, PolicyStep } from "./policy-snapshots.ts";
 import type { Desired, Notice, Step } from "./types.ts";
 
 /** How a group is doing, as its last tick left it. */
@@ -120,6 +121,7 @@ export type ActivityKind =
   | "resume"
   | "rules-changed"
   | "group-deleted"
+  | "policy-deleted"
   | "snapshot"
   | "snapshot-confirmed"
   | "snapshot-failed"
@@ -140,4 +142,24 @@ export interface ActivityEntry {
   error?: ErrorInfo;
   /** The tick's X-OpenStack-Request-Id, on boots and deletes: finds the call in the cloud's logs. */
   tickRequestId?: string;
+}
+
+/** The record of one run of a snapshot policy (cron tick or manual), kept by the policy's Durable Object. */
+export interface PolicyRunRecord {
+  /** The tick's `now`. */
+  at: string;
+  trigger: "cron" | "manual";
+  author: string;
+  rulesEtag: string;
+  rulesRevision: number;
+  /** The planner's view of the latest firing; null when the policy's images could not be listed. */
+  status: PolicyStatus | null;
+  /** The steps sent this run (after the ledger and the budget). */
+  steps: PolicyStep[];
+  notices: Notice[];
+  errors: ErrorInfo[];
+  /** Steps the tick's budget left for the next tick, which runs this policy first. */
+  deferred?: Deferral;
+  /** Set when the same outcome repeated on later runs without being rewritten. */
+  lastSeenAt?: string;
 }

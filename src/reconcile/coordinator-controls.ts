@@ -3,6 +3,9 @@ import type { Override } from "../config/group.ts";
 import type { CoordinatorStore } from "../store/coordinator.ts";
 import type { PauseState } from "./service.ts";
 
+/** Where pause and resume write (a group's store, a policy's store). */
+export type PauseStore = Pick<CoordinatorStore, "setPause" | "appendActivity">;
+
 /** The part of the object's runtime state the controls change (held in memory, mirrored in storage). */
 export interface Controls {
   override: Override | undefined;
@@ -35,7 +38,7 @@ export async function clearOverride(state: Controls, store: CoordinatorStore, au
   return previous;
 }
 
-export async function pause(state: Controls, store: CoordinatorStore, value: PauseState): Promise<PauseState> {
+export async function pause(state: Pick<Controls, "pause">, store: PauseStore, value: PauseState): Promise<PauseState> {
   if (state.pause !== undefined) return state.pause;
   state.pause = value;
   await store.setPause(value);
@@ -43,7 +46,7 @@ export async function pause(state: Controls, store: CoordinatorStore, value: Pau
   return value;
 }
 
-export async function resume(state: Controls, store: CoordinatorStore, author: string, at: string): Promise<boolean> {
+export async function resume(state: Pick<Controls, "pause">, store: PauseStore, author: string, at: string): Promise<boolean> {
   if (state.pause === undefined) return false;
   state.pause = undefined;
   await store.setPause(undefined);

@@ -2,22 +2,24 @@
 // the group's runtime state: override, operator pause, boot block, last tick, the activity log and the history.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
-import type { Override } from "../config/group.ts";
+import type { GroupRules, Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ManualRequest } from "../core/manual-snapshots.ts";
 import { settleLostBoots } from "../core/lost-boots.ts";
 import { isMember } from "../core/membership.ts";
 import { resumeTimes } from "../core/parking.ts";
 import type { ObservedServer } from "../core/types.ts";
-import { CoordinatorStore, type LostBoot, type RulesFence } from "../store/coordinator.ts";
+import { CoordinatorStore, type LostBoot } from "../store/coordinator.ts";
 import { envelopeSchema } from "../store/rules.ts";
 import * as controls from "./coordinator-controls.ts";
-import { applyFence, deletedGroupRecord, liftsBootBlock, type Fenced } from "./coordinator-fence.ts";
+import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
+import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "./fence.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
+import { Serial } from "./serial.ts";
 import { resilientPort, type CloudPort } from "./gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "./registry-engine.ts";
@@ -40,24 +42,30 @@ function shortId(): string {
 
 export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
-  /** Tail of the in-DO queue: outbound calls let other requests interleave, so reconciles chain here. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Reconciles, deletes, snapshots and controls run one at a time. */
+  readonly #serial = new Serial();
   #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
-  /** The rules fence, read once from storage (undefined: not loaded; null: nothing known yet). */
-  #fence: RulesFence | null | undefined;
+  /** The rules fence, read once from storage. */
+  readonly #fence: FenceCell<GroupRules>;
   readonly #history: HistoryRecorder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CoordinatorStore(ctx.storage);
     this.#history = new HistoryRecorder(this.#store);
+    this.#fence = new FenceCell({
+      read: () => this.#store.getRulesFence(),
+      write: (fence) => this.#store.setRulesFence(fence),
+      recreated: async () => {
+        await this.#store.clearRuntime();
+        this.#state = undefined;
+      },
+    });
   }
 
   /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work, work);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(work);
   }
 
   async #loaded() {
@@ -95,10 +103,10 @@ export class GroupCoordinator extends DurableObject<Env> {
   reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
     const cloud = resilientPort(gateway);
     return this.#exclusive(async () => {
-      const fenced = await this.#fenced(request.group);
+      const fenced = await this.#fence.apply(request.group);
       // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
       if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
-      request = { ...request, group: fenced.group };
+      request = { ...request, group: fenced.entry };
       const now = new Date(request.now);
       await controls.expireOverride(await this.#loaded(), this.#store, now);
       const state = await this.#loaded();
@@ -282,50 +290,22 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.#store.setSlot(name, value);
   }
 
-  async #loadFence(): Promise<RulesFence | null> {
-    if (this.#fence === undefined) this.#fence = (await this.#store.getRulesFence()) ?? null;
-    return this.#fence;
-  }
-
-  async #setFence(fence: RulesFence): Promise<void> {
-    if (this.#fence?.envelope === null && fence.envelope !== null) {
-      // Re-created after a delete: whatever reached the old group after its delete (an override racing it) goes.
-      await this.#store.clearRuntime();
-      this.#state = undefined;
-    }
-    this.#fence = fence;
-    await this.#store.setRulesFence(fence);
-  }
-
-  /** The rules a reconcile acts on (coordinator-fence.ts); newer rules than any known are stored as the fence. */
-  async #fenced(offered: StoredGroup): Promise<Fenced> {
-    const { fenced, adopt } = applyFence(await this.#loadFence(), offered);
-    if (adopt !== undefined) await this.#setFence(adopt);
-    return fenced;
-  }
-
   /**
    * The fence, from the rules registry: a new revision of this group's rules (a copy is kept). Not queued,
    * so a rules change never waits for a running reconcile; the next reconcile acts on it.
    */
   async adopt(update: FollowUpdate): Promise<FollowAnswer> {
-    const known = await this.#loadFence();
-    if (known !== null && update.revision <= known.revision) {
-      // The same message again is fine; a different one at a revision already taken is not (the registry renumbers).
-      const same = update.revision === known.revision && (known.envelope?.etag ?? null) === (update.envelope?.etag ?? null);
-      return { accepted: same, revision: known.revision };
-    }
-    if (update.envelope === null) {
+    const known = await this.#fence.get();
+    const decision = adoptDecision(known, update);
+    if ("answer" in decision) return decision.answer;
+    if ("retire" in decision) {
       await this.#retireNow(update.name, update.revision, update.author, update.at, []);
       return { accepted: true, revision: update.revision };
     }
     const parsed = envelopeSchema("group").safeParse(update.envelope);
     if (!parsed.success) throw new Error(`the rules of revision ${update.revision} do not parse`);
-    await this.#setFence({ revision: update.revision, envelope: parsed.data });
-    const reason =
-      known === null || known.envelope === null
-        ? `group ${known === null ? "created" : "re-created"} (revision ${update.revision}, ${parsed.data.etag})`
-        : `rules changed from ${update.previousEtag ?? known.envelope.etag} to ${parsed.data.etag} (revision ${update.revision})`;
+    await this.#fence.set({ revision: update.revision, envelope: parsed.data });
+    const reason = rulesChangedReason("group", known, update, parsed.data.etag);
     this.#store.appendActivity([{ at: update.at, kind: "rules-changed", author: update.author, reason }]);
     return { accepted: true, revision: update.revision };
   }
@@ -338,11 +318,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   retire(input: { name: string; revision: number; force: boolean; author: string; at: string }, gateway: CloudPort): Promise<GuardAnswer> {
     const cloud = resilientPort(gateway);
     return this.#exclusive(async () => {
-      const known = await this.#loadFence();
-      if (known !== null && known.revision >= input.revision) {
-        if (known.revision === input.revision && known.envelope === null) return { ok: true, details: { serversLeftBehind: [] } };
-        return { ok: false, behind: known.revision };
-      }
+      const already = retireAnswer(await this.#fence.get(), input.revision);
+      if (already !== undefined) return already.ok ? { ok: true, details: { serversLeftBehind: [] } } : already;
       const listing = await cloud.listServers();
       let servers: ServerRef[] = [];
       if (listing.ok) {
@@ -366,7 +343,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     this.#state = undefined;
     this.#store.clearHistory(); // the chart goes with the group; the activity log (below) stays
     this.#history.reset();
-    await this.#setFence({ revision, envelope: null });
+    await this.#fence.set({ revision, envelope: null });
     const behind = left.length > 0 ? `; ${left.length} server(s) left running, no longer managed: ${left.map((s) => s.id).join(", ")}` : "";
     this.#store.appendActivity([{ at, kind: "group-deleted", author, reason: `group '${name}' deleted (revision ${revision})${behind}` }]);
   }

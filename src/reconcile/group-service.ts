@@ -4,24 +4,19 @@ import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import { parkingStatus } from "../core/parking.ts";
-import type { ReadGroupResult, RulesEnvelope, RulesOf } from "../store/rules.ts";
+import type { RulesEnvelope, RulesOf } from "../store/rules.ts";
 import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
-import type { Refusal } from "./registry-engine.ts";
 import { registryStub } from "./registry.ts";
+import { findRules, putRules, refused } from "./rules-writes.ts";
 import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
 import {
-  CloudUnavailableError,
-  ConflictError,
-  CorruptRecordError,
   InvalidRequestError,
   NotFoundError,
-  PreconditionFailedError,
   type ActivityEntry,
   type Deferral,
-  type ServiceError,
   type GroupService,
   type GroupStatus,
   type GroupSummary,
@@ -43,22 +38,6 @@ export function toStoredGroup(name: string, envelope: RulesEnvelope<RulesOf<"gro
   return { name, rules, revision, etag, updatedAt, updatedBy };
 }
 
-/** The registry's refusal (data across RPC) as the service's typed error; nothing was written. */
-function refused(refusal: Refusal): ServiceError {
-  switch (refusal.code) {
-    case "not_found":
-      return new NotFoundError(refusal.message);
-    case "precondition_failed":
-      return new PreconditionFailedError(refusal.message, refusal.details);
-    case "conflict":
-      return new ConflictError(refusal.message, refusal.details);
-    case "cloud_unavailable":
-      return new CloudUnavailableError(refusal.message, refusal.details);
-    case "invalid_request":
-      return new InvalidRequestError(refusal.message, refusal.details);
-  }
-}
-
 /** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
 function deferralOf(name: string, lastTick: TickRecord | null, list: DeferredList | undefined): Deferral | null {
   const listed = list?.groups.find((g) => g.name === name);
@@ -74,10 +53,8 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
   /** Reads go to the registry (strongly consistent), never to KV. */
   async function find(name: string): Promise<StoredGroup | null> {
-    const read = (await registryStub(env).get("group", name)) as ReadGroupResult | null;
-    if (read === null) return null;
-    if (!read.ok) throw new CorruptRecordError(read.problem, { group: name });
-    return toStoredGroup(name, read.envelope);
+    const envelope = await findRules(env, "group", name);
+    return envelope === null ? null : toStoredGroup(name, envelope);
   }
 
   async function existing(name: string): Promise<StoredGroup> {
@@ -98,15 +75,8 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     getGroup: find,
 
     async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }) {
-      const answer = await registryStub(env).put("group", name, rules, {
-        author: opts.author,
-        at: clock().toISOString(),
-        ...(opts.ifMatch !== undefined ? { ifMatch: opts.ifMatch } : {}),
-        ...(opts.ifNoneMatch !== undefined ? { ifNoneMatch: opts.ifNoneMatch } : {}),
-      });
-      if (!answer.ok) throw refused(answer.refusal);
-      const envelope = answer.entry.envelope as RulesEnvelope<RulesOf<"group">>;
-      return { etag: envelope.etag, created: answer.created, group: toStoredGroup(name, envelope) };
+      const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
+      return { etag: envelope.etag, created, group: toStoredGroup(name, envelope) };
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {

@@ -1,69 +1,97 @@
 // Snapshot policy executor: list the policy's images, plan with core/policy-snapshots, call createImage/deleteImage, report.
-import { isPolicySnapshot, planPolicySnapshots, policySnapshotFilter, policySnapshotProperties, type PolicyPlan } from "../core/policy-snapshots.ts";
+import { isPolicySnapshot, planPolicySnapshots, policySnapshotFilter, policySnapshotProperties, type PolicyPlan, type PolicyStep } from "../core/policy-snapshots.ts";
 import type { RetentionGuard } from "../core/retention.ts";
 import type { ObservedServer } from "../core/types.ts";
 import type { SnapshotPolicyRules } from "../core/rules.ts";
-import type { ErrorInfo } from "./service.ts";
+import type { ActivityEntry, ErrorInfo } from "./service.ts";
 import type { SnapshotCloud } from "./snapshots.ts";
 
-/** One policy's activity line (the policy resource keeps its own log, as a group does). */
-export interface PolicyActivity {
-  at: string;
-  kind: "snapshot" | "snapshot-failed" | "image-deleted" | "error";
-  reason: string;
-  serverId?: string;
-  imageId?: string;
-}
-
-export interface PolicyTickResult {
-  /** null when the images could not be listed (then nothing was done: it cannot tell what exists). */
-  plan: PolicyPlan | null;
-  activity: PolicyActivity[];
-  errors: ErrorInfo[];
-}
-
-/**
- * One tick of a snapshot policy, on the tick's project-wide listing and guard. Never throws for cloud
- * failures. Dry run (the preview): plan only.
- */
-export async function runPolicyTick(input: {
-  cloud: SnapshotCloud;
+export interface PolicyPlanInput {
+  cloud: Pick<SnapshotCloud, "listImages">;
   name: string;
   rules: SnapshotPolicyRules;
   servers: readonly ObservedServer[];
   now: Date;
   guard: RetentionGuard | undefined;
-  dryRun?: boolean;
-}): Promise<PolicyTickResult> {
-  const { cloud, name, rules, now } = input;
-  const at = now.toISOString();
-  const listing = await cloud.listImages(policySnapshotFilter(name));
-  if (!listing.ok) return { plan: null, activity: [], errors: [{ ...listing.error, operation: `list snapshots of policy ${name}` }] };
+}
+
+/** The plan of one run, with the ids of the images listed with this policy's marks (the only ones deleteImage may touch). */
+export type PlannedRun = { ok: true; plan: PolicyPlan; ownIds: ReadonlySet<string> } | { ok: false; error: ErrorInfo };
+
+/** Lists the policy's images and plans (the preview stops here; so does a run whose listing failed). */
+export async function planPolicyRun(input: PolicyPlanInput): Promise<PlannedRun> {
+  const { name, rules, now } = input;
+  const listing = await input.cloud.listImages(policySnapshotFilter(name));
+  if (!listing.ok) return { ok: false, error: { ...listing.error, operation: `list snapshots of policy ${name}` } };
   const images = listing.value;
   const plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard: input.guard });
-  if (input.dryRun === true) return { plan, activity: [], errors: [] };
+  return { ok: true, plan, ownIds: new Set(images.filter((image) => isPolicySnapshot(image, name)).map((image) => image.id)) };
+}
 
-  const ownIds = new Set(images.filter((image) => isPolicySnapshot(image, name)).map((image) => image.id));
-  const activity: PolicyActivity[] = [];
-  const errors: ErrorInfo[] = [];
-  for (const step of plan.steps) {
+export interface ExecutedSteps {
+  activity: ActivityEntry[];
+  errors: ErrorInfo[];
+  /** createImage answers by step (undefined: failed), in step order, for the run's ledger. */
+  created: Array<{ step: Extract<PolicyStep, { kind: "snapshot" }>; imageId?: string; error?: ErrorInfo }>;
+}
+
+/**
+ * Sends the steps in order. `beforeCreate` runs before each createImage (the run's ledger records the
+ * intent there, so a lost answer is never followed by a second snapshot of the same server and firing).
+ */
+export async function executePolicySteps(input: {
+  cloud: Pick<SnapshotCloud, "createImage" | "deleteImage">;
+  name: string;
+  steps: readonly PolicyStep[];
+  ownIds: ReadonlySet<string>;
+  at: string;
+  author: string;
+  beforeCreate?: (step: Extract<PolicyStep, { kind: "snapshot" }>) => Promise<void>;
+}): Promise<ExecutedSteps> {
+  const { cloud, name, at, author } = input;
+  const out: ExecutedSteps = { activity: [], errors: [], created: [] };
+  for (const step of input.steps) {
     if (step.kind === "snapshot") {
+      await input.beforeCreate?.(step);
       const created = await cloud.createImage(step.serverId, step.imageName, policySnapshotProperties(name, step.serverId, step.firing));
-      if (created.ok) activity.push({ at, kind: "snapshot", reason: `took snapshot '${step.imageName}': ${step.reason}`, serverId: step.serverId, imageId: created.value });
-      else {
-        errors.push(created.error);
-        activity.push({ at, kind: "snapshot-failed", reason: `createImage of server '${step.serverName}' failed: ${created.error.message}`, serverId: step.serverId });
+      if (created.ok) {
+        out.created.push({ step, imageId: created.value });
+        out.activity.push({ at, kind: "snapshot", author, reason: `took snapshot '${step.imageName}': ${step.reason}`, serverIds: [step.serverId], imageId: created.value });
+      } else {
+        out.created.push({ step, error: created.error });
+        out.errors.push(created.error);
+        out.activity.push({ at, kind: "snapshot-failed", author, reason: `createImage of server '${step.serverName}' failed: ${created.error.message}`, serverIds: [step.serverId], error: created.error });
       }
     } else {
       // The one irreversible call: only an image listed with this policy's marks, whatever the plan says.
-      if (!ownIds.has(step.imageId)) continue;
+      if (!input.ownIds.has(step.imageId)) continue;
       const deleted = await cloud.deleteImage(step.imageId);
-      if (deleted.ok) activity.push({ at, kind: "image-deleted", reason: `deleted snapshot '${step.imageName}': ${step.reason}`, imageId: step.imageId });
+      if (deleted.ok) out.activity.push({ at, kind: "image-deleted", author, reason: `deleted snapshot '${step.imageName}': ${step.reason}`, imageId: step.imageId });
       else {
-        errors.push(deleted.error);
-        activity.push({ at, kind: "error", reason: `could not delete snapshot '${step.imageName}': ${deleted.error.message}`, imageId: step.imageId });
+        out.errors.push(deleted.error);
+        out.activity.push({ at, kind: "error", author, reason: `could not delete snapshot '${step.imageName}': ${deleted.error.message}`, imageId: step.imageId, error: deleted.error });
       }
     }
   }
-  return { plan, activity, errors };
+  return out;
+}
+
+export interface PolicyTickResult {
+  /** null when the images could not be listed (then nothing was done: it cannot tell what exists). */
+  plan: PolicyPlan | null;
+  activity: ActivityEntry[];
+  errors: ErrorInfo[];
+}
+
+/**
+ * One unbudgeted run of a snapshot policy on a given listing and guard: plan, then every step. Never
+ * throws for cloud failures. Dry run (the preview): plan only. (The policy's Durable Object runs the
+ * same two halves with its ledger and the tick's budget in between: policy-run.ts.)
+ */
+export async function runPolicyTick(input: PolicyPlanInput & { cloud: SnapshotCloud; dryRun?: boolean; author?: string }): Promise<PolicyTickResult> {
+  const planned = await planPolicyRun(input);
+  if (!planned.ok) return { plan: null, activity: [], errors: [planned.error] };
+  if (input.dryRun === true) return { plan: planned.plan, activity: [], errors: [] };
+  const done = await executePolicySteps({ cloud: input.cloud, name: input.name, steps: planned.plan.steps, ownIds: planned.ownIds, at: input.now.toISOString(), author: input.author ?? "cron" });
+  return { plan: planned.plan, activity: done.activity, errors: done.errors };
 }

@@ -3,6 +3,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { RuleKind, RulesIndex } from "../store/rules.ts";
 import { coordinatorStub } from "./coordinator.ts";
+import { policyStub } from "./policy-coordinator.ts";
 import type { CloudPort } from "./gateway.ts";
 import { RulesRegistryEngine, type FollowAnswer, type FollowUpdate, type GuardAnswer, type PutAnswer, type RemoveAnswer, type Summary } from "./registry-engine.ts";
 import type { ReadRulesResult, WriteConditions } from "../store/rules.ts";
@@ -10,11 +11,13 @@ import type { ReadRulesResult, WriteConditions } from "../store/rules.ts";
 /** The registry's single instance name: one strongly consistent place per deployment. */
 export const REGISTRY_NAME = "rules";
 
-/** Tells the entry's own object: a group's rules go to the group's GroupCoordinator. */
+/** Tells the entry's own object: a group's rules go to its GroupCoordinator, a policy's to its PolicyCoordinator. */
 function follow(env: Env, update: FollowUpdate): Promise<FollowAnswer> {
   switch (update.kind) {
     case "group":
       return coordinatorStub(env, update.name).adopt(update);
+    case "snapshotPolicy":
+      return policyStub(env, update.name).adopt(update);
   }
 }
 
@@ -47,6 +50,9 @@ export class RulesRegistry extends DurableObject<Env> implements RegistryApi {
       switch (kind) {
         case "group":
           return coordinatorStub(this.env, name).retire({ name, revision, force: opts.force, author: opts.author, at: opts.at }, cloud);
+        case "snapshotPolicy":
+          // Decided in the policy's queue, after any running run; its snapshots stay in Glance.
+          return policyStub(this.env, name).retire({ name, revision, author: opts.author, at: opts.at });
       }
     };
     return this.#engine.remove(kind, name, opts, guard);

@@ -1,8 +1,7 @@
-// The cron tick: read every group once, list the project's servers once, and hand each group to its Durable Object.
+// The cron tick: read every rules entry once, list the project's servers once, hand each group then each snapshot policy to its Durable Object.
 import type { Env } from "../config/env.ts";
-import { tickOrder } from "../core/budget.ts";
 import { partitionByGroup } from "../core/membership.ts";
-import { retentionGuard } from "../core/retention.ts";
+import { retentionGuard, type RetentionGuard } from "../core/retention.ts";
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../store/rules.ts";
 import { readDeferred, writeDeferred, type DeferredEntry } from "../store/tick-state.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "./budget.ts";
@@ -13,6 +12,8 @@ import type { ObservedServer } from "../core/types.ts";
 import { toStoredGroup } from "./group-service.ts";
 import { registryStub } from "./registry.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
+import { deferredOf, serveInTurn } from "./tick-queue.ts";
+import { readablePolicies, runPolicies, type PolicyTickSummary } from "./tick-policies.ts";
 
 /**
  * Groups handed to their Durable Objects at once. A Worker invocation has 6 connections "waiting for
@@ -36,29 +37,53 @@ export interface TickSummary {
   records: Array<{ group: string; record?: TickRecord; failure?: string }>;
   /** Groups whose work (some or all) waits for the next tick, in the order it will serve them. */
   deferred: DeferredEntry[];
+  /** The snapshot policies' half (absent when there are none). */
+  policies?: PolicyTickSummary;
   budget?: BudgetReport;
 }
 
 /**
- * Every group for a tick: one KV read of the index the registry writes. When KV has no readable index
- * (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
+ * Every rules entry for a tick: one KV read of the index the registry writes. When KV has no readable
+ * index (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
  */
-export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+export async function loadRules(env: Env): Promise<RulesIndex> {
   const read = await readIndex(env.RULES);
-  let index: RulesIndex;
-  if (read.ok) index = read.index;
-  else {
-    console.log(`novascale tick: ${read.problem}; asking the rules registry`);
-    index = await registryStub(env).indexForTick();
-  }
-  return entriesOf(index, "group");
+  if (read.ok) return read.index;
+  console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+  return registryStub(env).indexForTick();
 }
 
-/** One tick at `now` (the cron controller's scheduledTime). With no groups it makes no cloud call at all. */
+/** Every group for a tick (see loadRules). */
+export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+  return entriesOf(await loadRules(env), "group");
+}
+
+/**
+ * What snapshot retention (groups' and policies') must never delete: every group's image and every image
+ * a server was booted from. Undefined unless every rules entry was read: an unreadable group may name an
+ * image we cannot see (then nothing is deleted this tick).
+ */
+export function tickGuard(
+  groups: readonly ReadGroupResult[],
+  policies: ReadonlyArray<{ ok: boolean }>,
+  servers: readonly ObservedServer[],
+): RetentionGuard | undefined {
+  if (!groups.every((g) => g.ok) || !policies.every((p) => p.ok)) return undefined;
+  // A power group names no image; the images its servers were booted from are guarded through the listing.
+  const named = groups.flatMap((g) => (g.ok && g.envelope.rules.image !== undefined ? [{ name: g.name, image: g.envelope.rules.image }] : []));
+  return retentionGuard(named, servers);
+}
+
+/**
+ * One tick at `now` (the cron controller's scheduledTime): the groups, then the snapshot policies, on one
+ * listing of the project's servers. With no groups and no policies it makes no cloud call at all.
+ */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
-  const [read, previouslyDeferred] = await Promise.all([loadGroups(env), readDeferred(env.RULES)]);
+  const [index, previouslyDeferred] = await Promise.all([loadRules(env), readDeferred(env.RULES)]);
+  const read = entriesOf(index, "group");
+  const policyEntries = entriesOf(index, "snapshotPolicy");
+  const { policies, unreadable: unreadablePolicies } = readablePolicies(policyEntries);
   const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [], deferred: [] };
-  if (read.length === 0) return summary;
 
   const groups: StoredGroup[] = [];
   for (const r of read) {
@@ -68,7 +93,10 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
       console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);
     }
   }
-  if (groups.length === 0) return summary;
+  if (groups.length === 0 && policies.length === 0) {
+    if (unreadablePolicies.length > 0) summary.policies = { policies: unreadablePolicies.length, unreadable: unreadablePolicies, records: [], deferred: [] };
+    return summary;
+  }
 
   let budget = options.budget;
   if (budget === undefined) {
@@ -83,80 +111,75 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.listing = listing.ok ? "complete" : "failed";
   if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
-  // What snapshot retention must never delete: every group's image and every image a server was booted from.
-  // Only with every group's rules read: an unreadable group may name an image we cannot see.
-  const anySnapshots = groups.some((g) => g.rules.snapshots !== undefined);
-  const imageGuard =
-    listing.ok && anySnapshots && summary.unreadable.length === 0
-      ? retentionGuard(
-          // A power group names no image; the images its servers were booted from are guarded through the listing.
-          groups.flatMap((g) => (g.rules.image === undefined ? [] : [{ name: g.name, image: g.rules.image }])),
-          listing.value,
-        )
-      : undefined;
+  // What snapshot retention must never delete (only computed when some group or policy takes snapshots).
+  const anySnapshots = policies.length > 0 || groups.some((g) => g.rules.snapshots !== undefined);
+  const imageGuard = listing.ok && anySnapshots ? tickGuard(read, policyEntries, listing.value) : undefined;
 
-  // Groups the last tick deferred go first; the rest keep the index's order.
-  const byName = new Map(groups.map((g) => [g.name, g]));
-  const order = tickOrder(groups.map((g) => g.name), previouslyDeferred?.groups.map((g) => g.name) ?? []);
-  const queue = order.map((name) => byName.get(name) as StoredGroup);
-  const unreached: StoredGroup[] = [];
-  const worker = async () => {
-    for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
-      if (budget.expired()) {
-        // Nothing new starts after the deadline: the group is served first next tick.
-        unreached.push(group);
-        continue;
-      }
-      const request: ReconcileRequest = {
-        group,
-        now: now.toISOString(),
-        trigger: "cron",
-        author: "cron",
-        listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
-        ...(gateway.tickRequestId === undefined ? {} : { tickRequestId: gateway.tickRequestId }),
-        ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
-      };
-      try {
-        const stub = coordinatorStub(env, group.name);
-        const record = await stub.reconcile(request, gateway);
-        summary.records.push({ group: group.name, record: record as TickRecord });
-      } catch (error) {
-        const failure = error instanceof Error ? error.message : String(error);
-        console.error(`novascale tick: group '${group.name}' failed: ${failure}`);
-        summary.records.push({ group: group.name, failure });
-      }
+  const concurrency = options.concurrency ?? TICK_GROUP_CONCURRENCY;
+  const served = await serveInTurn(groups, { concurrency, budget, deferredFirst: previouslyDeferred?.groups.map((g) => g.name) ?? [], needs: 0 }, async (group) => {
+    const request: ReconcileRequest = {
+      group,
+      now: now.toISOString(),
+      trigger: "cron",
+      author: "cron",
+      listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+      ...(gateway.tickRequestId === undefined ? {} : { tickRequestId: gateway.tickRequestId }),
+      ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
+    };
+    try {
+      const stub = coordinatorStub(env, group.name);
+      const record = await stub.reconcile(request, gateway);
+      summary.records.push({ group: group.name, record: record as TickRecord });
+    } catch (error) {
+      const failure = error instanceof Error ? error.message : String(error);
+      console.error(`novascale tick: group '${group.name}' failed: ${failure}`);
+      summary.records.push({ group: group.name, failure });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? TICK_GROUP_CONCURRENCY, groups.length) }, worker));
+  });
+  summary.deferred = deferredOf(served.order, summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), served.unreached, "group");
+
+  if (policies.length > 0 || unreadablePolicies.length > 0) {
+    // A server a group just deleted is no snapshot source (createImage would answer 409); the listing predates it.
+    const deleted = new Set(
+      summary.records.flatMap((r) =>
+        r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results.flatMap((x) => (x.step.kind === "delete" && x.outcome !== "failed" ? [x.step.serverId] : [])),
+      ),
+    );
+    const policyListing = listing.ok && deleted.size > 0 ? { ok: true as const, value: listing.value.filter((s) => !deleted.has(s.id)) } : listing;
+    summary.policies = await runPolicies({
+      env,
+      now,
+      policies,
+      unreadable: unreadablePolicies,
+      gateway,
+      budget,
+      listing: policyListing,
+      guard: imageGuard,
+      deferredFirst: previouslyDeferred?.policies?.map((p) => p.name) ?? [],
+      concurrency,
+    });
+  }
   summary.budget = budget.report();
-  summary.deferred = deferredOf(order, summary.records, unreached);
+  const deferredPolicies = summary.policies?.deferred ?? [];
   try {
-    await writeDeferred(env.RULES, previouslyDeferred, now.toISOString(), summary.deferred);
+    await writeDeferred(env.RULES, previouslyDeferred, now.toISOString(), summary.deferred, deferredPolicies);
   } catch (error) {
     console.error(`novascale tick: could not store the deferred groups: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (summary.deferred.length > 0) {
+  if (summary.deferred.length + deferredPolicies.length > 0) {
     const spent = `${summary.budget.spent} of ${summary.budget.limit} subrequests`;
-    console.log(`novascale tick ${now.toISOString()}: ${summary.deferred.length} group(s) deferred to the next tick (${spent}): ${summary.deferred.map((d) => d.name).join(", ")}`);
+    const names = [...summary.deferred.map((d) => d.name), ...deferredPolicies.map((d) => `policy ${d.name}`)];
+    console.log(`novascale tick ${now.toISOString()}: ${names.length} deferred to the next tick (${spent}): ${names.join(", ")}`);
   }
   const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
-  if (acted.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
+  const policyActs = (summary.policies?.records ?? []).filter((r) => r.record !== undefined && r.record.steps.length > 0 && r.record.at === now.toISOString());
+  if (acted.length > 0 || policyActs.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
     // One line per tick that did something (names and counts only: nothing secret, nothing per server).
-    const parts = acted.map((r) => `${r.group}: ${r.record?.results.length} step(s), ${r.record?.health}`);
-    console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
+    const parts = [
+      ...acted.map((r) => `${r.group}: ${r.record?.results.length} step(s), ${r.record?.health}`),
+      ...policyActs.map((r) => `policy ${r.policy}: ${r.record?.steps.length} step(s)`),
+    ];
+    console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), ${policies.length} policy(ies), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
   }
   return summary;
-}
-
-/** The groups to serve first next tick, in this tick's order: those a budget cut short, and those never reached. */
-function deferredOf(order: readonly string[], records: TickSummary["records"], unreached: readonly StoredGroup[]): DeferredEntry[] {
-  const out = new Map<string, DeferredEntry>();
-  for (const r of records) {
-    const d = r.record?.deferred;
-    if (d !== undefined) out.set(r.group, { name: r.group, reason: d.reason, steps: d.steps, message: d.message });
-  }
-  for (const g of unreached) {
-    out.set(g.name, { name: g.name, reason: "deadline", steps: 0, message: "not reached: the tick's time budget ran out before this group's turn" });
-  }
-  return order.flatMap((name) => out.get(name) ?? []);
 }

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
-import { envelopeSchema, type RulesEnvelope, type RulesOf } from "./rules.ts";
+import { ActivityLog } from "./activity-log.ts";
+import { readParsed } from "./parsed.ts";
+import { rulesFenceSchema, type RulesFenceOf } from "./rules.ts";
 
-/** Activity rows kept per group; older rows are dropped as new ones arrive. */
-export const ACTIVITY_LIMIT = 500;
 
 const KEY = {
   override: "override",
@@ -49,17 +49,9 @@ const TickRecordSchema = z.object({
 });
 const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });
 export type LostBoot = z.infer<typeof LostBootSchema>;
-/**
- * The newest revision of the group's rules this object was told about (by the registry, or first seen
- * on a tick), with a copy of those rules; `envelope: null` once the group was deleted at that revision.
- */
-export interface RulesFence {
-  revision: number;
-  envelope: RulesEnvelope<RulesOf<"group">> | null;
-}
-const RulesFenceSchema = z.object({ revision: z.number().int().nonnegative(), envelope: envelopeSchema("group").nullable() });
-
-const ActivityEntrySchema = z.object({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() }).loose();
+/** The group's rules fence (see RulesFenceOf). */
+export type RulesFence = RulesFenceOf<"group">;
+const RulesFenceSchema = rulesFenceSchema("group");
 
 type HistoryRow = { at: number; desired: number; actual: string };
 const ActualSchema = z.record(z.string(), z.number().int().min(0));
@@ -77,22 +69,16 @@ function toHistoryPoint(row: HistoryRow): HistoryPoint[] {
 /** Typed access to one group's Durable Object storage; every read is parsed, a bad value reads as absent. */
 export class CoordinatorStore {
   private readonly storage: DurableObjectStorage;
-  private activityReady = false;
+  private readonly activityLog: ActivityLog;
   private historyReady = false;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
+    this.activityLog = new ActivityLog(storage.sql);
   }
 
-  private async read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const raw = await this.storage.get(key);
-    if (raw === undefined) return undefined;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      console.error(`novascale: discarding unreadable '${key}' in group storage`);
-      return undefined;
-    }
-    return parsed.data;
+  private read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    return readParsed(this.storage, key, schema, "group");
   }
 
   getOverride(): Promise<Override | undefined> {
@@ -152,37 +138,14 @@ export class CoordinatorStore {
     else await this.storage.put(`${KEY.slotPrefix}${name}`, value);
   }
 
-  private ensureActivityTable(): void {
-    if (this.activityReady) return;
-    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS activity (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)");
-    this.activityReady = true;
-  }
-
   /** Appends entries (oldest first) and trims the log to ACTIVITY_LIMIT rows. */
   appendActivity(entries: readonly ActivityEntry[]): void {
-    if (entries.length === 0) return;
-    this.ensureActivityTable();
-    for (const entry of entries) this.storage.sql.exec("INSERT INTO activity (entry) VALUES (?)", JSON.stringify(entry));
-    this.storage.sql.exec(
-      "DELETE FROM activity WHERE seq <= (SELECT seq FROM activity ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-      ACTIVITY_LIMIT,
-    );
+    this.activityLog.append(entries);
   }
 
   /** Newest first. */
   readActivity(limit: number): ActivityEntry[] {
-    this.ensureActivityTable();
-    const rows = this.storage.sql.exec<{ entry: string }>("SELECT entry FROM activity ORDER BY seq DESC LIMIT ?", limit).toArray();
-    const out: ActivityEntry[] = [];
-    for (const row of rows) {
-      try {
-        const parsed = ActivityEntrySchema.safeParse(JSON.parse(row.entry));
-        if (parsed.success) out.push(parsed.data as ActivityEntry);
-      } catch {
-        // an unreadable row is skipped, not fatal
-      }
-    }
-    return out;
+    return this.activityLog.read(limit);
   }
 
   private ensureHistoryTable(): void {

@@ -1,6 +1,7 @@
-// Rules of every kind (groups now): the stored envelope, ETags, and the one KV index the tick reads.
+// Rules of every kind (groups, snapshot policies): the stored envelope, ETags, and the one KV index the tick reads.
 import { z } from "zod";
 import { GroupRulesSchema } from "../config/group.ts";
+import { SnapshotPolicyRulesSchema } from "../config/snapshot-policy.ts";
 
 /**
  * The kinds of rules the registry keeps. Adding a kind is one line here (its name, which is also its
@@ -9,6 +10,7 @@ import { GroupRulesSchema } from "../config/group.ts";
  */
 export const RULE_KINDS = {
   group: GroupRulesSchema,
+  snapshotPolicy: SnapshotPolicyRulesSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type RuleKind = keyof typeof RULE_KINDS;
@@ -39,6 +41,19 @@ const EnvelopeShape = {
 
 export function envelopeSchema<K extends RuleKind>(kind: K) {
   return z.object({ ...EnvelopeShape, rules: RULE_KINDS[kind] }).strict();
+}
+
+/**
+ * What a follower (a group's or a policy's Durable Object) holds: the newest revision of its rules it was
+ * told about (by the registry, or first seen on a tick), with a copy; `envelope: null` once deleted at it.
+ */
+export interface RulesFenceOf<K extends RuleKind> {
+  revision: number;
+  envelope: RulesEnvelope<RulesOf<K>> | null;
+}
+
+export function rulesFenceSchema<K extends RuleKind>(kind: K) {
+  return z.object({ revision: z.number().int().nonnegative(), envelope: envelopeSchema(kind).nullable() });
 }
 
 /** A stored entry read back: its envelope, or why it could not be read (reported, never thrown). */

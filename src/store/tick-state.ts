@@ -1,4 +1,4 @@
-// The groups a tick left for the next one (its budget ran short): one small KV value, written only when it changes.
+// The groups and snapshot policies a tick left for the next one (its budget ran short): one small KV value, written only when it changes.
 import { z } from "zod";
 import type { RulesKv } from "./rules.ts";
 
@@ -12,10 +12,16 @@ const DeferredEntrySchema = z.object({
 });
 export type DeferredEntry = z.infer<typeof DeferredEntrySchema>;
 
-const DeferredSchema = z.object({ version: z.literal(1), at: z.string(), groups: z.array(DeferredEntrySchema) });
+const DeferredSchema = z.object({
+  version: z.literal(1),
+  at: z.string(),
+  groups: z.array(DeferredEntrySchema),
+  /** Snapshot policies (run after the groups); absent in values written before policies existed. */
+  policies: z.array(DeferredEntrySchema).optional(),
+});
 export type DeferredList = z.infer<typeof DeferredSchema>;
 
-/** The last tick's deferred groups, in the order they are to be served; a missing or unreadable value reads as none. */
+/** The last tick's deferred groups and policies, each in the order they are to be served; a missing or unreadable value reads as none. */
 export async function readDeferred(kv: Pick<RulesKv, "get">): Promise<DeferredList | undefined> {
   const raw = await kv.get(DEFERRED_KEY, "text");
   if (raw === null) return undefined;
@@ -28,15 +34,21 @@ export async function readDeferred(kv: Pick<RulesKv, "get">): Promise<DeferredLi
 }
 
 /**
- * Stores this tick's deferred groups; writes nothing when the list is the same names as before (KV's
- * free tier allows 1,000 writes a day: steady ticks write nothing, a scale event a few values).
+ * Stores this tick's deferred groups and policies; writes nothing when the names are the same as before
+ * (KV's free tier allows 1,000 writes a day: steady ticks write nothing, a scale event a few values).
  */
-export async function writeDeferred(kv: Pick<RulesKv, "put" | "delete">, previous: DeferredList | undefined, at: string, groups: DeferredEntry[]): Promise<void> {
-  const names = (list: readonly DeferredEntry[]) => list.map((g) => g.name).join("\n");
-  if (groups.length === 0) {
+export async function writeDeferred(
+  kv: Pick<RulesKv, "put" | "delete">,
+  previous: DeferredList | undefined,
+  at: string,
+  groups: DeferredEntry[],
+  policies: DeferredEntry[] = [],
+): Promise<void> {
+  const names = (list: readonly DeferredEntry[] | undefined) => (list ?? []).map((g) => g.name).join("\n");
+  if (groups.length === 0 && policies.length === 0) {
     if (previous !== undefined) await kv.delete(DEFERRED_KEY);
     return;
   }
-  if (previous !== undefined && names(previous.groups) === names(groups)) return;
-  await kv.put(DEFERRED_KEY, JSON.stringify({ version: 1, at, groups } satisfies DeferredList));
+  if (previous !== undefined && names(previous.groups) === names(groups) && names(previous.policies) === names(policies)) return;
+  await kv.put(DEFERRED_KEY, JSON.stringify({ version: 1, at, groups, ...(policies.length > 0 ? { policies } : {}) } satisfies DeferredList));
 }

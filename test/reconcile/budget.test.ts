@@ -10,19 +10,11 @@ import type { CloudFactory } from "../../src/reconcile/cloud-factory.ts";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
 import { runTick, type TickSummary } from "../../src/reconcile/tick.ts";
 import { DEFERRED_KEY, readDeferred } from "../../src/store/tick-state.ts";
+import { fakeCloudEnv } from "../support/os-env.ts";
 import { deleteAllGroups } from "../support/rules.ts";
 import { FakeCloud } from "../fake-cloud/index.ts";
 
-const BASE = "http://fake-cloud.test";
-const osEnv = {
-  ...env,
-  OS_AUTH_URL: `${BASE}/identity/v3`,
-  OS_USERNAME: "demo",
-  OS_PASSWORD: "demo-password",
-  OS_PROJECT_NAME: "demo",
-  OS_USER_DOMAIN_NAME: "Default",
-  OS_PROJECT_DOMAIN_NAME: "Default",
-} as typeof env;
+const osEnv = fakeCloudEnv();
 
 interface Sent {
   method: string;

@@ -15,13 +15,15 @@ export function fakeClient(options: FakeCloudOptions = {}, authPath = "/identity
     OS_PROJECT_DOMAIN_NAME: "Default",
   });
   const client = createComputeCloud(settings, { fetch: fake.fetch, clock: () => fake.now(), sleep: async () => {} });
-  /** An image novascale did not make (an operator's own snapshot), or another owner's snapshot. */
-  const foreignImage = (name: string, properties: Record<string, string>) => {
-    const base = [...fake.images.values()].find((i) => i.name === "cirros")!;
-    const image = { ...base, id: fake.rng.uuid(), numericId: fake.nextImageNumber++, name, visibility: "private" as const, properties, created: fake.now() - 86_400_000 * 30 };
-    image.ownerProjectId = fake.projectByName("demo")!.id;
-    fake.images.set(image.id, image);
-    return image.id;
-  };
+  const foreignImage = (name: string, properties: Record<string, string>) => addForeignImage(fake, name, properties);
   return { fake, client, cloud: new CloudGateway(client), foreignImage };
+}
+
+/** An image novascale did not make (an operator's own snapshot), or another owner's snapshot, 30 days old. */
+export function addForeignImage(fake: FakeCloud, name: string, properties: Record<string, string>): string {
+  const base = [...fake.images.values()].find((i) => i.name === "cirros")!;
+  const image = { ...base, id: fake.rng.uuid(), numericId: fake.nextImageNumber++, name, visibility: "private" as const, properties, created: fake.now() - 86_400_000 * 30 };
+  image.ownerProjectId = fake.projectByName("demo")!.id;
+  fake.images.set(image.id, image);
+  return image.id;
 }

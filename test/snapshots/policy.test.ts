@@ -123,7 +123,7 @@ describe("a snapshot policy on the fake cloud, through the real client", () => {
         const servers = await client.listServers();
         const tick = await runPolicyTick({ cloud, name: "pets", rules, servers, now: new Date(at), guard: retentionGuard([], servers) });
         expect(tick.errors).toEqual([]);
-        taken.push(...tick.activity.filter((a) => a.kind === "snapshot").map((a) => `${a.serverId}@${day}`));
+        taken.push(...tick.activity.filter((a) => a.kind === "snapshot").map((a) => `${a.serverIds?.[0]}@${day}`));
       }
     }
     expect(taken).toHaveLength(18);

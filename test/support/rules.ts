@@ -1,7 +1,8 @@
-// Test helpers around the rules registry: remove every group between tests, reach its table for corrupt rows.
+// Test helpers around the rules registry: remove every group and policy between tests, reach its table for corrupt rows.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createGroupService } from "../../src/reconcile/group-service.ts";
+import { createPolicyService } from "../../src/reconcile/policy-service.ts";
 import { REGISTRY_NAME } from "../../src/reconcile/registry.ts";
 import { MemoryCloud } from "../reconcile/memory-cloud.ts";
 
@@ -29,4 +30,10 @@ export async function storeUnreadableGroup(name: string): Promise<void> {
       JSON.stringify({ rules: { max: -1 }, revision: 1, etag: '"x"', updatedAt: "2026-11-26T07:00:00.000Z", updatedBy: "test" }),
     );
   });
+}
+
+/** Deletes every snapshot policy (their snapshots stay, as for any policy delete), so the next test's ticks see only its own. */
+export async function deleteAllPolicies(): Promise<void> {
+  const policies = createPolicyService(env);
+  for (const { name } of await policies.list()) await policies.remove(name, { author: "test-cleanup" });
 }

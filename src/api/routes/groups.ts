@@ -3,7 +3,7 @@ import { GroupRulesSchema } from "../../config/group.ts";
 import type { GroupStatus } from "../../reconcile/service.ts";
 import type { ChangePoint } from "../next-changes.ts";
 import { nextChanges } from "../next-changes.ts";
-import { defineRoute, type AnyRouteSpec } from "../route.ts";
+import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";
 import { DeleteGroupQuerySchema, DeleteGroupResultSchema, GroupListSchema, GroupStatusSchema, StoredGroupSchema } from "../schemas.ts";
 
 const TAG = "groups";
@@ -63,13 +63,7 @@ export const groupRoutes: AnyRouteSpec[] = [
       201: { description: "created", schema: StoredGroupSchema, headers: { ETag: "the new version", Location: "the group's URL" } },
     },
     async handle(c, { name, body, caller, service }) {
-      const ifMatch = c.req.header("If-Match");
-      const ifNoneMatch = c.req.header("If-None-Match");
-      const result = await service.putGroup(name, body, {
-        author: caller.name,
-        ...(ifMatch === undefined ? {} : { ifMatch }),
-        ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
-      });
+      const result = await service.putGroup(name, body, { author: caller.name, ...writeConditions(c) });
       c.header("ETag", result.etag);
       if (result.created) c.header("Location", `/v1/groups/${name}`);
       return c.json(result.group, result.created ? 201 : 200);

@@ -2,6 +2,7 @@
 import { ApiError } from "../errors.ts";
 import { timelineOf } from "../next-changes.ts";
 import { defineRoute, type AnyRouteSpec } from "../route.ts";
+import { pauseRoutes } from "./pause.ts";
 import {
   ActivityListSchema,
   ActivityQuerySchema,
@@ -9,11 +10,8 @@ import {
   EmptyRequestSchema,
   MAX_OVERRIDE_MINUTES,
   OverrideRequestSchema,
-  PauseRequestSchema,
-  PauseStateSchema,
   PlanPreviewSchema,
   PlanQuerySchema,
-  ResumeResultSchema,
   TickRecordSchema,
   TimelineQuerySchema,
   TimelineSchema,
@@ -63,34 +61,12 @@ export const operationRoutes: AnyRouteSpec[] = [
       return c.json(await service.clearOverride(name, caller.name));
     },
   }),
-  defineRoute({
-    method: "post",
-    path: "/v1/groups/{name}/pause",
+  ...pauseRoutes({
+    base: "/v1/groups/{name}",
     tag: TAG,
-    summary: "Pause: no boots, no deletes until resumed",
-    role: "operate",
-    body: PauseRequestSchema,
-    bodyOptional: true,
-    errors: [404, 413, 415],
-    responses: { 200: { description: "the pause", schema: PauseStateSchema } },
-    async handle(c, { name, body, caller, service }) {
-      return c.json(await service.pause(name, caller.name, body.reason));
-    },
-  }),
-  defineRoute({
-    method: "post",
-    path: "/v1/groups/{name}/resume",
-    tag: TAG,
-    summary: "Resume after an operator pause",
-    description: "A pause written in the rules (`paused: true`) stays until the rules change.",
-    role: "operate",
-    body: EmptyRequestSchema,
-    bodyOptional: true,
-    errors: [404, 413, 415],
-    responses: { 200: { description: "`resumed: false` when it was not paused by an operator", schema: ResumeResultSchema } },
-    async handle(c, { name, caller, service }) {
-      return c.json(await service.resume(name, caller.name));
-    },
+    stops: "no boots, no deletes",
+    pause: ({ name, caller, service }, reason) => service.pause(name, caller.name, reason),
+    resume: ({ name, caller, service }) => service.resume(name, caller.name),
   }),
   defineRoute({
     method: "get",

@@ -1,0 +1,49 @@
+// The pure decisions of a policy run between plan and send: the createImage ledger and the budget's share (core/policy-run.ts).
+import { describe, expect, it } from "vitest";
+import { fitPolicySteps, keptLedger, LEDGER_HOLD_MS, withoutResent, type SentSnapshot } from "../../src/core/policy-run.ts";
+import type { PolicyStep } from "../../src/core/policy-snapshots.ts";
+
+const FIRING = "2026-11-21T01:30:00.000Z";
+const snap = (serverId: string, firing = FIRING): PolicyStep => ({ kind: "snapshot", policy: "p", serverId, serverName: serverId, imageName: `p-${serverId}`, firing, attempt: 1, reason: "due" });
+const del = (imageId: string): PolicyStep => ({ kind: "deleteImage", policy: "p", imageId, imageName: imageId, reason: "retention" });
+const now = new Date("2026-11-21T01:35:00Z");
+const sent = (serverId: string, extra: Partial<SentSnapshot> = {}): SentSnapshot => ({ serverId, firing: FIRING, at: "2026-11-21T01:31:00.000Z", ...extra });
+
+describe("withoutResent", () => {
+  it("holds back a snapshot of a server already sent for this firing whose image no listing shows yet", () => {
+    const { steps, held } = withoutResent([snap("a"), snap("b")], [sent("a", { imageId: "img-a" })], new Set(), now);
+    expect(steps.map((s) => (s.kind === "snapshot" ? s.serverId : ""))).toEqual(["b"]);
+    expect(held.map((s) => s.serverId)).toEqual(["a"]);
+  });
+
+  it("holds back after a lost answer (no image id known)", () => {
+    expect(withoutResent([snap("a")], [sent("a")], new Set(), now).steps).toEqual([]);
+  });
+
+  it("lets the planner decide once the image is listed (a failed attempt may be retried)", () => {
+    expect(withoutResent([snap("a")], [sent("a", { imageId: "img-a" })], new Set(["img-a"]), now).steps).toHaveLength(1);
+  });
+
+  it("stops holding after LEDGER_HOLD_MS", () => {
+    const later = new Date(Date.parse("2026-11-21T01:31:00Z") + LEDGER_HOLD_MS);
+    expect(withoutResent([snap("a")], [sent("a")], new Set(), later).steps).toHaveLength(1);
+  });
+
+  it("never holds another firing's snapshot or a deleteImage", () => {
+    const steps = [snap("a", "2026-11-22T01:30:00.000Z"), del("old")];
+    expect(withoutResent(steps, [sent("a")], new Set(), now).steps).toEqual(steps);
+  });
+});
+
+describe("keptLedger and fitPolicySteps", () => {
+  it("keeps only the latest firing's ledger entries", () => {
+    expect(keptLedger([sent("a"), sent("b", { firing: "2026-11-20T01:30:00.000Z" })], FIRING).map((e) => e.serverId)).toEqual(["a"]);
+    expect(keptLedger([sent("a")], null)).toEqual([]);
+  });
+
+  it("gives a short budget to snapshots first; deletes wait", () => {
+    const { kept, deferred } = fitPolicySteps([del("x"), snap("a"), snap("b"), del("y")], 2);
+    expect(kept.map((s) => s.kind)).toEqual(["snapshot", "snapshot"]);
+    expect(deferred.map((s) => s.kind)).toEqual(["deleteImage", "deleteImage"]);
+  });
+});
