@@ -52,6 +52,23 @@ describe("the cron tick runs snapshot policies", () => {
     expect(snapshot).toBeGreaterThan(boot);
   });
 
+  it("never snapshots a server a group deletes in the same tick: the survivor is the source, first time", async () => {
+    const { fake, policies, groups, tick, snapshotsOf } = world({ buildMs: 1_000 });
+    const schedules = [
+      { cron: "0 20 * * *", timezone: "UTC", desired: 2 },
+      { cron: "30 1 * * *", timezone: "UTC", desired: 1 },
+    ];
+    await groups.putGroup("web", GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 2, default: 1, schedules, networks: "none" }), { author: "alice" });
+    await tick("2026-11-20T20:00:00Z");
+    await tick("2026-11-20T20:05:00Z");
+    await policies.put("web-nightly", policyRules({ select: { group: "web" } }), { author: "alice" });
+    await tick("2026-11-21T01:31:00Z"); // the group scales in to 1 and the policy fires, on one listing
+    const survivors = fake.serverSnapshots().filter((s) => s.metadata["novascale:group"] === "web" && s.taskState !== "deleting" && s.status !== "DELETED");
+    expect(survivors).toHaveLength(1);
+    expect(snapshotsOf("web-nightly")).toEqual([`${survivors[0]!.id}@${night(21)}`]);
+    expect((await policies.activity("web-nightly", 20)).map((a) => a.kind)).not.toContain("snapshot-failed");
+  });
+
   it("takes at most maxConcurrent at once, counting those still saving, and the rest on later ticks", async () => {
     const { fake, policies, tick, snapshotsOf } = world({ snapshotMs: 90_000 });
     for (const name of ["a", "b", "c", "d", "e"]) fake.seedServer({ name, metadata: { backup: "nightly" } });
@@ -165,6 +182,23 @@ describe("the policy's Durable Object", () => {
     expect(runs.flatMap((r) => r.steps).filter((s) => s.kind === "snapshot")).toHaveLength(3);
     expect(snapshotsOf("overlap")).toHaveLength(3);
     expect(new Set(snapshotsOf("overlap")).size).toBe(3);
+  });
+
+  it("while Glance does not list a snapshot it just took, a later run does not take a second one (the ledger)", async () => {
+    const { fake, factory, policies, snapshotsOf, hidden } = world();
+    fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    const { policy } = await policies.put("lagging", policyRules(), { author: "alice" });
+    fake.setTime("2026-11-21T01:31:00Z");
+    const stub = policyStub(env, "lagging");
+    const gateway = () => new CloudGateway(openCloud(osEnv, factory));
+    await stub.run(request(policy, "2026-11-21T01:31:00.000Z"), gateway());
+    expect(snapshotsOf("lagging")).toHaveLength(1);
+    for (const i of fake.imageSnapshots()) hidden.add(i.id);
+    fake.setTime("2026-11-21T01:32:00Z");
+    const second = await stub.run(request(policy, "2026-11-21T01:32:00.000Z"), gateway());
+    expect(second.steps).toEqual([]);
+    expect(second.notices.map((n) => n.code)).toContain("snapshot-sent");
+    expect(snapshotsOf("lagging")).toHaveLength(1);
   });
 
   it("refuses to act on an older revision than it was told (acts on the newest), and on any revision after a delete", async () => {
