@@ -169,8 +169,8 @@ describe("a snapshot policy over hand-booted servers on the real cloud", () => {
     expect(expected).toEqual([firings[8], firings[7], firings[6], firings[5]]);
     expect(firingsBySource(await policySnapshots())).toEqual({ [servers.db]: expected, [servers.jump]: expected });
 
-    const activity = (await apiJson(`/v1/snapshot-policies/${policy}/activity?limit=200`)) as { activity: Array<{ kind: string }> };
-    const kinds = activity.activity.map((e) => e.kind);
+    const activity = (await apiJson(`/v1/snapshot-policies/${policy}/activity?limit=200`)) as { entries: Array<{ kind: string }> };
+    const kinds = activity.entries.map((e) => e.kind);
     expect(kinds.filter((k) => k === "snapshot")).toHaveLength(2 * NIGHTS);
     expect(kinds.filter((k) => k === "image-deleted")).toHaveLength(2 * (NIGHTS - expected.length));
   }, 600_000);
