@@ -46,7 +46,7 @@ let foreign: { operator: string; otherPolicy: string; notMadeBy: string };
 const e2e = useE2eWorker({
   tokenName: "e2e-policies",
   groups: () => [],
-  policies: () => [policy],
+  policies: () => [policy, `${policy}-one`],
   beforeStart: async (cloud) => {
     const [db, jump, other] = await Promise.all([
       cloud.bootActive(`${policy}-db`, { backup: BACKUP }),
@@ -229,5 +229,30 @@ describe("a snapshot policy over hand-booted servers on the real cloud", () => {
     const after = await policySnapshots();
     expect(after.map((i) => i.id).sort()).toEqual(kept);
     expect(after.every((i) => i.status === "active")).toBe(true);
+  });
+
+  it("takes at most maxConcurrent snapshots per run: with 1, the second server's follows on the next tick of the same night", async () => {
+    const one = `${policy}-one`;
+    const rules = { select: { metadata: { backup: BACKUP } }, cron: CRON, timezone: ZONE, retention: RETENTION, maxConcurrent: 1 };
+    const put = await api(`/v1/snapshot-policies/${one}`, { method: "PUT", body: JSON.stringify(rules) });
+    expect(put.status, await put.clone().text()).toBe(201);
+    const ofOne = async () => (await e2e.cloud.ownImages()).filter((i) => prop(i, MADE_BY_KEY) === "novascale" && prop(i, POLICY_KEY) === one);
+    const leftByDeleted = (await policySnapshots()).map((i) => i.id).sort();
+    const night = firing(NIGHTS + 1);
+
+    await e2e.worker!.fireCron(new Date(night.getTime() + minute));
+    expect((await ofOne()).map((i) => prop(i, FIRING_KEY))).toEqual([night.toISOString()]);
+    const view = (await apiJson(`/v1/snapshot-policies/${one}`)) as { status: { inFlight: number; servers: Array<{ phase: string }> } };
+    expect(view.status.servers.map((s) => s.phase).sort()).toEqual(["in-progress", "waiting"]);
+    await waitWithContext("the first snapshot active", async () => ((await ofOne()).every((i) => i.status === "active") ? true : undefined));
+
+    await e2e.worker!.fireCron(new Date(night.getTime() + 5 * minute));
+    const both = await waitWithContext("both snapshots active", async () => {
+      const now = await ofOne();
+      return now.length === 2 && now.every((i) => i.status === "active") ? now : undefined;
+    });
+    expect(both.map((i) => prop(i, SOURCE_KEY)).sort()).toEqual([servers.db, servers.jump].sort());
+    // The deleted policy, selecting the same servers, took nothing this night.
+    expect((await policySnapshots()).map((i) => i.id).sort()).toEqual(leftByDeleted);
   });
 });
