@@ -87,6 +87,11 @@ export function groupPath(name: string, rest = ""): string {
   return `/v1/groups/${encodeURIComponent(name)}${rest}`;
 }
 
+/** A snapshot policy's name as a path segment. */
+export function policyPath(name: string, rest = ""): string {
+  return `/v1/snapshot-policies/${encodeURIComponent(name)}${rest}`;
+}
+
 /** The details of a validation error as "path: message" lines (the API names the field and the problem). */
 export function detailLines(details: unknown): string[] {
   if (!Array.isArray(details)) return [];

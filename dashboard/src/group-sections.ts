@@ -17,6 +17,8 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
       ["Actual", h("span", { "data-field": "actual" }, `${total(s.actualByStatus) ?? "—"} (${byState(s.actualByStatus)})`)],
       ["Override", h("span", { "data-field": "override" }, s.override === null ? "none" : `${s.override.desired} until ${formatTime(s.override.until, zone)} (${fromNow(s.override.until)}), by ${s.override.author}: ${s.override.reason}`)],
       ["Paused", h("span", { "data-field": "pause" }, s.pause === null ? (s.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${s.pause.by} ${fromNow(s.pause.at)}${s.pause.reason === undefined ? "" : `: ${s.pause.reason}`}`)],
+      ["Parked", parkedText(s.parking)],
+      ["Deferred", s.deferred === null || s.deferred === undefined ? null : h("span", { "data-field": "deferred" }, s.deferred.message)],
       ["Booting blocked", s.bootBlock === null ? null : `${s.bootBlock.reason} (since ${formatTime(s.bootBlock.at, zone)})`],
       ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : `${s.nextChanges[0].value} at ${formatTime(s.nextChanges[0].at, zone)} (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`],
       ["Last tick", tick === null ? "none yet" : `${formatTime(tick.lastSeenAt ?? tick.at, zone)} (${fromNow(tick.lastSeenAt ?? tick.at)}), ${tick.trigger}`],
@@ -24,6 +26,14 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
     ]),
     problems.length > 0 ? h("ul", { class: "problems" }, problems.map((p) => h("li", {}, p))) : null,
   );
+}
+
+/** Parked servers now and the server-hours they spent parked; null (row hidden) for a group that has never parked. */
+function parkedText(parking: GroupStatus["parking"]): HTMLElement | null {
+  if (parking === null || parking === undefined) return null;
+  const { parked, serverHoursParked: hours } = parking;
+  const names = parked.length === 0 ? "none now" : `${parked.length}: ${parked.map((p) => `${p.name} (since ${fromNow(p.since)})`).join(", ")}`;
+  return h("span", { "data-field": "parked" }, `${names}; ${hours.last7Days} server-hours in 7 days, ${hours.last30Days} in 30 days`);
 }
 
 function stepLine(step: Step): HTMLElement {

@@ -1,8 +1,9 @@
-// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview) and #/groups/<name> (group page).
+// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview), #/groups/<name> (group page) and #/policies/<name> (snapshot policy page).
 import { ApiError, signIn, storeToken, storedToken, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { groupPage, WINDOWS, type PageHandle } from "./group.ts";
 import { overviewPage } from "./overview.ts";
+import { policyPage } from "./policy.ts";
 import { errorBox } from "./widgets.ts";
 
 let session: Session | null = null;
@@ -68,10 +69,13 @@ function route(): void {
   const hash = location.hash.replace(/^#/, "");
   const [path = "", query = ""] = hash.split("?");
   const group = /^\/groups\/([^/]+)$/.exec(path);
+  const policy = /^\/policies\/([^/]+)$/.exec(path);
   if (group?.[1] !== undefined) {
     const asked = Number(new URLSearchParams(query).get("hours") ?? 48);
     const hours = (WINDOWS as readonly number[]).includes(asked) ? asked : 48;
     page = groupPage(main(), session, decodeURIComponent(group[1]), hours);
+  } else if (policy?.[1] !== undefined) {
+    page = policyPage(main(), session, decodeURIComponent(policy[1]));
   } else {
     page = overviewPage(main(), session);
   }

@@ -1,8 +1,9 @@
-// The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed.
+// The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed; then the snapshot policies.
 import { call, groupPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { byState, formatTime, fromNow, total } from "./format.ts";
 import type { PageHandle } from "./group.ts";
+import { loadPolicies, policiesTable } from "./policy-list.ts";
 import type { GroupStatus } from "./types.ts";
 import { errorBox, healthBadge, loading } from "./widgets.ts";
 
@@ -71,6 +72,7 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
   const auto = h("input", { type: "checkbox", id: "overview-auto", checked: true });
   const updated = h("p", { class: "muted", role: "status", "aria-live": "polite" });
   const body = h("div", {}, loading("groups"));
+  const policiesBody = h("div", { id: "policies" }, loading("snapshot policies"));
 
   const render = () => {
     const shown = rows.filter((r) => matches(r, filter.value.trim(), healthSelect.value));
@@ -94,7 +96,17 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
     );
   };
 
+  const refreshPolicies = async () => {
+    try {
+      const policies = await loadPolicies(session, PARALLEL);
+      if (!disposed) replace(policiesBody, policiesTable(policies));
+    } catch (e) {
+      if (!disposed) replace(policiesBody, errorBox(e));
+    }
+  };
+
   const refresh = async () => {
+    void refreshPolicies();
     try {
       rows = await loadRows(session);
       if (disposed) return;
@@ -122,6 +134,8 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
     ),
     updated,
     body,
+    h("h2", {}, "Snapshot policies"),
+    policiesBody,
   );
   document.title = "novascale";
   void refresh();

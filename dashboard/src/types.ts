@@ -57,6 +57,10 @@ export interface GroupStatus {
   pause: { by: string; reason?: string; at: string } | null;
   bootBlock: { reason: string; at: string } | null;
   lastTick: TickRecord | null;
+  /** Parked servers (shelved or stopped by scale-in) and the server-hours they spent parked; null when the group does not park. */
+  parking?: { parked: { id: string; name: string; since: string }[]; serverHoursParked: { last7Days: number; last30Days: number } } | null;
+  /** Work the last tick's budget left for the next tick; null: nothing. */
+  deferred?: { reason: string; steps: number; message: string } | null;
   nextChanges: ChangePoint[];
 }
 export interface ActivityEntry {
@@ -76,3 +80,32 @@ export interface PlanPreview {
 }
 /** GET /v1/groups/{name}/snapshots: rendered by shape (fields may grow with snapshot policies). */
 export type SnapshotListing = Record<string, unknown>;
+
+/** GET /v1/snapshot-policies/{name}: the rules, the last run's status, pause and deferral. */
+export interface PolicyView {
+  name: string;
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+  rules: Record<string, unknown>;
+  status: PolicyStatus | null;
+  pause: { by: string; reason?: string; at: string } | null;
+  lastRun: { at: string; lastSeenAt?: string; trigger: string; notices: { level: string; message: string }[]; errors: { operation: string; message: string }[] } | null;
+  deferred: { message: string } | null;
+}
+export interface PolicyStatus {
+  firing: string | null;
+  graceUntil: string | null;
+  health: string;
+  servers: { serverId: string; serverName: string; phase: string; newest: string | null; stale: boolean }[];
+  inFlight: number;
+  maxConcurrent: number;
+}
+/** GET /v1/snapshot-policies/{name}/retention: each snapshot, keep or delete, and why. */
+export interface RetentionPreview {
+  at: string;
+  firing: string | null;
+  paused: boolean;
+  guard: string;
+  images: { id: string; name: string; status: string; sourceServer: string | null; firing: string; action: string; reason: string; heldBack?: true }[];
+}

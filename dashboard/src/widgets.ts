@@ -2,7 +2,8 @@
 import { ApiError, detailLines } from "./api.ts";
 import { h, replace } from "./dom.ts";
 
-const KNOWN_HEALTH = new Set(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]);
+// Groups' health words, then snapshot policies' (ok, stale).
+const KNOWN_HEALTH = new Set(["steady", "converging", "paused", "capacity-limited", "error", "unknown", "ok", "stale"]);
 
 /** The health as a word in a coloured badge (the word carries the meaning; colour only helps). */
 export function healthBadge(health: string): HTMLElement {

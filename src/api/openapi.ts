@@ -58,6 +58,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
   const errorSchema = book.convert(ErrorBodySchema, "output");
   const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: errorSchema } } });
   const nameParam = { name: "name", in: "path", required: true, schema: book.convert(GroupNameParamSchema, "input") };
+  const policyNameParam = { ...nameParam, description: "snapshot policy name (the same rules as group names)" };
 
   const paths: Record<string, Record<string, unknown>> = {
     "/healthz": {
@@ -86,13 +87,14 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
     }
     const errorStatuses = new Set([400, 401, 403, ...(spec.errors ?? [])]);
     for (const status of [...errorStatuses].sort()) responses[String(status)] = errorResponse(COMMON_ERRORS[status] ?? "error");
+    const isPolicy = spec.path.startsWith("/v1/snapshot-policies");
     const operation: Record<string, unknown> = {
-      operationId: `${spec.method}${spec.path.replace(/\{name\}/g, "Group").replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
+      operationId: `${spec.method}${spec.path.replace(/\{name\}/g, isPolicy ? "Policy" : "Group").replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
       summary: spec.summary,
       ...(spec.description === undefined ? {} : { description: spec.description }),
       tags: [spec.tag],
       "x-required-role": spec.role,
-      parameters: [...(spec.path.includes("{name}") ? [nameParam] : []), ...queryParameters(book, spec.query)],
+      parameters: [...(spec.path.includes("{name}") ? [isPolicy ? policyNameParam : nameParam] : []), ...queryParameters(book, spec.query)],
       ...(spec.body === undefined
         ? {}
         : { requestBody: { required: spec.bodyOptional !== true, content: { "application/json": { schema: book.convert(spec.body, "input") } } } }),

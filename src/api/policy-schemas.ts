@@ -101,5 +101,5 @@ export const DeletePolicyResultSchema = z
   .meta({ id: "DeletePolicyResult" });
 
 export const PolicyActivitySchema = z
-  .object({ activity: z.array(z.looseObject({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() })) })
+  .object({ entries: z.array(z.looseObject({ at: z.string(), kind: z.string(), author: z.string(), reason: z.string() })) })
   .meta({ id: "PolicyActivity" });

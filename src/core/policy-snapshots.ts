@@ -117,8 +117,15 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
   const notices: Notice[] = [];
   let slots = rules.paused ? 0 : Math.max(0, rules.maxConcurrent - inFlight);
 
+  const bySource = new Map<string, ObservedImage[]>();
+  for (const image of own) {
+    const source = image.properties[IMAGE_SOURCE_SERVER_KEY] ?? "";
+    const list = bySource.get(source);
+    if (list === undefined) bySource.set(source, [image]);
+    else list.push(image);
+  }
   const servers = selected.map((server): PolicyServerStatus => {
-    const mine = own.filter((image) => image.properties[IMAGE_SOURCE_SERVER_KEY] === server.id);
+    const mine = bySource.get(server.id) ?? [];
     const active = mine.filter((image) => statusOf(image) === "active").map((image) => imageFiring(image) ?? image.created).sort();
     const newest = active.at(-1) ?? null;
     const since = newest ?? server.created;

@@ -139,6 +139,13 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.deferred = deferredOf(served.order, summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), served.unreached, "group");
 
   if (policies.length > 0 || unreadablePolicies.length > 0) {
+    // A server a group just deleted is no snapshot source (createImage would answer 409); the listing predates it.
+    const deleted = new Set(
+      summary.records.flatMap((r) =>
+        r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results.flatMap((x) => (x.step.kind === "delete" && x.outcome !== "failed" ? [x.step.serverId] : [])),
+      ),
+    );
+    const policyListing = listing.ok && deleted.size > 0 ? { ok: true as const, value: listing.value.filter((s) => !deleted.has(s.id)) } : listing;
     summary.policies = await runPolicies({
       env,
       now,
@@ -146,7 +153,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
       unreadable: unreadablePolicies,
       gateway,
       budget,
-      listing,
+      listing: policyListing,
       guard: imageGuard,
       deferredFirst: previouslyDeferred?.policies?.map((p) => p.name) ?? [],
       concurrency,

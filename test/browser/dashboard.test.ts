@@ -1,7 +1,7 @@
 // The dashboard in a real browser (headless Chromium) against the `npm start` stack: sign-in, overview, chart, actions by role, CSP, phone width.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
+import { apiCall, apiJson, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
 
 let browser: Browser;
 
@@ -275,4 +275,86 @@ describe("dashboard", () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it("a shelve group's page shows its parked servers and the server-hours spent parked", async () => {
+    const rules = { image: "cirros", flavor: "m1.tiny", min: 0, max: 2, default: 2, namePrefix: "shelf", scaleIn: { action: "shelve" } };
+    const put = await apiJson("PUT", "/v1/groups/shelf", rules);
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.admin);
+      // The stack ticks every 3 s: two servers boot, then an override to 0 shelves both (parking, not deleting).
+      await waitForApi("two servers ACTIVE", async () => ((await groupStatus("shelf")).actualByStatus?.["ACTIVE"] ?? 0) === 2);
+      const override = await apiJson("PUT", "/v1/groups/shelf/override", { desired: 0, until: new Date(Date.now() + 3_600_000).toISOString(), reason: "night" });
+      expect(override.status, JSON.stringify(override.json)).toBe(200);
+      await waitForApi("both servers parked", async () => ((await groupStatus("shelf")).parking?.parked.length ?? 0) === 2);
+      await page.goto(`${BASE}/#/groups/shelf`);
+      const parked = page.locator('#status [data-field="parked"]');
+      await parked.waitFor();
+      expect(await parked.innerText()).toMatch(/^2: shelf-\S+ \(since .+\), shelf-\S+ \(since .+\); [\d.]+ server-hours in 7 days, [\d.]+ in 30 days$/);
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/groups/shelf?force=true");
+    }
+  });
+  it("a snapshot policy shows on the overview and on its page: selected servers, retention keep/delete with reasons, activity, Pause", async () => {
+    // Every minute, the demo group's servers: the stack ticks every 3 s, so snapshots appear within seconds.
+    const rules = { select: { group: "web" }, cron: "* * * * *", timezone: "Europe/Berlin", retention: { keepLast: 1 }, maxConcurrent: 5 };
+    const put = await apiJson("PUT", "/v1/snapshot-policies/minutely", rules);
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      await waitForApi("the policy's first snapshots", async () => {
+        const view = (await apiJson("GET", "/v1/snapshot-policies/minutely")).json as { lastRun: { steps: unknown[] } | null };
+        return (view.lastRun?.steps.length ?? 0) > 0;
+      });
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.admin);
+      const row = page.locator('tr[data-policy="minutely"]');
+      await row.waitFor();
+      expect(await row.locator('td[data-label="selects"]').innerText()).toBe("members of group web");
+      expect(await row.locator('td[data-label="retention"]').innerText()).toBe("keepLast 1");
+      await row.getByRole("link", { name: "minutely" }).click();
+      await page.locator("#servers tbody tr[data-server]").first().waitFor();
+      const members = ((await groupStatus()).actualByStatus ?? {})["ACTIVE"] ?? 0;
+      expect(await page.locator("#servers tbody tr[data-server]").count()).toBeGreaterThanOrEqual(Math.min(members, 1));
+      await page.locator("#retention tbody tr[data-image]").first().waitFor();
+      const actions = await page.locator('#retention td[data-label="action"]').allInnerTexts();
+      expect(actions.every((a) => a === "keep" || a === "delete")).toBe(true);
+      expect((await page.locator('#retention td[data-label="why"]').allInnerTexts()).every((why) => why.trim() !== "")).toBe(true);
+      await page.locator("#activity td .kind").filter({ hasText: "snapshot" }).first().waitFor();
+      await page.getByRole("button", { name: "Pause", exact: true }).click();
+      await page.locator('#status [data-field="pause"]').filter({ hasText: /^by local-admin/ }).waitFor();
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/snapshot-policies/minutely");
+    }
+  });
+
+  it("a read token sees a snapshot policy's page without a Pause button", async () => {
+    const put = await apiJson("PUT", "/v1/snapshot-policies/readable", { select: { metadata: { backup: "never-matches" } }, cron: "0 3 * * *", retention: { keepDaily: 7 } });
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await signIn(page, TOKENS.read);
+      await page.goto(`${BASE}/#/policies/readable`);
+      await page.locator('#status [data-field="retention"]').filter({ hasText: "keepDaily 7" }).waitFor();
+      expect(await page.getByRole("button", { name: "Pause", exact: true }).count()).toBe(0);
+      expect(await page.locator("#actions").count()).toBe(0);
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await apiCall("DELETE", "/v1/snapshot-policies/readable");
+    }
+  });
 });
+
+/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
+async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -30,14 +30,32 @@ export async function signIn(page: Page, token: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
+/** The parts of GET /v1/groups/{name} the tests look at. */
+interface GroupStatusJson {
+  override: { desired: number } | null;
+  pause: { by: string } | null;
+  health: string;
+  actualByStatus: Record<string, number> | null;
+  parking: { parked: { id: string }[] } | null;
+}
+
 /** The demo group's status straight from the API (to check what the page did). */
-export async function groupStatus(name = "web"): Promise<{ override: { desired: number } | null; pause: { by: string } | null; health: string }> {
+export async function groupStatus(name = "web"): Promise<GroupStatusJson> {
   const res = await fetch(`${BASE}/v1/groups/${name}`, { headers: { Authorization: `Bearer ${TOKENS.admin}` } });
-  return (await res.json()) as { override: { desired: number } | null; pause: { by: string } | null; health: string };
+  return (await res.json()) as GroupStatusJson;
 }
 
 export async function apiCall(method: string, path: string): Promise<number> {
   const res = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${TOKENS.admin}` } });
   await res.text();
   return res.status;
+}
+
+/** An admin API call with a JSON body; answers the status and the parsed body. */
+export async function apiJson(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const init: RequestInit = { method, headers: { Authorization: `Bearer ${TOKENS.admin}`, "Content-Type": "application/json" } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(`${BASE}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
 }

@@ -21,7 +21,7 @@ interface View extends Stored {
   pause: { by: string } | null;
   lastRun: unknown;
 }
-type Activity = { activity: Array<{ kind: string; author: string; reason: string }> };
+type Activity = { entries: Array<{ kind: string; author: string; reason: string }> };
 
 afterEach(deleteAllPolicies);
 
@@ -112,8 +112,8 @@ describe("PUT/GET/DELETE /v1/snapshot-policies/{name}", () => {
     expect((await send("GET", `${BASE}/delete-me`, { as: "read" })).status).toBe(404);
     const log = await send<Activity>("GET", `${BASE}/delete-me/activity`, { as: "read" });
     expect(log.status).toBe(200);
-    expect(log.body.activity.map((a) => a.kind)).toEqual(["policy-deleted", "rules-changed", "rules-changed"]);
-    expect(log.body.activity[0]?.reason).toContain("snapshots stay");
+    expect(log.body.entries.map((a) => a.kind)).toEqual(["policy-deleted", "rules-changed", "rules-changed"]);
+    expect(log.body.entries[0]?.reason).toContain("snapshots stay");
   });
 
   it("a re-created policy continues the revisions after its delete", async () => {
@@ -133,7 +133,7 @@ describe("pause and resume", () => {
     expect((await send<{ resumed: boolean }>("POST", `${BASE}/paused-pets/resume`, { as: "operate" })).body.resumed).toBe(true);
     expect((await send<{ resumed: boolean }>("POST", `${BASE}/paused-pets/resume`, { as: "operate" })).body.resumed).toBe(false);
     const log = await send<Activity>("GET", `${BASE}/paused-pets/activity?limit=2`, { as: "read" });
-    expect(log.body.activity.map((a) => a.kind)).toEqual(["resume", "pause"]);
+    expect(log.body.entries.map((a) => a.kind)).toEqual(["resume", "pause"]);
   });
 });
 

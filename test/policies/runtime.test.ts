@@ -52,6 +52,53 @@ describe("the cron tick runs snapshot policies", () => {
     expect(snapshot).toBeGreaterThan(boot);
   });
 
+  it("never snapshots a server a group deletes in the same tick: the survivor is the source, first time", async () => {
+    const { fake, policies, groups, tick, snapshotsOf } = world({ buildMs: 1_000 });
+    const schedules = [
+      { cron: "0 20 * * *", timezone: "UTC", desired: 2 },
+      { cron: "30 1 * * *", timezone: "UTC", desired: 1 },
+    ];
+    await groups.putGroup("web", GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 2, default: 1, schedules, networks: "none" }), { author: "alice" });
+    await tick("2026-11-20T20:00:00Z");
+    await tick("2026-11-20T20:05:00Z");
+    await policies.put("web-nightly", policyRules({ select: { group: "web" } }), { author: "alice" });
+    await tick("2026-11-21T01:31:00Z"); // the group scales in to 1 and the policy fires, on one listing
+    const survivors = fake.serverSnapshots().filter((s) => s.metadata["novascale:group"] === "web" && s.taskState !== "deleting" && s.status !== "DELETED");
+    expect(survivors).toHaveLength(1);
+    expect(snapshotsOf("web-nightly")).toEqual([`${survivors[0]!.id}@${night(21)}`]);
+    expect((await policies.activity("web-nightly", 20)).map((a) => a.kind)).not.toContain("snapshot-failed");
+  });
+
+  it("a settled policy costs no cloud call until the next firing, a new selected server or a rules change", async () => {
+    const { fake, policies, tick, sent, snapshotsOf } = world();
+    fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    const put = await policies.put("steady", policyRules(), { author: "alice" });
+    await tick("2026-11-21T01:31:00Z");
+    await tick("2026-11-21T01:36:00Z"); // active: the firing is settled
+    const glance = () => sent.filter((c) => c.path.endsWith("/v2/images")).length;
+    let before = glance();
+    await tick("2026-11-21T01:37:00Z");
+    await tick("2026-11-21T03:00:00Z");
+    expect(glance()).toBe(before);
+    expect((await policies.get("steady")).lastRun?.lastSeenAt).toBe("2026-11-21T03:00:00.000Z");
+    // A newly selected server (within the grace period): listed and snapshotted at once.
+    const jump = fake.seedServer({ name: "jump", metadata: { backup: "nightly" } });
+    await tick("2026-11-21T03:01:00Z");
+    expect(glance()).toBeGreaterThan(before);
+    expect(snapshotsOf("steady")).toContain(`${jump.id}@${night(21)}`);
+    await tick("2026-11-21T03:06:00Z");
+    before = glance();
+    await tick("2026-11-21T09:07:00Z");
+    expect(glance()).toBe(before);
+    // A rules change, and the next firing, each list again.
+    await policies.put("steady", policyRules({ retention: { keepLast: 5 } }), { author: "alice", ifMatch: put.etag });
+    await tick("2026-11-21T09:08:00Z");
+    expect(glance()).toBe(before + 1);
+    await tick("2026-11-21T09:09:00Z");
+    await tick("2026-11-22T01:31:00Z");
+    expect(glance()).toBe(before + 2);
+  });
+
   it("takes at most maxConcurrent at once, counting those still saving, and the rest on later ticks", async () => {
     const { fake, policies, tick, snapshotsOf } = world({ snapshotMs: 90_000 });
     for (const name of ["a", "b", "c", "d", "e"]) fake.seedServer({ name, metadata: { backup: "nightly" } });
@@ -165,6 +212,23 @@ describe("the policy's Durable Object", () => {
     expect(runs.flatMap((r) => r.steps).filter((s) => s.kind === "snapshot")).toHaveLength(3);
     expect(snapshotsOf("overlap")).toHaveLength(3);
     expect(new Set(snapshotsOf("overlap")).size).toBe(3);
+  });
+
+  it("while Glance does not list a snapshot it just took, a later run does not take a second one (the ledger)", async () => {
+    const { fake, factory, policies, snapshotsOf, hidden } = world();
+    fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    const { policy } = await policies.put("lagging", policyRules(), { author: "alice" });
+    fake.setTime("2026-11-21T01:31:00Z");
+    const stub = policyStub(env, "lagging");
+    const gateway = () => new CloudGateway(openCloud(osEnv, factory));
+    await stub.run(request(policy, "2026-11-21T01:31:00.000Z"), gateway());
+    expect(snapshotsOf("lagging")).toHaveLength(1);
+    for (const i of fake.imageSnapshots()) hidden.add(i.id);
+    fake.setTime("2026-11-21T01:32:00Z");
+    const second = await stub.run(request(policy, "2026-11-21T01:32:00.000Z"), gateway());
+    expect(second.steps).toEqual([]);
+    expect(second.notices.map((n) => n.code)).toContain("snapshot-sent");
+    expect(snapshotsOf("lagging")).toHaveLength(1);
   });
 
   it("refuses to act on an older revision than it was told (acts on the newest), and on any revision after a delete", async () => {

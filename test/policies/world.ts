@@ -23,9 +23,16 @@ export function world(options: FakeCloudOptions = {}) {
   const fake = new FakeCloud({ seed: 7, startAt: "2026-11-20T12:00:00Z", snapshotMs: 10_000, quotas: { instances: 1000, cores: 1000, ram: 1_000_000 }, ...options });
   const tokenCache = createTokenCache();
   const sent: Array<{ method: string; path: string }> = [];
-  const fetch = (input: string, init: RequestInit): Promise<Response> => {
-    sent.push({ method: init.method ?? "GET", path: new URL(input).pathname });
-    return fake.fetch(input, init);
+  /** Images Glance's listings leave out (a lagging replica): the ledger's case. */
+  const hidden = new Set<string>();
+  const fetch = async (input: string, init: RequestInit): Promise<Response> => {
+    const path = new URL(input).pathname;
+    const method = init.method ?? "GET";
+    sent.push({ method, path });
+    const res = await fake.fetch(input, init);
+    if (hidden.size === 0 || method !== "GET" || !path.endsWith("/v2/images")) return res;
+    const body = (await res.json()) as { images: Array<{ id: string }> };
+    return new Response(JSON.stringify({ ...body, images: body.images.filter((i) => !hidden.has(i.id)) }), { status: res.status, headers: res.headers });
   };
   const factory: CloudFactory = (settings: OpenStackSettings, _env, budget) =>
     createComputeCloud(settings, { fetch, tokenCache, clock: () => fake.now(), sleep: async () => undefined, ...(budget ? { budget } : {}) });
@@ -45,7 +52,7 @@ export function world(options: FakeCloudOptions = {}) {
       .filter((i) => i.properties[IMAGE_MADE_BY_KEY] === "novascale" && i.properties[IMAGE_POLICY_KEY] === policy)
       .map((i) => `${i.properties[IMAGE_SOURCE_SERVER_KEY]}@${i.properties[IMAGE_FIRING_KEY]}`)
       .sort();
-  return { fake, factory, policies, groups, tick, foreignImage, snapshotsOf, sent };
+  return { fake, factory, policies, groups, tick, foreignImage, snapshotsOf, sent, hidden };
 }
 
 export const night = (day: number) => `2026-11-${String(day).padStart(2, "0")}T01:30:00.000Z`;

@@ -15,12 +15,14 @@ export interface E2e {
 }
 
 /**
- * Registers beforeAll/afterAll for one file. `groups()` names the groups to clean up afterwards:
- * their rules are deleted through the API, then their servers and images are swept on the cloud.
+ * Registers beforeAll/afterAll for one file. `groups()` (and `policies()`, snapshot policies) name what to
+ * clean up afterwards: their rules are deleted through the API, then the servers and images named after
+ * them are swept on the cloud.
  */
 export function useE2eWorker(options: {
   tokenName: string;
   groups: () => readonly string[];
+  policies?: () => readonly string[];
   beforeStart?: (cloud: Devcloud) => Promise<void>;
   /** Another identity than the demo user: who the tests' own view logs in as, and vars laid over the Worker's. */
   identity?: () => Promise<{ user: DevcloudUser; vars?: Record<string, string> }>;
@@ -60,14 +62,16 @@ export function useE2eWorker(options: {
   });
 
   afterAll(async () => {
+    const policies = options.policies?.() ?? [];
     try {
       if (worker !== undefined) {
         for (const group of options.groups()) await e2e.api(`/v1/groups/${group}?force=true`, { method: "DELETE" }).catch(() => undefined);
+        for (const policy of policies) await e2e.api(`/v1/snapshot-policies/${policy}`, { method: "DELETE" }).catch(() => undefined);
       }
     } finally {
       await worker?.stop();
-      // Servers and images named after the groups go, pass or fail.
-      for (const group of options.groups()) await cloud?.sweep(group);
+      // Servers and images named after the groups and policies go, pass or fail.
+      for (const name of [...options.groups(), ...policies]) await cloud?.sweep(name);
     }
   });
 

@@ -1,0 +1,61 @@
+// The overview's snapshot-policy table: every policy with its health, what it selects, its schedule and retention, its last run.
+import { call, policyPath, type Session } from "./api.ts";
+import { h } from "./dom.ts";
+import { fromNow } from "./format.ts";
+import { retentionText, scheduleText, selectText } from "./policy.ts";
+import type { PolicyView } from "./types.ts";
+import { errorBox, healthBadge } from "./widgets.ts";
+
+export type PolicyRow = { name: string; view?: PolicyView; error?: unknown };
+
+/** Every policy's view (each one Durable Object read, no cloud call), a few at a time. */
+export async function loadPolicies(session: Session, parallel: number): Promise<PolicyRow[]> {
+  const list = await call<{ policies: { name: string }[] }>(session.token, "GET", "/v1/snapshot-policies");
+  const rows: PolicyRow[] = list.policies.map((p) => ({ name: p.name }));
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const row = rows[next++] as PolicyRow;
+      try {
+        row.view = await call<PolicyView>(session.token, "GET", policyPath(row.name));
+      } catch (e) {
+        row.error = e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, rows.length) }, worker));
+  return rows;
+}
+
+function rowOf(row: PolicyRow): HTMLElement {
+  const link = h("a", { href: `#/policies/${encodeURIComponent(row.name)}` }, row.name);
+  const p = row.view;
+  if (p === undefined) return h("tr", {}, h("th", { scope: "row", "data-label": "policy" }, link), h("td", { colspan: 5, "data-label": "problem" }, errorBox(row.error)));
+  const run = p.lastRun;
+  return h(
+    "tr",
+    { "data-policy": row.name },
+    h("th", { scope: "row", "data-label": "policy" }, link),
+    h("td", { "data-label": "health" }, p.status === null ? "no run yet" : healthBadge(p.pause !== null ? "paused" : p.status.health)),
+    h("td", { "data-label": "selects" }, selectText(p.rules)),
+    h("td", { "data-label": "schedule" }, scheduleText(p.rules)),
+    h("td", { "data-label": "retention" }, retentionText(p.rules)),
+    h("td", { "data-label": "last run" }, run === null ? "none yet" : fromNow(run.lastSeenAt ?? run.at)),
+  );
+}
+
+/** The table, or a line saying how to make the first policy. */
+export function policiesTable(rows: PolicyRow[]): HTMLElement {
+  if (rows.length === 0) return h("p", {}, "No snapshot policies yet. Create one with PUT /v1/snapshot-policies/{name} (an admin token; see docs/snapshots.md).");
+  return h(
+    "div",
+    { class: "scroll" },
+    h(
+      "table",
+      { class: "groups policies" },
+      h("caption", { class: "visually-hidden" }, `Snapshot policies (${rows.length})`),
+      h("thead", {}, h("tr", {}, ["policy", "health", "selects", "schedule", "retention", "last run"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.map(rowOf)),
+    ),
+  );
+}
