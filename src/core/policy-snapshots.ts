@@ -162,6 +162,10 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     return { ...base, phase: "due" };
   });
 
+  if (selected.length === 0) {
+    const what = "group" in rules.select ? `members of group '${rules.select.group}'` : `servers with ${Object.entries(rules.select.metadata).map(([k, v]) => `${k}=${v}`).join(", ")}`;
+    notices.push({ level: "warning", code: "selects-nothing", message: `snapshot policy '${name}' selects no server: no ${what} in the listing` });
+  }
   const waiting = servers.filter((s) => s.phase === "waiting").length;
   if (waiting > 0) notices.push({ level: "info", code: "snapshots-waiting", message: `${waiting} server(s) wait for a free slot (maxConcurrent ${rules.maxConcurrent}, ${inFlight} in flight)` });
   const stale = servers.filter((s) => s.stale);
