@@ -167,6 +167,6 @@ export function renderCpuSection(c: CpuResults, command: string): string {
   parts.push("", `zod classic against zod/mini (\`npm run bench:zod-mini\`): ${c.zodMini}`);
   const last = c.workers[c.workers.length - 1]!;
   const profiles = renderProfiles(last.results, 8);
-  if (profiles.trim() !== "") parts.push("", `Where the time goes (${last.label}; V8 CPU profiles of the worker's isolate through workerd's inspector, self time):`, "", "```", profiles.trim(), "```");
+  if (profiles.trim() !== "") parts.push("", `Where the time goes (${last.label}; V8 CPU profiles of the worker's isolate through workerd's inspector, 50 µs sampling, the profiler's own cost included; samples are wall time while the isolate is busy, so on a loaded machine a preempted thread's time lands on whatever frame was running and shares of a few percent are noise):`, "", "```", profiles.trim(), "```");
   return parts.join("\n");
 }

@@ -270,19 +270,19 @@ Reading the figures (issue 20's CPU items):
   KV (the per-operation line above). A steady tick is one listing request, two KV reads and one
   Durable Object call per group; a scale event adds the image, flavor and quota reads and the boot or
   delete requests, which the subrequest budget already keeps to what is needed.
-- Listing size does not matter at this scale: 3 groups x 50 servers cost the cron invocation what
-  1 x 10 does. Server-side filters would not shrink it safely anyway: membership is the
+- Listing size does not matter at this scale: 3 groups x 50 servers cost the cron invocation about
+  what 1 x 10 does (3-4 ms). Server-side filters would not shrink it safely anyway: membership is the
   \`novascale:group\` metadata key, which Nova cannot filter on (\`tags\`/\`tags-any\` filter server
   tags, \`name\` is a regex on names anyone can change), and snapshot retention must see every server of
   the project (an image any server was booted from is never deleted). \`changes-since\` would need the
-  previous listing kept between ticks and merged, for a request that costs about 0.4 ms here.
+  previous listing kept between ticks and merged, for a request that costs about 0.3-0.4 ms here.
 - The 10 ms aim: warm steady ticks of a small deployment fit, even summed (the cron invocation alone
   about 3.5 ms, each group's Durable Object call the rest). Scale events sum to about 10 ms for one
   group (medians of 8.5-10.6 ms over this machine's runs) and to 13-17 ms for three groups scaling at
   once, which production spreads over four invocations (the cron invocation, which also sends the
   cloud requests, and one per group); this bench cannot split a scale event between them. A cold
   isolate's first tick does not fit: token, version discovery and V8 compiling every code path the
-  first time cost 25-45 ms.
+  first time cost 25-60 ms.
 - zod/mini: the same core parses as fast as the classic API; it is smaller (the table) and builds and
   first-parses schemas in about half the CPU, which would help startup and the first tick of an
   isolate, not warm ticks. Not adopted: its functional API (\`z.optional(z.string().check(z.minLength(1)))\`)
