@@ -74,7 +74,12 @@ async function measureRun(scriptPath: string, configPath: string | undefined, s:
   const d = s.membersPerGroup;
   const names = Array.from({ length: s.groups }, (_, i) => groupName(i));
   // Minute m's desired count: cold scale-out raises at t0; then +2 at minutes 2, 6, 10...; back at 4, 8, 12...
-  const schedules: Array<{ at: string; desired: number; name: string }> = [];
+  // Rules as an operator writes them: cron entries in a time zone (each parse checks them with croner and
+  // Intl), yearly here so that they never fire inside the bench's minutes, plus the events' one-shot entries.
+  const schedules: Array<{ at: string; desired: number; name: string } | { cron: string; timezone: string; desired: number; name: string }> = [
+    { cron: "0 8 1 1 *", timezone: "Europe/Berlin", desired: d, name: "new year, morning" },
+    { cron: "0 18 24 12 *", timezone: "Europe/Berlin", desired: d, name: "christmas eve" },
+  ];
   const kinds: TickKind[] = [coldKind];
   if (coldKind === "cold scale-out") {
     schedules.push({ at: new Date(t0).toISOString(), desired: d + 2, name: "cold out" }, { at: new Date(t0 + MINUTE).toISOString(), desired: d, name: "back" });

@@ -244,7 +244,9 @@ function cpuSection(body: string | null): string {
   return `## 5. CPU of a small deployment in workerd (1 group x 10 servers, 3 groups x 50)
 
 Ticks of fresh workers on fresh fake clouds (90% of the servers in the groups, the rest nobody's),
-budget 50 (the free plan's). Each fresh isolate's first tick is cold (no token, no discovery, no code
+budget 50 (the free plan's). Each group's rules have two cron entries in Europe/Berlin (yearly, so
+they never fire during the bench) besides the events' one-shot entries: parsing rules checks every
+cron entry in its zone, as real rules need. Each fresh isolate's first tick is cold (no token, no discovery, no code
 run yet): a steady tick, or in every other run a scale-out; then warm ticks a minute apart in tick time,
 every group +2 and back -2 in turn, steady ticks between. *Worker CPU* is workerd's process CPU
 across the \`scheduled()\` call minus that of a \`scheduled()\` event the bench wrapper answers without
