@@ -264,32 +264,36 @@ ${body ?? "_Not run (`npm run bench -- --only cpu`)._"}
 
 Reading the figures (issue 20's CPU items):
 
-- What the cuts changed: each group's rules envelope schema is built once instead of per parse, and
-  an index text identical to the last one read is not parsed again (src/store/rules.ts). Both remove
-  zod work from every tick; on this machine the effect is within the run-to-run noise, because zod is
-  a few percent of a warm tick.
-- What dominates a warm tick is the runtime: cloud requests, Durable Object calls and their storage,
-  KV (the per-operation line above). A steady tick is one listing request, two KV reads and one
-  Durable Object call per group; a scale event adds the image, flavor and quota reads and the boot or
-  delete requests, which the subrequest budget already keeps to what is needed.
+- What the cuts changed: each kind's rules envelope schema is built once instead of per parse, and
+  an index text identical to the last one read is not parsed again, entries included
+  (src/store/rules.ts). With cron entries in the rules, that parse was the biggest piece of JS in a
+  warm tick (it checks every cron entry in its zone); the warm rows show what is left without it.
+  Differences under about 20% between the two columns are within this machine's run-to-run noise.
+- What dominates a warm tick now is the runtime: cloud requests, Durable Object calls and their
+  storage, KV (the per-operation line above). A steady tick is one listing request, two KV reads and
+  one Durable Object call per group; a scale event adds the image, flavor and quota reads and the boot
+  or delete requests, which the subrequest budget already keeps to what is needed.
 - Listing size does not matter at this scale: 3 groups x 50 servers cost the cron invocation about
-  what 1 x 10 does (3-4 ms). Server-side filters would not shrink it safely anyway: membership is the
+  what 1 x 10 does. Server-side filters would not shrink it safely anyway: membership is the
   \`novascale:group\` metadata key, which Nova cannot filter on (\`tags\`/\`tags-any\` filter server
   tags, \`name\` is a regex on names anyone can change), and snapshot retention must see every server of
   the project (an image any server was booted from is never deleted). \`changes-since\` would need the
-  previous listing kept between ticks and merged, for a request that costs about 0.3-0.4 ms here.
-- The 10 ms aim: warm steady ticks of a small deployment fit, even summed (the cron invocation alone
-  about 3.5 ms, each group's Durable Object call the rest). Scale events sum to about 10 ms for one
-  group (medians of 8.5-10.6 ms over this machine's runs) and to 13-17 ms for three groups scaling at
-  once, which production spreads over four invocations (the cron invocation, which also sends the
-  cloud requests, and one per group); this bench cannot split a scale event between them. A cold
-  isolate's first tick does not fit: token, version discovery and V8 compiling every code path the
-  first time cost 25-60 ms.
+  previous listing kept between ticks and merged, to save one request of well under a millisecond.
+- The 10 ms aim: warm steady ticks of a small deployment fit, even summed (the cron invocation's own
+  share is its column; each group's Durable Object call is the rest). Scale events of one group sum
+  to about 10 ms, of three groups at once to more, which production spreads over four invocations
+  (the cron invocation, which also sends the cloud requests, and one per group); this bench cannot
+  split a scale event between them. A cold isolate's first tick does not fit: besides the token and
+  version discovery and V8 compiling every code path the first time, the first use of a time zone
+  initialises ICU's zone data (\`new Intl.DateTimeFormat(..., { timeZone })\`, 13-35 ms in Node on
+  this machine), which rules with zoned cron entries need both to check them and to compute the
+  desired count.
 - zod/mini: the same core parses as fast as the classic API; it is smaller (the table) and builds and
   first-parses schemas in about half the CPU, which would help startup and the first tick of an
   isolate, not warm ticks. Not adopted: its functional API (\`z.optional(z.string().check(z.minLength(1)))\`)
   would rewrite about 1,100 schema expressions across src/ (rules, API bodies and the OpenAPI
-  metadata, OpenStack responses, storage), for a gain outside the 10 ms that warm ticks already meet.`;
+  metadata, OpenStack responses, storage), for a gain outside the warm ticks, and smaller than the
+  cold tick's time-zone initialisation.`;
 }
 
 /** BENCHMARKS.md with its CPU section replaced by `body` (inserted before "How this is measured" when absent). */
