@@ -1,5 +1,8 @@
 // Pure decisions of a snapshot policy's run between planning and sending: the createImage ledger and the budget's share.
-import type { PolicyStep } from "./policy-snapshots.ts";
+import { selectServers, type PolicyPlan, type PolicyStep } from "./policy-snapshots.ts";
+import type { SnapshotPolicyRules } from "./rules.ts";
+import { latestCronFiring } from "./schedule.ts";
+import type { ObservedServer } from "./types.ts";
 
 /** A createImage the policy's object sent (or was about to send) for a server and a firing. */
 export interface SentSnapshot {
@@ -50,4 +53,37 @@ export function fitPolicySteps(steps: readonly PolicyStep[], allowed: number): {
   const n = Math.max(0, Math.floor(allowed));
   const ordered = [...steps.filter((s) => s.kind === "snapshot"), ...steps.filter((s) => s.kind !== "snapshot")];
   return { kept: ordered.slice(0, n), deferred: ordered.slice(n) };
+}
+
+/**
+ * A policy whose latest firing is settled: every selected server has its snapshot (or gave up), nothing
+ * is in flight, retention has nothing left to delete. Until the next firing, a change of the rules, the
+ * pause or the selected servers, a run would find nothing to do: it is skipped without a cloud call
+ * (a steady policy costs no subrequest per tick).
+ */
+export interface SettledMark {
+  firing: string;
+  revision: number;
+  paused: boolean;
+  /** The selected servers' ids, sorted, joined. */
+  selected: string;
+}
+
+const FINAL_PHASES = new Set(["done", "exhausted", "missed"]);
+
+/** The mark a run leaves, or undefined when something is still to be done (or it could not see everything). */
+export function settledAfter(plan: PolicyPlan, revision: number, paused: boolean, guardComplete: boolean): SettledMark | undefined {
+  const { status } = plan;
+  if (status.firing === null || !guardComplete || plan.steps.length > 0 || status.inFlight > 0) return undefined;
+  if (!status.servers.every((s) => FINAL_PHASES.has(s.phase))) return undefined;
+  if (plan.retention.some((d) => d.action === "delete" || d.reason.startsWith("waits:") || d.reason.startsWith("in progress"))) return undefined;
+  return { firing: status.firing, revision, paused, selected: status.servers.map((s) => s.serverId).join(",") };
+}
+
+/** Whether a run now would find the same settled state (same firing, rules revision, pause, selection). */
+export function stillSettled(mark: SettledMark | undefined, current: { rules: SnapshotPolicyRules; revision: number; paused: boolean; servers: readonly ObservedServer[]; now: Date }): boolean {
+  if (mark === undefined || mark.revision !== current.revision || mark.paused !== current.paused) return false;
+  const firing = latestCronFiring(current.rules.cron, current.rules.timezone, current.now)?.toISOString();
+  if (firing !== mark.firing) return false;
+  return selectServers(current.rules.select, current.servers).map((s) => s.id).join(",") === mark.selected;
 }

@@ -117,8 +117,15 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
   const notices: Notice[] = [];
   let slots = rules.paused ? 0 : Math.max(0, rules.maxConcurrent - inFlight);
 
+  const bySource = new Map<string, ObservedImage[]>();
+  for (const image of own) {
+    const source = image.properties[IMAGE_SOURCE_SERVER_KEY] ?? "";
+    const list = bySource.get(source);
+    if (list === undefined) bySource.set(source, [image]);
+    else list.push(image);
+  }
   const servers = selected.map((server): PolicyServerStatus => {
-    const mine = own.filter((image) => image.properties[IMAGE_SOURCE_SERVER_KEY] === server.id);
+    const mine = bySource.get(server.id) ?? [];
     const active = mine.filter((image) => statusOf(image) === "active").map((image) => imageFiring(image) ?? image.created).sort();
     const newest = active.at(-1) ?? null;
     const since = newest ?? server.created;
@@ -155,6 +162,10 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     return { ...base, phase: "due" };
   });
 
+  if (selected.length === 0) {
+    const what = "group" in rules.select ? `members of group '${rules.select.group}'` : `servers with ${Object.entries(rules.select.metadata).map(([k, v]) => `${k}=${v}`).join(", ")}`;
+    notices.push({ level: "warning", code: "selects-nothing", message: `snapshot policy '${name}' selects no server: no ${what} in the listing` });
+  }
   const waiting = servers.filter((s) => s.phase === "waiting").length;
   if (waiting > 0) notices.push({ level: "info", code: "snapshots-waiting", message: `${waiting} server(s) wait for a free slot (maxConcurrent ${rules.maxConcurrent}, ${inFlight} in flight)` });
   const stale = servers.filter((s) => s.stale);

@@ -138,7 +138,13 @@ interface Rule {
 }
 
 function calendarRules(rules: CalendarRetention, timezone: string): Rule[] {
-  const day = (s: RetentionSnapshot) => localDate(s.at, timezone);
+  // One zone conversion per distinct firing (a policy's servers share their firings), not one per rule and snapshot.
+  const days = new Map<string, [number, number, number]>();
+  const day = (s: RetentionSnapshot) => {
+    let d = days.get(s.at);
+    if (d === undefined) days.set(s.at, (d = localDate(s.at, timezone)));
+    return d;
+  };
   const out: Rule[] = [];
   const add = (name: string, count: number | undefined, bucket: Bucketer, label: Rule["label"]) => {
     if (count !== undefined && count > 0) out.push({ name, count, bucket, label });
@@ -171,11 +177,24 @@ export function newestFirst(a: RetentionSnapshot, b: RetentionSnapshot): number 
   return a.image.id < b.image.id ? 1 : a.image.id > b.image.id ? -1 : 0;
 }
 
+/** newestFirst over many snapshots, each time parsed once (a comparator parsing dates is O(n log n) parses). */
+function sortNewestFirst(snapshots: readonly RetentionSnapshot[]): RetentionSnapshot[] {
+  const keyed = snapshots.map((s) => ({ s, at: Date.parse(s.at), created: Date.parse(s.image.created) }));
+  keyed.sort((a, b) => {
+    const d = b.at - a.at;
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    const c = b.created - a.created;
+    if (c !== 0 && !Number.isNaN(c)) return c;
+    return a.s.image.id < b.s.image.id ? 1 : a.s.image.id > b.s.image.id ? -1 : 0;
+  });
+  return keyed.map((k) => k.s);
+}
+
 /** restic's forget over one history (newest first): the reasons each snapshot is kept for; none means delete. */
-function forget(history: readonly RetentionSnapshot[], rules: CalendarRetention, timezone: string): string[][] {
+function forget(history: readonly RetentionSnapshot[], rules: CalendarRetention, buckets: readonly Rule[]): string[][] {
   const reasons = history.map((): string[] => []);
   if (!hasRule(rules)) return history.map(() => ["no retention rule: everything is kept"]);
-  for (const rule of calendarRules(rules, timezone)) {
+  for (const rule of buckets) {
     let left = rule.count;
     let last: string | undefined;
     history.forEach((s, i) => {
@@ -209,15 +228,26 @@ export function isVolumeBacked(image: ObservedImage): boolean {
   return bdm !== undefined && bdm.includes("snapshot_id");
 }
 
+/** A table's own entry (an image named "constructor" must not find Object.prototype's). */
+function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+function setOwn<T>(table: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Why a safety rule keeps this image, or undefined when none does. */
 function safetyHold(image: ObservedImage, guard: RetentionGuard): string | undefined {
+  // Most images are none of these: answer without building anything.
+  const byId = ownEntry(guard.namedById, image.id);
+  const byName = image.name === "" ? undefined : ownEntry(guard.namedByName, image.name);
+  const servers = ownEntry(guard.inUse, image.id) ?? 0;
+  if (!isVolumeBacked(image) && byId === undefined && byName === undefined && servers === 0) return undefined;
   const holds: string[] = [];
   if (isVolumeBacked(image)) holds.push("volume-backed: deleting the image would leave its Cinder volume snapshots behind; delete both by hand");
-  const byId = guard.namedById[image.id];
   if (byId !== undefined && byId.length > 0) holds.push(`group${byId.length === 1 ? "" : "s"} ${byId.map((g) => `'${g}'`).join(", ")} boot${byId.length === 1 ? "s" : ""} from it (by id)`);
-  const byName = image.name === "" ? undefined : guard.namedByName[image.name];
   if (byName !== undefined && byName.length > 0) holds.push(`group${byName.length === 1 ? "" : "s"} ${byName.map((g) => `'${g}'`).join(", ")} name${byName.length === 1 ? "s" : ""} it ('${image.name}')`);
-  const servers = guard.inUse[image.id] ?? 0;
   if (servers > 0) holds.push(`in use by ${plural(servers, "server")}`);
   return holds.length === 0 ? undefined : `kept: ${holds.join("; ")}`;
 }
@@ -232,7 +262,7 @@ function safetyHold(image: ObservedImage, guard: RetentionGuard): string | undef
  */
 export function decideRetention(input: RetentionInput): RetentionDecision[] {
   const { rules, timezone, latestFiring } = input;
-  const sorted = [...input.snapshots].sort(newestFirst);
+  const sorted = sortNewestFirst(input.snapshots);
   const status = (s: RetentionSnapshot) => s.image.status.toLowerCase();
   const decided = new Map<RetentionSnapshot, { action: "keep" | "delete"; reason: string }>();
 
@@ -241,15 +271,19 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
   const histories = new Map<string, RetentionSnapshot[]>();
   for (const s of scheduled) {
     const key = input.perSource ? (s.source ?? "") : "";
-    histories.set(key, [...(histories.get(key) ?? []), s]);
+    const history = histories.get(key);
+    if (history === undefined) histories.set(key, [s]);
+    else history.push(s);
   }
+  const buckets = calendarRules(rules, timezone);
+  const notKept = `not kept by ${describeRules(rules)}`;
   for (const history of histories.values()) {
-    const reasons = forget(history, rules, timezone);
+    const reasons = forget(history, rules, buckets);
     history.forEach((s, i) => {
       const why = reasons[i]!;
       // The newest of a history is never deleted, whatever the rules (a server's last snapshot; the group's last).
       if (i === 0 && why.length === 0) why.push(input.perSource ? `newest of server ${s.source ?? "unknown"}` : "newest of the group");
-      decided.set(s, why.length > 0 ? { action: "keep", reason: why.join(", ") } : { action: "delete", reason: `not kept by ${describeRules(rules)}` });
+      decided.set(s, why.length > 0 ? { action: "keep", reason: why.join(", ") } : { action: "delete", reason: notKept });
     });
   }
 
@@ -277,23 +311,32 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
   }
 
   // Safety rules, last, so they override everything above.
-  const ofLatest = sorted.filter((s) => !s.manual && latestFiring !== null && s.at === latestFiring);
-  const served = (of: RetentionSnapshot[]) => of.some((s) => status(s) === "active") && !of.some((s) => IN_PROGRESS.has(status(s)));
+  const ofLatest = new Set(sorted.filter((s) => !s.manual && latestFiring !== null && s.at === latestFiring));
+  const served = (of: Iterable<RetentionSnapshot>) => {
+    let active = false;
+    for (const s of of) {
+      if (IN_PROGRESS.has(status(s))) return false;
+      active ||= status(s) === "active";
+    }
+    return active;
+  };
   const latestServed = served(ofLatest);
-  /** Per source: why this snapshot's own server holds it back (its snapshot of the latest firing is not active yet), if it does. */
+  // Per source: a server's snapshots wait for its own snapshot of the latest firing (gone servers' do not).
+  const latestBySource = new Map<string, RetentionSnapshot[]>();
+  for (const s of ofLatest) latestBySource.set(s.source ?? "", [...(latestBySource.get(s.source ?? "") ?? []), s]);
   const present = input.presentSources === undefined ? undefined : new Set(input.presentSources);
   const sourceWaits = (s: RetentionSnapshot): string | undefined => {
     if (!input.perSource || latestFiring === null || s.manual) return undefined;
     const source = s.source ?? "";
     if (present !== undefined && !present.has(source)) return undefined;
-    return served(ofLatest.filter((x) => (x.source ?? "") === source)) ? undefined : `server ${s.source ?? "unknown"}'s snapshot for ${latestFiring} is not active yet`;
+    return served(latestBySource.get(source) ?? []) ? undefined : `server ${s.source ?? "unknown"}'s snapshot for ${latestFiring} is not active yet`;
   };
   return sorted.map((s): RetentionDecision => {
     const d = decided.get(s)!;
     const base = { image: s.image, at: s.at, manual: s.manual, source: s.source };
     const keep = (reason: string, heldBack = false, deferred = false): RetentionDecision => ({ ...base, action: "keep", reason, heldBack, deferred });
     if (d.action === "keep") return keep(d.reason);
-    if (ofLatest.includes(s) && status(s) === "active") return keep(`kept: the latest firing's snapshot (otherwise: ${d.reason})`, true);
+    if (ofLatest.has(s) && status(s) === "active") return keep(`kept: the latest firing's snapshot (otherwise: ${d.reason})`, true);
     if (latestFiring === null || !latestServed) {
       const why = latestFiring === null ? "the schedule has not fired yet" : `the snapshot for ${latestFiring} is not active yet`;
       return keep(`waits: ${why} (then: ${d.reason})`);
@@ -315,14 +358,18 @@ export function retentionGuard(
   groups: ReadonlyArray<{ name: string; image: string | { id: string } }>,
   servers: ReadonlyArray<{ imageId?: string | undefined }>,
 ): RetentionGuard {
+  // Own entries only: a group naming an image "constructor" or "__proto__" gets an entry like any other
+  // (plain objects, as they cross RPC to the Durable Objects).
   const namedById: Record<string, string[]> = {};
   const namedByName: Record<string, string[]> = {};
   for (const g of groups) {
     const table = typeof g.image === "string" ? namedByName : namedById;
     const key = typeof g.image === "string" ? g.image : g.image.id;
-    (table[key] ??= []).push(g.name);
+    const names = ownEntry(table, key);
+    if (names === undefined) setOwn(table, key, [g.name]);
+    else names.push(g.name);
   }
   const inUse: Record<string, number> = {};
-  for (const s of servers) if (s.imageId !== undefined && s.imageId !== "") inUse[s.imageId] = (inUse[s.imageId] ?? 0) + 1;
+  for (const s of servers) if (s.imageId !== undefined && s.imageId !== "") setOwn(inUse, s.imageId, (ownEntry(inUse, s.imageId) ?? 0) + 1);
   return { namedById, namedByName, inUse };
 }

@@ -77,10 +77,14 @@ export function snapshotImageName(group: string, policy: Pick<SnapshotPolicy, "n
   return `${prefix}-${manual ? "manual-" : ""}${compactUtc(firing)}`;
 }
 
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** The firing an image was taken for, normalised, or null when the property is missing or malformed. */
 export function imageFiring(image: ObservedImage): string | null {
   const raw = image.properties[IMAGE_FIRING_KEY];
   if (raw === undefined) return null;
+  // What novascale writes is already normal (toISOString); only other forms need parsing (hot: every image, every tick).
+  if (CANONICAL_ISO.test(raw)) return raw;
   const t = Date.parse(raw);
   return Number.isNaN(t) ? null : new Date(t).toISOString();
 }

@@ -3,6 +3,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/env.ts";
 import type { PauseState, PolicyRunRecord } from "../core/records.ts";
+import { stillSettled } from "../core/policy-run.ts";
 import type { SnapshotPolicyRules } from "../core/rules.ts";
 import { PolicyStore } from "../store/policy-coordinator.ts";
 import { envelopeSchema } from "../store/rules.ts";
@@ -66,7 +67,19 @@ export class PolicyCoordinator extends DurableObject<Env> {
         return { at: request.now, trigger: request.trigger, author: request.author, rulesEtag: request.policy.etag, rulesRevision: request.policy.revision, status: null, steps: [], notices: [], errors: [error] };
       }
       const state = await this.#loaded();
-      const { record, activity } = await runPolicy(this.#store, { ...request, policy: fenced.entry }, cloud, state.pause !== undefined);
+      const policy = fenced.entry;
+      const paused = state.pause !== undefined;
+      const handed = request.listing;
+      const wasSettled = await this.#store.getSettled();
+      if (state.lastRun !== undefined && handed !== undefined && "servers" in handed) {
+        const current = { rules: policy.rules, revision: policy.revision, paused, servers: handed.servers, now: new Date(request.now) };
+        if (stillSettled(wasSettled, current)) {
+          state.lastRun.lastSeenAt = request.now; // nothing to do until the next firing: no cloud call
+          return state.lastRun;
+        }
+      }
+      const { record, activity, settled } = await runPolicy(this.#store, { ...request, policy }, cloud, paused);
+      if (JSON.stringify(settled) !== JSON.stringify(wasSettled)) await this.#store.setSettled(settled);
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       this.#store.appendActivity(activity);
       const previous = state.lastRun;

@@ -1,5 +1,5 @@
 // One run of a snapshot policy inside its Durable Object: servers, plan, ledger, budget, createImage/deleteImage, the run's record.
-import { fitPolicySteps, keptLedger, withoutResent, type SentSnapshot } from "../core/policy-run.ts";
+import { fitPolicySteps, keptLedger, settledAfter, withoutResent, type SentSnapshot, type SettledMark } from "../core/policy-run.ts";
 import type { PolicyServerStatus, PolicyStatus, PolicyStep } from "../core/policy-snapshots.ts";
 import type { Deferral, ErrorInfo, PolicyRunRecord } from "../core/records.ts";
 import type { RetentionGuard } from "../core/retention.ts";
@@ -30,6 +30,8 @@ export interface PolicyRunRequest {
 export interface PolicyRunOutput {
   record: PolicyRunRecord;
   activity: ActivityEntry[];
+  /** Set when the latest firing is settled: later runs skip until something changes (core/policy-run.ts). */
+  settled?: SettledMark;
 }
 
 /** Why a request the budget kept back was not sent, from the gateway's answer. */
@@ -114,7 +116,8 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
   }
 
   const record: PolicyRunRecord = { ...base, status: afterSending(plan.status, executed.created), steps: kept, notices, errors: executed.errors, ...(deferred === undefined ? {} : { deferred }) };
-  return { record, activity: executed.activity };
+  const settled = held.length === 0 ? settledAfter(plan, policy.revision, paused, request.guard !== undefined) : undefined;
+  return { record, activity: executed.activity, ...(settled === undefined ? {} : { settled }) };
 }
 
 /** The status as the run leaves it: a server whose createImage was accepted is in progress; one the run could not send to still waits. */

@@ -1,6 +1,6 @@
-// Durable Object storage of one snapshot policy: rules fence, operator pause, last run, createImage ledger, activity log.
+// Durable Object storage of one snapshot policy: rules fence, operator pause, last run, createImage ledger, settled mark, activity log.
 import { z } from "zod";
-import type { SentSnapshot } from "../core/policy-run.ts";
+import type { SentSnapshot, SettledMark } from "../core/policy-run.ts";
 import type { PauseState, PolicyRunRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";
@@ -8,7 +8,8 @@ import { rulesFenceSchema, type RulesFenceOf } from "./rules.ts";
 
 export type PolicyFence = RulesFenceOf<"snapshotPolicy">;
 
-const KEY = { fence: "rules:snapshotPolicy", pause: "pause", lastRun: "lastRun", ledger: "ledger" } as const;
+const KEY = { fence: "rules:snapshotPolicy", pause: "pause", lastRun: "lastRun", ledger: "ledger", settled: "settled" } as const;
+const SettledSchema = z.object({ firing: z.string(), revision: z.number().int(), paused: z.boolean(), selected: z.string() });
 
 const FenceSchema = rulesFenceSchema("snapshotPolicy");
 const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() });
@@ -82,6 +83,13 @@ export class PolicyStore {
     return this.#write(KEY.ledger, value.length === 0 ? undefined : value);
   }
 
+  getSettled(): Promise<SettledMark | undefined> {
+    return this.#read(KEY.settled, SettledSchema);
+  }
+  setSettled(value: SettledMark | undefined): Promise<void> {
+    return this.#write(KEY.settled, value);
+  }
+
   appendActivity(entries: Parameters<ActivityLog["append"]>[0]): void {
     this.#log.append(entries);
   }
@@ -91,6 +99,6 @@ export class PolicyStore {
 
   /** Forgets the runtime state (the rules were deleted); the fence and the activity log stay. */
   async clearRuntime(): Promise<void> {
-    await this.#storage.delete([KEY.pause, KEY.lastRun, KEY.ledger]);
+    await this.#storage.delete([KEY.pause, KEY.lastRun, KEY.ledger, KEY.settled]);
   }
 }

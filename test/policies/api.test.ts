@@ -124,6 +124,25 @@ describe("PUT/GET/DELETE /v1/snapshot-policies/{name}", () => {
   });
 });
 
+describe("GET /v1/snapshot-policies/{name}/retention", () => {
+  it("answers the preview's shape for a policy with no snapshots yet, and writes nothing", async () => {
+    await send("PUT", `${BASE}/preview-me`, { json: policy() });
+    const res = await send<{ policy: string; at: string; firing: string | null; guard: string; images: unknown[] }>("GET", `${BASE}/preview-me/retention?at=2026-11-29T02:00:00Z`, { as: "read" });
+    expect(res.status, res.text).toBe(200);
+    expect([res.body.policy, res.body.at, res.body.firing, res.body.images]).toEqual(["preview-me", "2026-11-29T02:00:00.000Z", "2026-11-29T00:30:00.000Z", []]);
+    expect((await send<View>("GET", `${BASE}/preview-me`, { as: "read" })).body.lastRun).toBeNull();
+    expect((await send<{ entries: Array<{ kind: string }> }>("GET", `${BASE}/preview-me/activity`, { as: "read" })).body.entries.map((e) => e.kind)).toEqual(["rules-changed"]);
+  });
+
+  it("refuses a bad ?at= and a bad ?limit= with 400 naming the parameter", async () => {
+    await send("PUT", `${BASE}/preview-bad`, { json: policy() });
+    const at = await send<ApiErrorBody>("GET", `${BASE}/preview-bad/retention?at=yesterday`, { as: "read" });
+    expect([at.status, at.body.error.message]).toEqual([400, expect.stringContaining("at")]);
+    const limit = await send<ApiErrorBody>("GET", `${BASE}/preview-bad/activity?limit=0`, { as: "read" });
+    expect([limit.status, limit.body.error.message]).toEqual([400, expect.stringContaining("limit")]);
+  });
+});
+
 describe("pause and resume", () => {
   it("an operator pause shows in GET and the activity log; resume lifts it; a second resume says resumed: false", async () => {
     await send("PUT", `${BASE}/paused-pets`, { json: policy() });

@@ -73,7 +73,7 @@ describe("a snapshot policy over generated histories", () => {
             // Never the old before the new, per server: a selected server's snapshot goes only once its own
             // snapshot of the latest firing is active.
             const source = image.properties[IMAGE_SOURCE_SERVER_KEY];
-            if (servers.some((srv) => srv.id === source && srv.metadata["backup"] === "nightly")) {
+            if (servers.some((srv) => srv.id === source && (srv.metadata as Record<string, string>)["backup"] === "nightly")) {
               const fresh = images.some((i) => isOwn(i) && i.status === "active" && i.properties[IMAGE_SOURCE_SERVER_KEY] === source && i.properties[IMAGE_FIRING_KEY] === plan.status.firing);
               expect(fresh).toBe(true);
             }

@@ -1,7 +1,9 @@
 // The pure decisions of a policy run between plan and send: the createImage ledger and the budget's share (core/policy-run.ts).
 import { describe, expect, it } from "vitest";
 import { fitPolicySteps, keptLedger, LEDGER_HOLD_MS, withoutResent, type SentSnapshot } from "../../src/core/policy-run.ts";
-import type { PolicyStep } from "../../src/core/policy-snapshots.ts";
+import { policySnapshotProperties, type PolicyStep } from "../../src/core/policy-snapshots.ts";
+import { decideRetention, retentionGuard } from "../../src/core/retention.ts";
+import type { ObservedImage } from "../../src/core/types.ts";
 
 const FIRING = "2026-11-21T01:30:00.000Z";
 const snap = (serverId: string, firing = FIRING): PolicyStep => ({ kind: "snapshot", policy: "p", serverId, serverName: serverId, imageName: `p-${serverId}`, firing, attempt: 1, reason: "due" });
@@ -45,5 +47,42 @@ describe("keptLedger and fitPolicySteps", () => {
     const { kept, deferred } = fitPolicySteps([del("x"), snap("a"), snap("b"), del("y")], 2);
     expect(kept.map((s) => s.kind)).toEqual(["snapshot", "snapshot"]);
     expect(deferred.map((s) => s.kind)).toEqual(["deleteImage", "deleteImage"]);
+  });
+});
+
+describe("the retention guard with hostile names", () => {
+  it("a group naming an image 'constructor', 'toString' or '__proto__' is guarded like any other, and nothing throws", () => {
+    const guard = retentionGuard(
+      [
+        { name: "a", image: "constructor" },
+        { name: "b", image: "toString" },
+        { name: "c", image: "__proto__" },
+      ],
+      [{ imageId: "constructor" }],
+    );
+    const image = (id: string, name: string): ObservedImage => ({ id, name, status: "active", created: "2026-11-01T00:30:00.000Z", properties: policySnapshotProperties("p", "s", "2026-11-01T00:30:00.000Z") });
+    const decided = decideRetention({
+      snapshots: [image("new", "newest"), image("constructor", "constructor"), image("x", "toString"), image("y", "__proto__"), image("z", "hasOwnProperty")].map((i, n) => ({
+        image: i,
+        at: `2026-11-0${5 - n}T00:30:00.000Z`,
+        manual: false,
+        source: "s",
+      })),
+      rules: { keepLast: 1 },
+      keepManual: 0,
+      timezone: "UTC",
+      now: new Date("2026-11-05T01:00:00Z"),
+      latestFiring: "2026-11-05T00:30:00.000Z",
+      perSource: true,
+      guard,
+      stuckAfterMs: 3_600_000,
+    });
+    expect(decided.map((d) => [d.image.name, d.action])).toEqual([
+      ["newest", "keep"],
+      ["constructor", "keep"],
+      ["toString", "keep"],
+      ["__proto__", "keep"],
+      ["hasOwnProperty", "delete"],
+    ]);
   });
 });

@@ -69,6 +69,36 @@ describe("the cron tick runs snapshot policies", () => {
     expect((await policies.activity("web-nightly", 20)).map((a) => a.kind)).not.toContain("snapshot-failed");
   });
 
+  it("a settled policy costs no cloud call until the next firing, a new selected server or a rules change", async () => {
+    const { fake, policies, tick, sent, snapshotsOf } = world();
+    fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    const put = await policies.put("steady", policyRules(), { author: "alice" });
+    await tick("2026-11-21T01:31:00Z");
+    await tick("2026-11-21T01:36:00Z"); // active: the firing is settled
+    const glance = () => sent.filter((c) => c.path.endsWith("/v2/images")).length;
+    let before = glance();
+    await tick("2026-11-21T01:37:00Z");
+    await tick("2026-11-21T03:00:00Z");
+    expect(glance()).toBe(before);
+    expect((await policies.get("steady")).lastRun?.lastSeenAt).toBe("2026-11-21T03:00:00.000Z");
+    // A newly selected server (within the grace period): listed and snapshotted at once.
+    const jump = fake.seedServer({ name: "jump", metadata: { backup: "nightly" } });
+    await tick("2026-11-21T03:01:00Z");
+    expect(glance()).toBeGreaterThan(before);
+    expect(snapshotsOf("steady")).toContain(`${jump.id}@${night(21)}`);
+    await tick("2026-11-21T03:06:00Z");
+    before = glance();
+    await tick("2026-11-21T09:07:00Z");
+    expect(glance()).toBe(before);
+    // A rules change, and the next firing, each list again.
+    await policies.put("steady", policyRules({ retention: { keepLast: 5 } }), { author: "alice", ifMatch: put.etag });
+    await tick("2026-11-21T09:08:00Z");
+    expect(glance()).toBe(before + 1);
+    await tick("2026-11-21T09:09:00Z");
+    await tick("2026-11-22T01:31:00Z");
+    expect(glance()).toBe(before + 2);
+  });
+
   it("takes at most maxConcurrent at once, counting those still saving, and the rest on later ticks", async () => {
     const { fake, policies, tick, snapshotsOf } = world({ snapshotMs: 90_000 });
     for (const name of ["a", "b", "c", "d", "e"]) fake.seedServer({ name, metadata: { backup: "nightly" } });

@@ -62,6 +62,11 @@ describe("planPolicySnapshots", () => {
     expect(result.status.servers.map((s) => s.phase)).toEqual(["due", "waiting", "in-progress"]);
   });
 
+  it("says so when it selects no server at all", () => {
+    const result = plan({ servers: [server({ id: "other", group: null, metadata: { backup: "weekly" } })] });
+    expect(result.notices.find((n) => n.code === "selects-nothing")?.message).toContain("backup=nightly");
+  });
+
   it("takes none while a server is busy (a task under way) and says so", () => {
     expect(plan({ servers: [pet("db", { id: "db", taskState: "image_uploading" })] }).status.servers[0]?.phase).toBe("busy");
   });
