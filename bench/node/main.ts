@@ -1,19 +1,24 @@
 // `npm run bench`: runs the benchmarks, prints the table and writes BENCHMARKS.md (full runs only, unless --write).
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureBudget, type BudgetResults } from "./budget.ts";
+import { measureCpuSection, renderCpuSection, type CpuResults } from "./cpu-compare.ts";
 import { measureBootToN, measureCell, type BootToNResult, type CellResult } from "./fake-grid.ts";
 import { measureRealTier, type RealOutcome } from "./real-tier.ts";
-import { renderConsole, renderMarkdown, type BenchResults } from "./report.ts";
+import { renderConsole, renderMarkdown, spliceCpuSection, type BenchResults } from "./report.ts";
 import { buildBenchWorker, REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
 
-const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real|budget|many] [-- --write|--no-write] [-- --verbose]
+const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real|budget|many|cpu] [-- --against REF] [-- --write|--no-write] [-- --verbose]
   --quick     a smaller grid (1, 10 groups x 10, 1,000 servers; N = 1, 10) for a fast look
   --only      run only the fake-cloud grid, only the real-tier side by side, only the subrequest
-              budget (100 groups +2 each with a budget of 50, -2 each, a hanging cloud), or the budget
-              with the 1,000-group runs too
+              budget (100 groups +2 each with a budget of 50, -2 each, a hanging cloud), the budget
+              with the 1,000-group runs too, or only the CPU of a small deployment (1 group x 10
+              servers, 3 groups x 50: cold/warm, steady/scale, V8 profiles; --only cpu --write
+              rewrites only that section of BENCHMARKS.md)
+  --against   the CPU section also measures the worker built at this git ref, runs interleaved, and
+              shows both side by side (before/after)
   --write     write BENCHMARKS.md even for a partial run; --no-write never writes it
   --verbose   print progress as it goes
 The real tier uses the devcloud at $DEVCLOUD_DIR (default /tmp/devcloud) and runs its up.sh when it is
@@ -27,6 +32,7 @@ function parseOptions() {
       write: { type: "boolean" },
       "no-write": { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
+      against: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -46,8 +52,8 @@ async function main(): Promise<void> {
     return;
   }
   const only = values.only;
-  if (only !== undefined && !["fake", "real", "budget", "many"].includes(only)) throw new Error(`--only wants fake, real, budget or many\n${USAGE}`);
-  const runs = (part: "fake" | "real" | "budget") => only === undefined || only === part || (part === "budget" && only === "many");
+  if (only !== undefined && !["fake", "real", "budget", "many", "cpu"].includes(only)) throw new Error(`--only wants fake, real, budget, many or cpu\n${USAGE}`);
+  const runs = (part: "fake" | "real" | "budget" | "cpu") => only === undefined || only === part || (part === "budget" && only === "many");
   const startedAt = new Date();
   const log = values.verbose ? (line: string) => console.error(line) : () => {};
   const progress = (line: string) => console.error(line);
@@ -55,6 +61,21 @@ async function main(): Promise<void> {
   const groupCounts = values.quick ? [1, 10] : [1, 10, 100];
   const serverCounts = values.quick ? [10, 1_000] : [10, 1_000, 10_000];
   const bootTargets: Array<[number, number | undefined]> = values.quick ? [[1, undefined], [10, undefined]] : [[1, undefined], [10, undefined], [100, undefined], [100, 100]];
+
+  const argv = process.argv.slice(2);
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
+  let cpu: CpuResults | null = null;
+  if (only === "cpu") {
+    cpu = await measureCpuSection(cpuRunOptions(values.quick, values.against), progress, log);
+    console.log(renderCpuSection(cpu, command));
+    if (values["no-write"] !== true && values.write === true) {
+      const path = join(REPO_ROOT, "BENCHMARKS.md");
+      if (!existsSync(path)) throw new Error("BENCHMARKS.md is missing: a full `npm run bench` writes it");
+      writeFileSync(path, spliceCpuSection(readFileSync(path, "utf8"), renderCpuSection(cpu, command)));
+      progress("wrote the CPU section of BENCHMARKS.md");
+    } else progress("BENCHMARKS.md not written (add --write to rewrite its CPU section)");
+    return;
+  }
 
   progress("building the worker (wrangler deploy --dry-run)...");
   const scriptPath = await buildBenchWorker(join(REPO_ROOT, ".tmp/bench-build"));
@@ -84,6 +105,7 @@ async function main(): Promise<void> {
   if (runs("budget")) {
     budget = await measureBudget(scriptPath, { many: only === undefined || only === "many", quick: values.quick }, progress, log);
   }
+  if (runs("cpu")) cpu = await measureCpuSection(cpuRunOptions(values.quick, values.against), progress, log);
   if (runs("real")) {
     progress("real tier: novascale vs the book-style script, 10 groups...");
     real = await underDevcloudLock(() => measureRealTier(scriptPath, progress), progress);
@@ -97,9 +119,8 @@ async function main(): Promise<void> {
     // not a git checkout
   }
   const partial = values.quick || values.only !== undefined;
-  const argv = process.argv.slice(2);
   const results: BenchResults = {
-    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+    command,
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
     commit,
@@ -108,6 +129,7 @@ async function main(): Promise<void> {
     bootToN,
     real,
     budget,
+    cpu,
   };
   console.log(renderConsole(results));
   const write = values["no-write"] ? false : (values.write ?? !partial);
@@ -117,6 +139,11 @@ async function main(): Promise<void> {
   } else {
     progress("BENCHMARKS.md not written (partial run; add --write to write it)");
   }
+}
+
+/** The CPU section's runs: 4 fresh isolates per scenario and bundle (2 with --quick), 3 scale-out/scale-in pairs each, 2 profiled runs, 5 startups. */
+function cpuRunOptions(quick: boolean, against: string | undefined) {
+  return { runs: quick ? 2 : 4, events: 3, profiledRuns: 2, startupRuns: quick ? 3 : 5, ...(against === undefined ? {} : { against }) };
 }
 
 /**

@@ -26,13 +26,13 @@ export interface TickMeasurement {
   outcome: string;
 }
 
-/** Bundles bench/worker/entry.ts (the real worker plus the KV counter) the way `wrangler deploy` would. */
-export async function buildBenchWorker(outDir: string): Promise<string> {
+/** Bundles bench/worker/entry.ts (the real worker plus the KV counter) the way `wrangler deploy` would; `root`: another checkout (see cpu-profile.ts --against). */
+export async function buildBenchWorker(outDir: string, root: string = REPO_ROOT): Promise<string> {
   const wranglerBin = join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js");
   const args = [wranglerBin, "deploy", "bench/worker/entry.ts", "--dry-run", "--outdir", outDir];
   const output = await new Promise<string>((resolveRun, reject) => {
     const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
+      cwd: root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -82,12 +82,16 @@ function workerdPids(): number[] {
 }
 
 export interface BenchWorker {
-  /** One cron tick at `scheduledTime`, measured. */
-  tick(scheduledTime: Date): Promise<TickMeasurement>;
+  /** workerd's CPU from its start until Miniflare was ready (the bundle's parse and global scope included). */
+  startupCpuMs: number;
+  /** One cron tick at `scheduledTime`, measured (cron "bench-noop": the wrapper answers without calling the worker). */
+  tick(scheduledTime: Date, cron?: string): Promise<TickMeasurement>;
   /** A request to the worker's HTTP API as the benchmark's admin. */
   api(method: string, path: string, body?: unknown): Promise<Response>;
   /** workerd CPU of one trivial request to the wrapper (median of 15): the harness's own cost, included in every tick figure. */
   harnessCpuMs(): Promise<number>;
+  /** workerd CPU of `n` runtime operations of one kind inside the worker (bench/worker/entry.ts's probe), per operation, median of `repeats`. */
+  probeCpuMs(op: "none" | "fetch" | "kv" | "rpc", n: number, repeats: number, url?: string): Promise<number>;
   /** KV counts since the last reset, and resets them. */
   takeKvCounts(): Promise<KvCounts>;
   kv(): ReturnType<Miniflare["getKVNamespace"]>;
@@ -100,10 +104,14 @@ export interface StartOptions {
   cloud: Record<string, string>;
   /** Where the worker's console lines go (default: dropped, so the benchmark's table stays readable). */
   onLog?: (line: string) => void;
+  /** The wrangler.toml whose bindings the worker gets (default: this checkout's). */
+  configPath?: string;
+  /** Opens workerd's V8 inspector on this loopback port (bench/node/cpu-profile.ts takes CPU profiles through it). */
+  inspectorPort?: number;
 }
 
 export async function startBenchWorker(options: StartOptions): Promise<BenchWorker> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(options.configPath ?? join(REPO_ROOT, "wrangler.toml"));
   // modulesRules cannot be converted to Miniflare 5 and the bundle needs none.
   const { modulesRules: _unused, ...sourceless } = workerOptions as Record<string, unknown>;
   const bindings = {
@@ -118,6 +126,7 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
       scriptPath: options.scriptPath,
       bindings,
       handleStructuredLogs: (entry: { message?: string }) => options.onLog?.(String(entry.message ?? "")),
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
   await mf.ready;
@@ -126,6 +135,7 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
   };
   const pids = workerdPids();
   const cpuNs = (): number => pids.reduce((sum, pid) => sum + processCpuNs(pid), 0);
+  const startupCpuMs = cpuNs() / 1e6;
 
   const readCounts = async (): Promise<{ kv: KvCounts }> => {
     const response = await mf.dispatchFetch("http://bench.local/__bench/counts?reset=1");
@@ -133,11 +143,12 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
   };
 
   return {
-    async tick(scheduledTime) {
+    startupCpuMs,
+    async tick(scheduledTime, cron = "* * * * *") {
       await readCounts();
       const cpuBefore = cpuNs();
       const started = performance.now();
-      const result = await worker.scheduled({ scheduledTime, cron: "* * * * *" });
+      const result = await worker.scheduled({ scheduledTime, cron });
       const wallMs = performance.now() - started;
       const workerdCpuMs = (cpuNs() - cpuBefore) / 1e6;
       const counts = await readCounts();
@@ -154,6 +165,18 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
         const before = cpuNs();
         await (await mf.dispatchFetch("http://bench.local/__bench/counts")).arrayBuffer();
         samples.push((cpuNs() - before) / 1e6);
+      }
+      return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
+    },
+    async probeCpuMs(op, n, repeats, url) {
+      const samples: number[] = [];
+      const query = new URLSearchParams({ op, n: String(n), ...(url === undefined ? {} : { url }) });
+      for (let i = 0; i < repeats; i++) {
+        const before = cpuNs();
+        const response = await mf.dispatchFetch(`http://bench.local/__bench/probe?${query}`);
+        if (!response.ok) throw new Error(`probe ${op}: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+        samples.push((cpuNs() - before) / 1e6 / n);
       }
       return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
     },

@@ -39,8 +39,23 @@ const EnvelopeShape = {
   updatedBy: z.string().min(1),
 };
 
-export function envelopeSchema<K extends RuleKind>(kind: K) {
+function buildEnvelopeSchema<K extends RuleKind>(kind: K) {
   return z.object({ ...EnvelopeShape, rules: RULE_KINDS[kind] }).strict();
+}
+
+/**
+ * Built once per kind and kept: every tick parses every group's envelope, and a zod schema's first
+ * parse pays for setting itself up (in workerd a fresh schema per call cost more than the parse).
+ */
+const envelopeSchemas = new Map<RuleKind, ReturnType<typeof buildEnvelopeSchema>>();
+
+export function envelopeSchema<K extends RuleKind>(kind: K): ReturnType<typeof buildEnvelopeSchema<K>> {
+  let schema = envelopeSchemas.get(kind);
+  if (schema === undefined) {
+    schema = buildEnvelopeSchema(kind);
+    envelopeSchemas.set(kind, schema);
+  }
+  return schema as ReturnType<typeof buildEnvelopeSchema<K>>;
 }
 
 /**
@@ -148,6 +163,16 @@ export interface RulesIndex {
 
 export type IndexRead = { ok: true; index: RulesIndex } | { ok: false; problem: string };
 
+/**
+ * The index text this isolate read last, and what it parsed to. Ticks come a minute apart and the index
+ * changes only when rules do: the same text gives the same index object, so entriesOf's parse of every
+ * entry (zod, each group's cron patterns checked) is kept too. Nothing is trusted that was not parsed:
+ * only a byte-identical text reuses the result of parsing it.
+ */
+let lastIndex: { raw: string; index: RulesIndex } | undefined;
+/** Parsed entries per index object and kind (see lastIndex); a new index object starts afresh. */
+const parsedEntries = new WeakMap<RulesIndex, Map<RuleKind, ReadonlyArray<ReadRulesResult<unknown>>>>();
+
 /** One KV read. A missing or unreadable index is reported (the caller asks the registry), never thrown. */
 export async function readIndex(kv: RulesKv): Promise<IndexRead> {
   let raw: string | null;
@@ -157,6 +182,7 @@ export async function readIndex(kv: RulesKv): Promise<IndexRead> {
     return { ok: false, problem: `reading the rules index failed: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (raw === null) return { ok: false, problem: "there is no rules index in KV (yet)" };
+  if (lastIndex !== undefined && lastIndex.raw === raw) return { ok: true, index: lastIndex.index };
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -165,19 +191,35 @@ export async function readIndex(kv: RulesKv): Promise<IndexRead> {
   }
   const parsed = IndexSchema.safeParse(json);
   if (!parsed.success) return { ok: false, problem: "the rules index in KV is not in the expected format" };
-  return { ok: true, index: { generation: parsed.data.generation, kinds: parsed.data.kinds } };
+  const index: RulesIndex = { generation: parsed.data.generation, kinds: parsed.data.kinds };
+  lastIndex = { raw, index };
+  return { ok: true, index };
 }
 
 export async function writeIndex(kv: RulesKv, index: RulesIndex): Promise<void> {
   await kv.put(INDEX_KEY, JSON.stringify({ version: 2, generation: index.generation, kinds: index.kinds }));
 }
 
-/** Every entry of `kind` in an index, each parsed (a bad entry is reported, the others still read). */
+/**
+ * Every entry of `kind` in an index, each parsed (a bad entry is reported, the others still read). The
+ * entries are parsed once per index object (see lastIndex); callers get their own array, and treat the
+ * envelopes in it as read-only.
+ */
 export function entriesOf<K extends RuleKind>(index: RulesIndex, kind: K): Array<ReadRulesResult<RulesOf<K>>> {
-  const section: Record<string, unknown> = index.kinds[kind] ?? {};
-  return Object.keys(section)
-    .sort()
-    .map((name) => parseEnvelope(kind, name, section[name]));
+  let byKind = parsedEntries.get(index);
+  if (byKind === undefined) {
+    byKind = new Map();
+    parsedEntries.set(index, byKind);
+  }
+  let entries = byKind.get(kind);
+  if (entries === undefined) {
+    const section: Record<string, unknown> = index.kinds[kind] ?? {};
+    entries = Object.keys(section)
+      .sort()
+      .map((name) => parseEnvelope(kind, name, section[name]));
+    byKind.set(kind, entries);
+  }
+  return [...entries] as Array<ReadRulesResult<RulesOf<K>>>;
 }
 
 const LegacyIndexSchema = z.object({
