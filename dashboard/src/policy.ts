@@ -91,7 +91,8 @@ function serversTable(servers: NonNullable<PolicyView["status"]>["servers"], zon
   );
 }
 
-export function retentionBody(preview: RetentionPreview, zone: string): HTMLElement {
+/** The preview as a table; `names` turns source server ids into names where the policy still selects them. */
+export function retentionBody(preview: RetentionPreview, zone: string, names: ReadonlyMap<string, string>): HTMLElement {
   const deletes = preview.images.filter((i) => i.action === "delete").length;
   const caveats = [
     preview.paused ? "The policy is paused: a run deletes nothing." : null,
@@ -110,7 +111,7 @@ export function retentionBody(preview: RetentionPreview, zone: string): HTMLElem
           "tr",
           { "data-image": i.id },
           h("th", { scope: "row", "data-label": "snapshot" }, i.name),
-          h("td", { "data-label": "server" }, i.sourceServer ?? "—"),
+          h("td", { "data-label": "server" }, i.sourceServer === null ? "—" : (names.get(i.sourceServer) ?? `${i.sourceServer} (not selected now)`)),
           h("td", { "data-label": "firing" }, formatTime(i.firing, zone)),
           h("td", { "data-label": "status" }, h("span", { class: `badge snap-${i.status}` }, i.status)),
           h("td", { "data-label": "action" }, h("span", { class: `badge action-${i.action}` }, i.action)),
@@ -169,12 +170,13 @@ export function policyPage(root: HTMLElement, session: Session, name: string): P
   const activitySlot = h("div", {}, loading("activity"));
   let zone = "UTC";
   let pauseKey = "";
+  let serverNames = new Map<string, string>();
 
   // The preview lists images on Glance: loaded once and on demand, not on every refresh.
   const loadRetention = async () => {
     replace(retentionSlot, loading("the retention preview"));
     try {
-      replace(retentionSlot, retentionBody(await call<RetentionPreview>(session.token, "GET", policyPath(name, "/retention")), zone));
+      replace(retentionSlot, retentionBody(await call<RetentionPreview>(session.token, "GET", policyPath(name, "/retention")), zone, serverNames));
     } catch (e) {
       replace(retentionSlot, errorBox(e));
     }
@@ -189,6 +191,7 @@ export function policyPage(root: HTMLElement, session: Session, name: string): P
     if (view.status === "rejected") replace(statusSlot, errorBox(view.reason));
     else {
       zone = String(view.value.rules["timezone"] ?? "UTC");
+      serverNames = new Map((view.value.status?.servers ?? []).map((srv) => [srv.serverId, srv.serverName]));
       replace(statusSlot, statusCard(view.value));
       const key = JSON.stringify(view.value.pause);
       if (key !== pauseKey) {

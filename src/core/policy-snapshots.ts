@@ -181,6 +181,8 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     now,
     latestFiring: firing,
     perSource: true,
+    // A selected server's older snapshots wait for its own snapshot of this firing (not another server's).
+    presentSources: selected.map((server) => server.id),
     guard: input.guard,
     stuckAfterMs: rules.graceHours * 3_600_000,
   });

@@ -57,6 +57,12 @@ export interface RetentionInput {
   latestFiring: string | null;
   /** Per source server (snapshot policies: a server's history is its own) or over the whole set (a group's). */
   perSource: boolean;
+  /**
+   * Per source only: the servers selected now. Each one's snapshots wait for its own snapshot of the latest
+   * firing (a server still waiting for a slot, busy or failing keeps its older ones). Sources not listed are
+   * gone: theirs wait for the firing to be served at all. Undefined: every source is treated as present.
+   */
+  presentSources?: readonly string[];
   /** What else needs images; undefined when this tick has no project-wide view (then nothing is deleted). */
   guard: RetentionGuard | undefined;
   /** A snapshot of an earlier firing still queued/saving this long after upload will not finish: cleaned up. */
@@ -248,7 +254,8 @@ function safetyHold(image: ObservedImage, guard: RetentionGuard): string | undef
 
 /**
  * Decides every snapshot: keep or delete, and why. Safety rules override the rules: nothing is deleted
- * while the latest firing's snapshot is not active (or without a project-wide view this tick); never the
+ * while the latest firing's snapshot is not active (per source: nothing of a server before its own is), or
+ * without a project-wide view this tick; never the
  * latest firing's snapshot, an image a group's rules name (by id or name), an image a server was booted
  * from, or a source server's newest active snapshot. Only the snapshots handed in are ever decided on:
  * callers hand in only images novascale made for this group or policy.
@@ -305,7 +312,25 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
 
   // Safety rules, last, so they override everything above.
   const ofLatest = new Set(sorted.filter((s) => !s.manual && latestFiring !== null && s.at === latestFiring));
-  const latestServed = [...ofLatest].some((s) => status(s) === "active") && ![...ofLatest].some((s) => IN_PROGRESS.has(status(s)));
+  const served = (of: Iterable<RetentionSnapshot>) => {
+    let active = false;
+    for (const s of of) {
+      if (IN_PROGRESS.has(status(s))) return false;
+      active ||= status(s) === "active";
+    }
+    return active;
+  };
+  const latestServed = served(ofLatest);
+  // Per source: a server's snapshots wait for its own snapshot of the latest firing (gone servers' do not).
+  const latestBySource = new Map<string, RetentionSnapshot[]>();
+  for (const s of ofLatest) latestBySource.set(s.source ?? "", [...(latestBySource.get(s.source ?? "") ?? []), s]);
+  const present = input.presentSources === undefined ? undefined : new Set(input.presentSources);
+  const sourceWaits = (s: RetentionSnapshot): string | undefined => {
+    if (!input.perSource || latestFiring === null || s.manual) return undefined;
+    const source = s.source ?? "";
+    if (present !== undefined && !present.has(source)) return undefined;
+    return served(latestBySource.get(source) ?? []) ? undefined : `server ${s.source ?? "unknown"}'s snapshot for ${latestFiring} is not active yet`;
+  };
   return sorted.map((s): RetentionDecision => {
     const d = decided.get(s)!;
     const base = { image: s.image, at: s.at, manual: s.manual, source: s.source };
@@ -316,6 +341,8 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
       const why = latestFiring === null ? "the schedule has not fired yet" : `the snapshot for ${latestFiring} is not active yet`;
       return keep(`waits: ${why} (then: ${d.reason})`);
     }
+    const waits = sourceWaits(s);
+    if (waits !== undefined) return keep(`waits: ${waits} (then: ${d.reason})`);
     if (input.guard === undefined) return keep(`waits: no project-wide view of servers and groups this tick (then: ${d.reason})`, false, true);
     const hold = safetyHold(s.image, input.guard);
     if (hold !== undefined) return keep(`${hold} (otherwise: ${d.reason})`, true);

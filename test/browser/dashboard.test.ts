@@ -322,6 +322,9 @@ describe("dashboard", () => {
       const actions = await page.locator('#retention td[data-label="action"]').allInnerTexts();
       expect(actions.every((a) => a === "keep" || a === "delete")).toBe(true);
       expect((await page.locator('#retention td[data-label="why"]').allInnerTexts()).every((why) => why.trim() !== "")).toBe(true);
+      // Source servers show by name while selected; an id only for a server the policy no longer selects, and says so.
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+      expect((await page.locator('#retention td[data-label="server"]').allInnerTexts()).filter((cell) => uuid.test(cell.trim()))).toEqual([]);
       await page.locator("#activity td .kind").filter({ hasText: "snapshot" }).first().waitFor();
       await page.getByRole("button", { name: "Pause", exact: true }).click();
       await page.locator('#status [data-field="pause"]').filter({ hasText: /^by local-admin/ }).waitFor();

@@ -1,10 +1,12 @@
-// Makes the README's screenshot (docs/dashboard.png): the demo group's page after its schedule has switched a few times.
+// Makes the README's screenshots: the demo group's page after its schedule has switched a few times (docs/dashboard.png), and a snapshot policy's page (docs/dashboard-policy.png).
 // Run with `npm run screenshot` (scripts/test-browser.mjs starts the stack first). NOVASCALE_SCREENSHOT_MINUTES: history to wait for (default 8).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BASE, launch, openPage, signIn, TOKENS } from "./support.ts";
 
-const OUT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "dashboard.png");
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+const OUT = join(DOCS, "dashboard.png");
+const POLICY_OUT = join(DOCS, "dashboard-policy.png");
 const minutes = Number(process.env["NOVASCALE_SCREENSHOT_MINUTES"] ?? 8);
 
 async function historySpanMinutes(): Promise<number> {
@@ -13,6 +15,16 @@ async function historySpanMinutes(): Promise<number> {
   if (points.length < 2) return 0;
   return (Date.now() - Date.parse(points[0]!.at)) / 60_000;
 }
+
+// A policy over the demo group's servers, every 2 minutes, keeping 3: by the time the history is long
+// enough, its preview shows snapshots kept and deleted.
+const policy = { select: { group: "web" }, cron: "*/2 * * * *", timezone: "Europe/Berlin", retention: { keepLast: 3 }, maxConcurrent: 5 };
+const put = await fetch(`${BASE}/v1/snapshot-policies/web-demo`, {
+  method: "PUT",
+  headers: { Authorization: `Bearer ${TOKENS.admin}`, "Content-Type": "application/json" },
+  body: JSON.stringify(policy),
+});
+if (!put.ok) throw new Error(`could not create the demo policy: HTTP ${put.status} ${await put.text()}`);
 
 const started = Date.now();
 while ((await historySpanMinutes()) < minutes) {
@@ -30,8 +42,14 @@ try {
   await page.locator("#activity table").waitFor();
   await page.waitForTimeout(500);
   await page.screenshot({ path: OUT });
+  await page.goto(`${BASE}/#/policies/web-demo`);
+  await page.locator("#retention tbody tr[data-image]").first().waitFor();
+  await page.locator("#activity table").waitFor();
+  await page.waitForTimeout(500);
+  // The top of the page: status, selected servers, the retention preview (the activity log runs on below).
+  await page.screenshot({ path: POLICY_OUT, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 2300 } });
   if (problems.length > 0) throw new Error(`the page reported problems: ${problems.join("; ")}`);
-  console.log(`wrote ${OUT}`);
+  console.log(`wrote ${OUT} and ${POLICY_OUT}`);
 } finally {
   await browser.close();
 }

@@ -41,7 +41,7 @@ const historyArb = fc.record({
 });
 
 describe("a snapshot policy over generated histories", () => {
-  it("never deletes an image without this policy's marks, never a guarded one, never a server's newest active one, never two snapshots of a server for one firing", () => {
+  it("never deletes an image without this policy's marks, never a guarded one, never a server's newest active one, never a selected server's before its own new one, never two snapshots of a server for one firing", () => {
     fc.assert(
       fc.property(historyArb, ({ maxConcurrent, retention, events }) => {
         const rules = SnapshotPolicyRulesSchema.parse({ select: { metadata: { backup: "nightly" } }, cron: "30 1 * * *", timezone: "Europe/Berlin", retention, maxConcurrent, graceHours: 6 });
@@ -70,6 +70,13 @@ describe("a snapshot policy over generated histories", () => {
             expect(isOwn(image)).toBe(true);
             expect(guard.inUse[id] ?? 0).toBe(0);
             expect(guard.namedByName[image.name]).toBeUndefined();
+            // Never the old before the new, per server: a selected server's snapshot goes only once its own
+            // snapshot of the latest firing is active.
+            const source = image.properties[IMAGE_SOURCE_SERVER_KEY];
+            if (servers.some((srv) => srv.id === source && (srv.metadata as Record<string, string>)["backup"] === "nightly")) {
+              const fresh = images.some((i) => isOwn(i) && i.status === "active" && i.properties[IMAGE_SOURCE_SERVER_KEY] === source && i.properties[IMAGE_FIRING_KEY] === plan.status.firing);
+              expect(fresh).toBe(true);
+            }
           }
           // A server's newest active snapshot stays.
           for (const source of SERVERS) {

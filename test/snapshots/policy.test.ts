@@ -105,6 +105,26 @@ describe("planPolicySnapshots", () => {
     expect(result.steps.flatMap((s) => (s.kind === "deleteImage" ? [s.imageId] : []))).toEqual(["db-28"]);
   });
 
+  it("prunes none of a server's snapshots before its own snapshot of the latest firing is active (another server's does not count)", () => {
+    // db got its slot for the 24th; jump waits for it (maxConcurrent 1): jump's 20th must stay until jump's 24th is active.
+    const images = [
+      ...[20, 21, 22, 23, 24].map((d) => policyImage({ id: `db-${d}`, source: "db", firing: night(d) })),
+      ...[20, 21, 22, 23].map((d) => policyImage({ id: `jump-${d}`, source: "jump", firing: night(d) })),
+    ];
+    const result = plan({ rules: rulesOf({ maxConcurrent: 1, retention: { keepDaily: 3 } }), images, now: new Date("2026-11-24T01:40:00Z") });
+    expect(result.steps.map((s) => (s.kind === "snapshot" ? `snapshot ${s.serverId}` : `delete ${s.imageId}`)).sort()).toEqual(["delete db-20", "delete db-21", "snapshot jump"]);
+    expect(result.retention.find((d) => d.image.id === "jump-20")?.reason).toMatch(/^waits: server jump's snapshot for .* is not active yet/);
+  });
+
+  it("prunes a gone server's snapshots by the same rules once the firing is served, keeping its last one", () => {
+    const images = [
+      ...[20, 21, 22, 23].map((d) => policyImage({ id: `gone-${d}`, source: "gone", firing: night(d) })),
+      policyImage({ id: "db-24", source: "db", firing: night(24) }),
+    ];
+    const result = plan({ servers: [pet("db")], rules: rulesOf({ retention: { keepLast: 1 } }), images, now: new Date("2026-11-24T01:40:00Z") });
+    expect(result.steps.flatMap((s) => (s.kind === "deleteImage" ? [s.imageId] : [])).sort()).toEqual(["gone-20", "gone-21", "gone-22"]);
+  });
+
   it("a paused policy takes and deletes nothing", () => {
     const images = [21, 22, 23, 24, 25, 26, 27, 28].map((d) => policyImage({ id: `db-${d}`, source: "db", firing: night(d) }));
     const result = plan({ rules: rulesOf({ paused: true }), images, now: new Date("2026-11-28T02:00:00Z") });

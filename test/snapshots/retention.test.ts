@@ -103,8 +103,14 @@ describe("retention per source server (snapshot policies)", () => {
   });
 
   it("keeps a gone server's snapshots under the same rules, its last one included", () => {
-    const d = decide([...novemberNights(1, 3, "gone"), ...novemberNights(27, 29, "db")], { rules: { keepLast: 1 }, perSource: true });
+    const d = decide([...novemberNights(1, 3, "gone"), ...novemberNights(27, 29, "db")], { rules: { keepLast: 1 }, perSource: true, presentSources: ["db"] });
     expect(d.filter((x) => x.source === "gone").map((x) => x.action)).toEqual(["keep", "delete", "delete"]);
+  });
+
+  it("prunes nothing of a present server until its own snapshot of the latest firing is active", () => {
+    const d = decide([...novemberNights(25, 28, "jump"), ...novemberNights(25, 29, "db")], { rules: { keepLast: 1 }, perSource: true, presentSources: ["db", "jump"] });
+    expect(d.filter((x) => x.source === "jump").map((x) => x.action)).toEqual(["keep", "keep", "keep", "keep"]);
+    expect(d.filter((x) => x.source === "db" && x.action === "delete")).toHaveLength(4);
   });
 });
 
