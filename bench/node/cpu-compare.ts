@@ -168,5 +168,7 @@ export function renderCpuSection(c: CpuResults, command: string): string {
   const last = c.workers[c.workers.length - 1]!;
   const profiles = renderProfiles(last.results, 8);
   if (profiles.trim() !== "") parts.push("", `Where the time goes (${last.label}; V8 CPU profiles of the worker's isolate through workerd's inspector, 50 µs sampling, the profiler's own cost included; samples are wall time while the isolate is busy, so on a loaded machine a preempted thread's time lands on whatever frame was running and shares of a few percent are noise):`, "", "```", profiles.trim(), "```");
+  const cron = renderProfiles(last.results, 8, "cron invocation");
+  if (cron.trim() !== "") parts.push("", `Where the cron invocation's own time goes (${last.label}; the same warm ticks replayed, profiled alike: the groups' Durable Objects only send their recorded gateway calls):`, "", "```", cron.trim(), "```");
   return parts.join("\n");
 }

@@ -2,7 +2,9 @@
 import realWorker from "../../src/index.ts";
 import { GroupCoordinator as RealGroupCoordinator } from "../../src/index.ts";
 import type { Env } from "../../src/config/env.ts";
-import { coordinatorStub } from "../../src/reconcile/coordinator.ts";
+import { coordinatorStub, type ReconcileRequest } from "../../src/reconcile/coordinator.ts";
+import type { CloudPort } from "../../src/reconcile/gateway.ts";
+import type { TickRecord } from "../../src/reconcile/service.ts";
 
 export * from "../../src/index.ts";
 
@@ -42,9 +44,92 @@ function countingEnv(env: Env): Env {
   return { ...env, RULES: countingKv(env.RULES) };
 }
 
+/**
+ * One gateway call a group's Durable Object made in a tick. `started`/`ended` are positions on the
+ * tick's sequence of call starts and ends, so a replay keeps the same overlap (concurrent boots stay
+ * concurrent, a call that waited for another still waits).
+ */
+interface RecordedCall {
+  method: string;
+  args: unknown[];
+  started: number;
+  ended: number;
+  /** reserve()'s answer: a replayed release() names the replayed reservation, not the recorded one. */
+  result?: unknown;
+}
+
+interface RecordedTick {
+  calls: RecordedCall[];
+  record: TickRecord;
+}
+
+/** The gateway as the real reconcile sees it, with every call it makes appended to `calls`. */
+function recordingPort(port: CloudPort, calls: RecordedCall[]): CloudPort {
+  let position = 0;
+  const call = (method: string) => async (...args: unknown[]) => {
+    const entry: RecordedCall = { method, args, started: position++, ended: Number.POSITIVE_INFINITY };
+    calls.push(entry);
+    try {
+      const result = await (port[method as keyof CloudPort] as (...a: unknown[]) => Promise<unknown>)(...args);
+      if (method === "reserve") entry.result = result;
+      return result;
+    } finally {
+      entry.ended = position++;
+    }
+  };
+  return new Proxy({} as CloudPort, { get: (_target, method) => (typeof method === "string" ? call(method) : undefined) });
+}
+
+function reservationId(outcome: unknown): number | undefined {
+  const o = outcome as { ok?: boolean; value?: { id?: unknown } } | undefined;
+  return o?.ok === true && typeof o.value?.id === "number" ? o.value.id : undefined;
+}
+
 export class GroupCoordinator extends RealGroupCoordinator {
+  /** This group's gateway calls and answer per tick (`now`), kept until replayed (the bench replays each tick once, right after it). */
+  readonly #recorded = new Map<string, RecordedTick>();
+
   constructor(state: DurableObjectState, env: Env) {
     super(state, countingEnv(env));
+  }
+
+  /** The real reconcile, with the gateway calls it makes recorded for replay(). */
+  override async reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
+    const calls: RecordedCall[] = [];
+    const record = await super.reconcile(request, recordingPort(gateway, calls));
+    this.#recorded.set(request.now, { calls, record });
+    // Only the latest few ticks: a run that never replays must not grow without bound.
+    for (const key of this.#recorded.keys()) if (this.#recorded.size > 4) this.#recorded.delete(key);
+    return record;
+  }
+
+  /**
+   * Makes exactly the gateway calls the real reconcile made for this tick (same arguments, same order and
+   * overlap) through the gateway stub it is handed, then answers the recorded record: no planning, no
+   * storage. A tick run with it costs the cron invocation what the real one did, the cloud requests it
+   * carries for the group included (bench/node/cpu-profile.ts, "replay").
+   */
+  async replay(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
+    const tick = this.#recorded.get(request.now);
+    if (tick === undefined) throw new Error(`bench replay: no recorded reconcile at ${request.now}`);
+    this.#recorded.delete(request.now);
+    const running: Array<Promise<unknown>> = [];
+    const ids = new Map<number, number>();
+    for (const [i, call] of tick.calls.entries()) {
+      // Every earlier call that had finished before this one started, finished again first.
+      await Promise.all(tick.calls.slice(0, i).flatMap((c, j) => (c.ended < call.started ? [running[j]] : [])));
+      const recordedId = call.method === "release" ? Number(call.args[0]) : undefined;
+      const args = recordedId === undefined ? call.args : [ids.get(recordedId) ?? recordedId];
+      const sent = (gateway[call.method as keyof CloudPort] as (...a: unknown[]) => Promise<unknown>)(...args).then((answer) => {
+        const from = reservationId(call.result);
+        const to = reservationId(answer);
+        if (call.method === "reserve" && from !== undefined && to !== undefined) ids.set(from, to);
+        return answer;
+      });
+      running.push(sent);
+    }
+    await Promise.all(running);
+    return tick.record;
   }
 }
 
@@ -75,6 +160,23 @@ function withoutGroupObjects(env: Env): Env {
   return { ...env, GROUPS: groups as unknown as Env["GROUPS"] };
 }
 
+/**
+ * The groups' Durable Objects replaying the gateway calls their real reconcile made for the same tick
+ * (GroupCoordinator.replay above), over the same RPC as production: the cron invocation's own share of
+ * any tick, scale events included (the Durable Objects' side of the replay is small: sending the calls).
+ */
+function replayingGroupObjects(env: Env): Env {
+  const real = env.GROUPS as unknown as DurableObjectNamespace<GroupCoordinator>;
+  const groups = {
+    idFromName: (name: string) => real.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = real.get(id);
+      return { reconcile: (request: ReconcileRequest, gateway: CloudPort) => stub.replay(request, gateway) };
+    },
+  };
+  return { ...env, GROUPS: groups as unknown as Env["GROUPS"] };
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -92,6 +194,8 @@ export default {
     if (controller.cron === "bench-noop") return;
     // The cron invocation's own share of a steady tick (see withoutGroupObjects).
     if (controller.cron === "bench-cron-only") return worker.scheduled?.(controller, withoutGroupObjects(countingEnv(env)), ctx);
+    // The cron invocation's own share of a tick just run (see replayingGroupObjects).
+    if (controller.cron === "bench-cron-replay") return worker.scheduled?.(controller, replayingGroupObjects(countingEnv(env)), ctx);
     await worker.scheduled?.(controller, countingEnv(env), ctx);
   },
 } satisfies ExportedHandler<Env>;
