@@ -85,51 +85,66 @@ function reservationId(outcome: unknown): number | undefined {
   return o?.ok === true && typeof o.value?.id === "number" ? o.value.id : undefined;
 }
 
-export class GroupCoordinator extends RealGroupCoordinator {
-  /** This group's gateway calls and answer per tick (`now`), kept until replayed (the bench replays each tick once, right after it). */
-  readonly #recorded = new Map<string, RecordedTick>();
+/**
+ * The groups' recorded ticks by `group@now`, in module state: locally one isolate holds the worker and
+ * its Durable Objects, so the cron invocation's replay without RPC (directGroupObjects) can read them too.
+ * Only the latest few are kept (the bench replays a tick right after it).
+ */
+const recorded = new Map<string, RecordedTick>();
+const RECORDED_KEPT = 16;
 
+function recordedTick(group: string, now: string): RecordedTick {
+  const tick = recorded.get(`${group}@${now}`);
+  if (tick === undefined) throw new Error(`bench replay: no recorded reconcile of '${group}' at ${now}`);
+  return tick;
+}
+
+/**
+ * Makes exactly the gateway calls a real reconcile made (same arguments, same order and overlap) on
+ * `port`, then answers its record: no planning, no storage.
+ */
+async function replayCalls(tick: RecordedTick, port: CloudPort): Promise<TickRecord> {
+  const running: Array<Promise<unknown>> = [];
+  const ids = new Map<number, number>();
+  for (const [i, call] of tick.calls.entries()) {
+    // Every earlier call that had finished before this one started, finished again first.
+    await Promise.all(tick.calls.slice(0, i).flatMap((c, j) => (c.ended < call.started ? [running[j]] : [])));
+    const recordedId = call.method === "release" ? Number(call.args[0]) : undefined;
+    const args = recordedId === undefined ? call.args : [ids.get(recordedId) ?? recordedId];
+    const method = port[call.method as keyof CloudPort] as (...a: unknown[]) => Promise<unknown>;
+    const sent = method.apply(port, args).then((answer) => {
+      const from = reservationId(call.result);
+      const to = reservationId(answer);
+      if (call.method === "reserve" && from !== undefined && to !== undefined) ids.set(from, to);
+      return answer;
+    });
+    running.push(sent);
+  }
+  await Promise.all(running);
+  return tick.record;
+}
+
+export class GroupCoordinator extends RealGroupCoordinator {
   constructor(state: DurableObjectState, env: Env) {
     super(state, countingEnv(env));
   }
 
-  /** The real reconcile, with the gateway calls it makes recorded for replay(). */
+  /** The real reconcile, with the gateway calls it makes recorded for a replay. */
   override async reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
     const calls: RecordedCall[] = [];
     const record = await super.reconcile(request, recordingPort(gateway, calls));
-    this.#recorded.set(request.now, { calls, record });
-    // Only the latest few ticks: a run that never replays must not grow without bound.
-    for (const key of this.#recorded.keys()) if (this.#recorded.size > 4) this.#recorded.delete(key);
+    recorded.set(`${request.group.name}@${request.now}`, { calls, record });
+    for (const key of recorded.keys()) if (recorded.size > RECORDED_KEPT) recorded.delete(key);
     return record;
   }
 
   /**
-   * Makes exactly the gateway calls the real reconcile made for this tick (same arguments, same order and
-   * overlap) through the gateway stub it is handed, then answers the recorded record: no planning, no
-   * storage. A tick run with it costs the cron invocation what the real one did, the cloud requests it
-   * carries for the group included (bench/node/cpu-profile.ts, "replay").
+   * This group's recorded calls for the tick, sent again through the gateway stub it is handed (the same
+   * RPC as production): a tick run with it costs the cron invocation what the real one did, the cloud
+   * requests it carries for the group included, plus this side's sending of the calls.
    */
   async replay(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
-    const tick = this.#recorded.get(request.now);
-    if (tick === undefined) throw new Error(`bench replay: no recorded reconcile at ${request.now}`);
-    this.#recorded.delete(request.now);
-    const running: Array<Promise<unknown>> = [];
-    const ids = new Map<number, number>();
-    for (const [i, call] of tick.calls.entries()) {
-      // Every earlier call that had finished before this one started, finished again first.
-      await Promise.all(tick.calls.slice(0, i).flatMap((c, j) => (c.ended < call.started ? [running[j]] : [])));
-      const recordedId = call.method === "release" ? Number(call.args[0]) : undefined;
-      const args = recordedId === undefined ? call.args : [ids.get(recordedId) ?? recordedId];
-      const sent = (gateway[call.method as keyof CloudPort] as (...a: unknown[]) => Promise<unknown>)(...args).then((answer) => {
-        const from = reservationId(call.result);
-        const to = reservationId(answer);
-        if (call.method === "reserve" && from !== undefined && to !== undefined) ids.set(from, to);
-        return answer;
-      });
-      running.push(sent);
-    }
-    await Promise.all(running);
-    return tick.record;
+    return replayCalls(recordedTick(request.group.name, request.now), gateway);
   }
 }
 
@@ -177,6 +192,20 @@ function replayingGroupObjects(env: Env): Env {
   return { ...env, GROUPS: groups as unknown as Env["GROUPS"] };
 }
 
+/**
+ * The same replay inside the cron invocation itself, on the gateway object (no Durable Object call, no
+ * RPC): a lower bound of the cron invocation's share, where the replay over RPC (replayingGroupObjects)
+ * is an upper bound (it adds the Durable Objects' side of each call). The cron invocation's real share
+ * lies between the two.
+ */
+function directGroupObjects(env: Env): Env {
+  const groups = {
+    idFromName: (name: string) => name,
+    get: (name: string) => ({ reconcile: async (request: ReconcileRequest, gateway: CloudPort) => structuredClone(await replayCalls(recordedTick(name, request.now), gateway)) }),
+  };
+  return { ...env, GROUPS: groups as unknown as Env["GROUPS"] };
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -195,6 +224,7 @@ export default {
     // The cron invocation's own share of a steady tick (see withoutGroupObjects).
     if (controller.cron === "bench-cron-only") return worker.scheduled?.(controller, withoutGroupObjects(countingEnv(env)), ctx);
     // The cron invocation's own share of a tick just run (see replayingGroupObjects).
+    if (controller.cron === "bench-cron-direct") return worker.scheduled?.(controller, directGroupObjects(countingEnv(env)), ctx);
     if (controller.cron === "bench-cron-replay") return worker.scheduled?.(controller, replayingGroupObjects(countingEnv(env)), ctx);
     await worker.scheduled?.(controller, countingEnv(env), ctx);
   },
