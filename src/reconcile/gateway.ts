@@ -46,8 +46,23 @@ export interface ReserveRequest {
   flavor?: ResourceRef;
 }
 
-/** A grant with the id to release it by when the group is done. */
-export type Reservation = BudgetGrant & { id: number; short?: "subrequests" | "deadline" };
+/**
+ * What booting needs, read by the gateway within reserve() when the grant includes boots: the image and
+ * the flavor, and /limits once both resolved (as the pipeline asks for them itself without a budget).
+ */
+export interface BootReads {
+  image: Outcome<ResolvedImage>;
+  flavor: Outcome<ResolvedFlavor>;
+  /** Absent when the image or the flavor did not resolve (nothing will boot: quota is not read for it). */
+  limits?: Outcome<AbsoluteLimits>;
+}
+
+/**
+ * A grant with the id to release it by when the group is done. `boot` carries the reads booting needs,
+ * so a booting group's Durable Object makes one call back into the cron invocation where it made four
+ * (reserve, image, flavor, limits): each call crosses RPC, and the cron invocation pays for every one.
+ */
+export type Reservation = BudgetGrant & { id: number; short?: "subrequests" | "deadline"; boot?: BootReads };
 
 /** The answer of a call the budget kept from starting: the cloud was not asked. */
 function notSent(operation: string, budget: TickBudget): Outcome<never> {
@@ -124,7 +139,11 @@ export class CloudGateway extends RpcTarget {
   async reserve(ask: ReserveRequest): Promise<Outcome<Reservation>> {
     const id = this.#nextReservation++;
     const budget = this.#budget;
-    if (budget === undefined) return { ok: true, value: { id, deletes: ask.deletes, boots: ask.boots, cost: 0 } };
+    if (budget === undefined) {
+      const granted: Reservation = { id, deletes: ask.deletes, boots: ask.boots, cost: 0 };
+      if (ask.boots > 0 && ask.image !== undefined && ask.flavor !== undefined) granted.boot = await this.#bootReads(ask.image, ask.flavor);
+      return { ok: true, value: granted };
+    }
     // The shared reads booting needs, unless this tick made them or a grant already holds them.
     const readKeys: string[] = [];
     if (ask.boots > 0) {
@@ -139,7 +158,14 @@ export class CloudGateway extends RpcTarget {
     this.#reservations.set(id, grant.cost);
     const value: Reservation = { id, ...grant };
     if (grant.deletes < ask.deletes || grant.boots < ask.boots) value.short = budget.expired() ? "deadline" : "subrequests";
+    if (grant.boots > 0 && ask.image !== undefined && ask.flavor !== undefined) value.boot = await this.#bootReads(ask.image, ask.flavor);
     return { ok: true, value };
+  }
+
+  /** The reads a reservation's boots need (the same calls, caches and budget as when a group asks for each itself). */
+  async #bootReads(image: ResourceRef, flavor: ResourceRef): Promise<BootReads> {
+    const [i, f] = await Promise.all([this.resolveImage(image), this.resolveFlavor(flavor)]);
+    return i.ok && f.ok ? { image: i, flavor: f, limits: await this.absoluteLimits() } : { image: i, flavor: f };
   }
 
   /** Gives back what a reservation held (its requests that went out are counted as spent by now). */

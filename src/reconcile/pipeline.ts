@@ -9,7 +9,7 @@ import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts"
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
-import type { CloudPort, Reservation } from "./gateway.ts";
+import type { BootReads, CloudPort, Reservation } from "./gateway.ts";
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
@@ -117,6 +117,7 @@ async function prepareSteps(
   ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
+  reads?: BootReads,
 ): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined; flavor?: ResolvedFlavor }> {
   const { group, cloud, now } = input;
   const { rules } = group;
@@ -143,7 +144,8 @@ async function prepareSteps(
       notices.push({ level: "error", code: "boot-skipped", message: "not booting: the group has no image or flavor" });
       steps = withoutBoots(steps);
     } else {
-      const [i, f] = await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
+      // The reservation already read them when it granted boots (one call back to the gateway instead of three).
+      const [i, f] = reads !== undefined ? [reads.image, reads.flavor] : await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
       const missing = [i, f].flatMap((r) => (r.ok ? [] : [r.error]));
       if (!i.ok || !f.ok) {
         errors.push(...missing);
@@ -162,7 +164,7 @@ async function prepareSteps(
   if (!steps.some((s) => s.kind === "boot") && !unshelvesTakeQuota) return { steps: finish(steps, undefined, undefined), boot: undefined, bootBlock };
 
   // Quota is read only when something takes it: most ticks boot nothing.
-  const limits = await cloud.absoluteLimits();
+  const limits = reads?.limits ?? (await cloud.absoluteLimits());
   let quota: QuotaHeadroom | undefined;
   if (limits.ok) {
     quota = quotaHeadroom(limits.value);
@@ -251,7 +253,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
   const budgeted = await claimBudget(input, planned.steps, ceiling);
   let deferred = budgeted.deferred;
-  const prepared = await prepareSteps(input, budgeted.kept, ceiling, notices, errors);
+  const prepared = await prepareSteps(input, budgeted.kept, ceiling, notices, errors, budgeted.reservation?.boot);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
