@@ -82,6 +82,24 @@ export function canOperate(session: Session): boolean {
   return session.role === "operate" || session.role === "admin";
 }
 
+/** GETs every path, `parallel` at a time; each answer or its error, in the paths' order. */
+export async function getEach<T>(token: string, paths: readonly string[], parallel: number): Promise<Array<{ value?: T; error?: unknown }>> {
+  const results: Array<{ value?: T; error?: unknown }> = paths.map(() => ({}));
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      try {
+        results[i] = { value: await call<T>(token, "GET", paths[i] as string) };
+      } catch (error) {
+        results[i] = { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
+  return results;
+}
+
 /** A group name as a path segment. */
 export function groupPath(name: string, rest = ""): string {
   return `/v1/groups/${encodeURIComponent(name)}${rest}`;

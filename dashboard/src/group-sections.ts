@@ -3,7 +3,7 @@ import { h, replace, uid } from "./dom.ts";
 import { byState, formatTime, fromNow, total } from "./format.ts";
 import type { ChartData } from "./series.ts";
 import type { ActivityEntry, GroupStatus, PlanPreview, SnapshotListing, Step } from "./types.ts";
-import { facts, healthBadge, plain, section } from "./widgets.ts";
+import { dataTable, facts, healthBadge, plain, section } from "./widgets.ts";
 
 export function statusCard(s: GroupStatus, zone: string): HTMLElement {
   const tick = s.lastTick;
@@ -57,17 +57,7 @@ function recordsTable(caption: string, rows: Record<string, unknown>[], zone: st
     const text = typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) ? formatTime(v, zone) : plain(v);
     return h("td", { "data-label": c }, c === "status" || c === "phase" ? h("span", { class: `badge snap-${String(v)}` }, text) : text);
   };
-  return h(
-    "div",
-    { class: "scroll" },
-    h(
-      "table",
-      {},
-      h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows.map((r) => h("tr", {}, columns.map((c) => cell(c, r[c]))))),
-    ),
-  );
+  return dataTable(caption, columns, rows.map((r) => h("tr", {}, columns.map((c) => cell(c, r[c])))));
 }
 
 /**

@@ -1,11 +1,11 @@
 // The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed; then the snapshot policies.
-import { call, groupPath, type Session } from "./api.ts";
+import { call, getEach, groupPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { byState, formatTime, fromNow, total } from "./format.ts";
 import type { PageHandle } from "./group.ts";
 import { loadPolicies, policiesTable } from "./policy-list.ts";
 import type { GroupStatus } from "./types.ts";
-import { errorBox, healthBadge, loading } from "./widgets.ts";
+import { dataTable, errorBox, healthBadge, loading } from "./widgets.ts";
 
 export const OVERVIEW_REFRESH_MS = 15_000;
 /** Group statuses fetched at once (each is one Durable Object read, no cloud call). */
@@ -15,20 +15,8 @@ type Row = { name: string; status?: GroupStatus; error?: unknown };
 
 async function loadRows(session: Session): Promise<Row[]> {
   const list = await call<{ groups: { name: string }[] }>(session.token, "GET", "/v1/groups");
-  const rows: Row[] = list.groups.map((g) => ({ name: g.name }));
-  let next = 0;
-  const worker = async () => {
-    while (next < rows.length) {
-      const row = rows[next++] as Row;
-      try {
-        row.status = await call<GroupStatus>(session.token, "GET", groupPath(row.name));
-      } catch (e) {
-        row.error = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, rows.length) }, worker));
-  return rows;
+  const answers = await getEach<GroupStatus>(session.token, list.groups.map((g) => groupPath(g.name)), PARALLEL);
+  return list.groups.map((g, i): Row => ({ name: g.name, ...(answers[i]?.value !== undefined ? { status: answers[i].value } : { error: answers[i]?.error }) }));
 }
 
 function matches(row: Row, text: string, health: string): boolean {
@@ -80,20 +68,8 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
       replace(body, h("p", {}, "No groups yet. Create one with PUT /v1/groups/{name} (an admin token; see docs/api.md)."));
       return;
     }
-    replace(
-      body,
-      h(
-        "div",
-        { class: "scroll" },
-        h(
-          "table",
-          { class: "groups" },
-          h("caption", { class: "visually-hidden" }, `Groups (${shown.length} of ${rows.length} shown)`),
-          h("thead", {}, h("tr", {}, ["group", "desired", "actual", "health", "override", "next change", "last tick"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", {}, shown.length === 0 ? h("tr", {}, h("td", { colspan: 7 }, "No group matches the filter.")) : shown.map(rowOf)),
-        ),
-      ),
-    );
+    const columns = ["group", "desired", "actual", "health", "override", "next change", "last tick"];
+    replace(body, dataTable(`Groups (${shown.length} of ${rows.length} shown)`, columns, shown.map(rowOf), { empty: "No group matches the filter.", className: "groups" }));
   };
 
   const refreshPolicies = async () => {

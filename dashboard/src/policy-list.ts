@@ -1,30 +1,18 @@
 // The overview's snapshot-policy table: every policy with its health, what it selects, its schedule and retention, its last run.
-import { call, policyPath, type Session } from "./api.ts";
+import { call, getEach, policyPath, type Session } from "./api.ts";
 import { h } from "./dom.ts";
 import { fromNow } from "./format.ts";
 import { retentionText, scheduleText, selectText } from "./policy.ts";
 import type { PolicyView } from "./types.ts";
-import { errorBox, healthBadge } from "./widgets.ts";
+import { dataTable, errorBox, healthBadge } from "./widgets.ts";
 
 export type PolicyRow = { name: string; view?: PolicyView; error?: unknown };
 
 /** Every policy's view (each one Durable Object read, no cloud call), a few at a time. */
 export async function loadPolicies(session: Session, parallel: number): Promise<PolicyRow[]> {
   const list = await call<{ policies: { name: string }[] }>(session.token, "GET", "/v1/snapshot-policies");
-  const rows: PolicyRow[] = list.policies.map((p) => ({ name: p.name }));
-  let next = 0;
-  const worker = async () => {
-    while (next < rows.length) {
-      const row = rows[next++] as PolicyRow;
-      try {
-        row.view = await call<PolicyView>(session.token, "GET", policyPath(row.name));
-      } catch (e) {
-        row.error = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, rows.length) }, worker));
-  return rows;
+  const answers = await getEach<PolicyView>(session.token, list.policies.map((p) => policyPath(p.name)), parallel);
+  return list.policies.map((p, i): PolicyRow => ({ name: p.name, ...(answers[i]?.value !== undefined ? { view: answers[i].value } : { error: answers[i]?.error }) }));
 }
 
 function rowOf(row: PolicyRow): HTMLElement {
@@ -47,15 +35,5 @@ function rowOf(row: PolicyRow): HTMLElement {
 /** The table, or a line saying how to make the first policy. */
 export function policiesTable(rows: PolicyRow[]): HTMLElement {
   if (rows.length === 0) return h("p", {}, "No snapshot policies yet. Create one with PUT /v1/snapshot-policies/{name} (an admin token; see docs/snapshots.md).");
-  return h(
-    "div",
-    { class: "scroll" },
-    h(
-      "table",
-      { class: "groups policies" },
-      h("caption", { class: "visually-hidden" }, `Snapshot policies (${rows.length})`),
-      h("thead", {}, h("tr", {}, ["policy", "health", "selects", "schedule", "retention", "last run"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows.map(rowOf)),
-    ),
-  );
+  return dataTable(`Snapshot policies (${rows.length})`, ["policy", "health", "selects", "schedule", "retention", "last run"], rows.map(rowOf), { className: "groups policies" });
 }

@@ -5,7 +5,7 @@ import { formatTime, fromNow } from "./format.ts";
 import type { PageHandle } from "./group.ts";
 import { activityCard } from "./group-sections.ts";
 import type { ActivityEntry, PolicyView, RetentionPreview } from "./types.ts";
-import { announce, errorBox, facts, healthBadge, loading, section } from "./widgets.ts";
+import { announce, dataTable, errorBox, facts, healthBadge, loading, section } from "./widgets.ts";
 
 export const POLICY_REFRESH_MS = 15_000;
 
@@ -54,26 +54,12 @@ function statusCard(p: PolicyView): HTMLElement {
   );
 }
 
-function table(caption: string, columns: string[], rows: HTMLElement[], empty: string): HTMLElement {
-  return h(
-    "div",
-    { class: "scroll" },
-    h(
-      "table",
-      {},
-      h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows.length === 0 ? h("tr", {}, h("td", { colspan: columns.length }, empty)) : rows),
-    ),
-  );
-}
-
 function serversTable(servers: NonNullable<PolicyView["status"]>["servers"], zone: string): HTMLElement {
   return h(
     "div",
     { id: "servers" },
     h("h3", {}, "Selected servers"),
-    table(
+    dataTable(
       "Selected servers",
       ["server", "phase", "newest snapshot", "stale"],
       servers.map((s) =>
@@ -86,7 +72,7 @@ function serversTable(servers: NonNullable<PolicyView["status"]>["servers"], zon
           h("td", { "data-label": "stale" }, s.stale ? "yes: older than two firings" : "no"),
         ),
       ),
-      "No server matches the selection.",
+      { empty: "No server matches the selection." },
     ),
   );
 }
@@ -103,7 +89,7 @@ export function retentionBody(preview: RetentionPreview, zone: string, names: Re
     {},
     h("p", {}, `As of ${formatTime(preview.at, zone)}: ${preview.images.length} snapshot(s), ${deletes} to delete.`),
     caveats.map((c) => h("p", { class: "muted" }, c)),
-    table(
+    dataTable(
       "Retention preview",
       ["snapshot", "server", "firing", "status", "action", "why"],
       preview.images.map((i) =>
@@ -118,7 +104,7 @@ export function retentionBody(preview: RetentionPreview, zone: string, names: Re
           h("td", { "data-label": "why" }, i.heldBack === true ? `${i.reason} (held back by a safety rule)` : i.reason),
         ),
       ),
-      "No snapshots yet.",
+      { empty: "No snapshots yet." },
     ),
   );
 }

@@ -38,6 +38,22 @@ export function facts(pairs: [string, Node | string | number | null | undefined]
   );
 }
 
+/** A scrolling table with a hidden caption, column headings and body rows (or one row saying `empty`). */
+export function dataTable(caption: string, columns: string[], rows: HTMLElement[], opts: { empty?: string; className?: string } = {}): HTMLElement {
+  const body = rows.length === 0 && opts.empty !== undefined ? [h("tr", {}, h("td", { colspan: columns.length }, opts.empty))] : rows;
+  return h(
+    "div",
+    { class: "scroll" },
+    h(
+      "table",
+      { class: opts.className },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, body),
+    ),
+  );
+}
+
 /** Any JSON value as readable text (for fields the dashboard does not know by name). */
 export function plain(value: unknown): string {
   if (value === null || value === undefined) return "—";
