@@ -53,8 +53,9 @@ export interface TickSample {
   replayMs?: number;
   /** Warm ticks: the same replay inside the cron invocation (no Durable Object, no RPC): a lower bound where replayMs is an upper one; harness subtracted. */
   directMs?: number;
-  /** The replay's subrequests (the same as the real tick's when the replay is faithful). */
+  /** The replays' subrequests (the same as the real tick's when a replay is faithful). */
   replaySubrequests?: number;
+  directSubrequests?: number;
   subrequests: number;
   /** Profiled warm ticks: the profile of the replay (the cron invocation's own work, see replayMs). */
   cronProfile?: ProfileSummary;
@@ -134,7 +135,7 @@ async function measureRun(scriptPath: string, configPath: string | undefined, s:
         const replay = kind.startsWith("warm") ? await replayTick(handle, worker, at, before, session) : undefined;
         const cronProfile = replay?.profile === undefined ? undefined : summarise(replay.profile, sources);
         const summary = profile === undefined ? { busyMs: NaN, byFunction: new Map<string, number>(), byPhase: new Map<string, number>(), inclusiveSrc: new Map<string, number>() } : summarise(profile, sources);
-        samples.push({ kind, profiled, workerdCpuMs: tick.workerdCpuMs, isolateMs: summary.busyMs, harnessMs: harness.workerdCpuMs, ...(cronOnly === undefined ? {} : { cronOnlyMs: Math.max(0, cronOnly.workerdCpuMs - harness.workerdCpuMs) }), ...(replay === undefined || profiled ? {} : { replayMs: Math.max(0, replay.workerdCpuMs - harness.workerdCpuMs), replaySubrequests: replay.subrequests, ...(replay.directCpuMs === undefined ? {} : { directMs: Math.max(0, replay.directCpuMs - harness.workerdCpuMs) }) }), ...(cronProfile === undefined ? {} : { cronProfile }), subrequests: counts.total, byFunction: summary.byFunction, byPhase: summary.byPhase, inclusiveSrc: summary.inclusiveSrc });
+        samples.push({ kind, profiled, workerdCpuMs: tick.workerdCpuMs, isolateMs: summary.busyMs, harnessMs: harness.workerdCpuMs, ...(cronOnly === undefined ? {} : { cronOnlyMs: Math.max(0, cronOnly.workerdCpuMs - harness.workerdCpuMs) }), ...(replay === undefined || profiled ? {} : { replayMs: Math.max(0, replay.workerdCpuMs - harness.workerdCpuMs), replaySubrequests: replay.subrequests, ...(replay.directSubrequests === undefined ? {} : { directSubrequests: replay.directSubrequests }), ...(replay.directCpuMs === undefined ? {} : { directMs: Math.max(0, replay.directCpuMs - harness.workerdCpuMs) }) }), ...(cronProfile === undefined ? {} : { cronProfile }), subrequests: counts.total, byFunction: summary.byFunction, byPhase: summary.byPhase, inclusiveSrc: summary.inclusiveSrc });
         const sampled = profiled ? `, ${summary.busyMs.toFixed(1)} ms sampled in the isolate` : "";
         const replayed = replay === undefined ? "" : `, replayed ${replay.workerdCpuMs.toFixed(1)} ms workerd${replay.directCpuMs === undefined ? "" : ` (in the cron invocation ${replay.directCpuMs.toFixed(1)})`} with ${replay.subrequests} subrequests`;
         log(`  ${s.name}, ${kind}: ${tick.workerdCpuMs.toFixed(1)} ms workerd (harness ${harness.workerdCpuMs.toFixed(1)})${sampled}, ${counts.total} subrequests (${counts.boots} boots, ${counts.deletes} deletes)${replayed}`);
@@ -157,7 +158,7 @@ async function measureRun(scriptPath: string, configPath: string | undefined, s:
  * deletes and boots meet the same servers; at the end, as it was after it (the replays' boots are
  * removed; their pending transitions find no server and do nothing), so the next tick is unchanged.
  */
-async function replayTick(handle: FakeCloudHandle, worker: BenchWorker, at: number, before: ReadonlyMap<string, FakeServer>, session: InspectorSession | undefined): Promise<{ workerdCpuMs: number; directCpuMs?: number; subrequests: number; profile?: CpuProfile }> {
+async function replayTick(handle: FakeCloudHandle, worker: BenchWorker, at: number, before: ReadonlyMap<string, FakeServer>, session: InspectorSession | undefined): Promise<{ workerdCpuMs: number; directCpuMs?: number; subrequests: number; directSubrequests?: number; profile?: CpuProfile }> {
   const servers = handle.cloud.servers;
   const after = new Map(servers);
   const putBack = () => {
@@ -170,13 +171,16 @@ async function replayTick(handle: FakeCloudHandle, worker: BenchWorker, at: numb
   const profile = await session?.stopProfile();
   const subrequests = countsFrom(handle.cloud).total;
   let directCpuMs: number | undefined;
+  let directSubrequests: number | undefined;
   if (session === undefined) {
     putBack();
+    handle.cloud.resetStats();
     directCpuMs = (await worker.tick(new Date(at), "bench-cron-direct")).workerdCpuMs;
+    directSubrequests = countsFrom(handle.cloud).total;
   }
   servers.clear();
   for (const [id, server] of after) servers.set(id, server);
-  return { workerdCpuMs: tick.workerdCpuMs, subrequests, ...(directCpuMs === undefined ? {} : { directCpuMs }), ...(profile === undefined ? {} : { profile }) };
+  return { workerdCpuMs: tick.workerdCpuMs, subrequests, ...(directCpuMs === undefined ? {} : { directCpuMs }), ...(directSubrequests === undefined ? {} : { directSubrequests }), ...(profile === undefined ? {} : { profile }) };
 }
 
 export interface CpuOptions {
@@ -235,7 +239,7 @@ export interface KindFigures {
   /** Warm ticks: the lower bound (the replay inside the cron invocation, no RPC): median and max. */
   directMedianMs: number;
   directMaxMs: number;
-  /** Replays whose subrequests differ from their real tick's (0 when the replay sent what the tick sent). */
+  /** Ticks whose replays' subrequests (either bound) differ from the real tick's (0 when the replays sent what the tick sent). */
   replayMismatches: number;
   subrequests: number;
 }
@@ -263,7 +267,7 @@ export function cpuFigures(results: readonly ScenarioResult[]): KindFigures[] {
         replayMaxMs: replays.length === 0 ? NaN : Math.max(...replays),
         directMedianMs: median(directs),
         directMaxMs: directs.length === 0 ? NaN : Math.max(...directs),
-        replayMismatches: of.filter((x) => x.replaySubrequests !== undefined && x.replaySubrequests !== x.subrequests).length,
+        replayMismatches: of.filter((x) => [x.replaySubrequests, x.directSubrequests].some((n) => n !== undefined && n !== x.subrequests)).length,
         subrequests: median(of.map((x) => x.subrequests)),
       });
     }

@@ -254,11 +254,23 @@ calling the worker (the harness), per tick: the worker, its Durable Objects (one
 the local KV and storage simulators, summed over what production runs as several invocations (the
 cron event, one Durable Object call per group), each with its own 10 ms on the free plan. Startup
 (parse and global scope) is workerd's CPU until ready with the bundle minus with an empty stub of the
-same exports; Cloudflare counts it against the 1 s startup limit, not a request's CPU. *Of which the
-cron invocation*: each warm steady tick run again with the groups' Durable Objects replaced by one that
-answers at once (bench/worker/entry.ts), i.e. the cron invocation's own share; the rest is the groups'
-Durable Object calls. On this shared 2-core machine a median moves by up to about 20% between runs of
-the same bundle: a before/after difference smaller than that is noise.
+same exports; Cloudflare counts it against the 1 s startup limit, not a request's CPU.
+
+*The cron invocation's own share* (what must fit the free plan's 10 ms: each group's Durable Object
+call is an invocation of its own, with its own CPU limit, but the cron invocation carries every cloud
+request the groups make, since they call back through its gateway). Each warm tick is run again at
+once, twice, on the same cloud state (the fake cloud is put back as it was before the tick, and
+afterwards as it was after it), with bench/worker/entry.ts's groups: during the real tick each
+group's Durable Object records every call it made on the gateway (arguments, order, overlap); the
+replays make exactly those calls again, with no planning and no storage. *Upper bound*: the groups'
+real Durable Objects replay them over RPC, as production calls the gateway (this adds the Durable
+Objects' side of each call, which production bills to their invocations). *Lower bound*: the same
+calls replayed inside the cron invocation on the gateway object (no Durable Object call, no RPC at
+all). The cron invocation's real share lies between the two. *DOs answer at once*: the warm steady
+tick with every group's Durable Object answering at once (the earlier method, steady ticks only).
+*Replayed alike*: every replay sent the same number of cloud requests as its real tick.
+On this shared 2-core machine a median moves by up to about 20% between runs of the same bundle: a
+before/after difference smaller than that is noise.
 
 ${body ?? "_Not run (`npm run bench -- --only cpu`)._"}
 

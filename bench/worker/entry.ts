@@ -111,8 +111,8 @@ async function replayCalls(tick: RecordedTick, port: CloudPort): Promise<TickRec
     await Promise.all(tick.calls.slice(0, i).flatMap((c, j) => (c.ended < call.started ? [running[j]] : [])));
     const recordedId = call.method === "release" ? Number(call.args[0]) : undefined;
     const args = recordedId === undefined ? call.args : [ids.get(recordedId) ?? recordedId];
-    const method = port[call.method as keyof CloudPort] as (...a: unknown[]) => Promise<unknown>;
-    const sent = method.apply(port, args).then((answer) => {
+    // Called as a method of `port` (not through .apply: on an RPC stub that would be a remote call named "apply").
+    const sent = (port as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method]!(...args).then((answer) => {
       const from = reservationId(call.result);
       const to = reservationId(answer);
       if (call.method === "reserve" && from !== undefined && to !== undefined) ids.set(from, to);
