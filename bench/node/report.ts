@@ -276,30 +276,44 @@ ${body ?? "_Not run (`npm run bench -- --only cpu`)._"}
 
 Reading the figures (issue 20's CPU items):
 
-- What the cuts changed: each kind's rules envelope schema is built once instead of per parse, and
-  an index text identical to the last one read is not parsed again, entries included
-  (src/store/rules.ts). With cron entries in the rules, that parse was the biggest piece of JS in a
-  warm tick (it checks every cron entry in its zone); the warm rows show what is left without it.
-  Differences under about 20% between the two columns are within this machine's run-to-run noise.
-- What dominates a warm tick now is the runtime: cloud requests, Durable Object calls and their
-  storage, KV (the per-operation line above). A steady tick is one listing request, two KV reads and
-  one Durable Object call per group; a scale event adds the image, flavor and quota reads and the boot
-  or delete requests, which the subrequest budget already keeps to what is needed.
+- The cron invocation's own share (the two bound columns; what the free plan's 10 ms applies to):
+  a warm steady tick 3.5-4 ms for 1 group x 10 servers and 3 groups x 50 alike; a warm scale-in
+  4-6.5 ms (1 group) and 6-7 ms (3 groups); a warm scale-out 6.5-7.5 ms (1 group) and 7.5-11 ms
+  (3 groups at once), medians, lower to upper bound. The method checks itself: for steady ticks both
+  bounds agree with the objects-answer-at-once column (no gateway calls to replay), and every replay
+  sent exactly the cloud requests of its real tick ("replayed alike").
+- What dominates it is the runtime, not novascale's JS (the profiles of the replays below): the
+  cloud requests the groups make through the gateway (a scale-out of 3 groups is 7: listing, image,
+  flavor, /limits, 3 boots; the cost per request is the line above), the two KV reads, the log line
+  of an acting tick, and the RPC calls themselves: every call a group's Durable Object makes on the
+  gateway is received and answered by the cron invocation (the gap between the two bounds, both sides
+  of each call). The cut measured here (before/after table): a reservation that grants boots now
+  carries the image, flavor and /limits reads, so a booting group calls the gateway three times
+  (reserve, boot, release) instead of six; a 3-group scale-out sends 9 calls instead of 18. Its CPU
+  effect is at this machine's noise level (upper bound of the 1-group scale-out -18%, of the 3-group
+  one -1%): the requests themselves are the larger part, and none of them can go without losing a
+  check (the image and flavor are looked up every tick so a replaced image is used at once, /limits
+  because quota changes).
+- The 10 ms aim for the cron invocation: warm steady ticks and warm scale-ins fit (medians, both
+  bounds); a warm scale-out of one group fits; three groups scaling out in the same minute sit at the
+  limit (7.5-11 ms, maxima 12-16 ms on this loaded machine). These are workerd's process CPU, which
+  also counts workerd's HTTP client and the local KV simulator: production bills the isolate's own
+  time, so the real figures should be lower, but this bench cannot show by how much. The groups'
+  Durable Object calls are separate invocations (the all-invocations column minus the cron share is
+  theirs, split over the groups). An earlier cut (measured against 273eafc in this section's previous
+  version): each kind's rules envelope schema is built once, and an unchanged rules index is not
+  parsed again (src/store/rules.ts).
+- A cold isolate's first tick does not fit (50-95 ms in sum): besides the token and version
+  discovery and V8 compiling every code path the first time, the first use of a time zone
+  initialises ICU's zone data (\`new Intl.DateTimeFormat(..., { timeZone })\`, 13-35 ms in Node on
+  this machine), which rules with zoned cron entries need both to check them and to compute the
+  desired count. The bundle's parse and global scope count against the 1 s startup limit instead.
 - Listing size does not matter at this scale: 3 groups x 50 servers cost the cron invocation about
   what 1 x 10 does. Server-side filters would not shrink it safely anyway: membership is the
   \`novascale:group\` metadata key, which Nova cannot filter on (\`tags\`/\`tags-any\` filter server
   tags, \`name\` is a regex on names anyone can change), and snapshot retention must see every server of
   the project (an image any server was booted from is never deleted). \`changes-since\` would need the
   previous listing kept between ticks and merged, to save one request of well under a millisecond.
-- The 10 ms aim: warm steady ticks of a small deployment fit, even summed (the cron invocation's own
-  share is its column; each group's Durable Object call is the rest). Scale events of one group sum
-  to about 10 ms, of three groups at once to more, which production spreads over four invocations
-  (the cron invocation, which also sends the cloud requests, and one per group); this bench cannot
-  split a scale event between them. A cold isolate's first tick does not fit: besides the token and
-  version discovery and V8 compiling every code path the first time, the first use of a time zone
-  initialises ICU's zone data (\`new Intl.DateTimeFormat(..., { timeZone })\`, 13-35 ms in Node on
-  this machine), which rules with zoned cron entries need both to check them and to compute the
-  desired count.
 - zod/mini: the same core parses as fast as the classic API; it is smaller (the table) and builds and
   first-parses schemas in about half the CPU, which would help startup and the first tick of an
   isolate, not warm ticks. Not adopted: its functional API (\`z.optional(z.string().check(z.minLength(1)))\`)
