@@ -274,20 +274,12 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   async activity(limit: number): Promise<ActivityEntry[]> {
-    return this.#store.readActivity(Math.max(1, Math.min(500, Math.floor(limit))));
+    return this.#store.readActivity(limit);
   }
 
   /** Appends entries to the activity log (other features, e.g. snapshots, record here too). */
   async record(entries: ActivityEntry[]): Promise<void> {
     this.#store.appendActivity(entries);
-  }
-
-  /** A small JSON slot for other features' state (snapshots keep their attempt counts here). */
-  async getSlot(name: string): Promise<unknown> {
-    return this.#store.getSlot(name);
-  }
-  async setSlot(name: string, value: unknown): Promise<void> {
-    await this.#store.setSlot(name, value);
   }
 
   /**

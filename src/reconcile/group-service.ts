@@ -4,10 +4,11 @@ import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import { parkingStatus } from "../core/parking.ts";
-import type { RulesEnvelope, RulesOf } from "../store/rules.ts";
 import { readDeferred, type DeferredList } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
+import { liftsBootBlock } from "./coordinator-fence.ts";
+import { storedFrom } from "./fence.ts";
 import { CloudGateway } from "./gateway.ts";
 import { registryStub } from "./registry.ts";
 import { findRules, putRules, refused } from "./rules-writes.ts";
@@ -33,11 +34,6 @@ export interface GroupServiceOptions {
   clock?: () => Date;
 }
 
-export function toStoredGroup(name: string, envelope: RulesEnvelope<RulesOf<"group">>): StoredGroup {
-  const { rules, revision, etag, updatedAt, updatedBy } = envelope;
-  return { name, rules, revision, etag, updatedAt, updatedBy };
-}
-
 /** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
 function deferralOf(name: string, lastTick: TickRecord | null, list: DeferredList | undefined): Deferral | null {
   const listed = list?.groups.find((g) => g.name === name);
@@ -54,7 +50,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
   /** Reads go to the registry (strongly consistent), never to KV. */
   async function find(name: string): Promise<StoredGroup | null> {
     const envelope = await findRules(env, "group", name);
-    return envelope === null ? null : toStoredGroup(name, envelope);
+    return envelope === null ? null : storedFrom(name, envelope);
   }
 
   async function existing(name: string): Promise<StoredGroup> {
@@ -76,7 +72,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }) {
       const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
-      return { etag: envelope.etag, created, group: toStoredGroup(name, envelope) };
+      return { etag: envelope.etag, created, group: storedFrom(name, envelope) };
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {
@@ -125,7 +121,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
       // A block stays until a newer revision of the rules (the next tick lifts it).
       const block = state.bootBlock;
-      const bootBlock = block !== null && (block.revision !== undefined ? block.revision >= group.revision : block.etag === group.etag) ? block : null;
+      const bootBlock = block !== null && !liftsBootBlock(block, group) ? block : null;
       const lastTick = state.lastTick as TickRecord | null;
       let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
       if (desired.source === "paused") health = "paused";

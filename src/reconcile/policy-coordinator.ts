@@ -110,7 +110,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
   }
 
   async activity(limit: number): Promise<ActivityEntry[]> {
-    return this.#store.readActivity(Math.max(1, Math.min(500, Math.floor(limit))));
+    return this.#store.readActivity(limit);
   }
 
   /** The fence, from the rules registry (not queued: a rules change never waits for a running run; the next run acts on it). */

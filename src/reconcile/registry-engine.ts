@@ -1,6 +1,7 @@
 // The rules registry's logic: compare-and-set, revisions, tombstones, the KV index and the fence, over injected KV and followers.
 import {
   checkConditions,
+  entriesOf,
   INDEX_KEY,
   parseEnvelope,
   readIndex,
@@ -119,7 +120,7 @@ export class RulesRegistryEngine {
       const current = await readIndex(this.#deps.kv);
       if (current.ok) {
         for (const kind of KINDS) {
-          for (const read of entriesOfRaw(current.index, kind)) this.#table.commit(kind, read.name, { envelope: read.envelope });
+          for (const read of entriesOf(current.index, kind)) if (read.ok) this.#table.commit(kind, read.name, { envelope: read.envelope });
         }
         // Their followers get these same revisions from the tick: nothing is owed to them.
         for (const kind of KINDS) for (const row of this.#table.live(kind)) this.#table.markFenced(kind, row.name, row.revision);
@@ -306,15 +307,6 @@ export class RulesRegistryEngine {
 /** The message a row still owes its follower (the follower parses the envelope at its edge). */
 function followOf(row: RulesRow): FollowUpdate {
   return { kind: row.kind, name: row.name, revision: row.revision, envelope: row.body as RulesEnvelope | null, author: row.updatedBy, at: row.updatedAt };
-}
-
-/** Entries of a kind as stored (each parsed; unreadable ones are left out of an import). */
-function entriesOfRaw(index: RulesIndex, kind: RuleKind): Entry[] {
-  const section = index.kinds[kind] ?? {};
-  return Object.entries(section).flatMap(([name, value]) => {
-    const read = parseEnvelope(kind, name, value);
-    return read.ok ? [{ name, envelope: read.envelope }] : [];
-  });
 }
 
 function messageOf(error: unknown): string {

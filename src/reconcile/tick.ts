@@ -9,9 +9,9 @@ import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { CloudGateway } from "./gateway.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import type { ObservedServer } from "../core/types.ts";
-import { toStoredGroup } from "./group-service.ts";
 import { registryStub } from "./registry.ts";
 import type { StoredGroup, TickRecord } from "./service.ts";
+import { storedFrom } from "./fence.ts";
 import { deferredOf, serveInTurn } from "./tick-queue.ts";
 import { readablePolicies, runPolicies, type PolicyTickSummary } from "./tick-policies.ts";
 
@@ -87,7 +87,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
 
   const groups: StoredGroup[] = [];
   for (const r of read) {
-    if (r.ok) groups.push(toStoredGroup(r.name, r.envelope));
+    if (r.ok) groups.push(storedFrom(r.name, r.envelope));
     else {
       summary.unreadable.push(r.name);
       console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);

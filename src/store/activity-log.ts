@@ -30,10 +30,11 @@ export class ActivityLog {
     this.#sql.exec("DELETE FROM activity WHERE seq <= (SELECT seq FROM activity ORDER BY seq DESC LIMIT 1 OFFSET ?)", ACTIVITY_LIMIT);
   }
 
-  /** Newest first; an unreadable row is skipped, not fatal. */
+  /** Newest first, `limit` clamped to 1..ACTIVITY_LIMIT; an unreadable row is skipped, not fatal. */
   read(limit: number): ActivityEntry[] {
     this.#ensure();
-    const rows = this.#sql.exec<{ entry: string }>("SELECT entry FROM activity ORDER BY seq DESC LIMIT ?", limit).toArray();
+    const bounded = Math.max(1, Math.min(ACTIVITY_LIMIT, Math.floor(limit)));
+    const rows = this.#sql.exec<{ entry: string }>("SELECT entry FROM activity ORDER BY seq DESC LIMIT ?", bounded).toArray();
     const out: ActivityEntry[] = [];
     for (const row of rows) {
       try {

@@ -16,10 +16,6 @@ export const RULE_KINDS = {
 export type RuleKind = keyof typeof RULE_KINDS;
 export type RulesOf<K extends RuleKind> = z.output<(typeof RULE_KINDS)[K]>;
 
-export function isRuleKind(value: string): value is RuleKind {
-  return Object.hasOwn(RULE_KINDS, value);
-}
-
 /**
  * One accepted version of one named rule set. `revision` is per (kind, name), starts at 1, and only
  * grows (a deleted name keeps its last revision, so a re-created one continues from there).
