@@ -1,5 +1,5 @@
 // npm run test:browser: starts the `npm start` stack (fake cloud, wrangler dev, demo group) with fresh state and test tokens,
-// then runs test/browser/ in headless Chromium (Debian's `chromium`, driven by playwright-core). `--screenshot` writes docs/dashboard.png instead.
+// then runs test/browser/ in headless Chromium (Debian's `chromium`, driven by playwright-core). `--screenshot` writes docs/dashboard.png and docs/dashboard-policy.png instead.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -351,9 +351,9 @@ over *groups* groups (by the \`novascale:group\` tag) and 10% belonging to nobod
 a fresh worker. Ticks in order, a minute apart in tick time: the first tick of a fresh isolate (cold:
 no token, nothing cached), a second one (warm), the tick where a schedule raises every group by 2,
 the tick after it, the tick where a second schedule lowers every group by 2 again, and the tick after
-that. Nova pages /servers/detail at 1,000 servers. The KV columns are what the worker did (at this
-commit a tick reads one value, the index of all groups, and lists the rule keys once per 5 minutes of
-tick time to repair drift; see src/store/rules.ts).
+that. Nova pages /servers/detail at 1,000 servers. The KV columns are what the worker did (a tick
+reads one value, the index of every rules entry the registry writes, and lists nothing; see
+src/store/rules.ts).
 
 ${r.grid.length === 0 ? "_Not run (`--only real`)._" : gridTable(r.grid)}
 
