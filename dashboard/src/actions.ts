@@ -25,6 +25,19 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLElement 
   return h("div", { class: "field" }, h("label", { for: id }, label), control, hint === undefined ? null : h("small", { id: hintId, class: "muted" }, hint));
 }
 
+/** Runs one operator action: "label…" while it runs, then the API's answer (announced) or its error in `result`; `done` after success. */
+export async function runAction(result: HTMLElement, done: () => void, label: string, work: () => Promise<string>): Promise<void> {
+  replace(result, h("p", { class: "muted" }, `${label}…`));
+  try {
+    const message = await work();
+    replace(result, h("p", { class: "ok" }, message));
+    announce(message);
+    done();
+  } catch (e) {
+    replace(result, errorBox(e, `${label} failed: `));
+  }
+}
+
 /**
  * The actions card, or null for a read token (it sees no action at all). `done` refreshes the page after an
  * action; the API's answer or error is shown in `result` as the API worded it.
@@ -33,17 +46,7 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
   if (!canOperate(session)) return null;
   const name = status.name;
 
-  const run = async (label: string, work: () => Promise<string>) => {
-    replace(result, h("p", { class: "muted" }, `${label}…`));
-    try {
-      const message = await work();
-      replace(result, h("p", { class: "ok" }, message));
-      announce(message);
-      done();
-    } catch (e) {
-      replace(result, errorBox(e, `${label} failed: `));
-    }
-  };
+  const run = (label: string, work: () => Promise<string>) => runAction(result, done, label, work);
 
   // Override: how many, for how long (or until when), why.
   const desired = h("input", { type: "number", inputmode: "numeric", name: "desired", min: 0, step: 1, value: String(status.desired.value) });

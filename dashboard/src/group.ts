@@ -8,6 +8,7 @@ import { chartData, groupZone, type ChangePointJson, type HistoryPointJson } fro
 import type { ActivityEntry, GroupStatus, PlanPreview, SnapshotListing } from "./types.ts";
 import { errorBox, loading, section } from "./widgets.ts";
 
+/** How often the pages refresh themselves (each refresh reads Durable Objects only, no cloud call). */
 export const REFRESH_MS = 15_000;
 /** Chart windows (hours before and after now) the page offers; 15 minutes shows the demo's 2-minute schedule. */
 export const WINDOWS = [0.25, 1, 6, 24, 48] as const;

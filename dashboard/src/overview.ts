@@ -2,12 +2,11 @@
 import { call, getEach, groupPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { byState, formatTime, fromNow, total } from "./format.ts";
-import type { PageHandle } from "./group.ts";
+import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { loadPolicies, policiesTable } from "./policy-list.ts";
 import type { GroupStatus } from "./types.ts";
 import { dataTable, errorBox, healthBadge, loading } from "./widgets.ts";
 
-export const OVERVIEW_REFRESH_MS = 15_000;
 /** Group statuses fetched at once (each is one Durable Object read, no cloud call). */
 const PARALLEL = 6;
 
@@ -117,7 +116,7 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
   void refresh();
   const timer = window.setInterval(() => {
     if (auto.checked && document.visibilityState === "visible") void refresh();
-  }, OVERVIEW_REFRESH_MS);
+  }, REFRESH_MS);
   return {
     dispose() {
       disposed = true;

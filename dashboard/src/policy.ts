@@ -2,12 +2,11 @@
 import { call, canOperate, policyPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { formatTime, fromNow } from "./format.ts";
-import type { PageHandle } from "./group.ts";
+import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { activityCard } from "./group-sections.ts";
 import type { ActivityEntry, PolicyView, RetentionPreview } from "./types.ts";
-import { announce, dataTable, errorBox, facts, healthBadge, loading, section } from "./widgets.ts";
-
-export const POLICY_REFRESH_MS = 15_000;
+import { runAction } from "./actions.ts";
+import { dataTable, errorBox, facts, healthBadge, loading, section } from "./widgets.ts";
 
 /** What a policy selects, in words: `backup=nightly` or `members of group web`. */
 export function selectText(rules: Record<string, unknown>): string {
@@ -78,7 +77,7 @@ function serversTable(servers: NonNullable<PolicyView["status"]>["servers"], zon
 }
 
 /** The preview as a table; `names` turns source server ids into names where the policy still selects them. */
-export function retentionBody(preview: RetentionPreview, zone: string, names: ReadonlyMap<string, string>): HTMLElement {
+function retentionBody(preview: RetentionPreview, zone: string, names: ReadonlyMap<string, string>): HTMLElement {
   const deletes = preview.images.filter((i) => i.action === "delete").length;
   const caveats = [
     preview.paused ? "The policy is paused: a run deletes nothing." : null,
@@ -117,17 +116,7 @@ function controls(session: Session, p: PolicyView, result: HTMLElement, done: ()
       "button",
       {
         type: "button",
-        onclick: () =>
-          void (async () => {
-            try {
-              const text = message(await call<Record<string, unknown>>(session.token, "POST", policyPath(p.name, path), {}));
-              replace(result, h("p", { class: "ok" }, text));
-              announce(text);
-              done();
-            } catch (e) {
-              replace(result, errorBox(e, `${label} failed: `));
-            }
-          })(),
+        onclick: () => void runAction(result, done, label, async () => message(await call<Record<string, unknown>>(session.token, "POST", policyPath(p.name, path), {}))),
       },
       label,
     );
@@ -204,7 +193,7 @@ export function policyPage(root: HTMLElement, session: Session, name: string): P
   void refresh(true);
   const timer = window.setInterval(() => {
     if (document.visibilityState === "visible") void refresh();
-  }, POLICY_REFRESH_MS);
+  }, REFRESH_MS);
   return {
     dispose() {
       disposed = true;
