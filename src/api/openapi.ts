@@ -1,7 +1,7 @@
 // /openapi.json: an OpenAPI 3.1 document built from the route specs and the very zod schemas that validate requests.
 import { z } from "zod";
 import { ErrorBodySchema } from "./errors.ts";
-import type { AnyRouteSpec } from "./route.ts";
+import { nameKind, type AnyRouteSpec } from "./route.ts";
 import { GroupNameParamSchema, HealthSchema } from "./schemas.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -87,7 +87,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
     }
     const errorStatuses = new Set([400, 401, 403, ...(spec.errors ?? [])]);
     for (const status of [...errorStatuses].sort()) responses[String(status)] = errorResponse(COMMON_ERRORS[status] ?? "error");
-    const isPolicy = spec.path.startsWith("/v1/snapshot-policies");
+    const isPolicy = nameKind(spec.path) === "policy";
     const operation: Record<string, unknown> = {
       operationId: `${spec.method}${spec.path.replace(/\{name\}/g, isPolicy ? "Policy" : "Group").replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
       summary: spec.summary,

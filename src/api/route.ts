@@ -94,7 +94,7 @@ export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], o
       let name = "";
       if (usesName) {
         const parsed = GroupNameSchema.safeParse(params["name"]);
-        if (!parsed.success) throw validationError(spec.path.startsWith("/v1/snapshot-policies") ? "policy name" : "group name", parsed.error, ["params", "name"]);
+        if (!parsed.success) throw validationError(`${nameKind(spec.path)} name`, parsed.error, ["params", "name"]);
         name = parsed.data;
       }
       const query = spec.query === undefined ? undefined : readQuery(c, spec.query);
@@ -108,4 +108,9 @@ export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], o
       throw new ApiError(405, "method_not_allowed", `allowed methods: ${allow}`, { allow: allow.split(", ") }, { Allow: allow });
     });
   }
+}
+
+/** What `{name}` in a route's path names: a snapshot policy or a group (error messages and OpenAPI ids say which). */
+export function nameKind(path: string): "policy" | "group" {
+  return path.startsWith("/v1/snapshot-policies") ? "policy" : "group";
 }

@@ -1,5 +1,6 @@
 // zod schemas for what the API accepts (bodies, queries) and returns; the same schemas feed /openapi.json.
 import { z } from "zod";
+import { ROLES } from "./context.ts";
 import { GroupNameSchema, GroupRulesSchema, OverrideSchema, ReasonSchema } from "../config/group.ts";
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "ISO-8601 date-time with an offset, e.g. 2026-12-24T18:00:00+01:00" });
@@ -290,5 +291,5 @@ export const HistorySchema = z
   .meta({ id: "History", description: "desired and actual servers by state, as the group's ticks saw them; a point per change" });
 
 export const WhoAmISchema = z
-  .object({ name: z.string().meta({ description: "the token's name (recorded as author)" }), role: z.enum(["read", "operate", "admin"]) })
+  .object({ name: z.string().meta({ description: "the token's name (recorded as author)" }), role: z.enum(ROLES) })
   .meta({ id: "WhoAmI" });

@@ -5,13 +5,13 @@ import { parseDate } from "../core/calendar.ts";
 import { parseIcs } from "../core/ics.ts";
 import { cronProblem } from "../core/schedule.ts";
 import type * as Core from "../core/rules.ts";
-import { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/rules.ts";
+import { ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/rules.ts";
 import { parseWindow } from "../core/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";
-/** Server metadata keys novascale adds (defined in core, which counts them); the parking helpers live there too. */
-export { OWN_SERVER_METADATA_KEYS, PARK_METADATA_KEYS, ownServerMetadataKeys, parks, poolMax, scaleInAction };
+/** The parking helpers live in core (which decides with them); callers of the rules format get them here too. */
+export { parks, poolMax, scaleInAction };
 /** Nova's modern default for metadata items per server; a cloud may allow fewer (the book's: 5). */
 export const DEFAULT_MAX_SERVER_METADATA = 128;
 
@@ -29,11 +29,6 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-/** Why a cron pattern is unusable in its zone as of `now`, or undefined: malformed, or it does not fire in the coming years. */
-export function cronError(pattern: string, timezone = "UTC", now: Date = new Date()): string | undefined {
-  return cronProblem(pattern, timezone, now);
-}
-
 export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
 export const CronSchema = z.string().min(1).max(200);
 
@@ -43,7 +38,7 @@ export const CronSchema = z.string().min(1).max(200);
  */
 export function checkCronInZone(entry: { cron: string; timezone: string }, ctx: z.RefinementCtx): void {
   if (!isValidTimeZone(entry.timezone)) return;
-  const problem = cronError(entry.cron, entry.timezone);
+  const problem = cronProblem(entry.cron, entry.timezone, new Date());
   if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron expression: ${problem}` });
 }
 

@@ -35,9 +35,14 @@ export const TIMELINE_MAX_EVENTS = 1_000;
  * entry with a larger (or, for the later of two, equal) clamped value never changes the count, so
  * fifty minutely entries cost what one does.
  */
+/** A count as min/max let it stand. */
+function withinLimits(v: number, rules: GroupRules): number {
+  return Math.min(Math.max(v, rules.min), rules.max);
+}
+
 function deciders(rules: GroupRules): Array<IndexedEntry<PointEntry>> {
   const entries = pointEntries(rules);
-  const value = (e: PointEntry): number => Math.min(Math.max(e.desired, rules.min), rules.max);
+  const value = (e: PointEntry): number => withinLimits(e.desired, rules);
   return entries.filter((f) =>
     !entries.some((g) => {
       if (g === f) return false;
@@ -93,9 +98,8 @@ export function changePoints(
       for (const e of rules.exceptions) consider(nextExceptionEdge(e, t));
       if (current.layer !== "exception") for (const { entry } of windows) consider(nextWindowEdge(entry.window, entry.timezone, t));
       if (current.layer === "point" || current.layer === "default") {
-        const clamped = (v: number): number => Math.min(Math.max(v, rules.min), rules.max);
         // From the default, any firing changes the source; from an entry, only a different value matters.
-        for (const e of points) if (current.layer === "default" || clamped(e.entry.desired) !== current.desired.value) consider(nextOf(e, t));
+        for (const e of points) if (current.layer === "default" || withinLimits(e.entry.desired, rules) !== current.desired.value) consider(nextOf(e, t));
       }
     }
     if (next === undefined || next > until) return { points: out, truncated: false, through: new Date(until).toISOString() };
