@@ -76,7 +76,7 @@ export function settledAfter(plan: PolicyPlan, revision: number, paused: boolean
   const { status } = plan;
   if (status.firing === null || !guardComplete || plan.steps.length > 0 || status.inFlight > 0) return undefined;
   if (!status.servers.every((s) => FINAL_PHASES.has(s.phase))) return undefined;
-  if (plan.retention.some((d) => d.action === "delete" || d.reason.startsWith("waits:") || d.reason.startsWith("in progress"))) return undefined;
+  if (plan.retention.some((d) => d.action === "delete" || d.pending === true)) return undefined;
   return { firing: status.firing, revision, paused, selected: status.servers.map((s) => s.serverId).join(",") };
 }
 

@@ -186,7 +186,7 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     guard: input.guard,
     stuckAfterMs: rules.graceHours * 3_600_000,
   });
-  const held = retention.filter((d) => d.heldBack && d.reason.includes("volume-backed"));
+  const held = retention.filter((d) => d.volumeBacked === true);
   if (held.length > 0) notices.push({ level: "warning", code: "snapshot-volume-backed", message: `${held.length} volume-backed snapshot(s) past retention are not pruned: ${held.map((d) => `'${d.image.name}'`).join(", ")}` });
   if (!rules.paused && firing !== null) {
     for (const d of retention.filter((x) => x.action === "delete").reverse().slice(0, MAX_POLICY_DELETES_PER_TICK)) {

@@ -79,6 +79,10 @@ export interface RetentionDecision {
   reason: string;
   /** A safety rule (named by a group, in use, the latest firing's) kept an image the rules alone would delete. */
   heldBack: boolean;
+  /** Kept for now only because something is still to come (a snapshot in progress, a firing not served yet): a later run decides again. */
+  pending?: true;
+  /** Held back because it is a volume-backed server's snapshot (its Cinder volume snapshots would be left behind). */
+  volumeBacked?: true;
   /** Would be deleted, but this tick has no project-wide view (a tick from the API): the next cron tick decides. */
   deferred: boolean;
 }
@@ -334,18 +338,19 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
   return sorted.map((s): RetentionDecision => {
     const d = decided.get(s)!;
     const base = { image: s.image, at: s.at, manual: s.manual, source: s.source };
-    const keep = (reason: string, heldBack = false, deferred = false): RetentionDecision => ({ ...base, action: "keep", reason, heldBack, deferred });
-    if (d.action === "keep") return keep(d.reason);
+    const keep = (reason: string, heldBack = false, deferred = false, marks: { pending?: true; volumeBacked?: true } = {}): RetentionDecision => ({ ...base, action: "keep", reason, heldBack, deferred, ...marks });
+    const PENDING = { pending: true } as const;
+    if (d.action === "keep") return IN_PROGRESS.has(status(s)) ? keep(d.reason, false, false, PENDING) : keep(d.reason);
     if (ofLatest.has(s) && status(s) === "active") return keep(`kept: the latest firing's snapshot (otherwise: ${d.reason})`, true);
     if (latestFiring === null || !latestServed) {
       const why = latestFiring === null ? "the schedule has not fired yet" : `the snapshot for ${latestFiring} is not active yet`;
-      return keep(`waits: ${why} (then: ${d.reason})`);
+      return keep(`waits: ${why} (then: ${d.reason})`, false, false, PENDING);
     }
     const waits = sourceWaits(s);
-    if (waits !== undefined) return keep(`waits: ${waits} (then: ${d.reason})`);
-    if (input.guard === undefined) return keep(`waits: no project-wide view of servers and groups this tick (then: ${d.reason})`, false, true);
+    if (waits !== undefined) return keep(`waits: ${waits} (then: ${d.reason})`, false, false, PENDING);
+    if (input.guard === undefined) return keep(`waits: no project-wide view of servers and groups this tick (then: ${d.reason})`, false, true, PENDING);
     const hold = safetyHold(s.image, input.guard);
-    if (hold !== undefined) return keep(`${hold} (otherwise: ${d.reason})`, true);
+    if (hold !== undefined) return keep(`${hold} (otherwise: ${d.reason})`, true, false, isVolumeBacked(s.image) ? { volumeBacked: true } : {});
     return { ...base, action: "delete", reason: d.reason, heldBack: false, deferred: false };
   });
 }

@@ -70,6 +70,14 @@ function notSent(operation: string, budget: TickBudget): Outcome<never> {
   return { ok: false, error: { operation, category: "transient", message: `not sent: ${why}`, notSent: true } };
 }
 
+/**
+ * Why a request the budget kept back was not sent: "deadline" when time ran out, else "subrequests".
+ * Read from the message, which both refusers (notSent above and the transport's) word with "time budget".
+ */
+export function notSentReason(error: ErrorInfo): "deadline" | "subrequests" {
+  return error.message.includes("time budget") ? "deadline" : "subrequests";
+}
+
 function refLabel(ref: ResourceRef): string {
   return typeof ref === "string" ? `'${ref}'` : `id ${ref.id}`;
 }

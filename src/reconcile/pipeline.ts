@@ -9,7 +9,7 @@ import { bootHoldNotice, holdBoots, type LostBoot } from "../core/lost-boots.ts"
 import { plan } from "../core/plan.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../core/types.ts";
 import type { ResolvedFlavor, ResolvedImage } from "../openstack/cloud.ts";
-import type { BootReads, CloudPort, Reservation } from "./gateway.ts";
+import { notSentReason, type BootReads, type CloudPort, type Reservation } from "./gateway.ts";
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
@@ -307,7 +307,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   if (unsent > 0) {
     // A request the transport refused at the last moment (a retry elsewhere ate the budget, or time ran out).
     const steps = (deferred?.steps ?? 0) + unsent;
-    const reason = deferred?.reason ?? (results.some((r) => r.error?.message.includes("time budget")) ? "deadline" : "subrequests");
+    const reason = deferred?.reason ?? (results.some((r) => r.error !== undefined && notSentReason(r.error) === "deadline") ? "deadline" : "subrequests");
     deferred = { reason, steps, message: `${steps} step(s) wait for the next tick, which serves this group first: the tick's budget ran out` };
   }
   if (deferred !== undefined) notices.push({ level: "warning", code: "deferred", message: deferred.message });

@@ -7,7 +7,7 @@ import type { SnapshotPolicyRules } from "../core/rules.ts";
 import type { Notice, ObservedServer } from "../core/types.ts";
 import type { PolicyStore } from "../store/policy-coordinator.ts";
 import type { StoredRules } from "./fence.ts";
-import type { CloudPort } from "./gateway.ts";
+import { notSentReason, type CloudPort } from "./gateway.ts";
 import { executePolicySteps, planPolicyRun } from "./policy-snapshots.ts";
 import type { ActivityEntry } from "./service.ts";
 
@@ -34,11 +34,6 @@ export interface PolicyRunOutput {
   settled?: SettledMark;
 }
 
-/** Why a request the budget kept back was not sent, from the gateway's answer. */
-function deferralReason(error: ErrorInfo): Deferral["reason"] {
-  return /time/.test(error.message) ? "deadline" : "subrequests";
-}
-
 /**
  * Runs the policy once. `paused` (an operator pause) plans as `paused: true` rules do: nothing taken or
  * deleted, the status still shown. Never throws for cloud failures: they are the record's errors.
@@ -52,7 +47,7 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
     activity: [],
   });
   const notSentDeferral = (error: ErrorInfo): Deferral | undefined =>
-    error.notSent === true ? { reason: deferralReason(error), steps: 0, message: `not run: ${error.message}` } : undefined;
+    error.notSent === true ? { reason: notSentReason(error), steps: 0, message: `not run: ${error.message}` } : undefined;
 
   let servers: ObservedServer[];
   const handed = request.listing;
