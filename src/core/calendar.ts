@@ -12,9 +12,16 @@ export function parseDate(text: string): number | undefined {
 }
 
 const calendars = new Map<string, CalendarDays>();
+/**
+ * By entry object first: the tick reuses a parsed rules index while it is unchanged, so the same entry
+ * comes back every minute and needs no key built from its dates and up to 64 KiB of iCalendar text.
+ */
+const byEntry = new WeakMap<ExceptionEntry, CalendarDays>();
 
 /** The days of an exception entry that validation accepted: its dates plus its iCalendar's (memoised). */
 export function exceptionDays(entry: ExceptionEntry): CalendarDays {
+  const known = byEntry.get(entry);
+  if (known !== undefined) return known;
   const key = `${(entry.dates ?? []).join(",")}\u0000${entry.ics ?? ""}`;
   let cal = calendars.get(key);
   if (cal === undefined) {
@@ -26,6 +33,7 @@ export function exceptionDays(entry: ExceptionEntry): CalendarDays {
     if (calendars.size >= 64) calendars.clear();
     calendars.set(key, cal);
   }
+  byEntry.set(entry, cal);
   return cal;
 }
 
