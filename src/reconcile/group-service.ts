@@ -4,7 +4,7 @@ import { parks, type GroupRules, type Override } from "../config/group.ts";
 import { desiredCount } from "../core/desired.ts";
 import type { HistoryPoint } from "../core/history.ts";
 import { parkingStatus } from "../core/parking.ts";
-import { readDeferred, type DeferredList } from "../store/tick-state.ts";
+import { deferralFor, readDeferred } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "./coordinator.ts";
 import { liftsBootBlock } from "./coordinator-fence.ts";
@@ -17,7 +17,6 @@ import {
   InvalidRequestError,
   NotFoundError,
   type ActivityEntry,
-  type Deferral,
   type GroupService,
   type GroupStatus,
   type GroupSummary,
@@ -32,15 +31,6 @@ export interface GroupServiceOptions {
   /** Builds the cloud client from the parsed OS_* settings (tests may inject one). */
   cloudFactory?: CloudFactory;
   clock?: () => Date;
-}
-
-/** The group's deferral: from the newer of its last record and the tick's list (a group never reached has no record of that tick). */
-function deferralOf(name: string, lastTick: TickRecord | null, list: DeferredList | undefined): Deferral | null {
-  const listed = list?.groups.find((g) => g.name === name);
-  if (list !== undefined && (lastTick === null || Date.parse(list.at) > Date.parse(lastTick.lastSeenAt ?? lastTick.at))) {
-    return listed === undefined ? null : { reason: listed.reason, steps: listed.steps, message: listed.message };
-  }
-  return lastTick?.deferred ?? null;
 }
 
 export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
@@ -136,7 +126,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
-        deferred: deferralOf(name, lastTick, deferredList),
+        deferred: deferralFor(deferredList, "groups", name, lastTick),
       };
     },
 

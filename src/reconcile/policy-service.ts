@@ -4,7 +4,7 @@ import type { SnapshotPolicyRules } from "../config/snapshot-policy.ts";
 import type { PolicyStatus } from "../core/policy-snapshots.ts";
 import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../core/records.ts";
 import { entriesOf } from "../store/rules.ts";
-import { readDeferred } from "../store/tick-state.ts";
+import { deferralFor, readDeferred } from "../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "./cloud-factory.ts";
 import { storedFrom } from "./fence.ts";
 import { CloudGateway } from "./gateway.ts";
@@ -92,10 +92,7 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
       const policy = await existing(name);
       const [state, deferredList] = await Promise.all([policyStub(env, name).state(), readDeferred(env.RULES)]);
       const lastRun = state.lastRun as PolicyRunRecord | null;
-      // The tick's list is newer than the last run when the tick never reached the policy.
-      const listed = deferredList?.policies?.find((p) => p.name === name);
-      const listNewer = deferredList !== undefined && (lastRun === null || Date.parse(deferredList.at) > Date.parse(lastRun.lastSeenAt ?? lastRun.at));
-      const deferred = listNewer ? (listed === undefined ? null : { reason: listed.reason, steps: listed.steps, message: listed.message }) : (lastRun?.deferred ?? null);
+      const deferred = deferralFor(deferredList, "policies", name, lastRun);
       return { ...policy, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
     },
 

@@ -21,6 +21,23 @@ const DeferredSchema = z.object({
 });
 export type DeferredList = z.infer<typeof DeferredSchema>;
 
+/**
+ * A group's or policy's deferral for its status: from the newer of its last record and the tick's list
+ * (the list is newer when the tick never reached it, so no record of that tick exists).
+ */
+export function deferralFor(
+  list: DeferredList | undefined,
+  kind: "groups" | "policies",
+  name: string,
+  last: { at: string; lastSeenAt?: string; deferred?: Omit<DeferredEntry, "name"> } | null,
+): Omit<DeferredEntry, "name"> | null {
+  if (list !== undefined && (last === null || Date.parse(list.at) > Date.parse(last.lastSeenAt ?? last.at))) {
+    const listed = list[kind]?.find((entry) => entry.name === name);
+    return listed === undefined ? null : { reason: listed.reason, steps: listed.steps, message: listed.message };
+  }
+  return last?.deferred ?? null;
+}
+
 /** The last tick's deferred groups and policies, each in the order they are to be served; a missing or unreadable value reads as none. */
 export async function readDeferred(kv: Pick<RulesKv, "get">): Promise<DeferredList | undefined> {
   const raw = await kv.get(DEFERRED_KEY, "text");
