@@ -255,7 +255,7 @@ export class CloudGateway extends RpcTarget {
    * the plan checked against /limits) is added to this gateway's usage, so later groups see less headroom.
    */
   async serverAction(id: string, action: ServerAction, charge?: { vcpus: number; ramMB: number }): Promise<Outcome<null>> {
-    const outcome = await attempt(`${action} server ${id}`, async () => {
+    const outcome = await this.#attempt(`${action} server ${id}`, async () => {
       await this.#cloud.serverAction(id, action);
       return null;
     });
@@ -267,14 +267,14 @@ export class CloudGateway extends RpcTarget {
   }
 
   mergeServerMetadata(id: string, metadata: Record<string, string>): Promise<Outcome<null>> {
-    return attempt(`set metadata of server ${id}`, async () => {
+    return this.#attempt(`set metadata of server ${id}`, async () => {
       await this.#cloud.mergeServerMetadata(id, metadata);
       return null;
     });
   }
 
   deleteServerMetadataItem(id: string, key: string): Promise<Outcome<null>> {
-    return attempt(`remove metadata ${key} of server ${id}`, async () => {
+    return this.#attempt(`remove metadata ${key} of server ${id}`, async () => {
       await this.#cloud.deleteServerMetadataItem(id, key);
       return null;
     });
