@@ -1,13 +1,13 @@
 // Composition root: wires the HTTP API, the cron handler and the Durable Objects (groups, policies, registry) together.
 import { createApp } from "./api/app.ts";
 import type { Env } from "./config/env.ts";
-import { createGroupService } from "./reconcile/group-service.ts";
-import { createPolicyService } from "./reconcile/policy-service.ts";
-import { runTick } from "./reconcile/tick.ts";
+import { createGroupService } from "./reconcile/services/group-service.ts";
+import { createPolicyService } from "./reconcile/services/policy-service.ts";
+import { runTick } from "./reconcile/tick/tick.ts";
 
-export { GroupCoordinator } from "./reconcile/coordinator.ts";
-export { PolicyCoordinator } from "./reconcile/policy-coordinator.ts";
-export { RulesRegistry } from "./reconcile/registry.ts";
+export { GroupCoordinator } from "./reconcile/groups/coordinator.ts";
+export { PolicyCoordinator } from "./reconcile/policies/policy-coordinator.ts";
+export { RulesRegistry } from "./reconcile/registry/registry.ts";
 
 const app = createApp({ service: (env) => createGroupService(env), policies: (env) => createPolicyService(env) });
 

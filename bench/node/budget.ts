@@ -1,6 +1,6 @@
 // The budget benchmarks: a scale event bigger than the subrequest budget, a hanging cloud, and 1,000 groups, on fresh fake clouds.
 import type { FaultSpecInput } from "../../test/fake-cloud/faults.ts";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { cloudBindings, cloudOptions, FLAVOR, groupName, IMAGE, measuredTick, MINUTE, putGroups, seedServers, type TickFigures } from "./fake-grid.ts";
 import { launchFakeCloud } from "./fake-cloud-handle.ts";
 import { startBenchWorker } from "./worker-runner.ts";

@@ -3,7 +3,7 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { cloudBindings, cloudOptions, countsFrom, FLAVOR, groupName, IMAGE, MINUTE, putGroups, seedServers } from "./fake-grid.ts";
 import type { FakeServer } from "../../test/fake-cloud/model.ts";
 import { launchFakeCloud, type FakeCloudHandle } from "./fake-cloud-handle.ts";

@@ -2,7 +2,7 @@
 import type { FakeCloud } from "../../test/fake-cloud/cloud.ts";
 import type { FakeServer } from "../../test/fake-cloud/model.ts";
 import { GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { rulesEtag, writeGroups, type RulesKv } from "../../src/store/rules.ts";
 import { BOOK_GROUP_KEY, runBookStyle, type BookCredentials, type BookJob } from "./book-style.ts";
 import { launchFakeCloud, type FakeCloudHandle } from "./fake-cloud-handle.ts";

@@ -3,17 +3,20 @@
 // `-- --src DIR` measures another checkout's src/ (e.g. /work/main/src) for a before/after.
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import type * as PolicyCore from "../../src/core/policy-snapshots.ts";
-import type * as Retention from "../../src/core/retention.ts";
+import { existsSync } from "node:fs";
+import type * as PolicyCore from "../../src/core/snapshots/policy-snapshots.ts";
+import type * as Retention from "../../src/core/snapshots/retention.ts";
 import type * as PolicyConfig from "../../src/config/snapshot-policy.ts";
-import type { ObservedImage, ObservedServer } from "../../src/core/types.ts";
+import type { ObservedImage, ObservedServer } from "../../src/core/model/types.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string" }, src: { type: "string" } } });
 const runs = Number(values.runs ?? 20);
 const src = values.src ?? new URL("../../src", import.meta.url).pathname;
+// core/ is foldered by subject since issue 25; an older checkout keeps the same file flat in core/.
+const coreModule = (path: string): string => (existsSync(`${src}/core/${path}`) ? `${src}/core/${path}` : `${src}/core/${path.split("/").pop()}`);
 const { SnapshotPolicyRulesSchema } = (await import(`${src}/config/snapshot-policy.ts`)) as typeof PolicyConfig;
-const { planPolicySnapshots, policySnapshotProperties } = (await import(`${src}/core/policy-snapshots.ts`)) as typeof PolicyCore;
-const { retentionGuard } = (await import(`${src}/core/retention.ts`)) as typeof Retention;
+const { planPolicySnapshots, policySnapshotProperties } = (await import(coreModule("snapshots/policy-snapshots.ts"))) as typeof PolicyCore;
+const { retentionGuard } = (await import(coreModule("snapshots/retention.ts"))) as typeof Retention;
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-11-29T01:36:00Z");
 const rules = SnapshotPolicyRulesSchema.parse({

@@ -1,10 +1,13 @@
 // `npm run bench:timeline`: what the read routes' schedule work costs (timeline 336 h, status's next changes, desiredCount), per rule shape.
 // Prints figures; asserts nothing. `-- --src DIR` measures another checkout's src/ (e.g. /work/main/src) for a before/after.
 import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 const { values } = parseArgs({ options: { src: { type: "string" }, runs: { type: "string" } } });
 const src = values.src ?? new URL("../../src", import.meta.url).pathname;
+// core/ is foldered by subject since issue 25; an older checkout keeps the same file flat in core/.
+const coreModule = (path: string): string => (existsSync(`${src}/core/${path}`) ? `${src}/core/${path}` : `${src}/core/${path.split("/").pop()}`);
 const runs = Number(values.runs ?? 5);
 
 interface Core {
@@ -16,11 +19,11 @@ interface Core {
 }
 
 const config = (await import(`${src}/config/group.ts`)) as { GroupRulesSchema: { parse: (i: unknown) => unknown } };
-const timelineModule = (await import(`${src}/core/timeline.ts`)) as {
+const timelineModule = (await import(coreModule("schedule/timeline.ts"))) as {
   timeline: Core["timeline"];
   changePoints?: (rules: unknown, override: undefined, from: Date, hours: number, opts: object, maxPoints: number) => unknown;
 };
-const desiredModule = (await import(`${src}/core/desired.ts`)) as { desiredCount: Core["desiredCount"] };
+const desiredModule = (await import(coreModule("schedule/desired.ts"))) as { desiredCount: Core["desiredCount"] };
 const { changePoints } = timelineModule;
 const core: Core = {
   parse: (i) => config.GroupRulesSchema.parse(i),

@@ -2,9 +2,9 @@
 import realWorker from "../../src/index.ts";
 import { GroupCoordinator as RealGroupCoordinator } from "../../src/index.ts";
 import type { Env } from "../../src/config/env.ts";
-import { coordinatorStub, type ReconcileRequest } from "../../src/reconcile/coordinator.ts";
-import type { CloudPort } from "../../src/reconcile/gateway.ts";
-import type { TickRecord } from "../../src/reconcile/service.ts";
+import { coordinatorStub, type ReconcileRequest } from "../../src/reconcile/groups/coordinator.ts";
+import type { CloudPort } from "../../src/reconcile/gateway/gateway.ts";
+import type { TickRecord } from "../../src/reconcile/shared/service.ts";
 
 export * from "../../src/index.ts";
 

@@ -1,8 +1,8 @@
 // The HTTP API as a Hono app: /healthz, /openapi.json, and the authenticated /v1 routes over the GroupService.
 import { Hono } from "hono";
 import type { Env } from "../config/env.ts";
-import type { PolicyService } from "../reconcile/policy-service.ts";
-import type { GroupService } from "../reconcile/service.ts";
+import type { PolicyService } from "../reconcile/services/policy-service.ts";
+import type { GroupService } from "../reconcile/shared/service.ts";
 import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
 import { errorResponse, onApiError, onNotFound } from "./errors.ts";

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { ServiceError } from "../reconcile/service.ts";
+import { ServiceError } from "../reconcile/shared/service.ts";
 
 export const ErrorBodySchema = z
   .object({

@@ -1,6 +1,6 @@
 // Adapts the core's timeline to the API: change points for /timeline and the "next changes" in status.
-import { changePoints, type Timeline, type TimelinePoint } from "../core/timeline.ts";
-import type { GroupStatus } from "../reconcile/service.ts";
+import { changePoints, type Timeline, type TimelinePoint } from "../core/schedule/timeline.ts";
+import type { GroupStatus } from "../reconcile/shared/service.ts";
 
 export type ChangePoint = TimelinePoint;
 

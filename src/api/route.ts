@@ -2,8 +2,8 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import { GroupNameSchema } from "../config/group.ts";
-import type { PolicyService } from "../reconcile/policy-service.ts";
-import { ServiceError, type GroupService } from "../reconcile/service.ts";
+import type { PolicyService } from "../reconcile/services/policy-service.ts";
+import { ServiceError, type GroupService } from "../reconcile/shared/service.ts";
 import { requireRole, type Caller, type Role } from "./auth.ts";
 import { readJsonBody, readQuery } from "./body.ts";
 import type { ApiEnv } from "./context.ts";

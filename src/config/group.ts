@@ -1,12 +1,12 @@
 // The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
 import { z } from "zod";
-import { keepWithinProblem } from "../core/retention.ts";
-import { parseDate } from "../core/calendar.ts";
-import { parseIcs } from "../core/ics.ts";
-import { cronProblem } from "../core/schedule.ts";
-import type * as Core from "../core/rules.ts";
-import { ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/rules.ts";
-import { parseWindow } from "../core/windows.ts";
+import { keepWithinProblem } from "../core/snapshots/retention.ts";
+import { parseDate } from "../core/schedule/calendar.ts";
+import { parseIcs } from "../core/schedule/ics.ts";
+import { cronProblem } from "../core/schedule/schedule.ts";
+import type * as Core from "../core/model/rules.ts";
+import { ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/model/rules.ts";
+import { parseWindow } from "../core/schedule/windows.ts";
 
 /** Metadata keys novascale itself writes on servers and images; users may not set them. */
 export const RESERVED_METADATA_PREFIX = "novascale:";

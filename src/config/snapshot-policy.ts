@@ -1,6 +1,6 @@
 // The public rules format of a snapshot policy (nightly snapshots of any servers, selected by metadata or group), as zod schemas.
 import { z } from "zod";
-import type * as Core from "../core/rules.ts";
+import type * as Core from "../core/model/rules.ts";
 import { checkCronInZone, CronSchema, type Exactly, type MirroredInCore, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
 
 /** Policy names follow group names' rules (they appear in image properties and URLs). */

@@ -1,6 +1,6 @@
 // The records a group's reconciles leave behind (ticks, step results, errors, activity, pause, boot block): plain types shared by core, store and reconcile.
-import type { PolicyStatus, PolicyStep } from "./policy-snapshots.ts";
-import type { Desired, Notice, Step } from "./types.ts";
+import type { PolicyStatus, PolicyStep } from "./snapshots/policy-snapshots.ts";
+import type { Desired, Notice, Step } from "./model/types.ts";
 
 /** How a group is doing, as its last tick left it. */
 export type GroupHealth =

@@ -1,7 +1,7 @@
 // The narrow facade the reconciler uses to act on a cloud; implemented by the OpenStack client.
 import type { ResourceRef } from "../config/group.ts";
-import type { AbsoluteLimits } from "../core/limits.ts";
-import type { ObservedImage, ObservedServer } from "../core/types.ts";
+import type { AbsoluteLimits } from "../core/scaling/limits.ts";
+import type { ObservedImage, ObservedServer } from "../core/model/types.ts";
 
 export interface ResolvedImage {
   id: string;

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { OpenStackSettings } from "../config/env.ts";
 import type { ResourceRef } from "../config/group.ts";
-import type { ObservedImage, ObservedServer } from "../core/types.ts";
+import type { ObservedImage, ObservedServer } from "../core/model/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
 import type { NovaImage, ServerSummary } from "./compute/schemas.ts";

@@ -1,7 +1,7 @@
 // Durable Object storage of one group: override, pause, boot block, last tick, activity log, history, snapshot slot.
 import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
-import type { HistoryPoint } from "../core/history.ts";
+import type { HistoryPoint } from "../core/scaling/history.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";

@@ -1,6 +1,6 @@
 // Durable Object storage of one snapshot policy: rules fence, operator pause, last run, createImage ledger, settled mark, activity log.
 import { z } from "zod";
-import type { SentSnapshot, SettledMark } from "../core/policy-run.ts";
+import type { SentSnapshot, SettledMark } from "../core/snapshots/policy-run.ts";
 import type { PauseState, PolicyRunRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";

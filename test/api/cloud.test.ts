@@ -2,8 +2,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { createGroupService } from "../../src/reconcile/services/group-service.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
 
 const fakeCloud = inject("fakeCloudUrl");

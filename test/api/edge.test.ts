@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { configuredTokens, findToken, roleAtLeast } from "../../src/api/auth.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../../src/api/body.ts";
-import { CloudUnavailableError, CorruptRecordError, PreconditionFailedError, type GroupService } from "../../src/reconcile/service.ts";
+import { CloudUnavailableError, CorruptRecordError, PreconditionFailedError, type GroupService } from "../../src/reconcile/shared/service.ts";
 
 const ADMIN = "admin-token-for-tests";
 const OPERATOR = "operate-token-for-tests";

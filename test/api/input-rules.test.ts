@@ -6,7 +6,7 @@ import { createApp } from "../../src/api/app.ts";
 import { configuredTokens, findToken } from "../../src/api/auth.ts";
 import { ApiError } from "../../src/api/errors.ts";
 import { base64Length, GroupRulesSchema, MAX_USER_DATA_BASE64 } from "../../src/config/group.ts";
-import type { GroupService } from "../../src/reconcile/service.ts";
+import type { GroupService } from "../../src/reconcile/shared/service.ts";
 
 const ADMIN = "admin-token-for-tests";
 const OPERATOR = "operate-token-for-tests";

@@ -1,7 +1,7 @@
 // Test builders for the core: servers, rules, groups and overrides that read like the rules they test.
 import { GroupRulesSchema, OverrideSchema, type Group, type GroupRules, type GroupRulesInput, type Override } from "../../src/config/group.ts";
-import { GROUP_KEY, PROTECTED_KEY } from "../../src/core/membership.ts";
-import type { Desired, ObservedServer } from "../../src/core/types.ts";
+import { GROUP_KEY, PROTECTED_KEY } from "../../src/core/model/membership.ts";
+import type { Desired, ObservedServer } from "../../src/core/model/types.ts";
 
 /** The instant tests treat as "now" unless they say otherwise. */
 export const NOW = new Date("2026-11-26T12:00:00Z");

@@ -1,7 +1,7 @@
 // The dashboard chart's data (dashboard/src/series.ts): exact steps from history and timeline, "now", DST days in the group's zone.
 import { describe, expect, it } from "vitest";
 import { chartData, groupZone, stepAt, type HistoryPointJson } from "../../dashboard/src/series.ts";
-import { timeline } from "../../src/core/timeline.ts";
+import { timeline } from "../../src/core/schedule/timeline.ts";
 import { rules } from "../core/builders.ts";
 
 const H = 3_600_000;

@@ -1,7 +1,7 @@
 // The client against the project's emulator (test/fake-cloud), in-process: today's cloud and the book's, every facade call.
 import { describe, expect, it } from "vitest";
 import { OpenStackSettingsSchema } from "../../src/config/env.ts";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createComputeCloud, type ComputeCloudOptions } from "../../src/openstack/compute-cloud.ts";
 import { FakeCloud, type FakeCloudOptions } from "../fake-cloud/index.ts";
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { OpenStackError } from "../../src/openstack/errors.ts";
 import { Transport, type FetchFunction } from "../../src/openstack/http.ts";
-import { budgetFromEnv, DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/budget.ts";
+import { budgetFromEnv, DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/gateway/budget.ts";
 import { caught } from "./support/replay.ts";
 
 const URL_ = "http://127.0.0.1:8774/v2.1/servers/detail";

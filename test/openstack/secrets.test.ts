@@ -6,7 +6,7 @@ import { Transport } from "../../src/openstack/http.ts";
 import { MIN_MASKED_RUN, maskSecrets, SecretMasker, secretForms } from "../../src/openstack/secrets.ts";
 import { createTokenCache, Session } from "../../src/openstack/session.ts";
 import { credentialsFromSettings } from "../../src/openstack/keystone.ts";
-import { CloudGateway } from "../../src/reconcile/gateway.ts";
+import { CloudGateway } from "../../src/reconcile/gateway/gateway.ts";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
 import emptyList from "../fixtures/real-zed/nova-list-empty.json";
 import { answer, json, replay, type Responder, TEST_PASSWORD, zedSettings } from "./support/replay.ts";

@@ -1,7 +1,7 @@
 // A small in-memory ComputeCloud with scripted faults, to drive the reconcile shell without HTTP.
 // (The HTTP-level emulator is test/fake-cloud; this stands in for the cloud, not for the code under test.)
 import type { ResourceRef } from "../../src/config/group.ts";
-import type { ObservedImage, ObservedServer } from "../../src/core/types.ts";
+import type { ObservedImage, ObservedServer } from "../../src/core/model/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../../src/openstack/cloud.ts";
 
 export class CloudFault extends Error {

@@ -1,9 +1,9 @@
 // Test helpers around the rules registry: remove every group and policy between tests, reach its table for corrupt rows.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { createPolicyService } from "../../src/reconcile/policy-service.ts";
-import { REGISTRY_NAME } from "../../src/reconcile/registry.ts";
+import { createGroupService } from "../../src/reconcile/services/group-service.ts";
+import { createPolicyService } from "../../src/reconcile/services/policy-service.ts";
+import { REGISTRY_NAME } from "../../src/reconcile/registry/registry.ts";
 import { MemoryCloud } from "../reconcile/memory-cloud.ts";
 
 /** The registry's own stub (for runInDurableObject). */

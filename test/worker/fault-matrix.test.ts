@@ -2,12 +2,12 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { OpenStackSettings } from "../../src/config/env.ts";
-import { GROUP_KEY } from "../../src/core/membership.ts";
+import { GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createComputeCloud } from "../../src/openstack/index.ts";
-import { DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/budget.ts";
-import type { CloudFactory } from "../../src/reconcile/cloud-factory.ts";
-import { createGroupService } from "../../src/reconcile/group-service.ts";
-import { runTick } from "../../src/reconcile/tick.ts";
+import { DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/gateway/budget.ts";
+import type { CloudFactory } from "../../src/reconcile/gateway/cloud-factory.ts";
+import { createGroupService } from "../../src/reconcile/services/group-service.ts";
+import { runTick } from "../../src/reconcile/tick/tick.ts";
 import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
 import type { FaultSpecInput } from "../fake-cloud/faults.ts";
 import { forgetGroups, rules, world } from "./world.ts";

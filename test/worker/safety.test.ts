@@ -1,6 +1,6 @@
 // Safe under faults, end to end (scheduled() and "apply now" -> real client -> fake cloud): lost boots on a slow cloud, clock skew, busy victims.
 import { afterEach, describe, expect, it } from "vitest";
-import { IMAGE_SOURCE_SERVER_KEY } from "../../src/core/membership.ts";
+import { IMAGE_SOURCE_SERVER_KEY } from "../../src/core/model/membership.ts";
 import { bootRequests, forgetGroups, rules, world } from "./world.ts";
 
 afterEach(forgetGroups);

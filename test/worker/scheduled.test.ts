@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/config/env.ts";
-import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { START, bootRequests, forgetGroups, rules, world } from "./world.ts";
 
 const officeHours = {

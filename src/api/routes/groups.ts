@@ -1,6 +1,6 @@
 // /v1/groups and /v1/groups/{name}: list, read (rules + status), create/replace (ETag, If-Match), delete.
 import { GroupRulesSchema } from "../../config/group.ts";
-import type { GroupStatus } from "../../reconcile/service.ts";
+import type { GroupStatus } from "../../reconcile/shared/service.ts";
 import type { ChangePoint } from "../next-changes.ts";
 import { nextChanges } from "../next-changes.ts";
 import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";

@@ -1,0 +1,29 @@
+// What a reconcile hands the group's Durable Object (ReconcileRequest) and what the object shows (CoordinatorState).
+import type { Override } from "../../config/group.ts";
+import type { ParkedSpan } from "../../core/scaling/parking.ts";
+import type { RetentionGuard } from "../../core/snapshots/retention.ts";
+import type { ObservedServer } from "../../core/model/types.ts";
+import type { BootBlock, PauseState, StoredGroup, TickRecord } from "../shared/service.ts";
+
+export interface ReconcileRequest {
+  group: StoredGroup;
+  /** ISO-8601: the tick's scheduledTime, or the API request's clock. */
+  now: string;
+  trigger: "cron" | "manual";
+  author: string;
+  /** The tick's listing of this group's members, and when it was started (wall-clock ms). */
+  listing?: { members: ObservedServer[]; listedAt: number } | { error: TickRecord["errors"][number]; listedAt: number };
+  /** The X-OpenStack-Request-Id the gateway sends with every call (one per tick), recorded with the outcome. */
+  tickRequestId?: string;
+  /** The cron tick's view of what else needs images (every group's image, every server's): snapshot retention's guard. */
+  imageGuard?: RetentionGuard;
+}
+
+export interface CoordinatorState {
+  override: Override | null;
+  pause: PauseState | null;
+  bootBlock: BootBlock | null;
+  lastTick: TickRecord | null;
+  /** Spans of time the group's servers spent parked (last 30 days). */
+  parking: ParkedSpan[];
+}

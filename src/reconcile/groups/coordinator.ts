@@ -1,0 +1,348 @@
+// GroupCoordinator: the Durable Object of one group (idFromName(group)). It serialises reconciles and holds
+// the group's runtime state: override, operator pause, boot block, last tick, the activity log and the history.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../../config/env.ts";
+import type { GroupRules, Override } from "../../config/group.ts";
+import type { HistoryPoint } from "../../core/scaling/history.ts";
+import type { ManualRequest } from "../../core/snapshots/manual-snapshots.ts";
+import { settleLostBoots } from "../../core/scaling/lost-boots.ts";
+import { isMember } from "../../core/model/membership.ts";
+import { resumeTimes } from "../../core/scaling/parking.ts";
+import type { ObservedServer } from "../../core/model/types.ts";
+import { CoordinatorStore, type LostBoot } from "../../store/coordinator.ts";
+import { envelopeSchema } from "../../store/rules.ts";
+import * as controls from "./coordinator-controls.ts";
+import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
+import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
+import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
+import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
+import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
+import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
+import { HistoryRecorder } from "./history.ts";
+import { Serial } from "../shared/serial.ts";
+import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
+import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
+import type { FollowAnswer, FollowUpdate, GuardAnswer } from "../rules/registry-engine.ts";
+import type { ActivityEntry, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "../shared/service.ts";
+import { listSnapshots, runSnapshotTick, type SnapshotAnswer, type SnapshotListing, type TakeSnapshotResult } from "./snapshots.ts";
+
+export type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
+
+/**
+ * A listing handed over by the tick is stale when it was taken before this group's last action
+ * finished (plus this margin for clock differences between the Worker and the Durable Object):
+ * it may not show the servers that action booted, so the group lists again before acting.
+ */
+export const LISTING_SKEW_MS = 1_000;
+
+function shortId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("").slice(0, 7);
+}
+
+export class GroupCoordinator extends DurableObject<Env> {
+  readonly #store: CoordinatorStore;
+  /** Reconciles, deletes, snapshots and controls run one at a time. */
+  readonly #serial = new Serial();
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  /** The rules fence, read once from storage. */
+  readonly #fence: FenceCell<GroupRules>;
+  readonly #history: HistoryRecorder;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new CoordinatorStore(ctx.storage);
+    this.#history = new HistoryRecorder(this.#store);
+    this.#fence = new FenceCell({
+      read: () => this.#store.getRulesFence(),
+      write: (fence) => this.#store.setRulesFence(fence),
+      recreated: async () => {
+        await this.#store.clearRuntime();
+        this.#state = undefined;
+      },
+    });
+  }
+
+  /** Runs `work` after every earlier exclusive call has finished (whether it succeeded or not). */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#serial.run(work);
+  }
+
+  async #loaded() {
+    if (this.#state === undefined) {
+      const [override, pause, bootBlock, lastTick, lastActionAt, lostBoots] = await Promise.all([
+        this.#store.getOverride(),
+        this.#store.getPause(),
+        this.#store.getBootBlock(),
+        this.#store.getLastTick(),
+        this.#store.getLastActionAt(),
+        this.#store.getLostBoots(),
+      ]);
+      this.#state = { override, pause, bootBlock, lastTick, lastActionAt, lostBoots };
+    }
+    return this.#state;
+  }
+
+  async #listingFor(request: ReconcileRequest, cloud: CloudPort, lastActionAt: number): Promise<Listing> {
+    const handed = request.listing;
+    if (handed !== undefined && "error" in handed) return { ok: false, error: handed.error };
+    if (handed !== undefined && handed.listedAt > lastActionAt + LISTING_SKEW_MS) return { ok: true, members: handed.members };
+    const fresh = await cloud.listServers();
+    if (!fresh.ok) return fresh;
+    return { ok: true, members: fresh.value.filter((s) => isMember(s, request.group.name)) };
+  }
+
+  /** Settles the state's lost boots against a listing (coordinator-lost-boots.ts); returns the activity lines. */
+  #settleLostBoots(state: { lostBoots: LostBoot[] }, members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
+    const { pending, activity } = settleLost(state.lostBoots, members, now, author);
+    state.lostBoots = pending;
+    return activity;
+  }
+
+  /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
+  reconcile(request: ReconcileRequest, gateway: CloudPort): Promise<TickRecord> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(async () => {
+      const fenced = await this.#fence.apply(request.group);
+      // A tick that read the rules before they were deleted: acting now would boot servers nobody manages.
+      if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
+      request = { ...request, group: fenced.entry };
+      const now = new Date(request.now);
+      await controls.expireOverride(await this.#loaded(), this.#store, now);
+      const state = await this.#loaded();
+      if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
+        // The rules changed since Nova rejected a boot: try again with the new ones.
+        this.#store.appendActivity([
+          { at: request.now, kind: "boot-unblocked", author: request.author, reason: `booting resumes: the rules changed since '${state.bootBlock.reason}'` },
+        ]);
+        state.bootBlock = undefined;
+        await this.#store.setBootBlock(undefined);
+      }
+      const listing = await this.#listingFor(request, cloud, state.lastActionAt);
+      const resumes = await pendingResumes(this.#store);
+      const bootId = shortId();
+      const settled = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : [];
+      const output = await reconcileGroup({
+        group: request.group,
+        now,
+        trigger: request.trigger,
+        author: request.author,
+        state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock, pendingBoots: state.lostBoots },
+        listing,
+        cloud,
+        bootId,
+        dryRun: false,
+        resuming: resumeTimes(resumes),
+        ...(request.tickRequestId === undefined ? {} : { tickRequestId: request.tickRequestId }),
+      });
+
+      if (output.acted) {
+        state.lastActionAt = Date.now();
+        await this.#store.setLastActionAt(state.lastActionAt);
+      }
+      const lost = newlyLost(output.record.results, bootId, now, request.now);
+      state.lostBoots.push(...lost);
+      if (settled.length > 0 || lost.length > 0) {
+        state.lostBoots = keptLostBoots(state.lostBoots);
+        await this.#store.setLostBoots(state.lostBoots);
+      }
+      if (output.bootBlock !== state.bootBlock) {
+        state.bootBlock = output.bootBlock;
+        await this.#store.setBootBlock(output.bootBlock);
+      }
+      if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
+      const activity = [...settled, ...output.activity];
+      const record = output.record;
+      if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
+      if (listing.ok && request.group.rules.snapshots !== undefined) {
+        // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
+        // just deleted is no source (createImage would answer 409 and burn an attempt).
+        const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
+        const snap = await snapshotTick(this.#store, request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now, async () => (await this.#loaded()).pause !== undefined);
+        if (snap.results.length > 0 && !output.acted) {
+          // A snapshot started a task on its source: a listing taken before it would show the source idle,
+          // and make it look like the next scale-in victim. Later listings older than this are redone.
+          state.lastActionAt = Date.now();
+          await this.#store.setLastActionAt(state.lastActionAt);
+        }
+        record.steps.push(...snap.steps);
+        record.results.push(...snap.results);
+        record.notices.push(...snap.notices);
+        record.errors.push(...snap.errors);
+        activity.push(...snap.activity);
+      }
+      // Desired and actual for the dashboard's chart: a row only when they changed.
+      this.#history.record(record);
+      const previous = state.lastTick;
+      if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
+        // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
+        previous.lastSeenAt = record.at;
+        this.#store.appendActivity(activity);
+        return previous;
+      }
+      if (record.errors.length > 0 && record.results.length === 0) {
+        activity.push(...record.errors.map((error): ActivityEntry => ({ at: record.at, kind: "error", author: request.author, reason: error.message, error })));
+      }
+      if (record.health === "capacity-limited" && previous?.health !== "capacity-limited") {
+        const notice = record.notices.find((n) => n.code === "capacity-limited");
+        activity.push({ at: record.at, kind: "capacity-limited", author: request.author, reason: notice?.message ?? "quota limits boots" });
+      }
+      state.lastTick = record;
+      await this.#store.setLastTick(record);
+      this.#store.appendActivity(activity);
+      return record;
+    });
+  }
+
+  /** History points from `since` (epoch ms) on, preceded by the one in force at `since` (for GET .../history). */
+  async history(since: number): Promise<HistoryPoint[]> {
+    return this.#history.since(since);
+  }
+
+  /** The group's snapshots, live (for GET /v1/groups/{name}/snapshots); changes nothing. */
+  async snapshots(group: StoredGroup, now: string, cloud: CloudPort): Promise<SnapshotAnswer<SnapshotListing>> {
+    return listSnapshots({
+      cloud: resilientPort(cloud),
+      group: group.name,
+      policy: group.rules.snapshots,
+      attempts: await snapshotAttempts(this.#store),
+      now: new Date(now),
+      guard: await rememberedGuard(this.#store),
+    });
+  }
+
+  /** Takes a snapshot now, serialised with ticks and with itself, so a repeat sees the first (POST /v1/groups/{name}/snapshots). */
+  takeSnapshot(group: StoredGroup, input: { author: string; now: string } & ManualRequest, cloud: CloudPort): Promise<TakeSnapshotResult> {
+    return this.#exclusive(() => takeManualSnapshot(this.#store, group, input, resilientPort(cloud)));
+  }
+
+  /** What a reconcile at `request.now` would do; changes nothing (not even an expired override). */
+  async preview(request: ReconcileRequest, gateway: CloudPort): Promise<PlanPreview> {
+    const cloud = resilientPort(gateway);
+    const state = await this.#loaded();
+    const listing = await this.#listingFor(request, cloud, Number.POSITIVE_INFINITY);
+    const output = await reconcileGroup({
+      group: request.group,
+      now: new Date(request.now),
+      trigger: request.trigger,
+      author: request.author,
+      state: {
+        override: state.override,
+        pause: state.pause,
+        bootBlock: state.bootBlock !== undefined && state.bootBlock.etag === request.group.etag ? state.bootBlock : undefined,
+        pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
+      },
+      listing,
+      cloud,
+      bootId: "preview",
+      dryRun: true,
+      resuming: resumeTimes(await pendingResumes(this.#store)),
+    });
+    const preview = toPreview(output);
+    const policy = request.group.rules.snapshots;
+    if (listing.ok && policy !== undefined) {
+      // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).
+      const deleted = new Set(preview.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
+      const members = listing.members.filter((s) => !deleted.has(s.id));
+      const snap = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts: await snapshotAttempts(this.#store), now: new Date(request.now), dryRun: true, guard: request.imageGuard ?? (await rememberedGuard(this.#store)) });
+      preview.steps.push(...snap.steps);
+      preview.notices.push(...snap.notices);
+      preview.errors.push(...snap.errors);
+    }
+    return preview;
+  }
+
+  async state(): Promise<CoordinatorState> {
+    const s = await this.#loaded();
+    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await parkingLedger(this.#store) };
+  }
+
+  setOverride(override: Override): Promise<Override> {
+    return this.#exclusive(async () => controls.setOverride(await this.#loaded(), this.#store, override));
+  }
+
+  clearOverride(author: string, at: string): Promise<Override | null> {
+    return this.#exclusive(async () => controls.clearOverride(await this.#loaded(), this.#store, author, at));
+  }
+
+  pause(pause: PauseState): Promise<PauseState> {
+    return this.#exclusive(async () => controls.pause(await this.#loaded(), this.#store, pause));
+  }
+
+  resume(author: string, at: string): Promise<boolean> {
+    return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
+  }
+
+  async activity(limit: number): Promise<ActivityEntry[]> {
+    return this.#store.readActivity(limit);
+  }
+
+  /** Appends entries to the activity log (other features, e.g. snapshots, record here too). */
+  async record(entries: ActivityEntry[]): Promise<void> {
+    this.#store.appendActivity(entries);
+  }
+
+  /**
+   * The fence, from the rules registry: a new revision of this group's rules (a copy is kept). Not queued,
+   * so a rules change never waits for a running reconcile; the next reconcile acts on it.
+   */
+  async adopt(update: FollowUpdate): Promise<FollowAnswer> {
+    const known = await this.#fence.get();
+    const decision = adoptDecision(known, update);
+    if ("answer" in decision) return decision.answer;
+    if ("retire" in decision) {
+      await this.#retireNow(update.name, update.revision, update.author, update.at, []);
+      return { accepted: true, revision: update.revision };
+    }
+    const parsed = envelopeSchema("group").safeParse(update.envelope);
+    if (!parsed.success) throw new Error(`the rules of revision ${update.revision} do not parse`);
+    await this.#fence.set({ revision: update.revision, envelope: parsed.data });
+    const reason = rulesChangedReason("group", known, update, parsed.data.etag);
+    this.#store.appendActivity([{ at: update.at, kind: "rules-changed", author: update.author, reason }]);
+    return { accepted: true, revision: update.revision };
+  }
+
+  /**
+   * The registry asks to delete the group at `revision`. Serialised with reconciles: decided after any
+   * running one, from a fresh listing; refused (changing nothing) while members exist unless forced.
+   * Once accepted, no later reconcile acts (the fence says deleted) and the activity log keeps a tombstone.
+   */
+  retire(input: { name: string; revision: number; force: boolean; author: string; at: string }, gateway: CloudPort): Promise<GuardAnswer> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(async () => {
+      const already = retireAnswer(await this.#fence.get(), input.revision);
+      if (already !== undefined) return already.ok ? { ok: true, details: { serversLeftBehind: [] } } : already;
+      const listing = await cloud.listServers();
+      let servers: ServerRef[] = [];
+      if (listing.ok) {
+        servers = listing.value.filter((s) => isMember(s, input.name)).map((s) => ({ id: s.id, name: s.name, status: s.status }));
+      } else if (!input.force) {
+        const message = `cannot list the group's servers: ${listing.error.message}`;
+        return { ok: false, refusal: { code: "cloud_unavailable", message, details: { category: listing.error.category } } };
+      }
+      if (servers.length > 0 && !input.force) {
+        const message = `group '${input.name}' still has ${servers.length} server(s): scale it to 0 first, or delete with force=true (servers are left running)`;
+        return { ok: false, refusal: { code: "conflict", message, details: { servers } } };
+      }
+      await this.#retireNow(input.name, input.revision, input.author, input.at, servers);
+      return { ok: true, details: { serversLeftBehind: servers } };
+    });
+  }
+
+  /** Forgets the group's runtime state, fences it as deleted and writes the tombstone line (history stays). */
+  async #retireNow(name: string, revision: number, author: string, at: string, left: readonly ServerRef[]): Promise<void> {
+    await this.#store.clearRuntime();
+    this.#state = undefined;
+    this.#store.clearHistory(); // the chart goes with the group; the activity log (below) stays
+    this.#history.reset();
+    await this.#fence.set({ revision, envelope: null });
+    const behind = left.length > 0 ? `; ${left.length} server(s) left running, no longer managed: ${left.map((s) => s.id).join(", ")}` : "";
+    this.#store.appendActivity([{ at, kind: "group-deleted", author, reason: `group '${name}' deleted (revision ${revision})${behind}` }]);
+  }
+}
+
+/** The Durable Object of a group, by name. */
+export function coordinatorStub(env: Env, group: string): DurableObjectStub<GroupCoordinator> {
+  const namespace = env.GROUPS as unknown as DurableObjectNamespace<GroupCoordinator>;
+  return namespace.get(namespace.idFromName(group));
+}

@@ -1,0 +1,172 @@
+// createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
+import type { Env } from "../../config/env.ts";
+import { parks, type GroupRules, type Override } from "../../config/group.ts";
+import { desiredCount } from "../../core/schedule/desired.ts";
+import type { HistoryPoint } from "../../core/scaling/history.ts";
+import { parkingStatus } from "../../core/scaling/parking.ts";
+import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
+import { liftsBootBlock } from "../groups/coordinator-fence.ts";
+import { storedFrom } from "../rules/fence.ts";
+import { CloudGateway } from "../gateway/gateway.ts";
+import { registryStub } from "../registry/registry.ts";
+import { findRules, putRules, refused } from "../registry/rules-writes.ts";
+import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "../groups/snapshots.ts";
+import {
+  InvalidRequestError,
+  NotFoundError,
+  type ActivityEntry,
+  type GroupService,
+  type GroupStatus,
+  type GroupSummary,
+  type OverrideInput,
+  type PauseState,
+  type PlanPreview,
+  type StoredGroup,
+  type TickRecord,
+} from "../shared/service.ts";
+
+export interface GroupServiceOptions {
+  /** Builds the cloud client from the parsed OS_* settings (tests may inject one). */
+  cloudFactory?: CloudFactory;
+  clock?: () => Date;
+}
+
+export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
+  const clock = options.clock ?? (() => new Date());
+  const gateway = () => new CloudGateway(openCloud(env, options.cloudFactory));
+
+  /** Reads go to the registry (strongly consistent), never to KV. */
+  async function find(name: string): Promise<StoredGroup | null> {
+    const envelope = await findRules(env, "group", name);
+    return envelope === null ? null : storedFrom(name, envelope);
+  }
+
+  async function existing(name: string): Promise<StoredGroup> {
+    const group = await find(name);
+    if (group === null) throw new NotFoundError(`no group named '${name}'`);
+    return group;
+  }
+
+  function request(group: StoredGroup, now: Date, trigger: ReconcileRequest["trigger"], author: string): ReconcileRequest {
+    return { group, now: now.toISOString(), trigger, author };
+  }
+
+  return {
+    async listGroups(): Promise<GroupSummary[]> {
+      return registryStub(env).list("group");
+    },
+
+    getGroup: find,
+
+    async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }) {
+      const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
+      return { etag: envelope.etag, created, group: storedFrom(name, envelope) };
+    },
+
+    async deleteGroup(name: string, opts: { force: boolean; author: string }) {
+      const answer = await registryStub(env).remove("group", name, { force: opts.force, author: opts.author, at: clock().toISOString() }, gateway());
+      if (!answer.ok) throw refused(answer.refusal);
+      const left = (answer.details["serversLeftBehind"] ?? []) as Array<{ id: string; name: string; status: string }>;
+      return { removed: true as const, revision: answer.revision, serversLeftBehind: left };
+    },
+
+    async setOverride(name: string, input: OverrideInput, now: Date = clock()): Promise<Override> {
+      await existing(name);
+      const until = Date.parse(input.until);
+      if (Number.isNaN(until)) throw new InvalidRequestError(`'until' is not a date-time: ${input.until}`, { field: "until" });
+      if (until <= now.getTime()) throw new InvalidRequestError(`'until' (${input.until}) is not in the future`, { field: "until" });
+      const override: Override = {
+        desired: input.desired,
+        until: new Date(until).toISOString(),
+        reason: input.reason,
+        author: input.author,
+        createdAt: now.toISOString(),
+      };
+      return coordinatorStub(env, name).setOverride(override);
+    },
+
+    async clearOverride(name: string, author: string) {
+      await existing(name);
+      const previous = await coordinatorStub(env, name).clearOverride(author, clock().toISOString());
+      return { cleared: previous !== null, previous };
+    },
+
+    async pause(name: string, author: string, reason?: string): Promise<PauseState> {
+      await existing(name);
+      const pause: PauseState = { by: author, at: clock().toISOString(), ...(reason !== undefined ? { reason } : {}) };
+      return coordinatorStub(env, name).pause(pause);
+    },
+
+    async resume(name: string, author: string) {
+      await existing(name);
+      return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString()) };
+    },
+
+    async status(name: string, now: Date): Promise<GroupStatus> {
+      const group = await existing(name);
+      const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
+      const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
+      const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
+      // A block stays until a newer revision of the rules (the next tick lifts it).
+      const block = state.bootBlock;
+      const bootBlock = block !== null && !liftsBootBlock(block, group) ? block : null;
+      const lastTick = state.lastTick as TickRecord | null;
+      let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
+      if (desired.source === "paused") health = "paused";
+      else if (bootBlock !== null) health = "error";
+      return {
+        group,
+        desired,
+        override,
+        pause: state.pause,
+        bootBlock,
+        health,
+        actualByStatus: lastTick?.actualByStatus ?? null,
+        lastTick,
+        parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
+        deferred: deferralFor(deferredList, "groups", name, lastTick),
+      };
+    },
+
+    async planPreview(name: string, at: Date): Promise<PlanPreview> {
+      const group = await existing(name);
+      const preview = await coordinatorStub(env, name).preview(request(group, at, "manual", "preview"), gateway());
+      return preview as PlanPreview;
+    },
+
+    async reconcileNow(name: string, author: string, now: Date): Promise<TickRecord> {
+      const group = await existing(name);
+      const cloud = gateway();
+      const tickRequestId = cloud.tickRequestId;
+      const record = await coordinatorStub(env, name).reconcile({ ...request(group, now, "manual", author), ...(tickRequestId === undefined ? {} : { tickRequestId }) }, cloud);
+      return record as TickRecord;
+    },
+
+    async activity(name: string, limit: number): Promise<ActivityEntry[]> {
+      // The log outlives a delete (it ends with the tombstone line), so a deleted group's history still reads.
+      const group = await find(name);
+      const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+      if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
+      return entries;
+    },
+
+    async history(name: string, since: Date): Promise<HistoryPoint[]> {
+      await existing(name);
+      return (await coordinatorStub(env, name).history(since.getTime())) as HistoryPoint[];
+    },
+
+    async listSnapshots(name: string, now: Date): Promise<SnapshotListing> {
+      const group = await existing(name);
+      const answer = await coordinatorStub(env, name).snapshots(group, now.toISOString(), gateway());
+      return settleSnapshotListing(answer as Parameters<typeof settleSnapshotListing>[0]);
+    },
+
+    async takeSnapshot(name: string, input: { author: string; serverId?: string; force?: boolean; idempotencyKey?: string }, now: Date): Promise<TakeSnapshotResult> {
+      const group = await existing(name);
+      const taken = await coordinatorStub(env, name).takeSnapshot(group, { ...input, now: now.toISOString() }, gateway());
+      return settleTakeSnapshot(taken as TakeSnapshotResult);
+    },
+  };
+}

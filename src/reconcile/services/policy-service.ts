@@ -1,0 +1,152 @@
+// createPolicyService: snapshot policies for the API, over the rules registry, each policy's Durable Object and the cloud.
+import type { Env } from "../../config/env.ts";
+import type { SnapshotPolicyRules } from "../../config/snapshot-policy.ts";
+import type { PolicyStatus } from "../../core/snapshots/policy-snapshots.ts";
+import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../../core/records.ts";
+import { entriesOf } from "../../store/rules.ts";
+import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { storedFrom } from "../rules/fence.ts";
+import { CloudGateway } from "../gateway/gateway.ts";
+import { policyStub, type StoredPolicy } from "../policies/policy-coordinator.ts";
+import { planPolicyRun } from "../policies/policy-snapshots.ts";
+import { registryStub } from "../registry/registry.ts";
+import { findRules, putRules, refused } from "../registry/rules-writes.ts";
+import { CloudUnavailableError, NotFoundError, type GroupSummary } from "../shared/service.ts";
+import { loadRules, tickGuard } from "../tick/tick.ts";
+
+export type PolicySummary = GroupSummary;
+
+/** GET /v1/snapshot-policies/{name}: the stored rules, the last run's status and what the operator set. */
+export interface PolicyView extends StoredPolicy {
+  /** The last run's view of the latest firing; null before the first run (or when its images could not be listed). */
+  status: PolicyStatus | null;
+  pause: PauseState | null;
+  /** The last run: when, what it sent, notices and errors; null before the first run. */
+  lastRun: PolicyRunRecord | null;
+  /** What the last tick left for the next one (its budget ran short); null: nothing. */
+  deferred: Deferral | null;
+}
+
+/** One image of the retention preview. */
+export interface RetentionPreviewImage {
+  id: string;
+  name: string;
+  status: string;
+  sourceServer: string | null;
+  firing: string;
+  action: "keep" | "delete";
+  reason: string;
+  heldBack?: true;
+}
+
+export interface RetentionPreview {
+  policy: string;
+  at: string;
+  firing: string | null;
+  /** Paused (rules or operator): a run deletes nothing, whatever `action` says. */
+  paused: boolean;
+  /** "unavailable": some rules entry could not be read, so nothing would be deleted (the images show "waits"). */
+  guard: "complete" | "unavailable";
+  images: RetentionPreviewImage[];
+}
+
+export interface PolicyService {
+  list(): Promise<PolicySummary[]>;
+  /** Throws NotFoundError. */
+  get(name: string): Promise<PolicyView>;
+  put(name: string, rules: SnapshotPolicyRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }): Promise<{ etag: string; created: boolean; policy: StoredPolicy }>;
+  /** After any running run; its snapshots stay in Glance. Throws NotFoundError, PreconditionFailedError. */
+  remove(name: string, opts: { ifMatch?: string; author: string }): Promise<{ removed: true; revision: number }>;
+  pause(name: string, author: string, reason?: string): Promise<PauseState>;
+  resume(name: string, author: string): Promise<{ resumed: boolean }>;
+  /** Lists servers and the policy's images now and decides retention as of `at`; writes nothing, deletes nothing. */
+  retention(name: string, at: Date): Promise<RetentionPreview>;
+  /** Newest first; a deleted policy's log still reads (it ends with the deletion). */
+  activity(name: string, limit: number): Promise<ActivityEntry[]>;
+}
+
+export interface PolicyServiceOptions {
+  cloudFactory?: CloudFactory;
+  clock?: () => Date;
+}
+
+export function createPolicyService(env: Env, options: PolicyServiceOptions = {}): PolicyService {
+  const clock = options.clock ?? (() => new Date());
+
+  async function find(name: string): Promise<StoredPolicy | null> {
+    const envelope = await findRules(env, "snapshotPolicy", name);
+    return envelope === null ? null : storedFrom(name, envelope);
+  }
+
+  async function existing(name: string): Promise<StoredPolicy> {
+    const policy = await find(name);
+    if (policy === null) throw new NotFoundError(`no snapshot policy named '${name}'`);
+    return policy;
+  }
+
+  return {
+    list: () => registryStub(env).list("snapshotPolicy"),
+
+    async get(name) {
+      const policy = await existing(name);
+      const [state, deferredList] = await Promise.all([policyStub(env, name).state(), readDeferred(env.RULES)]);
+      const lastRun = state.lastRun as PolicyRunRecord | null;
+      const deferred = deferralFor(deferredList, "policies", name, lastRun);
+      return { ...policy, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
+    },
+
+    async put(name, rules, opts) {
+      const { created, envelope } = await putRules(env, "snapshotPolicy", name, rules, { ...opts, at: clock().toISOString() });
+      return { etag: envelope.etag, created, policy: storedFrom(name, envelope) };
+    },
+
+    async remove(name, opts) {
+      const cloud = new CloudGateway(openCloud(env, options.cloudFactory)); // unused by a policy's delete: no cloud call
+      const answer = await registryStub(env).remove("snapshotPolicy", name, { force: false, author: opts.author, at: clock().toISOString(), ...(opts.ifMatch !== undefined ? { ifMatch: opts.ifMatch } : {}) }, cloud);
+      if (!answer.ok) throw refused(answer.refusal);
+      return { removed: true as const, revision: answer.revision };
+    },
+
+    async pause(name, author, reason) {
+      await existing(name);
+      const pause: PauseState = { by: author, at: clock().toISOString(), ...(reason !== undefined ? { reason } : {}) };
+      return policyStub(env, name).pause(pause);
+    },
+
+    async resume(name, author) {
+      await existing(name);
+      return { resumed: await policyStub(env, name).resume(author, clock().toISOString()) };
+    },
+
+    async retention(name, at) {
+      const policy = await existing(name);
+      const cloud = new CloudGateway(openCloud(env, options.cloudFactory));
+      const [index, listing, state] = await Promise.all([loadRules(env), cloud.listServers(), policyStub(env, name).state()]);
+      if (!listing.ok) throw new CloudUnavailableError(`cannot list the project's servers: ${listing.error.message}`, { category: listing.error.category });
+      // The tick's guard, from the same rules and a fresh listing.
+      const guard = tickGuard(entriesOf(index, "group"), entriesOf(index, "snapshotPolicy"), listing.value);
+      const paused = policy.rules.paused || state.pause !== null;
+      const planned = await planPolicyRun({ cloud, name, rules: policy.rules, servers: listing.value, now: at, guard });
+      if (!planned.ok) throw new CloudUnavailableError(`cannot list the policy's snapshots: ${planned.error.message}`, { category: planned.error.category });
+      const images = planned.plan.retention.map((d): RetentionPreviewImage => ({
+        id: d.image.id,
+        name: d.image.name,
+        status: d.image.status,
+        sourceServer: d.source,
+        firing: d.at,
+        action: d.action,
+        reason: d.reason,
+        ...(d.heldBack ? { heldBack: true as const } : {}),
+      }));
+      return { policy: name, at: at.toISOString(), firing: planned.plan.status.firing, paused, guard: guard === undefined ? "unavailable" : "complete", images };
+    },
+
+    async activity(name, limit) {
+      const policy = await find(name);
+      const entries = (await policyStub(env, name).activity(limit)) as ActivityEntry[];
+      if (policy === null && entries.length === 0) throw new NotFoundError(`no snapshot policy named '${name}'`);
+      return entries;
+    },
+  };
+}

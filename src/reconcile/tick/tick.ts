@@ -1,0 +1,185 @@
+// The cron tick: read every rules entry once, list the project's servers once, hand each group then each snapshot policy to its Durable Object.
+import type { Env } from "../../config/env.ts";
+import { partitionByGroup } from "../../core/model/membership.ts";
+import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retention.ts";
+import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
+import { readDeferred, writeDeferred, type DeferredEntry } from "../../store/tick-state.ts";
+import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
+import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
+import { CloudGateway } from "../gateway/gateway.ts";
+import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import type { ObservedServer } from "../../core/model/types.ts";
+import { registryStub } from "../registry/registry.ts";
+import type { StoredGroup, TickRecord } from "../shared/service.ts";
+import { storedFrom } from "../rules/fence.ts";
+import { deferredOf, serveInTurn } from "./tick-queue.ts";
+import { readablePolicies, runPolicies, type PolicyTickSummary } from "./tick-policies.ts";
+
+/**
+ * Groups handed to their Durable Objects at once. A Worker invocation has 6 connections "waiting for
+ * response headers"; each DO call waits on cloud calls it makes back through the gateway, from this same
+ * invocation. Keeping DO calls to half the slots leaves the other half to those cloud calls: no deadlock.
+ */
+export const TICK_GROUP_CONCURRENCY = 3;
+
+export interface TickOptions {
+  cloudFactory?: CloudFactory;
+  concurrency?: number;
+  /** The tick's budget (tests); default: from NOVASCALE_SUBREQUEST_BUDGET / NOVASCALE_TICK_SECONDS, starting now. */
+  budget?: TickBudget;
+}
+
+export interface TickSummary {
+  groups: number;
+  /** Groups whose stored rules could not be read (reported, skipped). */
+  unreadable: string[];
+  listing: "complete" | "failed" | "skipped";
+  records: Array<{ group: string; record?: TickRecord; failure?: string }>;
+  /** Groups whose work (some or all) waits for the next tick, in the order it will serve them. */
+  deferred: DeferredEntry[];
+  /** The snapshot policies' half (absent when there are none). */
+  policies?: PolicyTickSummary;
+  budget?: BudgetReport;
+}
+
+/**
+ * Every rules entry for a tick: one KV read of the index the registry writes. When KV has no readable
+ * index (a new deployment, a failed write, a location it has not reached yet), the registry's own is used.
+ */
+export async function loadRules(env: Env): Promise<RulesIndex> {
+  const read = await readIndex(env.RULES);
+  if (read.ok) return read.index;
+  console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+  return registryStub(env).indexForTick();
+}
+
+/** Every group for a tick (see loadRules). */
+export async function loadGroups(env: Env): Promise<ReadGroupResult[]> {
+  return entriesOf(await loadRules(env), "group");
+}
+
+/**
+ * What snapshot retention (groups' and policies') must never delete: every group's image and every image
+ * a server was booted from. Undefined unless every rules entry was read: an unreadable group may name an
+ * image we cannot see (then nothing is deleted this tick).
+ */
+export function tickGuard(
+  groups: readonly ReadGroupResult[],
+  policies: ReadonlyArray<{ ok: boolean }>,
+  servers: readonly ObservedServer[],
+): RetentionGuard | undefined {
+  if (!groups.every((g) => g.ok) || !policies.every((p) => p.ok)) return undefined;
+  // A power group names no image; the images its servers were booted from are guarded through the listing.
+  const named = groups.flatMap((g) => (g.ok && g.envelope.rules.image !== undefined ? [{ name: g.name, image: g.envelope.rules.image }] : []));
+  return retentionGuard(named, servers);
+}
+
+/**
+ * One tick at `now` (the cron controller's scheduledTime): the groups, then the snapshot policies, on one
+ * listing of the project's servers. With no groups and no policies it makes no cloud call at all.
+ */
+export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
+  const [index, previouslyDeferred] = await Promise.all([loadRules(env), readDeferred(env.RULES)]);
+  const read = entriesOf(index, "group");
+  const policyEntries = entriesOf(index, "snapshotPolicy");
+  const { policies, unreadable: unreadablePolicies } = readablePolicies(policyEntries);
+  const summary: TickSummary = { groups: read.length, unreadable: [], listing: "skipped", records: [], deferred: [] };
+
+  const groups: StoredGroup[] = [];
+  for (const r of read) {
+    if (r.ok) groups.push(storedFrom(r.name, r.envelope));
+    else {
+      summary.unreadable.push(r.name);
+      console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);
+    }
+  }
+  if (groups.length === 0 && policies.length === 0) {
+    if (unreadablePolicies.length > 0) summary.policies = { policies: unreadablePolicies.length, unreadable: unreadablePolicies, records: [], deferred: [] };
+    return summary;
+  }
+
+  let budget = options.budget;
+  if (budget === undefined) {
+    const fromEnv = budgetFromEnv(env, Date.now());
+    if (fromEnv.problem !== undefined) console.error(`novascale tick: bad budget setting: ${fromEnv.problem}`);
+    budget = fromEnv.budget;
+  }
+  // Bad settings give a cloud whose every call fails with the reason: each group records it as its error.
+  const gateway = new CloudGateway(openCloud(env, options.cloudFactory, budget), budget);
+  const listedAt = Date.now();
+  const listing = await gateway.listServers();
+  summary.listing = listing.ok ? "complete" : "failed";
+  if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
+  const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
+  // What snapshot retention must never delete (only computed when some group or policy takes snapshots).
+  const anySnapshots = policies.length > 0 || groups.some((g) => g.rules.snapshots !== undefined);
+  const imageGuard = listing.ok && anySnapshots ? tickGuard(read, policyEntries, listing.value) : undefined;
+
+  const concurrency = options.concurrency ?? TICK_GROUP_CONCURRENCY;
+  const served = await serveInTurn(groups, { concurrency, budget, deferredFirst: previouslyDeferred?.groups.map((g) => g.name) ?? [], needs: 0 }, async (group) => {
+    const request: ReconcileRequest = {
+      group,
+      now: now.toISOString(),
+      trigger: "cron",
+      author: "cron",
+      listing: listing.ok ? { members: byGroup.get(group.name) ?? [], listedAt } : { error: listing.error, listedAt },
+      ...(gateway.tickRequestId === undefined ? {} : { tickRequestId: gateway.tickRequestId }),
+      ...(imageGuard !== undefined && group.rules.snapshots !== undefined ? { imageGuard } : {}),
+    };
+    try {
+      const stub = coordinatorStub(env, group.name);
+      const record = await stub.reconcile(request, gateway);
+      summary.records.push({ group: group.name, record: record as TickRecord });
+    } catch (error) {
+      const failure = error instanceof Error ? error.message : String(error);
+      console.error(`novascale tick: group '${group.name}' failed: ${failure}`);
+      summary.records.push({ group: group.name, failure });
+    }
+  });
+  summary.deferred = deferredOf(served.order, summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), served.unreached, "group");
+
+  if (policies.length > 0 || unreadablePolicies.length > 0) {
+    // A server a group just deleted is no snapshot source (createImage would answer 409); the listing predates it.
+    const deleted = new Set(
+      summary.records.flatMap((r) =>
+        r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results.flatMap((x) => (x.step.kind === "delete" && x.outcome !== "failed" ? [x.step.serverId] : [])),
+      ),
+    );
+    const policyListing = listing.ok && deleted.size > 0 ? { ok: true as const, value: listing.value.filter((s) => !deleted.has(s.id)) } : listing;
+    summary.policies = await runPolicies({
+      env,
+      now,
+      policies,
+      unreadable: unreadablePolicies,
+      gateway,
+      budget,
+      listing: policyListing,
+      guard: imageGuard,
+      deferredFirst: previouslyDeferred?.policies?.map((p) => p.name) ?? [],
+      concurrency,
+    });
+  }
+  summary.budget = budget.report();
+  const deferredPolicies = summary.policies?.deferred ?? [];
+  try {
+    await writeDeferred(env.RULES, previouslyDeferred, now.toISOString(), summary.deferred, deferredPolicies);
+  } catch (error) {
+    console.error(`novascale tick: could not store the deferred groups: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (summary.deferred.length + deferredPolicies.length > 0) {
+    const spent = `${summary.budget.spent} of ${summary.budget.limit} subrequests`;
+    const names = [...summary.deferred.map((d) => d.name), ...deferredPolicies.map((d) => `policy ${d.name}`)];
+    console.log(`novascale tick ${now.toISOString()}: ${names.length} deferred to the next tick (${spent}): ${names.join(", ")}`);
+  }
+  const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
+  const policyActs = (summary.policies?.records ?? []).filter((r) => r.record !== undefined && r.record.steps.length > 0 && r.record.at === now.toISOString());
+  if (acted.length > 0 || policyActs.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
+    // One line per tick that did something (names and counts only: nothing secret, nothing per server).
+    const parts = [
+      ...acted.map((r) => `${r.group}: ${r.record?.results.length} step(s), ${r.record?.health}`),
+      ...policyActs.map((r) => `policy ${r.policy}: ${r.record?.steps.length} step(s)`),
+    ];
+    console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), ${policies.length} policy(ies), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
+  }
+  return summary;
+}
