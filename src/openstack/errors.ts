@@ -2,9 +2,10 @@
 
 /**
  * What a caller does about an error:
- * - `config`: the request is wrong (bad image/flavor/network ref, 400; too many metadata items or files; a protected
- *   image, redirects to another server); retrying will not help.
- * - `quota`: the project is out of quota (403 "Quota exceeded", 413 overLimit); boot less.
+ * - `config`: the request is wrong (bad image/flavor/network ref, 400; too many metadata items, files, key pairs or
+ *   security groups; a protected image, redirects to another server); retrying will not help.
+ * - `quota`: the project is out of quota (403 "Quota exceeded", "Maximum number of ports/fixed IPs/floating IPs
+ *   exceeded", 413 overLimit); boot less.
  * - `auth`: credentials or permissions (401, other 403s).
  * - `notFound`: the resource does not exist (404).
  * - `transient`: 5xx, 409, 429, rate limits, network errors, incomplete listings; try again later.
@@ -110,24 +111,53 @@ export function isOpenStackError(e: unknown): e is OpenStackError {
   return e instanceof OpenStackError;
 }
 
-const QUOTA_MESSAGE = /quota exceeded|exceeds? (the )?quota|over ?quota/i;
+/**
+ * The limit messages of 403 (and old 413) answers, in one table, first match wins. Nova's QuotaError family
+ * (nova/exception.py) answers 403 for all of them, but they mean two different things:
+ * - `quota`: the project's capacity is used up (instances, cores, RAM, Neutron ports or IPs at boot); boot fewer.
+ * - `config`: the request itself is over a per-request limit (metadata items, personality files, key pairs,
+ *   security groups); booting fewer will not help, the rule must change.
+ * The `config` rows come first: book-era Nova said "Quota exceeded for metadata items" with 413.
+ */
+export const LIMIT_MESSAGES: ReadonlyArray<{ pattern: RegExp; category: "quota" | "config"; example: string }> = [
+  { category: "config", pattern: /maximum number of metadata items exceeds/i, example: "Maximum number of metadata items exceeds %(allowed)d" },
+  { category: "config", pattern: /personality file limit exceeded/i, example: "Personality file limit exceeded" },
+  { category: "config", pattern: /personality file path exceeds maximum/i, example: "Personality file path exceeds maximum %(allowed)s" },
+  { category: "config", pattern: /personality file content exceeds maximum/i, example: "Personality file content exceeds maximum %(allowed)s" },
+  { category: "config", pattern: /maximum number of key pairs exceeded/i, example: "Maximum number of key pairs exceeded" },
+  { category: "config", pattern: /maximum number of security groups or rules exceeded/i, example: "Maximum number of security groups or rules exceeded" },
+  // Book-era and other wordings of the same per-request limits ("Quota exceeded for metadata items", "injected files").
+  { category: "config", pattern: /(metadata|personality|injected file)[^.]*(exceed|limit)|(exceed|limit)[^.]*(metadata|personality|injected file)/i, example: "Quota exceeded for metadata items: Requested 6, but already used 0 of 5" },
+  { category: "quota", pattern: /quota exceeded for /i, example: "Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s of %(allowed)s %(overs)s / Quota exceeded for resources: %(overs)s" },
+  { category: "quota", pattern: /quota exceeded: code=/i, example: "Quota exceeded: code=%(code)s" },
+  { category: "quota", pattern: /maximum number of ports exceeded/i, example: "Maximum number of ports exceeded" },
+  { category: "quota", pattern: /maximum number of fixed ips exceeded/i, example: "Maximum number of fixed IPs exceeded" },
+  { category: "quota", pattern: /maximum number of floating ips exceeded/i, example: "Maximum number of floating IPs exceeded" },
+  // Other services' wordings (Glance, Cinder, proxies).
+  { category: "quota", pattern: /quota exceeded|exceeds? (the )?quota|over ?quota/i, example: "Quota exceeded, too many server groups." },
+];
+
+/** The category a limit message names (see LIMIT_MESSAGES), or undefined when it names none. */
+export function limitCategory(message: string): "quota" | "config" | undefined {
+  return LIMIT_MESSAGES.find((row) => row.pattern.test(message))?.category;
+}
+
 const PROTECTED_MESSAGE = /\bis protected\b|\bprotected image\b/i;
-/** Limits on what one request may carry (metadata items, personality files): the request must change, so "config". */
-const REQUEST_LIMIT_MESSAGE = /(metadata|personality|injected file)[^.]*(exceed|limit)|(exceed|limit)[^.]*(metadata|personality|injected file)/i;
 
 /** The category rules in one place (see ErrorCategory). */
 export function categorize(status: number, kind: string, message: string, retryAfterSeconds?: number): ErrorCategory {
   if (status === 0) return kind === "network" || kind === "timeout" ? "transient" : "cloud";
   if (status === 400) return "config";
-  if ((status === 403 || status === 413) && REQUEST_LIMIT_MESSAGE.test(message)) return "config";
+  const limit = status === 403 || status === 413 ? limitCategory(message) : undefined;
+  if (limit === "config") return "config";
   if (status === 401) return "auth";
   // Glance (and Nova's image proxy) refuse to delete a protected image with 403: the image's setting, not our credentials.
   if (status === 403 && PROTECTED_MESSAGE.test(message)) return "config";
-  if (status === 403) return QUOTA_MESSAGE.test(message) ? "quota" : "auth";
+  if (status === 403) return limit === "quota" ? "quota" : "auth";
   if (status === 404) return "notFound";
   if (status === 409 || status === 429) return "transient";
   // Old Nova answered quota errors with 413 (and "Retry-After: 0"); a 413 that is only a rate limit asks us to come back later.
-  if (status === 413) return QUOTA_MESSAGE.test(message) || !(retryAfterSeconds !== undefined && retryAfterSeconds > 0) ? "quota" : "transient";
+  if (status === 413) return limit === "quota" || !(retryAfterSeconds !== undefined && retryAfterSeconds > 0) ? "quota" : "transient";
   if (status === 501) return "cloud";
   if (status >= 500) return "transient";
   return "cloud";

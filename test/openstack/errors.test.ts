@@ -117,6 +117,24 @@ describe("categories", () => {
     expect(categorize(403, "forbidden", "Personality file limit exceeded")).toBe("config");
   });
 
+  // Nova's QuotaError family (nova/exception.py), all answered with 403: capacity is "quota" (boot fewer), a per-request limit is "config".
+  it.each([
+    ["TooManyInstances", "Quota exceeded for cores: Requested 4, but already used 20 of 20 cores", "quota"],
+    ["OverQuota", "Quota exceeded for resources: ['instances']", "quota"],
+    ["QuotaError", "Quota exceeded: code=403", "quota"],
+    ["PortLimitExceeded", "Maximum number of ports exceeded", "quota"],
+    ["FixedIpLimitExceeded", "Maximum number of fixed IPs exceeded", "quota"],
+    ["FloatingIpLimitExceeded", "Maximum number of floating IPs exceeded", "quota"],
+    ["MetadataLimitExceeded", "Maximum number of metadata items exceeds 128", "config"],
+    ["OnsetFileLimitExceeded", "Personality file limit exceeded", "config"],
+    ["OnsetFilePathLimitExceeded", "Personality file path exceeds maximum 255", "config"],
+    ["OnsetFileContentLimitExceeded", "Personality file content exceeds maximum 10240", "config"],
+    ["KeypairLimitExceeded", "Maximum number of key pairs exceeded", "config"],
+    ["SecurityGroupLimitExceeded", "Maximum number of security groups or rules exceeded", "config"],
+  ] as const)("Nova's 403 %s (%s) is %s", (_name, message, category) => {
+    expect(categorize(403, "forbidden", message)).toBe(category);
+  });
+
   it("a 413 rate limit with a positive Retry-After is transient", () => {
     expect(categorize(413, "overLimit", "This request was rate-limited.", 30)).toBe("transient");
   });
