@@ -3,13 +3,14 @@ import { createApp } from "./api/app.ts";
 import type { Env } from "./config/env.ts";
 import { createGroupService } from "./reconcile/services/group-service.ts";
 import { createPolicyService } from "./reconcile/services/policy-service.ts";
+import { checkReadiness } from "./reconcile/services/readiness.ts";
 import { runTick } from "./reconcile/tick/tick.ts";
 
 export { GroupCoordinator } from "./reconcile/groups/coordinator.ts";
 export { PolicyCoordinator } from "./reconcile/policies/policy-coordinator.ts";
 export { RulesRegistry } from "./reconcile/registry/registry.ts";
 
-const app = createApp({ service: (env) => createGroupService(env), policies: (env) => createPolicyService(env) });
+const app = createApp({ service: (env) => createGroupService(env), policies: (env) => createPolicyService(env), ready: checkReadiness });
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {

@@ -1,6 +1,7 @@
-// The HTTP API as a Hono app: /healthz, /openapi.json, and the authenticated /v1 routes over the GroupService.
+// The HTTP API as a Hono app: /healthz, /readyz, /openapi.json, and the authenticated /v1 routes over the GroupService.
 import { Hono } from "hono";
 import type { Env } from "../config/env.ts";
+import type { Readiness } from "../reconcile/services/readiness.ts";
 import type { PolicyService } from "../reconcile/services/policy-service.ts";
 import type { GroupService } from "../reconcile/shared/service.ts";
 import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
@@ -17,6 +18,8 @@ export interface ApiDeps {
   service: (env: Env) => GroupService;
   /** Snapshot policies (the composition root passes createPolicyService); without it their routes answer 503. */
   policies?: (env: Env) => PolicyService;
+  /** GET /readyz (the composition root passes checkReadiness); without it the route is not mounted. */
+  ready?: (env: Env) => Promise<Readiness>;
   /** The request's `now`; defaults to the clock. */
   now?: () => Date;
   /** Where the tokens come from; defaults to NOVASCALE_TOKENS and NOVASCALE_TOKEN. */
@@ -38,6 +41,13 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
+  const ready = deps.ready;
+  if (ready !== undefined) {
+    app.get("/readyz", async (c) => {
+      const readiness = await ready(c.env);
+      return c.json(readiness, readiness.ready ? 200 : 503);
+    });
+  }
 
   // Static assets (the dashboard) answer `/` before the Worker runs; this is reached only when it was not built.
   app.get("/", (c) =>

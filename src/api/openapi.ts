@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { ErrorBodySchema } from "./errors.ts";
 import { nameKind, type AnyRouteSpec } from "./route.ts";
-import { GroupNameParamSchema, HealthSchema } from "./schemas.ts";
+import { GroupNameParamSchema, HealthSchema, ReadinessSchema } from "./schemas.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -67,6 +67,17 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
         tags: ["meta"],
         security: [],
         responses: { 200: { description: "alive", content: { "application/json": { schema: book.convert(HealthSchema, "output") } } } },
+      },
+    },
+    "/readyz": {
+      get: {
+        summary: "Readiness (no auth): Keystone gives a token for the configured credentials and the rules registry answers",
+        tags: ["meta"],
+        security: [],
+        responses: {
+          200: { description: "ready", content: { "application/json": { schema: book.convert(ReadinessSchema, "output") } } },
+          503: { description: "not ready: the failing check says why", content: { "application/json": { schema: book.convert(ReadinessSchema, "output") } } },
+        },
       },
     },
     "/openapi.json": {

@@ -263,6 +263,14 @@ export const ResumeResultSchema = z.object({ resumed: z.boolean() }).meta({ id: 
 
 export const HealthSchema = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
 
+const CheckSchema = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), reason: z.string().meta({ description: "why, without secrets, URLs or tokens" }) }),
+]);
+export const ReadinessSchema = z
+  .object({ ready: z.boolean(), checks: z.object({ keystone: CheckSchema, registry: CheckSchema }) })
+  .meta({ id: "Readiness" });
+
 export const HISTORY_DEFAULT_HOURS = 48;
 export const HistoryQuerySchema = z.object({
   hours: z.coerce
