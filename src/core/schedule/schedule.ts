@@ -44,7 +44,41 @@ export function cronFields(pattern: string): string[] {
   if (fields.length !== 5) throw new Error(`five fields are needed (minute hour day-of-month month day-of-week), got ${fields.length}`);
   // croner's '+' prefix (force AND) is not cron syntax anywhere else; Vixie's own rule decides instead.
   if (fields[4]?.startsWith("+")) throw new Error("'+' in day-of-week is not cron syntax");
+  fields[4] = unwrapWeekRanges(fields[4] ?? "*");
   return fields;
+}
+
+const DOW_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/** "5" or "fri" -> 5; 7 is Sunday too; undefined for anything else. */
+function dowNumber(token: string): number | undefined {
+  if (/^\d+$/.test(token)) return Number(token) <= 7 ? Number(token) : undefined;
+  const i = DOW_NAMES.indexOf(token.toLowerCase());
+  return i >= 0 ? i : undefined;
+}
+
+/**
+ * Day-of-week ranges that wrap the week, read as cronie reads them: `Fri-Mon` is Fri, Sat, Sun, Mon
+ * (rewritten `5-6,0-1` for croner, which refuses a range whose start is after its end); `mon-0` is
+ * Mon to Sun. A step on a wrapping range is refused, naming the list to write instead.
+ */
+function unwrapWeekRanges(field: string): string {
+  return field
+    .split(",")
+    .map((part) => {
+      const m = /^([a-z]+|\d+)-([a-z]+|\d+)(\/\d+)?$/i.exec(part);
+      if (m === null) return part;
+      const from = dowNumber(m[1] ?? "");
+      const to = dowNumber(m[2] ?? "");
+      if (from === undefined || to === undefined) return part;
+      const start = from === 7 ? 0 : from;
+      if (start <= to) return part;
+      const name = (d: number): string => (DOW_NAMES[d] ?? "").toUpperCase();
+      const alternative = `${start === 6 ? "SAT" : `${name(start)}-SAT`},${to === 0 ? "SUN" : `SUN-${name(to)}`}`;
+      if (m[3] !== undefined) throw new Error(`day-of-week range '${part}' wraps the week with a step: list the days instead (e.g. ${alternative} without the step)`);
+      return to === 0 ? `${start}-6,0` : `${start}-6,0-${to}`;
+    })
+    .join(",");
 }
 
 /**

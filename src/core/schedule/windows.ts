@@ -55,7 +55,10 @@ function parseDays(spec: string): number[] | string {
   return [...days].sort((x, y) => x - y);
 }
 
-/** "08:00-12:00,22:00-06:00" -> [start, endDay, end] per range; a range whose end is not after its start wraps midnight. */
+/**
+ * "08:00-12:00,22:00-06:00" -> [start, endDay, end] per range; a range whose end is not after its start
+ * wraps midnight, so "22:00-22:00" is 24 hours (as opening_hours reads it), not empty.
+ */
 function parseTimes(spec: string): Array<[number, number, number]> | string {
   const ranges: Array<[number, number, number]> = [];
   for (const part of spec.split(",")) {
@@ -63,7 +66,6 @@ function parseTimes(spec: string): Array<[number, number, number]> | string {
     const start = from === undefined ? undefined : minuteOf(from.trim(), false);
     const end = to === undefined ? undefined : minuteOf(to.trim(), true);
     if (extra !== undefined || start === undefined || end === undefined) return `'${part}' is not a time range HH:MM-HH:MM (00:00 to 24:00)`;
-    if (end === start) return `'${part}' is empty (for a whole day write 00:00-24:00)`;
     ranges.push(end > start ? [start, 0, end] : [start, 1, end]);
   }
   return ranges;

@@ -1,6 +1,6 @@
 // Schedule firings: latest firing <= now, next firings, one-shots, and DST in three zones (croner, Vixie-style).
 import { describe, expect, it } from "vitest";
-import { firingsContained, formatInZone, latestCronFiring, latestFiring, nextFirings, MAX_FIRINGS_PER_CALL } from "../../../src/core/schedule/schedule.ts";
+import { cronProblem, firingsContained, formatInZone, latestCronFiring, latestFiring, nextFirings, MAX_FIRINGS_PER_CALL } from "../../../src/core/schedule/schedule.ts";
 import { iso } from "../builders.ts";
 
 const at = (s: string): Date => new Date(s);
@@ -165,6 +165,22 @@ describe("cron dialect: Vixie's day-of-month / day-of-week rule", () => {
 
   it("'?' counts as '*' (Quartz's 'no specific value'): 0 0 ? * 1 = Mondays", () => {
     expect(decemberDays("0 0 ? * 1")).toEqual([7, 14, 21, 28]);
+  });
+
+  // December 2026: Fridays 4 11 18 25, Saturdays 5 12 19 26, Sundays 6 13 20 27, Mondays 7 14 21 28.
+  it.each([["0 0 * * Fri-Mon"], ["0 0 * * fri-mon"], ["0 0 * * 5-1"], ["0 0 * * FRI-SUN,MON"]])(
+    "a day-of-week range that wraps the week is read as cronie reads it, Fri, Sat, Sun, Mon: %s",
+    (pattern) => {
+      expect(decemberDays(pattern)).toEqual([4, 5, 6, 7, 11, 12, 13, 14, 18, 19, 20, 21, 25, 26, 27, 28]);
+    },
+  );
+
+  it("a wrapping range may end on Sunday as 0: 0 0 * * mon-0 is Mon to Sun, every day", () => {
+    expect(decemberDays("0 0 * * mon-0")).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+  });
+
+  it("a step on a range that wraps the week is refused, naming the list to write instead", () => {
+    expect(cronProblem("0 0 * * Fri-Mon/2", "UTC", at("2026-12-01T00:00:00Z"))).toContain("FRI-SAT,SUN-MON");
   });
 
   it("@weekly is Sunday midnight, as in Vixie", () => {

@@ -46,10 +46,14 @@ describe("window specs", () => {
     expect(parseWindow("Fri 22:00-Fri 06:00")).toEqual({ spans: [{ day: 4, start: 1320, endDay: 7, end: 360 }] });
   });
 
-  it("refuses unknown days, bad times, empty ranges and stray words, saying which part", () => {
+  it("a range that ends at its start is 24 hours wrapping midnight, not empty: Mon 22:00-22:00 closes Tuesday 22:00", () => {
+    expect(error("Mon 08:00-08:00")).toBeUndefined();
+    expect(parseWindow("Mon 22:00-22:00")).toEqual({ spans: [{ day: 0, start: 1320, endDay: 1, end: 1320 }] });
+  });
+
+  it("refuses unknown days, bad times and stray words, saying which part", () => {
     expect(error("Mon-Fry 08:00-20:00")).toContain("'Mon-Fry'");
     expect(error("Mon 25:00-26:00")).toContain("'25:00-26:00'");
-    expect(error("Mon 08:00-08:00")).toContain("empty");
     expect(error("Mon 24:00-08:00")).toContain("'24:00-08:00'");
     expect(error("every Monday 08:00-20:00")).toContain("expected");
     expect(error("")).toContain("expected");
@@ -165,6 +169,19 @@ describe("windows in desiredCount", () => {
   it("outside every window and before any firing, the default applies", () => {
     const early = rules({ default: 1, schedules: [{ window: "Mon-Fri 08:00-20:00", timezone: "Europe/Berlin", desired: 4 }] });
     expect(desiredCount(early, undefined, new Date("2026-12-05T12:00:00Z")).source).toBe("default");
+  });
+
+  // Berlin in winter is UTC+1: Sat 5 Dec 22:00 local is 21:00Z.
+  const allDay = () => rules({ default: 1, schedules: [{ name: "day", window: "Sat 22:00-22:00", timezone: "Europe/Berlin", desired: 5 }] });
+  it.each([
+    ["Sat 21:59, before it opens", "2026-12-05T20:59:00Z", 1],
+    ["Sat 22:00, the opening edge", "2026-12-05T21:00:00Z", 5],
+    ["Sat 23:59, before midnight", "2026-12-05T22:59:00Z", 5],
+    ["Sun 00:30, after midnight", "2026-12-05T23:30:00Z", 5],
+    ["Sun 21:59, the last minute", "2026-12-06T20:59:00Z", 5],
+    ["Sun 22:00, the closing edge", "2026-12-06T21:00:00Z", 1],
+  ])("a 24-hour window Sat 22:00-22:00 (Berlin) holds across midnight until Sunday 22:00: %s (%s) -> %i", (_, instant, want) => {
+    expect(desiredCount(allDay(), undefined, new Date(instant)).value).toBe(want);
   });
 
   it("a window's value is clamped to [min, max] like any other", () => {
