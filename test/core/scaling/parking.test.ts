@@ -157,6 +157,16 @@ describe("plan: parking on scale-in", () => {
     expect(ids(r.steps, "park")).not.toContain(kept.id);
   });
 
+  it("a stop group neither deletes nor resumes its parked server while a snapshot of it uploads", () => {
+    const uploading = parkedServer({ taskState: "image_uploading" });
+    for (const want of [2, 3]) {
+      const r = planFor({ group: group(stop), members: [...servers(2), uploading], desired: desired(want) });
+      expect(ids(r.steps, "delete")).not.toContain(uploading.id);
+      expect(ids(r.steps, "resume")).not.toContain(uploading.id);
+      expect(r.parked).toBe(1);
+    }
+  });
+
   it("deletes the victims that do not fit the pool (pool.max)", () => {
     const members = [...servers(3), parkedServer()];
     const r = planFor({ group: group({ ...shelve, pool: { max: 2 } }), members, desired: desired(0) });
