@@ -127,6 +127,7 @@ function parkingDestiny(server: ObservedServer, status: string, task: string, ma
     const since = mark.at.toISOString();
     if (resting) return { server, destiny: "parked", why: `${status}, parked by novascale at ${since}` };
     if (PARKING_TASKS.has(task)) return { server, destiny: "parking", why: `${status} (${task}), parking since ${since}` };
+    if (status === "ACTIVE" && task === "" && mark.unconfirmed) return { server, destiny: "woken", why: `ACTIVE: novascale's park at ${since} was not confirmed by Nova (a 5xx or no answer) and did not take; it is parked again` };
     if (status === "ACTIVE" && task === "") return { server, destiny: "woken", why: `ACTIVE although novascale parked it at ${since} (started by someone else, or the park did not take)` };
     if (RESUMING_TASKS.has(task)) return { server, destiny: "wait", why: `${status} (${task}): someone else is bringing it back` };
     // Parked, with another task under way (a snapshot uploading: image_snapshot, image_uploading, ...): still

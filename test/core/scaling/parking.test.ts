@@ -203,6 +203,15 @@ describe("plan: parking on scale-in", () => {
   });
 });
 
+describe("plan: a park Nova did not confirm", () => {
+  it("under respect, a server still ACTIVE after a park answered by a 5xx is parked again, not taken for one started by hand", () => {
+    const failed = server({ metadata: { [PARK_KEY]: formatParkMark(ago(0.02), true) } });
+    const g = group({ ...stop, manualChanges: "respect" });
+    const night = { ...desired(0), since: ago(1).toISOString() };
+    expect(ids(planFor({ group: g, members: [failed], desired: night }).steps, "park")).toEqual([failed.id]);
+  });
+});
+
 describe("plan: resuming on scale-out", () => {
   it("resumes parked members before booting, then boots what is still missing", () => {
     const [p1, p2] = [parkedServer(), parkedServer({ status: "SHELVED_OFFLOADED" })];
