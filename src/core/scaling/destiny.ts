@@ -42,6 +42,8 @@ import type { Destiny, ObservedServer } from "../model/types.ts";
  *                                                  the oldest beyond pool.max
  * parked: powering-off,       parking   no       left alone: on its way to parked
  *   shelving*, shelving_offloading
+ * parked: SHUTOFF, SHELVED*   parking   no       left alone: still parked, with another task under way (a
+ *   with any other task                            snapshot uploading: image_snapshot, image_uploading, ...)
  * parked: ACTIVE              woken     yes      started by someone else (or a park that did not take):
  *                                                  the first to park again (manualChanges enforce), or left
  *                                                  up until desired changes after the mark (respect)
@@ -125,8 +127,12 @@ function parkingDestiny(server: ObservedServer, status: string, task: string, ma
     const since = mark.at.toISOString();
     if (resting) return { server, destiny: "parked", why: `${status}, parked by novascale at ${since}` };
     if (PARKING_TASKS.has(task)) return { server, destiny: "parking", why: `${status} (${task}), parking since ${since}` };
+    if (status === "ACTIVE" && task === "" && mark.unconfirmed) return { server, destiny: "woken", why: `ACTIVE: novascale's park at ${since} was not confirmed by Nova (a 5xx or no answer) and did not take; it is parked again` };
     if (status === "ACTIVE" && task === "") return { server, destiny: "woken", why: `ACTIVE although novascale parked it at ${since} (started by someone else, or the park did not take)` };
     if (RESUMING_TASKS.has(task)) return { server, destiny: "wait", why: `${status} (${task}): someone else is bringing it back` };
+    // Parked, with another task under way (a snapshot uploading: image_snapshot, image_uploading, ...): still
+    // parked, and left alone until the task ends; never the plain SHUTOFF row, which would delete it as broken.
+    if (PARKED_STATUSES.has(status)) return { server, destiny: "parking", why: `${status} (${task}), parked by novascale at ${since}: left alone while the task is under way` };
     return undefined;
   }
   if (PARKING_TASKS.has(task) || task === "powering-on" || task === "unshelving") return { server, destiny: "wait", why: `${status} (${task}) by someone else` };

@@ -93,8 +93,10 @@ function parkable(c: Classified, group: Group, desired: Desired): boolean {
   if (c.destiny === "count") return true;
   if (c.destiny !== "woken") return false;
   if (group.rules.manualChanges === "enforce") return true;
-  // respect: a server started by hand stays up until the deciding rule changes after it was parked.
+  // respect: a server started by hand stays up until the deciding rule changes after it was parked. A park
+  // Nova did not confirm (a 5xx, no answer) that is ACTIVE did not take: it was never started by hand, so it is retried.
   const mark = parkMarkOf(c.server);
+  if (mark?.unconfirmed === true) return true;
   return mark !== undefined && desired.since !== undefined && Date.parse(desired.since) > mark.at.getTime();
 }
 

@@ -3,16 +3,21 @@ import { z } from "zod";
 import { PARK_KEY, TIER_KEY } from "../model/membership.ts";
 import type { ObservedServer } from "../model/types.ts";
 
-/** What the park mark says: novascale parked the server at `at`. */
+/**
+ * What the park mark says: novascale parked the server at `at`. `unconfirmed`: Nova's answer to the park
+ * did not confirm it (a 5xx, or no answer), so the server being ACTIVE again means the park did not take,
+ * not that someone started it by hand: it is parked again whatever manualChanges says.
+ */
 export interface ParkMark {
   at: Date;
+  unconfirmed: boolean;
 }
 
-const MARK_PATTERN = /^parked (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)$/;
+const MARK_PATTERN = /^parked (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)( unconfirmed)?$/;
 
 /** The mark's value as novascale writes it (one metadata value, at most 255 characters). */
-export function formatParkMark(at: Date): string {
-  return `parked ${at.toISOString()}`;
+export function formatParkMark(at: Date, unconfirmed = false): string {
+  return `parked ${at.toISOString()}${unconfirmed ? " unconfirmed" : ""}`;
 }
 
 /** The server's park mark; undefined when there is none or it is not one novascale wrote (then it is ignored). */
@@ -23,7 +28,7 @@ export function parkMarkOf(server: ObservedServer): ParkMark | undefined {
   if (match === null) return undefined;
   const at = new Date(match[1] as string);
   if (Number.isNaN(at.getTime())) return undefined;
-  return { at };
+  return { at, unconfirmed: match[2] !== undefined };
 }
 
 /** The operator's tier (novascale:tier=<n>, an integer); 0 when unset or not an integer. */

@@ -11,7 +11,8 @@ type UnmarkStep = Extract<Step, { kind: "unmark" }>;
 
 /**
  * Nova answered and refused (a 4xx): nothing happened, so the mark is taken back. Without an answer, or
- * with a 5xx, the action may have happened: the mark stays and the next listing tells (it is "unknown").
+ * with a 5xx, the action may have happened: the mark stays, marked unconfirmed, and the next listing tells
+ * (it is "unknown"; still ACTIVE then means the park did not take, and it is retried).
  */
 function refused(error: ErrorInfo): boolean {
   return error.status !== undefined && error.status < 500;
@@ -31,6 +32,10 @@ export async function executePark(cloud: CloudPort, step: ParkStep, now: Date): 
     await cloud.deleteServerMetadataItem(step.serverId, PARK_KEY);
     return { step, outcome: acted.error.notSent === true ? "skipped" : "failed", error: acted.error };
   }
+  // A 5xx or no answer: the mark stays (the stop may have happened) but says the park is unconfirmed, so a
+  // server that is still ACTIVE next tick is parked again instead of being taken for one started by hand.
+  // If this write fails the plain mark stays (the server is then read as started by hand under respect).
+  await cloud.mergeServerMetadata(step.serverId, { [PARK_KEY]: formatParkMark(now, true) });
   return { step, outcome: "unknown", error: acted.error };
 }
 

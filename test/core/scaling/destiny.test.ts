@@ -1,7 +1,8 @@
 // The status -> destiny table: one rule per row, plus SHUTOFF policy and the build timeout.
 import { describe, expect, it } from "vitest";
 import { destinyOf } from "../../../src/core/scaling/destiny.ts";
-import { BOOT_INTENT_KEY, bootIntentMarker } from "../../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, PARK_KEY, bootIntentMarker } from "../../../src/core/model/membership.ts";
+import { formatParkMark } from "../../../src/core/scaling/parking.ts";
 import { NOW, rules, server } from "../builders.ts";
 
 const defaults = rules();
@@ -55,6 +56,13 @@ describe("destinyOf", () => {
   it("SHUTOFF is replaced by default (replaceShutoff)", () => {
     expect(destinyOf(server({ status: "SHUTOFF" }), defaults, NOW).destiny).toBe("replace");
   });
+
+  for (const taskState of ["image_snapshot", "image_snapshot_pending", "image_pending_upload", "image_uploading"]) {
+    it(`a SHUTOFF server novascale parked, with task ${taskState} under way, is still parked and left alone (parking), never replaced`, () => {
+      const parked = server({ status: "SHUTOFF", taskState, metadata: { [PARK_KEY]: formatParkMark(new Date(NOW.getTime() - 3_600_000)) } });
+      expect(destinyOf(parked, rules({ scaleIn: { action: "stop" } }), NOW).destiny).toBe("parking");
+    });
+  }
 
   it("SHUTOFF counts when replaceShutoff is off", () => {
     expect(destinyOf(server({ status: "SHUTOFF" }), rules({ replaceShutoff: false }), NOW).destiny).toBe("count");

@@ -157,6 +157,16 @@ describe("plan: parking on scale-in", () => {
     expect(ids(r.steps, "park")).not.toContain(kept.id);
   });
 
+  it("a stop group neither deletes nor resumes its parked server while a snapshot of it uploads", () => {
+    const uploading = parkedServer({ taskState: "image_uploading" });
+    for (const want of [2, 3]) {
+      const r = planFor({ group: group(stop), members: [...servers(2), uploading], desired: desired(want) });
+      expect(ids(r.steps, "delete")).not.toContain(uploading.id);
+      expect(ids(r.steps, "resume")).not.toContain(uploading.id);
+      expect(r.parked).toBe(1);
+    }
+  });
+
   it("deletes the victims that do not fit the pool (pool.max)", () => {
     const members = [...servers(3), parkedServer()];
     const r = planFor({ group: group({ ...shelve, pool: { max: 2 } }), members, desired: desired(0) });
@@ -190,6 +200,15 @@ describe("plan: parking on scale-in", () => {
     expect(r.notices.map((n) => n.code)).toContain("scale-in-blocked");
     const after = { ...desired(0), since: ago(1).toISOString() };
     expect(ids(planFor({ group: g, members: [woken], desired: after }).steps, "park")).toEqual([woken.id]);
+  });
+});
+
+describe("plan: a park Nova did not confirm", () => {
+  it("under respect, a server still ACTIVE after a park answered by a 5xx is parked again, not taken for one started by hand", () => {
+    const failed = server({ metadata: { [PARK_KEY]: formatParkMark(ago(0.02), true) } });
+    const g = group({ ...stop, manualChanges: "respect" });
+    const night = { ...desired(0), since: ago(1).toISOString() };
+    expect(ids(planFor({ group: g, members: [failed], desired: night }).steps, "park")).toEqual([failed.id]);
   });
 });
 

@@ -107,6 +107,19 @@ describe("parking through the reconcile shell", () => {
     expect(status.lastTick?.results.map((r) => r.outcome)).toEqual(["unknown"]);
   });
 
+  it("a stop answered by a 500 is retried next tick, not taken for a start by hand (manualChanges respect)", async () => {
+    const { cloud, service, tick } = setup();
+    await service.putGroup("failed-stop", elastic({ default: 0, schedules: [], scaleIn: { action: "stop" }, manualChanges: "respect" }), { author: "alice" });
+    const s = cloud.addServer({ metadata: { [GROUP_KEY]: "failed-stop" } });
+    cloud.faults.serverAction = new CloudFault("cloud", 500, "Unexpected API Error");
+    await tick("2026-11-26T09:00:00Z");
+    expect(s.status).toBe("ACTIVE");
+    delete cloud.faults.serverAction;
+    await tick("2026-11-26T09:01:00Z");
+    expect(s.status).toBe("SHUTOFF");
+    expect(s.metadata[PARK_KEY]).toMatch(/^parked /);
+  });
+
   it("unshelves only what fits the cores quota, and reports capacity-limited instead of booting", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("quota-web", elastic({ default: 2, schedules: [] }), { author: "alice" });
