@@ -74,6 +74,7 @@ export async function executeBoot(
   let quotaHit = false;
   while (remaining > 0) {
     const count = Math.min(chunk, remaining);
+    const sentAt = new Date().toISOString();
     const answer = await input.cloud.boot(bootSpec(input, boot, count, attempt));
     attempt += 1;
     const part: Step = { ...step, count };
@@ -92,7 +93,7 @@ export async function executeBoot(
     }
     // Never sent (the tick's budget): nothing can exist; anything else transient may have booted.
     const outcome = error.notSent === true ? "skipped" : error.category === "transient" ? "unknown" : "failed";
-    results.push({ step: { ...step, count: remaining }, outcome, error });
+    results.push({ step: { ...step, count: remaining }, outcome, error, ...(outcome === "unknown" ? { sentAt } : {}) });
     break;
   }
   return { results, quotaHit };
