@@ -47,6 +47,13 @@ export interface ReadJsonOptions {
   limit?: number;
   /** When true an absent body (no Content-Type, zero bytes) is read as `{}`. */
   optional?: boolean;
+  /** When set, the only media type accepted (e.g. `application/merge-patch+json`); others are 415. */
+  mediaType?: string;
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+function essence(contentType: string | undefined): string | undefined {
+  return contentType?.split(";")[0]?.trim().toLowerCase();
 }
 
 /** The request body parsed with `schema`; any problem throws an ApiError before anything is written. */
@@ -58,6 +65,9 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, o
   if (bytes.byteLength === 0 && options.optional === true && (contentType === undefined || isJsonMediaType(contentType))) {
     raw = {};
   } else {
+    if (options.mediaType !== undefined && essence(contentType) !== options.mediaType) {
+      throw new ApiError(415, "unsupported_media_type", `send the body with Content-Type: ${options.mediaType}`);
+    }
     if (!isJsonMediaType(contentType)) {
       throw new ApiError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json");
     }

@@ -16,7 +16,8 @@ const COMMON_ERRORS: Record<number, string> = {
   412: "If-Match / If-None-Match did not hold",
   413: "request body too large",
   415: "request body is not JSON",
-  422: "well-formed but not acceptable",
+  422: "well-formed but not acceptable (PATCH: the merged rules are invalid; details: field paths)",
+  428: "the request must be conditional: send If-Match with the ETag you read",
   503: "the cloud could not be reached, or auth is misconfigured",
 };
 
@@ -108,7 +109,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       parameters: [...(spec.path.includes("{name}") ? [isPolicy ? policyNameParam : nameParam] : []), ...queryParameters(book, spec.query)],
       ...(spec.body === undefined
         ? {}
-        : { requestBody: { required: spec.bodyOptional !== true, content: { "application/json": { schema: book.convert(spec.body, "input") } } } }),
+        : { requestBody: { required: spec.bodyOptional !== true, content: { [spec.mediaType ?? "application/json"]: { schema: book.convert(spec.body, "input") } } } }),
       responses,
     };
     paths[spec.path] = { ...(paths[spec.path] ?? {}), [spec.method]: operation };

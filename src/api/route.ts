@@ -9,7 +9,7 @@ import { readJsonBody, readQuery } from "./body.ts";
 import type { ApiEnv } from "./context.ts";
 import { ApiError, validationError } from "./errors.ts";
 
-export type Method = "get" | "put" | "post" | "delete";
+export type Method = "get" | "put" | "patch" | "post" | "delete";
 
 export interface ResponseDoc {
   description: string;
@@ -44,6 +44,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.Zod
   body?: B;
   /** An absent body reads as `{}` (POST actions whose fields are all optional). */
   bodyOptional?: boolean;
+  /** The one media type the body must be sent as (415 otherwise); absent: any JSON type. */
+  mediaType?: string;
   query?: Q;
   /** Success responses by status. */
   responses: Record<number, ResponseDoc>;
@@ -98,7 +100,7 @@ export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], o
         name = parsed.data;
       }
       const query = spec.query === undefined ? undefined : readQuery(c, spec.query);
-      const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true });
+      const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true, ...(spec.mediaType === undefined ? {} : { mediaType: spec.mediaType }) });
       return spec.handle(c, { name, params, body, query, caller: c.get("caller"), service: options.service(c.env), policies: options.policies?.(c.env) ?? NO_POLICIES, now: options.now() });
     });
   }

@@ -288,7 +288,7 @@ describe("names, queries and routing", () => {
     const { res, json: body } = await send("POST", "/v1/groups/edge-m", { token: ADMIN, headers: json, body: "{}" });
     expect(res.status).toBe(405);
     expect(body?.error.code).toBe("method_not_allowed");
-    expect(res.headers.get("Allow")).toBe("GET, HEAD, PUT, DELETE");
+    expect(res.headers.get("Allow")).toBe("GET, HEAD, PUT, PATCH, DELETE");
   });
 
   it("answers 404 in the error shape for an unknown path outside /v1", async () => {

@@ -1,12 +1,23 @@
-// /v1/groups and /v1/groups/{name}: list, read (rules + status), create/replace (ETag, If-Match), delete.
+// /v1/groups and /v1/groups/{name}: list, read (rules + status), create/replace (ETag, If-Match), merge-patch, delete.
+import { z } from "zod";
 import { GroupRulesSchema } from "../../config/group.ts";
-import type { GroupStatus } from "../../reconcile/shared/service.ts";
+import { etagMatches } from "../../store/rules.ts";
+import { NotFoundError, PreconditionFailedError, type GroupStatus } from "../../reconcile/shared/service.ts";
 import type { ChangePoint } from "../next-changes.ts";
+import { ApiError, validationError } from "../errors.ts";
+import { mergePatch } from "../merge-patch.ts";
 import { nextChanges } from "../next-changes.ts";
 import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";
 import { DeleteGroupQuerySchema, DeleteGroupResultSchema, GroupListSchema, GroupStatusSchema, StoredGroupSchema } from "../schemas.ts";
 
 const TAG = "groups";
+
+export const MERGE_PATCH_MEDIA_TYPE = "application/merge-patch+json";
+
+/** A PATCH body: a JSON Merge Patch of the rules (an object; null deletes a key, arrays replace). */
+const GroupRulesPatchSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ description: "RFC 7396 JSON Merge Patch of the group's rules: keys set replace, null deletes a key, objects merge, arrays replace" });
 
 /** The GET /v1/groups/{name} body: the stored group flattened with its status. */
 export function statusBody(status: GroupStatus, changes: ChangePoint[]) {
@@ -67,6 +78,37 @@ export const groupRoutes: AnyRouteSpec[] = [
       c.header("ETag", result.etag);
       if (result.created) c.header("Location", `/v1/groups/${name}`);
       return c.json(result.group, result.created ? 201 : 200);
+    },
+  }),
+  defineRoute({
+    method: "patch",
+    path: "/v1/groups/{name}",
+    tag: TAG,
+    summary: "Change some of a group's rules (JSON Merge Patch)",
+    description:
+      "RFC 7396: send `Content-Type: application/merge-patch+json` and the keys to change; `null` deletes a key, objects " +
+      "merge, arrays (e.g. `schedules`) replace. `If-Match: <etag>` is required (428 without, 412 when stale). The merged " +
+      "rules are validated with the same schema as PUT (422 naming the field, nothing written) and stored as PUT stores them.",
+    role: "admin",
+    body: GroupRulesPatchSchema,
+    mediaType: MERGE_PATCH_MEDIA_TYPE,
+    errors: [404, 412, 413, 415, 422, 428],
+    responses: { 200: { description: "patched (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } } },
+    async handle(c, { name, body, caller, service }) {
+      const ifMatch = c.req.header("If-Match");
+      if (ifMatch === undefined) throw new ApiError(428, "precondition_required", "send If-Match with the ETag from GET /v1/groups/{name}; a patch applies only to the version it was made for");
+      const current = await service.getGroup(name);
+      if (current === null) throw new NotFoundError(`no group named '${name}'`);
+      if (!etagMatches(ifMatch, current.etag)) throw new PreconditionFailedError("If-Match does not name the group's current version", { etag: current.etag });
+      const parsed = GroupRulesSchema.safeParse(mergePatch(current.rules, body));
+      if (!parsed.success) {
+        const invalid = validationError("merged rules", parsed.error);
+        throw new ApiError(422, invalid.code, invalid.message, invalid.details);
+      }
+      // The same compare-and-set write as PUT: a change between the read above and this write answers 412.
+      const result = await service.putGroup(name, parsed.data, { author: caller.name, ifMatch: current.etag });
+      c.header("ETag", result.etag);
+      return c.json(result.group, 200);
     },
   }),
   defineRoute({
