@@ -7,7 +7,7 @@ import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
 import type { NovaImage, ServerSummary } from "./compute/schemas.ts";
 import type { MicroversionRequest } from "./compute/versions.ts";
-import { OpenStackError } from "./errors.ts";
+import { clip, OpenStackError } from "./errors.ts";
 import { createGlanceClient, type GlanceClient, type GlanceImage, imageProperties } from "./glance.ts";
 import type { RequestStats, TransportOptions } from "./http.ts";
 import { type Credentials, credentialsFromSettings } from "./keystone.ts";
@@ -121,7 +121,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
           category: "transient",
         });
       }
-      return servers.map(toObservedServer);
+      return servers.map((server) => toObservedServer(server, (text) => session.transport.mask(text)));
     },
 
     resolveImage(imageRef: ResourceRef): Promise<ResolvedImage> {
@@ -247,7 +247,15 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
   return cloud;
 }
 
-export function toObservedServer(server: ServerSummary): ObservedServer {
+/** Nova's fault message as cloud text is kept elsewhere: one line, masked, clipped, masked again (clipping must not keep part of a secret). */
+function faultOf(fault: ServerSummary["fault"], mask: (text: string) => string): ObservedServer["fault"] {
+  const message = fault?.message?.replace(/\s+/g, " ").trim();
+  if (fault == null || message === undefined || message === "") return undefined;
+  return { message: mask(clip(mask(message))), ...(fault.code === undefined ? {} : { code: fault.code }), ...(fault.created === undefined ? {} : { created: fault.created }) };
+}
+
+export function toObservedServer(server: ServerSummary, mask: (text: string) => string = (text) => text): ObservedServer {
+  const fault = faultOf(server.fault, mask);
   return {
     id: server.id,
     name: server.name ?? "",
@@ -258,6 +266,7 @@ export function toObservedServer(server: ServerSummary): ObservedServer {
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
     ...(server.image === undefined ? {} : { imageId: server.image }),
+    ...(fault === undefined ? {} : { fault }),
   };
 }
 

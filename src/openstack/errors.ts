@@ -260,7 +260,8 @@ function plainText(html: string): string {
     .trim();
 }
 
-function clip(s: string): string {
+/** Clips cloud text (an error's or a fault's message) to the length error messages are kept at. */
+export function clip(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s;
 }
 

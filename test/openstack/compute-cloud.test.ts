@@ -13,7 +13,7 @@ import glanceImages from "../fixtures/real-zed/glance-images.json";
 import snapshot from "../fixtures/real-zed/glance-snapshot-image.json";
 import versionDoc from "../fixtures/real-zed/nova-version-v2.1.json";
 import deleteServer from "../fixtures/real-zed/nova-delete.json";
-import { answer, json } from "./support/replay.ts";
+import { answer, json, TEST_PASSWORD } from "./support/replay.ts";
 import { preamble, zedCloud } from "./support/zed.ts";
 
 const NOVA = "http://127.0.0.1:8774/v2.1";
@@ -39,6 +39,29 @@ describe("servers", () => {
   it("listServers lower-case status from an odd cloud is upper-cased", async () => {
     const { cloud } = zedCloud([...preamble(), json(200, { servers: [{ id: "x", name: "x", status: "active", created: "2026-11-26T20:00:00Z", metadata: {} }] })]);
     expect((await cloud.listServers())[0]!.status).toBe("ACTIVE");
+  });
+
+  it("listServers keeps an ERROR server's fault as code, message and created", async () => {
+    const fault = { code: 500, message: "No valid host was found. ", created: "2026-11-26T20:00:05Z", details: "Traceback ..." };
+    const { cloud } = zedCloud([...preamble(), json(200, { servers: [{ id: "e", name: "e", status: "ERROR", created: "2026-11-26T20:00:00Z", metadata: {}, fault }] })]);
+    expect((await cloud.listServers())[0]!.fault).toEqual({ code: 500, message: "No valid host was found.", created: "2026-11-26T20:00:05Z" });
+  });
+
+  it("listServers masks the cloud's secrets in a fault message", async () => {
+    const fault = { code: 500, message: `boot failed: auth with ${TEST_PASSWORD} refused` };
+    const { cloud } = zedCloud([...preamble(), json(200, { servers: [{ id: "e", name: "e", status: "ERROR", created: "2026-11-26T20:00:00Z", metadata: {}, fault }] })]);
+    expect((await cloud.listServers())[0]!.fault?.message).not.toContain(TEST_PASSWORD);
+  });
+
+  it("listServers clips a long fault message like other cloud text", async () => {
+    const fault = { code: 500, message: "y".repeat(2000) };
+    const { cloud } = zedCloud([...preamble(), json(200, { servers: [{ id: "e", name: "e", status: "ERROR", created: "2026-11-26T20:00:00Z", metadata: {}, fault }] })]);
+    expect((await cloud.listServers())[0]!.fault?.message).toBe(`${"y".repeat(500)}…`);
+  });
+
+  it("listServers drops a malformed fault rather than failing the listing", async () => {
+    const { cloud } = zedCloud([...preamble(), json(200, { servers: [{ id: "e", name: "e", status: "ERROR", created: "2026-11-26T20:00:00Z", metadata: {}, fault: "oops" }] })]);
+    expect((await cloud.listServers())[0]).not.toHaveProperty("fault");
   });
 
   it("partial records (2.69+, a cell is down) make the listing fail rather than undercount the group", async () => {

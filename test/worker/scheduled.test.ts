@@ -67,6 +67,17 @@ describe("scheduled() against the fake cloud", () => {
     expect((await service.activity("err-fc", 20)).filter((a) => a.kind === "delete")).toHaveLength(1);
   });
 
+  it("the activity entry of an ERROR server's delete keeps Nova's fault message", async () => {
+    const { tick, service, cloud } = await world();
+    await cloud.addFault({ kind: "errorAfterActive", afterMs: 60_000, times: 1 });
+    await service.putGroup("fault-fc", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await tick("2026-11-26T08:01:00Z"); // ACTIVE by now; ERROR a minute later
+    await tick("2026-11-26T08:05:00Z");
+    const deletes = (await service.activity("fault-fc", 20)).filter((a) => a.kind === "delete");
+    expect(deletes.map((a) => a.reason)).toEqual([expect.stringContaining("Nova fault 500: Injected failure: the hypervisor lost this instance (fake cloud).")]);
+  });
+
   it("replaces a server stuck in BUILD after the build timeout", async () => {
     const { tick, service, members, cloud } = await world();
     await cloud.addFault({ kind: "stuckBuild", times: 1 });

@@ -15,7 +15,8 @@ import type { Destiny, ObservedServer } from "../model/types.ts";
  * BUILD                       build     yes      nothing; after limits.buildTimeoutMinutes since the
  *                                                boot was sent (clock.ts: the intent marker's time, not
  *                                                Nova's `created`) it becomes "replace" (stuck build)
- * ERROR                       replace   no       delete it, boot a replacement in the same plan
+ * ERROR                       replace   no       delete it, boot a replacement in the same plan; the
+ *                                                reason names Nova's fault message when it gave one
  * SHUTOFF                     replace   no       with replaceShutoff (default): delete and replace
  *                             count     yes      with replaceShutoff false: counts like ACTIVE
  * REBOOT, HARD_REBOOT         wait      yes      left alone: comes back ACTIVE by itself
@@ -181,5 +182,7 @@ function classify(server: ObservedServer, rules: DestinyRules, now: Date, cloudO
       return { server, destiny: "replace", why: `stuck in BUILD for ${Math.floor(age)} min (build timeout ${timeout} min)` };
     }
   }
+  // An ERROR server's fault is Nova's reason: it goes into the delete's reason and the activity log.
+  if (status === "ERROR" && server.fault !== undefined) return { server, destiny, why: `ERROR (Nova fault${server.fault.code === undefined ? "" : ` ${server.fault.code}`}: ${server.fault.message})` };
   return { server, destiny, why: busy !== undefined && destiny === "count" ? `${status}, task ${busy} under way` : status };
 }

@@ -66,6 +66,8 @@ export const ServerSummarySchema = z.object({
   // union of object/string/null here cost ~50 ms per 10,000 servers (bench/node/listing-parse.ts);
   // volume-backed servers answer "" and give none.
   image: z.unknown().transform(imageIdOf).optional(),
+  /** Nova's reason for an ERROR server (detailed listing): kept in the delete's reason. A malformed one is dropped, never fails the listing. */
+  fault: z.object({ code: z.number().optional(), message: z.string().optional(), created: z.string().optional() }).nullish().catch(undefined),
 });
 export type ServerSummary = z.infer<typeof ServerSummarySchema>;
 export const ServerSummaryListSchema = z.object({ servers: z.array(ServerSummarySchema), servers_links: z.array(LinkSchema).optional() });

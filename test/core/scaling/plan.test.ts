@@ -60,6 +60,12 @@ describe("plan: replacements", () => {
     expect(r.steps[0]?.reason).toBe("remove broken: web-broken is ERROR; it does not count toward desired 3");
   });
 
+  it("names Nova's fault message in the reason an ERROR server is deleted", () => {
+    const broken = { ...server({ name: "web-broken", status: "ERROR" }), fault: { code: 500, message: "No valid host was found. There are not enough hosts available." } };
+    const r = planFor({ members: [broken, ...servers(2)], desired: desired(3) });
+    expect(r.steps[0]?.reason).toBe("remove broken: web-broken is ERROR (Nova fault 500: No valid host was found. There are not enough hosts available.); it does not count toward desired 3");
+  });
+
   it("deletes and replaces a server stuck in BUILD past the timeout", () => {
     const stuck = server({ status: "BUILD", ageMin: 45 });
     const r = planFor({ members: [...servers(2), stuck], desired: desired(3) });
