@@ -58,8 +58,6 @@ export interface StepResult {
   /** The image a snapshot created, or the image a deleteImage step was about. */
   imageId?: string;
   error?: ErrorInfo;
-  /** When (ISO, the Worker's clock) a boot whose answer was lost was sent: its hold counts from here. */
-  sentAt?: string;
 }
 
 /** The record of one reconcile of one group (cron tick or manual). */

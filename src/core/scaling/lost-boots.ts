@@ -13,21 +13,14 @@ import type { Notice, ObservedServer, Step } from "../model/types.ts";
  * cron ticks) after its boot was sent was not created; the hold delays a real scale-out by at most that.
  */
 
-/** How long a lost boot holds the group's boots, from when its request was sent (the Worker's clock then, not the tick's `now`). */
+/** How long a lost boot holds the group's boots, from when it was sent (the tick's `now`). */
 export const LOST_BOOT_SETTLE_MS = 2 * 60_000;
 
-/** A boot whose answer was lost: its intent marker, how many servers it asked for, its tick's time (ISO). */
+/** A boot whose answer was lost: its intent marker, how many servers it asked for, when (ISO) it was sent. */
 export interface LostBoot {
   intent: string;
   count: number;
   at: string;
-  /** When (ISO, the Worker's clock) its request was sent, which may be well into the tick; records kept before this field fall back to `at`. */
-  sentAt?: string;
-}
-
-/** When a lost boot was sent (ms since the epoch; NaN if unreadable): `sentAt`, or the tick's `at` for older records. */
-export function lostBootSentAt(boot: LostBoot): number {
-  return Date.parse(boot.sentAt ?? boot.at);
 }
 
 export interface LostBootOutcome {
@@ -49,7 +42,7 @@ export function settleLostBoots(lost: readonly LostBoot[], members: readonly Obs
   const settled: LostBootOutcome[] = [];
   for (const boot of lost) {
     const found = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === boot.intent);
-    const sent = lostBootSentAt(boot);
+    const sent = Date.parse(boot.at);
     const expired = Number.isNaN(sent) || now.getTime() - sent >= LOST_BOOT_SETTLE_MS;
     if (found.length >= boot.count || expired) settled.push({ boot, found });
     else pending.push(boot);
@@ -60,14 +53,13 @@ export function settleLostBoots(lost: readonly LostBoot[], members: readonly Obs
 /** The notice that says why boots wait, or undefined when nothing is pending. */
 export function bootHoldNotice(pending: readonly LostBoot[]): Notice | undefined {
   if (pending.length === 0) return undefined;
-  const latest = pending.reduce((a, b) => (lostBootSentAt(a) >= lostBootSentAt(b) ? a : b));
-  const sent = new Date(lostBootSentAt(latest)).toISOString();
-  const until = new Date(lostBootSentAt(latest) + LOST_BOOT_SETTLE_MS).toISOString();
+  const latest = pending.reduce((a, b) => (Date.parse(a.at) >= Date.parse(b.at) ? a : b));
+  const until = new Date(Date.parse(latest.at) + LOST_BOOT_SETTLE_MS).toISOString();
   const servers = pending.reduce((n, b) => n + b.count, 0);
   return {
     level: "warning",
     code: "boot-held",
-    message: `boots wait: ${pending.length} boot(s) of ${servers} server(s) got no answer (the last sent ${sent}); their servers may still appear. Held until they are listed, or until ${until}, when a boot that created nothing is recorded boot-failed`,
+    message: `boots wait: ${pending.length} boot(s) of ${servers} server(s) got no answer (the last sent ${latest.at}); their servers may still appear. Held until they are listed, or until ${until}, when a boot that created nothing is recorded boot-failed`,
   };
 }
 

@@ -74,7 +74,6 @@ export async function executeBoot(
   let quotaHit = false;
   while (remaining > 0) {
     const count = Math.min(chunk, remaining);
-    const sentAt = new Date().toISOString();
     const answer = await input.cloud.boot(bootSpec(input, boot, count, attempt));
     attempt += 1;
     const part: Step = { ...step, count };
@@ -93,7 +92,7 @@ export async function executeBoot(
     }
     // Never sent (the tick's budget): nothing can exist; anything else transient may have booted.
     const outcome = error.notSent === true ? "skipped" : error.category === "transient" ? "unknown" : "failed";
-    results.push({ step: { ...step, count: remaining }, outcome, error, ...(outcome === "unknown" ? { sentAt } : {}) });
+    results.push({ step: { ...step, count: remaining }, outcome, error });
     break;
   }
   return { results, quotaHit };

@@ -41,27 +41,3 @@ describe("bootHoldNotice", () => {
     expect(bootHoldNotice([])).toBeUndefined();
   });
 });
-
-describe("the hold counts from when the boot was sent, not from the tick's time", () => {
-  const tick = Date.parse(lost.at);
-  const sentLate: LostBoot = { ...lost, sentAt: new Date(tick + 40_000).toISOString() };
-  const at = (ms: number) => new Date(tick + ms);
-
-  it.each([
-    { what: "a boot sent 40 s into the tick is still held at tick + 2 min", boot: sentLate, when: at(LOST_BOOT_SETTLE_MS), held: true },
-    { what: "it is still held just before send + 2 min", boot: sentLate, when: at(40_000 + LOST_BOOT_SETTLE_MS - 1), held: true },
-    { what: "it settles at send + 2 min", boot: sentLate, when: at(40_000 + LOST_BOOT_SETTLE_MS), held: false },
-  ])("$what", ({ boot, when, held }) => {
-    const r = settleLostBoots([boot], [server()], when);
-    expect(r.pending).toEqual(held ? [boot] : []);
-  });
-
-  it("a record without sentAt (kept before it) counts from its tick's time", () => {
-    expect(settleLostBoots([lost], [server()], at(LOST_BOOT_SETTLE_MS)).pending).toEqual([]);
-  });
-
-  it("the hold notice names the send time and the end of the hold from it", () => {
-    expect(bootHoldNotice([sentLate])?.message).toContain("(the last sent 2026-11-26T12:00:40.000Z)");
-    expect(bootHoldNotice([sentLate])?.message).toContain("or until 2026-11-26T12:02:40.000Z,");
-  });
-});
