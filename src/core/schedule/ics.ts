@@ -35,6 +35,25 @@ interface RecurringEvent {
   cancelled: Set<string>;
   /** RDATE without RRULE: ical.js yields only the RDATEs, but DTSTART is always the first instance (RFC 5545 3.8.5.2). */
   addStart: boolean;
+  /** Occurrence starts expanded so far, in order (a memo shared by every zone and year asked about). */
+  seen: ICAL.Time[];
+  iterator?: ICAL.RecurExpansion;
+  done: boolean;
+}
+
+/** Expands `r` until an occurrence starts after `day` (or the rule ends), at most `budget` more steps. */
+function expandThrough(r: RecurringEvent, day: number, budget: number): void {
+  if (r.iterator === undefined) {
+    r.iterator = r.event.iterator();
+    if (r.addStart) r.seen.push(r.event.startDate);
+  }
+  for (let steps = 0; !r.done && steps < budget; steps += 1) {
+    const lastSeen = r.seen[r.seen.length - 1];
+    if (lastSeen !== undefined && dayNumber(lastSeen.year, lastSeen.month, lastSeen.day) > day) return;
+    const next = r.iterator.next();
+    if (next === undefined || next === null) r.done = true;
+    else r.seen.push(next);
+  }
 }
 
 export interface CalendarDays {
@@ -238,7 +257,7 @@ function readIcs(text: string): IcsParse {
           // Read the rule now, so that a rule ical.js cannot read is refused at validation, not at a tick.
           const it = full.iterator();
           it.next();
-          recurring.push({ event: full, startTzid: tzidOf(v, "dtstart"), endTzid: tzidOf(v, "dtend") ?? tzidOf(v, "dtstart"), exceptDays, cancelled, addStart });
+          recurring.push({ event: full, startTzid: tzidOf(v, "dtstart"), endTzid: tzidOf(v, "dtend") ?? tzidOf(v, "dtstart"), exceptDays, cancelled, addStart, seen: [], done: false });
           continue;
         }
       } catch (error) {
@@ -287,12 +306,8 @@ export function eventDaysInYear(cal: CalendarDays, zone: string, year: number): 
   for (const t of cal.timed) add(spanOf(t.start, t.startTzid, t.end, t.endTzid, zone));
   const scanFrom = dayNumber(year - 1, 1, 1);
   for (const r of cal.recurring) {
-    const it = r.event.iterator();
-    let pendingStart = r.addStart;
-    for (let steps = 0; steps < YEAR_SCAN_LIMIT * 10; steps += 1) {
-      const next = pendingStart ? r.event.startDate : it.next();
-      pendingStart = false;
-      if (next === undefined || next === null) break;
+    expandThrough(r, to + 1, YEAR_SCAN_LIMIT * 10);
+    for (const next of r.seen) {
       const day = dayNumber(next.year, next.month, next.day);
       if (day > to + 1) break;
       if (day < scanFrom - 1) continue;
