@@ -378,3 +378,24 @@ export function retentionGuard(
   for (const s of servers) if (s.imageId !== undefined && s.imageId !== "") setOwn(inUse, s.imageId, (ownEntry(inUse, s.imageId) ?? 0) + 1);
   return { namedById, namedByName, inUse };
 }
+
+/**
+ * Both guards at once: an image either names or counts is held (the tick's view from KV and the
+ * registry's current rules read at prune time, issue 24 item 4). Server counts take the larger.
+ */
+export function mergeGuards(a: RetentionGuard, b: RetentionGuard): RetentionGuard {
+  const names = (x: Readonly<Record<string, readonly string[]>>, y: Readonly<Record<string, readonly string[]>>) => {
+    const out: Record<string, string[]> = {};
+    for (const table of [x, y]) {
+      for (const key of Object.keys(table)) {
+        const have = ownEntry(out, key) ?? [];
+        for (const g of ownEntry(table, key) ?? []) if (!have.includes(g)) have.push(g);
+        setOwn(out, key, have);
+      }
+    }
+    return out;
+  };
+  const inUse: Record<string, number> = {};
+  for (const table of [a.inUse, b.inUse]) for (const key of Object.keys(table)) setOwn(inUse, key, Math.max(ownEntry(inUse, key) ?? 0, ownEntry(table, key) ?? 0));
+  return { namedById: names(a.namedById, b.namedById), namedByName: names(a.namedByName, b.namedByName), inUse };
+}

@@ -14,6 +14,7 @@ import { envelopeSchema } from "../../store/rules.ts";
 import * as controls from "./coordinator-controls.ts";
 import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
+import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
@@ -158,7 +159,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
         // just deleted is no source (createImage would answer 409 and burn an attempt).
         const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
-        const snap = await snapshotTick(this.#store, request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now, async () => (await this.#loaded()).pause !== undefined);
+        const snap = await snapshotTick(this.#store, request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now, async () => (await this.#loaded()).pause !== undefined, registryGuardRefresh(this.env));
         if (snap.results.length > 0 && !output.acted) {
           // A snapshot started a task on its source: a listing taken before it would show the source idle,
           // and make it look like the next scale-in victim. Later listings older than this are redone.

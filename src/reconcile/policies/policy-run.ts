@@ -7,6 +7,7 @@ import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import type { Notice, ObservedServer } from "../../core/model/types.ts";
 import type { PolicyStore } from "../../store/policy-coordinator.ts";
 import type { StoredRules } from "../rules/fence.ts";
+import type { GuardRefresh } from "../rules/current-guard.ts";
 import { notSentReason, type CloudPort } from "../gateway/gateway.ts";
 import { executePolicySteps, planPolicyRun } from "./policy-snapshots.ts";
 import type { ActivityEntry } from "../shared/service.ts";
@@ -38,7 +39,7 @@ export interface PolicyRunOutput {
  * Runs the policy once. `paused` (an operator pause) plans as `paused: true` rules do: nothing taken or
  * deleted, the status still shown. Never throws for cloud failures: they are the record's errors.
  */
-export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, cloud: CloudPort, paused: boolean): Promise<PolicyRunOutput> {
+export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, cloud: CloudPort, paused: boolean, refreshGuard?: GuardRefresh): Promise<PolicyRunOutput> {
   const { policy, author } = request;
   const now = new Date(request.now);
   const base = { at: request.now, trigger: request.trigger, author, rulesEtag: policy.etag, rulesRevision: policy.revision };
@@ -60,7 +61,7 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
   }
 
   const rules = paused && !policy.rules.paused ? { ...policy.rules, paused: true } : policy.rules;
-  const planned = await planPolicyRun({ cloud, name: policy.name, rules, servers, now, guard: request.guard });
+  const planned = await planPolicyRun({ cloud, name: policy.name, rules, servers, now, guard: request.guard, ...(refreshGuard === undefined ? {} : { refreshGuard }) });
   if (!planned.ok) return failed(planned.error, notSentDeferral(planned.error));
   const { plan, ownIds } = planned;
   const notices: Notice[] = [...plan.notices];
