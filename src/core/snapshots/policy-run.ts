@@ -2,7 +2,7 @@
 import { selectServers, type PolicyPlan, type PolicyStep } from "./policy-snapshots.ts";
 import type { SnapshotPolicyRules } from "../model/rules.ts";
 import { latestCronFiring } from "../schedule/schedule.ts";
-import type { ObservedServer } from "../model/types.ts";
+import type { ObservedServer, Step } from "../model/types.ts";
 
 /** A createImage the policy's object sent (or was about to send) for a server and a firing. */
 export interface SentSnapshot {
@@ -86,4 +86,26 @@ export function stillSettled(mark: SettledMark | undefined, current: { rules: Sn
   const firing = latestCronFiring(current.rules.cron, current.rules.timezone, current.now)?.toISOString();
   if (firing !== mark.firing) return false;
   return selectServers(current.rules.select, current.servers).map((s) => s.id).join(",") === mark.selected;
+}
+
+/** Nova's task_state while each park or resume action is under way (createImage answers 409 meanwhile). */
+const TASK_OF_ACTION: Readonly<Record<string, string>> = { stop: "powering-off", shelve: "shelving", start: "powering-on", unshelve: "unshelving" };
+
+/**
+ * The servers as a snapshot run after the groups must see them (issue 24 item 13): the tick's listing
+ * predates the groups' actions, so a server a group just deleted is left out (it is going) and one it just
+ * parked or resumed carries the task Nova now has under way, so the planner sees it busy and takes it next
+ * tick (a stopped server is snapshotted parked; a shelved one not at all while it is shelved) instead of
+ * burning an attempt on a 409. A step that failed (Nova refused, nothing changed) changes nothing.
+ */
+export function afterGroupSteps(servers: readonly ObservedServer[], results: ReadonlyArray<{ step: Step; outcome: string }>): ObservedServer[] {
+  const gone = new Set<string>();
+  const busy = new Map<string, string>();
+  for (const r of results) {
+    if (r.outcome === "failed" || r.outcome === "skipped") continue;
+    if (r.step.kind === "delete") gone.add(r.step.serverId);
+    else if (r.step.kind === "park" || r.step.kind === "resume") busy.set(r.step.serverId, TASK_OF_ACTION[r.step.action] ?? r.step.action);
+  }
+  if (gone.size === 0 && busy.size === 0) return [...servers];
+  return servers.filter((s) => !gone.has(s.id)).map((s) => (busy.has(s.id) ? { ...s, taskState: busy.get(s.id)! } : s));
 }
