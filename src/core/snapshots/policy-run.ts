@@ -12,6 +12,19 @@ export interface SentSnapshot {
   at: string;
   /** The image Nova answered with; absent while unanswered or when the answer was lost. */
   imageId?: string;
+  /** Nova refused the call outright (4xx, or a 5xx it did not act on): no image, but an attempt all the same. */
+  refused?: true;
+}
+
+/**
+ * createImage calls this object sent per server for `firing` (issue 24 item 14): every call counts toward
+ * maxAttempts, the ones Nova refused outright too, not only those that left a failed image.
+ */
+export function callsByServer(ledger: readonly SentSnapshot[], firing: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (firing === null) return out;
+  for (const e of ledger) if (e.firing === firing) out[e.serverId] = (Object.hasOwn(out, e.serverId) ? out[e.serverId]! : 0) + 1;
+  return out;
 }
 
 /**
@@ -30,7 +43,8 @@ type SnapshotStep = Extract<PolicyStep, { kind: "snapshot" }>;
  * for one firing.
  */
 export function withoutResent(steps: readonly PolicyStep[], ledger: readonly SentSnapshot[], listedIds: ReadonlySet<string>, now: Date): { steps: PolicyStep[]; held: SnapshotStep[] } {
-  const holding = ledger.filter((e) => (e.imageId === undefined || !listedIds.has(e.imageId)) && now.getTime() - Date.parse(e.at) < LEDGER_HOLD_MS);
+  // A refused call created nothing: it holds nothing back (the attempts count decides what follows).
+  const holding = ledger.filter((e) => e.refused !== true && (e.imageId === undefined || !listedIds.has(e.imageId)) && now.getTime() - Date.parse(e.at) < LEDGER_HOLD_MS);
   const held: SnapshotStep[] = [];
   const kept = steps.filter((s) => {
     if (s.kind !== "snapshot" || !holding.some((e) => e.serverId === s.serverId && e.firing === s.firing)) return true;

@@ -68,6 +68,11 @@ export interface PolicyPlanInput {
   images: readonly ObservedImage[];
   now: Date;
   guard: RetentionGuard | undefined;
+  /**
+   * createImage calls already sent per server for the latest firing (the policy object's ledger), refused
+   * ones included: attempts are the larger of these and the firing's images. Absent: images only.
+   */
+  calls?: Readonly<Record<string, number>>;
 }
 
 export interface PolicyPlan {
@@ -159,9 +164,11 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     const forFiring = mine.filter((image) => imageFiring(image) === firing);
     if (forFiring.some((image) => statusOf(image) === "active")) return { ...base, phase: "done" };
     if (forFiring.some((image) => isImageInProgress(image.status))) return { ...base, phase: "in-progress" };
-    const failed = forFiring.length;
+    // Every createImage call counts (one Nova refused outright too), and every image of the firing (the ledger may be younger than they are).
+    const calls = input.calls !== undefined && Object.hasOwn(input.calls, server.id) ? input.calls[server.id]! : 0;
+    const failed = Math.max(forFiring.length, calls);
     if (failed >= rules.maxAttempts) {
-      notices.push({ level: "error", code: "snapshot-attempts-exhausted", message: `all ${rules.maxAttempts} snapshots of server '${server.name}' for ${firing} failed; the next firing tries again` });
+      notices.push({ level: "error", code: "snapshot-attempts-exhausted", message: `all ${rules.maxAttempts} attempts to snapshot server '${server.name}' for ${firing} failed (createImage refused or the image failed); the next firing tries again` });
       return { ...base, phase: "exhausted" };
     }
     if (!withinGrace) {

@@ -20,6 +20,8 @@ export interface PolicyPlanInput {
    * tick's guard alone (tests of the pure half).
    */
   refreshGuard?: GuardRefresh;
+  /** createImage calls already sent per server for the latest firing (refused ones too): they count toward maxAttempts. */
+  calls?: Readonly<Record<string, number>>;
 }
 
 /** The plan of one run, with the ids of the images listed with this policy's marks (the only ones deleteImage may touch). */
@@ -31,10 +33,11 @@ export async function planPolicyRun(input: PolicyPlanInput): Promise<PlannedRun>
   const listing = await input.cloud.listImages(policySnapshotFilter(name));
   if (!listing.ok) return { ok: false, error: { ...listing.error, operation: `list snapshots of policy ${name}` } };
   const images = listing.value;
-  let plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard: input.guard });
+  const calls = input.calls === undefined ? {} : { calls: input.calls };
+  let plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard: input.guard, ...calls });
   if (input.refreshGuard !== undefined && plan.steps.some((s) => s.kind === "deleteImage")) {
     const guard = await guardForPruning(input.guard, input.refreshGuard);
-    plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard });
+    plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard, ...calls });
   }
   return { ok: true, plan, ownIds: new Set(images.filter((image) => isPolicySnapshot(image, name)).map((image) => image.id)) };
 }
