@@ -14,6 +14,7 @@ import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
 import { CloudUnavailableError, NotFoundError, type GroupSummary } from "../shared/service.ts";
 import { loadRules, tickGuard } from "../tick/tick.ts";
+import { registryGuardRefresh } from "../rules/current-guard.ts";
 
 export type PolicySummary = GroupSummary;
 
@@ -127,7 +128,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
       // The tick's guard, from the same rules and a fresh listing.
       const guard = tickGuard(entriesOf(index, "group"), entriesOf(index, "snapshotPolicy"), listing.value);
       const paused = policy.rules.paused || state.pause !== null;
-      const planned = await planPolicyRun({ cloud, name, rules: policy.rules, servers: listing.value, now: at, guard });
+      // The registry's current rules too, as the run asks before it deletes: the preview is what the run does.
+      const planned = await planPolicyRun({ cloud, name, rules: policy.rules, servers: listing.value, now: at, guard, refreshGuard: registryGuardRefresh(env) });
       if (!planned.ok) throw new CloudUnavailableError(`cannot list the policy's snapshots: ${planned.error.message}`, { category: planned.error.category });
       const images = planned.plan.retention.map((d): RetentionPreviewImage => ({
         id: d.image.id,

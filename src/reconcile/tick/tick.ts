@@ -2,6 +2,7 @@
 import type { Env } from "../../config/env.ts";
 import { partitionByGroup } from "../../core/model/membership.ts";
 import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retention.ts";
+import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
 import { readDeferred, writeDeferred, type DeferredEntry } from "../../store/tick-state.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
@@ -139,13 +140,9 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   summary.deferred = deferredOf(served.order, summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), served.unreached, "group");
 
   if (policies.length > 0 || unreadablePolicies.length > 0) {
-    // A server a group just deleted is no snapshot source (createImage would answer 409); the listing predates it.
-    const deleted = new Set(
-      summary.records.flatMap((r) =>
-        r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results.flatMap((x) => (x.step.kind === "delete" && x.outcome !== "failed" ? [x.step.serverId] : [])),
-      ),
-    );
-    const policyListing = listing.ok && deleted.size > 0 ? { ok: true as const, value: listing.value.filter((s) => !deleted.has(s.id)) } : listing;
+    // A server a group just deleted, parked or resumed is no snapshot source this tick (createImage would answer 409); the listing predates it.
+    const acted = summary.records.flatMap((r) => (r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results));
+    const policyListing = listing.ok ? { ok: true as const, value: afterGroupSteps(listing.value, acted) } : listing;
     summary.policies = await runPolicies({
       env,
       now,
