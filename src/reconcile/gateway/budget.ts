@@ -13,6 +13,8 @@ export interface TickBudgetOptions {
   /** Absolute ms since the epoch after which nothing new starts; undefined: no deadline. */
   deadline?: number | undefined;
   clock?: () => number;
+  /** When the tick began on `clock` (ms); default: the clock's reading at construction. */
+  startedAt?: number;
 }
 
 /** What a tick reports about its budget (status, logs, the benchmark). */
@@ -34,6 +36,7 @@ export class TickBudget implements RequestBudget {
   readonly limit: number;
   readonly deadline: number | undefined;
   readonly #clock: () => number;
+  readonly #startedAt: number;
   #spent = 0;
   #held = 0;
 
@@ -41,6 +44,15 @@ export class TickBudget implements RequestBudget {
     this.limit = Math.max(0, Math.floor(options.subrequests));
     this.deadline = options.deadline;
     this.#clock = options.clock ?? (() => Date.now());
+    this.#startedAt = options.startedAt ?? this.#clock();
+  }
+
+  /**
+   * Time elapsed in the tick (ms) on the budget's own clock. Holds add it to the tick's `now`
+   * (core/scaling/lost-boots.ts tickClockTime): a difference of one clock, never its absolute reading.
+   */
+  elapsedMs(): number {
+    return Math.max(0, this.#clock() - this.#startedAt);
   }
 
   tryCharge(): boolean {
@@ -93,7 +105,7 @@ export function budgetFromEnv(env: Env, startMs: number, clock?: () => number): 
   const settings: BudgetSettings = parsed.success ? parsed.data : {};
   const subrequests = settings.NOVASCALE_SUBREQUEST_BUDGET ?? DEFAULT_SUBREQUEST_BUDGET;
   const seconds = settings.NOVASCALE_TICK_SECONDS ?? DEFAULT_TICK_SECONDS;
-  const budget = new TickBudget({ subrequests, deadline: startMs + seconds * 1000, ...(clock ? { clock } : {}) });
+  const budget = new TickBudget({ subrequests, deadline: startMs + seconds * 1000, startedAt: startMs, ...(clock ? { clock } : {}) });
   if (parsed.success) return { budget };
   const problem = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   return { budget, problem: `${problem} (using the defaults: ${DEFAULT_SUBREQUEST_BUDGET} subrequests, ${DEFAULT_TICK_SECONDS} s)` };
