@@ -39,6 +39,8 @@ export class TickBudget implements RequestBudget {
   readonly #startedAt: number;
   #spent = 0;
   #held = 0;
+  /** Requests kept back from everyone until set to 0 (the policies' turn, while the groups run): retries cannot spend them either. */
+  #kept = 0;
 
   constructor(options: TickBudgetOptions) {
     this.limit = Math.max(0, Math.floor(options.subrequests));
@@ -56,7 +58,7 @@ export class TickBudget implements RequestBudget {
   }
 
   tryCharge(): boolean {
-    if (this.#spent >= this.limit) return false;
+    if (this.#spent >= this.limit - this.#kept) return false;
     this.#spent += 1;
     return true;
   }
@@ -73,7 +75,15 @@ export class TickBudget implements RequestBudget {
   /** Requests that may still be promised to a group (none after the deadline). */
   available(): number {
     if (this.expired()) return 0;
-    return Math.max(0, this.limit - this.#spent - this.#held);
+    return Math.max(0, this.limit - this.#spent - this.#held - this.#kept);
+  }
+
+  /**
+   * Keeps `requests` back from every charge and grant until called again with 0. Unlike a hold, which
+   * only stops new grants, a kept request cannot be spent by a retry of a request already granted.
+   */
+  keep(requests: number): void {
+    this.#kept = Math.max(0, Math.floor(requests));
   }
 
   hold(requests: number): void {
