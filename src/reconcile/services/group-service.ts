@@ -4,7 +4,7 @@ import { parks, type GroupRules, type Override } from "../../config/group.ts";
 import { desiredCount } from "../../core/schedule/desired.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
-import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { liftsBootBlock } from "../groups/coordinator-fence.ts";
@@ -106,7 +106,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
-      const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
+      const [state, turns] = await Promise.all([coordinatorStub(env, name).state(), readTurns(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
       // A block stays until a newer revision of the rules (the next tick lifts it).
@@ -126,7 +126,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
-        deferred: deferralFor(deferredList, "groups", name, lastTick),
+        deferred: deferralFor(turns, "groups", name, lastTick, now),
       };
     },
 

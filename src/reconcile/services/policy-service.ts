@@ -4,7 +4,7 @@ import type { SnapshotPolicyRules } from "../../config/snapshot-policy.ts";
 import type { PolicyStatus } from "../../core/snapshots/policy-snapshots.ts";
 import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../../core/records.ts";
 import { entriesOf } from "../../store/rules.ts";
-import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
 import { storedFrom } from "../rules/fence.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
@@ -91,9 +91,9 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
 
     async get(name) {
       const policy = await existing(name);
-      const [state, deferredList] = await Promise.all([policyStub(env, name).state(), readDeferred(env.RULES)]);
+      const [state, turns] = await Promise.all([policyStub(env, name).state(), readTurns(env.RULES)]);
       const lastRun = state.lastRun as PolicyRunRecord | null;
-      const deferred = deferralFor(deferredList, "policies", name, lastRun);
+      const deferred = deferralFor(turns, "policies", name, lastRun, clock());
       return { ...policy, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
     },
 
