@@ -26,10 +26,10 @@ export function exceptionDays(entry: ExceptionEntry): CalendarDays {
   let cal = calendars.get(key);
   if (cal === undefined) {
     const fromIcs = entry.ics === undefined ? undefined : parseIcs(entry.ics);
-    const ics = fromIcs !== undefined && "dates" in fromIcs ? fromIcs : { dates: [], yearly: [], events: 0 };
+    const ics: CalendarDays = fromIcs !== undefined && "dates" in fromIcs ? fromIcs : { dates: [], yearly: [], events: 0 };
     const listed = (entry.dates ?? []).map(parseDate).filter((d): d is number => d !== undefined);
     const dates = [...new Set([...listed, ...ics.dates])].sort((a, b) => a - b);
-    cal = { dates, yearly: ics.yearly, events: ics.events };
+    cal = { dates, yearly: ics.yearly, events: ics.events, ...(ics.summaries === undefined ? {} : { summaries: ics.summaries }) };
     if (calendars.size >= 64) calendars.clear();
     calendars.set(key, cal);
   }
@@ -135,4 +135,29 @@ export function nextExceptionEdge(entry: ExceptionEntry, after: number): number 
 /** "2026-12-24 Europe/Berlin": the local day an instant falls on, for reasons. */
 export function describeDay(at: number, timezone: string): string {
   return `${formatDay(localDayNumber(at, timezone))} ${timezone}`;
+}
+
+/**
+ * What local day `day` is called in the entry: the iCalendar events' SUMMARY lines that cover it, or
+ * the entry's own name for a day it lists (or an event without a summary). Empty when it is not one of its days.
+ */
+export function dayNames(entry: ExceptionEntry, day: number): string[] {
+  const cal = exceptionDays(entry);
+  if (!isCalendarDay(cal, day)) return [];
+  const names = new Set<string>();
+  const single = cal.summaries?.get(day);
+  if (single !== undefined) names.add(single);
+  for (const rule of cal.yearly) {
+    for (let k = 0; k < rule.days; k += 1) if (rule.summary !== "" && yearlyStartsOn(rule, day - k)) names.add(rule.summary);
+  }
+  if (names.size === 0 || (entry.dates ?? []).some((d) => parseDate(d) === day)) names.add(entry.name);
+  return [...names];
+}
+
+/** The entry's next `count` local days from `day` on (today included), looked for up to `horizonDays` ahead. */
+export function upcomingDays(entry: ExceptionEntry, day: number, count: number, horizonDays = 400): number[] {
+  const cal = exceptionDays(entry);
+  const out: number[] = [];
+  for (let d = day; d < day + horizonDays && out.length < count; d += 1) if (isCalendarDay(cal, d)) out.push(d);
+  return out;
 }

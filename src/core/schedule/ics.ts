@@ -18,6 +18,8 @@ export interface CalendarDays {
   dates: number[];
   yearly: YearlyDays[];
   events: number;
+  /** The SUMMARY of the event that names each single day (day number -> text), for showing holiday names. */
+  summaries?: Map<number, string>;
 }
 
 export type IcsParse = CalendarDays | { error: string };
@@ -179,6 +181,7 @@ const parsedTexts = new Map<string, IcsParse>();
 
 function readIcs(text: string): IcsParse {
   const dates = new Set<number>();
+  const summaries = new Map<number, string>();
   const yearly: YearlyDays[] = [];
   let events = 0;
   let ev: EventDraft | undefined;
@@ -218,11 +221,14 @@ function readIcs(text: string): IcsParse {
       yearly.push({ month, day, days: length, fromDay: current.start, ...rule, except: current.exdates, summary: current.summary });
       continue;
     }
-    for (let d = current.start; d < current.start + length; d += 1) dates.add(d);
+    for (let d = current.start; d < current.start + length; d += 1) {
+      dates.add(d);
+      if (current.summary !== "" && !summaries.has(d)) summaries.set(d, current.summary);
+    }
   }
   if (!sawCalendar) return { error: "not iCalendar text (no BEGIN:VCALENDAR)" };
   const named = dates.size + yearly.reduce((n, y) => n + y.days, 0);
   if (named > ICS_MAX_DAYS) return { error: `the events cover ${named} days (at most ${ICS_MAX_DAYS})` };
   if (ev !== undefined) return { error: `event ${events + 1} has no END:VEVENT` };
-  return { dates: [...dates].sort((a, b) => a - b), yearly, events };
+  return { dates: [...dates].sort((a, b) => a - b), yearly, events, summaries };
 }
