@@ -89,6 +89,15 @@ describe("GET /v1/groups/{name}/members", () => {
     expect(servers.every((s) => s.parkedSince === null)).toBe(true);
   });
 
+  it("lists the addresses Nova gives a server novascale booted", async () => {
+    await createGroup("mem-boot", rules({ max: 2, default: 1, networks: "auto" }));
+    expect((await send("POST", "/v1/groups/mem-boot/reconcile")).status).toBe(200);
+    const res = await send<Members>("GET", "/v1/groups/mem-boot/members");
+    expect(res.body.servers).toHaveLength(1);
+    expect(res.body.servers?.[0]?.addresses.length).toBeGreaterThan(0);
+    expect(res.body.servers?.[0]?.addresses.every((a) => /^[0-9a-f.:]+$/i.test(a))).toBe(true);
+  });
+
   it("shows what the rules' image and flavor resolve to", async () => {
     await createGroup("mem-res", rules());
     const res = await send<Members>("GET", "/v1/groups/mem-res/members");
