@@ -120,8 +120,6 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       updated,
     ),
     statusSlot,
-    rulesSlot,
-    section("Members", "members", membersSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadMembers() }, "List again")),
     section(
       "Desired and actual",
       "chart-card",
@@ -132,6 +130,8 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       chartTableSlot,
     ),
     actionsSlot,
+    rulesSlot,
+    section("Members", "members", membersSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadMembers() }, "List again")),
     section("Server-hours", "server-hours", hoursSlot),
     activitySlot,
     section("Snapshots", "snapshots", snapshotsSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadSnapshots() }, "Refresh snapshots")),
