@@ -29,6 +29,8 @@ export interface WeekCell {
   value: number;
   reason: string;
   at: number;
+  /** Past `through` (a truncated timeline): the value is not known, only the last one before it. */
+  unknown?: boolean;
 }
 export interface WeekGrid {
   days: string[];
@@ -36,8 +38,11 @@ export interface WeekGrid {
   cells: Array<Array<WeekCell | undefined>>;
 }
 
-/** Buckets the next `hours` hours by local date and hour (each cell: the value at the hour's start). */
-export function weekGrid(points: readonly ChangePoint[], from: number, zone: string, hours = 168): WeekGrid {
+/**
+ * Buckets the next `hours` hours by local date and hour (each cell: the value at the hour's start).
+ * Hours after `through` (where a truncated timeline stops being complete) are marked unknown.
+ */
+export function weekGrid(points: readonly ChangePoint[], from: number, zone: string, hours = 168, through = Number.POSITIVE_INFINITY): WeekGrid {
   const days: string[] = [];
   const cells: Array<Array<WeekCell | undefined>> = [];
   const start = Math.floor(from / HOUR_MS) * HOUR_MS;
@@ -52,7 +57,7 @@ export function weekGrid(points: readonly ChangePoint[], from: number, zone: str
     }
     const row = cells[d] as Array<WeekCell | undefined>;
     const point = valueAt(points, Math.max(t, from));
-    if (row[hour] === undefined && point !== undefined) row[hour] = { value: point.value, reason: point.reason, at: t };
+    if (row[hour] === undefined && point !== undefined) row[hour] = { value: point.value, reason: point.reason, at: t, ...(t > through ? { unknown: true } : {}) };
   }
   return { days, cells };
 }

@@ -18,7 +18,7 @@ const dayLabel = (date: string): string => {
 
 /** The grid as a table: a column per day (holidays marked with their names), a row per hour; the shade follows the count. */
 export function weekTable(preview: RulesPreview, zone: string, max: number): HTMLElement {
-  const grid = weekGrid(preview.points, Date.parse(preview.from), zone, preview.hours);
+  const grid = weekGrid(preview.points, Date.parse(preview.from), zone, preview.hours, preview.truncated ? Date.parse(preview.through) : Number.POSITIVE_INFINITY);
   const holidays = holidayNames(preview);
   const shade = (v: number) => (max <= 0 ? 0 : Math.min(4, Math.round((v / max) * 4)));
   return h(
@@ -27,7 +27,12 @@ export function weekTable(preview: RulesPreview, zone: string, max: number): HTM
     h(
       "table",
       { class: "week" },
-      h("caption", {}, `Desired servers over the next 7 days, by hour, in ${zone}`),
+      h(
+        "caption",
+        {},
+        `Desired servers over the next 7 days, by hour, in ${zone}`,
+        preview.truncated ? h("div", { class: "truncated" }, `These rules change so often that the preview stops at ${utcTitle(preview.through)}: later hours show "?".`) : null,
+      ),
       h(
         "thead",
         {},
@@ -52,6 +57,7 @@ export function weekTable(preview: RulesPreview, zone: string, max: number): HTM
             grid.days.map((date, d) => {
               const cell = grid.cells[d]?.[hour];
               if (cell === undefined) return h("td", { class: "past" }, "");
+              if (cell.unknown === true) return h("td", { class: "unknown", title: "past the end of the preview" }, "?");
               return h("td", { class: `level-${shade(cell.value)}${holidays.has(date) ? " holiday" : ""}`, title: `${utcTitle(new Date(cell.at).toISOString())}: ${cell.reason}`, "data-date": date, "data-hour": hour }, String(cell.value));
             }),
           ),

@@ -44,3 +44,13 @@ describe("valueAt and localDateHour", () => {
     expect(localDateHour(Date.parse("2026-12-07T03:00:00Z"), "America/New_York")).toEqual({ date: "2026-12-06", hour: 22 });
   });
 });
+
+describe("weekGrid of a truncated timeline", () => {
+  it("marks the hours after `through` unknown instead of stretching the last value over them", () => {
+    const from = Date.parse("2026-12-07T00:00:00Z");
+    const grid = weekGrid([point("2026-12-07T00:00:00Z", 5)], from, "UTC", 168, Date.parse("2026-12-08T12:00:00Z"));
+    expect(grid.cells[1]?.[12]?.unknown).toBeUndefined();
+    expect(grid.cells[1]?.[13]?.unknown).toBe(true);
+    expect(grid.cells[6]?.[23]?.unknown).toBe(true);
+  });
+});
