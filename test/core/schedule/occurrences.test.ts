@@ -56,6 +56,13 @@ describe("ruleOccurrences", () => {
     expect(out.exceptions[0]?.next[0]).toMatchObject({ from: "2026-12-24T23:00:00.000Z", until: "2026-12-25T23:00:00.000Z" });
   });
 
+  it("names a day covered by a timed event after that event, in the exception's zone", () => {
+    const ics = ["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:p1", "DTSTART:20261218T230000Z", "DTEND:20261219T010000Z", "SUMMARY:Office party", "END:VEVENT", "END:VCALENDAR"].join("\r\n");
+    const r = rules({ exceptions: [{ name: "events", ics, timezone: "Europe/Berlin", desired: 0 }] });
+    // 23:00-01:00 UTC is 00:00-02:00 on the 19th in Berlin: one local day.
+    expect(ruleOccurrences(r, new Date("2026-12-07T08:00:00Z")).exceptions[0]?.next.map((d) => [d.date, d.names])).toEqual([["2026-12-19", ["Office party"]]]);
+  });
+
   it("counts today when it is one of the exception's days (a holiday in progress)", () => {
     const r = rules({ exceptions: [{ name: "closed", dates: ["2026-12-07"], timezone: "UTC", desired: 0 }] });
     expect(ruleOccurrences(r, new Date("2026-12-07T15:00:00Z")).exceptions[0]?.next.map((d) => d.date)).toEqual(["2026-12-07"]);
