@@ -1,6 +1,6 @@
 // Exception calendars: whole local days (listed dates and the days an iCalendar's events cover) in a zone.
 import type { ExceptionEntry } from "../model/rules.ts";
-import { eventDaysInYear, parseIcs, type CalendarDays } from "./ics.ts";
+import { eventDaysInYear, eventNamesOn, parseIcs, type CalendarDays } from "./ics.ts";
 import { dateOfDay, dayNumber, formatDay, instantOf, localDayNumber } from "./zoned.ts";
 
 /** "2026-12-24" -> day number, or undefined when it is not a real calendar date. */
@@ -29,7 +29,7 @@ export function exceptionDays(entry: ExceptionEntry): CalendarDays {
     const ics: CalendarDays = fromIcs !== undefined && "dates" in fromIcs ? fromIcs : { dates: [], timed: [], recurring: [], events: 0 };
     const listed = (entry.dates ?? []).map(parseDate).filter((d): d is number => d !== undefined);
     const dates = [...new Set([...listed, ...ics.dates])].sort((a, b) => a - b);
-    cal = { dates, timed: ics.timed, recurring: ics.recurring, events: ics.events };
+    cal = { dates, timed: ics.timed, recurring: ics.recurring, events: ics.events, ...(ics.summaries === undefined ? {} : { summaries: ics.summaries }) };
     if (calendars.size >= 64) calendars.clear();
     calendars.set(key, cal);
   }
@@ -101,4 +101,24 @@ export function nextExceptionEdge(entry: ExceptionEntry, after: number): number 
 /** "2026-12-24 Europe/Berlin": the local day an instant falls on, for reasons. */
 export function describeDay(at: number, timezone: string): string {
   return `${formatDay(localDayNumber(at, timezone))} ${timezone}`;
+}
+
+/**
+ * What local day `day` is called in the entry: the iCalendar events' SUMMARY lines that cover it, and the
+ * entry's own name for a day it lists (or an event without a summary). Empty when it is not one of its days.
+ */
+export function dayNames(entry: ExceptionEntry, day: number): string[] {
+  const cal = exceptionDays(entry);
+  if (!isCalendarDay(cal, day, entry.timezone)) return [];
+  const names = new Set<string>(eventNamesOn(cal, entry.timezone, day));
+  if (names.size === 0 || (entry.dates ?? []).some((d) => parseDate(d) === day)) names.add(entry.name);
+  return [...names];
+}
+
+/** The entry's next `count` local days from `day` on (today included), looked for up to `horizonDays` ahead. */
+export function upcomingDays(entry: ExceptionEntry, day: number, count: number, horizonDays = 400): number[] {
+  const cal = exceptionDays(entry);
+  const out: number[] = [];
+  for (let d = day; d < day + horizonDays && out.length < count; d += 1) if (isCalendarDay(cal, d, entry.timezone)) out.push(d);
+  return out;
 }

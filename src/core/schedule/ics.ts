@@ -18,6 +18,7 @@ import { dateOfDay, dayNumber, instantOf, localDayNumber } from "./zoned.ts";
 
 /** Non-recurring timed event: its days depend on the exception's zone. */
 interface TimedSpan {
+  summary: string;
   start: ICAL.Time;
   startTzid: string | undefined;
   end: ICAL.Time;
@@ -62,6 +63,8 @@ export interface CalendarDays {
   timed: TimedSpan[];
   recurring: RecurringEvent[];
   events: number;
+  /** The SUMMARY of the all-day event that covers each of `dates` (first one wins), for showing holiday names. */
+  summaries?: Map<number, string>;
 }
 
 export type IcsParse = CalendarDays | { error: string };
@@ -198,6 +201,7 @@ function readIcs(text: string): IcsParse {
   const calendars = calendarsOf(text);
   if (typeof calendars === "string") return { error: calendars };
   const dates = new Set<number>();
+  const summaries = new Map<number, string>();
   const timed: TimedSpan[] = [];
   const recurring: RecurringEvent[] = [];
   let events = 0;
@@ -265,11 +269,14 @@ function readIcs(text: string): IcsParse {
       }
       if (start.isDate) {
         const span = spanOf(start, undefined, end, undefined, "UTC");
-        for (let d = span.first; d <= span.last; d += 1) dates.add(d);
-      } else timed.push({ start, startTzid: tzidOf(v, "dtstart"), end, endTzid: tzidOf(v, "dtend") ?? tzidOf(v, "dtstart") });
+        for (let d = span.first; d <= span.last; d += 1) {
+          dates.add(d);
+          if (summaryOf(v) !== "" && !summaries.has(d)) summaries.set(d, summaryOf(v));
+        }
+      } else timed.push({ summary: summaryOf(v), start, startTzid: tzidOf(v, "dtstart"), end, endTzid: tzidOf(v, "dtend") ?? tzidOf(v, "dtstart") });
     }
   }
-  return { dates: [...dates].sort((a, b) => a - b), timed, recurring, events };
+  return { dates: [...dates].sort((a, b) => a - b), timed, recurring, events, summaries };
 }
 
 /** True when a DTSTART/DTEND was written as a real date or date-time (ical.js quietly rolls `2014-93-0` over into 2021). */
@@ -323,4 +330,35 @@ export function eventDaysInYear(cal: CalendarDays, zone: string, year: number): 
   if (byKey.size >= 64) byKey.clear();
   byKey.set(key, days);
   return days;
+}
+
+/**
+ * The SUMMARY lines of the calendar's events that cover local day `day` in `zone` (all-day, timed and
+ * recurring ones, overrides by their own summary), for showing holiday names; empty when none names it.
+ */
+export function eventNamesOn(cal: CalendarDays, zone: string, day: number): string[] {
+  const names = new Set<string>();
+  const single = cal.summaries?.get(day);
+  if (single !== undefined) names.add(single);
+  for (const t of cal.timed) {
+    const span = spanOf(t.start, t.startTzid, t.end, t.endTzid, zone);
+    if (t.summary !== "" && span.first <= day && day <= span.last) names.add(t.summary);
+  }
+  for (const r of cal.recurring) {
+    expandThrough(r, day + 1, YEAR_SCAN_LIMIT * 10);
+    for (const next of r.seen) {
+      const start = dayNumber(next.year, next.month, next.day);
+      if (start > day + 1) break;
+      if (start < day - ICS_MAX_DAYS_PER_EVENT - 1 || r.exceptDays.has(start)) continue;
+      const details = r.event.getOccurrenceDetails(next);
+      if (r.cancelled.has(details.recurrenceId.toString())) continue;
+      const own = details.item === r.event;
+      const startTzid = own ? r.startTzid : tzidOf(details.item.component, "dtstart");
+      const endTzid = own ? r.endTzid : (tzidOf(details.item.component, "dtend") ?? startTzid);
+      const span = spanOf(details.startDate, startTzid, details.endDate, endTzid, zone);
+      const summary = summaryOf(details.item.component);
+      if (summary !== "" && span.first <= day && day <= span.last) names.add(summary);
+    }
+  }
+  return [...names];
 }

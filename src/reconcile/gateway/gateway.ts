@@ -4,7 +4,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../../config/group.ts";
 import { grantRequests, type BudgetGrant } from "../../core/scaling/budget.ts";
 import type { ObservedImage, ObservedServer } from "../../core/model/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
 import { NOT_SENT_KINDS } from "../../openstack/http.ts";
 import type { TickBudget } from "./budget.ts";
 import type { ErrorCategory, ErrorInfo } from "../shared/service.ts";
@@ -194,8 +194,8 @@ export class CloudGateway extends RpcTarget {
     return budget !== undefined && budget.available() <= 0 ? notSent(operation, budget) : undefined;
   }
 
-  async listServers(): Promise<Outcome<ObservedServer[]>> {
-    return this.#admit("list servers") ?? this.#attempt("list servers", () => this.#cloud.listServers());
+  async listServers(options?: ListServersOptions): Promise<Outcome<ObservedServer[]>> {
+    return this.#admit("list servers") ?? this.#attempt("list servers", () => this.#cloud.listServers(options));
   }
 
   resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {

@@ -1,6 +1,7 @@
 // createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
 import type { Env } from "../../config/env.ts";
 import { parks, type GroupRules, type Override } from "../../config/group.ts";
+import { isMember } from "../../core/model/membership.ts";
 import { desiredCount } from "../../core/schedule/desired.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
@@ -20,6 +21,8 @@ import {
   type GroupService,
   type GroupStatus,
   type GroupSummary,
+  type MembersListing,
+  type ResolvedRef,
   type OverrideInput,
   type PauseState,
   type PlanPreview,
@@ -150,6 +153,27 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
       if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
       return entries;
+    },
+
+    async members(name: string): Promise<MembersListing> {
+      const group = await existing(name);
+      const cloud = gateway();
+      const listedAt = clock().toISOString();
+      const { image, flavor } = group.rules;
+      const [listing, resolvedImage, resolvedFlavor] = await Promise.all([
+        cloud.listServers({ addresses: true }),
+        image === undefined ? Promise.resolve(null) : cloud.resolveImage(image),
+        flavor === undefined ? Promise.resolve(null) : cloud.resolveFlavor(flavor),
+      ]);
+      const ref = (r: typeof resolvedImage | typeof resolvedFlavor): ResolvedRef | null =>
+        r === null ? null : r.ok ? { id: r.value.id, name: r.value.name } : { error: r.error };
+      return {
+        listedAt,
+        servers: listing.ok ? listing.value.filter((s) => isMember(s, name)) : null,
+        error: listing.ok ? null : listing.error,
+        image: ref(resolvedImage),
+        flavor: ref(resolvedFlavor),
+      };
     },
 
     async history(name: string, since: Date): Promise<HistoryPoint[]> {
