@@ -4,6 +4,7 @@ import type { HistoryPoint } from "../../core/scaling/history.ts";
 import type { ParkingStatus } from "../../core/scaling/parking.ts";
 import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../../core/records.ts";
 import type { Desired, Notice, Step } from "../../core/model/types.ts";
+import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../../core/snapshots/snapshots.ts";
 
@@ -45,6 +46,10 @@ export interface GroupStatus {
   override: Override | null;
   pause: PauseState | null;
   bootBlock: BootBlock | null;
+  /** Repeated boot failures while boots wait (null: boots do not wait). */
+  bootBackoff: BootBackoff | null;
+  /** Why boots are stopped, in a sentence ("boots blocked until <time>: <cause>"); null when they are not. */
+  bootsBlocked: string | null;
   health: GroupHealth;
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
@@ -60,6 +65,12 @@ export interface GroupStatus {
 export type PlanPreview = Pick<TickRecord, "at" | "desired" | "actualByStatus" | "counted" | "parked" | "listing" | "steps" | "notices" | "errors"> & {
   bootBlock: BootBlock | null;
 };
+
+/** What POST /v1/groups/{name}/retry-boots cleared. */
+export interface RetryBootsResult {
+  bootBlock: BootBlock | null;
+  bootBackoff: BootBackoff | null;
+}
 
 /** A server a forced group delete left running (no longer managed once the rules are gone). */
 export interface ServerRef {
@@ -138,6 +149,8 @@ export interface GroupService {
   clearOverride(name: string, author: string): Promise<{ cleared: boolean; previous: Override | null }>;
   pause(name: string, author: string, reason?: string): Promise<PauseState>;
   resume(name: string, author: string): Promise<{ resumed: boolean }>;
+  /** Lifts the boot block and ends the backoff: the next tick boots again. Throws ConflictError when boots were not stopped. */
+  retryBoots(name: string, author: string): Promise<RetryBootsResult>;
   /** No cloud calls: desired is computed at `now`, actual comes from the last tick. */
   status(name: string, now: Date): Promise<GroupStatus>;
   /** Lists the group's servers live and plans as of `at`; executes nothing, records nothing. */
