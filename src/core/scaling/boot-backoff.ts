@@ -9,7 +9,8 @@
 //
 // What is a boot failure: a boot request Nova (or the network) failed, other than a rejection (a 400:
 // booting is blocked until the rules change, BootBlock) or a quota refusal (capacity-limited); and a
-// member of the group that Nova put in ERROR, counted once per server (its fault is the cause).
+// member of the group that Nova put in ERROR, counted once per server (its fault is the cause). What one
+// look finds counts as one failure (three servers found in ERROR at once are one event).
 // What ends it: a server booted while backing off that is later listed ACTIVE (success), a newer
 // revision of the rules, or the operator's "retry boots" (POST /v1/groups/{name}/retry-boots).
 import type { ObservedServer } from "../model/types.ts";
@@ -80,12 +81,14 @@ export function erroredMembers(members: readonly ObservedServer[], backoff: Boot
     .map((s) => ({ serverId: s.id, cause: s.fault !== undefined ? `server ${s.name} went to ERROR: ${s.fault.message}` : `server ${s.name} went to ERROR (Nova gave no fault)` }));
 }
 
-/** Adds this tick's failures (in order) to the backoff; the schedule counts from the latest one (`now` unless each says earlier). */
+/** Adds the failures one look found (in order; they count as one) to the backoff; the schedule counts from the latest one (`now` unless each says earlier). */
 export function recordFailures(backoff: BootBackoff | undefined, failures: readonly BootFailure[], now: Date, revision: number): BootBackoff | undefined {
   if (failures.length === 0) return backoff;
   const latest = Math.max(...failures.map((f) => Math.min(f.at === undefined ? now.getTime() : Date.parse(f.at) || now.getTime(), now.getTime())));
   const at = new Date(latest).toISOString();
-  const count = (backoff?.failures ?? 0) + failures.length;
+  // What one look at the group finds is one failure: three servers found in ERROR at once (a hypervisor
+  // lost them together) are one event, not three in a row.
+  const count = (backoff?.failures ?? 0) + 1;
   const servers = failures.flatMap((f) => (f.serverId === undefined ? [] : [f.serverId]));
   const last = failures[failures.length - 1] as BootFailure;
   return {
