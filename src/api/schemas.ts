@@ -58,7 +58,17 @@ export const TimelineQuerySchema = z.object({
 });
 
 export const ActivityQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50).meta({ description: "newest first, 1..500 (default 50)" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(50)
+    .meta({ description: "newest first, 1..500 (default 50); with only=changes 1..1000" }),
+  only: z
+    .enum(["changes"])
+    .optional()
+    .meta({ description: "changes: only who changed what (rules, overrides, pauses, boot retries), kept apart from the capped rows (1,000 kept)" }),
 });
 
 // ------------------------------------------------------------------------------------------------

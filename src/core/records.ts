@@ -149,6 +149,8 @@ export interface ActivityEntry {
    * at (`from`: servers counted) and the one it was heading for (`to`: desired). What a notification says.
    */
   counts?: { from: number; to: number };
+  /** The same entry seen again (all but times and request ids equal): how often, first and last time. `at` is the last. */
+  repeated?: { count: number; firstAt: string; lastAt: string };
 }
 
 /** The record of one run of a snapshot policy (cron tick or manual), kept by the policy's Durable Object. */

@@ -164,9 +164,9 @@ export class CoordinatorStore {
     this.activityLog.append(entries);
   }
 
-  /** Newest first. */
-  readActivity(limit: number): ActivityEntry[] {
-    return this.activityLog.read(limit);
+  /** Newest first: the activity rows and the changes merged, or (`only: "changes"`) the changes alone. */
+  readActivity(limit: number, only?: "changes"): ActivityEntry[] {
+    return this.activityLog.read(limit, only);
   }
 
   private ensureHistoryTable(): void {

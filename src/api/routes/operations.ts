@@ -144,7 +144,7 @@ export const operationRoutes: AnyRouteSpec[] = [
     errors: [404],
     responses: { 200: { description: "boots, deletes, errors, overrides, pauses: who and why", schema: ActivityListSchema } },
     async handle(c, { name, query, service }) {
-      return c.json({ entries: await service.activity(name, query.limit) });
+      return c.json({ entries: await service.activity(name, query.limit, query.only) });
     },
   }),
 ];

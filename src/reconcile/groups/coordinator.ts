@@ -318,8 +318,8 @@ export class GroupCoordinator extends DurableObject<Env> {
     return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
   }
 
-  async activity(limit: number): Promise<ActivityEntry[]> {
-    return this.#store.readActivity(limit);
+  async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {
+    return this.#store.readActivity(limit, only);
   }
 
   /** Appends entries to the activity log (other features, e.g. snapshots, record here too). */

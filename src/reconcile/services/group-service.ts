@@ -160,10 +160,10 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return record as TickRecord;
     },
 
-    async activity(name: string, limit: number): Promise<ActivityEntry[]> {
+    async activity(name: string, limit: number, only?: "changes"): Promise<ActivityEntry[]> {
       // The log outlives a delete (it ends with the tombstone line), so a deleted group's history still reads.
       const group = await find(name);
-      const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+      const entries = (await coordinatorStub(env, name).activity(limit, only)) as ActivityEntry[];
       if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
       return entries;
     },

@@ -157,8 +157,12 @@ export interface GroupService {
   planPreview(name: string, at: Date): Promise<PlanPreview>;
   /** Reconciles now (serialised with cron ticks in the group's Durable Object) and returns the record. */
   reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
-  /** Newest first, at most `limit` (1..500). A deleted group's log still reads (it ends with the deletion). */
-  activity(name: string, limit: number): Promise<ActivityEntry[]>;
+  /**
+   * Newest first, at most `limit` (1..500): the activity rows merged with the changes (rules, overrides,
+   * pauses, retries: their own list of 1,000, so errors never push them out). `only: "changes"`: those
+   * alone (1..1000). A deleted group's log still reads (it ends with the deletion).
+   */
+  activity(name: string, limit: number, only?: "changes"): Promise<ActivityEntry[]>;
   /** Recorded desired/actual points from `since` on, oldest first, preceded by the one in force at `since`. */
   history(name: string, since: Date): Promise<HistoryPoint[]>;
 
