@@ -1,4 +1,4 @@
-// The operator's actions on a group, offered only to tokens whose role allows them: override, end override, pause, resume, reconcile, snapshot.
+// The operator's actions on a group, offered only to tokens whose role allows them: override, end override, pause, resume, reconcile, retry boots, snapshot.
 import { call, canOperate, groupPath, type Session } from "./api.ts";
 import { confirmAction } from "./dialog.ts";
 import { h, replace, uid } from "./dom.ts";
@@ -135,6 +135,17 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
       },
       { title: `Reconcile ${name} now?`, message: "Runs the group's tick now: servers may be booted or deleted (see the dry-run plan below)." },
     ),
+    // Only while booting is stopped: a rejected boot (until the rules change) or a backoff after repeated failures.
+    status.bootBlock === null && !status.bootBackoff
+      ? null
+      : button(
+          "Retry boots",
+          async () => {
+            await call(session.token, "POST", groupPath(name, "/retry-boots"), {});
+            return "Boots retried: the next tick boots again.";
+          },
+          { title: `Retry boots of ${name}?`, message: "Lifts the boot block and the backoff: the next tick boots again with the same rules." },
+        ),
     button("Snapshot now", async () => {
       const s = await call<{ image: { name: string }; serverName: string }>(session.token, "POST", groupPath(name, "/snapshots"), {});
       return `Snapshot ${s.image.name} of ${s.serverName} requested.`;

@@ -19,7 +19,7 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
       ["Paused", h("span", { "data-field": "pause" }, s.pause === null ? (s.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${s.pause.by} ${fromNow(s.pause.at)}${s.pause.reason === undefined ? "" : `: ${s.pause.reason}`}`)],
       ["Parked", parkedText(s.parking)],
       ["Deferred", s.deferred === null || s.deferred === undefined ? null : h("span", { "data-field": "deferred" }, s.deferred.message)],
-      ["Booting blocked", s.bootBlock === null ? null : `${s.bootBlock.reason} (since ${formatTime(s.bootBlock.at, zone)})`],
+      ["Booting blocked", s.bootBlock !== null ? h("span", {}, `${s.bootBlock.reason} (since `, timeEl(s.bootBlock.at, zone), ")") : s.bootBackoff ? h("span", { "data-field": "boots-blocked" }, "until ", timeEl(s.bootBackoff.until, zone), ` (${fromNow(s.bootBackoff.until)}) after ${s.bootBackoff.failures} failures in a row: ${s.bootBackoff.cause}`) : null],
       ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : h("span", {}, `${s.nextChanges[0].value} at `, timeEl(s.nextChanges[0].at, zone), ` (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`)],
       ["Last tick", tick === null ? "none yet" : h("span", {}, timeEl(tick.lastSeenAt ?? tick.at, zone), ` (${fromNow(tick.lastSeenAt ?? tick.at)}), ${tick.trigger}`)],
       ["Rules", h("span", {}, "changed ", timeEl(s.updatedAt, zone), ` by ${s.updatedBy}`)],

@@ -56,6 +56,10 @@ export interface GroupStatus {
   override: Override | null;
   pause: { by: string; reason?: string; at: string } | null;
   bootBlock: { reason: string; at: string } | null;
+  /** Repeated boot failures while boots wait; absent from servers before it existed. */
+  bootBackoff?: { failures: number; until: string; cause: string } | null;
+  /** Why boots are stopped, in a sentence; null when they are not. */
+  bootsBlocked?: string | null;
   lastTick: TickRecord | null;
   /** Parked servers (shelved or stopped by scale-in) and the server-hours they spent parked; null when the group does not park. */
   parking?: { parked: { id: string; name: string; since: string }[]; serverHoursParked: { last7Days: number; last30Days: number } } | null;

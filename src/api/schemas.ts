@@ -58,7 +58,17 @@ export const TimelineQuerySchema = z.object({
 });
 
 export const ActivityQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50).meta({ description: "newest first, 1..500 (default 50)" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(50)
+    .meta({ description: "newest first, 1..500 (default 50); with only=changes 1..1000" }),
+  only: z
+    .enum(["changes"])
+    .optional()
+    .meta({ description: "changes: only who changed what (rules, overrides, pauses, boot retries), kept apart from the capped rows (1,000 kept)" }),
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -186,6 +196,23 @@ const BootBlockSchema = z
   })
   .meta({ id: "BootBlock" });
 
+const BootBackoffSchema = z
+  .object({
+    failures: z.number().int().meta({ description: "boot failures in a row" }),
+    since: z.string(),
+    lastAt: z.string(),
+    until: z.string().meta({ description: "boots wait until then: 0, 1, 2, 4, 8, 16, 32, then 60 min after the 1st, 2nd, 3rd ... failure" }),
+    cause: z.string().meta({ description: "the latest failure, in a sentence" }),
+    revision: z.number().int(),
+    counted: z.array(z.string()),
+    watching: z.array(z.string()).meta({ description: "servers booted since: the first one ACTIVE ends the backoff" }),
+  })
+  .meta({ id: "BootBackoff" });
+
+export const RetryBootsResultSchema = z
+  .object({ bootBlock: BootBlockSchema.nullable(), bootBackoff: BootBackoffSchema.nullable() })
+  .meta({ id: "RetryBootsResult", description: "what was cleared" });
+
 export const ChangePointSchema = z
   .looseObject({ at: z.string(), value: z.number().int(), reason: z.string(), source: DesiredSchema.shape.source })
   .meta({ id: "ChangePoint", description: "from `at` on, the effective desired count is `value`, because `reason`" });
@@ -204,6 +231,8 @@ export const GroupStatusSchema = z
     override: OverrideSchema.nullable(),
     pause: PauseStateSchema.nullable(),
     bootBlock: BootBlockSchema.nullable(),
+    bootBackoff: BootBackoffSchema.nullable(),
+    bootsBlocked: z.string().nullable().meta({ description: "why boots are stopped: 'boots blocked until <time>: <cause>'; null when they are not" }),
     lastTick: TickRecordSchema.nullable(),
     parking: ParkingStatusSchema.nullable(),
     deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),

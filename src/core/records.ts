@@ -115,6 +115,8 @@ export type ActivityKind =
   | "error"
   | "boot-blocked"
   | "boot-unblocked"
+  | "boot-backoff"
+  | "boot-backoff-ended"
   | "capacity-limited"
   | "override-set"
   | "override-cleared"
@@ -144,6 +146,13 @@ export interface ActivityEntry {
   error?: ErrorInfo;
   /** The tick's X-OpenStack-Request-Id, on boots and deletes: finds the call in the cloud's logs. */
   tickRequestId?: string;
+  /**
+   * On failures (boot-failed, boot-blocked, boot-backoff, error): the group's count the failure keeps it
+   * at (`from`: servers counted) and the one it was heading for (`to`: desired). What a notification says.
+   */
+  counts?: { from: number; to: number };
+  /** The same entry seen again (all but times and request ids equal): how often, first and last time. `at` is the last. */
+  repeated?: { count: number; firstAt: string; lastAt: string };
 }
 
 /** The record of one run of a snapshot policy (cron tick or manual), kept by the policy's Durable Object. */

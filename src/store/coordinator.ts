@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/scaling/history.ts";
+import type { BootBackoff } from "../core/scaling/boot-backoff.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";
@@ -12,6 +13,7 @@ const KEY = {
   override: "override",
   pause: "pause",
   bootBlock: "bootBlock",
+  bootBackoff: "bootBackoff",
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
   lostBoots: "lostBoots",
@@ -21,6 +23,16 @@ const KEY = {
 
 const PauseStateSchema = z.object({ by: z.string(), reason: z.string().optional(), at: z.string() });
 const BootBlockSchema = z.object({ etag: z.string(), revision: z.number().optional(), reason: z.string(), at: z.string(), requestId: z.string().optional() });
+const BootBackoffSchema = z.object({
+  failures: z.number().int().min(1),
+  since: z.string(),
+  lastAt: z.string(),
+  until: z.string(),
+  cause: z.string(),
+  revision: z.number(),
+  counted: z.array(z.string()),
+  watching: z.array(z.string()),
+});
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
@@ -106,6 +118,15 @@ export class CoordinatorStore {
     else await this.storage.put(KEY.bootBlock, value);
   }
 
+  /** Repeated boot failures (core/scaling/boot-backoff.ts); absent when boots do not wait. */
+  getBootBackoff(): Promise<BootBackoff | undefined> {
+    return this.read(KEY.bootBackoff, BootBackoffSchema);
+  }
+  async setBootBackoff(value: BootBackoff | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.bootBackoff);
+    else await this.storage.put(KEY.bootBackoff, value);
+  }
+
   async getLastTick(): Promise<TickRecord | undefined> {
     return (await this.read(KEY.lastTick, TickRecordSchema)) as TickRecord | undefined;
   }
@@ -144,9 +165,9 @@ export class CoordinatorStore {
     this.activityLog.append(entries);
   }
 
-  /** Newest first. */
-  readActivity(limit: number): ActivityEntry[] {
-    return this.activityLog.read(limit);
+  /** Newest first: the activity rows and the changes merged, or (`only: "changes"`) the changes alone. */
+  readActivity(limit: number, only?: "changes"): ActivityEntry[] {
+    return this.activityLog.read(limit, only);
   }
 
   private ensureHistoryTable(): void {

@@ -93,8 +93,8 @@ export class PolicyStore {
   appendActivity(entries: Parameters<ActivityLog["append"]>[0]): void {
     this.#log.append(entries);
   }
-  readActivity(limit: number): ReturnType<ActivityLog["read"]> {
-    return this.#log.read(limit);
+  readActivity(limit: number, only?: "changes"): ReturnType<ActivityLog["read"]> {
+    return this.#log.read(limit, only);
   }
 
   /** Forgets the runtime state (the rules were deleted); the fence and the activity log stay. */

@@ -12,6 +12,7 @@ import {
   OverrideRequestSchema,
   PlanPreviewSchema,
   PlanQuerySchema,
+  RetryBootsResultSchema,
   TickRecordSchema,
   TimelineQuerySchema,
   TimelineSchema,
@@ -67,6 +68,23 @@ export const operationRoutes: AnyRouteSpec[] = [
     stops: "no boots, no deletes",
     pause: ({ name, caller, service }, reason) => service.pause(name, caller.name, reason),
     resume: ({ name, caller, service }) => service.resume(name, caller.name),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/retry-boots",
+    tag: TAG,
+    summary: "Boot again: lift the boot block and end the backoff",
+    description:
+      "After Nova rejected a boot (400: booting stops until the rules change) or after repeated boot failures (boots wait 1, 2, 4 ... 60 min), " +
+      "the next tick boots again. 409 when booting is not stopped.",
+    role: "operate",
+    body: EmptyRequestSchema,
+    bodyOptional: true,
+    errors: [404, 409, 413, 415],
+    responses: { 200: { description: "what was cleared", schema: RetryBootsResultSchema } },
+    async handle(c, { name, caller, service }) {
+      return c.json(await service.retryBoots(name, caller.name));
+    },
   }),
   defineRoute({
     method: "get",
@@ -126,7 +144,7 @@ export const operationRoutes: AnyRouteSpec[] = [
     errors: [404],
     responses: { 200: { description: "boots, deletes, errors, overrides, pauses: who and why", schema: ActivityListSchema } },
     async handle(c, { name, query, service }) {
-      return c.json({ entries: await service.activity(name, query.limit) });
+      return c.json({ entries: await service.activity(name, query.limit, query.only) });
     },
   }),
 ];

@@ -108,7 +108,7 @@ export const policyRoutes: AnyRouteSpec[] = [
     errors: [404],
     responses: { 200: { description: "snapshots taken and deleted, failures, rules changes, pauses: who and why", schema: PolicyActivitySchema } },
     async handle(c, { name, query, policies }) {
-      return c.json({ entries: await policies.activity(name, query.limit) });
+      return c.json({ entries: await policies.activity(name, query.limit, query.only) });
     },
   }),
 ];

@@ -3,6 +3,7 @@ import { LOST_BOOT_SETTLE_MS, settleLostBoots } from "../../core/scaling/lost-bo
 import { bootIntentMarker } from "../../core/model/membership.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import type { LostBoot } from "../../store/coordinator.ts";
+import type { BootFailure } from "../../core/scaling/boot-backoff.ts";
 import type { ActivityEntry, StepResult } from "../shared/service.ts";
 
 /** At most this many lost boots are remembered (a cloud that loses every answer must not grow the state). */
@@ -13,8 +14,13 @@ const LOST_BOOTS_KEPT = 20;
  * boot intent marker) are reported as booted, those with nothing to show after LOST_BOOT_SETTLE_MS as
  * failed. Returns the boots still pending (they hold the group's boots) and the activity lines.
  */
-export function settleLost(lostBoots: LostBoot[], members: readonly ObservedServer[], now: Date, author: string): { pending: LostBoot[]; activity: ActivityEntry[] } {
-  if (lostBoots.length === 0) return { pending: lostBoots, activity: [] };
+export function settleLost(
+  lostBoots: LostBoot[],
+  members: readonly ObservedServer[],
+  now: Date,
+  author: string,
+): { pending: LostBoot[]; activity: ActivityEntry[]; failed: BootFailure[] } {
+  if (lostBoots.length === 0) return { pending: lostBoots, activity: [], failed: [] };
   const { pending, settled } = settleLostBoots(lostBoots, members, now);
   const at = now.toISOString();
   const activity = settled.map(({ boot, found }): ActivityEntry => {
@@ -29,7 +35,9 @@ export function settleLost(lostBoots: LostBoot[], members: readonly ObservedServ
       serverIds: found.map((s) => s.id),
     };
   });
-  return { pending, activity };
+  // A boot that created nothing failed when it was sent: the backoff counts from then (its hold already waited).
+  const failed = settled.filter((s) => s.found.length === 0).map(({ boot }): BootFailure => ({ at: boot.at, cause: `boot ${boot.intent} created nothing (its answer was lost)` }));
+  return { pending, activity, failed };
 }
 
 /** The boots of this reconcile whose answer was lost, as lost boots to settle on later listings. */

@@ -3,6 +3,7 @@ import type { Override } from "../../config/group.ts";
 import type { ParkedSpan } from "../../core/scaling/parking.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
+import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { BootBlock, PauseState, StoredGroup, TickRecord } from "../shared/service.ts";
 
 export interface ReconcileRequest {
@@ -23,7 +24,16 @@ export interface CoordinatorState {
   override: Override | null;
   pause: PauseState | null;
   bootBlock: BootBlock | null;
+  /** Repeated boot failures and until when boots wait (null: none). */
+  bootBackoff: BootBackoff | null;
   lastTick: TickRecord | null;
   /** Spans of time the group's servers spent parked (last 30 days). */
   parking: ParkedSpan[];
+}
+
+/** What "retry boots" cleared (`cleared: false`: booting was not stopped, nothing changed). */
+export interface RetryBootsAnswer {
+  cleared: boolean;
+  bootBlock: BootBlock | null;
+  bootBackoff: BootBackoff | null;
 }

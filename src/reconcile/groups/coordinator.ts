@@ -18,9 +18,10 @@ import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
-import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
+import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
+import { backoffDelayMs, type BootFailure } from "../../core/scaling/boot-backoff.ts";
 import { Serial } from "../shared/serial.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
@@ -72,15 +73,16 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, lastTick, lastActionAt, lostBoots] = await Promise.all([
+      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
+        this.#store.getBootBackoff(),
         this.#store.getLastTick(),
         this.#store.getLastActionAt(),
         this.#store.getLostBoots(),
       ]);
-      this.#state = { override, pause, bootBlock, lastTick, lastActionAt, lostBoots };
+      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots };
     }
     return this.#state;
   }
@@ -95,10 +97,10 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   /** Settles the state's lost boots against a listing (coordinator-lost-boots.ts); returns the activity lines. */
-  #settleLostBoots(state: { lostBoots: LostBoot[] }, members: readonly ObservedServer[], now: Date, author: string): ActivityEntry[] {
-    const { pending, activity } = settleLost(state.lostBoots, members, now, author);
+  #settleLostBoots(state: { lostBoots: LostBoot[] }, members: readonly ObservedServer[], now: Date, author: string): { activity: ActivityEntry[]; failed: BootFailure[] } {
+    const { pending, activity, failed } = settleLost(state.lostBoots, members, now, author);
     state.lostBoots = pending;
-    return activity;
+    return { activity, failed };
   }
 
   /** Reconciles the group: never two at once; records the outcome; returns the tick record. */
@@ -123,13 +125,20 @@ export class GroupCoordinator extends DurableObject<Env> {
       const listing = await this.#listingFor(request, cloud, state.lastActionAt);
       const resumes = await pendingResumes(this.#store);
       const bootId = shortId();
-      const settled = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : [];
+      const { activity: settled, failed: failedLostBoots } = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : { activity: [], failed: [] };
       const output = await reconcileGroup({
         group: request.group,
         now,
         trigger: request.trigger,
         author: request.author,
-        state: { override: state.override, pause: state.pause, bootBlock: state.bootBlock, pendingBoots: state.lostBoots },
+        state: {
+          override: state.override,
+          pause: state.pause,
+          bootBlock: state.bootBlock,
+          bootBackoff: state.bootBackoff,
+          pendingBoots: state.lostBoots,
+          failedLostBoots,
+        },
         listing,
         cloud,
         bootId,
@@ -151,6 +160,10 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (output.bootBlock !== state.bootBlock) {
         state.bootBlock = output.bootBlock;
         await this.#store.setBootBlock(output.bootBlock);
+      }
+      if (output.bootBackoff !== state.bootBackoff) {
+        state.bootBackoff = output.bootBackoff;
+        await this.#store.setBootBackoff(output.bootBackoff);
       }
       if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
@@ -234,6 +247,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         override: state.override,
         pause: state.pause,
         bootBlock: state.bootBlock !== undefined && state.bootBlock.etag === request.group.etag ? state.bootBlock : undefined,
+        bootBackoff: state.bootBackoff,
         pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
       },
       listing,
@@ -258,7 +272,38 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async state(): Promise<CoordinatorState> {
     const s = await this.#loaded();
-    return { override: s.override ?? null, pause: s.pause ?? null, bootBlock: s.bootBlock ?? null, lastTick: s.lastTick ?? null, parking: await parkingLedger(this.#store) };
+    return {
+      override: s.override ?? null,
+      pause: s.pause ?? null,
+      bootBlock: s.bootBlock ?? null,
+      bootBackoff: s.bootBackoff ?? null,
+      lastTick: s.lastTick ?? null,
+      parking: await parkingLedger(this.#store),
+    };
+  }
+
+  /**
+   * The operator's "retry boots": lifts the boot block (a rejected boot) and ends the backoff, so the next
+   * reconcile boots again. Answers what it cleared; nothing when booting was not stopped (the API's 409).
+   */
+  retryBoots(author: string, at: string): Promise<RetryBootsAnswer> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      const fence = await this.#fence.get();
+      const revision = fence?.revision ?? Number.NEGATIVE_INFINITY;
+      const block = state.bootBlock !== undefined && (state.bootBlock.revision === undefined || state.bootBlock.revision >= revision) ? state.bootBlock : undefined;
+      // Any backoff that made boots wait counts, whether or not its wait is over: retrying also resets the count
+      // (and the wall clock here is not the tick's `now`, so "still waiting" is not decided from it).
+      const backoff = state.bootBackoff !== undefined && backoffDelayMs(state.bootBackoff.failures) > 0 ? state.bootBackoff : undefined;
+      if (block === undefined && backoff === undefined) return { cleared: false, bootBlock: null, bootBackoff: null };
+      const what = [block !== undefined ? `the boot block ('${block.reason}')` : [], backoff !== undefined ? `the backoff after ${backoff.failures} failures ('${backoff.cause}')` : []].flat();
+      state.bootBlock = undefined;
+      state.bootBackoff = undefined;
+      await this.#store.setBootBlock(undefined);
+      await this.#store.setBootBackoff(undefined);
+      this.#store.appendActivity([{ at, kind: "boot-unblocked", author, reason: `boots retried by ${author}: cleared ${what.join(" and ")}` }]);
+      return { cleared: true, bootBlock: block ?? null, bootBackoff: backoff ?? null };
+    });
   }
 
   setOverride(override: Override): Promise<Override> {
@@ -277,8 +322,8 @@ export class GroupCoordinator extends DurableObject<Env> {
     return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
   }
 
-  async activity(limit: number): Promise<ActivityEntry[]> {
-    return this.#store.readActivity(limit);
+  async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {
+    return this.#store.readActivity(limit, only);
   }
 
   /** Appends entries to the activity log (other features, e.g. snapshots, record here too). */

@@ -7,6 +7,8 @@ import { checkMetadataFits } from "../../core/model/metadata.ts";
 import { isMember } from "../../core/model/membership.ts";
 import { bootHoldNotice, holdBoots, type LostBoot } from "../../core/scaling/lost-boots.ts";
 import { plan } from "../../core/scaling/plan.ts";
+import { backoffHolds, backoffMessage, type BootBackoff, type BootFailure } from "../../core/scaling/boot-backoff.ts";
+import { backoffAfterBoots, backoffBeforePlan, type Stamp } from "./pipeline-backoff.ts";
 import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../../core/model/types.ts";
 import type { ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
 import { notSentReason, type BootReads, type CloudPort, type Reservation } from "../gateway/gateway.ts";
@@ -34,6 +36,10 @@ export interface RuntimeState {
   bootBlock: BootBlock | undefined;
   /** Earlier boots whose answer was lost and whose servers have not shown up yet: boots wait (core/lost-boots.ts). */
   pendingBoots?: readonly LostBoot[];
+  /** Repeated boot failures: boots wait on the schedule in core/scaling/boot-backoff.ts. */
+  bootBackoff?: BootBackoff | undefined;
+  /** Lost boots this reconcile settled as having created nothing: boot failures for the backoff. */
+  failedLostBoots?: readonly BootFailure[];
 }
 
 export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
@@ -62,6 +68,8 @@ export interface ReconcileOutput {
   activity: ActivityEntry[];
   /** The boot block after this reconcile (undefined: none). */
   bootBlock: BootBlock | undefined;
+  /** The boot backoff after this reconcile (undefined: none). */
+  bootBackoff: BootBackoff | undefined;
   /** True when a boot or delete request went out (whatever its answer). */
   acted: boolean;
 }
@@ -82,7 +90,8 @@ async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupC
   const { rules } = input.group;
   if (input.dryRun) return { kept: steps, reservation: undefined, deferred: undefined };
   // A blocked group, or one whose earlier boot is still unsettled, will not boot: holding requests for it would only starve the others.
-  const noBoots = bootBlockActive(input.state.bootBlock, input.group.etag) || bootHoldNotice(input.state.pendingBoots ?? []) !== undefined;
+  const noBoots =
+    bootBlockActive(input.state.bootBlock, input.group.etag) || backoffHolds(input.state.bootBackoff, input.now) || bootHoldNotice(input.state.pendingBoots ?? []) !== undefined;
   const candidate = noBoots ? withoutBoots(steps) : steps;
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
   const ask = askFor(limitSteps(candidate, caps).steps, 0);
@@ -101,6 +110,10 @@ async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupC
 function withoutBootsIfBlocked(input: ReconcileInput, steps: Step[], notices: Notice[], bootBlock: BootBlock | undefined): Step[] {
   if (steps.some((s) => s.kind === "boot") && bootBlockActive(bootBlock, input.group.etag)) {
     notices.push({ level: "error", code: "boot-blocked", message: `booting is stopped until the rules change: ${bootBlock.reason}` });
+    return withoutBoots(steps);
+  }
+  if (steps.some((s) => s.kind === "boot") && backoffHolds(input.state.bootBackoff, input.now)) {
+    notices.push({ level: "error", code: "boot-backoff", message: backoffMessage(input.state.bootBackoff) });
     return withoutBoots(steps);
   }
   return steps;
@@ -195,7 +208,7 @@ function healthOf(desired: Desired, record: Pick<TickRecord, "listing" | "steps"
   return "steady";
 }
 
-function activityFor(input: ReconcileInput, results: readonly StepResult[]): ActivityEntry[] {
+function activityFor(input: ReconcileInput, results: readonly StepResult[], counts: ActivityEntry["counts"]): ActivityEntry[] {
   const at = input.now.toISOString();
   const author = input.author;
   const out: ActivityEntry[] = [];
@@ -205,7 +218,7 @@ function activityFor(input: ReconcileInput, results: readonly StepResult[]): Act
       if (r.outcome === "done") out.push({ at, kind: "boot", author, reason: step.reason, count: step.count, serverIds: r.serverIds ?? [] });
       else if (r.outcome === "unknown" && r.error)
         out.push({ at, kind: "boot-unknown", author, reason: `${step.reason}; the answer was lost (${r.error.message}): not retried, the next listing will show what was created`, count: step.count, error: r.error });
-      else if (r.error) out.push({ at, kind: "boot-failed", author, reason: step.reason, count: step.count, error: r.error });
+      else if (r.error) out.push({ at, kind: "boot-failed", author, reason: step.reason, count: step.count, error: r.error, ...(counts ? { counts } : {}) });
     } else if (step.kind === "delete") {
       if (r.outcome === "done") out.push({ at, kind: "delete", author, reason: step.reason, serverIds: [step.serverId] });
       else if (r.error) out.push({ at, kind: "delete-failed", author, reason: step.reason, serverIds: [step.serverId], error: r.error });
@@ -243,7 +256,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     const notices: Notice[] = [{ level: "error", code: "listing-failed", message: `no action this tick: ${input.listing.error.message}` }];
     const partial = { listing: "failed" as const, steps: [], notices, errors: [input.listing.error], counted: 0, actualByStatus: {} };
     const record: TickRecord = { ...base, ...partial, results: [], health: healthOf(desired, partial, false) };
-    return { record, activity: [], bootBlock: state.bootBlock, acted: false };
+    return { record, activity: [], bootBlock: state.bootBlock, bootBackoff: state.bootBackoff, acted: false };
   }
 
   const members = input.listing.members.filter((s) => isMember(s, group.name));
@@ -251,13 +264,17 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
-  const budgeted = await claimBudget(input, planned.steps, ceiling);
+  const stamp: Stamp = { at: base.at, author: input.author, counts: { from: planned.counted, to: desired.value } };
+  // Newer rules or a server up again end a backoff; servers Nova put in ERROR feed it, before anything boots.
+  const opened = backoffBeforePlan(state.bootBackoff, members, state.failedLostBoots ?? [], group.revision, now, stamp);
+  const gated: ReconcileInput = { ...input, state: { ...state, bootBackoff: opened.backoff } };
+  const budgeted = await claimBudget(gated, planned.steps, ceiling);
   let deferred = budgeted.deferred;
-  const prepared = await prepareSteps(input, budgeted.kept, ceiling, notices, errors, budgeted.reservation?.boot);
+  const prepared = await prepareSteps(gated, budgeted.kept, ceiling, notices, errors, budgeted.reservation?.boot);
   let bootBlock = prepared.bootBlock;
-  const activity: ActivityEntry[] = [];
+  const activity: ActivityEntry[] = [...opened.activity];
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
-    activity.push({ at: base.at, kind: "boot-blocked", author: input.author, reason: bootBlock.reason });
+    activity.push({ ...stamp, kind: "boot-blocked", reason: bootBlock.reason });
   }
 
   const results: StepResult[] = [];
@@ -295,13 +312,15 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
       const rejected = bootResults.find((r) => r.outcome === "failed" && r.error?.category === "config");
       if (rejected?.error) {
         bootBlock = { etag: group.etag, revision: group.revision, reason: rejected.error.message, at: base.at, ...(rejected.error.requestId ? { requestId: rejected.error.requestId } : {}) };
-        activity.push({ at: base.at, kind: "boot-blocked", author: input.author, reason: `Nova rejected the boot; booting stops until the rules change: ${rejected.error.message}` });
+        activity.push({ ...stamp, kind: "boot-blocked", reason: `Nova rejected the boot; booting stops until the rules change: ${rejected.error.message}` });
         break;
       }
     }
     errors.push(...results.flatMap((r) => (r.error ? [r.error] : [])));
-    activity.unshift(...activityFor(input, results));
+    activity.unshift(...activityFor(input, results, stamp.counts));
   }
+  const after = backoffAfterBoots(opened.backoff, results, group.revision, now, stamp);
+  activity.push(...after.activity);
   if (budgeted.reservation !== undefined) await input.cloud.release(budgeted.reservation.id);
   const unsent = results.filter((r) => r.outcome === "skipped" && r.error?.notSent === true).length;
   if (unsent > 0) {
@@ -321,9 +340,10 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     actualByStatus: planned.actualByStatus,
     ...(planned.parked > 0 ? { parked: planned.parked } : {}),
   };
-  const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, bootBlockActive(bootBlock, group.etag)) };
+  const blocked = bootBlockActive(bootBlock, group.etag) || backoffHolds(after.backoff, now);
+  const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, blocked) };
   if (deferred !== undefined) record.deferred = deferred;
-  return { record, activity, bootBlock, acted };
+  return { record, activity, bootBlock, bootBackoff: after.backoff, acted };
 }
 
 /** The dry-run view of a reconcile output. */

@@ -110,8 +110,8 @@ export class PolicyCoordinator extends DurableObject<Env> {
     return this.#serial.run(async () => controls.resume(await this.#loaded(), this.#store, author, at));
   }
 
-  async activity(limit: number): Promise<ActivityEntry[]> {
-    return this.#store.readActivity(limit);
+  async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {
+    return this.#store.readActivity(limit, only);
   }
 
   /** The fence, from the rules registry (not queued: a rules change never waits for a running run; the next run acts on it). */

@@ -14,7 +14,9 @@ import { CloudGateway } from "../gateway/gateway.ts";
 import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
 import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "../groups/snapshots.ts";
+import { backoffHolds, backoffMessage } from "../../core/scaling/boot-backoff.ts";
 import {
+  ConflictError,
   InvalidRequestError,
   NotFoundError,
   type ActivityEntry,
@@ -26,6 +28,7 @@ import {
   type OverrideInput,
   type PauseState,
   type PlanPreview,
+  type RetryBootsResult,
   type StoredGroup,
   type TickRecord,
 } from "../shared/service.ts";
@@ -107,6 +110,13 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString()) };
     },
 
+    async retryBoots(name: string, author: string): Promise<RetryBootsResult> {
+      await existing(name);
+      const answer = await coordinatorStub(env, name).retryBoots(author, clock().toISOString());
+      if (!answer.cleared) throw new ConflictError(`booting is not stopped for group '${name}' (no boot block, no backoff): nothing to retry`);
+      return { bootBlock: answer.bootBlock, bootBackoff: answer.bootBackoff };
+    },
+
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
       const [state, turns] = await Promise.all([coordinatorStub(env, name).state(), readTurns(env.RULES)]);
@@ -115,16 +125,22 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       // A block stays until a newer revision of the rules (the next tick lifts it).
       const block = state.bootBlock;
       const bootBlock = block !== null && !liftsBootBlock(block, group) ? block : null;
+      // A backoff ends with newer rules too (the next tick says so); past its time, boots no longer wait.
+      const backoff = state.bootBackoff !== null && group.revision <= state.bootBackoff.revision && backoffHolds(state.bootBackoff, now) ? state.bootBackoff : null;
+      const bootsBlocked =
+        bootBlock !== null ? `boots blocked until the rules change or boots are retried: ${bootBlock.reason}` : backoff !== null ? backoffMessage(backoff) : null;
       const lastTick = state.lastTick as TickRecord | null;
       let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
       if (desired.source === "paused") health = "paused";
-      else if (bootBlock !== null) health = "error";
+      else if (bootBlock !== null || backoff !== null) health = "error";
       return {
         group,
         desired,
         override,
         pause: state.pause,
         bootBlock,
+        bootBackoff: backoff,
+        bootsBlocked,
         health,
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
@@ -147,10 +163,10 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return record as TickRecord;
     },
 
-    async activity(name: string, limit: number): Promise<ActivityEntry[]> {
+    async activity(name: string, limit: number, only?: "changes"): Promise<ActivityEntry[]> {
       // The log outlives a delete (it ends with the tombstone line), so a deleted group's history still reads.
       const group = await find(name);
-      const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
+      const entries = (await coordinatorStub(env, name).activity(limit, only)) as ActivityEntry[];
       if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
       return entries;
     },

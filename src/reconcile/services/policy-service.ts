@@ -64,7 +64,8 @@ export interface PolicyService {
   /** Lists servers and the policy's images now and decides retention as of `at`; writes nothing, deletes nothing. */
   retention(name: string, at: Date): Promise<RetentionPreview>;
   /** Newest first; a deleted policy's log still reads (it ends with the deletion). */
-  activity(name: string, limit: number): Promise<ActivityEntry[]>;
+  /** `only: "changes"`: who changed what (rules, pauses), kept apart from the capped rows. */
+  activity(name: string, limit: number, only?: "changes"): Promise<ActivityEntry[]>;
 }
 
 export interface PolicyServiceOptions {
@@ -144,9 +145,9 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
       return { policy: name, at: at.toISOString(), firing: planned.plan.status.firing, paused, guard: guard === undefined ? "unavailable" : "complete", images };
     },
 
-    async activity(name, limit) {
+    async activity(name, limit, only) {
       const policy = await find(name);
-      const entries = (await policyStub(env, name).activity(limit)) as ActivityEntry[];
+      const entries = (await policyStub(env, name).activity(limit, only)) as ActivityEntry[];
       if (policy === null && entries.length === 0) throw new NotFoundError(`no snapshot policy named '${name}'`);
       return entries;
     },

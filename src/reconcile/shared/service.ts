@@ -4,6 +4,7 @@ import type { HistoryPoint } from "../../core/scaling/history.ts";
 import type { ParkingStatus } from "../../core/scaling/parking.ts";
 import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../../core/records.ts";
 import type { Desired, Notice, ObservedServer, Step } from "../../core/model/types.ts";
+import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../../core/snapshots/snapshots.ts";
 
@@ -45,6 +46,10 @@ export interface GroupStatus {
   override: Override | null;
   pause: PauseState | null;
   bootBlock: BootBlock | null;
+  /** Repeated boot failures while boots wait (null: boots do not wait). */
+  bootBackoff: BootBackoff | null;
+  /** Why boots are stopped, in a sentence ("boots blocked until <time>: <cause>"); null when they are not. */
+  bootsBlocked: string | null;
   health: GroupHealth;
   /** Actual servers by state, as of the last tick (`lastTick.at`); null before the first tick. */
   actualByStatus: Record<string, number> | null;
@@ -75,6 +80,12 @@ export interface MembersListing {
 
 /** A resource reference resolved to its id and name, or the reason it could not be. */
 export type ResolvedRef = { id: string; name: string } | { error: ErrorInfo };
+
+/** What POST /v1/groups/{name}/retry-boots cleared. */
+export interface RetryBootsResult {
+  bootBlock: BootBlock | null;
+  bootBackoff: BootBackoff | null;
+}
 
 /** A server a forced group delete left running (no longer managed once the rules are gone). */
 export interface ServerRef {
@@ -153,14 +164,20 @@ export interface GroupService {
   clearOverride(name: string, author: string): Promise<{ cleared: boolean; previous: Override | null }>;
   pause(name: string, author: string, reason?: string): Promise<PauseState>;
   resume(name: string, author: string): Promise<{ resumed: boolean }>;
+  /** Lifts the boot block and ends the backoff: the next tick boots again. Throws ConflictError when boots were not stopped. */
+  retryBoots(name: string, author: string): Promise<RetryBootsResult>;
   /** No cloud calls: desired is computed at `now`, actual comes from the last tick. */
   status(name: string, now: Date): Promise<GroupStatus>;
   /** Lists the group's servers live and plans as of `at`; executes nothing, records nothing. */
   planPreview(name: string, at: Date): Promise<PlanPreview>;
   /** Reconciles now (serialised with cron ticks in the group's Durable Object) and returns the record. */
   reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
-  /** Newest first, at most `limit` (1..500). A deleted group's log still reads (it ends with the deletion). */
-  activity(name: string, limit: number): Promise<ActivityEntry[]>;
+  /**
+   * Newest first, at most `limit` (1..500): the activity rows merged with the changes (rules, overrides,
+   * pauses, retries: their own list of 1,000, so errors never push them out). `only: "changes"`: those
+   * alone (1..1000). A deleted group's log still reads (it ends with the deletion).
+   */
+  activity(name: string, limit: number, only?: "changes"): Promise<ActivityEntry[]>;
   /** Lists the group's servers now and resolves its image and flavor (3 cloud calls, cached token). Throws NotFoundError. */
   members(name: string): Promise<MembersListing>;
   /** Recorded desired/actual points from `since` on, oldest first, preceded by the one in force at `since`. */
