@@ -177,7 +177,7 @@ export function serversApi(ctx: ComputeContext) {
       const response = await ctx.send({ method: "POST", path: "servers", json, expect: [200, 202], retry: "never" }).catch((e: unknown) => {
         // A 409 on boot ("Multiple possible networks found", a port in use) is the request's fault: trying
         // the same boot again next minute cannot succeed, so it is config, not transient.
-        if (e instanceof OpenStackError && e.status === 409) throw reclassified(e, "config");
+        if (e instanceof OpenStackError && e.status === 409 && e.category === "transient") throw reclassified(e, "config");
         throw e;
       });
       const body = ctx.session.transport.parse(response, BootResponseSchema);
