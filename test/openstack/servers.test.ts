@@ -126,6 +126,37 @@ describe("boot (POST /servers)", () => {
     expect(r.requests).toHaveLength(2);
   });
 
+  const LABELS = { tags: ["novascale", "novascale:web"], description: "managed by novascale group web" };
+  const labelled = { name: "web-a1", imageRef: "i", flavorRef: "1", networks: "none" as const, labels: LABELS };
+
+  it("labels at 2.52 or later go in the boot body: tags and description", async () => {
+    const { r, nova } = zedNova([answer(createSingle)]);
+    await nova.servers.create(labelled);
+    expect(r.requests[2]!.body).toMatchObject({ server: { tags: ["novascale", "novascale:web"], description: "managed by novascale group web" } });
+  });
+
+  it("labels between 2.19 and 2.51: the description only (tags at boot are unknown there), and no error", async () => {
+    const { r, nova } = zedNova([answer(createSingle)], { range: { min: "2.1", max: "2.40" } });
+    await nova.servers.create(labelled);
+    const body = r.requests[2]!.body as { server: Record<string, unknown> };
+    expect(body.server["description"]).toBe("managed by novascale group web");
+    expect(body.server).not.toHaveProperty("tags");
+  });
+
+  it("labels below 2.19: neither tags nor description (Nova would refuse them with 400)", async () => {
+    const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.18" } });
+    await nova.servers.create(labelled);
+    const body = r.requests[2]!.body as { server: Record<string, unknown> };
+    expect(body.server).not.toHaveProperty("tags");
+    expect(body.server).not.toHaveProperty("description");
+  });
+
+  it("labels and explicit tags are sent together, each tag once", async () => {
+    const { r, nova } = zedNova([answer(createSingle)]);
+    await nova.servers.create({ ...labelled, tags: ["canary", "novascale"] });
+    expect((r.requests[2]!.body as { server: { tags: string[] } }).server.tags).toEqual(["canary", "novascale", "novascale:web"]);
+  });
+
   it("an unknown image: 400 badRequest, category config, not retried", async () => {
     const { r, nova } = zedNova([answer(badImage), answer(createSingle)]);
     const e = await failure(nova.servers.create({ name: "bad", imageRef: "00000000-0000-0000-0000-000000000000", flavorRef: "1", networks: "none", metadata: { "autoscale-group": "web" }, minCount: 1, maxCount: 1 }));

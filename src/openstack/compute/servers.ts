@@ -50,6 +50,15 @@ export interface CreateServerOptions {
   returnReservationId?: boolean;
   /** Needs 2.52. */
   tags?: string[];
+  /** The addresses users should reach the server at (a NAT or load balancer in front); Nova stores them as given. */
+  accessIPv4?: string;
+  accessIPv6?: string;
+  /**
+   * Who manages the server, for `openstack server list --tags` and Horizon: sent as far as this cloud's
+   * microversion allows (description from 2.19, tags at boot from 2.52), left out below without an error,
+   * since they only label (membership is the metadata). Explicit `tags` above are required instead.
+   */
+  labels?: { tags: string[]; description: string };
 }
 
 export interface CreateServerResult {
@@ -144,10 +153,18 @@ export function serversApi(ctx: ComputeContext) {
     if (options.minCount !== undefined) server["min_count"] = options.minCount;
     if (options.maxCount !== undefined) server["max_count"] = options.maxCount;
     if (options.returnReservationId === true) server["return_reservation_id"] = true;
+    if (options.accessIPv4 !== undefined) server["accessIPv4"] = options.accessIPv4;
+    if (options.accessIPv6 !== undefined) server["accessIPv6"] = options.accessIPv6;
+    const tags = new Set<string>();
     if (options.tags !== undefined && options.tags.length > 0) {
       await requireAtLeast(SWITCHES.tagsAtBoot, "tags at boot");
-      server["tags"] = options.tags;
+      for (const t of options.tags) tags.add(t);
     }
+    if (options.labels !== undefined) {
+      if (f.tagsAtBoot) for (const t of options.labels.tags) tags.add(t);
+      if (f.serverDescription) server["description"] = options.labels.description;
+    }
+    if (tags.size > 0) server["tags"] = [...tags];
     return { server };
   }
 

@@ -15,6 +15,8 @@ export const MIN_SUPPORTED_MICROVERSION: Microversion = { major: 2, minor: 1 };
 
 /** The microversions at which Nova changes behaviour this client cares about. */
 export const SWITCHES = {
+  /** A server may carry a free-text description (boot, update, rebuild). */
+  serverDescription: { major: 2, minor: 19 },
   serverTags: { major: 2, minor: 26 },
   imageProxyRemoved: { major: 2, minor: 36 },
   networksRequired: { major: 2, minor: 37 },
@@ -37,6 +39,8 @@ export interface ComputeFeatures {
   header: string | undefined;
   /** The version the cloud will act by (for "latest": the cloud's maximum); undefined in the legacy era. */
   version: Microversion | undefined;
+  /** Servers carry a `description` (2.19). */
+  serverDescription: boolean;
   serverTags: boolean;
   /** Nova's /images proxy (and image metadata through Nova) is still there. */
   imageProxy: boolean;
@@ -77,13 +81,14 @@ export function parseMicroversion(value: string): Microversion | "latest" {
 
 export function featuresFor(version: Microversion | undefined, header: string | undefined): ComputeFeatures {
   if (version === undefined) {
-    return { era: "legacy", header: undefined, version: undefined, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false, personality: true };
+    return { era: "legacy", header: undefined, version: undefined, serverDescription: false, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false, personality: true };
   }
   const atLeast = (v: Microversion) => compareMicroversions(version, v) >= 0;
   return {
     era: "microversions",
     header,
     version,
+    serverDescription: atLeast(SWITCHES.serverDescription),
     serverTags: atLeast(SWITCHES.serverTags),
     imageProxy: !atLeast(SWITCHES.imageProxyRemoved),
     networksRequired: atLeast(SWITCHES.networksRequired),
