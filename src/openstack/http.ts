@@ -106,6 +106,7 @@ export class Transport {
   /** The global request id sent with every request. */
   readonly requestId: string;
   private readonly returnedIds: string[] = [];
+  private readonly trustedHosts = new Set<string>();
 
   constructor(options: TransportOptions = {}) {
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
@@ -128,6 +129,20 @@ export class Transport {
     const b = this.budget?.deadline;
     if (a === undefined) return b;
     return b === undefined ? a : Math.min(a, b);
+  }
+
+  /**
+   * Hosts a redirect may lead to from another host (besides the same host on another port): those the
+   * configuration and the catalog name, which receive the token anyway. See redirects.ts.
+   */
+  trustRedirectsTo(urls: Iterable<string>): void {
+    for (const url of urls) {
+      try {
+        this.trustedHosts.add(new URL(url).hostname.toLowerCase());
+      } catch {
+        // not a URL: nothing to trust
+      }
+    }
   }
 
   /** A password, secret or token that is masked wherever it would appear in an error message. */
@@ -222,7 +237,7 @@ export class Transport {
         return { status: response.status, headers: response.headers, text, requestId, url: hop.url, method: hop.method };
       }
       await response.body?.cancel();
-      const next = nextHop(hop, response.status, response.headers.get("location"), hops);
+      const next = nextHop(hop, response.status, response.headers.get("location"), hops, (host) => this.trustedHosts.has(host));
       hop = { method: next.method, url: next.url };
       if (!next.keepBody) {
         body = undefined;

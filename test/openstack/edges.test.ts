@@ -7,6 +7,7 @@ import { createNovaClient } from "../../src/openstack/compute/client.ts";
 import { versionUrl } from "../../src/openstack/compute/versions.ts";
 import { categorize } from "../../src/openstack/errors.ts";
 import { GLOBAL_REQUEST_ID, Transport } from "../../src/openstack/http.ts";
+import { Session } from "../../src/openstack/session.ts";
 import bookToken from "../fixtures/book/keystone-v2.0-token-book.json";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
 import emptyList from "../fixtures/real-zed/nova-list-empty.json";
@@ -190,6 +191,45 @@ describe("redirects", () => {
     const error = await nova.servers.create({ name: "a", imageRef: "i", flavorRef: "f", networks: "none" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "redirectRefused", category: "config", message: expect.stringContaining("elsewhere.example") });
     expect(r.requests).toHaveLength(3);
+  });
+
+  it("a redirect to the same host on another port is followed (https://host:5000 -> https://host/identity, as keystoneauth does)", async () => {
+    const { r, nova } = zedNova([moved(307, "http://127.0.0.1/compute/v2.1/servers"), json(202, { server: { id: SERVER } })]);
+    await nova.servers.create({ name: "a", imageRef: "i", flavorRef: "f", networks: "none" });
+    expect(r.requests[3]).toMatchObject({ method: "POST", url: "http://127.0.0.1/compute/v2.1/servers" });
+  });
+
+  it("Keystone's https://host:5000 moved under https://host/identity: the token request follows it", async () => {
+    const r = replay(
+      { status: 301, headers: { Location: "https://keystone.example/identity/v3/auth/tokens" } },
+      { ...answer(zedToken) },
+    );
+    const settings = zedSettings({ OS_AUTH_URL: "https://keystone.example:5000/v3" });
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch });
+    await session.auth();
+    expect(r.requests.map((q) => `${q.method} ${q.url}`)).toEqual(["POST https://keystone.example:5000/v3/auth/tokens", "POST https://keystone.example/identity/v3/auth/tokens"]);
+  });
+
+  it("a redirect from https to http is refused even on the same host (the token would travel in clear)", async () => {
+    const t = new Transport({ fetch: async () => new Response(null, { status: 302, headers: { Location: "http://cloud.example/v2.1/" } }) });
+    await expect(t.send({ method: "GET", url: "https://cloud.example/v2.1/", service: "compute" })).rejects.toMatchObject({ kind: "redirectRefused", message: expect.stringContaining("from https") });
+  });
+
+  it("a redirect to another host that an endpoint override names (stated safe: it gets the token anyway) is followed", async () => {
+    const r = replay(answer(zedToken), { status: 307, headers: { Location: "https://nova.example/v2.1/servers/detail" } }, json(200, { servers: [] }));
+    const settings = zedSettings();
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch, endpointOverrides: { compute: "https://nova.example/v2.1" } });
+    await session.request({ method: "GET", url: "https://glance.example/v2/images", service: "image" });
+    expect(r.requests[2]!.url).toBe("https://nova.example/v2.1/servers/detail");
+  });
+
+  it("a redirect to another host that the catalog names (our interface) is followed", async () => {
+    // The recorded catalog's public endpoints are on 127.0.0.1.
+    const r = replay(answer(zedToken), { status: 307, headers: { Location: "http://127.0.0.1:9292/v2/images" } }, json(200, { images: [] }));
+    const settings = zedSettings();
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch });
+    await session.request({ method: "GET", url: "http://images.example/v2/images", service: "image" });
+    expect(r.requests[2]!.url).toBe("http://127.0.0.1:9292/v2/images");
   });
 
   it("a redirect loop ends with an error after a few hops", async () => {
