@@ -120,6 +120,12 @@ export class Session {
    * next ticks of a warm isolate) reuses it until the token is refreshed, so facts such as the compute
    * version document are fetched once per token, not once per tick. A failed load is not remembered.
    */
+  /** Drops what memo() remembered under `key` with the current token (e.g. a discovery that only fell back). */
+  forget(key: string): void {
+    const token = this.cache.get(this.cacheKey);
+    token?.memo?.delete(key);
+  }
+
   async memo<T>(key: string, load: () => Promise<T>): Promise<T> {
     const token = await this.auth();
     token.memo ??= new Map();

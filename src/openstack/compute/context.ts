@@ -35,10 +35,18 @@ export class ComputeContext {
   async resolve(): Promise<{ endpoint: string; features: ComputeFeatures }> {
     if (this.discovered === undefined) {
       // Remembered with the token (not only by this context): a warm isolate's next tick skips the version document.
-      this.discovered = this.session.memo(`compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`, async () => {
+      const key = `compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`;
+      this.discovered = this.session.memo(key, async () => {
         const configured = await this.session.endpoint("compute");
         return discoverCompute(this.session, configured, this.request);
       });
+      // A fallback (discovery failed) serves this cloud's calls only: the next tick tries discovery again.
+      void this.discovered.then(
+        (d) => {
+          if (d.features.discoveryFallback !== undefined) this.session.forget(key);
+        },
+        () => undefined,
+      );
       // A failed discovery (e.g. a transient 503) is not remembered.
       this.discovered.catch(() => {
         this.discovered = undefined;

@@ -51,6 +51,11 @@ export interface ComputeFeatures {
   tagsAtBoot: boolean;
   /** File injection at boot and rebuild (gone from 2.57; user_data replaces it). */
   personality: boolean;
+  /**
+   * Set when version discovery failed (401/403/5xx/network) and calls go to the catalog URL without
+   * microversions, as keystoneauth does: why, for status. Not remembered beyond the calls of one cloud.
+   */
+  discoveryFallback?: string;
 }
 
 export function compareMicroversions(a: Microversion, b: Microversion): number {
@@ -151,10 +156,23 @@ export async function discoverCompute(session: Session, endpoint: string, reques
   if (request !== "auto") parseMicroversion(request); // refuse "2.latest" before any request
   const base = endpoint.replace(/\/+$/, "");
   if (isLegacyComputeUrl(base)) return { endpoint: base, features: featuresFor(undefined, undefined) };
-  let found = await fetchVersionEntry(session, `${base}/`, base);
-  if (found === undefined) {
-    const root = base.replace(/\/v2\.1(\/.*)?$/, "/");
-    if (root !== `${base}/`) found = await fetchVersionEntry(session, root, base);
+  let found: Awaited<ReturnType<typeof fetchVersionEntry>>;
+  try {
+    found = await fetchVersionEntry(session, `${base}/`, base);
+    if (found === undefined) {
+      const root = base.replace(/\/v2\.1(\/.*)?$/, "/");
+      if (root !== `${base}/`) found = await fetchVersionEntry(session, root, base);
+    }
+  } catch (e) {
+    // keystoneauth falls back to the catalog URL when the version document cannot be read (a proxy that
+    // guards it with 401/403, a 5xx, no answer): the API still works, at its base version (2.1, no headers).
+    // Our own not-sent refusals (budget, deadline, rate limit) are no answer from the cloud: they stay errors.
+    if (!(e instanceof OpenStackError) || e.status === 0 && !["network", "timeout"].includes(e.kind) || !["auth", "transient"].includes(e.category)) throw e;
+    const why = e.status === 0 ? e.kind : `HTTP ${e.status}`;
+    return {
+      endpoint: base,
+      features: { ...featuresFor(undefined, undefined), era: "microversions", discoveryFallback: `compute version discovery failed (${why}: ${e.detail}); calling ${base} without microversions (2.1 behaviour)` },
+    };
   }
   const entry = found?.entry;
   // A single version document at the endpoint means the endpoint is that version, whatever its path says.
