@@ -149,7 +149,7 @@ describe("typo suggestions are bounded", () => {
       json(200, { images: [image("cirros-0.6")], next: "/v2/images?marker=cirros-0.6&limit=200" }),
     ]);
     await expect(createGlanceClient(session).find("cirros")).rejects.toMatchObject({ kind: "nameNotFound", message: expect.stringContaining('"cirros-0.6"') });
-    expect(r.requests.map((q) => q.url).slice(1)).toEqual(["http://127.0.0.1:9292/v2/images?name=cirros", "http://127.0.0.1:9292/v2/images?limit=200"]);
+    expect(r.requests.map((q) => q.url).slice(1)).toEqual(["http://127.0.0.1:9292/v2/images?name=cirros&limit=1000", "http://127.0.0.1:9292/v2/images?limit=200"]);
   });
 
   it("Nova's proxy: the name is filtered by Nova, and suggestions come from one bounded page", async () => {
