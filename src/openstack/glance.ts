@@ -3,7 +3,7 @@ import { z } from "zod";
 import { OpenStackError } from "./errors.ts";
 import { joinUrl, withQuery } from "./http.ts";
 import { findByName, SUGGESTION_PAGE_SIZE, SUGGESTION_PAGES } from "./names.ts";
-import { followPages } from "./paging.ts";
+import { followPages, pageQueryOf } from "./paging.ts";
 import type { Session } from "./session.ts";
 
 export const GlanceImageSchema = z.looseObject({
@@ -90,7 +90,7 @@ export function createGlanceClient(session: Session) {
           const response = await session.request({ method: "GET", url: withQuery(baseUrl, next ?? first), service: "image" });
           const body = session.transport.parse(response, GlanceListSchema);
           // `next` is relative to Glance's root, which may sit behind a path prefix: keep only its query.
-          const nextQuery = body.next === undefined ? undefined : Object.fromEntries(new URL(body.next, "http://relative.invalid/").searchParams.entries());
+          const nextQuery = body.next === undefined ? undefined : pageQueryOf(body.next);
           return { items: body.images, next: nextQuery };
         },
         { what: "image", where: baseUrl, ...(options.maxPages === undefined ? {} : { stopAfter: options.maxPages }) },

@@ -321,3 +321,24 @@ describe("request ids", () => {
     expect(r.requests.every((q) => q.headers["x-openstack-request-id"] === session.transport.requestId)).toBe(true);
   });
 });
+
+describe("a repeated query key from page 2 on", () => {
+  it("Nova's next link `status=ACTIVE&status=ERROR` is followed with both values, in order", async () => {
+    const first = json(200, { servers: [{ id: "a", name: "a" }], servers_links: [{ rel: "next", href: "http://nova.internal:8774/v2.1/servers?status=ACTIVE&status=ERROR&limit=1&marker=a" }] });
+    const { r, nova } = zedNova([first, json(200, { servers: [] })]);
+    await nova.servers.list(undefined, { detail: false, pageSize: 1 });
+    const second = new URL(r.requests[3]!.url);
+    expect(second.searchParams.getAll("status")).toEqual(["ACTIVE", "ERROR"]);
+    expect(second.searchParams.get("marker")).toBe("a");
+  });
+
+  it("Glance's next link keeps a repeated key (`tag=a&tag=b`) too", async () => {
+    const { r, session } = zedSession([
+      answer(zedToken),
+      json(200, { images: [{ id: "x", name: "x", status: "active" }], next: "/v2/images?tag=a&tag=b&marker=x&limit=1" }),
+      json(200, { images: [] }),
+    ]);
+    await createGlanceClient(session).list({}, { pageSize: 1 });
+    expect(new URL(r.requests[2]!.url).searchParams.getAll("tag")).toEqual(["a", "b"]);
+  });
+});

@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { type HttpResponse, joinUrl, withQuery } from "../http.ts";
 import type { RetryMode } from "../retry.ts";
+import { type PageQuery, pageQueryOf } from "../paging.ts";
 import type { Session } from "../session.ts";
 import { type ComputeFeatures, discoverCompute, isBookComputeUrl, type MicroversionRequest } from "./versions.ts";
 
@@ -93,9 +94,8 @@ export function seg(value: string): string {
 }
 
 /** The marker query of a `*_links` "next" link, applied to our own base URL (the link may name an internal host). */
-export function nextPageQuery(links: ReadonlyArray<{ rel?: string | undefined; href: string }> | undefined): Record<string, string> | undefined {
+export function nextPageQuery(links: ReadonlyArray<{ rel?: string | undefined; href: string }> | undefined): PageQuery | undefined {
   const next = links?.find((l) => l.rel === "next");
   if (next === undefined) return undefined;
-  const url = new URL(next.href, "http://relative.invalid/");
-  return Object.fromEntries(url.searchParams.entries());
+  return pageQueryOf(next.href);
 }
