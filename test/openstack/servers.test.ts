@@ -113,9 +113,16 @@ describe("boot (POST /servers)", () => {
     expect(r.requests).toHaveLength(2);
   });
 
-  it("at 2.1 'none' leaves the networks key out, as the recorded legacy boot did", async () => {
+  it("below 2.37 'none' is refused before any request: Nova would give the server a port", async () => {
+    const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.36" } });
+    const e = await failure(nova.servers.create({ name: "n", imageRef: "i", flavorRef: "1", networks: "none" }));
+    expect(e).toMatchObject({ category: "config", kind: "unsupportedByCloud", message: expect.stringContaining('networks "none" needs compute microversion 2.37; this cloud offers 2.36') });
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it("at 2.1 'auto' leaves the networks key out, as the recorded legacy boot did", async () => {
     const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.1" } });
-    await nova.servers.create({ name: "smoke-legacy", imageRef: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", flavorRef: "1", networks: "none", metadata: { "autoscale-group": "web" } });
+    await nova.servers.create({ name: "smoke-legacy", imageRef: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", flavorRef: "1", networks: "auto", metadata: { "autoscale-group": "web" } });
     expectRecorded(r.requests[2], createLegacy, "2.1");
   });
 
@@ -145,7 +152,7 @@ describe("boot (POST /servers)", () => {
 
   it("labels below 2.19: neither tags nor description (Nova would refuse them with 400)", async () => {
     const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.18" } });
-    await nova.servers.create(labelled);
+    await nova.servers.create({ ...labelled, networks: "auto" });
     const body = r.requests[2]!.body as { server: Record<string, unknown> };
     expect(body.server).not.toHaveProperty("tags");
     expect(body.server).not.toHaveProperty("description");

@@ -39,7 +39,7 @@ export interface CreateServerOptions {
   personality?: Array<{ path: string; contents: string }>;
   /** Plain text; the client base64-encodes it. */
   userData?: string;
-  /** "auto" / "none" need 2.37; on older APIs both mean "leave it to Nova" (the key is left out). */
+  /** "auto" / "none" are 2.37 words; below, "auto" leaves the key out (Nova's own choice) and "none" is refused (Nova would add a port). */
   networks?: "auto" | "none" | BootNetwork[];
   keyName?: string;
   securityGroups?: string[];
@@ -130,6 +130,17 @@ export function serversApi(ctx: ComputeContext) {
         });
       } else if (f.networksRequired) {
         server["networks"] = options.networks;
+      } else if (options.networks === "none") {
+        // Before 2.37 Nova knows no "none": leaving the key out gives the server a port on the project's
+        // network, the opposite of what was asked. Refused before any request, naming the fix.
+        throw new OpenStackError({
+          method: "POST",
+          url: "servers",
+          status: 0,
+          kind: "unsupportedByCloud",
+          message: `networks "none" needs compute microversion ${formatMicroversion(SWITCHES.networksRequired)}; this cloud offers ${f.version === undefined ? "no microversions" : formatMicroversion(f.version)}, where a boot without networks gets a port: use "auto" or a list of networks`,
+          category: "config",
+        });
       }
     } else if (f.networksRequired) {
       throw new OpenStackError({
