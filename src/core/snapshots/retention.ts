@@ -198,22 +198,27 @@ function sortNewestFirst(snapshots: readonly RetentionSnapshot[]): RetentionSnap
 function forget(history: readonly RetentionSnapshot[], rules: CalendarRetention, buckets: readonly Rule[]): string[][] {
   const reasons = history.map((): string[] => []);
   if (!hasRule(rules)) return history.map(() => ["no retention rule: everything is kept"]);
+  const oldest = history.length - 1;
   for (const rule of buckets) {
     let left = rule.count;
     let last: string | undefined;
     history.forEach((s, i) => {
       if (left === 0) return;
       const key = rule.bucket(s, i);
-      if (key === last) return;
+      // restic >= 0.16: a rule with count left when the snapshots run out also keeps the oldest one
+      // (its bucket already has a newer snapshot), so `keepYearly: 10` of a young history keeps its start.
+      if (key === last && i !== oldest) return;
+      const label = rule.label(key, i);
+      reasons[i]!.push(key === last ? `oldest ${label}` : label);
       last = key;
       left--;
-      reasons[i]!.push(rule.label(key, i));
     });
   }
   if (rules.keepWithin !== undefined && history.length > 0) {
+    // Strictly after the cutoff, as restic's `cur.Time.After(t)`: `7d` of a nightly history keeps 7, not 8.
     const start = withinStart(history[0]!.at, rules.keepWithin);
     history.forEach((s, i) => {
-      if (Date.parse(s.at) >= start) reasons[i]!.push(`within ${rules.keepWithin} of the newest`);
+      if (Date.parse(s.at) > start) reasons[i]!.push(`within ${rules.keepWithin} of the newest`);
     });
   }
   return reasons;
