@@ -31,6 +31,8 @@ export interface BootSpec {
   availabilityZone?: string;
   /** min_count = max_count = count: one request boots them all. */
   count: number;
+  /** Nova server tags and description saying who manages the server; sent where the microversion allows (tags 2.52, description 2.19). */
+  labels?: { tags: string[]; description: string };
 }
 
 export interface BootResult {

@@ -162,6 +162,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
         ...(spec.securityGroups === undefined ? {} : { securityGroups: spec.securityGroups }),
         ...(spec.availabilityZone === undefined ? {} : { availabilityZone: spec.availabilityZone }),
         ...(spec.count === 1 ? {} : { minCount: spec.count, maxCount: spec.count }),
+        ...(spec.labels === undefined ? {} : { labels: spec.labels }),
       });
       return {
         serverIds: result.id === undefined ? [] : [result.id],

@@ -112,29 +112,47 @@ export function isOpenStackError(e: unknown): e is OpenStackError {
 }
 
 /**
- * The limit messages of 403 (and old 413) answers, in one table, first match wins. Nova's QuotaError family
- * (nova/exception.py) answers 403 for all of them, but they mean two different things:
- * - `quota`: the project's capacity is used up (instances, cores, RAM, Neutron ports or IPs at boot); boot fewer.
- * - `config`: the request itself is over a per-request limit (metadata items, personality files, key pairs,
- *   security groups); booting fewer will not help, the rule must change.
- * The `config` rows come first: book-era Nova said "Quota exceeded for metadata items" with 413.
+ * The limit messages of 403 (and old 413) answers, in one table, first match wins. Nova's QuotaError/OverQuota
+ * family (nova/exception.py, Nova 26 Zed through master) answers 403 for all of them, but they mean two things:
+ * - `quota`: the project's capacity is used up (instances, cores, RAM, Neutron ports or IPs at boot, members of a
+ *   server group, image storage); boot fewer.
+ * - `config`: the request itself is over a per-request limit (metadata items, personality files, disk devices) or
+ *   the project is over a limit booting fewer cannot change (key pairs, server groups, security groups); the rule
+ *   must change.
+ * Sources: nova/exception.py (every OverQuota subclass, TooManyDiskDevices), nova/network/neutron.py (Neutron's
+ * OverQuota turned into PortLimitExceeded / FloatingIpLimitExceeded, the port count check), nova/compute/api.py
+ * (server group members), nova/limit/*.py (unified limits: oslo.limit's ProjectOverLimit text, per resource),
+ * neutron_lib/exceptions (Neutron's own OverQuota, passed through by Nova's floating IP calls, or answered 409 by
+ * Neutron itself). The `config` rows come first: book-era Nova said "Quota exceeded for metadata items" with 413,
+ * and Nova 25+ says "Quota exceeded, too many key pairs."
  */
 export const LIMIT_MESSAGES: ReadonlyArray<{ pattern: RegExp; category: "quota" | "config"; example: string }> = [
   { category: "config", pattern: /maximum number of metadata items exceeds/i, example: "Maximum number of metadata items exceeds %(allowed)d" },
   { category: "config", pattern: /personality file limit exceeded/i, example: "Personality file limit exceeded" },
   { category: "config", pattern: /personality file path exceeds maximum/i, example: "Personality file path exceeds maximum %(allowed)s" },
   { category: "config", pattern: /personality file content exceeds maximum/i, example: "Personality file content exceeds maximum %(allowed)s" },
-  { category: "config", pattern: /maximum number of key pairs exceeded/i, example: "Maximum number of key pairs exceeded" },
+  { category: "config", pattern: /maximum number of key pairs exceeded|too many key pairs/i, example: "Maximum number of key pairs exceeded / Quota exceeded, too many key pairs." },
   { category: "config", pattern: /maximum number of security groups or rules exceeded/i, example: "Maximum number of security groups or rules exceeded" },
+  { category: "config", pattern: /too many server groups/i, example: "Quota exceeded, too many server groups." },
+  { category: "config", pattern: /maximum allowed number of disk devices/i, example: "The maximum allowed number of disk devices (%(maximum)d) to attach to a single instance has been exceeded." },
+  // Unified limits (oslo.limit): "Project <id> is over a limit for [Resource <name> is over limit of ...]". The
+  // resource names the kind: per-request and non-capacity limits are config, the rest (servers, class:VCPU,
+  // class:MEMORY_MB, class:DISK_GB, server_group_members) capacity.
+  { category: "config", pattern: /resource (server_metadata_items|server_injected_files|server_injected_file_content_bytes|server_injected_file_path_bytes|server_key_pairs|server_groups) is over limit/i, example: "Project %(project_id)s is over a limit for [Resource server_metadata_items is over limit of 128 due to current usage 0 and delta 129]" },
   // Book-era and other wordings of the same per-request limits ("Quota exceeded for metadata items", "injected files").
   { category: "config", pattern: /(metadata|personality|injected file)[^.]*(exceed|limit)|(exceed|limit)[^.]*(metadata|personality|injected file)/i, example: "Quota exceeded for metadata items: Requested 6, but already used 0 of 5" },
-  { category: "quota", pattern: /quota exceeded for /i, example: "Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s of %(allowed)s %(overs)s / Quota exceeded for resources: %(overs)s" },
+  { category: "quota", pattern: /is over a limit for/i, example: "Project %(project_id)s is over a limit for [Resource servers is over limit of 10 due to current usage 10 and delta 1]" },
+  { category: "quota", pattern: /quota exceeded for /i, example: "Quota exceeded for %(overs)s: Requested %(req)s, but already used %(used)s of %(allowed)s %(overs)s / Quota exceeded for resources: %(overs)s (Nova; Neutron's adds a period: ['port'].)" },
   { category: "quota", pattern: /quota exceeded: code=/i, example: "Quota exceeded: code=%(code)s" },
   { category: "quota", pattern: /maximum number of ports exceeded/i, example: "Maximum number of ports exceeded" },
+  { category: "quota", pattern: /number of defined ports: \d+ is over the limit/i, example: "The number of defined ports: %(ports)d is over the limit: %(quota)d" },
   { category: "quota", pattern: /maximum number of fixed ips exceeded/i, example: "Maximum number of fixed IPs exceeded" },
   { category: "quota", pattern: /maximum number of floating ips exceeded/i, example: "Maximum number of floating IPs exceeded" },
+  { category: "quota", pattern: /too many servers in group/i, example: "Quota exceeded, too many servers in group" },
+  { category: "quota", pattern: /quota exceeded or out of space for image/i, example: "Quota exceeded or out of space for image %(image_id)s in the image service." },
+  { category: "quota", pattern: /subnet pool prefix quota exceeded/i, example: "Per-project subnet pool prefix quota exceeded." },
   // Other services' wordings (Glance, Cinder, proxies).
-  { category: "quota", pattern: /quota exceeded|exceeds? (the )?quota|over ?quota/i, example: "Quota exceeded, too many server groups." },
+  { category: "quota", pattern: /quota exceeded|exceeds? (the )?quota|over ?quota/i, example: "Quota exceeded for image storage" },
 ];
 
 /** The category a limit message names (see LIMIT_MESSAGES), or undefined when it names none. */
@@ -155,9 +173,17 @@ export function categorize(status: number, kind: string, message: string, retryA
   if (status === 403 && PROTECTED_MESSAGE.test(message)) return "config";
   if (status === 403) return limit === "quota" ? "quota" : "auth";
   if (status === 404) return "notFound";
+  // Neutron's OverQuota is a Conflict (409 "Quota exceeded for resources: ['port']."): capacity, not a race to retry.
+  if (status === 409 && (kind === "OverQuota" || limitCategory(message) === "quota")) return "quota";
   if (status === 409 || status === 429) return "transient";
-  // Old Nova answered quota errors with 413 (and "Retry-After: 0"); a 413 that is only a rate limit asks us to come back later.
-  if (status === 413) return limit === "quota" || !(retryAfterSeconds !== undefined && retryAfterSeconds > 0) ? "quota" : "transient";
+  // Old Nova answered quota errors with 413 (and "Retry-After: 0"), always naming the quota; a 413 that is a rate
+  // limit asks us to come back later (a positive Retry-After); any other 413 (a proxy's "Request Entity Too Large")
+  // says the request is too big: not quota (booting fewer would not help), and not worth retrying as it is.
+  if (status === 413) {
+    if (limit === "quota") return "quota";
+    if ((retryAfterSeconds !== undefined && retryAfterSeconds > 0) || /rate.?limit/i.test(message)) return "transient";
+    return "config";
+  }
   if (status === 501) return "cloud";
   if (status >= 500) return "transient";
   return "cloud";
@@ -216,6 +242,10 @@ export function parseFault(status: number, bodyText: string): ParsedFault {
       const kind = keys[0]!;
       const inner = record[kind];
       if (isRecord(inner)) {
+        // Neutron: {"NeutronError": {"type": "OverQuota", "message": "...", "detail": ""}}; the type is the fault's name.
+        if (kind === "NeutronError" && typeof inner["type"] === "string" && typeof inner["message"] === "string") {
+          return { kind: inner["type"], message: clip(inner["message"]) };
+        }
         const message = typeof inner["message"] === "string" ? inner["message"] : typeof inner["explanation"] === "string" ? inner["explanation"] : JSON.stringify(inner);
         const retryAfter = toSeconds(inner["retryAfter"]);
         return retryAfter === undefined ? { kind, message: clip(message) } : { kind, message: clip(message), retryAfterSeconds: retryAfter };

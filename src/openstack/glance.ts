@@ -3,7 +3,7 @@ import { z } from "zod";
 import { OpenStackError } from "./errors.ts";
 import { joinUrl, withQuery } from "./http.ts";
 import { findByName, SUGGESTION_PAGE_SIZE, SUGGESTION_PAGES } from "./names.ts";
-import { followPages } from "./paging.ts";
+import { followPages, pageQueryOf } from "./paging.ts";
 import type { Session } from "./session.ts";
 
 export const GlanceImageSchema = z.looseObject({
@@ -17,6 +17,9 @@ export const GlanceImageSchema = z.looseObject({
   tags: z.array(z.string()).optional(),
 });
 export type GlanceImage = z.infer<typeof GlanceImageSchema>;
+/** Glance's default api_limit_max: the largest page it hands out (glance/common/config.py). */
+export const GLANCE_MAX_PAGE_SIZE = 1000;
+
 const GlanceListSchema = z.looseObject({ images: z.array(GlanceImageSchema), next: z.string().optional() });
 
 /** Glance's own image fields; everything else on an image is a user property. */
@@ -79,13 +82,15 @@ export function createGlanceClient(session: Session) {
      */
     async list(filters: Record<string, string> = {}, options: { pageSize?: number; maxPages?: number } = {}): Promise<GlanceImage[]> {
       const baseUrl = joinUrl(await v2(), "images");
-      const first: Record<string, string> = { ...filters, ...(options.pageSize === undefined ? {} : { limit: String(options.pageSize) }) };
+      // Without a limit Glance answers 25 per page (limit_param_default): 60 images would cost 3 requests of a
+      // tick's 50. Ask for its maximum instead; a cloud configured lower caps it silently (no error).
+      const first: Record<string, string> = { ...filters, limit: String(options.pageSize ?? GLANCE_MAX_PAGE_SIZE) };
       return followPages(
         async (next) => {
           const response = await session.request({ method: "GET", url: withQuery(baseUrl, next ?? first), service: "image" });
           const body = session.transport.parse(response, GlanceListSchema);
           // `next` is relative to Glance's root, which may sit behind a path prefix: keep only its query.
-          const nextQuery = body.next === undefined ? undefined : Object.fromEntries(new URL(body.next, "http://relative.invalid/").searchParams.entries());
+          const nextQuery = body.next === undefined ? undefined : pageQueryOf(body.next);
           return { items: body.images, next: nextQuery };
         },
         { what: "image", where: baseUrl, ...(options.maxPages === undefined ? {} : { stopAfter: options.maxPages }) },

@@ -1,6 +1,7 @@
 // The HTTP layer under every OpenStack call: injectable fetch/clock/sleep, retries, deadline, subrequest counting, zod parsing.
 import type { z } from "zod";
 import { OpenStackError, parseFault, parseRetryAfter } from "./errors.ts";
+import { endpointKey, type RateLimitMemory } from "./rate-limits.ts";
 import { isRedirect, nextHop } from "./redirects.ts";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, defaultRetryMode, isRetryable, type RetryMode, type RetryPolicy } from "./retry.ts";
 import { SecretMasker } from "./secrets.ts";
@@ -33,6 +34,11 @@ export interface TransportOptions {
    */
   requestId?: string;
   /**
+   * Retry-After waits remembered per endpoint (see rate-limits.ts); share one per isolate so the next
+   * tick does not call an endpoint that asked us to wait. Default: none (nothing remembered).
+   */
+  rateLimits?: RateLimitMemory;
+  /**
    * A budget shared by every transport of one tick (or API request): each attempt is charged to it and
    * refused, unsent, when it is spent; its deadline bounds every attempt like `deadline` does.
    */
@@ -54,7 +60,7 @@ export interface RequestBudget {
 }
 
 /** Kinds of OpenStackError for a request that was never sent: the cloud cannot have acted on it. */
-export const NOT_SENT_KINDS: readonly string[] = ["subrequestBudget", "deadline"];
+export const NOT_SENT_KINDS: readonly string[] = ["subrequestBudget", "deadline", "rateLimited"];
 
 export interface HttpRequest {
   method: string;
@@ -106,6 +112,8 @@ export class Transport {
   /** The global request id sent with every request. */
   readonly requestId: string;
   private readonly returnedIds: string[] = [];
+  private readonly trustedHosts = new Set<string>();
+  private readonly rateLimits: RateLimitMemory | undefined;
 
   constructor(options: TransportOptions = {}) {
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
@@ -120,6 +128,7 @@ export class Transport {
     this.requestId = options.requestId ?? `req-${crypto.randomUUID()}`;
     if (!GLOBAL_REQUEST_ID.test(this.requestId)) throw new Error("requestId must be req-<uuid> in lower-case hex (the form OpenStack services log)");
     this.budget = options.budget;
+    this.rateLimits = options.rateLimits;
   }
 
   /** The earlier of this transport's deadline and its budget's, if any. */
@@ -128,6 +137,20 @@ export class Transport {
     const b = this.budget?.deadline;
     if (a === undefined) return b;
     return b === undefined ? a : Math.min(a, b);
+  }
+
+  /**
+   * Hosts a redirect may lead to from another host (besides the same host on another port): those the
+   * configuration and the catalog name, which receive the token anyway. See redirects.ts.
+   */
+  trustRedirectsTo(urls: Iterable<string>): void {
+    for (const url of urls) {
+      try {
+        this.trustedHosts.add(new URL(url).hostname.toLowerCase());
+      } catch {
+        // not a URL: nothing to trust
+      }
+    }
   }
 
   /** A password, secret or token that is masked wherever it would appear in an error message. */
@@ -153,6 +176,7 @@ export class Transport {
   async send(request: HttpRequest): Promise<HttpResponse> {
     const mode = request.retry ?? defaultRetryMode(request.method);
     const started = this.clock();
+    this.refuseWhileHeld(request);
     for (let attempt = 1; ; attempt++) {
       let failure: OpenStackError;
       try {
@@ -163,11 +187,11 @@ export class Transport {
         if (!(e instanceof OpenStackError)) throw e;
         failure = e;
       }
-      if (attempt >= this.policy.maxAttempts || NOT_SENT_KINDS.includes(failure.kind) || !isRetryable(failure, mode)) throw failure;
+      if (attempt >= this.policy.maxAttempts || NOT_SENT_KINDS.includes(failure.kind) || !isRetryable(failure, mode)) throw this.remembered(request, failure);
       const delay = backoffDelayMs(attempt, this.policy, this.random, failure.retryAfterSeconds);
       const resumeAt = this.clock() + delay;
       const deadline = this.effectiveDeadline;
-      if (resumeAt - started > this.policy.budgetMs || (deadline !== undefined && resumeAt >= deadline)) throw failure;
+      if (resumeAt - started > this.policy.budgetMs || (deadline !== undefined && resumeAt >= deadline)) throw this.remembered(request, failure);
       this.counters.retries++;
       await this.sleep(delay);
     }
@@ -222,7 +246,7 @@ export class Transport {
         return { status: response.status, headers: response.headers, text, requestId, url: hop.url, method: hop.method };
       }
       await response.body?.cancel();
-      const next = nextHop(hop, response.status, response.headers.get("location"), hops);
+      const next = nextHop(hop, response.status, response.headers.get("location"), hops, (host) => this.trustedHosts.has(host));
       hop = { method: next.method, url: next.url };
       if (!next.keepBody) {
         body = undefined;
@@ -269,6 +293,33 @@ export class Transport {
         message: timeout ? waited : `request failed: ${text}`,
       });
     }
+  }
+
+  /** A call to an endpoint that asked us to wait (remembered Retry-After) is refused unsent until then. */
+  private refuseWhileHeld(request: HttpRequest): void {
+    if (this.rateLimits === undefined) return;
+    const now = this.clock();
+    const key = endpointKey(request.service, request.url);
+    const until = this.rateLimits.until(key, now);
+    if (until === undefined) return;
+    throw new OpenStackError({
+      method: request.method,
+      url: request.url,
+      status: 0,
+      kind: "rateLimited",
+      message: `not sent: ${key} asked us to wait (Retry-After) until ${new Date(until).toISOString()}, ${Math.ceil((until - now) / 1000)} s from now`,
+      retryAfterSeconds: Math.ceil((until - now) / 1000),
+      category: "transient",
+    });
+  }
+
+  /** A rate limit (429, 413, 503 with a positive Retry-After) given up on: remembered for the endpoint, so later calls wait too. */
+  private remembered(request: HttpRequest, failure: OpenStackError): OpenStackError {
+    const wait = failure.retryAfterSeconds;
+    if (this.rateLimits !== undefined && wait !== undefined && wait > 0 && failure.category === "transient" && [413, 429, 503].includes(failure.status)) {
+      this.rateLimits.hold(endpointKey(request.service, request.url), this.clock() + Math.ceil(wait * 1000));
+    }
+    return failure;
   }
 
   private remember(requestId: string): void {

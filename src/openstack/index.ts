@@ -90,5 +90,6 @@ export { type ErrorCategory, isOpenStackError, OpenStackError } from "./errors.t
 export { createGlanceClient, type GlanceClient, type GlanceImage, imageProperties } from "./glance.ts";
 export type { FetchFunction, RequestStats, TransportOptions } from "./http.ts";
 export { type AuthResult, type Credentials, credentialsFromSettings } from "./keystone.ts";
+export { createRateLimitMemory, endpointKey, type RateLimitMemory } from "./rate-limits.ts";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.ts";
 export { createTokenCache, Session, type SessionOptions, type TokenCache } from "./session.ts";

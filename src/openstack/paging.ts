@@ -7,7 +7,7 @@ export const MAX_PAGES = 1000;
 export interface Page<T> {
   items: T[];
   /** The next page's query (from a `*_links` "next" link or Glance's `next`); undefined on the last page. */
-  next: Record<string, string> | undefined;
+  next: PageQuery | undefined;
 }
 
 export interface PagingOptions {
@@ -25,17 +25,31 @@ export interface PagingOptions {
  * goes on past maxPages gets an error (category transient): a listing silently cut short would let the
  * caller act on part of the truth (count servers as missing, keep images it should have seen).
  */
-export async function followPages<T extends { id: string }>(fetchPage: (next: Record<string, string> | undefined) => Promise<Page<T>>, options: PagingOptions): Promise<T[]> {
+/** The query of a next page; a key the link repeats (`status=A&status=B`) keeps all its values, in order. */
+export type PageQuery = Record<string, string | string[]>;
+
+/** The query of a `next` link (absolute or relative), keeping repeated keys: never collapsed to the last value. */
+export function pageQueryOf(href: string): PageQuery {
+  const out: PageQuery = {};
+  for (const [key, value] of new URL(href, "http://relative.invalid/").searchParams) {
+    const before = out[key];
+    out[key] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+  }
+  return out;
+}
+
+export async function followPages<T extends { id: string }>(fetchPage: (next: PageQuery | undefined) => Promise<Page<T>>, options: PagingOptions): Promise<T[]> {
   const maxPages = options.maxPages ?? MAX_PAGES;
   const items: T[] = [];
   const markers = new Set<string>();
-  let next: Record<string, string> | undefined;
+  let next: PageQuery | undefined;
   for (let page = 1; ; page++) {
     const body = await fetchPage(next);
     items.push(...body.items);
     if (body.next === undefined || body.items.length === 0) return items;
     if (options.stopAfter !== undefined && page >= options.stopAfter) return items;
-    const marker = body.next["marker"] ?? body.items[body.items.length - 1]!.id;
+    const given = body.next["marker"];
+    const marker = (Array.isArray(given) ? given.at(-1) : given) ?? body.items[body.items.length - 1]!.id;
     if (markers.has(marker)) throw pagingError(options, `page ${page + 1} would repeat marker ${marker}`);
     if (page >= maxPages) throw pagingError(options, `more than ${maxPages} pages`);
     markers.add(marker);

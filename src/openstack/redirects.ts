@@ -19,10 +19,19 @@ export interface Hop {
 
 /**
  * Where a redirect leads, keeping method and body (as keystoneauth does, unlike browsers) except for
- * 303. Only to the same host and port (or the same host moving from http to https): the request carries
- * X-Auth-Token, and a redirect must not hand it to another server. Anything else is refused clearly.
+ * 303. The request carries X-Auth-Token, so a redirect may only lead where that token already goes:
+ * - the same host name, on any port (keystoneauth follows `https://host:5000` -> `https://host/identity`),
+ * - or a host stated safe (`trusted`: the hosts of OS_AUTH_URL, the endpoint overrides and the catalog,
+ *   which are sent the token anyway),
+ * and never from https down to http. Anything else is refused clearly, naming where it led.
  */
-export function nextHop(from: { method: string; url: string }, status: number, location: string | null, hops: number): Hop {
+export function nextHop(
+  from: { method: string; url: string },
+  status: number,
+  location: string | null,
+  hops: number,
+  trusted: (hostname: string) => boolean = () => false,
+): Hop {
   const refuse = (why: string) =>
     new OpenStackError({ method: from.method, url: from.url, status, kind: "redirectRefused", message: why, category: "config" });
   if (location === null || location.trim() === "") throw refuse(`HTTP ${status} redirect without a Location header`);
@@ -33,9 +42,13 @@ export function nextHop(from: { method: string; url: string }, status: number, l
     throw refuse(`HTTP ${status} redirect to an unreadable Location`);
   }
   const origin = new URL(from.url);
-  const sameServer = target.hostname === origin.hostname && (target.port === origin.port || (origin.protocol === "http:" && target.protocol === "https:"));
   const where = `${target.protocol}//${target.host}${target.pathname}`;
-  if (!sameServer || (target.protocol !== "https:" && target.protocol !== "http:") || (origin.protocol === "https:" && target.protocol === "http:")) {
+  if (target.protocol !== "https:" && target.protocol !== "http:") throw refuse(`redirected to ${where}: not an http(s) URL`);
+  if (origin.protocol === "https:" && target.protocol === "http:") {
+    throw refuse(`redirected from https to ${where}: the token would travel unencrypted; fix the cloud's redirect or configure the https URL`);
+  }
+  const hostname = target.hostname.toLowerCase();
+  if (hostname !== origin.hostname.toLowerCase() && !trusted(hostname)) {
     throw refuse(`redirected to ${where}, another server than the one configured (the request carries a token): set that URL in OS_AUTH_URL / OS_ENDPOINT_OVERRIDES instead`);
   }
   if (hops >= MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects (last to ${where})`);

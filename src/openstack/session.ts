@@ -1,5 +1,5 @@
 // An authenticated session: token cache with early refresh, one re-authentication on 401, endpoints from catalog or overrides.
-import { type Interface, normaliseInterface, requireEndpoint, findEndpoint } from "./catalog.ts";
+import { type Catalog, type Interface, normaliseInterface, requireEndpoint, findEndpoint } from "./catalog.ts";
 import { OpenStackError } from "./errors.ts";
 import { type HttpRequest, type HttpResponse, type RequestStats, Transport, type TransportOptions } from "./http.ts";
 import { type AuthResult, authenticate, type Credentials } from "./keystone.ts";
@@ -66,6 +66,7 @@ export class Session {
     this.cacheKey = tokenCacheKey(this.authUrl, options.credentials);
     this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
     this.assumedLifetimeMs = options.assumedTokenLifetimeMs ?? 60 * 60_000;
+    this.transport.trustRedirectsTo([this.authUrl, ...Object.values(this.overrides)]);
     const c = options.credentials;
     this.transport.registerSecret(c.method === "password" ? c.password : c.method === "applicationCredential" ? c.secret : c.token);
   }
@@ -80,6 +81,7 @@ export class Session {
     if (cached !== undefined && this.stillFresh(cached)) {
       // A token from the shared cache was fetched by an earlier tick's transport: this one must mask it too.
       this.transport.registerSecret(cached.token);
+      this.trustCatalog(cached.catalog);
       return cached;
     }
     if (this.inflight === undefined) {
@@ -118,6 +120,12 @@ export class Session {
    * next ticks of a warm isolate) reuses it until the token is refreshed, so facts such as the compute
    * version document are fetched once per token, not once per tick. A failed load is not remembered.
    */
+  /** Drops what memo() remembered under `key` with the current token (e.g. a discovery that only fell back). */
+  forget(key: string): void {
+    const token = this.cache.get(this.cacheKey);
+    token?.memo?.delete(key);
+  }
+
   async memo<T>(key: string, load: () => Promise<T>): Promise<T> {
     const token = await this.auth();
     token.memo ??= new Map();
@@ -152,12 +160,18 @@ export class Session {
     return token.usableUntil - now > margin;
   }
 
+  /** The catalog's endpoints of our interface get the token anyway: a redirect to one of their hosts may be followed. */
+  private trustCatalog(catalog: Catalog): void {
+    this.transport.trustRedirectsTo(catalog.flatMap((service) => service.endpoints.filter((e) => e.interface === this.interface).map((e) => e.url)));
+  }
+
   private async authenticateNow(): Promise<CachedToken> {
     const result = await authenticate(this.transport, this.authUrl, this.credentials);
     const obtainedAt = this.transport.clock();
     // A token that is already "expired" by our clock means skewed clocks (or the book's 2015 sample): trust 401s instead.
     const usableUntil = result.expiresAt !== undefined && result.expiresAt > obtainedAt ? result.expiresAt : obtainedAt + this.assumedLifetimeMs;
     this.transport.registerSecret(result.token);
+    this.trustCatalog(result.catalog);
     const token: CachedToken = { ...result, obtainedAt, usableUntil };
     this.cache.set(this.cacheKey, token);
     return token;

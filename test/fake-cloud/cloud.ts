@@ -52,6 +52,7 @@ export interface ServerSnapshot {
   vmState: string;
   metadata: Record<string, string>;
   tags: string[];
+  description: string | null;
   flavor: string;
   imageId: string;
   reservationId: string;
@@ -384,6 +385,7 @@ export class FakeCloud {
         vmState: s.vmState,
         metadata: { ...s.metadata },
         tags: [...s.tags],
+        description: s.description,
         flavor: this.flavorById(s.flavorId)?.name ?? s.flavorId,
         imageId: s.imageId,
         reservationId: s.reservationId,

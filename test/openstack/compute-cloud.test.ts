@@ -111,7 +111,7 @@ describe("images and flavors", () => {
   it("resolveImage by name asks Glance v2", async () => {
     const { r, cloud } = zedCloud([answer(zedToken), answer(glanceImages)]);
     expect(await cloud.resolveImage("cirros-fake")).toEqual({ id: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", name: "cirros-fake" });
-    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?name=cirros-fake`);
+    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?name=cirros-fake&limit=1000`);
   });
 
   it("resolveImage by id checks that the image is active", async () => {
@@ -148,7 +148,7 @@ describe("images and flavors", () => {
     const ours = { ...snapshot.response.body, "novascale:made-by": "novascale", "novascale:group": "web" };
     const { r, cloud } = zedCloud([answer(zedToken), json(200, { images: [ours, glanceImages.response.body.images[0]] })]);
     const images = await cloud.listImages({ "novascale:made-by": "novascale", "novascale:group": "web" });
-    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?novascale%3Amade-by=novascale&novascale%3Agroup=web`);
+    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?novascale%3Amade-by=novascale&novascale%3Agroup=web&limit=1000`);
     expect(images.map((i) => i.id)).toEqual([snapshot.response.body.id]);
     expect(images[0]).toMatchObject({ name: "smoke-snap", status: "active", created: "2026-11-26T20:18:21Z", properties: { "novascale:group": "web", image_type: "snapshot" } });
   });
@@ -212,7 +212,7 @@ describe("one session per tick", () => {
       endpointOverrides: { image: "https://glance2.example.com/v2" },
     });
     await cloud.listImages({});
-    expect(r.requests[1]!.url).toBe("https://glance2.example.com/v2/images");
+    expect(r.requests[1]!.url).toBe("https://glance2.example.com/v2/images?limit=1000");
   });
 
   it("a malformed OS_ENDPOINT_OVERRIDES is a config error at construction", () => {

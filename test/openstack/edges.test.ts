@@ -7,6 +7,7 @@ import { createNovaClient } from "../../src/openstack/compute/client.ts";
 import { versionUrl } from "../../src/openstack/compute/versions.ts";
 import { categorize } from "../../src/openstack/errors.ts";
 import { GLOBAL_REQUEST_ID, Transport } from "../../src/openstack/http.ts";
+import { Session } from "../../src/openstack/session.ts";
 import bookToken from "../fixtures/book/keystone-v2.0-token-book.json";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
 import emptyList from "../fixtures/real-zed/nova-list-empty.json";
@@ -148,7 +149,7 @@ describe("typo suggestions are bounded", () => {
       json(200, { images: [image("cirros-0.6")], next: "/v2/images?marker=cirros-0.6&limit=200" }),
     ]);
     await expect(createGlanceClient(session).find("cirros")).rejects.toMatchObject({ kind: "nameNotFound", message: expect.stringContaining('"cirros-0.6"') });
-    expect(r.requests.map((q) => q.url).slice(1)).toEqual(["http://127.0.0.1:9292/v2/images?name=cirros", "http://127.0.0.1:9292/v2/images?limit=200"]);
+    expect(r.requests.map((q) => q.url).slice(1)).toEqual(["http://127.0.0.1:9292/v2/images?name=cirros&limit=1000", "http://127.0.0.1:9292/v2/images?limit=200"]);
   });
 
   it("Nova's proxy: the name is filtered by Nova, and suggestions come from one bounded page", async () => {
@@ -190,6 +191,45 @@ describe("redirects", () => {
     const error = await nova.servers.create({ name: "a", imageRef: "i", flavorRef: "f", networks: "none" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "redirectRefused", category: "config", message: expect.stringContaining("elsewhere.example") });
     expect(r.requests).toHaveLength(3);
+  });
+
+  it("a redirect to the same host on another port is followed (https://host:5000 -> https://host/identity, as keystoneauth does)", async () => {
+    const { r, nova } = zedNova([moved(307, "http://127.0.0.1/compute/v2.1/servers"), json(202, { server: { id: SERVER } })]);
+    await nova.servers.create({ name: "a", imageRef: "i", flavorRef: "f", networks: "none" });
+    expect(r.requests[3]).toMatchObject({ method: "POST", url: "http://127.0.0.1/compute/v2.1/servers" });
+  });
+
+  it("Keystone's https://host:5000 moved under https://host/identity: the token request follows it", async () => {
+    const r = replay(
+      { status: 301, headers: { Location: "https://keystone.example/identity/v3/auth/tokens" } },
+      { ...answer(zedToken) },
+    );
+    const settings = zedSettings({ OS_AUTH_URL: "https://keystone.example:5000/v3" });
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch });
+    await session.auth();
+    expect(r.requests.map((q) => `${q.method} ${q.url}`)).toEqual(["POST https://keystone.example:5000/v3/auth/tokens", "POST https://keystone.example/identity/v3/auth/tokens"]);
+  });
+
+  it("a redirect from https to http is refused even on the same host (the token would travel in clear)", async () => {
+    const t = new Transport({ fetch: async () => new Response(null, { status: 302, headers: { Location: "http://cloud.example/v2.1/" } }) });
+    await expect(t.send({ method: "GET", url: "https://cloud.example/v2.1/", service: "compute" })).rejects.toMatchObject({ kind: "redirectRefused", message: expect.stringContaining("from https") });
+  });
+
+  it("a redirect to another host that an endpoint override names (stated safe: it gets the token anyway) is followed", async () => {
+    const r = replay(answer(zedToken), { status: 307, headers: { Location: "https://nova.example/v2.1/servers/detail" } }, json(200, { servers: [] }));
+    const settings = zedSettings();
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch, endpointOverrides: { compute: "https://nova.example/v2.1" } });
+    await session.request({ method: "GET", url: "https://glance.example/v2/images", service: "image" });
+    expect(r.requests[2]!.url).toBe("https://nova.example/v2.1/servers/detail");
+  });
+
+  it("a redirect to another host that the catalog names (our interface) is followed", async () => {
+    // The recorded catalog's public endpoints are on 127.0.0.1.
+    const r = replay(answer(zedToken), { status: 307, headers: { Location: "http://127.0.0.1:9292/v2/images" } }, json(200, { images: [] }));
+    const settings = zedSettings();
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch });
+    await session.request({ method: "GET", url: "http://images.example/v2/images", service: "image" });
+    expect(r.requests[2]!.url).toBe("http://127.0.0.1:9292/v2/images");
   });
 
   it("a redirect loop ends with an error after a few hops", async () => {
@@ -279,5 +319,26 @@ describe("request ids", () => {
     const { r, session } = zedSession([answer(zedToken), answer(versionDoc), answer(emptyList)]);
     await createNovaClient(session).servers.list();
     expect(r.requests.every((q) => q.headers["x-openstack-request-id"] === session.transport.requestId)).toBe(true);
+  });
+});
+
+describe("a repeated query key from page 2 on", () => {
+  it("Nova's next link `status=ACTIVE&status=ERROR` is followed with both values, in order", async () => {
+    const first = json(200, { servers: [{ id: "a", name: "a" }], servers_links: [{ rel: "next", href: "http://nova.internal:8774/v2.1/servers?status=ACTIVE&status=ERROR&limit=1&marker=a" }] });
+    const { r, nova } = zedNova([first, json(200, { servers: [] })]);
+    await nova.servers.list(undefined, { detail: false, pageSize: 1 });
+    const second = new URL(r.requests[3]!.url);
+    expect(second.searchParams.getAll("status")).toEqual(["ACTIVE", "ERROR"]);
+    expect(second.searchParams.get("marker")).toBe("a");
+  });
+
+  it("Glance's next link keeps a repeated key (`tag=a&tag=b`) too", async () => {
+    const { r, session } = zedSession([
+      answer(zedToken),
+      json(200, { images: [{ id: "x", name: "x", status: "active" }], next: "/v2/images?tag=a&tag=b&marker=x&limit=1" }),
+      json(200, { images: [] }),
+    ]);
+    await createGlanceClient(session).list({}, { pageSize: 1 });
+    expect(new URL(r.requests[2]!.url).searchParams.getAll("tag")).toEqual(["a", "b"]);
   });
 });

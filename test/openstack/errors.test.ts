@@ -131,8 +131,50 @@ describe("categories", () => {
     ["OnsetFileContentLimitExceeded", "Personality file content exceeds maximum 10240", "config"],
     ["KeypairLimitExceeded", "Maximum number of key pairs exceeded", "config"],
     ["SecurityGroupLimitExceeded", "Maximum number of security groups or rules exceeded", "config"],
+    // Nova 25 (Yoga) on: the key pair limit moved into the exception with a "Quota exceeded" wording.
+    ["KeypairLimitExceeded (Yoga+)", "Quota exceeded, too many key pairs.", "config"],
+    ["ServerGroupLimitExceeded", "Quota exceeded, too many server groups.", "config"],
+    ["GroupMemberLimitExceeded", "Quota exceeded, too many servers in group", "quota"],
+    ["TooManyDiskDevices", "The maximum allowed number of disk devices (26) to attach to a single instance has been exceeded.", "config"],
+    ["ImageQuotaExceeded", "Quota exceeded or out of space for image 0f3c in the image service.", "quota"],
+    // nova/network/neutron.py: the port count check before a multi-create, and Neutron's OverQuota passed through.
+    ["PortLimitExceeded (port count)", "The number of defined ports: 12 is over the limit: 10", "quota"],
+    ["FloatingIpLimitExceeded (Neutron's text)", "Quota exceeded for resources: ['floatingip'].", "quota"],
+    // Unified limits (nova/limit/*.py): oslo.limit's ProjectOverLimit text, classified by the resource it names.
+    ["TooManyInstances (unified limits)", "Project 6f70 is over a limit for [Resource servers is over limit of 10 due to current usage 10 and delta 1]", "quota"],
+    ["TooManyInstances (unified limits, VCPU)", "Project 6f70 is over a limit for [Resource class:VCPU is over limit of 20 due to current usage 20 and delta 2]", "quota"],
+    ["MetadataLimitExceeded (unified limits)", "Project 6f70 is over a limit for [Resource server_metadata_items is over limit of 128 due to current usage 0 and delta 130]", "config"],
+    ["OnsetFileLimitExceeded (unified limits)", "Project 6f70 is over a limit for [Resource server_injected_files is over limit of 5 due to current usage 0 and delta 6]", "config"],
+    ["KeypairLimitExceeded (unified limits)", "Project 6f70 is over a limit for [Resource server_key_pairs is over limit of 100 due to current usage 100 and delta 1]", "config"],
   ] as const)("Nova's 403 %s (%s) is %s", (_name, message, category) => {
     expect(categorize(403, "forbidden", message)).toBe(category);
+  });
+
+  // neutron_lib/exceptions: OverQuota is a Conflict (409), SubnetPoolQuotaExceeded its subclass.
+  it.each([
+    ["OverQuota (ports)", "Quota exceeded for resources: ['port'].", "quota"],
+    ["OverQuota (several)", "Quota exceeded for resources: ['floatingip', 'port'].", "quota"],
+    ["SubnetPoolQuotaExceeded", "Per-project subnet pool prefix quota exceeded.", "quota"],
+  ] as const)("Neutron's 409 %s (%s) is %s, not a transient conflict", (_name, message, category) => {
+    expect(categorize(409, "OverQuota", message)).toBe(category);
+    expect(categorize(403, "forbidden", message)).toBe(category);
+  });
+
+  it("Neutron's own fault body names its type as the kind", () => {
+    const fault = parseFault(409, JSON.stringify({ NeutronError: { type: "OverQuota", message: "Quota exceeded for resources: ['port'].", detail: "" } }));
+    expect(fault).toEqual({ kind: "OverQuota", message: "Quota exceeded for resources: ['port']." });
+  });
+
+  it("a 409 that is not about quota stays transient", () => {
+    expect(categorize(409, "conflictingRequest", "Instance is in task_state deleting")).toBe("transient");
+  });
+
+  it("a proxy's 413 without Retry-After (Request Entity Too Large) is not quota: the request is too big", () => {
+    expect(categorize(413, "overLimit", "413 Request Entity Too Large nginx")).toBe("config");
+  });
+
+  it("a 413 rate limit with Retry-After: 0 is transient, not quota", () => {
+    expect(categorize(413, "overLimit", "This request was rate-limited.", 0)).toBe("transient");
   });
 
   it("a 413 rate limit with a positive Retry-After is transient", () => {

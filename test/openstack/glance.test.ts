@@ -21,7 +21,7 @@ describe("reading", () => {
   it("GET /v2/images under the catalog's unversioned Glance root, with the token and no microversion", async () => {
     const { r, glance: g } = glance(answer(images));
     const list = await g.list();
-    expect(r.requests[1]).toMatchObject({ method: "GET", url: images.request.url, headers: { "x-auth-token": TEST_TOKEN } });
+    expect(r.requests[1]).toMatchObject({ method: "GET", url: `${images.request.url}?limit=1000`, headers: { "x-auth-token": TEST_TOKEN } });
     expect(r.requests[1]!.headers["openstack-api-version"]).toBeUndefined();
     expect(list.map((i) => [i.id, i.name, i.status])).toEqual([["ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", "cirros-fake", "active"]]);
   });
@@ -29,7 +29,24 @@ describe("reading", () => {
   it("filters by our own properties as query parameters", async () => {
     const { r, glance: g } = glance(json(200, { images: [] }));
     await g.list({ "novascale:made-by": "novascale", "novascale:group": "web" });
-    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?novascale%3Amade-by=novascale&novascale%3Agroup=web`);
+    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?novascale%3Amade-by=novascale&novascale%3Agroup=web&limit=1000`);
+  });
+
+  it("asks for Glance's largest page: 60 images cost one request, not three of Glance's default 25", async () => {
+    const all = Array.from({ length: 60 }, (_, i) => ({ id: `img-${String(i).padStart(2, "0")}`, name: `n${i}`, status: "active" }));
+    // Glance's paging: limit_param_default 25, api_limit_max 1000, `next` while more remain.
+    const glancePage = (q: { url: string }) => {
+      const url = new URL(q.url);
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? 25), 1000);
+      const marker = url.searchParams.get("marker");
+      const from = marker === null ? 0 : all.findIndex((i) => i.id === marker) + 1;
+      const page = all.slice(from, from + limit);
+      const more = from + limit < all.length;
+      return { status: 200, body: { images: page, ...(more ? { next: `/v2/images?marker=${page.at(-1)!.id}&limit=${limit}` } : {}) } };
+    };
+    const { r, glance: g } = glance(glancePage, glancePage, glancePage);
+    expect(await g.list()).toHaveLength(60);
+    expect(r.requests).toHaveLength(2); // the token, then one listing
   });
 
   it("follows `next` (relative to Glance's root) keeping only its query", async () => {
@@ -61,7 +78,7 @@ describe("reading", () => {
   it("find by name asks Glance to filter by name and wants exactly one active image", async () => {
     const { r, glance: g } = glance(answer(images));
     expect((await g.find("cirros-fake")).id).toBe("ac2cb8ad-cbfb-4989-8915-94ce4c3565b7");
-    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?name=cirros-fake`);
+    expect(r.requests[1]!.url).toBe(`${GLANCE}/images?name=cirros-fake&limit=1000`);
   });
 
   it("find by a name nobody has: lists the images to suggest near names", async () => {

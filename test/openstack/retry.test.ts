@@ -1,6 +1,7 @@
 // Retries: transient failures are retried with capped, jittered backoff within a deadline; boots never are.
 import { describe, expect, it } from "vitest";
 import { Transport } from "../../src/openstack/http.ts";
+import { createRateLimitMemory } from "../../src/openstack/rate-limits.ts";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "../../src/openstack/retry.ts";
 import { caught, fakeClock, json, replay } from "./support/replay.ts";
 
@@ -126,5 +127,55 @@ describe("subrequest budget", () => {
     const e = await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
     expect(e).toMatchObject({ kind: "subrequestBudget", category: "transient", status: 0 });
     expect(r.requests).toHaveLength(2);
+  });
+});
+
+describe("a Retry-After longer than the call may wait is remembered per endpoint", () => {
+  const limited = (seconds: number) => ({ ...json(429, { overLimit: { code: 429, message: "Rate limit exceeded." } }), headers: { "Retry-After": String(seconds) } });
+
+  it("the call fails at once (the wait is past its budget) and names the wait", async () => {
+    const r = replay(limited(300));
+    const { t } = transport(r, { rateLimits: createRateLimitMemory() });
+    const e = await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
+    expect(e).toMatchObject({ status: 429, category: "transient", retryAfterSeconds: 300 });
+    expect(r.requests).toHaveLength(1);
+  });
+
+  it("the next tick's transport, sharing the memory, does not send to that endpoint until then", async () => {
+    const memory = createRateLimitMemory();
+    const r = replay(limited(300), ok);
+    const { t, c } = transport(r, { rateLimits: memory });
+    await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
+    c.advance(60_000);
+    const next = new Transport({ fetch: r.fetch, clock: c.clock, sleep: c.sleep, rateLimits: memory });
+    const e = await caught(next.send({ method: "GET", url: URL_, service: "compute" }));
+    expect(e).toMatchObject({ status: 0, kind: "rateLimited", category: "transient", retryAfterSeconds: 240 });
+    expect(e).toMatchObject({ message: expect.stringContaining("compute http://127.0.0.1:8774/v2.1 asked us to wait (Retry-After) until") });
+    expect(r.requests).toHaveLength(1);
+  });
+
+  it("once the wait is over the endpoint is called again", async () => {
+    const memory = createRateLimitMemory();
+    const r = replay(limited(300), ok);
+    const { t, c } = transport(r, { rateLimits: memory });
+    await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
+    c.advance(300_000);
+    expect((await t.send({ method: "GET", url: URL_, service: "compute" })).status).toBe(200);
+  });
+
+  it("other endpoints (another service or origin) are still called", async () => {
+    const memory = createRateLimitMemory();
+    const r = replay(limited(300), ok);
+    const { t } = transport(r, { rateLimits: memory });
+    await caught(t.send({ method: "GET", url: URL_, service: "compute" }));
+    expect((await t.send({ method: "GET", url: "http://127.0.0.1:9292/v2/images", service: "image" })).status).toBe(200);
+  });
+
+  it("a Retry-After short enough to wait is waited for, and nothing is remembered", async () => {
+    const memory = createRateLimitMemory();
+    const r = replay(limited(2), ok);
+    const { t, c } = transport(r, { rateLimits: memory });
+    expect((await t.send({ method: "GET", url: URL_, service: "compute" })).status).toBe(200);
+    expect(memory.held(c.clock())).toEqual([]);
   });
 });

@@ -113,9 +113,16 @@ describe("boot (POST /servers)", () => {
     expect(r.requests).toHaveLength(2);
   });
 
-  it("at 2.1 'none' leaves the networks key out, as the recorded legacy boot did", async () => {
+  it("below 2.37 'none' is refused before any request: Nova would give the server a port", async () => {
+    const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.36" } });
+    const e = await failure(nova.servers.create({ name: "n", imageRef: "i", flavorRef: "1", networks: "none" }));
+    expect(e).toMatchObject({ category: "config", kind: "unsupportedByCloud", message: expect.stringContaining('networks "none" needs compute microversion 2.37; this cloud offers 2.36') });
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it("at 2.1 'auto' leaves the networks key out, as the recorded legacy boot did", async () => {
     const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.1" } });
-    await nova.servers.create({ name: "smoke-legacy", imageRef: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", flavorRef: "1", networks: "none", metadata: { "autoscale-group": "web" } });
+    await nova.servers.create({ name: "smoke-legacy", imageRef: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7", flavorRef: "1", networks: "auto", metadata: { "autoscale-group": "web" } });
     expectRecorded(r.requests[2], createLegacy, "2.1");
   });
 
@@ -124,6 +131,37 @@ describe("boot (POST /servers)", () => {
     const e = await failure(nova.servers.create({ name: "t", imageRef: "i", flavorRef: "1", networks: "none", tags: ["web"] }));
     expect(e).toMatchObject({ category: "config", kind: "unsupportedByCloud" });
     expect(r.requests).toHaveLength(2);
+  });
+
+  const LABELS = { tags: ["novascale", "novascale:web"], description: "managed by novascale group web" };
+  const labelled = { name: "web-a1", imageRef: "i", flavorRef: "1", networks: "none" as const, labels: LABELS };
+
+  it("labels at 2.52 or later go in the boot body: tags and description", async () => {
+    const { r, nova } = zedNova([answer(createSingle)]);
+    await nova.servers.create(labelled);
+    expect(r.requests[2]!.body).toMatchObject({ server: { tags: ["novascale", "novascale:web"], description: "managed by novascale group web" } });
+  });
+
+  it("labels between 2.19 and 2.51: the description only (tags at boot are unknown there), and no error", async () => {
+    const { r, nova } = zedNova([answer(createSingle)], { range: { min: "2.1", max: "2.40" } });
+    await nova.servers.create(labelled);
+    const body = r.requests[2]!.body as { server: Record<string, unknown> };
+    expect(body.server["description"]).toBe("managed by novascale group web");
+    expect(body.server).not.toHaveProperty("tags");
+  });
+
+  it("labels below 2.19: neither tags nor description (Nova would refuse them with 400)", async () => {
+    const { r, nova } = zedNova([answer(createLegacy)], { range: { min: "2.1", max: "2.18" } });
+    await nova.servers.create({ ...labelled, networks: "auto" });
+    const body = r.requests[2]!.body as { server: Record<string, unknown> };
+    expect(body.server).not.toHaveProperty("tags");
+    expect(body.server).not.toHaveProperty("description");
+  });
+
+  it("labels and explicit tags are sent together, each tag once", async () => {
+    const { r, nova } = zedNova([answer(createSingle)]);
+    await nova.servers.create({ ...labelled, tags: ["canary", "novascale"] });
+    expect((r.requests[2]!.body as { server: { tags: string[] } }).server.tags).toEqual(["canary", "novascale", "novascale:web"]);
   });
 
   it("an unknown image: 400 badRequest, category config, not retried", async () => {

@@ -5,7 +5,9 @@ import emptyList from "../fixtures/real-zed/nova-list-empty.json";
 import versionsRoot from "../fixtures/real-zed/nova-versions-root.json";
 import zedToken from "../fixtures/real-zed/keystone-token-demo.json";
 import versionDoc from "../fixtures/real-zed/nova-version-v2.1.json";
-import { answer, json } from "./support/replay.ts";
+import { answer, json, replay, zedSettings } from "./support/replay.ts";
+import { credentialsFromSettings } from "../../src/openstack/keystone.ts";
+import { Session } from "../../src/openstack/session.ts";
 import { zedNova, zedSession } from "./support/zed.ts";
 import { createNovaClient } from "../../src/openstack/compute/client.ts";
 
@@ -96,12 +98,36 @@ describe("discovery", () => {
     expect(r.requests[3]!.headers["x-openstack-nova-api-version"]).toBeUndefined();
   });
 
-  it("a transient failure of discovery is an error (not a silent downgrade), and is not remembered", async () => {
+  it.each([
+    ["401 (a proxy guarding the version document)", json(401, { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } }), 2],
+    ["403", json(403, { forbidden: { code: 403, message: "Access denied" } }), 1],
+    ["503, retried until given up", json(503, { serviceUnavailable: { code: 503, message: "busy" } }), 4],
+  ] as const)("discovery answering %s falls back to the catalog URL without microversion headers, and says so", async (_what, failing, times) => {
+    // A 401 re-authenticates once (a second token), then fails again: then the fallback.
+    const script = times === 2 ? [failing, answer(zedToken), failing] : Array.from({ length: times }, () => failing);
+    const { r, session } = zedSession([answer(zedToken), ...script, answer(emptyList)]);
+    const nova = createNovaClient(session);
+    await nova.servers.list(undefined, { detail: false });
+    const last = r.requests.at(-1)!;
+    expect(last.url).toBe("http://127.0.0.1:8774/v2.1/servers");
+    expect(last.headers["x-openstack-nova-api-version"]).toBeUndefined();
+    expect((await nova.features()).discoveryFallback).toMatch(/^compute version discovery failed \(HTTP \d{3}: .+\); calling http:\/\/127\.0\.0\.1:8774\/v2\.1 without microversions/);
+  });
+
+  it("a fallback is not remembered with the token: the next client (next tick) tries discovery again", async () => {
     const busy = json(503, { serviceUnavailable: { code: 503, message: "busy" } });
     const { session } = zedSession([answer(zedToken), busy, busy, busy, busy, answer(versionDoc)]);
-    const nova = createNovaClient(session);
-    await expect(nova.features()).rejects.toMatchObject({ status: 503, category: "transient" });
-    expect((await nova.features()).header).toBe("2.93");
+    expect((await createNovaClient(session).features()).discoveryFallback).toBeDefined();
+    const next = await createNovaClient(session).features();
+    expect(next.header).toBe("2.93");
+    expect(next.discoveryFallback).toBeUndefined();
+  });
+
+  it("discovery refused by our own budget (nothing sent) is still an error, not a fallback", async () => {
+    const r = replay(answer(zedToken));
+    const settings = zedSettings();
+    const session = new Session({ authUrl: settings.OS_AUTH_URL, credentials: credentialsFromSettings(settings), fetch: r.fetch, maxRequests: 1 });
+    await expect(createNovaClient(session).features()).rejects.toMatchObject({ kind: "subrequestBudget" });
   });
 
   it("a legacy endpoint (/v2/{project}, /v1.1/{project}) is not probed and gets no header", async () => {

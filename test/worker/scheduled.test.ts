@@ -34,6 +34,18 @@ describe("scheduled() against the fake cloud", () => {
     expect(await members("sched-web")).toHaveLength(1);
   });
 
+  it("boots servers labelled for `openstack server list --tags` and Horizon: tags novascale, novascale:<group> and a description", async () => {
+    const { tick, service, members } = await world();
+    await service.putGroup("label-fc", rules({ default: 2 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    const booted = await members("label-fc");
+    expect(booted).toHaveLength(2);
+    for (const s of booted) {
+      expect(s.tags).toEqual(["novascale", "novascale:label-fc"]);
+      expect(s.description).toBe("managed by novascale group label-fc");
+    }
+  });
+
   it("an override raises the count and the schedule takes over when it ends", async () => {
     const { tick, service, members } = await world();
     await service.putGroup("ovr-fc", rules(officeHours), { author: "alice" });

@@ -26,6 +26,35 @@ export const IMAGE_FIRING_KEY = "novascale:firing";
 export const IMAGE_KIND_KEY = "novascale:kind";
 export const IMAGE_KIND_MANUAL = "manual";
 
+/** Nova server tag on every server novascale boots (`openstack server list --tags novascale`). A label only: never read for membership. */
+export const SERVER_TAG = "novascale";
+/** Nova refuses tags over 60 characters (nova/objects/tag.py MAX_TAG_LENGTH). */
+const MAX_TAG_LENGTH = 60;
+
+/**
+ * The labels a group's servers are booted with, so `openstack server list --tags novascale:web` and
+ * Horizon's description column say who manages them: tags `novascale` and `novascale:<group>`, and the
+ * description "managed by novascale group <group>". They are labels, not membership (the metadata key
+ * GROUP_KEY stays the only rule: tags need 2.26 and an operator can edit them). A group name too long
+ * for a tag (over 50 characters) is cut and given a hash of the whole name, so two long names never
+ * share a tag.
+ */
+export function serverLabels(group: string): { tags: string[]; description: string } {
+  const full = `${SERVER_TAG}:${group}`;
+  const tag = full.length <= MAX_TAG_LENGTH ? full : `${full.slice(0, MAX_TAG_LENGTH - 9)}~${fnv1a(group)}`;
+  return { tags: [SERVER_TAG, tag], description: `managed by novascale group ${group}` };
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a short stable digest (not a secret, not a security boundary). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
 export function isMember(server: ObservedServer, group: string): boolean {
   return server.metadata[GROUP_KEY] === group;
 }

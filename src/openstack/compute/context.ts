@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { type HttpResponse, joinUrl, withQuery } from "../http.ts";
 import type { RetryMode } from "../retry.ts";
+import { type PageQuery, pageQueryOf } from "../paging.ts";
 import type { Session } from "../session.ts";
 import { type ComputeFeatures, discoverCompute, isBookComputeUrl, type MicroversionRequest } from "./versions.ts";
 
@@ -35,10 +36,18 @@ export class ComputeContext {
   async resolve(): Promise<{ endpoint: string; features: ComputeFeatures }> {
     if (this.discovered === undefined) {
       // Remembered with the token (not only by this context): a warm isolate's next tick skips the version document.
-      this.discovered = this.session.memo(`compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`, async () => {
+      const key = `compute-discovery|${this.request}|${this.session.region ?? ""}|${this.session.interface}`;
+      this.discovered = this.session.memo(key, async () => {
         const configured = await this.session.endpoint("compute");
         return discoverCompute(this.session, configured, this.request);
       });
+      // A fallback (discovery failed) serves this cloud's calls only: the next tick tries discovery again.
+      void this.discovered.then(
+        (d) => {
+          if (d.features.discoveryFallback !== undefined) this.session.forget(key);
+        },
+        () => undefined,
+      );
       // A failed discovery (e.g. a transient 503) is not remembered.
       this.discovered.catch(() => {
         this.discovered = undefined;
@@ -85,9 +94,8 @@ export function seg(value: string): string {
 }
 
 /** The marker query of a `*_links` "next" link, applied to our own base URL (the link may name an internal host). */
-export function nextPageQuery(links: ReadonlyArray<{ rel?: string | undefined; href: string }> | undefined): Record<string, string> | undefined {
+export function nextPageQuery(links: ReadonlyArray<{ rel?: string | undefined; href: string }> | undefined): PageQuery | undefined {
   const next = links?.find((l) => l.rel === "next");
   if (next === undefined) return undefined;
-  const url = new URL(next.href, "http://relative.invalid/");
-  return Object.fromEntries(url.searchParams.entries());
+  return pageQueryOf(next.href);
 }

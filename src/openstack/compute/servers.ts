@@ -40,7 +40,7 @@ export interface CreateServerOptions {
   personality?: Array<{ path: string; contents: string }>;
   /** Plain text; the client base64-encodes it. */
   userData?: string;
-  /** "auto" / "none" need 2.37; on older APIs both mean "leave it to Nova" (the key is left out). */
+  /** "auto" / "none" are 2.37 words; below, "auto" leaves the key out (Nova's own choice) and "none" is refused (Nova would add a port). */
   networks?: "auto" | "none" | BootNetwork[];
   keyName?: string;
   securityGroups?: string[];
@@ -51,6 +51,15 @@ export interface CreateServerOptions {
   returnReservationId?: boolean;
   /** Needs 2.52. */
   tags?: string[];
+  /** The addresses users should reach the server at (a NAT or load balancer in front); Nova stores them as given. */
+  accessIPv4?: string;
+  accessIPv6?: string;
+  /**
+   * Who manages the server, for `openstack server list --tags` and Horizon: sent as far as this cloud's
+   * microversion allows (description from 2.19, tags at boot from 2.52), left out below without an error,
+   * since they only label (membership is the metadata). Explicit `tags` above are required instead.
+   */
+  labels?: { tags: string[]; description: string };
 }
 
 export interface CreateServerResult {
@@ -122,6 +131,17 @@ export function serversApi(ctx: ComputeContext) {
         });
       } else if (f.networksRequired) {
         server["networks"] = options.networks;
+      } else if (options.networks === "none") {
+        // Before 2.37 Nova knows no "none": leaving the key out gives the server a port on the project's
+        // network, the opposite of what was asked. Refused before any request, naming the fix.
+        throw new OpenStackError({
+          method: "POST",
+          url: "servers",
+          status: 0,
+          kind: "unsupportedByCloud",
+          message: `networks "none" needs compute microversion ${formatMicroversion(SWITCHES.networksRequired)}; this cloud offers ${f.version === undefined ? "no microversions" : formatMicroversion(f.version)}, where a boot without networks gets a port: use "auto" or a list of networks`,
+          category: "config",
+        });
       }
     } else if (f.networksRequired) {
       throw new OpenStackError({
@@ -145,10 +165,18 @@ export function serversApi(ctx: ComputeContext) {
     if (options.minCount !== undefined) server["min_count"] = options.minCount;
     if (options.maxCount !== undefined) server["max_count"] = options.maxCount;
     if (options.returnReservationId === true) server["return_reservation_id"] = true;
+    if (options.accessIPv4 !== undefined) server["accessIPv4"] = options.accessIPv4;
+    if (options.accessIPv6 !== undefined) server["accessIPv6"] = options.accessIPv6;
+    const tags = new Set<string>();
     if (options.tags !== undefined && options.tags.length > 0) {
       await requireAtLeast(SWITCHES.tagsAtBoot, "tags at boot");
-      server["tags"] = options.tags;
+      for (const t of options.tags) tags.add(t);
     }
+    if (options.labels !== undefined) {
+      if (f.tagsAtBoot) for (const t of options.labels.tags) tags.add(t);
+      if (f.serverDescription) server["description"] = options.labels.description;
+    }
+    if (tags.size > 0) server["tags"] = [...tags];
     return { server };
   }
 
@@ -178,7 +206,7 @@ export function serversApi(ctx: ComputeContext) {
       const response = await ctx.send({ method: "POST", path: "servers", json, expect: [200, 202], retry: "never" }).catch((e: unknown) => {
         // A 409 on boot ("Multiple possible networks found", a port in use) is the request's fault: trying
         // the same boot again next minute cannot succeed, so it is config, not transient.
-        if (e instanceof OpenStackError && e.status === 409) throw reclassified(e, "config");
+        if (e instanceof OpenStackError && e.status === 409 && e.category === "transient") throw reclassified(e, "config");
         throw e;
       });
       const body = ctx.session.transport.parse(response, BootResponseSchema);

@@ -15,6 +15,8 @@ export const MIN_SUPPORTED_MICROVERSION: Microversion = { major: 2, minor: 1 };
 
 /** The microversions at which Nova changes behaviour this client cares about. */
 export const SWITCHES = {
+  /** A server may carry a free-text description (boot, update, rebuild). */
+  serverDescription: { major: 2, minor: 19 },
   serverTags: { major: 2, minor: 26 },
   imageProxyRemoved: { major: 2, minor: 36 },
   networksRequired: { major: 2, minor: 37 },
@@ -37,6 +39,8 @@ export interface ComputeFeatures {
   header: string | undefined;
   /** The version the cloud will act by (for "latest": the cloud's maximum); undefined in the legacy era. */
   version: Microversion | undefined;
+  /** Servers carry a `description` (2.19). */
+  serverDescription: boolean;
   serverTags: boolean;
   /** Nova's /images proxy (and image metadata through Nova) is still there. */
   imageProxy: boolean;
@@ -47,6 +51,11 @@ export interface ComputeFeatures {
   tagsAtBoot: boolean;
   /** File injection at boot and rebuild (gone from 2.57; user_data replaces it). */
   personality: boolean;
+  /**
+   * Set when version discovery failed (401/403/5xx/network) and calls go to the catalog URL without
+   * microversions, as keystoneauth does: why, for status. Not remembered beyond the calls of one cloud.
+   */
+  discoveryFallback?: string;
 }
 
 export function compareMicroversions(a: Microversion, b: Microversion): number {
@@ -77,13 +86,14 @@ export function parseMicroversion(value: string): Microversion | "latest" {
 
 export function featuresFor(version: Microversion | undefined, header: string | undefined): ComputeFeatures {
   if (version === undefined) {
-    return { era: "legacy", header: undefined, version: undefined, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false, personality: true };
+    return { era: "legacy", header: undefined, version: undefined, serverDescription: false, serverTags: false, imageProxy: true, networksRequired: false, createImageIdInBody: false, tagsAtBoot: false, personality: true };
   }
   const atLeast = (v: Microversion) => compareMicroversions(version, v) >= 0;
   return {
     era: "microversions",
     header,
     version,
+    serverDescription: atLeast(SWITCHES.serverDescription),
     serverTags: atLeast(SWITCHES.serverTags),
     imageProxy: !atLeast(SWITCHES.imageProxyRemoved),
     networksRequired: atLeast(SWITCHES.networksRequired),
@@ -146,10 +156,23 @@ export async function discoverCompute(session: Session, endpoint: string, reques
   if (request !== "auto") parseMicroversion(request); // refuse "2.latest" before any request
   const base = endpoint.replace(/\/+$/, "");
   if (isLegacyComputeUrl(base)) return { endpoint: base, features: featuresFor(undefined, undefined) };
-  let found = await fetchVersionEntry(session, `${base}/`, base);
-  if (found === undefined) {
-    const root = base.replace(/\/v2\.1(\/.*)?$/, "/");
-    if (root !== `${base}/`) found = await fetchVersionEntry(session, root, base);
+  let found: Awaited<ReturnType<typeof fetchVersionEntry>>;
+  try {
+    found = await fetchVersionEntry(session, `${base}/`, base);
+    if (found === undefined) {
+      const root = base.replace(/\/v2\.1(\/.*)?$/, "/");
+      if (root !== `${base}/`) found = await fetchVersionEntry(session, root, base);
+    }
+  } catch (e) {
+    // keystoneauth falls back to the catalog URL when the version document cannot be read (a proxy that
+    // guards it with 401/403, a 5xx, no answer): the API still works, at its base version (2.1, no headers).
+    // Our own not-sent refusals (budget, deadline, rate limit) are no answer from the cloud: they stay errors.
+    if (!(e instanceof OpenStackError) || e.status === 0 && !["network", "timeout"].includes(e.kind) || !["auth", "transient"].includes(e.category)) throw e;
+    const why = e.status === 0 ? e.kind : `HTTP ${e.status}`;
+    return {
+      endpoint: base,
+      features: { ...featuresFor(undefined, undefined), era: "microversions", discoveryFallback: `compute version discovery failed (${why}: ${e.detail}); calling ${base} without microversions (2.1 behaviour)` },
+    };
   }
   const entry = found?.entry;
   // A single version document at the endpoint means the endpoint is that version, whatever its path says.

@@ -1,5 +1,5 @@
 // Executing one reconcile's boot and delete steps against the cloud (bounded fan-out, multi-create halving on quota).
-import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker } from "../../core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker, serverLabels } from "../../core/model/membership.ts";
 import { tickClockTime } from "../../core/scaling/lost-boots.ts";
 import type { QuotaHeadroom, Step } from "../../core/model/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
@@ -50,6 +50,8 @@ function bootSpec(input: StepContext, boot: BootPlanContext, count: number, atte
     metadata: { ...rules.metadata, [GROUP_KEY]: name, [BOOT_INTENT_KEY]: bootIntentMarker(input.bootId, input.now) },
     networks: rules.networks,
     count,
+    // Who manages it, for `openstack server list --tags` and Horizon; membership stays the metadata above.
+    labels: serverLabels(name),
   };
   if (rules.keyName !== undefined) spec.keyName = rules.keyName;
   if (rules.userData !== undefined) spec.userData = rules.userData;

@@ -218,6 +218,8 @@ export function parseBoot(n: Nova, b: unknown): BootRequest | Response {
   const maxCount = parseCount(s.max_count, minCount);
   if (maxCount === undefined) return invalidInput("max_count", s.max_count, "is not valid under any of the given schemas");
   if (minCount > maxCount) return novaError(400, "min_count must be <= max_count");
+  // Nova's schema knows `description` from 2.19: below, it is an unexpected property (400).
+  if (s.description !== undefined && n.mv < 19) return invalidInput("server", s, "Additional properties are not allowed ('description' was unexpected)");
   let tags: string[] = [];
   if (s.tags !== undefined) {
     if (n.mv < 52) return invalidInput("server", s, "Additional properties are not allowed ('tags' was unexpected)");
