@@ -16,6 +16,7 @@ import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
+import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
@@ -133,6 +134,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootId,
         dryRun: false,
         resuming: resumeTimes(resumes),
+        adopted: await adoptedServers(this.#store),
         ...(request.tickRequestId === undefined ? {} : { tickRequestId: request.tickRequestId }),
       });
 
@@ -237,6 +239,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       bootId: "preview",
       dryRun: true,
       resuming: resumeTimes(await pendingResumes(this.#store)),
+      adopted: await adoptedServers(this.#store),
     });
     const preview = toPreview(output);
     const policy = request.group.rules.snapshots;
@@ -327,6 +330,15 @@ export class GroupCoordinator extends DurableObject<Env> {
       await this.#retireNow(input.name, input.revision, input.author, input.at, servers);
       return { ok: true, details: { serversLeftBehind: servers } };
     });
+  }
+
+  /**
+   * A rules change that would strand servers novascale did not boot (power -> elastic, park -> delete) is
+   * refused unless it adopts them (coordinator-adoption.ts). Serialised with reconciles, from a fresh listing.
+   */
+  checkModeChange(input: ModeChangeInput, gateway: CloudPort): Promise<GuardAnswer> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(() => checkModeChange(this.#store, input, cloud));
   }
 
   /** Forgets the group's runtime state, fences it as deleted and writes the tombstone line (history stays). */

@@ -81,12 +81,25 @@ describe("destiny: parking rows", () => {
   it("a resumed server coming back (unshelving, powering-on, still SHELVED_OFFLOADED) is resuming and counts", () => {
     expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
     expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.01)).toBe("resuming");
   });
 
-  it("a resumed server not back after the build timeout did not come back: replaced (elastic), reported (power)", () => {
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("replace");
-    expect(d({ status: "SHUTOFF", metadata: parkedAt(10) }, power().rules, 1)).toBe("report");
+  it("a resumed server still coming back after the build timeout is reported (resume-failed), never replaced", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("report");
+    expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) }, power().rules, 1)).toBe("report");
+  });
+
+  it("a resumed server back at rest a minute after the resume failed to resume: parked again, to be retried (issue 24 item 3)", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("parked");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("parked");
+  });
+
+  it("a resumed server that went to ERROR (no host) is reported with Nova's fault, never replaced", () => {
+    const s = server({ status: "ERROR", metadata: parkedAt(10) });
+    const c = destinyOf({ ...s, fault: { code: 500, message: "No valid host was found." } }, rules(shelve), NOW, 0, ago(0.1));
+    expect(c.destiny).toBe("report");
+    expect(c.why).toContain("resume-failed");
+    expect(c.why).toContain("No valid host");
   });
 
   it("a resumed server that is ACTIVE is an ordinary member", () => {
@@ -236,10 +249,25 @@ describe("plan: resuming on scale-out", () => {
     expect(r.steps).toEqual([]);
   });
 
-  it("replaces a member that did not come back in an elastic group", () => {
+  it("never deletes a member whose unshelve Nova accepted but could not place: reports it and resumes it again (issue 24 item 3)", () => {
     const stuck = server({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) });
     const r = planFor({ members: [stuck], desired: desired(1), resuming: { [stuck.id]: ago(2).toISOString() } });
-    expect(kinds(r.steps)).toEqual(["delete", "boot"]);
+    expect(kinds(r.steps)).toEqual(["resume"]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
+  });
+
+  it("a member whose resume failed is retried after the other parked members", () => {
+    const failed = server({ status: "SHUTOFF", ageMin: 900, metadata: parkedAt(10) });
+    const other = server({ status: "SHELVED_OFFLOADED", ageMin: 100, metadata: parkedAt(10) });
+    const r = planFor({ members: [failed, other], desired: desired(1), resuming: { [failed.id]: ago(0.5).toISOString() } });
+    expect(ids(r.steps, "resume")).toEqual([other.id]);
+  });
+
+  it("never deletes a member still coming back after the build timeout: reported resume-failed", () => {
+    const stuck = server({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) });
+    const r = planFor({ members: [stuck], desired: desired(1), resuming: { [stuck.id]: ago(2).toISOString() } });
+    expect(r.steps.filter((s) => s.kind === "delete")).toEqual([]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
   });
 
   it("removes the park mark of a resumed server once it is ACTIVE again", () => {
@@ -264,10 +292,10 @@ describe("plan: power groups", () => {
   });
 
   it("reports a member that did not come back and does not count it", () => {
-    const gone = server({ status: "SHUTOFF", metadata: parkedAt(10) });
+    const gone = server({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) });
     const r = planFor({ group: power(), members: [gone], desired: desired(1), resuming: { [gone.id]: ago(2).toISOString() } });
     expect(r.steps).toEqual([]);
-    expect(r.notices.map((n) => n.code)).toContain("member-broken");
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
   });
 
   it("under respect, leaves a server stopped by someone else alone", () => {
