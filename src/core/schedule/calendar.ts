@@ -136,3 +136,15 @@ export function nextExceptionEdge(entry: ExceptionEntry, after: number): number 
 export function describeDay(at: number, timezone: string): string {
   return `${formatDay(localDayNumber(at, timezone))} ${timezone}`;
 }
+
+/**
+ * The instant the run of exception days containing `at` began (the local midnight of its first day): when
+ * the exception took effect, so a server started by hand during it is parked again at the next decision
+ * (manualChanges respect). Bounded like nextExceptionEdge.
+ */
+export function exceptionRunStart(entry: ExceptionEntry, at: number): number {
+  const cal = exceptionDays(entry);
+  let day = localDayNumber(at, entry.timezone);
+  for (let i = 0; i < LONGEST_RUN_DAYS && isCalendarDay(cal, day - 1); i += 1) day -= 1;
+  return instantOf(day, 0, entry.timezone);
+}

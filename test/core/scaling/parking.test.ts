@@ -7,6 +7,7 @@ import { checkMetadataFits } from "../../../src/core/model/metadata.ts";
 import { PARK_KEY, TIER_KEY } from "../../../src/core/model/membership.ts";
 import { formatParkMark, parkMarkOf, parkedServerHours, parkingStatus, updateLedger, updateResumes } from "../../../src/core/scaling/parking.ts";
 import { plan, type PlanInput } from "../../../src/core/scaling/plan.ts";
+import { desiredCount } from "../../../src/core/schedule/desired.ts";
 import type { Step } from "../../../src/core/model/types.ts";
 import { NOW, desired, group, rules, server, servers, type ServerSpec } from "../builders.ts";
 
@@ -216,6 +217,29 @@ describe("plan: parking on scale-in", () => {
   });
 });
 
+describe("plan: respect re-parks at the next decision, whatever decided (issue 24 item 9)", () => {
+  const g = () => group({ ...stop, manualChanges: "respect", schedules: [{ window: "Mon-Fri 08:00-20:00", timezone: "UTC", desired: 0 }] });
+
+  it("a window that opened after the server was started by hand parks it again", () => {
+    // NOW is Thursday 12:00 UTC: the window opened at 08:00, after the server was parked (06:00) and started by hand.
+    const woken = server({ metadata: { [PARK_KEY]: formatParkMark(ago(6)) } });
+    const d = desiredCount(g().rules, undefined, NOW);
+    expect(d.since).toBe("2026-11-26T08:00:00.000Z");
+    expect(ids(planFor({ group: g(), members: [woken], desired: d }).steps, "park")).toEqual([woken.id]);
+  });
+
+  it("inside the same window period it stays up", () => {
+    const woken = server({ metadata: { [PARK_KEY]: formatParkMark(ago(1)) } });
+    const d = desiredCount(g().rules, undefined, NOW);
+    expect(planFor({ group: g(), members: [woken], desired: d }).steps).toEqual([]);
+  });
+
+  it("an exception day's period starts at its first local midnight", () => {
+    const r = rules({ exceptions: [{ name: "holidays", dates: ["2026-11-25", "2026-11-26"], timezone: "UTC", desired: 0 }] });
+    expect(desiredCount(r, undefined, NOW).since).toBe("2026-11-25T00:00:00.000Z");
+  });
+});
+
 describe("plan: a park Nova did not confirm", () => {
   it("under respect, a server still ACTIVE after a park answered by a 5xx is parked again, not taken for one started by hand", () => {
     const failed = server({ metadata: { [PARK_KEY]: formatParkMark(ago(0.02), true) } });
@@ -324,6 +348,18 @@ describe("limits: resumes share the boot cap and unshelves the quota", () => {
   it("counts resumes under the group's max, so boots never take it past max", () => {
     const r = limitSteps([resume(false, "a"), { kind: "boot", group: "web", count: 2, reason: "b" }], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 1 } });
     expect(r.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind))).toEqual(["resume", "boot 1"]);
+  });
+
+  it("never resumes past max while a broken member stays, even with its delete in the same tick (issue 24 item 11)", () => {
+    const del: Step = { kind: "delete", group: "web", serverId: "broken", serverName: "broken", reason: "d" };
+    const r = limitSteps([del, resume(false, "a")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 3 } });
+    expect(r.steps.map((s) => s.kind)).toEqual(["delete"]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-at-max");
+  });
+
+  it("a protected broken member keeps its place: resumes stop at max", () => {
+    const r = limitSteps([resume(false, "a"), resume(false, "b")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 2 } });
+    expect(r.steps.map((s) => ("serverId" in s ? s.serverId : ""))).toEqual(["a"]);
   });
 
   it("counts parks against maxDeletesPerTick", () => {
