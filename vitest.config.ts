@@ -15,6 +15,8 @@ export default defineConfig({
           OS_PROJECT_NAME: "demo",
           OS_USER_DOMAIN_NAME: "Default",
           OS_PROJECT_DOMAIN_NAME: "Default",
+          // The members view links each server to the cloud's own dashboard (test/api/views.test.ts).
+          NOVASCALE_SERVER_LINK: "https://horizon.example/project/instances/{id}/",
           NOVASCALE_TOKENS: JSON.stringify([
             { name: "test-admin", token: "admin-token-for-tests", role: "admin" },
             { name: "test-operator", token: "operate-token-for-tests", role: "operate" },

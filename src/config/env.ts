@@ -35,6 +35,8 @@ export interface Env {
   NOVASCALE_SUBREQUEST_BUDGET?: string;
   /** Seconds after a tick's start when nothing new starts; default 45 (cron ticks come a minute apart). */
   NOVASCALE_TICK_SECONDS?: string;
+  /** A server's page in the cloud's own dashboard, `{id}` filled in (e.g. Horizon's `https://horizon.example/project/instances/{id}/`). */
+  NOVASCALE_SERVER_LINK?: string;
 }
 
 /** The tick's budget settings; a bad value is refused with its field named (the tick then keeps the safe default). */

@@ -4,6 +4,7 @@ import { GroupRulesSchema } from "../../config/group.ts";
 import { etagMatches } from "../../store/rules.ts";
 import { NotFoundError, PreconditionFailedError, type GroupStatus } from "../../reconcile/shared/service.ts";
 import type { ChangePoint } from "../next-changes.ts";
+import { RULES_BODY_LIMIT_BYTES } from "../body.ts";
 import { ApiError, validationError } from "../errors.ts";
 import { mergePatch } from "../merge-patch.ts";
 import { nextChanges } from "../next-changes.ts";
@@ -71,6 +72,7 @@ export const groupRoutes: AnyRouteSpec[] = [
     role: "admin",
     body: GroupRulesSchema,
     query: PutGroupQuerySchema,
+    bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
     errors: [409, 412, 413, 415, 503],
     responses: {
       200: { description: "replaced (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } },
@@ -96,6 +98,7 @@ export const groupRoutes: AnyRouteSpec[] = [
     body: GroupRulesPatchSchema,
     query: PutGroupQuerySchema,
     mediaType: MERGE_PATCH_MEDIA_TYPE,
+    bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
     errors: [404, 409, 412, 413, 415, 422, 428, 503],
     responses: { 200: { description: "patched (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } } },
     async handle(c, { name, body, query, caller, service }) {

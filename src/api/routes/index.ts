@@ -5,5 +5,6 @@ import { historyRoutes } from "./history.ts";
 import { operationRoutes } from "./operations.ts";
 import { policyRoutes } from "./policies.ts";
 import { snapshotRoutes } from "./snapshots.ts";
+import { viewRoutes } from "./views.ts";
 
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...policyRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes];
