@@ -42,6 +42,12 @@ export const DeleteGroupQuerySchema = z.object({
   force: booleanFlag.optional().meta({ description: "true: remove the rules even while servers remain; they are listed, not deleted" }),
 });
 
+export const PutGroupQuerySchema = z.object({
+  adopt: booleanFlag
+    .optional()
+    .meta({ description: "true: hand the group's servers novascale did not boot to it when the change would strand them (power -> elastic, park -> delete); without it such a change is 409" }),
+});
+
 export const PlanQuerySchema = z.object({
   at: isoDateTime.optional().meta({ description: "plan as of this moment (default: now)" }),
 });

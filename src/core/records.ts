@@ -130,7 +130,9 @@ export type ActivityKind =
   | "snapshot-confirmed"
   | "snapshot-failed"
   | "image-deleted"
-  | "image-kept";
+  | "image-kept"
+  | "servers-adopted"
+  | "resume-failed";
 
 /** One line of a group's activity log (bounded; newest first when read). */
 export interface ActivityEntry {

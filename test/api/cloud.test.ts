@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { createGroupService } from "../../src/reconcile/services/group-service.ts";
-import { GROUP_KEY } from "../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
 
 const fakeCloud = inject("fakeCloudUrl");
@@ -77,7 +77,8 @@ describe("GET /v1/groups/{name}/plan", () => {
 
   it("plans deletes of surplus servers, naming which", async () => {
     await createGroup("c-plan-del", rules({ default: 0 }));
-    const seeded = await seedServer("c-plan-del", "c-plan-del-1");
+    // Booted by novascale (its boot mark): a server tagged by hand is never deleted (test/api/adoption.test.ts).
+    const seeded = await seedServer("c-plan-del", "c-plan-del-1", { [BOOT_INTENT_KEY]: "seeded" });
     const res = await send<PlanBody>("GET", "/v1/groups/c-plan-del/plan", { as: "read" });
     expect(res.body.steps).toEqual([expect.objectContaining({ kind: "delete", serverId: seeded.id })]);
     expect(await serversOf("c-plan-del")).toHaveLength(1);

@@ -1,6 +1,6 @@
 // Test builders for the core: servers, rules, groups and overrides that read like the rules they test.
 import { GroupRulesSchema, OverrideSchema, type Group, type GroupRules, type GroupRulesInput, type Override } from "../../src/config/group.ts";
-import { GROUP_KEY, PROTECTED_KEY } from "../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, PROTECTED_KEY } from "../../src/core/model/membership.ts";
 import type { Desired, ObservedServer } from "../../src/core/model/types.ts";
 
 /** The instant tests treat as "now" unless they say otherwise. */
@@ -19,6 +19,8 @@ export interface ServerSpec {
   /** The group whose tag it carries; null for a server without any group tag. */
   group?: string | null;
   protected?: boolean;
+  /** False for a server novascale did not boot (no boot intent marker: an operator tagged it by hand). Default true. */
+  booted?: boolean;
   metadata?: Record<string, string>;
 }
 
@@ -30,6 +32,8 @@ export function server(spec: ServerSpec = {}): ObservedServer {
   const metadata: Record<string, string> = { ...(spec.metadata ?? {}) };
   if (group !== null) metadata[GROUP_KEY] = group;
   if (spec.protected === true) metadata[PROTECTED_KEY] = "true";
+  // A bare marker (no time): booted by novascale, without changing how its build age is measured.
+  if (group !== null && spec.booted !== false && metadata[BOOT_INTENT_KEY] === undefined) metadata[BOOT_INTENT_KEY] = "test-boot";
   const created = new Date((spec.now ?? NOW).getTime() - (spec.ageMin ?? 60) * 60_000).toISOString();
   return { id, name: spec.name ?? `web-${id}`, status: spec.status ?? "ACTIVE", taskState: spec.taskState ?? null, created, metadata };
 }

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { OpenStackSettings } from "../../src/config/env.ts";
-import { GROUP_KEY } from "../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createComputeCloud } from "../../src/openstack/index.ts";
 import { DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/gateway/budget.ts";
 import type { CloudFactory } from "../../src/reconcile/gateway/cloud-factory.ts";
@@ -60,8 +60,8 @@ describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
     const service = createGroupService(workerEnv, { cloudFactory: factory });
     // The group is at max with one broken member, next to servers that are not its own.
     await cloud.setTime(minute(-1).toISOString());
-    for (let i = 0; i < 2; i++) await cloud.seedServer({ name: `${GROUP}-seed-${i}`, status: "ACTIVE", metadata: { [GROUP_KEY]: GROUP } });
-    await cloud.seedServer({ name: `${GROUP}-broken`, status: "ERROR", metadata: { [GROUP_KEY]: GROUP } });
+    for (let i = 0; i < 2; i++) await cloud.seedServer({ name: `${GROUP}-seed-${i}`, status: "ACTIVE", metadata: { [GROUP_KEY]: GROUP, [BOOT_INTENT_KEY]: "seeded" } });
+    await cloud.seedServer({ name: `${GROUP}-broken`, status: "ERROR", metadata: { [GROUP_KEY]: GROUP, [BOOT_INTENT_KEY]: "seeded" } });
     const strangers = [
       await cloud.seedServer({ name: `${GROUP}-lookalike`, status: "ERROR" }),
       await cloud.seedServer({ name: "neighbour", status: "ERROR", metadata: { [GROUP_KEY]: "someone-else" } }),

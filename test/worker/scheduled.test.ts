@@ -246,7 +246,7 @@ describe("scheduled() against the fake cloud", () => {
     const { tick, service, cloud } = await world();
     const stranger = await cloud.seedServer({ name: "own-fc-1" });
     const neighbour = await cloud.seedServer({ name: "neighbour", metadata: { [GROUP_KEY]: "someone-else" } });
-    await cloud.seedServer({ name: "mine", metadata: { [GROUP_KEY]: "own-fc" } });
+    await cloud.seedServer({ name: "mine", metadata: { [GROUP_KEY]: "own-fc", [BOOT_INTENT_KEY]: "seeded" } });
     await service.putGroup("own-fc", rules({ default: 0 }), { author: "alice" });
     await tick("2026-11-26T08:00:00Z");
     await tick("2026-11-26T08:10:00Z");

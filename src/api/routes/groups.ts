@@ -9,7 +9,7 @@ import { ApiError, validationError } from "../errors.ts";
 import { mergePatch } from "../merge-patch.ts";
 import { nextChanges } from "../next-changes.ts";
 import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";
-import { DeleteGroupQuerySchema, DeleteGroupResultSchema, GroupListSchema, GroupStatusSchema, StoredGroupSchema } from "../schemas.ts";
+import { DeleteGroupQuerySchema, DeleteGroupResultSchema, PutGroupQuerySchema, GroupListSchema, GroupStatusSchema, StoredGroupSchema } from "../schemas.ts";
 
 const TAG = "groups";
 
@@ -66,17 +66,20 @@ export const groupRoutes: AnyRouteSpec[] = [
       "Validated with the rules schema; answers with the stored group, its ETag and its revision. Send `If-Match: <etag>` " +
       "to replace only the version you read (412 otherwise), `If-None-Match: *` to create only. Both are compare-and-set in " +
       "the rules registry: of many conditional writes at once exactly one wins. The group's Durable Object knows the new " +
-      "revision before the answer; cron ticks never act on an older one.",
+      "revision before the answer; cron ticks never act on an older one. A change that would strand servers novascale did " +
+      "not boot (mode power -> elastic, scaleIn.action shelve/stop -> delete) is 409 naming them (count, ids) unless sent with " +
+      "`?adopt=true`, which hands them to the group (they may then be deleted like its own).",
     role: "admin",
     body: GroupRulesSchema,
+    query: PutGroupQuerySchema,
     bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
-    errors: [412, 413, 415],
+    errors: [409, 412, 413, 415, 503],
     responses: {
       200: { description: "replaced (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } },
       201: { description: "created", schema: StoredGroupSchema, headers: { ETag: "the new version", Location: "the group's URL" } },
     },
-    async handle(c, { name, body, caller, service }) {
-      const result = await service.putGroup(name, body, { author: caller.name, ...writeConditions(c) });
+    async handle(c, { name, body, query, caller, service }) {
+      const result = await service.putGroup(name, body, { author: caller.name, adopt: query.adopt ?? false, ...writeConditions(c) });
       c.header("ETag", result.etag);
       if (result.created) c.header("Location", `/v1/groups/${name}`);
       return c.json(result.group, result.created ? 201 : 200);
@@ -93,11 +96,12 @@ export const groupRoutes: AnyRouteSpec[] = [
       "rules are validated with the same schema as PUT (422 naming the field, nothing written) and stored as PUT stores them.",
     role: "admin",
     body: GroupRulesPatchSchema,
+    query: PutGroupQuerySchema,
     mediaType: MERGE_PATCH_MEDIA_TYPE,
     bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
-    errors: [404, 412, 413, 415, 422, 428],
+    errors: [404, 409, 412, 413, 415, 422, 428, 503],
     responses: { 200: { description: "patched (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } } },
-    async handle(c, { name, body, caller, service }) {
+    async handle(c, { name, body, query, caller, service }) {
       const ifMatch = c.req.header("If-Match");
       if (ifMatch === undefined) throw new ApiError(428, "precondition_required", "send If-Match with the ETag from GET /v1/groups/{name}; a patch applies only to the version it was made for");
       const current = await service.getGroup(name);
@@ -109,7 +113,7 @@ export const groupRoutes: AnyRouteSpec[] = [
         throw new ApiError(422, invalid.code, invalid.message, invalid.details);
       }
       // The same compare-and-set write as PUT: a change between the read above and this write answers 412.
-      const result = await service.putGroup(name, parsed.data, { author: caller.name, ifMatch: current.etag });
+      const result = await service.putGroup(name, parsed.data, { author: caller.name, ifMatch: current.etag, adopt: query.adopt ?? false });
       c.header("ETag", result.etag);
       return c.json(result.group, 200);
     },

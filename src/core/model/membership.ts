@@ -59,6 +59,15 @@ export function isMember(server: ObservedServer, group: string): boolean {
   return server.metadata[GROUP_KEY] === group;
 }
 
+/**
+ * Whether novascale booted this server for its group, or the operator adopted it (the group's record of
+ * adopted servers, held by its Durable Object: see reconcile/groups/coordinator-adoption.ts). Only such
+ * servers may ever be deleted; a server an operator tagged by hand (no boot intent marker) never is.
+ */
+export function isBooted(server: ObservedServer, adopted?: ReadonlySet<string>): boolean {
+  return server.metadata[BOOT_INTENT_KEY] !== undefined || adopted?.has(server.id) === true;
+}
+
 export function isProtected(server: ObservedServer): boolean {
   const flag = server.metadata[PROTECTED_KEY];
   return flag !== undefined && flag.toLowerCase() !== "false" && flag !== "0";

@@ -1,6 +1,7 @@
 // The one table that maps a Nova server state to what the planner does with it (its "destiny").
 import type { GroupRules } from "../model/rules.ts";
 import { buildAgeMinutes } from "./clock.ts";
+import { isBooted } from "../model/membership.ts";
 import { parkMarkOf, type ParkMark } from "./parking.ts";
 import type { Destiny, ObservedServer } from "../model/types.ts";
 
@@ -51,8 +52,12 @@ import type { Destiny, ObservedServer } from "../model/types.ts";
  * parked: powering-on,        wait      yes      someone else is bringing it back
  *   unshelving
  * resumed: powering-on,       resuming  yes      left alone while coming back; after limits.buildTimeout-
- *   unshelving, spawning, or                       Minutes since the resume it "did not come back": replace
- *   still SHUTOFF/SHELVED*                         (elastic) or report (power)
+ *   unshelving, spawning                           Minutes since the resume it "did not come back": report
+ *                                                  (resume-failed), never deleted
+ * resumed: back at rest       parked    no       resume-failed (Nova accepted it but could not place it):
+ *   (SHUTOFF/SHELVED*, no task)                    reported, resumed again when needed (after the others);
+ *   >= 1 min after the resume                      never deleted and replaced
+ * resumed: ERROR              report    no       resume-failed with Nova's fault: left for an operator
  * resumed: ACTIVE             count     yes      an ordinary member again; its park mark is removed
  *                                                  (an "unmark" step)
  * none: powering-off,         wait      yes      left alone: someone else is stopping/starting it
@@ -63,7 +68,8 @@ import type { Destiny, ObservedServer } from "../model/types.ts";
  *                             held      no       manualChanges respect: left alone, never started by
  *                                                  novascale (reported)
  * Power groups never delete: every "replace" above (ERROR, stuck BUILD, did not come back) is "report"
- * there: not counted, left alone, reported.
+ * there: not counted, left alone, reported. Nor does any group delete a server it did not boot (no boot
+ * intent marker, not adopted: an operator tagged it by hand): its "replace" is "report" too, in every mode.
  *
  * Counting "wait" and "unknown" servers errs towards fewer boots: a server that is only briefly away
  * must not cause a double, and an unexpected status is a reason to look, not to act.
@@ -91,6 +97,14 @@ const STATUS_DESTINY: Readonly<Record<string, Destiny>> = {
   UNKNOWN: "unknown",
 };
 
+/** The start of the reason of a resume that failed (status, the `resume-failed` notice). */
+export const RESUME_FAILED = "resume-failed";
+/**
+ * A resumed server seen back at rest with no task this long after the resume was sent: the resume ended
+ * without taking (Nova sets the task before it answers, so a later listing at rest means it failed).
+ */
+export const RESUME_SETTLE_MINUTES = 1;
+
 /** A server's destiny and, for anything but plain counting, why. */
 export interface Classified {
   server: ObservedServer;
@@ -113,12 +127,21 @@ function parkingDestiny(server: ObservedServer, status: string, task: string, ma
   if (resumedAt !== undefined && (mark === undefined || mark.at.getTime() <= resumedAt.getTime())) {
     // novascale resumed it (its record, held by the group: Nova refuses metadata changes on a shelved server).
     if (status === "ACTIVE" && task === "") return { server, destiny: "count", why: `ACTIVE, resumed by novascale at ${resumedAt.toISOString()}` };
+    const minutes = (now.getTime() - resumedAt.getTime()) / 60_000;
+    const fault = server.fault === undefined ? "" : ` (Nova fault${server.fault.code === undefined ? "" : ` ${server.fault.code}`}: ${server.fault.message})`;
+    // A resume Nova accepted but could not carry out (no host: the server is back at rest, or in ERROR) is
+    // reported and retried, never deleted: the shelved or stopped server is intact, a replacement would lose it.
+    if (status === "ERROR") {
+      return { server, destiny: "report", why: `${RESUME_FAILED}: ERROR after novascale resumed it at ${resumedAt.toISOString()}${fault}; left for an operator (reset its state), never deleted` };
+    }
+    if (resting && minutes >= RESUME_SETTLE_MINUTES) {
+      return { server, destiny: "parked", why: `${RESUME_FAILED}: still ${status} ${Math.floor(minutes)} min after novascale resumed it${fault}; resumed again when needed, never deleted` };
+    }
     if (resting || RESUMING_TASKS.has(task)) {
-      const minutes = (now.getTime() - resumedAt.getTime()) / 60_000;
       const timeout = rules.limits.buildTimeoutMinutes;
       const state = task === "" ? status : `${status} (${task})`;
       if (minutes > timeout) {
-        return { server, destiny: "replace", why: `did not come back: ${state} ${Math.floor(minutes)} min after novascale resumed it (build timeout ${timeout} min)` };
+        return { server, destiny: "report", why: `${RESUME_FAILED}: did not come back: ${state} ${Math.floor(minutes)} min after novascale resumed it (build timeout ${timeout} min); left alone, never deleted` };
       }
       return { server, destiny: "resuming", why: `${state}, resumed by novascale at ${resumedAt.toISOString()}` };
     }
@@ -155,11 +178,17 @@ export function taskInProgress(server: ObservedServer): string | undefined {
   return task;
 }
 
-/** What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout. */
-export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, cloudOffsetMs = 0, resumedAt?: Date): Classified {
+/**
+ * What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout.
+ * `adopted`: servers the operator handed to the group explicitly (they count as booted by it).
+ */
+export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, cloudOffsetMs = 0, resumedAt?: Date, adopted?: ReadonlySet<string>): Classified {
   const classified = classify(server, rules, now, cloudOffsetMs, resumedAt);
-  // A power group never deletes what it did not boot: whatever would be replaced is reported instead.
-  if (rules.mode === "power" && classified.destiny === "replace") return { ...classified, destiny: "report" };
+  if (classified.destiny !== "replace") return classified;
+  // A power group never deletes: whatever would be replaced is reported instead.
+  if (rules.mode === "power") return { ...classified, destiny: "report" };
+  // No group deletes a server it did not boot (an operator's, tagged by hand): reported, never replaced by a delete.
+  if (!isBooted(server, adopted)) return { ...classified, destiny: "report", why: `${classified.why}; novascale did not boot it (no boot mark, not adopted), so it is never deleted` };
   return classified;
 }
 

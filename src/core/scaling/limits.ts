@@ -94,7 +94,8 @@ export function serversThatFit(quota: QuotaHeadroom, flavor?: { vcpus: number; r
  * down), a resume as a boot (a server brought up). A resume from SHELVED_OFFLOADED takes cores and RAM
  * again (not an instance: a shelved server still holds one), so it is checked against the quota like a
  * boot, with its own size when the listing gave it; resumes come before boots in a plan, so they go first.
- * Last, boots are cut so that the servers present, less the deletes kept, plus the resumes and boots
+ * Resumes never take the servers present (broken ones included, deletes of this tick not subtracted: Nova
+ * may refuse them) past max. Last, boots are cut so that the servers present, less the deletes kept, plus the resumes and boots
  * never pass the group's max (a replacement waits for its broken server's delete).
  * Other steps pass through unchanged.
  */
@@ -108,6 +109,8 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
   let deletesDropped = 0;
   let bootsCapped = 0;
   let bootsOverQuota = 0;
+  let resumesAtMax = 0;
+  let resumeRoom = Math.max(0, input.ceiling.max - input.ceiling.present);
 
   /** How many servers of `size` fit what is left, taking an instance each unless `instances` is false. */
   const fitting = (size: { vcpus: number; ramMB: number } | undefined, instances: boolean, wanted: number): number => {
@@ -132,6 +135,12 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
         deletesDropped += 1;
       }
     } else if (step.kind === "resume") {
+      // Under max before anything else: every member that stays counts (a protected broken one, one whose
+      // delete Nova may yet refuse), so a resume never takes the group to max+1 (deletes free no room for it).
+      if (resumeRoom === 0) {
+        resumesAtMax += 1;
+        continue;
+      }
       if (bootsLeft === 0) {
         bootsCapped += 1;
         continue;
@@ -143,6 +152,7 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
       }
       if (step.takesQuota) take(1, size, false);
       bootsLeft -= 1;
+      resumeRoom -= 1;
       out.push(step);
     } else if (step.kind === "boot") {
       const underCap = Math.min(step.count, bootsLeft);
@@ -173,6 +183,9 @@ export function limitSteps(steps: Step[], input: LimitInput): { steps: Step[]; n
       code: "capacity-limited",
       message: `${bootsOverQuota} boot(s) or unshelve(s) do not fit the project's quota (${binding ?? "quota"} exhausted); starting what fits`,
     });
+  }
+  if (resumesAtMax > 0) {
+    notices.push({ level: "info", code: "resume-at-max", message: `${resumesAtMax} resume(s) wait: ${input.ceiling.present} member(s) stay (broken ones included), and never more than max ${input.ceiling.max} at once` });
   }
   const kept = out.filter((s) => s.kind === "delete").length;
   const resumes = out.filter((s) => s.kind === "resume").length;

@@ -1,7 +1,7 @@
 // The parking half of plan(): which members to park, which parked ones to resume, and which to delete beyond pool.max.
 import { poolMax, scaleInAction, type Group } from "../model/rules.ts";
-import { destinyOf, type Classified } from "./destiny.ts";
-import { isProtected } from "../model/membership.ts";
+import { destinyOf, RESUME_FAILED, type Classified } from "./destiny.ts";
+import { isBooted, isProtected } from "../model/membership.ts";
 import { parkMarkOf, tierOf } from "./parking.ts";
 import type { Desired, Notice, ObservedServer, ResumeAction, Step } from "../model/types.ts";
 
@@ -9,10 +9,13 @@ import type { Desired, Notice, ObservedServer, ResumeAction, Step } from "../mod
  * The parking orders (the scale-in victim order for deletes is in plan.ts):
  *   park:   servers started by hand while parked ("woken", manualChanges enforce) first; then the highest
  *           novascale:tier first; then the group's scaleIn.order on `created`; ties by id.
- *   resume: the lowest novascale:tier first; then the quickest to come back (SHUTOFF, SHELVED,
+ *   resume: servers whose last resume failed (resume-failed) last; then the lowest novascale:tier first; then the quickest to come back (SHUTOFF, SHELVED,
  *           SHELVED_OFFLOADED); then the oldest `created`; ties by id.
  *   pool:   beyond pool.max, the oldest `created` parked member is deleted first; ties by id.
  * A protected server is never parked and never deleted; only ACTIVE servers with no task are parked.
+ * A server novascale did not boot (no boot intent marker, not adopted) is never deleted: a victim beyond
+ * the pool's room is parked anyway (pool.max bounds what novascale may delete), and the pool cap deletes
+ * only parked servers novascale booted.
  */
 const RESUME_SPEED: Readonly<Record<string, number>> = { SHUTOFF: 0, SHELVED: 1, SHELVED_OFFLOADED: 2 };
 
@@ -40,7 +43,9 @@ export function compareParkVictims(order: "oldest-first" | "newest-first"): (a: 
 
 export function compareResumes(a: Classified, b: Classified): number {
   const speed = (c: Classified) => RESUME_SPEED[c.server.status.toUpperCase()] ?? 3;
-  return tierOf(a.server) - tierOf(b.server) || speed(a) - speed(b) || byCreated(a, b) || byId(a, b);
+  // A server whose last resume failed (no host) is retried after every other parked one.
+  const failed = (c: Classified) => Number(c.why.startsWith(RESUME_FAILED));
+  return failed(a) - failed(b) || tierOf(a.server) - tierOf(b.server) || speed(a) - speed(b) || byCreated(a, b) || byId(a, b);
 }
 
 export function comparePool(a: Classified, b: Classified): number {
@@ -58,6 +63,8 @@ export interface ParkingPlanInput {
   classified: readonly Classified[];
   mayDelete: boolean;
   desiredText: string;
+  /** Servers the operator adopted (see PlanInput.adopted): they count as booted by novascale. */
+  adopted?: ReadonlySet<string>;
 }
 
 /**
@@ -122,9 +129,11 @@ export function planParks(input: ParkingPlanInput, excess: number, notices: Noti
   const steps: Step[] = [];
   victims.forEach((c, i) => {
     const what = `scale in: ${desiredText}; victim ${i + 1} of ${excess}: ${c.server.name} (${c.why}, tier ${tierOf(c.server)}, created ${c.server.created}, ${rules.scaleIn.order})`;
-    if (room > 0) {
+    const booted = isBooted(c.server, input.adopted);
+    if (room > 0 || !booted) {
       room -= 1;
-      steps.push({ kind: "park", group: group.name, serverId: c.server.id, serverName: c.server.name, action, reason: `${what}: ${action} (parked, not counted)` });
+      const beyond = room < 0 ? `; parked beyond pool.max ${poolMax(rules)}: novascale did not boot it, so it is never deleted` : "";
+      steps.push({ kind: "park", group: group.name, serverId: c.server.id, serverName: c.server.name, action, reason: `${what}: ${action} (parked, not counted)${beyond}` });
     } else if (mayDelete) {
       steps.push({ kind: "delete", group: group.name, serverId: c.server.id, serverName: c.server.name, reason: `${what}: deleted, the pool is full (pool.max ${poolMax(rules)})` });
     }
@@ -154,7 +163,8 @@ export function planPoolCap(input: ParkingPlanInput, planned: readonly Step[]): 
   const cap = poolMax(group.rules);
   const over = inPool - resumed.size + parks - cap;
   if (over <= 0) return [];
-  const parked = input.classified.filter((c) => c.destiny === "parked" && !resumed.has(c.server.id) && !isProtected(c.server)).sort(comparePool);
+  // Only servers novascale booted: an operator's parked server stays parked whatever the cap.
+  const parked = input.classified.filter((c) => c.destiny === "parked" && !resumed.has(c.server.id) && !isProtected(c.server) && isBooted(c.server, input.adopted)).sort(comparePool);
   return parked.slice(0, over).map((c, i) => ({
     kind: "delete" as const,
     group: group.name,

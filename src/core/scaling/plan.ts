@@ -2,8 +2,8 @@
 import { parks, type Group } from "../model/rules.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "../model/types.ts";
 import { estimateCloudOffset, skewNotice } from "./clock.ts";
-import { destinyOf, taskInProgress, type Classified } from "./destiny.ts";
-import { BOOT_INTENT_KEY, isMember, isProtected } from "../model/membership.ts";
+import { destinyOf, RESUME_FAILED, taskInProgress, type Classified } from "./destiny.ts";
+import { BOOT_INTENT_KEY, isBooted, isMember, isProtected } from "../model/membership.ts";
 import { planParks, planPoolCap, planResumes, planUnmarks, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
 export interface PlanInput {
@@ -18,6 +18,11 @@ export interface PlanInput {
   bootIntent?: string;
   /** When novascale resumed each server it is bringing back (the group's resume records), by server id. */
   resuming?: Readonly<Record<string, string>>;
+  /**
+   * Servers the operator handed to the group explicitly (PUT/PATCH `?adopt=true`, the group's record): they
+   * count as booted by novascale. Any other member without the boot intent marker is never deleted.
+   */
+  adopted?: readonly string[];
 }
 
 export interface PlanResult {
@@ -55,6 +60,8 @@ const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait"
  *   5. last, servers with a task under way (a snapshot uploading, ...): deleting one would kill the task,
  *      and the source of tonight's snapshot must not be the next victim;
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
+ * A server novascale did not boot (no boot intent marker, not adopted) is never a victim of a group that
+ * deletes: it is left running (notice `not-booted-kept`); a group that parks may park it (parking.ts).
  * Groups that park instead (scaleIn.action shelve/stop, power groups) use the park and resume orders
  * in park-plan.ts.
  */
@@ -113,7 +120,8 @@ export function plan(input: PlanInput): PlanResult {
     const at = input.resuming?.[s.id];
     return at === undefined || Number.isNaN(Date.parse(at)) ? undefined : new Date(at);
   };
-  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs, resumedAt(s))).sort(compareVictims(rules.scaleIn.order));
+  const adopted = new Set(input.adopted ?? []);
+  const classified = members.map((s) => destinyOf(s, rules, now, offset?.offsetMs, resumedAt(s), adopted)).sort(compareVictims(rules.scaleIn.order));
   const actualByStatus: Record<string, number> = {};
   for (const s of members) {
     const status = s.status.toUpperCase();
@@ -126,7 +134,12 @@ export function plan(input: PlanInput): PlanResult {
     notices.push({ level: "warning", code: "unknown-status", message: `server ${c.server.name} (${c.server.id}) has ${c.why}: counted and left alone` });
   }
   for (const c of classified.filter((c) => c.destiny === "report")) {
-    notices.push({ level: "error", code: "member-broken", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: a power group never deletes or replaces; not counted, left for an operator` });
+    const never = rules.mode === "power" ? "a power group never deletes or replaces" : "novascale never deletes a server it did not boot";
+    const code = c.why.startsWith(RESUME_FAILED) ? RESUME_FAILED : "member-broken";
+    notices.push({ level: "error", code, message: `server ${c.server.name} (${c.server.id}) is ${c.why}: ${code === RESUME_FAILED ? "never deleted" : never}; not counted, left for an operator` });
+  }
+  for (const c of classified.filter((c) => c.destiny === "parked" && c.why.startsWith(RESUME_FAILED))) {
+    notices.push({ level: "warning", code: RESUME_FAILED, message: `server ${c.server.name} (${c.server.id}): ${c.why}` });
   }
   for (const c of classified.filter((c) => c.destiny === "held")) {
     notices.push({ level: "info", code: "held-by-hand", message: `server ${c.server.name} (${c.server.id}) is ${c.why}: not counted, not started by novascale` });
@@ -162,7 +175,7 @@ export function plan(input: PlanInput): PlanResult {
     }
   }
 
-  const parking: ParkingPlanInput = { group, desired, classified, mayDelete, desiredText };
+  const parking: ParkingPlanInput = { group, desired, classified, mayDelete, desiredText, adopted };
   const missing = desired.value - counted;
   if (missing > 0) {
     // Parked members come back before anything is booted (a power group never boots).
@@ -182,14 +195,23 @@ export function plan(input: PlanInput): PlanResult {
   } else if (missing < 0) {
     const excess = -missing;
     const kept = new Set(respectedWoken(parking).map((c) => c.server.id));
-    const eligible = classified.filter((c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id));
+    const running = classified.filter((c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id));
+    // Never a server novascale did not boot: an operator's server is theirs to remove.
+    const eligible = running.filter((c) => isBooted(c.server, adopted));
+    const foreign = running.length - eligible.length;
     const victims = eligible.slice(0, excess);
     if (mayDelete) {
       victims.forEach((c, i) => {
         steps.push(deleteStep(group.name, c.server, `scale in: ${desiredText}; victim ${i + 1} of ${excess}: ${c.server.name} (${c.why}, created ${c.server.created}, ${rules.scaleIn.order})`));
       });
     }
-    if (victims.length < excess) {
+    if (victims.length < excess && foreign > 0) {
+      notices.push({
+        level: "warning",
+        code: "not-booted-kept",
+        message: `${Math.min(foreign, excess - victims.length)} server(s) should go, but novascale did not boot them (no boot mark, not adopted): never deleted, left running; remove them by hand or adopt them (PUT/PATCH ?adopt=true)`,
+      });
+    } else if (victims.length < excess) {
       notices.push({
         level: "warning",
         code: "scale-in-blocked",

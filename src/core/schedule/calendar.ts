@@ -104,6 +104,18 @@ export function describeDay(at: number, timezone: string): string {
 }
 
 /**
+ * The instant the run of exception days containing `at` began (the local midnight of its first day): when
+ * the exception took effect, so a server started by hand during it is parked again at the next decision
+ * (manualChanges respect). Bounded like nextExceptionEdge.
+ */
+export function exceptionRunStart(entry: ExceptionEntry, at: number): number {
+  const cal = exceptionDays(entry);
+  let day = localDayNumber(at, entry.timezone);
+  for (let i = 0; i < LONGEST_RUN_DAYS && isCalendarDay(cal, day - 1, entry.timezone); i += 1) day -= 1;
+  return instantOf(day, 0, entry.timezone);
+}
+
+/**
  * What local day `day` is called in the entry: the iCalendar events' SUMMARY lines that cover it, and the
  * entry's own name for a day it lists (or an event without a summary). Empty when it is not one of its days.
  */

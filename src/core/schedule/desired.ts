@@ -1,7 +1,7 @@
 // The desired server count of a group at a moment, and the rule that decided it (pure: depends only on `now`).
 import type { ExceptionEntry, GroupRules, Override, PointEntry, WindowSchedule } from "../model/rules.ts";
 import type { Desired } from "../model/types.ts";
-import { describeDay, exceptionActive } from "./calendar.ts";
+import { describeDay, exceptionActive, exceptionRunStart } from "./calendar.ts";
 import { describeEntry, describeFiring, isPointEntry, isWindowEntry, latestFiring } from "./schedule.ts";
 import { openingAt, type Opening } from "./windows.ts";
 import { formatInZone } from "./zoned.ts";
@@ -112,12 +112,17 @@ export function decide(rules: GroupRules, override: Override | undefined, now: D
   } else if (exception !== undefined) {
     layer = "exception";
     const { entry } = exception;
-    chosen = { value: entry.desired, source: "exception", reason: `exception '${entry.name}' (${describeDay(now.getTime(), entry.timezone)}): desired ${entry.desired}` };
+    chosen = {
+      value: entry.desired,
+      source: "exception",
+      since: new Date(exceptionRunStart(entry, now.getTime())).toISOString(),
+      reason: `exception '${entry.name}' (${describeDay(now.getTime(), entry.timezone)}): desired ${entry.desired}`,
+    };
   } else if (window !== undefined) {
     layer = "window";
     const { entry, index, opening } = window;
     const until = formatInZone(new Date(opening.until), entry.timezone);
-    chosen = { value: entry.desired, source: "window", reason: `${describeWindow(entry, index)} (open until ${until}): desired ${entry.desired}` };
+    chosen = { value: entry.desired, source: "window", since: new Date(opening.from).toISOString(), reason: `${describeWindow(entry, index)} (open until ${until}): desired ${entry.desired}` };
   } else {
     chosen = pointDesired(rules, now);
     layer = chosen.source === "schedule" ? "point" : "default";

@@ -18,6 +18,7 @@ import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
+import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
@@ -144,6 +145,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootId,
         dryRun: false,
         resuming: resumeTimes(resumes),
+        adopted: await adoptedServers(this.#store),
         ...(request.tickRequestId === undefined ? {} : { tickRequestId: request.tickRequestId }),
       });
 
@@ -255,6 +257,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       bootId: "preview",
       dryRun: true,
       resuming: resumeTimes(await pendingResumes(this.#store)),
+      adopted: await adoptedServers(this.#store),
     });
     const preview = toPreview(output);
     const policy = request.group.rules.snapshots;
@@ -376,6 +379,15 @@ export class GroupCoordinator extends DurableObject<Env> {
       await this.#retireNow(input.name, input.revision, input.author, input.at, servers);
       return { ok: true, details: { serversLeftBehind: servers } };
     });
+  }
+
+  /**
+   * A rules change that would strand servers novascale did not boot (power -> elastic, park -> delete) is
+   * refused unless it adopts them (coordinator-adoption.ts). Serialised with reconciles, from a fresh listing.
+   */
+  checkModeChange(input: ModeChangeInput, gateway: CloudPort): Promise<GuardAnswer> {
+    const cloud = resilientPort(gateway);
+    return this.#exclusive(() => checkModeChange(this.#store, input, cloud));
   }
 
   /** Forgets the group's runtime state, fences it as deleted and writes the tombstone line (history stays). */

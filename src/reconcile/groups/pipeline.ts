@@ -58,6 +58,8 @@ export interface ReconcileInput {
   dryRun: boolean;
   /** The group's resume records (server id -> when novascale resumed it). */
   resuming?: Readonly<Record<string, string>>;
+  /** Servers the operator adopted (the group's record): they count as booted by novascale (core/scaling/adoption.ts). */
+  adopted?: readonly string[];
   /** The X-OpenStack-Request-Id of this tick's cloud calls, recorded on the record and on boots and deletes. */
   tickRequestId?: string;
 }
@@ -260,7 +262,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   }
 
   const members = input.listing.members.filter((s) => isMember(s, group.name));
-  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}) });
+  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}), ...(input.adopted ? { adopted: input.adopted } : {}) });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];
   const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };

@@ -10,6 +10,7 @@ import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { liftsBootBlock } from "../groups/coordinator-fence.ts";
 import { storedFrom } from "../rules/fence.ts";
+import type { GuardAnswer } from "../rules/registry-engine.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
 import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
@@ -66,7 +67,14 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     getGroup: find,
 
-    async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string }) {
+    async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean }) {
+      const current = await find(name);
+      if (current !== null) {
+        // Servers novascale did not boot: a change that would strand them is refused unless it adopts them.
+        const input = { name, before: current.rules, after: rules, adopt: opts.adopt ?? false, author: opts.author, at: clock().toISOString() };
+        const answer = (await coordinatorStub(env, name).checkModeChange(input, gateway())) as GuardAnswer;
+        if (!answer.ok) throw "refusal" in answer ? refused(answer.refusal) : new ConflictError("the group's object is behind the registry; try again");
+      }
       const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
       return { etag: envelope.etag, created, group: storedFrom(name, envelope) };
     },

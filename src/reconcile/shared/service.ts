@@ -145,11 +145,14 @@ export interface GroupService {
    * Create or replace. `ifMatch` is the raw If-Match header value (`*`, `"etag"`, a list, W/ ok):
    * a mismatch (or `*` with no group) throws PreconditionFailedError. `ifNoneMatch: "*"` means create only.
    * Writing the same rules again writes nothing and returns the same etag (`created: false`).
+   * A change that would strand servers novascale did not boot (power -> elastic, park -> delete) throws
+   * ConflictError (details.count, details.servers) unless `adopt` is true; then they are recorded as the
+   * group's own first (core/scaling/adoption.ts).
    */
   putGroup(
     name: string,
     rules: GroupRules,
-    opts: { ifMatch?: string; ifNoneMatch?: string; author: string },
+    opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean },
   ): Promise<{ etag: string; created: boolean; group: StoredGroup }>;
   /**
    * Removes the rules (and the group's overrides, pause and records; the activity log stays, ending with

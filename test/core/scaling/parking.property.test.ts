@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GroupRulesSchema, poolMax, type Group } from "../../../src/config/group.ts";
 import { limitSteps } from "../../../src/core/scaling/limits.ts";
-import { GROUP_KEY, PARK_KEY, PROTECTED_KEY, TIER_KEY } from "../../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, PARK_KEY, PROTECTED_KEY, TIER_KEY } from "../../../src/core/model/membership.ts";
 import { formatParkMark } from "../../../src/core/scaling/parking.ts";
 import { plan } from "../../../src/core/scaling/plan.ts";
 import type { Desired, ObservedServer } from "../../../src/core/model/types.ts";
@@ -24,6 +24,8 @@ const serverArb = (group: string): fc.Arbitrary<ObservedServer> =>
       tier: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }),
       protectedFlag: fc.boolean(),
       member: fc.integer({ min: 0, max: 9 }),
+      // One server in four was tagged by hand (no boot mark): never deleted.
+      booted: fc.integer({ min: 0, max: 3 }),
     })
     .map((s) => {
       serial += 1;
@@ -35,6 +37,7 @@ const serverArb = (group: string): fc.Arbitrary<ObservedServer> =>
       if (s.mark === "garbage") metadata[PARK_KEY] = "parked yesterday";
       if (s.tier !== undefined) metadata[TIER_KEY] = String(s.tier);
       if (s.protectedFlag) metadata[PROTECTED_KEY] = "true";
+      if (s.booted > 0) metadata[BOOT_INTENT_KEY] = `b-${serial}`;
       return { id: `s-${serial}`, name: `n-${serial}`, status: s.status, taskState: s.task, created: new Date(NOW.getTime() - s.ageMin * 60_000).toISOString(), metadata };
     });
 
@@ -98,11 +101,25 @@ describe("parking properties", () => {
     );
   });
 
-  it("an elastic group never parks more than its pool has room for", () => {
+  it("no plan deletes a server novascale did not boot (no boot mark, not adopted), in any mode", () => {
+    fc.assert(
+      fc.property(fc.oneof(powerGroupArb, elasticGroupArb), fc.array(serverArb("web"), { maxLength: 25 }).chain((m) => fc.tuple(fc.constant(m), resumingArb(m))), desiredArb, fc.boolean(), (group, [raw, resuming], desired, complete) => {
+        const members = raw.map((s) => (s.metadata[GROUP_KEY] === "web" ? { ...s, metadata: { ...s.metadata, [GROUP_KEY]: group.name } } : s));
+        const byId = new Map(members.map((s) => [s.id, s]));
+        const r = plan({ group, desired, members, now: NOW, listingComplete: complete, resuming });
+        for (const step of r.steps) if (step.kind === "delete") expect(byId.get(step.serverId)?.metadata[BOOT_INTENT_KEY]).toBeDefined();
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("an elastic group never parks more servers it booted than its pool has room for", () => {
     fc.assert(
       fc.property(elasticGroupArb, fc.array(serverArb("web"), { maxLength: 25 }), desiredArb, (group, members, desired) => {
         const r = plan({ group, desired, members, now: NOW, listingComplete: true });
-        const parks = r.steps.filter((s) => s.kind === "park").length;
+        const byId = new Map(members.map((s) => [s.id, s]));
+        // Servers novascale did not boot are parked beyond the pool rather than deleted: the pool bounds only its own.
+        const parks = r.steps.filter((s) => s.kind === "park" && byId.get(s.serverId)?.metadata[BOOT_INTENT_KEY] !== undefined).length;
         const resumes = r.steps.filter((s) => s.kind === "resume").length;
         const poolDeletes = r.steps.filter((s) => s.kind === "delete" && s.reason.startsWith("pool over")).length;
         const after = r.parked + parks - resumes - poolDeletes;

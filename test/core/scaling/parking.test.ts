@@ -7,6 +7,7 @@ import { checkMetadataFits } from "../../../src/core/model/metadata.ts";
 import { PARK_KEY, TIER_KEY } from "../../../src/core/model/membership.ts";
 import { formatParkMark, parkMarkOf, parkedServerHours, parkingStatus, updateLedger, updateResumes } from "../../../src/core/scaling/parking.ts";
 import { plan, type PlanInput } from "../../../src/core/scaling/plan.ts";
+import { desiredCount } from "../../../src/core/schedule/desired.ts";
 import type { Step } from "../../../src/core/model/types.ts";
 import { NOW, desired, group, rules, server, servers, type ServerSpec } from "../builders.ts";
 
@@ -81,12 +82,25 @@ describe("destiny: parking rows", () => {
   it("a resumed server coming back (unshelving, powering-on, still SHELVED_OFFLOADED) is resuming and counts", () => {
     expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
     expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("resuming");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.01)).toBe("resuming");
   });
 
-  it("a resumed server not back after the build timeout did not come back: replaced (elastic), reported (power)", () => {
-    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("replace");
-    expect(d({ status: "SHUTOFF", metadata: parkedAt(10) }, power().rules, 1)).toBe("report");
+  it("a resumed server still coming back after the build timeout is reported (resume-failed), never replaced", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("report");
+    expect(d({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) }, power().rules, 1)).toBe("report");
+  });
+
+  it("a resumed server back at rest a minute after the resume failed to resume: parked again, to be retried (issue 24 item 3)", () => {
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 0.1)).toBe("parked");
+    expect(d({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) }, rules(shelve), 1)).toBe("parked");
+  });
+
+  it("a resumed server that went to ERROR (no host) is reported with Nova's fault, never replaced", () => {
+    const s = server({ status: "ERROR", metadata: parkedAt(10) });
+    const c = destinyOf({ ...s, fault: { code: 500, message: "No valid host was found." } }, rules(shelve), NOW, 0, ago(0.1));
+    expect(c.destiny).toBe("report");
+    expect(c.why).toContain("resume-failed");
+    expect(c.why).toContain("No valid host");
   });
 
   it("a resumed server that is ACTIVE is an ordinary member", () => {
@@ -203,6 +217,29 @@ describe("plan: parking on scale-in", () => {
   });
 });
 
+describe("plan: respect re-parks at the next decision, whatever decided (issue 24 item 9)", () => {
+  const g = () => group({ ...stop, manualChanges: "respect", schedules: [{ window: "Mon-Fri 08:00-20:00", timezone: "UTC", desired: 0 }] });
+
+  it("a window that opened after the server was started by hand parks it again", () => {
+    // NOW is Thursday 12:00 UTC: the window opened at 08:00, after the server was parked (06:00) and started by hand.
+    const woken = server({ metadata: { [PARK_KEY]: formatParkMark(ago(6)) } });
+    const d = desiredCount(g().rules, undefined, NOW);
+    expect(d.since).toBe("2026-11-26T08:00:00.000Z");
+    expect(ids(planFor({ group: g(), members: [woken], desired: d }).steps, "park")).toEqual([woken.id]);
+  });
+
+  it("inside the same window period it stays up", () => {
+    const woken = server({ metadata: { [PARK_KEY]: formatParkMark(ago(1)) } });
+    const d = desiredCount(g().rules, undefined, NOW);
+    expect(planFor({ group: g(), members: [woken], desired: d }).steps).toEqual([]);
+  });
+
+  it("an exception day's period starts at its first local midnight", () => {
+    const r = rules({ exceptions: [{ name: "holidays", dates: ["2026-11-25", "2026-11-26"], timezone: "UTC", desired: 0 }] });
+    expect(desiredCount(r, undefined, NOW).since).toBe("2026-11-25T00:00:00.000Z");
+  });
+});
+
 describe("plan: a park Nova did not confirm", () => {
   it("under respect, a server still ACTIVE after a park answered by a 5xx is parked again, not taken for one started by hand", () => {
     const failed = server({ metadata: { [PARK_KEY]: formatParkMark(ago(0.02), true) } });
@@ -236,10 +273,25 @@ describe("plan: resuming on scale-out", () => {
     expect(r.steps).toEqual([]);
   });
 
-  it("replaces a member that did not come back in an elastic group", () => {
+  it("never deletes a member whose unshelve Nova accepted but could not place: reports it and resumes it again (issue 24 item 3)", () => {
     const stuck = server({ status: "SHELVED_OFFLOADED", metadata: parkedAt(10) });
     const r = planFor({ members: [stuck], desired: desired(1), resuming: { [stuck.id]: ago(2).toISOString() } });
-    expect(kinds(r.steps)).toEqual(["delete", "boot"]);
+    expect(kinds(r.steps)).toEqual(["resume"]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
+  });
+
+  it("a member whose resume failed is retried after the other parked members", () => {
+    const failed = server({ status: "SHUTOFF", ageMin: 900, metadata: parkedAt(10) });
+    const other = server({ status: "SHELVED_OFFLOADED", ageMin: 100, metadata: parkedAt(10) });
+    const r = planFor({ members: [failed, other], desired: desired(1), resuming: { [failed.id]: ago(0.5).toISOString() } });
+    expect(ids(r.steps, "resume")).toEqual([other.id]);
+  });
+
+  it("never deletes a member still coming back after the build timeout: reported resume-failed", () => {
+    const stuck = server({ status: "SHELVED_OFFLOADED", taskState: "unshelving", metadata: parkedAt(10) });
+    const r = planFor({ members: [stuck], desired: desired(1), resuming: { [stuck.id]: ago(2).toISOString() } });
+    expect(r.steps.filter((s) => s.kind === "delete")).toEqual([]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
   });
 
   it("removes the park mark of a resumed server once it is ACTIVE again", () => {
@@ -264,10 +316,10 @@ describe("plan: power groups", () => {
   });
 
   it("reports a member that did not come back and does not count it", () => {
-    const gone = server({ status: "SHUTOFF", metadata: parkedAt(10) });
+    const gone = server({ status: "SHUTOFF", taskState: "powering-on", metadata: parkedAt(10) });
     const r = planFor({ group: power(), members: [gone], desired: desired(1), resuming: { [gone.id]: ago(2).toISOString() } });
     expect(r.steps).toEqual([]);
-    expect(r.notices.map((n) => n.code)).toContain("member-broken");
+    expect(r.notices.map((n) => n.code)).toContain("resume-failed");
   });
 
   it("under respect, leaves a server stopped by someone else alone", () => {
@@ -296,6 +348,18 @@ describe("limits: resumes share the boot cap and unshelves the quota", () => {
   it("counts resumes under the group's max, so boots never take it past max", () => {
     const r = limitSteps([resume(false, "a"), { kind: "boot", group: "web", count: 2, reason: "b" }], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 1 } });
     expect(r.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind))).toEqual(["resume", "boot 1"]);
+  });
+
+  it("never resumes past max while a broken member stays, even with its delete in the same tick (issue 24 item 11)", () => {
+    const del: Step = { kind: "delete", group: "web", serverId: "broken", serverName: "broken", reason: "d" };
+    const r = limitSteps([del, resume(false, "a")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 3 } });
+    expect(r.steps.map((s) => s.kind)).toEqual(["delete"]);
+    expect(r.notices.map((n) => n.code)).toContain("resume-at-max");
+  });
+
+  it("a protected broken member keeps its place: resumes stop at max", () => {
+    const r = limitSteps([resume(false, "a"), resume(false, "b")], { maxBootsPerTick: 10, maxDeletesPerTick: 10, ceiling: { max: 3, present: 2 } });
+    expect(r.steps.map((s) => ("serverId" in s ? s.serverId : ""))).toEqual(["a"]);
   });
 
   it("counts parks against maxDeletesPerTick", () => {

@@ -242,3 +242,51 @@ describe("plan: reporting", () => {
     expect(codes(r)).toContain("boot-intent-seen");
   });
 });
+
+describe("plan: servers novascale did not boot are never deleted (issue 24 item 2)", () => {
+  const handTagged = (spec: Parameters<typeof server>[0] = {}) => server({ booted: false, ...spec });
+
+  it("a group switched from power to elastic reports an operator's stopped server instead of deleting it", () => {
+    const stopped = handTagged({ status: "SHUTOFF" });
+    const r = planFor({ members: [stopped, ...servers(1)], desired: desired(2) });
+    expect(deletedIds(r.steps)).toEqual([]);
+    expect(codes(r)).toContain("member-broken");
+  });
+
+  it("an operator's ERROR server is reported, not deleted, and a replacement is booted within max", () => {
+    const broken = handTagged({ status: "ERROR" });
+    const r = planFor({ members: [broken, ...servers(1)], desired: desired(2) });
+    expect(deletedIds(r.steps)).toEqual([]);
+    expect(boots(r.steps)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(r.present).toBe(2);
+  });
+
+  it("scale-in of a group that deletes never picks a server it did not boot, and says so when it is left short", () => {
+    const theirs = handTagged({ ageMin: 500 });
+    const ours = server({ ageMin: 100 });
+    const r = planFor({ members: [theirs, ours], desired: desired(0) });
+    expect(deletedIds(r.steps)).toEqual([ours.id]);
+    expect(codes(r)).toContain("not-booted-kept");
+  });
+
+  it("an adopted server counts as booted: it may be a victim", () => {
+    const theirs = handTagged({ ageMin: 500 });
+    const r = planFor({ members: [theirs], desired: desired(0), adopted: [theirs.id] });
+    expect(deletedIds(r.steps)).toEqual([theirs.id]);
+  });
+
+  it("a group whose pool is full parks an operator's server beyond pool.max instead of deleting it", () => {
+    const theirs = handTagged({ ageMin: 500 });
+    const r = planFor({ group: group({ scaleIn: { action: "stop" }, pool: { max: 0 } }), members: [theirs], desired: desired(0) });
+    expect(deletedIds(r.steps)).toEqual([]);
+    expect(r.steps).toEqual([expect.objectContaining({ kind: "park", serverId: theirs.id })]);
+  });
+
+  it("the pool cap (scaleIn.action changed to delete) deletes only parked servers novascale booted", () => {
+    const mark = { "novascale:park": "parked 2026-11-26T01:00:00.000Z" };
+    const theirs = handTagged({ status: "SHUTOFF", metadata: mark });
+    const ours = server({ status: "SHUTOFF", metadata: mark });
+    const r = planFor({ group: group({ scaleIn: { action: "delete" } }), members: [theirs, ours, ...servers(1)], desired: desired(1) });
+    expect(deletedIds(r.steps)).toEqual([ours.id]);
+  });
+});

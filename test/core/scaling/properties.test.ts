@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GroupRulesSchema, type Group, type GroupRules, type Override } from "../../../src/config/group.ts";
 import { desiredCount } from "../../../src/core/schedule/desired.ts";
-import { GROUP_KEY, PROTECTED_KEY, isMember, isProtected } from "../../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY, PROTECTED_KEY, isMember, isProtected } from "../../../src/core/model/membership.ts";
 import { plan } from "../../../src/core/scaling/plan.ts";
 import { limitSteps } from "../../../src/core/scaling/limits.ts";
 import { timeline } from "../../../src/core/schedule/timeline.ts";
@@ -221,8 +221,8 @@ describe("properties of repeated ticks on a fault-free cloud", () => {
         created: new Date(NOW.getTime() - ageMin * 60_000).toISOString(),
         metadata,
       });
-      ours.forEach((s, i) => servers.push(mk(`ours-${i}`, s.status, s.ageMin, { [GROUP_KEY]: "web" })));
-      for (let i = 0; i < Math.min(protectedCount, desired); i += 1) servers.push(mk(`prot-${i}`, "ACTIVE", 300, { [GROUP_KEY]: "web", [PROTECTED_KEY]: "true" }));
+      ours.forEach((s, i) => servers.push(mk(`ours-${i}`, s.status, s.ageMin, { [GROUP_KEY]: "web", [BOOT_INTENT_KEY]: "seeded" })));
+      for (let i = 0; i < Math.min(protectedCount, desired); i += 1) servers.push(mk(`prot-${i}`, "ACTIVE", 300, { [GROUP_KEY]: "web", [BOOT_INTENT_KEY]: "seeded", [PROTECTED_KEY]: "true" }));
       for (let i = 0; i < strangers; i += 1) servers.push(mk(`stranger-${i}`, "ERROR", 300, { role: "web" }));
       const group: Group = {
         name: "web",
@@ -298,7 +298,7 @@ describe("properties of faulty histories: never over max while replacing", () =>
           name: `h-${i}`,
           status,
           created: new Date(NOW.getTime() - 600_000).toISOString(),
-          metadata: { [GROUP_KEY]: "web" },
+          metadata: { [GROUP_KEY]: "web", [BOOT_INTENT_KEY]: "seeded" },
         }));
         ticks.forEach((t, i) => {
           const desired: Desired = { value: Math.min(t.desired, max), source: "schedule", reason: "history" };

@@ -115,7 +115,7 @@ describe("cron tick", () => {
   it("deletes in parallel, at most 4 at a time", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("par-web", rules({ default: 0 }), { author: "alice" });
-    for (let i = 0; i < 9; i++) cloud.addServer({ metadata: { [GROUP_KEY]: "par-web" } });
+    for (let i = 0; i < 9; i++) cloud.addServer({ metadata: { [GROUP_KEY]: "par-web", [BOOT_INTENT_KEY]: "seeded" } });
     await tick("2026-11-26T09:00:00Z");
     expect(cloud.groupServers("par-web")).toHaveLength(0);
     expect(cloud.maxConcurrentDeletes).toBe(4);
@@ -151,8 +151,8 @@ describe("cron tick", () => {
   it("replaces a server in ERROR: deletes it and boots another", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("err-web", rules({ default: 2 }), { author: "alice" });
-    const broken = cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "err-web" } });
-    cloud.addServer({ status: "ACTIVE", metadata: { [GROUP_KEY]: "err-web" } });
+    const broken = cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "err-web", [BOOT_INTENT_KEY]: "seeded" } });
+    cloud.addServer({ status: "ACTIVE", metadata: { [GROUP_KEY]: "err-web", [BOOT_INTENT_KEY]: "seeded" } });
     await tick("2026-11-26T09:00:00Z");
     expect(cloud.servers.find((s) => s.id === broken.id)).toBeUndefined();
     expect(cloud.groupServers("err-web")).toHaveLength(2);
@@ -162,7 +162,7 @@ describe("cron tick", () => {
   it("replaces a server stuck in BUILD past the build timeout", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("stuck-web", rules({ default: 1, limits: { buildTimeoutMinutes: 30 } }), { author: "alice" });
-    const stuck = cloud.addServer({ status: "BUILD", created: "2026-11-26T08:00:00Z", metadata: { [GROUP_KEY]: "stuck-web" } });
+    const stuck = cloud.addServer({ status: "BUILD", created: "2026-11-26T08:00:00Z", metadata: { [GROUP_KEY]: "stuck-web", [BOOT_INTENT_KEY]: "seeded" } });
     await tick("2026-11-26T08:20:00Z");
     expect(cloud.count("boot")).toBe(0);
     await tick("2026-11-26T08:45:00Z");
@@ -173,7 +173,7 @@ describe("cron tick", () => {
   it("never over max while replacing: three ERROR servers at max 3, one delete per tick, at most 3 servers at any time", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("full-web", rules({ default: 3, max: 3, limits: { maxDeletesPerTick: 1 } }), { author: "alice" });
-    for (let i = 0; i < 3; i++) cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "full-web" } });
+    for (let i = 0; i < 3; i++) cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "full-web", [BOOT_INTENT_KEY]: "seeded" } });
     const notices: string[][] = [];
     for (const at of ["2026-11-26T09:00:00Z", "2026-11-26T09:01:00Z", "2026-11-26T09:02:00Z"]) {
       await tick(at);
@@ -187,8 +187,8 @@ describe("cron tick", () => {
   it("a broken server whose delete Nova refused keeps its place: its replacement waits", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("refused-web", rules({ default: 2, max: 2 }), { author: "alice" });
-    cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "refused-web" } });
-    cloud.addServer({ status: "ACTIVE", metadata: { [GROUP_KEY]: "refused-web" } });
+    cloud.addServer({ status: "ERROR", metadata: { [GROUP_KEY]: "refused-web", [BOOT_INTENT_KEY]: "seeded" } });
+    cloud.addServer({ status: "ACTIVE", metadata: { [GROUP_KEY]: "refused-web", [BOOT_INTENT_KEY]: "seeded" } });
     cloud.faults.deleteServer = new CloudFault("transient", 500, "delete failed");
     await tick("2026-11-26T09:00:00Z");
     expect(cloud.count("boot")).toBe(0);
@@ -201,7 +201,7 @@ describe("cron tick", () => {
   it("does nothing to a group when the server listing failed", async () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("nolist-web", rules({ default: 0 }), { author: "alice" });
-    cloud.addServer({ metadata: { [GROUP_KEY]: "nolist-web" } });
+    cloud.addServer({ metadata: { [GROUP_KEY]: "nolist-web", [BOOT_INTENT_KEY]: "seeded" } });
     cloud.faults.listServers = new CloudFault("transient", 503, "nova is down");
     await tick("2026-11-26T09:00:00Z");
     expect(cloud.count("deleteServer")).toBe(0);
@@ -329,8 +329,8 @@ describe("cron tick", () => {
     const { cloud, service, tick } = setup();
     await service.putGroup("own-web", rules({ default: 0 }), { author: "alice" });
     const stranger = cloud.addServer({ name: "own-web-lookalike", metadata: {} });
-    const other = cloud.addServer({ metadata: { [GROUP_KEY]: "someone-else" } });
-    cloud.addServer({ metadata: { [GROUP_KEY]: "own-web" } });
+    const other = cloud.addServer({ metadata: { [GROUP_KEY]: "someone-else", [BOOT_INTENT_KEY]: "seeded" } });
+    cloud.addServer({ metadata: { [GROUP_KEY]: "own-web", [BOOT_INTENT_KEY]: "seeded" } });
     await tick("2026-11-26T09:00:00Z");
     expect(cloud.servers.map((s) => s.id).sort()).toEqual([stranger.id, other.id].sort());
   });
@@ -338,7 +338,7 @@ describe("cron tick", () => {
   it("a steady tick writes nothing to KV and leaves the last tick record as it was", async () => {
     const { cloud, service } = setup();
     await service.putGroup("steady-web", rules({ default: 1 }), { author: "alice" });
-    cloud.addServer({ metadata: { [GROUP_KEY]: "steady-web" } });
+    cloud.addServer({ metadata: { [GROUP_KEY]: "steady-web", [BOOT_INTENT_KEY]: "seeded" } });
     let writes = 0;
     const counted: KVNamespace = new Proxy(env.RULES, {
       get(target, prop, receiver) {
