@@ -15,6 +15,11 @@ export default defineConfig({
           OS_PROJECT_NAME: "demo",
           OS_USER_DOMAIN_NAME: "Default",
           OS_PROJECT_DOMAIN_NAME: "Default",
+          // Notifications of groups named notify-* go to the loopback receiver (test/reconcile/notify, test/worker/notify).
+          NOVASCALE_NOTIFY: JSON.stringify([
+            { name: "hook", kind: "webhook", url: `${inject("webhookUrl")}/hook`, secret: "test-webhook-secret-0123456789", groups: ["notify-*"] },
+            { name: "chat", kind: "slack", url: `${inject("webhookUrl")}/slack`, groups: ["notify-*"], events: ["boot-blocked", "group-error"] },
+          ]),
           NOVASCALE_TOKENS: JSON.stringify([
             { name: "test-admin", token: "admin-token-for-tests", role: "admin" },
             { name: "test-operator", token: "operate-token-for-tests", role: "operate" },

@@ -1,4 +1,4 @@
-// Composition root: wires the HTTP API, the cron handler and the Durable Objects (groups, policies, registry) together.
+// Composition root: wires the HTTP API, the cron handler and the Durable Objects (groups, policies, registry, notifier) together.
 import { createApp } from "./api/app.ts";
 import type { Env } from "./config/env.ts";
 import { createGroupService } from "./reconcile/services/group-service.ts";
@@ -9,6 +9,7 @@ import { runTick } from "./reconcile/tick/tick.ts";
 export { GroupCoordinator } from "./reconcile/groups/coordinator.ts";
 export { PolicyCoordinator } from "./reconcile/policies/policy-coordinator.ts";
 export { RulesRegistry } from "./reconcile/registry/registry.ts";
+export { Notifier } from "./reconcile/notify/notifier.ts";
 
 const app = createApp({ service: (env) => createGroupService(env), policies: (env) => createPolicyService(env), ready: checkReadiness });
 

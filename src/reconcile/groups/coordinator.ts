@@ -15,6 +15,7 @@ import * as controls from "./coordinator-controls.ts";
 import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
+import { followConditions } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
@@ -174,6 +175,8 @@ export class GroupCoordinator extends DurableObject<Env> {
       // Desired and actual for the dashboard's chart: a row only when they changed.
       this.#history.record(record);
       const previous = state.lastTick;
+      // Notifications: conditions opened or cleared by this outcome (steady ticks included: a grace may run out).
+      await followConditions(this.env, this.#store, request.group.name, record, { bootBlock: state.bootBlock, override: state.override, pause: state.pause, rulesPaused: request.group.rules.paused }, activity);
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
         previous.lastSeenAt = record.at;
