@@ -19,6 +19,8 @@ export default defineConfig({
           NOVASCALE_NOTIFY: JSON.stringify([
             { name: "hook", kind: "webhook", url: `${inject("webhookUrl")}/hook`, secret: "test-webhook-secret-0123456789", groups: ["notify-*"] },
             { name: "chat", kind: "slack", url: `${inject("webhookUrl")}/slack`, groups: ["notify-*"], events: ["boot-blocked", "group-error"] },
+            // Only test events reach it (no group matches): test/api/notifications.test.ts scripts its failures.
+            { name: "flaky", kind: "webhook", url: `${inject("webhookUrl")}/flaky`, secret: "flaky-webhook-secret-0123456789", groups: ["no-group-*"] },
           ]),
           NOVASCALE_TOKENS: JSON.stringify([
             { name: "test-admin", token: "admin-token-for-tests", role: "admin" },

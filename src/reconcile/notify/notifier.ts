@@ -149,7 +149,7 @@ export class Notifier extends DurableObject<Env> {
   }
 
   /** Sends a test event now (to one destination, or all) and answers with the first attempts; retries as any event. */
-  async test(author: string, destination?: string): Promise<TestAnswer> {
+  async sendTest(author: string, destination?: string): Promise<TestAnswer> {
     const config = this.#destinations();
     if (!config.ok) return { ok: false, reason: config.problem };
     const targets = config.destinations.filter((d) => destination === undefined || d.name === destination);
