@@ -15,7 +15,7 @@ import * as controls from "./coordinator-controls.ts";
 import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
-import { followConditions } from "./coordinator-notify.ts";
+import { countActions, followConditions, readCounters, type GroupCounters } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import type { CoordinatorState, ReconcileRequest } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
@@ -177,6 +177,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       const previous = state.lastTick;
       // Notifications: conditions opened or cleared by this outcome (steady ticks included: a grace may run out).
       await followConditions(this.env, this.#store, request.group.name, record, { bootBlock: state.bootBlock, override: state.override, pause: state.pause, rulesPaused: request.group.rules.paused }, activity);
+      await countActions(this.#store, record);
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
         previous.lastSeenAt = record.at;
@@ -253,6 +254,12 @@ export class GroupCoordinator extends DurableObject<Env> {
       preview.errors.push(...snap.errors);
     }
     return preview;
+  }
+
+  /** What GET /metrics reads: the last tick record and the cumulative counters (storage only, no cloud call). */
+  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean }> {
+    const s = await this.#loaded();
+    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined };
   }
 
   async state(): Promise<CoordinatorState> {

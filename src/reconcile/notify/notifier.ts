@@ -1,4 +1,4 @@
-// The Notifier Durable Object (one, idFromName("notify")): takes events from groups' reconciles into an outbox and
+// The Notifier Durable Object (one, idFromName("notify")); it also keeps the last tick's figures for /metrics. It takes events from groups' reconciles into an outbox and
 // delivers them from its alarm, outside every tick, with retries (core/notify/format.ts RETRY_DELAYS_MS) and a log.
 //
 // Why a Durable Object alarm and not a Queue: the free plan already has SQLite Durable Objects (the groups use
@@ -24,6 +24,28 @@ export interface NotifierStatus {
   /** NOVASCALE_NOTIFY could not be read (then nothing is sent). */
   problem?: string;
   pending: number;
+}
+
+/** The last cron tick's own figures, for GET /metrics (one small row, rewritten each tick). */
+export interface TickStats {
+  at: string;
+  durationMs: number;
+  subrequests: number;
+  subrequestLimit: number;
+  groups: number;
+  deferred: number;
+  listing: "complete" | "failed" | "skipped";
+}
+
+/** Stores the tick's figures; never throws (metrics must not fail a tick). */
+export async function recordTick(env: Env, stats: TickStats): Promise<void> {
+  const stub = notifierStub(env);
+  if (stub === undefined) return;
+  try {
+    await stub.recordTick(stats);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "tick stats not stored", error: error instanceof Error ? error.message : String(error) }));
+  }
 }
 
 export type TestAnswer = { ok: true; event: NotifyEvent; deliveries: DeliveryAttempt[] } | { ok: false; reason: string };
@@ -173,6 +195,14 @@ export class Notifier extends DurableObject<Env> {
     const next = this.#outbox.nextDue();
     if (next !== undefined) await this.#wake(next);
     return { ok: true, event, deliveries };
+  }
+
+  async recordTick(stats: TickStats): Promise<void> {
+    await this.ctx.storage.put("tickStats", stats);
+  }
+
+  async tickStats(): Promise<TickStats | null> {
+    return ((await this.ctx.storage.get("tickStats")) as TickStats | undefined) ?? null;
   }
 
   async deliveries(limit: number): Promise<DeliveryAttempt[]> {

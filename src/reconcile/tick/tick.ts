@@ -14,6 +14,7 @@ import type { StoredGroup, TickRecord } from "../shared/service.ts";
 import { storedFrom } from "../rules/fence.ts";
 import { deferredOf, serveInTurn } from "./tick-queue.ts";
 import { readablePolicies, runPolicies, type PolicyTickSummary } from "./tick-policies.ts";
+import { recordTick } from "../notify/notifier.ts";
 
 /**
  * Groups handed to their Durable Objects at once. A Worker invocation has 6 connections "waiting for
@@ -79,6 +80,7 @@ export function tickGuard(
  * listing of the project's servers. With no groups and no policies it makes no cloud call at all.
  */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
+  const startedMs = Date.now();
   const [index, previouslyDeferred] = await Promise.all([loadRules(env), readDeferred(env.RULES)]);
   const read = entriesOf(index, "group");
   const policyEntries = entriesOf(index, "snapshotPolicy");
@@ -171,6 +173,15 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     const names = [...summary.deferred.map((d) => d.name), ...deferredPolicies.map((d) => `policy ${d.name}`)];
     console.log(`novascale tick ${now.toISOString()}: ${names.length} deferred to the next tick (${spent}): ${names.join(", ")}`);
   }
+  await recordTick(env, {
+    at: now.toISOString(),
+    durationMs: Date.now() - startedMs,
+    subrequests: summary.budget.spent,
+    subrequestLimit: summary.budget.limit,
+    groups: groups.length,
+    deferred: summary.deferred.length + deferredPolicies.length,
+    listing: summary.listing,
+  });
   const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
   const policyActs = (summary.policies?.records ?? []).filter((r) => r.record !== undefined && r.record.steps.length > 0 && r.record.at === now.toISOString());
   if (acted.length > 0 || policyActs.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
