@@ -10,6 +10,7 @@ import { storedFrom } from "../rules/fence.ts";
 import type { CloudGateway } from "../gateway/gateway.ts";
 import { policyStub, type PolicyRunRequest, type StoredPolicy } from "../policies/policy-coordinator.ts";
 import { deferredOf, serveInTurn } from "./tick-queue.ts";
+import { logLine } from "../shared/log.ts";
 
 export interface PolicyTickSummary {
   policies: number;
@@ -28,7 +29,7 @@ export function readablePolicies(read: ReadonlyArray<ReadRulesResult<RulesOf<"sn
     if (r.ok) policies.push(storedFrom(r.name, r.envelope));
     else {
       unreadable.push(r.name);
-      console.error(`novascale tick: skipping snapshot policy '${r.name}': ${r.problem}`);
+      logLine("error", "skipping a snapshot policy whose rules are unreadable", { policy: r.name, problem: r.problem });
     }
   }
   return { policies, unreadable };
@@ -63,7 +64,7 @@ export async function runPolicies(input: {
       summary.records.push({ policy: policy.name, record });
     } catch (error) {
       const failure = error instanceof Error ? error.message : String(error);
-      console.error(`novascale tick: snapshot policy '${policy.name}' failed: ${failure}`);
+      logLine("error", "snapshot policy run failed", { policy: policy.name, error: failure });
       summary.records.push({ policy: policy.name, failure });
     }
   });
