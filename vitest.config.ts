@@ -22,6 +22,8 @@ export default defineConfig({
             // Only test events reach it (no group matches): test/api/notifications.test.ts scripts its failures.
             { name: "flaky", kind: "webhook", url: `${inject("webhookUrl")}/flaky`, secret: "flaky-webhook-secret-0123456789", groups: ["no-group-*"] },
           ]),
+          // The members view links each server to the cloud's own dashboard (test/api/views.test.ts).
+          NOVASCALE_SERVER_LINK: "https://horizon.example/project/instances/{id}/",
           NOVASCALE_TOKENS: JSON.stringify([
             { name: "test-admin", token: "admin-token-for-tests", role: "admin" },
             { name: "test-operator", token: "operate-token-for-tests", role: "operate" },

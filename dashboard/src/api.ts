@@ -47,13 +47,22 @@ function errorFromBody(status: number, body: unknown, fallback: string): ApiErro
   return new ApiError(status, "error", fallback);
 }
 
+/** One API call that also answers the response's ETag (for If-Match); extra request headers allowed. */
+export async function callTagged<T>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ value: T; etag: string | null }> {
+  let etag: string | null = null;
+  const value = await call<T>(token, method, path, body, headers, (res) => {
+    etag = res.headers.get("ETag");
+  });
+  return { value, etag };
+}
+
 /** One API call. Throws ApiError with the API's message, or with a plain one when the API could not be reached. */
-export async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(token: string, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}, seen?: (res: Response) => void): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
-      headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       credentials: "omit",
       cache: "no-store",
@@ -61,6 +70,7 @@ export async function call<T>(token: string, method: string, path: string, body?
   } catch (e) {
     throw new ApiError(0, "unreachable", `cannot reach the API: ${e instanceof Error ? e.message : String(e)}`);
   }
+  seen?.(res);
   const text = await res.text();
   let parsed: unknown = undefined;
   try {

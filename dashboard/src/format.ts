@@ -2,7 +2,7 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** "Mon 30 Nov, 14:05" in `zone` (the group's zone on its page, the browser's on the overview). */
+/** The one time format: "Mon 30 Nov, 14:05 CET" in `zone` (the group's zone on its page, the browser's on the overview). */
 export function formatTime(iso: string | null | undefined, zone?: string): string {
   if (iso === null || iso === undefined) return "—";
   const ms = Date.parse(iso);
@@ -16,7 +16,6 @@ export function formatTime(iso: string | null | undefined, zone?: string): strin
       month: "short",
       hour: "2-digit",
       minute: "2-digit",
-      second: "2-digit",
       hourCycle: "h23",
       ...(zone === undefined ? {} : { timeZone: zone, timeZoneName: "short" }),
     });
@@ -53,4 +52,21 @@ export function byState(actual: Record<string, number> | null | undefined): stri
 export function total(actual: Record<string, number> | null | undefined): number | null {
   if (actual === null || actual === undefined) return null;
   return Object.values(actual).reduce((a, n) => a + n, 0);
+}
+
+/** The UTC instant, for the hover title of every shown time. */
+export function utcTitle(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC` : iso;
+}
+
+/** A time as a <time> element: the one format in `zone`, the UTC instant on hover (title) and in `datetime`. */
+export function timeEl(iso: string | null | undefined, zone: string): HTMLElement {
+  const el = document.createElement("time");
+  el.textContent = formatTime(iso, zone);
+  if (iso !== null && iso !== undefined) {
+    el.setAttribute("datetime", iso);
+    el.title = utcTitle(iso);
+  }
+  return el;
 }

@@ -1,6 +1,6 @@
 // The read-only parts of a group's page: status, activity log (with a kind filter), snapshots, dry-run plan, chart data table.
 import { h, replace, uid } from "./dom.ts";
-import { byState, formatTime, fromNow, total } from "./format.ts";
+import { byState, formatTime, fromNow, timeEl, total } from "./format.ts";
 import type { ChartData } from "./series.ts";
 import type { ActivityEntry, GroupStatus, PlanPreview, SnapshotListing, Step } from "./types.ts";
 import { dataTable, facts, healthBadge, plain, section } from "./widgets.ts";
@@ -20,9 +20,9 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
       ["Parked", parkedText(s.parking)],
       ["Deferred", s.deferred === null || s.deferred === undefined ? null : h("span", { "data-field": "deferred" }, s.deferred.message)],
       ["Booting blocked", s.bootBlock === null ? null : `${s.bootBlock.reason} (since ${formatTime(s.bootBlock.at, zone)})`],
-      ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : `${s.nextChanges[0].value} at ${formatTime(s.nextChanges[0].at, zone)} (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`],
-      ["Last tick", tick === null ? "none yet" : `${formatTime(tick.lastSeenAt ?? tick.at, zone)} (${fromNow(tick.lastSeenAt ?? tick.at)}), ${tick.trigger}`],
-      ["Rules", `changed ${formatTime(s.updatedAt, zone)} by ${s.updatedBy}`],
+      ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : h("span", {}, `${s.nextChanges[0].value} at `, timeEl(s.nextChanges[0].at, zone), ` (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`)],
+      ["Last tick", tick === null ? "none yet" : h("span", {}, timeEl(tick.lastSeenAt ?? tick.at, zone), ` (${fromNow(tick.lastSeenAt ?? tick.at)}), ${tick.trigger}`)],
+      ["Rules", h("span", {}, "changed ", timeEl(s.updatedAt, zone), ` by ${s.updatedBy}`)],
     ]),
     problems.length > 0 ? h("ul", { class: "problems" }, problems.map((p) => h("li", {}, p))) : null,
   );
@@ -54,7 +54,7 @@ export function planBody(plan: PlanPreview, zone: string): HTMLElement {
 function recordsTable(caption: string, rows: Record<string, unknown>[], zone: string): HTMLElement {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => c !== "id" || rows.every((r) => typeof r["name"] !== "string"));
   const cell = (c: string, v: unknown) => {
-    const text = typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) ? formatTime(v, zone) : plain(v);
+    const text = typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) ? timeEl(v, zone) : plain(v);
     return h("td", { "data-label": c }, c === "status" || c === "phase" ? h("span", { class: `badge snap-${String(v)}` }, text) : text);
   };
   return dataTable(caption, columns, rows.map((r) => h("tr", {}, columns.map((c) => cell(c, r[c])))));
@@ -102,7 +102,7 @@ export function activityCard(entries: ActivityEntry[], zone: string, selected: {
             h(
               "tr",
               {},
-              h("td", { "data-label": "time" }, formatTime(e.at, zone)),
+              h("td", { "data-label": "time" }, timeEl(e.at, zone)),
               h("td", { "data-label": "kind" }, h("span", { class: "kind" }, e.kind)),
               h("td", { "data-label": "by" }, e.author),
               h("td", { "data-label": "reason" }, e.reason),

@@ -1,11 +1,12 @@
-// A group's page: status, actions by role, the step chart of desired/actual, activity, snapshots and the dry-run plan; refreshes itself.
+// A group's page: status, rules (with the week view), members, actions by role, the step chart, server-hours, activity, snapshots, the dry-run plan; refreshes itself.
 import { actionsCard } from "./actions.ts";
 import { call, groupPath, type Session } from "./api.ts";
+import { membersBody, rulesCard, serverHoursBody } from "./rules-view.ts";
 import { createChart, type Chart } from "./chart.ts";
 import { h, replace } from "./dom.ts";
 import { activityCard, chartTable, planBody, snapshotsBody, statusCard } from "./group-sections.ts";
 import { chartData, groupZone, type ChangePointJson, type HistoryPointJson } from "./series.ts";
-import type { ActivityEntry, GroupStatus, PlanPreview, SnapshotListing } from "./types.ts";
+import type { ActivityEntry, GroupStatus, MembersListing, PlanPreview, RulesPreview, ServerHours, SnapshotListing } from "./types.ts";
 import { errorBox, loading, section } from "./widgets.ts";
 
 /** How often the pages refresh themselves (each refresh reads Durable Objects only, no cloud call). */
@@ -49,6 +50,46 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   const activitySlot = h("div", {}, loading("activity"));
   const snapshotsSlot = h("div", {}, loading("snapshots"));
   const planSlot = h("div", {}, loading("the dry-run plan"));
+  const rulesSlot = h("div", {}, loading("the rules"));
+  const membersSlot = h("div", {}, loading("members"));
+  const hoursSlot = h("div", {}, loading("server-hours"));
+  let rulesShown: { etag: string; rules: Record<string, unknown> } | undefined;
+  let preview: RulesPreview | Error | undefined;
+  let members: MembersListing | Error | undefined;
+  let snapshotsSeen: SnapshotListing | undefined;
+  const drawRules = () => {
+    if (rulesShown !== undefined) replace(rulesSlot, rulesCard(rulesShown.rules, preview, members, zoneNow));
+  };
+  const drawMembers = () => {
+    if (members === undefined) return;
+    replace(membersSlot, members instanceof Error ? errorBox(members) : membersBody(members, zoneNow, snapshotsSeen));
+  };
+  /** The rules' preview (timeline and occurrences) is asked only when the rules changed (a POST that writes nothing). */
+  const loadPreview = async (rules: Record<string, unknown>) => {
+    try {
+      preview = await call<RulesPreview>(session.token, "POST", groupPath(name, "/preview?hours=168"), rules);
+    } catch (e) {
+      preview = e instanceof Error ? e : new Error(String(e));
+    }
+    drawRules();
+  };
+  const loadMembers = async () => {
+    replace(membersSlot, loading("members"));
+    try {
+      members = await call<MembersListing>(session.token, "GET", groupPath(name, "/members"));
+    } catch (e) {
+      members = e instanceof Error ? e : new Error(String(e));
+    }
+    drawMembers();
+    drawRules();
+  };
+  const loadHours = async () => {
+    try {
+      replace(hoursSlot, serverHoursBody(await call<ServerHours>(session.token, "GET", groupPath(name, "/server-hours"))));
+    } catch (e) {
+      replace(hoursSlot, errorBox(e));
+    }
+  };
 
   /** Loads one cloud-backed section (these list servers or images live, so they load once and on demand). */
   const loadInto = <T>(slot: HTMLElement, label: string, path: string, render: (value: T) => HTMLElement) => async () => {
@@ -60,13 +101,24 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
     }
   };
   const loadPlan = loadInto<PlanPreview>(planSlot, "the dry-run plan", "/plan", (plan) => planBody(plan, zoneNow));
-  const loadSnapshots = loadInto<SnapshotListing>(snapshotsSlot, "snapshots", "/snapshots", (listing) => snapshotsBody(listing, zoneNow));
+  const loadSnapshots = loadInto<SnapshotListing>(snapshotsSlot, "snapshots", "/snapshots", (listing) => {
+    snapshotsSeen = listing;
+    drawMembers();
+    return snapshotsBody(listing, zoneNow);
+  });
 
   replace(
     root,
     h("p", {}, h("a", { href: "#/" }, "← All groups")),
     title,
-    h("div", { class: "toolbar" }, h("label", { for: autoRefresh.id }, autoRefresh, " Auto refresh"), refreshButton, updated),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", { for: autoRefresh.id }, autoRefresh, " Auto refresh"),
+      refreshButton,
+      session.role === "admin" ? h("a", { href: `#/groups/${encodeURIComponent(name)}/edit`, class: "button-link", id: "edit-rules" }, "Edit rules") : null,
+      updated,
+    ),
     statusSlot,
     section(
       "Desired and actual",
@@ -78,6 +130,9 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       chartTableSlot,
     ),
     actionsSlot,
+    rulesSlot,
+    section("Members", "members", membersSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadMembers() }, "List again")),
+    section("Server-hours", "server-hours", hoursSlot),
     activitySlot,
     section("Snapshots", "snapshots", snapshotsSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadSnapshots() }, "Refresh snapshots")),
     section("Dry run: what a tick would do now", "plan", planSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadPlan() }, "Plan again")),
@@ -109,6 +164,13 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
     } else {
       zoneNow = groupZone(status.value.rules);
       replace(statusSlot, statusCard(status.value, zoneNow));
+      const etag = String((status.value as unknown as { etag?: string }).etag ?? "");
+      if (rulesShown?.etag !== etag) {
+        rulesShown = { etag, rules: status.value.rules };
+        preview = undefined;
+        drawRules();
+        void loadPreview(status.value.rules);
+      }
       // Rebuilt only when what it offers changes, so an auto refresh never wipes a half-typed override.
       const key = JSON.stringify([status.value.override, status.value.pause, zoneNow]);
       if (key !== actionsKey) {
@@ -133,6 +195,8 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       document.title = `${name} · novascale`;
       void loadSnapshots();
       void loadPlan();
+      void loadMembers();
+      void loadHours();
     }
   }
 

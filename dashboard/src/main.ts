@@ -1,6 +1,7 @@
-// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview), #/groups/<name> (group page) and #/policies/<name> (snapshot policy page).
+// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview), #/new and #/groups/<name>/edit (rules editor), #/groups/<name> (group page) and #/policies/<name> (snapshot policy page).
 import { ApiError, signIn, storeToken, storedToken, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
+import { editorPage } from "./editor.ts";
 import { groupPage, WINDOWS, type PageHandle } from "./group.ts";
 import { overviewPage } from "./overview.ts";
 import { policyPage } from "./policy.ts";
@@ -69,8 +70,13 @@ function route(): void {
   const hash = location.hash.replace(/^#/, "");
   const [path = "", query = ""] = hash.split("?");
   const group = /^\/groups\/([^/]+)$/.exec(path);
+  const edit = /^\/groups\/([^/]+)\/edit$/.exec(path);
   const policy = /^\/policies\/([^/]+)$/.exec(path);
-  if (group?.[1] !== undefined) {
+  if (path === "/new") {
+    page = editorPage(main(), session, null);
+  } else if (edit?.[1] !== undefined) {
+    page = editorPage(main(), session, decodeURIComponent(edit[1]));
+  } else if (group?.[1] !== undefined) {
     const asked = Number(new URLSearchParams(query).get("hours") ?? 48);
     const hours = (WINDOWS as readonly number[]).includes(asked) ? asked : 48;
     page = groupPage(main(), session, decodeURIComponent(group[1]), hours);

@@ -1,7 +1,8 @@
 // The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed; then the snapshot policies and notifications.
 import { call, getEach, groupPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
-import { byState, formatTime, fromNow, total } from "./format.ts";
+import { byState, fromNow, timeEl, total } from "./format.ts";
+import { groupZone } from "./series.ts";
 import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { notificationsSection } from "./notifications.ts";
 import { loadPolicies, policiesTable } from "./policy-list.ts";
@@ -19,6 +20,23 @@ async function loadRows(session: Session): Promise<Row[]> {
   return list.groups.map((g, i): Row => ({ name: g.name, ...(answers[i]?.value !== undefined ? { status: answers[i].value } : { error: answers[i]?.error }) }));
 }
 
+/** Worst first: a failing group (or one whose status cannot be read) tops the list. */
+const SEVERITY: Record<string, number> = { error: 0, "capacity-limited": 1, converging: 2, unknown: 3, paused: 4, steady: 5 };
+export function severityOf(row: Row): number {
+  if (row.status === undefined) return -1;
+  return SEVERITY[row.status.health] ?? 3;
+}
+function bySeverity(a: Row, b: Row): number {
+  return severityOf(a) - severityOf(b) || a.name.localeCompare(b.name);
+}
+
+/** The error a failing group shows on its row: its boot block, else the last tick's first error. */
+function rowError(s: GroupStatus): string | null {
+  if (s.bootBlock !== null && s.bootBlock !== undefined) return `booting blocked: ${s.bootBlock.reason}`;
+  const e = s.lastTick?.errors[0];
+  return e === undefined ? null : `${e.operation}: ${e.message}`;
+}
+
 function matches(row: Row, text: string, health: string): boolean {
   if (health !== "" && row.status?.health !== health) return false;
   if (text === "") return true;
@@ -34,15 +52,17 @@ function rowOf(row: Row): HTMLElement {
   }
   const tick = s.lastTick;
   const next = s.nextChanges[0];
+  const zone = groupZone(s.rules);
+  const problem = rowError(s);
   return h(
     "tr",
     { "data-group": row.name },
     h("th", { scope: "row", "data-label": "group" }, link),
     h("td", { "data-label": "desired" }, h("strong", {}, String(s.desired.value)), h("div", { class: "why" }, s.desired.reason)),
     h("td", { "data-label": "actual" }, h("strong", {}, String(total(s.actualByStatus) ?? "—")), h("div", { class: "why" }, byState(s.actualByStatus))),
-    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`)),
-    h("td", { "data-label": "override" }, s.override === null ? "—" : h("span", {}, `${s.override.desired} until ${formatTime(s.override.until)}`, h("div", { class: "why" }, `${fromNow(s.override.until)}: ${s.override.reason}`))),
-    h("td", { "data-label": "next change" }, next === undefined ? "—" : h("span", {}, `${next.value} ${fromNow(next.at)}`, h("div", { class: "why" }, formatTime(next.at)))),
+    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`), problem === null ? null : h("div", { class: "row-error" }, problem)),
+    h("td", { "data-label": "override" }, s.override === null ? "—" : h("span", {}, `${s.override.desired} until `, timeEl(s.override.until, zone), h("div", { class: "why" }, `${fromNow(s.override.until)}: ${s.override.reason}`))),
+    h("td", { "data-label": "next change" }, next === undefined ? "—" : h("span", {}, `${next.value} ${fromNow(next.at)}`, h("div", { class: "why" }, timeEl(next.at, zone)))),
     h("td", { "data-label": "last tick" }, tick === null ? "none yet" : fromNow(tick.lastSeenAt ?? tick.at)),
   );
 }
@@ -65,9 +85,9 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
   const loadNotifications = notificationsSection(notifyBody, session);
 
   const render = () => {
-    const shown = rows.filter((r) => matches(r, filter.value.trim(), healthSelect.value));
+    const shown = rows.filter((r) => matches(r, filter.value.trim(), healthSelect.value)).sort(bySeverity);
     if (rows.length === 0) {
-      replace(body, h("p", {}, "No groups yet. Create one with PUT /v1/groups/{name} (an admin token; see docs/api.md)."));
+      replace(body, h("p", {}, session.role === "admin" ? "No groups yet: create one with New group." : "No groups yet (an admin creates them)."));
       return;
     }
     const columns = ["group", "desired", "actual", "health", "override", "next change", "last tick"];
@@ -109,6 +129,7 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
       healthSelect,
       h("label", { for: auto.id }, auto, " Auto refresh"),
       h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Refresh"),
+      session.role === "admin" ? h("a", { href: "#/new", class: "button-link", id: "new-group" }, "New group") : null,
     ),
     updated,
     body,

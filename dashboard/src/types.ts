@@ -109,3 +109,55 @@ export interface RetentionPreview {
   guard: string;
   images: { id: string; name: string; status: string; sourceServer: string | null; firing: string; action: string; reason: string; heldBack?: true }[];
 }
+
+/** POST /v1/groups/{name}/preview: the rules' own timeline and each rule's next occurrences. */
+export interface RulesPreview {
+  from: string;
+  hours: number;
+  points: ChangePoint[];
+  truncated: boolean;
+  through: string;
+  occurrences: {
+    schedules: { index: number; kind: "cron" | "at" | "window"; next: { at: string; until?: string }[] }[];
+    exceptions: { index: number; name: string; next: { date: string; from: string; until: string; names: string[] }[] }[];
+  };
+}
+
+export type Resolved = { id: string; name: string } | { error: ErrorInfo } | null;
+
+export interface Member {
+  id: string;
+  name: string;
+  status: string;
+  taskState: string | null;
+  created: string;
+  addresses: string[];
+  imageId: string | null;
+  protected: boolean;
+  parkedSince: string | null;
+  fault: string | null;
+  link: string | null;
+}
+
+/** GET /v1/groups/{name}/members. */
+export interface MembersListing {
+  listedAt: string;
+  servers: Member[] | null;
+  error: ErrorInfo | null;
+  image: Resolved;
+  flavor: Resolved;
+}
+
+export interface ServerHoursSpan {
+  coveredHours: number;
+  run: number;
+  saved: number;
+  desired: number;
+}
+/** GET /v1/groups/{name}/server-hours. */
+export interface ServerHours {
+  at: string;
+  max: number;
+  last7Days: ServerHoursSpan;
+  last30Days: ServerHoursSpan;
+}

@@ -5,6 +5,8 @@ import { ApiError, validationError } from "./errors.ts";
 
 /** Rules are the largest bodies (userData may be 64 KiB of text); a little room for the JSON around it. */
 export const DEFAULT_BODY_LIMIT_BYTES = 96 * 1024;
+/** Group rules (PUT, PATCH): room for a pasted calendar of up to 512 KiB (ICS_MAX_BYTES) and more, but bounded (a DO row holds 2 MB). */
+export const RULES_BODY_LIMIT_BYTES = 1024 * 1024;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
 

@@ -37,8 +37,21 @@ export const PolicyStatusSchema = z
         stale: z.boolean(),
       }),
     ),
-    inFlight: z.number().int(),
+    inFlight: z.number().int().meta({ description: "uploads in flight against maxConcurrent; stuck ones are not counted" }),
     maxConcurrent: z.number().int(),
+    stuck: z
+      .array(
+        z.object({
+          imageId: z.string(),
+          imageName: z.string(),
+          serverId: z.string().nullable(),
+          status: z.string(),
+          since: z.string().meta({ description: "when the upload started (the image's created time)" }),
+          firing: z.string().nullable(),
+        }),
+      )
+      .optional()
+      .meta({ description: "uploads of an earlier firing still queued/saving after graceHours: not counted in inFlight, deleted by retention (absent in runs recorded before this field)" }),
   })
   .meta({ id: "PolicyStatus" });
 

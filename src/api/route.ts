@@ -46,6 +46,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodUndefined, Q extends z.Zod
   bodyOptional?: boolean;
   /** The one media type the body must be sent as (415 otherwise); absent: any JSON type. */
   mediaType?: string;
+  /** A larger body limit than the default (96 KiB), e.g. group rules that carry pasted calendars. */
+  bodyLimitBytes?: number;
   query?: Q;
   /** Success responses by status. */
   responses: Record<number, ResponseDoc>;
@@ -100,7 +102,7 @@ export function mountRoutes(app: Hono<ApiEnv>, specs: readonly AnyRouteSpec[], o
         name = parsed.data;
       }
       const query = spec.query === undefined ? undefined : readQuery(c, spec.query);
-      const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true, ...(spec.mediaType === undefined ? {} : { mediaType: spec.mediaType }) });
+      const body = spec.body === undefined ? undefined : await readJsonBody(c, spec.body, { optional: spec.bodyOptional === true, ...(spec.mediaType === undefined ? {} : { mediaType: spec.mediaType }), ...(spec.bodyLimitBytes === undefined ? {} : { limit: spec.bodyLimitBytes }) });
       return spec.handle(c, { name, params, body, query, caller: c.get("caller"), service: options.service(c.env), policies: options.policies?.(c.env) ?? NO_POLICIES, now: options.now() });
     });
   }

@@ -163,6 +163,7 @@ const TickRecordSchema = z
         outcome: z.enum(["done", "failed", "unknown", "skipped"]),
         serverIds: z.array(z.string()).optional(),
         error: ErrorInfoSchema.optional(),
+        sentAt: z.string().optional().meta({ description: "a boot whose answer was lost: when its request was sent, on the tick's clock (the tick's time plus the time elapsed in it); its hold counts from here" }),
       }),
     ),
     notices: z.array(NoticeSchema),

@@ -39,6 +39,8 @@ export interface Env {
   NOVASCALE_TICK_SECONDS?: string;
   /** Notification destinations, JSON `[{"name","kind":"webhook"|"slack"|"ntfy","url","secret"?,"groups"?,"events"?}]` (a Worker secret). */
   NOVASCALE_NOTIFY?: string;
+  /** A server's page in the cloud's own dashboard, `{id}` filled in (e.g. Horizon's `https://horizon.example/project/instances/{id}/`). */
+  NOVASCALE_SERVER_LINK?: string;
 }
 
 /** The tick's budget settings; a bad value is refused with its field named (the tick then keeps the safe default). */

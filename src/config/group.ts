@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { keepWithinProblem } from "../core/snapshots/retention.ts";
 import { parseDate } from "../core/schedule/calendar.ts";
-import { parseIcs } from "../core/schedule/ics.ts";
+import { ICS_MAX_BYTES, parseIcs } from "../core/schedule/ics.ts";
 import { cronProblem } from "../core/schedule/schedule.ts";
 import type * as Core from "../core/model/rules.ts";
 import { ownServerMetadataKeys, parks, poolMax, scaleInAction } from "../core/model/rules.ts";
@@ -20,13 +20,27 @@ export const GroupNameSchema = z
   .string()
   .regex(GROUP_NAME_PATTERN, "lower-case letters, digits and '-', starting with a letter or digit, at most 63 characters");
 
+/**
+ * Answers per zone name, remembered: building an Intl.DateTimeFormat costs milliseconds (ICU loads
+ * the zone), and rules are parsed on every read route and every tick, twice per schedule entry (the
+ * zone, then the cron in that zone). 50 entries in one zone cost ~200 ms a parse before this.
+ */
+const zoneAnswers = new Map<string, boolean>();
+const ZONE_ANSWERS_KEPT = 1_000;
+
 export function isValidTimeZone(zone: string): boolean {
+  const known = zoneAnswers.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (zoneAnswers.size >= ZONE_ANSWERS_KEPT) zoneAnswers.clear(); // bounded: arbitrary invalid names cannot grow it
+  zoneAnswers.set(zone, valid);
+  return valid;
 }
 
 export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: "unknown IANA time zone" });
@@ -130,8 +144,8 @@ export type ScheduleEntry = z.infer<typeof ScheduleEntrySchema>;
 /** Entries that fire at instants (cron, one-shot), as opposed to windows that hold over spans. */
 export type PointEntry = CronSchedule | OneShotSchedule;
 
-/** Bounds a pasted calendar: a country's public holidays as yearly events fit in a few KB, and the whole rules body is at most 96 KiB (the API's limit). */
-export const ICS_MAX_CHARS = 64 * 1024;
+/** The UTF-8 size of a text: the calendar bound counts bytes, as the docs say (a character can be up to 4). */
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).byteLength;
 export const ExceptionSchema = z
   .object({
     name: z.string().min(1).max(100),
@@ -141,9 +155,14 @@ export const ExceptionSchema = z
       .optional(),
     ics: z
       .string()
-      .max(ICS_MAX_CHARS)
-      .meta({ description: "iCalendar text whose all-day events (and yearly all-day events) become days" })
+      .meta({ description: `iCalendar text (at most ${ICS_MAX_BYTES} bytes as UTF-8) whose events become the local days they cover` })
       .superRefine((text, ctx) => {
+        // Bytes, not characters: Mozilla's Persian calendar is 263,000 characters and 374,000 bytes.
+        const bytes = utf8Bytes(text);
+        if (bytes > ICS_MAX_BYTES) {
+          ctx.addIssue({ code: "custom", message: `the iCalendar text is ${bytes} bytes (at most ${ICS_MAX_BYTES})` });
+          return;
+        }
         const parsed = parseIcs(text);
         if ("error" in parsed) ctx.addIssue({ code: "custom", message: `invalid iCalendar: ${parsed.error}` });
       })

@@ -58,6 +58,8 @@ export interface StepResult {
   /** The image a snapshot created, or the image a deleteImage step was about. */
   imageId?: string;
   error?: ErrorInfo;
+  /** A boot whose answer was lost: when (ISO, the tick's clock: its `now` plus the time elapsed in the tick) its request was sent; its hold counts from here. */
+  sentAt?: string;
 }
 
 /** The record of one reconcile of one group (cron tick or manual). */

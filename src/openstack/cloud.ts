@@ -39,6 +39,11 @@ export interface BootResult {
   reservationId?: string;
 }
 
+/** `addresses: true` fills ObservedServer.addresses (the members view); the tick lists without them. */
+export interface ListServersOptions {
+  addresses?: boolean;
+}
+
 /** Absolute limits (GET /limits): a core type (core/limits.ts turns them into headroom). */
 export type { AbsoluteLimits };
 
@@ -47,7 +52,7 @@ export type ServerAction = "shelve" | "shelveOffload" | "unshelve" | "stop" | "s
 
 export interface ComputeCloud {
   /** Every server of the project (/servers/detail, all pages). Throws when any page fails. */
-  listServers(): Promise<ObservedServer[]>;
+  listServers(options?: ListServersOptions): Promise<ObservedServer[]>;
   resolveImage(ref: ResourceRef): Promise<ResolvedImage>;
   resolveFlavor(ref: ResourceRef): Promise<ResolvedFlavor>;
   boot(spec: BootSpec): Promise<BootResult>;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { OpenStackSettings } from "../config/env.ts";
 import type { ResourceRef } from "../config/group.ts";
 import type { ObservedImage, ObservedServer } from "../core/model/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
 import type { NovaImage, ServerSummary } from "./compute/schemas.ts";
 import type { MicroversionRequest } from "./compute/versions.ts";
@@ -107,8 +107,8 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     stats: () => session.stats(),
     imageMetadata: async () => (await glance()) ?? nova.images,
 
-    async listServers(): Promise<ObservedServer[]> {
-      const servers = await nova.servers.listSummaries();
+    async listServers(options: ListServersOptions = {}): Promise<ObservedServer[]> {
+      const servers = await nova.servers.listSummaries(undefined, options.addresses === true ? { addresses: true } : {});
       const partial = servers.filter((s) => s.metadata === undefined && (s.status ?? "UNKNOWN").toUpperCase() === "UNKNOWN");
       if (partial.length > 0) {
         // From 2.69, servers in an unreachable cell come back without metadata: group membership cannot be told.
@@ -266,6 +266,7 @@ export function toObservedServer(server: ServerSummary, mask: (text: string) => 
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
     ...(server.image === undefined ? {} : { imageId: server.image }),
+    ...(server.addresses === undefined ? {} : { addresses: server.addresses }),
     ...(fault === undefined ? {} : { fault }),
   };
 }

@@ -47,7 +47,8 @@ const TickRecordSchema = z.object({
   tickRequestId: z.string().optional(),
   deferred: z.object({ reason: z.enum(["subrequests", "deadline"]), steps: z.number().int(), message: z.string() }).optional(),
 });
-const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string() });
+// sentAt came later: records without it stay readable (the hold then counts from `at`).
+const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string(), sentAt: z.string().optional() });
 export type LostBoot = z.infer<typeof LostBootSchema>;
 /** The group's rules fence (see RulesFenceOf). */
 export type RulesFence = RulesFenceOf<"group">;

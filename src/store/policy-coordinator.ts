@@ -34,7 +34,7 @@ const RunRecordSchema = z
  * One createImage this object sent (or was about to send) for a server and a firing: while its image is
  * not in a listing yet, no second one is sent for the same pair (see policy-run.ts).
  */
-const LedgerEntrySchema = z.object({ serverId: z.string(), firing: z.string(), at: z.string(), imageId: z.string().optional() });
+const LedgerEntrySchema = z.object({ serverId: z.string(), firing: z.string(), at: z.string(), imageId: z.string().optional(), refused: z.literal(true).optional() });
 
 /** Typed access to one policy's Durable Object storage; every read is parsed, a bad value reads as absent. */
 export class PolicyStore {

@@ -1,6 +1,8 @@
 // Windows and exception calendars through the real worker: the plan (?at=) across a week, Christmas and both DST switches; timeline and status name the rules.
 import { describe, expect, it } from "vitest";
 import { createGroup, rules, send, type ApiErrorBody } from "./support.ts";
+import reference from "../core/schedule/fixtures/thunderbird/reference.json";
+import { thunderbirdCalendars } from "../support/thunderbird.ts";
 
 interface PlanBody {
   at: string;
@@ -157,6 +159,25 @@ describe("GET /v1/groups/{name}/plan?at= with windows and exceptions (Europe/Ber
     await createGroup("cal-ics", { ...officeRules, exceptions: [{ name: "holidays", ics, timezone: "Europe/Berlin", desired: 0 }] });
     const plan = await planAt("cal-ics", "2027-12-24T09:00:00Z");
     expect([plan.desired.value, plan.desired.reason]).toEqual([0, "exception 'holidays' (2027-12-24 Europe/Berlin): desired 0"]);
+  });
+});
+
+describe("real holiday calendars through the API", () => {
+  it("accepts a big real calendar (Colombia's, 362,661 bytes) in PUT, and its days decide", async () => {
+    const text = (await thunderbirdCalendars()).get("ColombianHolidays.ics")!;
+    expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(96 * 1024);
+    const day = (reference as unknown as { calendars: Record<string, Record<string, string[]>> }).calendars["ColombianHolidays.ics"]!.UTC!.find((d) => d.startsWith("2027"))!;
+    await createGroup("cal-colombia", { ...officeRules, exceptions: [{ name: "colombia", ics: text, timezone: "UTC", desired: 0 }] });
+    const plan = await planAt("cal-colombia", `${day}T12:00:00Z`);
+    expect([plan.desired.value, plan.desired.reason]).toEqual([0, `exception 'colombia' (${day} UTC): desired 0`]);
+  });
+
+  it("refuses a calendar over 512 KiB with 400 naming exceptions.0.ics and its size in bytes", async () => {
+    const text = `BEGIN:VCALENDAR\r\n${"X-FILLER:0123456789\r\n".repeat(27_000)}END:VCALENDAR\r\n`;
+    const res = await send<ApiErrorBody>("PUT", "/v1/groups/cal-big", { json: { ...officeRules, exceptions: [{ name: "big", ics: text, desired: 0 }] } });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("exceptions.0.ics");
+    expect(res.text).toContain("bytes (at most 524288)");
   });
 });
 

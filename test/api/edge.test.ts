@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { configuredTokens, findToken, roleAtLeast } from "../../src/api/auth.ts";
-import { DEFAULT_BODY_LIMIT_BYTES } from "../../src/api/body.ts";
+import { DEFAULT_BODY_LIMIT_BYTES, RULES_BODY_LIMIT_BYTES } from "../../src/api/body.ts";
 import { CloudUnavailableError, CorruptRecordError, PreconditionFailedError, type GroupService } from "../../src/reconcile/shared/service.ts";
 
 const ADMIN = "admin-token-for-tests";
@@ -167,8 +167,8 @@ describe("request bodies", () => {
     expect([a.res.status, b.res.status]).toEqual([400, 400]);
   });
 
-  it("answers 413 to a body over the limit, declared by Content-Length", async () => {
-    const big = `{"image":"${"x".repeat(DEFAULT_BODY_LIMIT_BYTES)}"}`;
+  it("answers 413 to group rules over their limit (1 MiB: room for pasted calendars), declared by Content-Length", async () => {
+    const big = `{"image":"${"x".repeat(RULES_BODY_LIMIT_BYTES)}"}`;
     const { res, json: body } = await send("PUT", "/v1/groups/edge-g", { token: ADMIN, headers: json, body: big });
     expect(res.status).toBe(413);
     expect(body?.error.code).toBe("payload_too_large");
@@ -179,7 +179,7 @@ describe("request bodies", () => {
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent > DEFAULT_BODY_LIMIT_BYTES * 2) controller.close();
+        if (sent > RULES_BODY_LIMIT_BYTES * 2) controller.close();
         else {
           sent += chunk.byteLength;
           controller.enqueue(chunk);
@@ -187,6 +187,12 @@ describe("request bodies", () => {
       },
     });
     const { res } = await send("PUT", "/v1/groups/edge-g", { token: ADMIN, headers: json, body: stream });
+    expect(res.status).toBe(413);
+  });
+
+  it("keeps the default limit (96 KiB) on bodies other than group rules, e.g. an override", async () => {
+    const big = `{"desired":1,"reason":"${"x".repeat(DEFAULT_BODY_LIMIT_BYTES)}"}`;
+    const { res } = await send("PUT", "/v1/groups/edge-g/override", { token: ADMIN, headers: json, body: big });
     expect(res.status).toBe(413);
   });
 

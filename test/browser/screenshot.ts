@@ -1,4 +1,4 @@
-// Makes the README's screenshots: the demo group's page after its schedule has switched a few times (docs/dashboard.png), and a snapshot policy's page (docs/dashboard-policy.png).
+// Makes the README's screenshots: the demo group's page after its schedule has switched a few times, down to its rules, week view, members and server-hours (docs/dashboard.png), and a snapshot policy's page (docs/dashboard-policy.png).
 // Run with `npm run screenshot` (scripts/test-browser.mjs starts the stack first). NOVASCALE_SCREENSHOT_MINUTES: history to wait for (default 8).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,8 +40,13 @@ try {
   await page.goto(`${BASE}/#/groups/web?hours=0.25`);
   await page.locator("#chart canvas").waitFor();
   await page.locator("#activity table").waitFor();
+  await page.locator("#rules #week-view table.week").waitFor();
+  await page.locator("#members table.members tbody tr[data-server]").first().waitFor();
+  await page.locator("#server-hours table.hours").waitFor();
   await page.waitForTimeout(500);
-  await page.screenshot({ path: OUT });
+  // Status, the chart, the actions, the Rules with the week view, the members and the server-hours.
+  const bottom = await page.locator("#server-hours").evaluate((el) => Math.ceil(el.getBoundingClientRect().bottom + window.scrollY + 16));
+  await page.screenshot({ path: OUT, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: bottom } });
   await page.goto(`${BASE}/#/policies/web-demo`);
   await page.locator("#retention tbody tr[data-image]").first().waitFor();
   await page.locator("#activity table").waitFor();

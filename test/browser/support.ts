@@ -59,3 +59,48 @@ export async function apiJson(method: string, path: string, body?: unknown): Pro
   const text = await res.text();
   return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
 }
+
+/** Text on the page whose contrast with its background is below WCAG AA (4.5:1, 3:1 for large text), as "tag "text": ratio". */
+export async function contrastFailures(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) =>
+      [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+    const background = (el: Element | null): number[] => {
+      for (let e = el; e !== null; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "");
+      if (!text || (el as HTMLElement).offsetParent === null) continue;
+      const style = getComputedStyle(el);
+      const a = lum(rgb(style.color));
+      const b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+}
+
+/** Controls without a label (or aria-label, or a button's text). */
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll("input, select, textarea, button"))
+      .filter((el) => {
+        const labels = (el as HTMLInputElement).labels;
+        return !((labels !== null && labels.length > 0) || el.getAttribute("aria-label") !== null || (el.tagName === "BUTTON" && el.textContent?.trim() !== ""));
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+}
+
+/** True when nothing makes the page scroll sideways. */
+export async function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1);
+}

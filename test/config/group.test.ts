@@ -1,6 +1,7 @@
 // Group rules validation: defaults for everything but image, flavor and max; every rejection names its field path.
 import { describe, expect, it } from "vitest";
 import { GroupNameSchema, GroupRulesSchema, type GroupRulesInput } from "../../src/config/group.ts";
+import { ICS_MAX_BYTES } from "../../src/core/schedule/ics.ts";
 
 const valid: GroupRulesInput = { image: "ubuntu-24.04", flavor: "m1.small", max: 20 };
 
@@ -239,15 +240,28 @@ describe("group rules: windows and exceptions", () => {
     expect(paths({ ...valid, exceptions: [{ name: "x", dates: ["2026-12-24", "2026-02-30"], desired: 0 }] })).toEqual(["exceptions.0.dates.1"]);
   });
 
-  it("an exception's iCalendar with a timed event -> exceptions.N.ics, naming the event", () => {
-    const ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Standup\r\nDTSTART:20261224T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  it("an exception's iCalendar that cannot be read -> exceptions.N.ics, naming the event", () => {
+    const ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Standup\r\nDTSTART:20261231T250000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     const r = rejection({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] });
     expect(r.map((i) => i.path)).toEqual(["exceptions.0.ics"]);
-    expect(r[0]?.message).toContain("'Standup' is not an all-day event");
+    expect(r[0]?.message).toContain("'Standup' has no valid DTSTART");
   });
 
-  it("an iCalendar text over 64 KiB -> exceptions.N.ics", () => {
-    const ics = `BEGIN:VCALENDAR\n${"X-FILLER:0123456789\n".repeat(3_500)}END:VCALENDAR\n`;
+  it("accepts a timed event in an exception's iCalendar (it counts for the local days it covers)", () => {
+    const ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Standup\r\nDTSTART:20261224T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    expect(GroupRulesSchema.safeParse({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] }).success).toBe(true);
+  });
+
+  it("an iCalendar text over ICS_MAX_BYTES bytes -> exceptions.N.ics, saying its size", () => {
+    const ics = `BEGIN:VCALENDAR\n${"X-FILLER:0123456789\n".repeat(27_000)}END:VCALENDAR\n`;
+    const r = rejection({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] });
+    expect(r.map((i) => i.path)).toEqual(["exceptions.0.ics"]);
+    expect(r[0]?.message).toContain(`(at most ${ICS_MAX_BYTES})`);
+  });
+
+  it("the iCalendar bound counts UTF-8 bytes, not characters: 200,000 three-byte characters are refused", () => {
+    const ics = `BEGIN:VCALENDAR\nX-NAME:${"\u0986".repeat(200_000)}\nEND:VCALENDAR\n`;
+    expect(ics.length).toBeLessThan(ICS_MAX_BYTES);
     expect(paths({ ...valid, exceptions: [{ name: "x", ics, desired: 0 }] })).toEqual(["exceptions.0.ics"]);
   });
 

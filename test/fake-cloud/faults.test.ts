@@ -91,6 +91,28 @@ describe("delete and snapshot faults", () => {
     cloud.advance(1000);
     expect(obj(await s.glance("GET", `/images/${imageId}`)).status).toBe("killed");
   });
+
+  it("snapshotStuck leaves the image `saving` for ever, the server's task cleared", async () => {
+    const { cloud, s } = await freshCloud({ buildMs: 0, snapshotMs: 1000 });
+    const id = obj(await boot(cloud, s, "src")).server.id as string;
+    cloud.addFault({ kind: "snapshotStuck", times: 1 });
+    const imageId = obj(await s.nova("POST", `/servers/${id}/action`, { createImage: { name: "snap" } })).image_id as string;
+    cloud.advance(30 * 60_000);
+    expect(obj(await s.glance("GET", `/images/${imageId}`)).status).toBe("saving");
+    expect(cloud.servers.get(id)?.taskState).toBeNull();
+  });
+
+  it("snapshotRefused answers its status and creates no image", async () => {
+    const { cloud, s } = await freshCloud({ buildMs: 0, snapshotMs: 1000 });
+    const id = obj(await boot(cloud, s, "src")).server.id as string;
+    const before = cloud.images.size;
+    cloud.addFault({ kind: "snapshotRefused", times: 1 });
+    cloud.addFault({ kind: "snapshotRefused", status: 500, times: 1 });
+    expect((await s.nova("POST", `/servers/${id}/action`, { createImage: { name: "snap" } })).status).toBe(409);
+    expect((await s.nova("POST", `/servers/${id}/action`, { createImage: { name: "snap" } })).status).toBe(500);
+    expect(cloud.images.size).toBe(before);
+    expect((await s.nova("POST", `/servers/${id}/action`, { createImage: { name: "snap" } })).status).toBe(202);
+  });
 });
 
 describe("request faults", () => {

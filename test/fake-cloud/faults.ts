@@ -73,6 +73,10 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("resumeFails"), times: Times, serverName: ServerName }).strict(),
   /** createImage's image ends `killed` instead of `active`. */
   z.object({ kind: z.literal("snapshotKilled"), times: Times, serverName: ServerName }).strict(),
+  /** createImage's image stays `saving` for ever (an upload that never finishes); the server's task clears as usual. */
+  z.object({ kind: z.literal("snapshotStuck"), times: Times, serverName: ServerName }).strict(),
+  /** createImage answers `status` (default 409) and creates nothing: Nova refusing outright. */
+  z.object({ kind: z.literal("snapshotRefused"), status: z.number().int().min(400).max(599).default(409), times: Times, serverName: ServerName }).strict(),
 ]);
 
 export type FaultSpecInput = z.input<typeof FaultSpecSchema>;

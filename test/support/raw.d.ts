@@ -3,3 +3,8 @@ declare module "*?raw" {
   const text: string;
   export default text;
 }
+
+// Vite's import.meta.glob (eager, `?raw`): a folder of vendored reference files as texts, keyed by path.
+interface ImportMeta {
+  glob<T = unknown>(pattern: string | string[], options?: { query?: string; import?: string; eager?: boolean }): Record<string, T>;
+}

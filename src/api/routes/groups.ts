@@ -4,6 +4,7 @@ import { GroupRulesSchema } from "../../config/group.ts";
 import { etagMatches } from "../../store/rules.ts";
 import { NotFoundError, PreconditionFailedError, type GroupStatus } from "../../reconcile/shared/service.ts";
 import type { ChangePoint } from "../next-changes.ts";
+import { RULES_BODY_LIMIT_BYTES } from "../body.ts";
 import { ApiError, validationError } from "../errors.ts";
 import { mergePatch } from "../merge-patch.ts";
 import { nextChanges } from "../next-changes.ts";
@@ -68,6 +69,7 @@ export const groupRoutes: AnyRouteSpec[] = [
       "revision before the answer; cron ticks never act on an older one.",
     role: "admin",
     body: GroupRulesSchema,
+    bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
     errors: [412, 413, 415],
     responses: {
       200: { description: "replaced (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } },
@@ -92,6 +94,7 @@ export const groupRoutes: AnyRouteSpec[] = [
     role: "admin",
     body: GroupRulesPatchSchema,
     mediaType: MERGE_PATCH_MEDIA_TYPE,
+    bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
     errors: [404, 412, 413, 415, 422, 428],
     responses: { 200: { description: "patched (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } } },
     async handle(c, { name, body, caller, service }) {

@@ -6,5 +6,6 @@ import { notificationRoutes } from "./notifications.ts";
 import { operationRoutes } from "./operations.ts";
 import { policyRoutes } from "./policies.ts";
 import { snapshotRoutes } from "./snapshots.ts";
+import { viewRoutes } from "./views.ts";
 
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...policyRoutes, ...notificationRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes, ...notificationRoutes];

@@ -15,6 +15,8 @@ export interface ObservedServer {
   flavor?: { vcpus: number; ramMB: number };
   /** The image it was booted from (absent for a volume-backed server): retention never deletes an image in use. */
   imageId?: string;
+  /** Every IP address Nova lists for it (fixed and floating, all networks); absent when the listing gave none. */
+  addresses?: string[];
   /** Nova's `fault` on an ERROR server (message masked and clipped at the edge): why it failed, kept in the delete's reason. */
   fault?: { code?: number; message: string; created?: string };
 }

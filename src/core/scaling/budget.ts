@@ -1,17 +1,5 @@
-// Who goes first when a tick's subrequest budget runs short, and how much of a group's plan fits it: pure decisions.
+// How much of a group's plan fits a tick's subrequest budget: pure decisions (whose turn it is: turns.ts).
 import type { Step } from "../model/types.ts";
-
-/**
- * The order a tick serves its groups in: the groups deferred last tick first (in the order they were
- * deferred), then every other group in the given order. A group deferred once is served before any
- * group that was served, so no group waits more than a tick or two behind the others.
- */
-export function tickOrder(groups: readonly string[], deferred: readonly string[]): string[] {
-  const present = new Set(groups);
-  const first = [...new Set(deferred)].filter((name) => present.has(name));
-  const ahead = new Set(first);
-  return [...first, ...groups.filter((name) => !ahead.has(name))];
-}
 
 /** What a group asks of the budget before it acts: one request per delete and per boot request. */
 export interface BudgetAsk {

@@ -9,8 +9,8 @@ export interface HistoryPoint {
   actual: Record<string, number>;
 }
 
-/** Nothing older than this is kept (except the newest point, which is the state now). */
-export const HISTORY_KEEP_MS = 14 * 24 * 3_600_000;
+/** Nothing older than this is kept (except the newest point, which is the state now): 31 days, so the 30-day server-hours have their data. */
+export const HISTORY_KEEP_MS = 31 * 24 * 3_600_000;
 
 /**
  * Thinning tiers, youngest first: points younger than `youngerThan` keep at most one point per `bucket`

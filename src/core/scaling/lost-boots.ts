@@ -13,14 +13,36 @@ import type { Notice, ObservedServer, Step } from "../model/types.ts";
  * cron ticks) after its boot was sent was not created; the hold delays a real scale-out by at most that.
  */
 
-/** How long a lost boot holds the group's boots, from when it was sent (the tick's `now`). */
+/*
+ * Every hold runs on the tick's clock: the tick's `now` (the cron's scheduledTime, or the request's time
+ * for "apply now") is when the tick began, and a request sent later in it was sent at `now` plus the time
+ * elapsed in the tick (measured by the TickBudget's clock, handed in as data). Never the Worker's wall
+ * clock: tests and late cron invocations run ticks at chosen times, and mixing the two clocks held boots
+ * for ever or not at all. The elapsed time counts in whole seconds: sub-second noise (the round trips
+ * before the boot) must not push a boot sent at the start of a tick past the tick two minutes later.
+ */
+
+/** How long a lost boot holds the group's boots, from when its request was sent (on the tick's clock, see tickClockTime). */
 export const LOST_BOOT_SETTLE_MS = 2 * 60_000;
 
-/** A boot whose answer was lost: its intent marker, how many servers it asked for, when (ISO) it was sent. */
+/** A boot whose answer was lost: its intent marker, how many servers it asked for, its tick's time (ISO). */
 export interface LostBoot {
   intent: string;
   count: number;
   at: string;
+  /** When (ISO, the tick's clock) its request was sent, which may be well into the tick; records kept before this field fall back to `at`. */
+  sentAt?: string;
+}
+
+/** The time on the tick's clock `elapsedMs` into a tick that began at `now`: whole seconds only; a bad or negative reading counts as 0. */
+export function tickClockTime(now: Date, elapsedMs: number): Date {
+  const seconds = Number.isFinite(elapsedMs) && elapsedMs > 0 ? Math.floor(elapsedMs / 1000) : 0;
+  return new Date(now.getTime() + seconds * 1000);
+}
+
+/** When a lost boot was sent (ms since the epoch; NaN if unreadable): `sentAt`, or its tick's `at` for older records. */
+export function lostBootSentAt(boot: LostBoot): number {
+  return Date.parse(boot.sentAt ?? boot.at);
 }
 
 export interface LostBootOutcome {
@@ -42,7 +64,7 @@ export function settleLostBoots(lost: readonly LostBoot[], members: readonly Obs
   const settled: LostBootOutcome[] = [];
   for (const boot of lost) {
     const found = members.filter((s) => s.metadata[BOOT_INTENT_KEY] === boot.intent);
-    const sent = Date.parse(boot.at);
+    const sent = lostBootSentAt(boot);
     const expired = Number.isNaN(sent) || now.getTime() - sent >= LOST_BOOT_SETTLE_MS;
     if (found.length >= boot.count || expired) settled.push({ boot, found });
     else pending.push(boot);
@@ -53,13 +75,14 @@ export function settleLostBoots(lost: readonly LostBoot[], members: readonly Obs
 /** The notice that says why boots wait, or undefined when nothing is pending. */
 export function bootHoldNotice(pending: readonly LostBoot[]): Notice | undefined {
   if (pending.length === 0) return undefined;
-  const latest = pending.reduce((a, b) => (Date.parse(a.at) >= Date.parse(b.at) ? a : b));
-  const until = new Date(Date.parse(latest.at) + LOST_BOOT_SETTLE_MS).toISOString();
+  const latest = pending.reduce((a, b) => (lostBootSentAt(a) >= lostBootSentAt(b) ? a : b));
+  const sent = new Date(lostBootSentAt(latest)).toISOString();
+  const until = new Date(lostBootSentAt(latest) + LOST_BOOT_SETTLE_MS).toISOString();
   const servers = pending.reduce((n, b) => n + b.count, 0);
   return {
     level: "warning",
     code: "boot-held",
-    message: `boots wait: ${pending.length} boot(s) of ${servers} server(s) got no answer (the last sent ${latest.at}); their servers may still appear. Held until they are listed, or until ${until}, when a boot that created nothing is recorded boot-failed`,
+    message: `boots wait: ${pending.length} boot(s) of ${servers} server(s) got no answer (the last sent ${sent}); their servers may still appear. Held until they are listed, or until ${until}, when a boot that created nothing is recorded boot-failed`,
   };
 }
 

@@ -1,6 +1,6 @@
-// Exception calendars: whole local days (listed dates and an iCalendar's all-day events) in a zone.
+// Exception calendars: whole local days (listed dates and the days an iCalendar's events cover) in a zone.
 import type { ExceptionEntry } from "../model/rules.ts";
-import { parseIcs, type CalendarDays, type YearlyDays } from "./ics.ts";
+import { eventDaysInYear, eventNamesOn, parseIcs, type CalendarDays } from "./ics.ts";
 import { dateOfDay, dayNumber, formatDay, instantOf, localDayNumber } from "./zoned.ts";
 
 /** "2026-12-24" -> day number, or undefined when it is not a real calendar date. */
@@ -26,10 +26,10 @@ export function exceptionDays(entry: ExceptionEntry): CalendarDays {
   let cal = calendars.get(key);
   if (cal === undefined) {
     const fromIcs = entry.ics === undefined ? undefined : parseIcs(entry.ics);
-    const ics = fromIcs !== undefined && "dates" in fromIcs ? fromIcs : { dates: [], yearly: [], events: 0 };
+    const ics: CalendarDays = fromIcs !== undefined && "dates" in fromIcs ? fromIcs : { dates: [], timed: [], recurring: [], events: 0 };
     const listed = (entry.dates ?? []).map(parseDate).filter((d): d is number => d !== undefined);
     const dates = [...new Set([...listed, ...ics.dates])].sort((a, b) => a - b);
-    cal = { dates, yearly: ics.yearly, events: ics.events };
+    cal = { dates, timed: ics.timed, recurring: ics.recurring, events: ics.events, ...(ics.summaries === undefined ? {} : { summaries: ics.summaries }) };
     if (calendars.size >= 64) calendars.clear();
     calendars.set(key, cal);
   }
@@ -49,60 +49,26 @@ function lowerBound(xs: readonly number[], x: number): number {
   return lo;
 }
 
-/** True when a yearly event starts on `start` (its own date in a year it recurs in). */
-function yearlyStartsOn(rule: YearlyDays, start: number): boolean {
-  const [year, month, day] = dateOfDay(start);
-  if (month !== rule.month || day !== rule.day || start < rule.fromDay) return false;
-  if (rule.untilDay !== undefined && start > rule.untilDay) return false;
-  if (rule.count !== undefined && year - dateOfDay(rule.fromDay)[0] >= rule.count) return false;
-  return !rule.except.includes(start);
-}
-
-const monthDay = (day: number): number => {
-  const [, m, d] = dateOfDay(day);
-  return m * 100 + d;
-};
-
-/** The month-days any yearly event can cover (in a leap and a common year): a quick "no" for most days. */
-const yearlyMonthDays = new WeakMap<CalendarDays, Set<number>>();
-function coveredMonthDays(cal: CalendarDays): Set<number> {
-  let covered = yearlyMonthDays.get(cal);
-  if (covered === undefined) {
-    covered = new Set();
-    for (const rule of cal.yearly) {
-      for (const year of [2000, 2001]) {
-        const start = dayNumber(year, rule.month, rule.day);
-        for (let k = 0; k < rule.days; k += 1) covered.add(monthDay(start + k));
-      }
-    }
-    yearlyMonthDays.set(cal, covered);
-  }
-  return covered;
-}
-
-/** True when local day `day` is one of the calendar's days. */
-export function isCalendarDay(cal: CalendarDays, day: number): boolean {
+/** True when local day `day` (in `zone`) is one of the calendar's days. */
+export function isCalendarDay(cal: CalendarDays, day: number, zone: string): boolean {
   const i = lowerBound(cal.dates, day);
   if (cal.dates[i] === day) return true;
-  if (cal.yearly.length === 0 || !coveredMonthDays(cal).has(monthDay(day))) return false;
-  for (const rule of cal.yearly) {
-    for (let k = 0; k < rule.days; k += 1) if (yearlyStartsOn(rule, day - k)) return true;
-  }
-  return false;
+  if (cal.timed.length === 0 && cal.recurring.length === 0) return false;
+  return eventDaysInYear(cal, zone, dateOfDay(day)[0]).has(day);
 }
 
 /** The first calendar day after `day` (within `years` years), or undefined. */
-function nextCalendarDay(cal: CalendarDays, day: number, years = 30): number | undefined {
+function nextCalendarDay(cal: CalendarDays, day: number, zone: string, years = 30): number | undefined {
   let best = cal.dates[lowerBound(cal.dates, day + 1)];
+  if (cal.timed.length === 0 && cal.recurring.length === 0) return best;
   const [year] = dateOfDay(day);
-  for (const rule of cal.yearly) {
-    for (let y = year; y <= year + years; y += 1) {
-      const start = dayNumber(y, rule.month, rule.day);
-      if (start <= day || (best !== undefined && start >= best)) continue;
-      if (yearlyStartsOn(rule, start)) {
-        best = start;
-        break;
-      }
+  for (let y = year; y <= year + years; y += 1) {
+    if (best !== undefined && dayNumber(y, 1, 1) > best) break;
+    let first: number | undefined;
+    for (const d of eventDaysInYear(cal, zone, y)) if (d > day && (first === undefined || d < first)) first = d;
+    if (first !== undefined) {
+      if (best === undefined || first < best) best = first;
+      break;
     }
   }
   return best;
@@ -110,7 +76,7 @@ function nextCalendarDay(cal: CalendarDays, day: number, years = 30): number | u
 
 /** True when `at` falls on one of the entry's days, in the entry's zone. */
 export function exceptionActive(entry: ExceptionEntry, at: number): boolean {
-  return isCalendarDay(exceptionDays(entry), localDayNumber(at, entry.timezone));
+  return isCalendarDay(exceptionDays(entry), localDayNumber(at, entry.timezone), entry.timezone);
 }
 
 /** Longest run of consecutive exception days followed to find where one ends. */
@@ -123,16 +89,36 @@ const LONGEST_RUN_DAYS = 400;
 export function nextExceptionEdge(entry: ExceptionEntry, after: number): number | undefined {
   const cal = exceptionDays(entry);
   const today = localDayNumber(after, entry.timezone);
-  if (isCalendarDay(cal, today)) {
+  if (isCalendarDay(cal, today, entry.timezone)) {
     let d = today + 1;
-    while (d - today < LONGEST_RUN_DAYS && isCalendarDay(cal, d)) d += 1;
+    while (d - today < LONGEST_RUN_DAYS && isCalendarDay(cal, d, entry.timezone)) d += 1;
     return instantOf(d, 0, entry.timezone);
   }
-  const next = nextCalendarDay(cal, today);
+  const next = nextCalendarDay(cal, today, entry.timezone);
   return next === undefined ? undefined : instantOf(next, 0, entry.timezone);
 }
 
 /** "2026-12-24 Europe/Berlin": the local day an instant falls on, for reasons. */
 export function describeDay(at: number, timezone: string): string {
   return `${formatDay(localDayNumber(at, timezone))} ${timezone}`;
+}
+
+/**
+ * What local day `day` is called in the entry: the iCalendar events' SUMMARY lines that cover it, and the
+ * entry's own name for a day it lists (or an event without a summary). Empty when it is not one of its days.
+ */
+export function dayNames(entry: ExceptionEntry, day: number): string[] {
+  const cal = exceptionDays(entry);
+  if (!isCalendarDay(cal, day, entry.timezone)) return [];
+  const names = new Set<string>(eventNamesOn(cal, entry.timezone, day));
+  if (names.size === 0 || (entry.dates ?? []).some((d) => parseDate(d) === day)) names.add(entry.name);
+  return [...names];
+}
+
+/** The entry's next `count` local days from `day` on (today included), looked for up to `horizonDays` ahead. */
+export function upcomingDays(entry: ExceptionEntry, day: number, count: number, horizonDays = 400): number[] {
+  const cal = exceptionDays(entry);
+  const out: number[] = [];
+  for (let d = day; d < day + horizonDays && out.length < count; d += 1) if (isCalendarDay(cal, d, entry.timezone)) out.push(d);
+  return out;
 }

@@ -2,7 +2,7 @@
 import { selectServers, type PolicyPlan, type PolicyStep } from "./policy-snapshots.ts";
 import type { SnapshotPolicyRules } from "../model/rules.ts";
 import { latestCronFiring } from "../schedule/schedule.ts";
-import type { ObservedServer } from "../model/types.ts";
+import type { ObservedServer, Step } from "../model/types.ts";
 
 /** A createImage the policy's object sent (or was about to send) for a server and a firing. */
 export interface SentSnapshot {
@@ -12,6 +12,19 @@ export interface SentSnapshot {
   at: string;
   /** The image Nova answered with; absent while unanswered or when the answer was lost. */
   imageId?: string;
+  /** Nova refused the call outright (4xx, or a 5xx it did not act on): no image, but an attempt all the same. */
+  refused?: true;
+}
+
+/**
+ * createImage calls this object sent per server for `firing` (issue 24 item 14): every call counts toward
+ * maxAttempts, the ones Nova refused outright too, not only those that left a failed image.
+ */
+export function callsByServer(ledger: readonly SentSnapshot[], firing: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (firing === null) return out;
+  for (const e of ledger) if (e.firing === firing) out[e.serverId] = (Object.hasOwn(out, e.serverId) ? out[e.serverId]! : 0) + 1;
+  return out;
 }
 
 /**
@@ -30,7 +43,8 @@ type SnapshotStep = Extract<PolicyStep, { kind: "snapshot" }>;
  * for one firing.
  */
 export function withoutResent(steps: readonly PolicyStep[], ledger: readonly SentSnapshot[], listedIds: ReadonlySet<string>, now: Date): { steps: PolicyStep[]; held: SnapshotStep[] } {
-  const holding = ledger.filter((e) => (e.imageId === undefined || !listedIds.has(e.imageId)) && now.getTime() - Date.parse(e.at) < LEDGER_HOLD_MS);
+  // A refused call created nothing: it holds nothing back (the attempts count decides what follows).
+  const holding = ledger.filter((e) => e.refused !== true && (e.imageId === undefined || !listedIds.has(e.imageId)) && now.getTime() - Date.parse(e.at) < LEDGER_HOLD_MS);
   const held: SnapshotStep[] = [];
   const kept = steps.filter((s) => {
     if (s.kind !== "snapshot" || !holding.some((e) => e.serverId === s.serverId && e.firing === s.firing)) return true;
@@ -86,4 +100,26 @@ export function stillSettled(mark: SettledMark | undefined, current: { rules: Sn
   const firing = latestCronFiring(current.rules.cron, current.rules.timezone, current.now)?.toISOString();
   if (firing !== mark.firing) return false;
   return selectServers(current.rules.select, current.servers).map((s) => s.id).join(",") === mark.selected;
+}
+
+/** Nova's task_state while each park or resume action is under way (createImage answers 409 meanwhile). */
+const TASK_OF_ACTION: Readonly<Record<string, string>> = { stop: "powering-off", shelve: "shelving", start: "powering-on", unshelve: "unshelving" };
+
+/**
+ * The servers as a snapshot run after the groups must see them (issue 24 item 13): the tick's listing
+ * predates the groups' actions, so a server a group just deleted is left out (it is going) and one it just
+ * parked or resumed carries the task Nova now has under way, so the planner sees it busy and takes it next
+ * tick (a stopped server is snapshotted parked; a shelved one not at all while it is shelved) instead of
+ * burning an attempt on a 409. A step that failed (Nova refused, nothing changed) changes nothing.
+ */
+export function afterGroupSteps(servers: readonly ObservedServer[], results: ReadonlyArray<{ step: Step; outcome: string }>): ObservedServer[] {
+  const gone = new Set<string>();
+  const busy = new Map<string, string>();
+  for (const r of results) {
+    if (r.outcome === "failed" || r.outcome === "skipped") continue;
+    if (r.step.kind === "delete") gone.add(r.step.serverId);
+    else if (r.step.kind === "park" || r.step.kind === "resume") busy.set(r.step.serverId, TASK_OF_ACTION[r.step.action] ?? r.step.action);
+  }
+  if (gone.size === 0 && busy.size === 0) return [...servers];
+  return servers.filter((s) => !gone.has(s.id)).map((s) => (busy.has(s.id) ? { ...s, taskState: busy.get(s.id)! } : s));
 }

@@ -1,7 +1,7 @@
 // Pure planner of a snapshot policy (nightly snapshots of any selected servers): what to take, what to prune, what is stale.
 import { IMAGE_FIRING_KEY, IMAGE_MADE_BY_KEY, IMAGE_MADE_BY_VALUE, IMAGE_SOURCE_SERVER_KEY, isMember } from "../model/membership.ts";
 import type { PolicySelect, SnapshotPolicyRules } from "../model/rules.ts";
-import { decideRetention, isImageInProgress, type RetentionDecision, type RetentionGuard } from "./retention.ts";
+import { decideRetention, isImageInProgress, isStuckUpload, type RetentionDecision, type RetentionGuard } from "./retention.ts";
 import { latestCronFiring } from "../schedule/schedule.ts";
 import { imageFiring, snapshotImageName, statusOf } from "./snapshot-images.ts";
 import type { Notice, ObservedImage, ObservedServer } from "../model/types.ts";
@@ -42,8 +42,21 @@ export interface PolicyStatus {
   /** "stale" when any selected server's newest snapshot is older than two firings. */
   health: "ok" | "stale" | "paused";
   servers: PolicyServerStatus[];
+  /** Uploads in flight against maxConcurrent (stuck ones excluded). */
   inFlight: number;
   maxConcurrent: number;
+  /** Uploads of an earlier firing still queued/saving after graceHours: not counted, reported, cleaned up by retention. */
+  stuck: StuckUpload[];
+}
+
+export interface StuckUpload {
+  imageId: string;
+  imageName: string;
+  serverId: string | null;
+  status: string;
+  /** When the upload started (the image's created time). */
+  since: string;
+  firing: string | null;
 }
 
 export interface PolicyPlanInput {
@@ -55,6 +68,11 @@ export interface PolicyPlanInput {
   images: readonly ObservedImage[];
   now: Date;
   guard: RetentionGuard | undefined;
+  /**
+   * createImage calls already sent per server for the latest firing (the policy object's ledger), refused
+   * ones included: attempts are the larger of these and the firing's images. Absent: images only.
+   */
+  calls?: Readonly<Record<string, number>>;
 }
 
 export interface PolicyPlan {
@@ -112,7 +130,18 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
   const withinGrace = graceUntil !== null && now.getTime() <= graceUntil.getTime();
   const twoBack = firingDate === undefined ? undefined : firingsBefore(rules, firingDate, 2);
   const selected = selectServers(rules.select, input.servers);
-  const inFlight = own.filter((image) => isImageInProgress(image.status)).length;
+  // An upload stuck from an earlier night no longer holds a maxConcurrent slot (issue 24 item 5).
+  const stuckAfterMs = rules.graceHours * 3_600_000;
+  const stuckImages = own.filter((image) => isStuckUpload(image, imageFiring(image) ?? image.created, firing, now, stuckAfterMs));
+  const stuck = stuckImages.map((image): StuckUpload => ({
+    imageId: image.id,
+    imageName: image.name,
+    serverId: image.properties[IMAGE_SOURCE_SERVER_KEY] ?? null,
+    status: image.status,
+    since: image.created,
+    firing: imageFiring(image) ?? null,
+  }));
+  const inFlight = own.filter((image) => isImageInProgress(image.status) && !stuckImages.includes(image)).length;
   const steps: PolicyStep[] = [];
   const notices: Notice[] = [];
   let slots = rules.paused ? 0 : Math.max(0, rules.maxConcurrent - inFlight);
@@ -135,9 +164,11 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     const forFiring = mine.filter((image) => imageFiring(image) === firing);
     if (forFiring.some((image) => statusOf(image) === "active")) return { ...base, phase: "done" };
     if (forFiring.some((image) => isImageInProgress(image.status))) return { ...base, phase: "in-progress" };
-    const failed = forFiring.length;
+    // Every createImage call counts (one Nova refused outright too), and every image of the firing (the ledger may be younger than they are).
+    const calls = input.calls !== undefined && Object.hasOwn(input.calls, server.id) ? input.calls[server.id]! : 0;
+    const failed = Math.max(forFiring.length, calls);
     if (failed >= rules.maxAttempts) {
-      notices.push({ level: "error", code: "snapshot-attempts-exhausted", message: `all ${rules.maxAttempts} snapshots of server '${server.name}' for ${firing} failed; the next firing tries again` });
+      notices.push({ level: "error", code: "snapshot-attempts-exhausted", message: `all ${rules.maxAttempts} attempts to snapshot server '${server.name}' for ${firing} failed (createImage refused or the image failed); the next firing tries again` });
       return { ...base, phase: "exhausted" };
     }
     if (!withinGrace) {
@@ -168,6 +199,10 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
   }
   const waiting = servers.filter((s) => s.phase === "waiting").length;
   if (waiting > 0) notices.push({ level: "info", code: "snapshots-waiting", message: `${waiting} server(s) wait for a free slot (maxConcurrent ${rules.maxConcurrent}, ${inFlight} in flight)` });
+  if (stuck.length > 0) {
+    const list = stuck.map((u) => `'${u.imageName}' (server ${u.serverId ?? "unknown"}, '${u.status}' since ${u.since})`).join(", ");
+    notices.push({ level: "warning", code: "snapshot-stuck", message: `${stuck.length} upload(s) of an earlier firing never finished and no longer count against maxConcurrent; retention deletes them: ${list}` });
+  }
   const stale = servers.filter((s) => s.stale);
   if (stale.length > 0) {
     notices.push({ level: "warning", code: "snapshots-stale", message: `newest snapshot older than two firings: ${stale.map((s) => `'${s.serverName}'`).join(", ")}` });
@@ -184,7 +219,7 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
     // A selected server's older snapshots wait for its own snapshot of this firing (not another server's).
     presentSources: selected.map((server) => server.id),
     guard: input.guard,
-    stuckAfterMs: rules.graceHours * 3_600_000,
+    stuckAfterMs,
   });
   const held = retention.filter((d) => d.volumeBacked === true);
   if (held.length > 0) notices.push({ level: "warning", code: "snapshot-volume-backed", message: `${held.length} volume-backed snapshot(s) past retention are not pruned: ${held.map((d) => `'${d.image.name}'`).join(", ")}` });
@@ -208,6 +243,7 @@ export function planPolicySnapshots(input: PolicyPlanInput): PolicyPlan {
       servers,
       inFlight,
       maxConcurrent: rules.maxConcurrent,
+      stuck,
     },
   };
 }

@@ -93,6 +93,17 @@ const IN_PROGRESS = new Set(["queued", "saving", "uploading", "importing"]);
 export function isImageInProgress(status: string): boolean {
   return IN_PROGRESS.has(status.toLowerCase());
 }
+/**
+ * An upload that will not finish: still queued/saving (Glance's in-progress states) though it was made for a
+ * firing before the latest one and more than `stuckAfterMs` ago (policies and groups: their graceHours).
+ * It no longer counts as in flight, and retention deletes it (it holds nothing a server could boot from).
+ */
+export function isStuckUpload(image: ObservedImage, at: string, latestFiring: string | null, now: Date, stuckAfterMs: number): boolean {
+  if (!isImageInProgress(image.status) || latestFiring === null || !(at < latestFiring)) return false;
+  const created = Date.parse(image.created);
+  return !Number.isNaN(created) && created < now.getTime() - stuckAfterMs;
+}
+
 /** Failed attempts retention removes (the rest, e.g. deleted or deactivated, are going away or not ours to judge). */
 const CLEANABLE_FAILED = new Set(["killed", "error"]);
 
@@ -198,22 +209,27 @@ function sortNewestFirst(snapshots: readonly RetentionSnapshot[]): RetentionSnap
 function forget(history: readonly RetentionSnapshot[], rules: CalendarRetention, buckets: readonly Rule[]): string[][] {
   const reasons = history.map((): string[] => []);
   if (!hasRule(rules)) return history.map(() => ["no retention rule: everything is kept"]);
+  const oldest = history.length - 1;
   for (const rule of buckets) {
     let left = rule.count;
     let last: string | undefined;
     history.forEach((s, i) => {
       if (left === 0) return;
       const key = rule.bucket(s, i);
-      if (key === last) return;
+      // restic >= 0.16: a rule with count left when the snapshots run out also keeps the oldest one
+      // (its bucket already has a newer snapshot), so `keepYearly: 10` of a young history keeps its start.
+      if (key === last && i !== oldest) return;
+      const label = rule.label(key, i);
+      reasons[i]!.push(key === last ? `oldest ${label}` : label);
       last = key;
       left--;
-      reasons[i]!.push(rule.label(key, i));
     });
   }
   if (rules.keepWithin !== undefined && history.length > 0) {
+    // Strictly after the cutoff, as restic's `cur.Time.After(t)`: `7d` of a nightly history keeps 7, not 8.
     const start = withinStart(history[0]!.at, rules.keepWithin);
     history.forEach((s, i) => {
-      if (Date.parse(s.at) >= start) reasons[i]!.push(`within ${rules.keepWithin} of the newest`);
+      if (Date.parse(s.at) > start) reasons[i]!.push(`within ${rules.keepWithin} of the newest`);
     });
   }
   return reasons;
@@ -304,13 +320,14 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
     });
 
   // Everything not active.
-  const stuckBefore = input.now.getTime() - input.stuckAfterMs;
+  const stuck = new Set<RetentionSnapshot>();
   for (const s of sorted) {
     if (decided.has(s)) continue;
     const st = status(s);
     if (CLEANABLE_FAILED.has(st)) decided.set(s, { action: "delete", reason: `cleanup: the attempt ended '${st}'` });
-    else if (IN_PROGRESS.has(st) && latestFiring !== null && s.at < latestFiring && Date.parse(s.image.created) < stuckBefore) {
-      decided.set(s, { action: "delete", reason: `cleanup: '${st}' since ${s.image.created}, it will not finish` });
+    else if (isStuckUpload(s.image, s.at, latestFiring, input.now, input.stuckAfterMs)) {
+      stuck.add(s);
+      decided.set(s, { action: "delete", reason: `cleanup: stuck upload, '${st}' since ${s.image.created}${s.source === null ? "" : ` (server ${s.source})`}, it will not finish` });
     } else decided.set(s, { action: "keep", reason: IN_PROGRESS.has(st) ? `in progress ('${st}')` : `status '${st}': left alone` });
   }
 
@@ -341,6 +358,13 @@ export function decideRetention(input: RetentionInput): RetentionDecision[] {
     const keep = (reason: string, heldBack = false, deferred = false, marks: { pending?: true; volumeBacked?: true } = {}): RetentionDecision => ({ ...base, action: "keep", reason, heldBack, deferred, ...marks });
     const PENDING = { pending: true } as const;
     if (d.action === "keep") return IN_PROGRESS.has(status(s)) ? keep(d.reason, false, false, PENDING) : keep(d.reason);
+    if (stuck.has(s)) {
+      // Nothing waits for a stuck upload (it is what kept the latest firing from being served): only the guard can keep it.
+      if (input.guard === undefined) return keep(`waits: no project-wide view of servers and groups this tick (then: ${d.reason})`, false, true, PENDING);
+      const held = safetyHold(s.image, input.guard);
+      if (held !== undefined) return keep(`${held} (otherwise: ${d.reason})`, true);
+      return { ...base, action: "delete", reason: d.reason, heldBack: false, deferred: false };
+    }
     if (ofLatest.has(s) && status(s) === "active") return keep(`kept: the latest firing's snapshot (otherwise: ${d.reason})`, true);
     if (latestFiring === null || !latestServed) {
       const why = latestFiring === null ? "the schedule has not fired yet" : `the snapshot for ${latestFiring} is not active yet`;
@@ -377,4 +401,25 @@ export function retentionGuard(
   const inUse: Record<string, number> = {};
   for (const s of servers) if (s.imageId !== undefined && s.imageId !== "") setOwn(inUse, s.imageId, (ownEntry(inUse, s.imageId) ?? 0) + 1);
   return { namedById, namedByName, inUse };
+}
+
+/**
+ * Both guards at once: an image either names or counts is held (the tick's view from KV and the
+ * registry's current rules read at prune time, issue 24 item 4). Server counts take the larger.
+ */
+export function mergeGuards(a: RetentionGuard, b: RetentionGuard): RetentionGuard {
+  const names = (x: Readonly<Record<string, readonly string[]>>, y: Readonly<Record<string, readonly string[]>>) => {
+    const out: Record<string, string[]> = {};
+    for (const table of [x, y]) {
+      for (const key of Object.keys(table)) {
+        const have = ownEntry(out, key) ?? [];
+        for (const g of ownEntry(table, key) ?? []) if (!have.includes(g)) have.push(g);
+        setOwn(out, key, have);
+      }
+    }
+    return out;
+  };
+  const inUse: Record<string, number> = {};
+  for (const table of [a.inUse, b.inUse]) for (const key of Object.keys(table)) setOwn(inUse, key, Math.max(ownEntry(inUse, key) ?? 0, ownEntry(table, key) ?? 0));
+  return { namedById: names(a.namedById, b.namedById), namedByName: names(a.namedByName, b.namedByName), inUse };
 }

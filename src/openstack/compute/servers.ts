@@ -15,6 +15,7 @@ import {
   ServerListSchema,
   type ServerSummary,
   ServerSummaryListSchema,
+  ServerSummaryWithAddressesListSchema,
   TagsBodySchema,
   type LinkSchema,
 } from "./schemas.ts";
@@ -191,7 +192,9 @@ export function serversApi(ctx: ComputeContext) {
     },
 
     /** GET /servers/detail, every page, keeping only what membership and planning read (see ServerSummarySchema). */
-    async listSummaries(filters?: ServerFilters, options: { pageSize?: number } = {}): Promise<ServerSummary[]> {
+    /** `addresses: true` also reads every server's addresses (the members view; the tick does without). */
+    async listSummaries(filters?: ServerFilters, options: { pageSize?: number; addresses?: boolean } = {}): Promise<ServerSummary[]> {
+      if (options.addresses === true) return listAll("servers/detail", filters, options.pageSize, ServerSummaryWithAddressesListSchema);
       return listAll("servers/detail", filters, options.pageSize, ServerSummaryListSchema);
     },
 

@@ -13,6 +13,8 @@ export interface TickBudgetOptions {
   /** Absolute ms since the epoch after which nothing new starts; undefined: no deadline. */
   deadline?: number | undefined;
   clock?: () => number;
+  /** When the tick began on `clock` (ms); default: the clock's reading at construction. */
+  startedAt?: number;
 }
 
 /** What a tick reports about its budget (status, logs, the benchmark). */
@@ -34,17 +36,29 @@ export class TickBudget implements RequestBudget {
   readonly limit: number;
   readonly deadline: number | undefined;
   readonly #clock: () => number;
+  readonly #startedAt: number;
   #spent = 0;
   #held = 0;
+  /** Requests kept back from everyone until set to 0 (the policies' turn, while the groups run): retries cannot spend them either. */
+  #kept = 0;
 
   constructor(options: TickBudgetOptions) {
     this.limit = Math.max(0, Math.floor(options.subrequests));
     this.deadline = options.deadline;
     this.#clock = options.clock ?? (() => Date.now());
+    this.#startedAt = options.startedAt ?? this.#clock();
+  }
+
+  /**
+   * Time elapsed in the tick (ms) on the budget's own clock. Holds add it to the tick's `now`
+   * (core/scaling/lost-boots.ts tickClockTime): a difference of one clock, never its absolute reading.
+   */
+  elapsedMs(): number {
+    return Math.max(0, this.#clock() - this.#startedAt);
   }
 
   tryCharge(): boolean {
-    if (this.#spent >= this.limit) return false;
+    if (this.#spent >= this.limit - this.#kept) return false;
     this.#spent += 1;
     return true;
   }
@@ -61,7 +75,15 @@ export class TickBudget implements RequestBudget {
   /** Requests that may still be promised to a group (none after the deadline). */
   available(): number {
     if (this.expired()) return 0;
-    return Math.max(0, this.limit - this.#spent - this.#held);
+    return Math.max(0, this.limit - this.#spent - this.#held - this.#kept);
+  }
+
+  /**
+   * Keeps `requests` back from every charge and grant until called again with 0. Unlike a hold, which
+   * only stops new grants, a kept request cannot be spent by a retry of a request already granted.
+   */
+  keep(requests: number): void {
+    this.#kept = Math.max(0, Math.floor(requests));
   }
 
   hold(requests: number): void {
@@ -93,7 +115,7 @@ export function budgetFromEnv(env: Env, startMs: number, clock?: () => number): 
   const settings: BudgetSettings = parsed.success ? parsed.data : {};
   const subrequests = settings.NOVASCALE_SUBREQUEST_BUDGET ?? DEFAULT_SUBREQUEST_BUDGET;
   const seconds = settings.NOVASCALE_TICK_SECONDS ?? DEFAULT_TICK_SECONDS;
-  const budget = new TickBudget({ subrequests, deadline: startMs + seconds * 1000, ...(clock ? { clock } : {}) });
+  const budget = new TickBudget({ subrequests, deadline: startMs + seconds * 1000, startedAt: startMs, ...(clock ? { clock } : {}) });
   if (parsed.success) return { budget };
   const problem = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   return { budget, problem: `${problem} (using the defaults: ${DEFAULT_SUBREQUEST_BUDGET} subrequests, ${DEFAULT_TICK_SECONDS} s)` };

@@ -4,7 +4,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../../config/group.ts";
 import { grantRequests, type BudgetGrant } from "../../core/scaling/budget.ts";
 import type { ObservedImage, ObservedServer } from "../../core/model/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
 import { NOT_SENT_KINDS } from "../../openstack/http.ts";
 import type { TickBudget } from "./budget.ts";
 import type { ErrorCategory, ErrorInfo } from "../shared/service.ts";
@@ -123,12 +123,16 @@ export class CloudGateway extends RpcTarget {
   /** Shared reads some grant has held requests for this tick (a later grant does not pay for them again). */
   readonly #heldReads = new Set<string>();
   #nextReservation = 1;
+  /** Time elapsed in the tick (ms): the budget's, or (no budget: an API request) since this gateway was made. */
+  readonly #elapsedMs: () => number;
 
   /** Without a budget every reservation is granted in full (the transport may still cap requests). */
-  constructor(cloud: ComputeCloud, budget?: TickBudget) {
+  constructor(cloud: ComputeCloud, budget?: TickBudget, clock: () => number = () => Date.now()) {
     super();
     this.#cloud = cloud;
     this.#budget = budget;
+    const start = clock();
+    this.#elapsedMs = budget !== undefined ? () => budget.elapsedMs() : () => Math.max(0, clock() - start);
   }
 
   /** The X-OpenStack-Request-Id every call through this gateway carries (one per tick), when the cloud sends one. */
@@ -190,8 +194,8 @@ export class CloudGateway extends RpcTarget {
     return budget !== undefined && budget.available() <= 0 ? notSent(operation, budget) : undefined;
   }
 
-  async listServers(): Promise<Outcome<ObservedServer[]>> {
-    return this.#admit("list servers") ?? this.#attempt("list servers", () => this.#cloud.listServers());
+  async listServers(options?: ListServersOptions): Promise<Outcome<ObservedServer[]>> {
+    return this.#admit("list servers") ?? this.#attempt("list servers", () => this.#cloud.listServers(options));
   }
 
   resolveImage(ref: ResourceRef): Promise<Outcome<ResolvedImage>> {
@@ -228,12 +232,17 @@ export class CloudGateway extends RpcTarget {
     };
   }
 
-  /** Never retried here: a lost answer is settled by the next listing (boot intent marker). */
-  async boot(spec: BootSpec): Promise<Outcome<BootResult>> {
+  /**
+   * Never retried here: a lost answer is settled by the next listing (boot intent marker). The answer
+   * carries `sentAfterMs`, the time elapsed in the tick when the request went out (read before sending),
+   * so the group's object can date a lost boot on the tick's clock: the tick's `now` plus this.
+   */
+  async boot(spec: BootSpec): Promise<Outcome<BootResult> & { sentAfterMs: number }> {
+    const sentAfterMs = this.#elapsedMs();
     const outcome = await this.#attempt(`boot ${spec.count} x ${spec.name}`, () => this.#cloud.boot(spec));
     // A refused boot (config, quota) created nothing; an accepted or lost one may hold quota now.
     if (outcome.ok || outcome.error.category === "transient") this.#chargeBoot(spec);
-    return outcome;
+    return { ...outcome, sentAfterMs };
   }
 
   #chargeBoot(spec: BootSpec): void {

@@ -35,7 +35,10 @@ export function settleLost(lostBoots: LostBoot[], members: readonly ObservedServ
 /** The boots of this reconcile whose answer was lost, as lost boots to settle on later listings. */
 export function newlyLost(results: readonly StepResult[], bootId: string, now: Date, at: string): LostBoot[] {
   const lost: LostBoot[] = [];
-  for (const r of results) if (r.step.kind === "boot" && r.outcome === "unknown") lost.push({ intent: bootIntentMarker(bootId, now), count: r.step.count, at });
+  for (const r of results) {
+    if (r.step.kind !== "boot" || r.outcome !== "unknown") continue;
+    lost.push({ intent: bootIntentMarker(bootId, now), count: r.step.count, at, ...(r.sentAt === undefined ? {} : { sentAt: r.sentAt }) });
+  }
   return lost;
 }
 

@@ -8,6 +8,7 @@ import type { ReconcileRequest } from "./coordinator-request.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
 import type { StoredGroup } from "../shared/service.ts";
 import { runSnapshotTick, takeSnapshotNow, type TakeSnapshotResult } from "./snapshots.ts";
+import type { GuardRefresh } from "../rules/current-guard.ts";
 
 /** The storage slot the snapshot policy keeps its attempts in. */
 const SNAPSHOT_SLOT = "snapshots";
@@ -28,13 +29,13 @@ export async function snapshotAttempts(store: CoordinatorStore): Promise<Snapsho
 }
 
 /** The snapshot half of a tick: runs the policy and stores its attempts and the tick's guard (each on change). */
-export async function snapshotTick(store: CoordinatorStore, request: ReconcileRequest, cloud: CloudPort, members: ObservedServer[], now: Date, paused: () => Promise<boolean>) {
+export async function snapshotTick(store: CoordinatorStore, request: ReconcileRequest, cloud: CloudPort, members: ObservedServer[], now: Date, paused: () => Promise<boolean>, refreshGuard?: GuardRefresh) {
   const policy = request.group.rules.snapshots;
   if (policy === undefined) throw new Error("no snapshot policy");
   const attempts = await snapshotAttempts(store);
   // A paused group takes no action at all, snapshots included (they show as held back).
   const isPaused = request.group.rules.paused || (await paused());
-  const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused: isPaused, guard: request.imageGuard });
+  const result = await runSnapshotTick({ cloud, group: request.group.name, policy, members, attempts, now, author: request.author, paused: isPaused, guard: request.imageGuard, ...(refreshGuard === undefined ? {} : { refreshGuard }) });
   if (request.imageGuard !== undefined && JSON.stringify(request.imageGuard) !== JSON.stringify(await store.getSlot(GUARD_SLOT))) {
     await store.setSlot(GUARD_SLOT, request.imageGuard);
   }

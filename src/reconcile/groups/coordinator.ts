@@ -14,6 +14,8 @@ import { envelopeSchema } from "../../store/rules.ts";
 import * as controls from "./coordinator-controls.ts";
 import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
+import { registryGuardRefresh } from "../rules/current-guard.ts";
+import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
 import { countActions, followConditions, readCounters, type GroupCounters } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
@@ -157,9 +159,11 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       if (listing.ok && request.group.rules.snapshots !== undefined) {
         // Snapshots ride on the same tick and the same listing, inside the same lock; a server this tick
-        // just deleted is no source (createImage would answer 409 and burn an attempt).
+        // just deleted is no source, and one it just parked or resumed is busy (createImage would answer 409
+        // and burn an attempt): a later tick takes it.
         const deleted = new Set(record.steps.flatMap((s) => (s.kind === "delete" ? [s.serverId] : [])));
-        const snap = await snapshotTick(this.#store, request, cloud, listing.members.filter((s) => !deleted.has(s.id)), now, async () => (await this.#loaded()).pause !== undefined);
+        const sources = afterGroupSteps(listing.members.filter((s) => !deleted.has(s.id)), record.results);
+        const snap = await snapshotTick(this.#store, request, cloud, sources, now, async () => (await this.#loaded()).pause !== undefined, registryGuardRefresh(this.env));
         if (snap.results.length > 0 && !output.acted) {
           // A snapshot started a task on its source: a listing taken before it would show the source idle,
           // and make it look like the next scale-in victim. Later listings older than this are redone.

@@ -1,5 +1,6 @@
 // Executing one reconcile's boot and delete steps against the cloud (bounded fan-out, multi-create halving on quota).
 import { BOOT_INTENT_KEY, GROUP_KEY, bootIntentMarker } from "../../core/model/membership.ts";
+import { tickClockTime } from "../../core/scaling/lost-boots.ts";
 import type { QuotaHeadroom, Step } from "../../core/model/types.ts";
 import type { BootSpec, ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
@@ -92,7 +93,10 @@ export async function executeBoot(
     }
     // Never sent (the tick's budget): nothing can exist; anything else transient may have booted.
     const outcome = error.notSent === true ? "skipped" : error.category === "transient" ? "unknown" : "failed";
-    results.push({ step: { ...step, count: remaining }, outcome, error });
+    const result: StepResult = { step: { ...step, count: remaining }, outcome, error };
+    // A lost answer holds boots from when the request went out, on the tick's clock (see core/scaling/lost-boots.ts).
+    if (outcome === "unknown") result.sentAt = tickClockTime(input.now, answer.sentAfterMs ?? 0).toISOString();
+    results.push(result);
     break;
   }
   return { results, quotaHit };

@@ -15,6 +15,7 @@ import {
 } from "../../core/snapshots/snapshots.ts";
 import type { Notice, ObservedImage, ObservedServer, Step } from "../../core/model/types.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
+import { guardForPruning, type GuardRefresh } from "../rules/current-guard.ts";
 import { CloudUnavailableError, ConflictError, InvalidRequestError, type ActivityEntry, type ErrorInfo, type ServiceError, type SnapshotListing, type StepResult, type TakeSnapshotResult } from "../shared/service.ts";
 
 // The answers' shapes live with the service interface that returns them (service.ts imports nothing from here).
@@ -46,6 +47,8 @@ export interface SnapshotTickInput {
   paused?: boolean;
   /** What else in the project needs images (the cron tick's view); without it retention deletes nothing this tick. */
   guard?: RetentionGuard | undefined;
+  /** The registry's current rules, asked only when the plan would delete images (the plan is made again with both guards). */
+  refreshGuard?: GuardRefresh;
 }
 
 export interface SnapshotTickResult {
@@ -181,7 +184,12 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   }
   const images = gathered.images;
 
-  const plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now, guard: input.guard });
+  let plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now, guard: input.guard });
+  if (input.refreshGuard !== undefined && plan.steps.some((s) => s.kind === "deleteImage")) {
+    // The tick's guard is the KV index it read: a group re-pointed at one of these images since then names it only in the registry.
+    const guard = await guardForPruning(input.guard, input.refreshGuard);
+    plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now, guard });
+  }
   if (input.paused === true && input.dryRun !== true) {
     const held = plan.steps.length === 0 ? [] : [{ level: "info" as const, code: "snapshots-paused", message: `group '${group}' is paused: ${plan.steps.length} snapshot step(s) held back (${plan.steps.map((s) => s.kind).join(", ")})` }];
     return { plan, settled: false, steps: [], results: [], notices: [...plan.notices, ...held], activity: [], attempts: input.attempts, errors: [] };

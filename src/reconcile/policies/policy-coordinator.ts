@@ -8,6 +8,7 @@ import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import { PolicyStore } from "../../store/policy-coordinator.ts";
 import { envelopeSchema } from "../../store/rules.ts";
 import * as controls from "../groups/coordinator-controls.ts";
+import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
 import { runPolicy, type PolicyRunRequest } from "./policy-run.ts";
@@ -78,7 +79,7 @@ export class PolicyCoordinator extends DurableObject<Env> {
           return state.lastRun;
         }
       }
-      const { record, activity, settled } = await runPolicy(this.#store, { ...request, policy }, cloud, paused);
+      const { record, activity, settled } = await runPolicy(this.#store, { ...request, policy }, cloud, paused, registryGuardRefresh(this.env));
       if (JSON.stringify(settled) !== JSON.stringify(wasSettled)) await this.#store.setSettled(settled);
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       this.#store.appendActivity(activity);

@@ -1,12 +1,14 @@
 // One run of a snapshot policy inside its Durable Object: servers, plan, ledger, budget, createImage/deleteImage, the run's record.
-import { fitPolicySteps, keptLedger, settledAfter, withoutResent, type SentSnapshot, type SettledMark } from "../../core/snapshots/policy-run.ts";
+import { callsByServer, fitPolicySteps, keptLedger, settledAfter, withoutResent, type SentSnapshot, type SettledMark } from "../../core/snapshots/policy-run.ts";
 import type { PolicyServerStatus, PolicyStatus, PolicyStep } from "../../core/snapshots/policy-snapshots.ts";
 import type { Deferral, ErrorInfo, PolicyRunRecord } from "../../core/records.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
+import { latestCronFiring } from "../../core/schedule/schedule.ts";
 import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import type { Notice, ObservedServer } from "../../core/model/types.ts";
 import type { PolicyStore } from "../../store/policy-coordinator.ts";
 import type { StoredRules } from "../rules/fence.ts";
+import type { GuardRefresh } from "../rules/current-guard.ts";
 import { notSentReason, type CloudPort } from "../gateway/gateway.ts";
 import { executePolicySteps, planPolicyRun } from "./policy-snapshots.ts";
 import type { ActivityEntry } from "../shared/service.ts";
@@ -38,7 +40,7 @@ export interface PolicyRunOutput {
  * Runs the policy once. `paused` (an operator pause) plans as `paused: true` rules do: nothing taken or
  * deleted, the status still shown. Never throws for cloud failures: they are the record's errors.
  */
-export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, cloud: CloudPort, paused: boolean): Promise<PolicyRunOutput> {
+export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, cloud: CloudPort, paused: boolean, refreshGuard?: GuardRefresh): Promise<PolicyRunOutput> {
   const { policy, author } = request;
   const now = new Date(request.now);
   const base = { at: request.now, trigger: request.trigger, author, rulesEtag: policy.etag, rulesRevision: policy.revision };
@@ -60,12 +62,13 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
   }
 
   const rules = paused && !policy.rules.paused ? { ...policy.rules, paused: true } : policy.rules;
-  const planned = await planPolicyRun({ cloud, name: policy.name, rules, servers, now, guard: request.guard });
+  let ledger = await store.getLedger();
+  const calls = callsByServer(ledger, latestCronFiring(rules.cron, rules.timezone, now)?.toISOString() ?? null);
+  const planned = await planPolicyRun({ cloud, name: policy.name, rules, servers, now, guard: request.guard, calls, ...(refreshGuard === undefined ? {} : { refreshGuard }) });
   if (!planned.ok) return failed(planned.error, notSentDeferral(planned.error));
   const { plan, ownIds } = planned;
   const notices: Notice[] = [...plan.notices];
 
-  let ledger = await store.getLedger();
   const { steps: unsent, held } = withoutResent(plan.steps, ledger, ownIds, now);
   if (held.length > 0) {
     const names = held.map((s) => `'${s.serverName}'`).join(", ");
@@ -127,13 +130,20 @@ function afterSending(status: PolicyStatus, created: Awaited<ReturnType<typeof e
   return { ...status, servers, inFlight: status.inFlight + accepted.size };
 }
 
-/** The ledger after the calls: answered ones carry their image; a definite refusal (nothing created) is dropped. */
+/** Nova answered that it did not act: a 4xx other than a rate limit, or 409/429/503/413 after the client's retries. */
+function refusedOutright(error: { category: string; status?: number | undefined }): boolean {
+  return error.category !== "transient" || (error.status !== undefined && [409, 413, 429, 503].includes(error.status));
+}
+
+/** The ledger after the calls: answered ones carry their image; a definite refusal (nothing created) is marked refused, still an attempt. */
 function settleLedger(ledger: SentSnapshot[], created: Awaited<ReturnType<typeof executePolicySteps>>["created"]): SentSnapshot[] {
   let out = ledger;
   for (const c of created) {
     const same = (e: SentSnapshot) => e.serverId === c.step.serverId && e.firing === c.step.firing && e.imageId === undefined;
     if (c.imageId !== undefined) out = out.map((e) => (same(e) ? { ...e, imageId: c.imageId } : e));
-    else if (c.error !== undefined && (c.error.notSent === true || c.error.category !== "transient")) out = out.filter((e) => !same(e));
+    else if (c.error !== undefined && c.error.notSent === true) out = out.filter((e) => !same(e)); // never left this Worker (budget): no call
+    else if (c.error !== undefined && refusedOutright(c.error)) out = out.map((e) => (same(e) ? { ...e, refused: true as const } : e));
+    // Anything else (a 500, a lost answer) may have made an image: the entry holds back a second call for a while, and counts as one.
   }
   return out;
 }

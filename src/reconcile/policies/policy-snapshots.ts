@@ -5,6 +5,7 @@ import type { ObservedServer } from "../../core/model/types.ts";
 import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import type { ActivityEntry, ErrorInfo } from "../shared/service.ts";
 import type { SnapshotCloud } from "../groups/snapshots.ts";
+import { guardForPruning, type GuardRefresh } from "../rules/current-guard.ts";
 
 export interface PolicyPlanInput {
   cloud: Pick<SnapshotCloud, "listImages">;
@@ -13,6 +14,14 @@ export interface PolicyPlanInput {
   servers: readonly ObservedServer[];
   now: Date;
   guard: RetentionGuard | undefined;
+  /**
+   * The registry's current rules, asked only when the plan would delete images: the plan is made again
+   * with both guards, so an image a group was pointed at after the tick read KV is kept. Absent: the
+   * tick's guard alone (tests of the pure half).
+   */
+  refreshGuard?: GuardRefresh;
+  /** createImage calls already sent per server for the latest firing (refused ones too): they count toward maxAttempts. */
+  calls?: Readonly<Record<string, number>>;
 }
 
 /** The plan of one run, with the ids of the images listed with this policy's marks (the only ones deleteImage may touch). */
@@ -24,7 +33,12 @@ export async function planPolicyRun(input: PolicyPlanInput): Promise<PlannedRun>
   const listing = await input.cloud.listImages(policySnapshotFilter(name));
   if (!listing.ok) return { ok: false, error: { ...listing.error, operation: `list snapshots of policy ${name}` } };
   const images = listing.value;
-  const plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard: input.guard });
+  const calls = input.calls === undefined ? {} : { calls: input.calls };
+  let plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard: input.guard, ...calls });
+  if (input.refreshGuard !== undefined && plan.steps.some((s) => s.kind === "deleteImage")) {
+    const guard = await guardForPruning(input.guard, input.refreshGuard);
+    plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard, ...calls });
+  }
   return { ok: true, plan, ownIds: new Set(images.filter((image) => isPolicySnapshot(image, name)).map((image) => image.id)) };
 }
 

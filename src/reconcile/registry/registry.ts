@@ -5,11 +5,10 @@ import type { RuleKind, RulesIndex } from "../../store/rules.ts";
 import { coordinatorStub } from "../groups/coordinator.ts";
 import { policyStub } from "../policies/policy-coordinator.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
-import { RulesRegistryEngine, type FollowAnswer, type FollowUpdate, type GuardAnswer, type PutAnswer, type RemoveAnswer, type Summary } from "../rules/registry-engine.ts";
+import { REGISTRY_NAME, RulesRegistryEngine, type FollowAnswer, type FollowUpdate, type GuardAnswer, type NamedImages, type PutAnswer, type RemoveAnswer, type Summary } from "../rules/registry-engine.ts";
 import type { ReadRulesResult, WriteConditions } from "../../store/rules.ts";
 
-/** The registry's single instance name: one strongly consistent place per deployment. */
-export const REGISTRY_NAME = "rules";
+export { REGISTRY_NAME } from "../rules/registry-engine.ts";
 
 /** Tells the entry's own object: a group's rules go to its GroupCoordinator, a policy's to its PolicyCoordinator. */
 function follow(env: Env, update: FollowUpdate): Promise<FollowAnswer> {
@@ -63,6 +62,11 @@ export class RulesRegistry extends DurableObject<Env> implements RegistryApi {
     return this.#engine.indexForTick();
   }
 
+  /** The images the groups' current rules name: asked by snapshot retention at prune time. */
+  namedImages(): Promise<NamedImages> {
+    return this.#engine.namedImages();
+  }
+
   /** Retries what an earlier write could not finish: telling followers, publishing the index. */
   override async alarm(): Promise<void> {
     await this.#engine.propagate();
@@ -76,6 +80,7 @@ export interface RegistryApi {
   put(kind: RuleKind, name: string, body: unknown, opts: WriteConditions & { author: string; at: string }): Promise<PutAnswer>;
   remove(kind: RuleKind, name: string, opts: { ifMatch?: string; author: string; at: string; force: boolean }, cloud: CloudPort): Promise<RemoveAnswer>;
   indexForTick(): Promise<RulesIndex>;
+  namedImages(): Promise<NamedImages>;
 }
 
 /** The registry's stub. */

@@ -69,6 +69,15 @@ export interface Summary {
   updatedBy: string;
 }
 
+/** What the registry's current group rules name: the retention guard's fresh half. */
+export interface NamedImages {
+  complete: boolean;
+  named: Array<{ name: string; image: string | { id: string } }>;
+}
+
+/** The registry's single instance name: one strongly consistent place per deployment. */
+export const REGISTRY_NAME = "rules";
+
 export interface RegistryDeps {
   storage: DurableObjectStorage;
   kv: RulesKv;
@@ -212,6 +221,24 @@ export class RulesRegistryEngine {
       const propagated = fenced && (await this.#publishQuietly());
       return { ok: true, revision, details, propagated };
     });
+  }
+
+  /**
+   * The images every live group's current rules name (by id or by name), read from the table itself,
+   * not from KV: snapshot retention asks at prune time, so a group re-pointed at an image a moment ago
+   * keeps it (issue 24 item 4). `complete: false` when a group's stored rules do not parse (then its
+   * image is unknown and nothing may be pruned).
+   */
+  async namedImages(): Promise<NamedImages> {
+    await this.#init();
+    const named: NamedImages["named"] = [];
+    let complete = true;
+    for (const row of this.#table.live("group")) {
+      const read = parseEnvelope("group", row.name, row.body);
+      if (!read.ok) complete = false;
+      else if (read.envelope.rules.image !== undefined) named.push({ name: row.name, image: read.envelope.rules.image });
+    }
+    return { complete, named };
   }
 
   /**

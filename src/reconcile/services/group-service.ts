@@ -1,10 +1,11 @@
 // createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
 import type { Env } from "../../config/env.ts";
 import { parks, type GroupRules, type Override } from "../../config/group.ts";
+import { isMember } from "../../core/model/membership.ts";
 import { desiredCount } from "../../core/schedule/desired.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
-import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { liftsBootBlock } from "../groups/coordinator-fence.ts";
@@ -20,6 +21,8 @@ import {
   type GroupService,
   type GroupStatus,
   type GroupSummary,
+  type MembersListing,
+  type ResolvedRef,
   type OverrideInput,
   type PauseState,
   type PlanPreview,
@@ -106,7 +109,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
-      const [state, deferredList] = await Promise.all([coordinatorStub(env, name).state(), readDeferred(env.RULES)]);
+      const [state, turns] = await Promise.all([coordinatorStub(env, name).state(), readTurns(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
       const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
       // A block stays until a newer revision of the rules (the next tick lifts it).
@@ -126,7 +129,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         actualByStatus: lastTick?.actualByStatus ?? null,
         lastTick,
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
-        deferred: deferralFor(deferredList, "groups", name, lastTick),
+        deferred: deferralFor(turns, "groups", name, lastTick, now),
       };
     },
 
@@ -150,6 +153,27 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const entries = (await coordinatorStub(env, name).activity(limit)) as ActivityEntry[];
       if (group === null && entries.length === 0) throw new NotFoundError(`no group named '${name}'`);
       return entries;
+    },
+
+    async members(name: string): Promise<MembersListing> {
+      const group = await existing(name);
+      const cloud = gateway();
+      const listedAt = clock().toISOString();
+      const { image, flavor } = group.rules;
+      const [listing, resolvedImage, resolvedFlavor] = await Promise.all([
+        cloud.listServers({ addresses: true }),
+        image === undefined ? Promise.resolve(null) : cloud.resolveImage(image),
+        flavor === undefined ? Promise.resolve(null) : cloud.resolveFlavor(flavor),
+      ]);
+      const ref = (r: typeof resolvedImage | typeof resolvedFlavor): ResolvedRef | null =>
+        r === null ? null : r.ok ? { id: r.value.id, name: r.value.name } : { error: r.error };
+      return {
+        listedAt,
+        servers: listing.ok ? listing.value.filter((s) => isMember(s, name)) : null,
+        error: listing.ok ? null : listing.error,
+        image: ref(resolvedImage),
+        flavor: ref(resolvedFlavor),
+      };
     },
 
     async history(name: string, since: Date): Promise<HistoryPoint[]> {

@@ -4,7 +4,7 @@ import type { SnapshotPolicyRules } from "../../config/snapshot-policy.ts";
 import type { PolicyStatus } from "../../core/snapshots/policy-snapshots.ts";
 import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../../core/records.ts";
 import { entriesOf } from "../../store/rules.ts";
-import { deferralFor, readDeferred } from "../../store/tick-state.ts";
+import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
 import { storedFrom } from "../rules/fence.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
@@ -14,6 +14,7 @@ import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
 import { CloudUnavailableError, NotFoundError, type GroupSummary } from "../shared/service.ts";
 import { loadRules, tickGuard } from "../tick/tick.ts";
+import { registryGuardRefresh } from "../rules/current-guard.ts";
 
 export type PolicySummary = GroupSummary;
 
@@ -90,9 +91,9 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
 
     async get(name) {
       const policy = await existing(name);
-      const [state, deferredList] = await Promise.all([policyStub(env, name).state(), readDeferred(env.RULES)]);
+      const [state, turns] = await Promise.all([policyStub(env, name).state(), readTurns(env.RULES)]);
       const lastRun = state.lastRun as PolicyRunRecord | null;
-      const deferred = deferralFor(deferredList, "policies", name, lastRun);
+      const deferred = deferralFor(turns, "policies", name, lastRun, clock());
       return { ...policy, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
     },
 
@@ -127,7 +128,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
       // The tick's guard, from the same rules and a fresh listing.
       const guard = tickGuard(entriesOf(index, "group"), entriesOf(index, "snapshotPolicy"), listing.value);
       const paused = policy.rules.paused || state.pause !== null;
-      const planned = await planPolicyRun({ cloud, name, rules: policy.rules, servers: listing.value, now: at, guard });
+      // The registry's current rules too, as the run asks before it deletes: the preview is what the run does.
+      const planned = await planPolicyRun({ cloud, name, rules: policy.rules, servers: listing.value, now: at, guard, refreshGuard: registryGuardRefresh(env) });
       if (!planned.ok) throw new CloudUnavailableError(`cannot list the policy's snapshots: ${planned.error.message}`, { category: planned.error.category });
       const images = planned.plan.retention.map((d): RetentionPreviewImage => ({
         id: d.image.id,

@@ -3,7 +3,7 @@ import type { GroupRules, Override } from "../../config/group.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import type { ParkingStatus } from "../../core/scaling/parking.ts";
 import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../../core/records.ts";
-import type { Desired, Notice, Step } from "../../core/model/types.ts";
+import type { Desired, Notice, ObservedServer, Step } from "../../core/model/types.ts";
 import type { ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../../core/snapshots/snapshots.ts";
 
@@ -60,6 +60,21 @@ export interface GroupStatus {
 export type PlanPreview = Pick<TickRecord, "at" | "desired" | "actualByStatus" | "counted" | "parked" | "listing" | "steps" | "notices" | "errors"> & {
   bootBlock: BootBlock | null;
 };
+
+/** The group's servers as listed now (GET /v1/groups/{name}/members), with what its image and flavor resolve to. */
+export interface MembersListing {
+  /** When the listing was taken (ISO). */
+  listedAt: string;
+  /** The group's members (tagged with its name), or the listing's error. */
+  servers: ObservedServer[] | null;
+  error: ErrorInfo | null;
+  /** The image and flavor the rules name, resolved as a boot would (null: the rules name none, e.g. a power group). */
+  image: ResolvedRef | null;
+  flavor: ResolvedRef | null;
+}
+
+/** A resource reference resolved to its id and name, or the reason it could not be. */
+export type ResolvedRef = { id: string; name: string } | { error: ErrorInfo };
 
 /** A server a forced group delete left running (no longer managed once the rules are gone). */
 export interface ServerRef {
@@ -146,6 +161,8 @@ export interface GroupService {
   reconcileNow(name: string, author: string, now: Date): Promise<TickRecord>;
   /** Newest first, at most `limit` (1..500). A deleted group's log still reads (it ends with the deletion). */
   activity(name: string, limit: number): Promise<ActivityEntry[]>;
+  /** Lists the group's servers now and resolves its image and flavor (3 cloud calls, cached token). Throws NotFoundError. */
+  members(name: string): Promise<MembersListing>;
   /** Recorded desired/actual points from `since` on, oldest first, preceded by the one in force at `since`. */
   history(name: string, since: Date): Promise<HistoryPoint[]>;
 

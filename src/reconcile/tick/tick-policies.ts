@@ -1,4 +1,4 @@
-// The tick's second half: every snapshot policy, after the groups, on the tick's one listing and retention guard.
+// The tick's snapshot policies: one policy's turn on the tick's one listing and retention guard, and which policies are due.
 import type { Env } from "../../config/env.ts";
 import type { ErrorInfo, PolicyRunRecord } from "../../core/records.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
@@ -9,8 +9,7 @@ import type { TickBudget } from "../gateway/budget.ts";
 import { storedFrom } from "../rules/fence.ts";
 import type { CloudGateway } from "../gateway/gateway.ts";
 import { policyStub, type PolicyRunRequest, type StoredPolicy } from "../policies/policy-coordinator.ts";
-import { deferredOf, serveInTurn } from "./tick-queue.ts";
-import { logLine } from "../shared/log.ts";
+import { latestCronFiring } from "../../core/schedule/schedule.ts";
 
 export interface PolicyTickSummary {
   policies: number;
@@ -29,45 +28,51 @@ export function readablePolicies(read: ReadonlyArray<ReadRulesResult<RulesOf<"sn
     if (r.ok) policies.push(storedFrom(r.name, r.envelope));
     else {
       unreadable.push(r.name);
-      logLine("error", "skipping a snapshot policy whose rules are unreadable", { policy: r.name, problem: r.problem });
+      console.error(`novascale tick: skipping snapshot policy '${r.name}': ${r.problem}`);
     }
   }
   return { policies, unreadable };
 }
 
-/** Runs every policy in its Durable Object (a few at once), the last tick's deferred ones first. */
-export async function runPolicies(input: {
+/** What a policy's turn needs from the tick: the listing (less what groups deleted this tick) and the retention guard. */
+export interface PolicyTurnInput {
   env: Env;
   now: Date;
-  policies: readonly StoredPolicy[];
-  unreadable: string[];
   gateway: CloudGateway;
-  budget: TickBudget;
   listing: { ok: true; value: ObservedServer[] } | { ok: false; error: ErrorInfo };
   guard: RetentionGuard | undefined;
-  deferredFirst: readonly string[];
-  concurrency: number;
-}): Promise<PolicyTickSummary> {
-  const { env, now, gateway } = input;
-  const summary: PolicyTickSummary = { policies: input.policies.length + input.unreadable.length, unreadable: input.unreadable, records: [], deferred: [] };
-  const { order, unreached } = await serveInTurn(input.policies, { concurrency: input.concurrency, budget: input.budget, deferredFirst: input.deferredFirst, needs: 1 }, async (policy) => {
-    const request: PolicyRunRequest = {
-      policy,
-      now: now.toISOString(),
-      trigger: "cron",
-      author: "cron",
-      listing: input.listing.ok ? { servers: input.listing.value } : { error: input.listing.error },
-      ...(input.guard === undefined ? {} : { guard: input.guard }),
-    };
-    try {
-      const record = (await policyStub(env, policy.name).run(request, gateway)) as PolicyRunRecord;
-      summary.records.push({ policy: policy.name, record });
-    } catch (error) {
-      const failure = error instanceof Error ? error.message : String(error);
-      logLine("error", "snapshot policy run failed", { policy: policy.name, error: failure });
-      summary.records.push({ policy: policy.name, failure });
-    }
-  });
-  summary.deferred = deferredOf(order, summary.records.map((r) => ({ name: r.policy, deferred: r.record?.deferred })), unreached, "policy");
-  return summary;
+}
+
+/** Runs one policy in its Durable Object; a failed call is reported, not thrown. */
+export async function runPolicyTurn(input: PolicyTurnInput, policy: StoredPolicy): Promise<{ policy: string; record?: PolicyRunRecord; failure?: string }> {
+  const request: PolicyRunRequest = {
+    policy,
+    now: input.now.toISOString(),
+    trigger: "cron",
+    author: "cron",
+    listing: input.listing.ok ? { servers: input.listing.value } : { error: input.listing.error },
+    ...(input.guard === undefined ? {} : { guard: input.guard }),
+  };
+  try {
+    const record = (await policyStub(input.env, policy.name).run(request, input.gateway)) as PolicyRunRecord;
+    return { policy: policy.name, record };
+  } catch (error) {
+    const failure = error instanceof Error ? error.message : String(error);
+    console.error(`novascale tick: snapshot policy '${policy.name}' failed: ${failure}`);
+    return { policy: policy.name, failure };
+  }
+}
+
+/**
+ * Policies whose latest firing is inside its grace period: the tick holds their turn's requests while groups run (core/scaling/turns.ts),
+ * so a busy group cannot make the night's snapshot miss it. A settled one costs no cloud request (its object answers from its mark).
+ */
+export function duePolicies(policies: readonly StoredPolicy[], now: Date): Set<string> {
+  const due = new Set<string>();
+  for (const p of policies) {
+    if (p.rules.paused) continue;
+    const firing = latestCronFiring(p.rules.cron, p.rules.timezone, now);
+    if (firing !== undefined && now.getTime() <= firing.getTime() + p.rules.graceHours * 3_600_000) due.add(p.name);
+  }
+  return due;
 }

@@ -1,42 +1,67 @@
-// The tick's fair queue (groups, then policies): those the last tick deferred go first, a few at once, nothing new past the budget.
-import { tickOrder } from "../../core/scaling/budget.ts";
+// The tick's fair queue: groups and policies in one turn order (core/scaling/turns.ts), a few groups at once, a policy alone, nothing new past the budget.
+import type { TurnItem } from "../../core/scaling/turns.ts";
 import type { DeferredEntry } from "../../store/tick-state.ts";
 import type { TickBudget } from "../gateway/budget.ts";
 
 export interface QueueOptions {
-  /** Served at once (see TICK_GROUP_CONCURRENCY). */
+  /** Groups served at once (see TICK_GROUP_CONCURRENCY). */
   concurrency: number;
   budget: TickBudget;
-  /** Names the last tick deferred, served first in that order. */
-  deferredFirst: readonly string[];
-  /** Requests a turn needs before it may start (a policy always lists its images); 0: start whatever is left. */
-  needs: number;
+  /** Called once, when every item ahead of the first policy has finished (the tick releases the policies' reserve here). */
+  beforePolicies?: () => void;
 }
 
-/** Serves every item by name; answers the order served in and those never started, with why. */
-export async function serveInTurn<T extends { name: string }>(
-  items: readonly T[],
-  options: QueueOptions,
-  serve: (item: T) => Promise<void>,
-): Promise<{ order: string[]; unreached: Array<{ name: string; reason: DeferredEntry["reason"] }> }> {
-  const byName = new Map(items.map((item) => [item.name, item]));
-  const order = tickOrder(items.map((item) => item.name), options.deferredFirst);
-  const queue = order.map((name) => byName.get(name) as T);
-  const unreached: Array<{ name: string; reason: DeferredEntry["reason"] }> = [];
+export type Unreached = { item: TurnItem; reason: DeferredEntry["reason"] };
+
+/**
+ * Serves `order` in turn. Consecutive groups run a few at once; a policy runs alone, after every item
+ * ahead of it finished (its listing must leave out what those groups deleted; a group behind it would
+ * see its snapshot sources as busy). Nothing new starts after the deadline, and a policy needs one
+ * request (it lists its images); the first item that cannot start ends the turn for every item behind
+ * it, so a tick serves a contiguous part of the order.
+ */
+export async function serveTurns(order: readonly TurnItem[], options: QueueOptions, serve: (item: TurnItem) => Promise<void>): Promise<{ unreached: Unreached[] }> {
   const { budget } = options;
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      // Nothing new starts after the deadline (or without the requests a turn needs): served first next tick.
-      if (budget.expired()) unreached.push({ name: item.name, reason: "deadline" });
-      else if (options.needs > 0 && budget.available() < options.needs) unreached.push({ name: item.name, reason: "subrequests" });
-      else await serve(item);
-    }
+  const unreached: Unreached[] = [];
+  let stopped: DeferredEntry["reason"] | undefined;
+  const cannotStart = (item: TurnItem): DeferredEntry["reason"] | undefined => {
+    if (stopped !== undefined) return stopped;
+    if (budget.expired()) return "deadline";
+    if (item.kind === "policy" && budget.available() < 1) return "subrequests";
+    return undefined;
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
-  return { order, unreached };
+  const tryServe = async (item: TurnItem) => {
+    const why = cannotStart(item);
+    if (why === undefined) return serve(item);
+    stopped = why;
+    unreached.push({ item, reason: why });
+  };
+  let policiesBegun = false;
+  let i = 0;
+  while (i < order.length) {
+    const head = order[i] as TurnItem;
+    if (head.kind === "policy") {
+      if (!policiesBegun) {
+        policiesBegun = true;
+        options.beforePolicies?.();
+      }
+      await tryServe(head);
+      i += 1;
+      continue;
+    }
+    let end = i;
+    while (end < order.length && (order[end] as TurnItem).kind === "group") end += 1;
+    const queue = order.slice(i, end);
+    const worker = async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await tryServe(item);
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, options.concurrency), queue.length) }, worker));
+    i = end;
+  }
+  return { unreached };
 }
 
-/** The entries to serve first next tick, in this tick's order: those a budget cut short, and those never reached. */
+/** The entries left for a later tick, in this tick's order: those a budget cut short, and those never reached. */
 export function deferredOf(
   order: readonly string[],
   cutShort: ReadonlyArray<{ name: string; deferred?: Omit<DeferredEntry, "name"> | undefined }>,

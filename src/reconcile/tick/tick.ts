@@ -1,9 +1,11 @@
-// The cron tick: read every rules entry once, list the project's servers once, hand each group then each snapshot policy to its Durable Object.
+// The cron tick: read every rules entry once, list the project's servers once, hand groups and snapshot policies, in one fair turn order, to their Durable Objects.
 import type { Env } from "../../config/env.ts";
 import { partitionByGroup } from "../../core/model/membership.ts";
 import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retention.ts";
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
-import { readDeferred, writeDeferred, type DeferredEntry } from "../../store/tick-state.ts";
+import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
+import { readTurns, writeTurns, type DeferredEntry } from "../../store/tick-state.ts";
+import { nextTurnState, policyReserve, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
@@ -12,8 +14,9 @@ import type { ObservedServer } from "../../core/model/types.ts";
 import { registryStub } from "../registry/registry.ts";
 import type { StoredGroup, TickRecord } from "../shared/service.ts";
 import { storedFrom } from "../rules/fence.ts";
-import { deferredOf, serveInTurn } from "./tick-queue.ts";
-import { readablePolicies, runPolicies, type PolicyTickSummary } from "./tick-policies.ts";
+import { deferredOf, serveTurns } from "./tick-queue.ts";
+import { duePolicies, readablePolicies, runPolicyTurn, type PolicyTickSummary } from "./tick-policies.ts";
+import type { StoredPolicy } from "../policies/policy-coordinator.ts";
 import { recordTick } from "../notify/notifier.ts";
 import { logLine } from "../shared/log.ts";
 
@@ -82,7 +85,7 @@ export function tickGuard(
  */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
   const startedMs = Date.now();
-  const [index, previouslyDeferred] = await Promise.all([loadRules(env), readDeferred(env.RULES)]);
+  const [index, turns] = await Promise.all([loadRules(env), readTurns(env.RULES)]);
   const read = entriesOf(index, "group");
   const policyEntries = entriesOf(index, "snapshotPolicy");
   const { policies, unreadable: unreadablePolicies } = readablePolicies(policyEntries);
@@ -120,8 +123,29 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   const anySnapshots = policies.length > 0 || groups.some((g) => g.rules.snapshots !== undefined);
   const imageGuard = listing.ok && anySnapshots ? tickGuard(read, policyEntries, listing.value) : undefined;
 
+  // One order for groups and policies (core/scaling/turns.ts): the ring from its predicted cursor, groups then policies.
+  const groupByName = new Map(groups.map((g) => [g.name, g]));
+  const policyByName = new Map(policies.map((p) => [p.name, p]));
+  const items: TurnItem[] = [...groups.map((g) => ({ kind: "group" as const, name: g.name })), ...policies.map((p) => ({ kind: "policy" as const, name: p.name }))];
+  const due = duePolicies(policies, now);
+  const turn = turnOrder(items, turns.state, now, due);
+  // Kept back for the policies while the groups run (their retries included), given back when the policies' turn comes.
+  budget.keep(policyReserve(turn.rotated, turns.state, due, budget.available()));
+  const releaseReserve = () => budget.keep(0);
+  const policyRecords: PolicyTickSummary["records"] = [];
+  // What the groups did this tick: a server deleted, parked or resumed is no snapshot source (createImage would answer 409); the listing predates it.
+  const actedNow: Array<TickRecord["results"][number]> = [];
+
   const concurrency = options.concurrency ?? TICK_GROUP_CONCURRENCY;
-  const served = await serveInTurn(groups, { concurrency, budget, deferredFirst: previouslyDeferred?.groups.map((g) => g.name) ?? [], needs: 0 }, async (group) => {
+  const { unreached } = await serveTurns(turn.order, { concurrency, budget, beforePolicies: releaseReserve }, async (item) => {
+    if (item.kind === "policy") {
+      const policy = policyByName.get(item.name) as StoredPolicy;
+      const policyListing = listing.ok ? { ok: true as const, value: afterGroupSteps(listing.value, actedNow) } : listing;
+      const result = await runPolicyTurn({ env, now, gateway, listing: policyListing, guard: imageGuard }, policy);
+      policyRecords.push(result);
+      return;
+    }
+    const group = groupByName.get(item.name) as StoredGroup;
     const request: ReconcileRequest = {
       group,
       now: now.toISOString(),
@@ -133,44 +157,41 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     };
     try {
       const stub = coordinatorStub(env, group.name);
-      const record = await stub.reconcile(request, gateway);
-      summary.records.push({ group: group.name, record: record as TickRecord });
+      const record = (await stub.reconcile(request, gateway)) as TickRecord;
+      summary.records.push({ group: group.name, record });
+      if (record.at === now.toISOString()) actedNow.push(...record.results);
     } catch (error) {
       const failure = error instanceof Error ? error.message : String(error);
       logLine("error", "group reconcile failed", { at: now.toISOString(), tickRequestId: gateway.tickRequestId, group: group.name, error: failure });
       summary.records.push({ group: group.name, failure });
     }
   });
-  summary.deferred = deferredOf(served.order, summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), served.unreached, "group");
 
+  releaseReserve();
+  const orderOf = (kind: TurnItem["kind"]) => turn.order.filter((i) => i.kind === kind).map((i) => i.name);
+  const unreachedOf = (kind: TurnItem["kind"]) => unreached.filter((u) => u.item.kind === kind).map((u) => ({ name: u.item.name, reason: u.reason }));
+  summary.deferred = deferredOf(orderOf("group"), summary.records.map((r) => ({ name: r.group, deferred: r.record?.deferred })), unreachedOf("group"), "group");
   if (policies.length > 0 || unreadablePolicies.length > 0) {
-    // A server a group just deleted is no snapshot source (createImage would answer 409); the listing predates it.
-    const deleted = new Set(
-      summary.records.flatMap((r) =>
-        r.record === undefined || r.record.at !== now.toISOString() ? [] : r.record.results.flatMap((x) => (x.step.kind === "delete" && x.outcome !== "failed" ? [x.step.serverId] : [])),
-      ),
-    );
-    const policyListing = listing.ok && deleted.size > 0 ? { ok: true as const, value: listing.value.filter((s) => !deleted.has(s.id)) } : listing;
-    summary.policies = await runPolicies({
-      env,
-      now,
-      policies,
-      unreadable: unreadablePolicies,
-      gateway,
-      budget,
-      listing: policyListing,
-      guard: imageGuard,
-      deferredFirst: previouslyDeferred?.policies?.map((p) => p.name) ?? [],
-      concurrency,
-    });
+    const deferred = deferredOf(orderOf("policy"), policyRecords.map((r) => ({ name: r.policy, deferred: r.record?.deferred })), unreachedOf("policy"), "policy");
+    summary.policies = { policies: policies.length + unreadablePolicies.length, unreadable: unreadablePolicies, records: policyRecords, deferred };
+  }
+  const deferredPolicies = summary.policies?.deferred ?? [];
+
+  // How far the ring got: its items in order up to the first one that got nothing (never reached, or every step deferred).
+  const starved = new Map<string, DeferredEntry["reason"]>();
+  for (const u of unreached) starved.set(turnKey(u.item), u.reason);
+  for (const r of summary.records) if (r.record?.deferred !== undefined && r.record.at === now.toISOString() && r.record.results.every((x) => x.outcome === "skipped")) starved.set(turnKey({ kind: "group", name: r.group }), r.record.deferred.reason);
+  for (const r of policyRecords) if (r.record?.deferred !== undefined && r.record.at === now.toISOString() && r.record.steps.length === 0) starved.set(turnKey({ kind: "policy", name: r.policy }), r.record.deferred.reason);
+  const ringPart = turn.rotated;
+  const firstStarved = ringPart.findIndex((item) => starved.has(turnKey(item)));
+  const reached = firstStarved < 0 ? ringPart.length : firstStarved;
+  const reason = firstStarved < 0 ? "subrequests" : (starved.get(turnKey(ringPart[firstStarved] as TurnItem)) ?? "subrequests");
+  try {
+    await writeTurns(env.RULES, turns, nextTurnState(turns.state, turn.ring, now, turn.cursor, reached, reason), now.toISOString());
+  } catch (error) {
+    logLine("error", "could not store the turn order", { at: now.toISOString(), error: error instanceof Error ? error.message : String(error) });
   }
   summary.budget = budget.report();
-  const deferredPolicies = summary.policies?.deferred ?? [];
-  try {
-    await writeDeferred(env.RULES, previouslyDeferred, now.toISOString(), summary.deferred, deferredPolicies);
-  } catch (error) {
-    logLine("error", "could not store the deferred groups", { at: now.toISOString(), error: error instanceof Error ? error.message : String(error) });
-  }
   const at = now.toISOString();
   const tickRequestId = gateway.tickRequestId;
   await recordTick(env, {

@@ -1,47 +1,11 @@
-// The budget's pure decisions: who goes first when a tick runs short, what one group is granted, which steps fit.
+// The budget's pure decisions: what one group is granted, which steps fit (whose turn it is: turns.test.ts).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { askFor, fitSteps, grantRequests, tickOrder } from "../../../src/core/scaling/budget.ts";
+import { askFor, fitSteps, grantRequests } from "../../../src/core/scaling/budget.ts";
 import type { Step } from "../../../src/core/model/types.ts";
 
 const boot = (count: number): Step => ({ kind: "boot", group: "web", count, reason: "scale out" });
 const del = (id: string): Step => ({ kind: "delete", group: "web", serverId: id, serverName: id, reason: "scale in" });
-
-describe("tickOrder", () => {
-  it("serves the groups deferred last tick first, in the order they were deferred", () => {
-    expect(tickOrder(["a", "b", "c", "d"], ["d", "b"])).toEqual(["d", "b", "a", "c"]);
-  });
-
-  it("keeps the given order when nothing was deferred", () => {
-    expect(tickOrder(["a", "b", "c"], [])).toEqual(["a", "b", "c"]);
-  });
-
-  it("forgets deferred groups that no longer exist and never serves a group twice", () => {
-    expect(tickOrder(["a", "b"], ["gone", "b", "b"])).toEqual(["b", "a"]);
-  });
-
-  it("is a permutation of the groups (property)", () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 3 })), fc.array(fc.string({ minLength: 1, maxLength: 3 })), (groups, deferred) => {
-        const order = tickOrder(groups, deferred);
-        expect([...order].sort()).toEqual([...groups].sort());
-      }),
-    );
-  });
-
-  it("a group deferred on one tick is served before every group that was not (property)", () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 50 }), { minLength: 1 }), fc.integer({ min: 0, max: 1000 }), (ids, seed) => {
-        const groups = ids.map(String);
-        const deferred = groups.filter((_, i) => (i * 7 + seed) % 3 === 0);
-        const order = tickOrder(groups, deferred);
-        const lastDeferred = Math.max(-1, ...deferred.map((d) => order.indexOf(d)));
-        const firstOther = Math.min(order.length, ...groups.filter((g) => !deferred.includes(g)).map((g) => order.indexOf(g)));
-        expect(lastDeferred).toBeLessThan(firstOther);
-      }),
-    );
-  });
-});
 
 describe("grantRequests", () => {
   it("grants everything when the budget has room", () => {

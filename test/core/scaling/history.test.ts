@@ -1,4 +1,4 @@
-// history: a reading is stored only when it changes something; the rows stay bounded (14 days, thinned, capped).
+// history: a reading is stored only when it changes something; the rows stay bounded (31 days, thinned, capped).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -54,7 +54,7 @@ describe("thinHistory", () => {
     expect(thinHistory(points, NOW)).toEqual(points);
   });
 
-  it("drops points older than 14 days but keeps the newest point however old (it is the state now)", () => {
+  it("drops points older than 31 days but keeps the newest point however old (it is the state now)", () => {
     const old = point(NOW - HISTORY_KEEP_MS - HOUR, 2);
     const older = point(NOW - HISTORY_KEEP_MS - 2 * HOUR, 5);
     expect(thinHistory([older, old], NOW)).toEqual([old]);
@@ -67,7 +67,7 @@ describe("thinHistory", () => {
     expect(thinHistory(points, NOW)).toEqual([point(base + 2 * MIN, 4), point(base + 5 * MIN, 5), point(NOW - MIN, 1)]);
   });
 
-  it("keeps one point per 30 minutes between 2 and 14 days back", () => {
+  it("keeps one point per 30 minutes between 2 and 31 days back", () => {
     const base = NOW - 5 * 24 * HOUR;
     const points = Array.from({ length: 60 }, (_, i) => point(base + i * MIN, i % 7));
     const kept = thinHistory([...points, point(NOW - MIN, 9)], NOW).slice(0, -1);
@@ -85,7 +85,7 @@ describe("thinHistory", () => {
 
   it("is bounded whatever it is given (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ ago: fc.integer({ min: 0, max: 20 * 24 * HOUR }), desired: fc.integer({ min: 0, max: 4 }) }), { maxLength: 400 }), (raw) => {
+      fc.property(fc.array(fc.record({ ago: fc.integer({ min: 0, max: 40 * 24 * HOUR }), desired: fc.integer({ min: 0, max: 4 }) }), { maxLength: 400 }), (raw) => {
         const points = raw.map((r) => point(NOW - r.ago, r.desired));
         const kept = thinHistory(points, NOW);
         expect(kept.length).toBeLessThanOrEqual(HISTORY_MAX_POINTS);

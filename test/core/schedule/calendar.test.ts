@@ -1,8 +1,8 @@
-// Exception calendars: iCalendar parsing (folding, all-day dates, exclusive DTEND, yearly rules) and whole local days.
+// Exception calendars: iCalendar parsing (folding, all-day and timed events, recurrence) and whole local days.
 import { describe, expect, it } from "vitest";
-import { exceptionActive, nextExceptionEdge, parseDate } from "../../../src/core/schedule/calendar.ts";
-import { ICS_MAX_DAYS, parseIcs, type CalendarDays } from "../../../src/core/schedule/ics.ts";
-import { formatDay } from "../../../src/core/schedule/zoned.ts";
+import { exceptionActive, isCalendarDay, nextExceptionEdge, parseDate } from "../../../src/core/schedule/calendar.ts";
+import { ICS_MAX_DAYS_PER_EVENT, parseIcs, type CalendarDays } from "../../../src/core/schedule/ics.ts";
+import { dayNumber, formatDay } from "../../../src/core/schedule/zoned.ts";
 
 const ms = (s: string): number => Date.parse(s);
 const ics = (...events: string[][]): string =>
@@ -53,48 +53,130 @@ describe("iCalendar all-day events", () => {
     expect(days(ics(["DTSTART;VALUE=DATE:20261224", "STATUS:CANCELLED"], ["DTSTART;VALUE=DATE:20261225"]))).toEqual(["2026-12-25"]);
   });
 
-  it("refuses a timed event, naming it", () => {
-    expect(days(ics(["SUMMARY:Standup", "DTSTART:20261224T090000Z"]))[0]).toBe("event 1 'Standup' is not an all-day event (its DTSTART has a time; use DTSTART;VALUE=DATE:YYYYMMDD)");
-  });
-
-  it("refuses a recurrence other than yearly on the event's own date", () => {
-    expect(days(ics(["SUMMARY:Thanksgiving", "DTSTART;VALUE=DATE:20261126", "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH"]))[0]).toContain("only FREQ=YEARLY");
-    expect(days(ics(["DTSTART;VALUE=DATE:20261126", "RRULE:FREQ=MONTHLY"]))[0]).toContain("only FREQ=YEARLY");
-  });
-
   it("refuses text that is not a calendar, and an event that never ends", () => {
     expect(days("hello")[0]).toContain("not iCalendar");
-    expect(days("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261224\r\n")[0]).toContain("no END:VEVENT");
+    expect(days("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261224\r\n")[0]).toContain("not readable iCalendar");
   });
 
-  it("refuses a calendar naming more than ICS_MAX_DAYS days (hostile input stays cheap)", () => {
-    const long = Array.from({ length: 14 }, (_, i) => [`DTSTART;VALUE=DATE:${2030 + i}0101`, "DURATION:P365D"]);
-    expect(days(ics(...long))[0]).toBe(`the events cover ${14 * 365} days (at most ${ICS_MAX_DAYS})`);
+  it("refuses an invalid DTSTART date, naming the event", () => {
+    expect(days(ics(["SUMMARY:Nowhere", "DTSTART;VALUE=DATE:20260230"]))[0]).toBe("event 1 'Nowhere' has no valid DTSTART");
   });
 
-  it("refuses an invalid date and an event ending before it starts", () => {
-    expect(days(ics(["DTSTART;VALUE=DATE:20260230"]))[0]).toContain("no valid DTSTART");
-    expect(days(ics(["DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261224"]))[0]).toContain("lasts 0 days");
+  it("an all-day event whose DTEND equals its DTSTART is one day (Argentina's calendar has them)", () => {
+    expect(days(ics(["DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261224"]))).toEqual(["2026-12-24"]);
+  });
+
+  it("a malformed DTEND is read as absent: the event's first day", () => {
+    expect(days(ics(["DTSTART;VALUE=DATE:20260929", "DTEND;VALUE=DATE:2026930"]))).toEqual(["2026-09-29"]);
+  });
+
+  it("refuses an occurrence longer than ICS_MAX_DAYS_PER_EVENT days (every lookup would scan it)", () => {
+    expect(days(ics(["SUMMARY:Forever", "DTSTART;VALUE=DATE:20260101", "DTEND;VALUE=DATE:20280101"]))[0]).toBe(`event 1 'Forever' lasts more than ${ICS_MAX_DAYS_PER_EVENT} days`);
+  });
+
+  it("refuses sub-daily recurrences, naming the alternative", () => {
+    expect(days(ics(["SUMMARY:Ping", "DTSTART:20260101T000000Z", "RRULE:FREQ=MINUTELY"]))[0]).toContain("use FREQ=DAILY");
+  });
+
+  it("several VCALENDARs one after the other are all read (Ireland's calendar is written so)", () => {
+    const two = ics(["DTSTART;VALUE=DATE:20260101"]) + ics(["DTSTART;VALUE=DATE:20260317"]);
+    expect(days(two)).toEqual(["2026-01-01", "2026-03-17"]);
   });
 });
 
-describe("yearly events (RRULE:FREQ=YEARLY)", () => {
-  const christmas = calendar(ics(["SUMMARY:Christmas", "DTSTART;VALUE=DATE:20201224", "DTEND;VALUE=DATE:20201226", "RRULE:FREQ=YEARLY", "EXDATE;VALUE=DATE:20281224"]));
+/** The local days, in `zone`, that a calendar covers in 2026-2028. */
+function daysIn(text: string, zone = "UTC"): string[] {
+  const cal = calendar(text);
+  const out: string[] = [];
+  for (let d = dayNumber(2026, 1, 1); d <= dayNumber(2028, 12, 31); d += 1) if (isCalendarDay(cal, d, zone)) out.push(formatDay(d));
+  return out;
+}
 
-  it("are kept as a rule, not expanded", () => {
-    expect(christmas.dates).toEqual([]);
-    expect(christmas.yearly).toHaveLength(1);
+describe("timed events: the local days they cover, in the exception's zone", () => {
+  it("a timed event covers the day it happens on", () => {
+    expect(daysIn(ics(["DTSTART:20261224T090000Z", "DTEND:20261224T100000Z"]))).toEqual(["2026-12-24"]);
   });
 
-  it("apply every year from the first, for the event's length, minus EXDATEs", () => {
-    const y = christmas.yearly[0];
-    expect(y === undefined ? undefined : { month: y.month, day: y.day, days: y.days, except: y.except.map(formatDay) }).toEqual({ month: 12, day: 24, days: 2, except: ["2028-12-24"] });
+  it("a UTC time counts for the local day in the exception's zone (23:30Z is the next day in Berlin)", () => {
+    const late = ics(["DTSTART:20261224T233000Z", "DTEND:20261224T234500Z"]);
+    expect([daysIn(late, "UTC"), daysIn(late, "Europe/Berlin")]).toEqual([["2026-12-24"], ["2026-12-25"]]);
+  });
+
+  it("an event across midnight covers both days; one ending at midnight does not cover the next", () => {
+    expect(daysIn(ics(["DTSTART:20261224T220000", "DTEND:20261225T020000"]))).toEqual(["2026-12-24", "2026-12-25"]);
+    expect(daysIn(ics(["DTSTART:20261224T000000", "DTEND:20261225T000000"]))).toEqual(["2026-12-24"]);
+  });
+
+  it("an event that ends where it starts covers its start day", () => {
+    expect(daysIn(ics(["DTSTART:20261224T120000Z", "DTEND:20261224T120000Z"]))).toEqual(["2026-12-24"]);
+  });
+
+  it("a TZID is that zone, also behind Mozilla's /mozilla.org/.../ prefix", () => {
+    // 00:30 in Tokyo on the 25th is 15:30Z on the 24th.
+    const tokyo = ics(["DTSTART;TZID=/mozilla.org/20070129_1/Asia/Tokyo:20261225T003000", "DTEND;TZID=/mozilla.org/20070129_1/Asia/Tokyo:20261225T010000"]);
+    expect(daysIn(tokyo, "UTC")).toEqual(["2026-12-24"]);
+  });
+
+  it("floating times (no TZID, no Z) are read in the exception's zone", () => {
+    const floating = ics(["DTSTART:20261224T003000", "DTEND:20261224T010000"]);
+    expect([daysIn(floating, "UTC"), daysIn(floating, "Pacific/Auckland")]).toEqual([["2026-12-24"], ["2026-12-24"]]);
+  });
+});
+
+describe("recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID)", () => {
+  it("FREQ=YEARLY on the event's own date recurs every year, with its EXDATE left out", () => {
+    const text = ics(["DTSTART;VALUE=DATE:20201225", "RRULE:FREQ=YEARLY", "EXDATE;VALUE=DATE:20271225"]);
+    expect(daysIn(text)).toEqual(["2026-12-25", "2028-12-25"]);
   });
 
   it("COUNT and UNTIL end the recurrence", () => {
-    const counted = calendar(ics(["DTSTART;VALUE=DATE:20261224", "RRULE:FREQ=YEARLY;COUNT=2"]));
-    const until = calendar(ics(["DTSTART;VALUE=DATE:20261224", "RRULE:FREQ=YEARLY;UNTIL=20271231"]));
-    expect([counted.yearly[0]?.count, until.yearly[0]?.untilDay === undefined ? undefined : formatDay(until.yearly[0].untilDay)]).toEqual([2, "2027-12-31"]);
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20261224", "RRULE:FREQ=YEARLY;COUNT=2"]))).toEqual(["2026-12-24", "2027-12-24"]);
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20261224", "RRULE:FREQ=YEARLY;UNTIL=20271231"]))).toEqual(["2026-12-24", "2027-12-24"]);
+  });
+
+  it("'fourth Thursday of November' (BYDAY=4TH)", () => {
+    const thanksgiving = ics(["SUMMARY:Thanksgiving", "DTSTART;VALUE=DATE:20201126", "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH"]);
+    expect(daysIn(thanksgiving)).toEqual(["2026-11-26", "2027-11-25", "2028-11-23"]);
+  });
+
+  it("a BYMONTHDAY list with BYDAY: Sweden's Midsummer Eve is the Friday between 19 and 25 June", () => {
+    const midsummer = ics(["DTSTART;VALUE=DATE:20100625", "RRULE:FREQ=YEARLY;BYDAY=FR;BYMONTHDAY=19,20,21,22,23,24,25;BYMONTH=6"]);
+    expect(daysIn(midsummer)).toEqual(["2026-06-19", "2027-06-25", "2028-06-23"]);
+  });
+
+  it("BYSETPOS: the last weekday of May", () => {
+    const last = ics(["DTSTART;VALUE=DATE:20200529", "RRULE:FREQ=MONTHLY;BYMONTH=5;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"]);
+    expect(daysIn(last)).toEqual(["2026-05-29", "2027-05-31", "2028-05-31"]);
+  });
+
+  it("RDATE adds dates to the event", () => {
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20260101", "RDATE;VALUE=DATE:20270105,20280303"]))).toEqual(["2026-01-01", "2027-01-05", "2028-03-03"]);
+  });
+
+  it("a RECURRENCE-ID override moves one occurrence (a substitute holiday), for its own UID only", () => {
+    const text = ics(
+      ["UID:newyear", "DTSTART;VALUE=DATE:20260101", "RRULE:FREQ=YEARLY;COUNT=3"],
+      ["UID:newyear", "RECURRENCE-ID;VALUE=DATE:20270101", "DTSTART;VALUE=DATE:20270104"],
+      ["UID:other", "DTSTART;VALUE=DATE:20260601", "RRULE:FREQ=YEARLY;COUNT=1"],
+    );
+    expect(daysIn(text)).toEqual(["2026-01-01", "2026-06-01", "2027-01-04", "2028-01-01"]);
+  });
+
+  it("a cancelled override removes its occurrence", () => {
+    const text = ics(["UID:x", "DTSTART;VALUE=DATE:20260101", "RRULE:FREQ=YEARLY;COUNT=3"], ["UID:x", "RECURRENCE-ID;VALUE=DATE:20270101", "DTSTART;VALUE=DATE:20270101", "STATUS:CANCELLED"]);
+    expect(daysIn(text)).toEqual(["2026-01-01", "2028-01-01"]);
+  });
+
+  it("a date-time EXDATE on an all-day event removes that date (Namibia's calendar writes them so)", () => {
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20260504", "RRULE:FREQ=YEARLY;COUNT=3", "EXDATE:20270504T000000"]))).toEqual(["2026-05-04", "2028-05-04"]);
+  });
+
+  it("an RRULE ical.js cannot read (Estonia's BYMONTH=16) leaves the event's own date", () => {
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20261116", "RRULE:FREQ=YEARLY;COUNT=5;BYMONTHDAY=11;BYMONTH=16"]))).toEqual(["2026-11-16"]);
+  });
+
+  it("a weekly event is every week (Basque calendars mark Sundays)", () => {
+    expect(daysIn(ics(["DTSTART;VALUE=DATE:20261206", "RRULE:FREQ=WEEKLY;UNTIL=20261231"]))).toEqual(["2026-12-06", "2026-12-13", "2026-12-20", "2026-12-27"]);
   });
 });
 

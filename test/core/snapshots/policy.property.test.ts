@@ -70,10 +70,15 @@ describe("a snapshot policy over generated histories", () => {
             expect(isOwn(image)).toBe(true);
             expect(guard.inUse[id] ?? 0).toBe(0);
             expect(guard.namedByName[image.name]).toBeUndefined();
+            // An upload is deleted only once it is stuck: of an earlier firing, started more than graceHours ago.
+            if (isImageInProgress(image.status)) {
+              expect(image.properties[IMAGE_FIRING_KEY]! < plan.status.firing!).toBe(true);
+              expect(Date.parse(image.created)).toBeLessThan(now - 6 * 3_600_000);
+            }
             // Never the old before the new, per server: a selected server's snapshot goes only once its own
-            // snapshot of the latest firing is active.
+            // snapshot of the latest firing is active (a stuck upload is no snapshot to keep: it goes at once).
             const source = image.properties[IMAGE_SOURCE_SERVER_KEY];
-            if (servers.some((srv) => srv.id === source && (srv.metadata as Record<string, string>)["backup"] === "nightly")) {
+            if (image.status === "active" && servers.some((srv) => srv.id === source && (srv.metadata as Record<string, string>)["backup"] === "nightly")) {
               const fresh = images.some((i) => isOwn(i) && i.status === "active" && i.properties[IMAGE_SOURCE_SERVER_KEY] === source && i.properties[IMAGE_FIRING_KEY] === plan.status.firing);
               expect(fresh).toBe(true);
             }
@@ -86,6 +91,9 @@ describe("a snapshot policy over generated histories", () => {
           }
           const snaps = plan.steps.flatMap((s) => (s.kind === "snapshot" ? [s] : []));
           expect(snaps.length + plan.status.inFlight).toBeLessThanOrEqual(Math.max(maxConcurrent, plan.status.inFlight));
+          // In flight = uploads in progress that are not stuck; stuck ones are all reported.
+          const uploading = images.filter((i) => isOwn(i) && isImageInProgress(i.status));
+          expect(plan.status.inFlight + plan.status.stuck.length).toBe(uploading.length);
 
           // Apply: Glance makes an image per snapshot, deleteImage removes it.
           images = images.filter((i) => !deletes.includes(i.id));

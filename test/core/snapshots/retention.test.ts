@@ -65,19 +65,37 @@ describe("calendar retention with restic's forget semantics", () => {
 
   it("buckets by the firing's local date in the policy's time zone, not UTC", () => {
     // 23:30Z on the 28th is 00:30 on the 29th in Berlin: the two are the same local day there.
-    const late = [snap("2026-11-28T23:30:00.000Z"), snap("2026-11-28T01:30:00.000Z")];
-    expect(decide(late, { rules: { keepDaily: 2 }, timezone: "UTC" }).map((x) => x.action)).toEqual(["keep", "delete"]);
+    // (The 27th is the oldest: in UTC the rule's second count keeps it, in Berlin the count is used up.)
+    const late = [snap("2026-11-28T23:30:00.000Z"), snap("2026-11-28T01:30:00.000Z"), snap("2026-11-27T01:30:00.000Z")];
+    expect(decide(late, { rules: { keepDaily: 2 }, timezone: "UTC" }).map((x) => x.action)).toEqual(["keep", "delete", "keep"]);
     const berlin = decide(late, { rules: { keepDaily: 2 }, timezone: "Europe/Berlin" });
-    expect(berlin.map((x) => x.reason)).toEqual(["daily 2026-11-29", "daily 2026-11-28"]);
+    expect(berlin.map((x) => x.reason)).toEqual(["daily 2026-11-29", "daily 2026-11-28", "not kept by keepDaily 2"]);
   });
 
   it("keepLast keeps the n newest whatever their dates", () => {
     expect(kept(decide(novemberNights(21, 29), { rules: { keepLast: 2 } }))).toEqual(["2026-11-29", "2026-11-28"]);
   });
 
-  it("keepWithin keeps everything within the duration of the newest snapshot, not of now", () => {
+  it("keepWithin measures from the newest snapshot, not from now (as restic does)", () => {
     const d = decide(novemberNights(1, 10), { rules: { keepWithin: "3d" }, now: new Date("2026-12-31T00:00:00Z") });
-    expect(kept(d)).toEqual(["2026-11-10", "2026-11-09", "2026-11-08", "2026-11-07"]);
+    expect(kept(d)).toEqual(["2026-11-10", "2026-11-09", "2026-11-08"]);
+  });
+
+  it("keepWithin keeps only snapshots strictly after the cutoff: 7d of a nightly history keeps 7, not the 8th on the boundary", () => {
+    const d = decide(novemberNights(1, 20), { rules: { keepWithin: "7d" } });
+    expect(kept(d)).toEqual(["2026-11-20", "2026-11-19", "2026-11-18", "2026-11-17", "2026-11-16", "2026-11-15", "2026-11-14"]);
+    expect(d.find((x) => x.at.startsWith("2026-11-13"))).toMatchObject({ action: "delete", reason: "not kept by keepWithin 7d" });
+  });
+
+  it("a rule with count left when the snapshots run out also keeps the oldest snapshot (restic >= 0.16)", () => {
+    // keepYearly 10 over one year of nights: the year's newest, and the oldest night as "oldest yearly".
+    const d = decide(novemberNights(1, 10), { rules: { keepYearly: 10 } });
+    expect(kept(d)).toEqual(["2026-11-10", "2026-11-01"]);
+    expect(d.find((x) => x.at.startsWith("2026-11-01"))?.reason).toBe("oldest yearly 2026");
+  });
+
+  it("does not keep the oldest snapshot once the rule's count is used up", () => {
+    expect(kept(decide(novemberNights(1, 10), { rules: { keepDaily: 3 } }))).toEqual(["2026-11-10", "2026-11-09", "2026-11-08"]);
   });
 
   it("keepYearly keeps the newest of each year", () => {

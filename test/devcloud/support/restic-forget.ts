@@ -63,7 +63,8 @@ export interface ForgetRules {
 /**
  * restic's forget over one server's history: for every rule, walk the snapshots newest first and keep
  * one per new bucket until the rule's count is used up; buckets overlap (one snapshot may be kept by
- * several rules). Buckets are the snapshot's time in `zone`. Answers, per snapshot time (ISO), the
+ * several rules); a rule with count left at the oldest snapshot keeps that one too (restic >= 0.16, as
+ * "oldest daily ..."). Buckets are the snapshot's time in `zone`. Answers, per snapshot time (ISO), the
  * reasons it is kept ("daily 2026-11-29", "weekly 2026-W48", ...); a time without reasons is deleted.
  */
 export function resticForget(times: readonly string[], rules: ForgetRules, zone: string): Map<string, string[]> {
@@ -82,10 +83,12 @@ export function resticForget(times: readonly string[], rules: ForgetRules, zone:
     let previous: string | undefined;
     newestFirst.forEach((t, i) => {
       const bucket = bucketOf(t, i);
-      if (left === 0 || bucket === previous) return;
+      // restic >= 0.16 also keeps the oldest snapshot while the rule has count left.
+      const oldest = i === newestFirst.length - 1;
+      if (left === 0 || (bucket === previous && !oldest)) return;
+      reasons.get(t)!.push(`${bucket === previous ? "oldest " : ""}${label} ${bucket}`);
       previous = bucket;
       left--;
-      reasons.get(t)!.push(`${label} ${bucket}`);
     });
   }
   return reasons;

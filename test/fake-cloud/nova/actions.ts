@@ -164,6 +164,8 @@ export function createImage(n: Nova, s: FakeServer, arg: unknown): Response {
   if (quota.metadata_items >= 0 && Object.keys(metadata).length > quota.metadata_items) return novaError(403, "Image metadata limit exceeded");
   const allowed = (s.vmState === "active" || s.vmState === "stopped" || s.vmState === "paused" || s.vmState === "suspended") && s.taskState === null;
   if (!allowed) return conflict("createImage", s);
+  const refused = n.cloud.takeServerFault("snapshotRefused", s.name);
+  if (refused !== undefined) return refused.status === 409 ? conflict("createImage", s) : novaError(refused.status, `createImage of ${s.id} failed (injected fault)`);
   const cloud = n.cloud;
   const now = cloud.now();
   const user = cloud.users.get(n.token.userId);
@@ -201,6 +203,7 @@ export function createImage(n: Nova, s: FakeServer, arg: unknown): Response {
   };
   cloud.images.set(image.id, image);
   const killed = cloud.takeServerFault("snapshotKilled", s.name) !== undefined;
+  const stuck = cloud.takeServerFault("snapshotStuck", s.name) !== undefined;
   setState(cloud, s, s.status, s.vmState, "image_snapshot", s.powerState);
   const total = cloud.options.snapshotMs;
   cloud.schedule(now + Math.floor(total / 3), () => {
@@ -212,7 +215,7 @@ export function createImage(n: Nova, s: FakeServer, arg: unknown): Response {
   });
   cloud.schedule(now + total, () => {
     if (cloud.servers.get(s.id) === s && (s.taskState === "image_uploading" || s.taskState === "image_snapshot")) setState(cloud, s, s.status, s.vmState, null, s.powerState);
-    if (cloud.images.get(image.id) !== image || image.status !== "saving") return;
+    if (cloud.images.get(image.id) !== image || image.status !== "saving" || stuck) return;
     image.status = killed ? "killed" : "active";
     image.updated = cloud.now();
     if (!killed) {

@@ -81,20 +81,21 @@ describe("group history", () => {
     expect(await rows("hist-fail")).toEqual([]);
   });
 
-  it("drops rows older than 14 days and thins old ones when a new point is written", async () => {
+  it("drops rows older than 31 days and thins old ones when a new point is written", async () => {
     const { service, tick } = setup();
     await service.putGroup("hist-bound", rules({ default: 1 }), { author: "alice" });
     const now = Date.parse("2026-11-26T09:00:00Z");
-    // 20 days of a point every 10 minutes, alternating desired 2 and 3 (2,880 rows).
+    // 35 days of a point every 10 minutes, alternating desired 2 and 3 (5,040 rows).
     await runInDurableObject(coordinatorStub(env, "hist-bound"), (_instance, state) => {
       const store = new CoordinatorStore(state.storage);
-      for (let i = 2_880; i > 0; i -= 1) store.appendHistory({ at: now - i * 10 * 60_000, desired: 2 + (i % 2), actual: {} });
+      for (let i = 5_040; i > 0; i -= 1) store.appendHistory({ at: now - i * 10 * 60_000, desired: 2 + (i % 2), actual: {} });
     });
     await tick("2026-11-26T09:00:00Z");
     const kept = await rows("hist-bound");
     expect(kept.every((p) => now - p.at < HISTORY_KEEP_MS)).toBe(true);
-    // 6 h at every point (36) + 42 h at one per 5 min (252) + 12 days at one per 30 min (576), give or take the edges.
-    expect(kept.length).toBeLessThan(36 + 252 + 576 + 4);
+    // 6 h at every point (36) + 42 h at one per 5 min (252) + 29 days at one per 30 min (1,392), give or take the edges.
+    expect(kept.length).toBeLessThan(36 + 252 + 1_392 + 4);
+    expect(kept.length).toBeGreaterThan(36 + 252 + 1_392 - 4);
     expect(kept.at(-1)).toEqual({ at: now, desired: 1, actual: {} });
   });
 

@@ -162,4 +162,19 @@ describe("a snapshot policy on the fake cloud, through the real client", () => {
     expect(images.map((i) => i.id)).toContain(operators);
     expect(fake.imageSnapshots().find((i) => i.name === "cirros")).toBeDefined();
   });
+
+  it("4 nights in one ISO week with keepDaily 3, keepWeekly 2: the weekly rule's count left keeps the oldest night too (restic >= 0.16)", async () => {
+    const { fake, client, cloud } = fakeClient({ startAt: "2026-11-22T12:00:00Z" });
+    const db = fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    for (let day = 23; day <= 26; day++) {
+      for (const at of [`2026-11-${day}T01:31:00Z`, `2026-11-${day}T01:36:00Z`]) {
+        fake.setTime(at);
+        const servers = await client.listServers();
+        const tick = await runPolicyTick({ cloud, name: "pets", rules: rulesOf(), servers, now: new Date(at), guard: retentionGuard([], servers) });
+        expect(tick.errors).toEqual([]);
+      }
+    }
+    const firings = fake.imageSnapshots().filter((i) => i.properties[IMAGE_POLICY_KEY] === "pets" && i.properties[IMAGE_SOURCE_SERVER_KEY] === db.id).map((i) => i.properties[IMAGE_FIRING_KEY]).sort();
+    expect(firings).toEqual([23, 24, 25, 26].map(night));
+  });
 });

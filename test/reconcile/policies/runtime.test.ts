@@ -251,6 +251,19 @@ describe("the policy's Durable Object", () => {
 });
 
 describe("the tick's budget and policies", () => {
+  it("a busy group that always wants more than the budget does not make the night's backup miss its grace period (issue 24 item 8)", async () => {
+    const { fake, policies, groups, tick, snapshotsOf } = world();
+    fake.seedServer({ name: "db", metadata: { backup: "nightly" } });
+    // 30 broken servers Nova never deletes (500): the group wants 30 deletes every tick, far more than the budget.
+    for (let i = 0; i < 30; i++) fake.seedServer({ name: `busy-${i}`, status: "ERROR", metadata: { "novascale:group": "busy" } });
+    fake.addFault({ kind: "deleteFails", times: 100_000 });
+    await groups.putGroup("busy", GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", min: 0, max: 50, default: 0, networks: "none", limits: { maxDeletesPerTick: 30 } }), { author: "alice" });
+    await policies.put("pets", policyRules({ graceHours: 1 }), { author: "alice" });
+    // Three ticks inside the one-hour grace period of the 01:30 firing.
+    for (const at of ["2026-11-21T01:31:00Z", "2026-11-21T01:32:00Z", "2026-11-21T01:33:00Z"]) await tick(at, new TickBudget({ subrequests: 12 }));
+    expect(snapshotsOf("pets")).toHaveLength(1);
+  });
+
   it("policies the budget could not reach are deferred, shown in status, and served first by the next tick", async () => {
     const { fake, policies, tick } = world();
     const names = ["p0", "p1", "p2", "p3", "p4", "p5"];

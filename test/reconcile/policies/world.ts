@@ -22,13 +22,16 @@ export function policyRules(extra: Partial<SnapshotPolicyRulesInput> = {}) {
 export function world(options: FakeCloudOptions = {}) {
   const fake = new FakeCloud({ seed: 7, startAt: "2026-11-20T12:00:00Z", snapshotMs: 10_000, quotas: { instances: 1000, cores: 1000, ram: 1_000_000 }, ...options });
   const tokenCache = createTokenCache();
-  const sent: Array<{ method: string; path: string }> = [];
+  const sent: Array<{ method: string; path: string; action?: string; at?: number }> = [];
   /** Images Glance's listings leave out (a lagging replica): the ledger's case. */
   const hidden = new Set<string>();
   const fetch = async (input: string, init: RequestInit): Promise<Response> => {
     const path = new URL(input).pathname;
     const method = init.method ?? "GET";
-    sent.push({ method, path });
+    // A server action's name (createImage, os-stop, ...) from its body, to count calls per kind.
+    let action: string | undefined;
+    if (method === "POST" && path.endsWith("/action") && typeof init.body === "string") action = Object.keys(JSON.parse(init.body) as object)[0];
+    sent.push({ method, path, at: fake.now(), ...(action === undefined ? {} : { action }) });
     const res = await fake.fetch(input, init);
     if (hidden.size === 0 || method !== "GET" || !path.endsWith("/v2/images")) return res;
     const body = (await res.json()) as { images: Array<{ id: string }> };

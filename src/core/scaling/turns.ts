@@ -1,0 +1,186 @@
+// Whose turn it is when a tick's budget reaches only part of the groups and policies: one ring, a cursor predicted from stored data. Pure.
+
+/*
+ * The rule (docs/architecture.md, "Fair turns"):
+ *   - Groups and snapshot policies stand in one ring, ordered by a stable hash of `kind:name` (so adding
+ *     or removing an item does not reshuffle the others).
+ *   - The ring is served from a cursor, in ring order, until the budget reaches no further; the
+ *     cursor advances past the items reached, up to the first one that got nothing (never started, or
+ *     every step deferred), so each tick serves one contiguous arc of the ring and a group that
+ *     always wants more than the budget gets its share once per round, not every tick.
+ *   - Within a tick the arc's groups run first, then its policies (a policy's listing leaves out what
+ *     the groups deleted). So that a busy group cannot spend the budget before the night's snapshot,
+ *     the requests a policy's turn needs are held for it while the groups run (policyReserve): due
+ *     policies (inside their grace period) first, then the other policies of the predicted arc.
+ *   - The cursor is not stored each tick: it is predicted. The stored state says "from minute `base`
+ *     the cursor stood at `start` and advances `stride` items a minute". A tick that reaches at least
+ *     `stride` ring items leaves the state as it is (no write); only a tick that reaches fewer stores
+ *     new state (cursor just past what it reached, stride = what it reached), and so does a change of
+ *     the set of items (a new ring). A tick that reaches everything needs no state (it is deleted).
+ *     So every tick's arc ends at or past the next tick's cursor: nobody is skipped, and a steady tick
+ *     writes nothing.
+ *   - Bound: every ring item is reached within K = ceil(N / r) consecutive ticks, N the ring's size and
+ *     r the fewest ring items a tick reached in that time (the stride itself is such a count); r >= 1
+ *     whenever the budget can start anything at all, so K <= N. A minute with no tick still moves the
+ *     cursor: the items of that minute's arc wait one more round.
+ *   - Raising the stride again (the budget grew, the load fell) is stored at most once an hour
+ *     (RAISE_AFTER_MINUTES), when a tick reached at least twice the stride: a few writes a day at most.
+ */
+
+export type TurnKind = "group" | "policy";
+
+export interface TurnItem {
+  kind: TurnKind;
+  name: string;
+}
+
+/** What the tick stores (KV `tick:deferred`) so the next ticks can predict the cursor. */
+export interface TurnState {
+  /** The ring this state is about, as `kind:name` keys in ring order: another set of items, another ring. */
+  ring: string[];
+  /** The minute (ms since the epoch / 60,000) from which `start` holds. */
+  base: number;
+  /** Ring index of the cursor at minute `base`. */
+  start: number;
+  /** Ring items the cursor advances per minute. */
+  stride: number;
+  /** Why the last tick that stored this fell short. */
+  reason: "subrequests" | "deadline";
+}
+
+/** A stored stride is raised at most this often (minutes), so a fluctuating budget does not write every tick. */
+export const RAISE_AFTER_MINUTES = 60;
+
+export function turnKey(item: TurnItem): string {
+  return `${item.kind}:${item.name}`;
+}
+
+/** FNV-1a, 32 bits: stable across isolates and deployments (the ring must not move between ticks). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The ring: every item once, by the hash of its key, ties by key. */
+export function ringOf(items: readonly TurnItem[]): TurnItem[] {
+  const unique = new Map<string, TurnItem>();
+  for (const item of items) unique.set(turnKey(item), item);
+  return [...unique.entries()]
+    .map(([key, item]) => ({ key, item, h: fnv1a(key) }))
+    .sort((a, b) => a.h - b.h || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => e.item);
+}
+
+export function minuteOf(now: Date): number {
+  return Math.floor(now.getTime() / 60_000);
+}
+
+function sameRing(state: TurnState | undefined, ring: readonly TurnItem[]): state is TurnState {
+  return state !== undefined && state.ring.length === ring.length && state.ring.every((key, i) => key === turnKey(ring[i] as TurnItem));
+}
+
+/** Where the cursor stands at `minute` (ring index); 0 without state for this ring. */
+export function cursorAt(state: TurnState | undefined, ring: readonly TurnItem[], minute: number): number {
+  if (ring.length === 0 || !sameRing(state, ring)) return 0;
+  const elapsed = Math.max(0, minute - state.base);
+  return (((state.start + elapsed * state.stride) % ring.length) + ring.length) % ring.length;
+}
+
+/**
+ * The tick's order. `rotated` is the ring from its cursor: the fairness order, by which the cursor's
+ * advance is counted. `order` is how the tick runs it: the groups in rotated order, then the policies,
+ * due ones first (a policy's listing must leave out what this tick's groups deleted, so it runs after
+ * them; the requests its turn needs are held for it while the groups run: see policyReserve).
+ */
+export function turnOrder(
+  items: readonly TurnItem[],
+  state: TurnState | undefined,
+  now: Date,
+  duePolicies: ReadonlySet<string> = new Set(),
+): { ring: TurnItem[]; cursor: number; rotated: TurnItem[]; order: TurnItem[] } {
+  const ring = ringOf(items);
+  const cursor = cursorAt(state, ring, minuteOf(now));
+  const rotated = [...ring.slice(cursor), ...ring.slice(0, cursor)];
+  const groups = rotated.filter((item) => item.kind === "group");
+  const policies = rotated.filter((item) => item.kind === "policy");
+  const due = policies.filter((item) => duePolicies.has(item.name));
+  const other = policies.filter((item) => !duePolicies.has(item.name));
+  return { ring, cursor, rotated, order: [...groups, ...due, ...other] };
+}
+
+/**
+ * Requests kept for a due policy's turn while the groups run: it lists its images (1) and sends one
+ * snapshot, which the gateway counts twice while it is in flight under the policy's grant (held and
+ * spent: the gateway errs on the safe side), so 2 for it.
+ */
+export const DUE_POLICY_REQUESTS = 3;
+
+/**
+ * What the tick holds back for the policies while its groups run: DUE_POLICY_REQUESTS for each policy
+ * whose firing is due, 1 (its listing of images) for each other policy inside the predicted arc (the
+ * first `stride` items of the rotated ring; all of them without state), at most half of `available`
+ * so groups always get their share (but at least one request for each policy ahead of the first group:
+ * the cursor's own item always gets something). Without it a busy group would spend the budget before the
+ * night's snapshot, which then misses its grace period.
+ */
+export function policyReserve(rotated: readonly TurnItem[], state: TurnState | undefined, duePolicies: ReadonlySet<string>, available: number): number {
+  const arc = new Set(rotated.slice(0, state === undefined ? rotated.length : Math.max(1, state.stride)).map(turnKey));
+  let reserve = 0;
+  for (const item of rotated) {
+    if (item.kind !== "policy") continue;
+    if (duePolicies.has(item.name)) reserve += DUE_POLICY_REQUESTS;
+    else if (arc.has(turnKey(item))) reserve += 1;
+  }
+  // The policies at the very front of the rotated ring (the cursor's own turn) keep their request even past half:
+  // the cursor's item must always get something, or the ring would stop at it.
+  const first = rotated.findIndex((item) => item.kind === "group");
+  const front = first < 0 ? rotated.length : first;
+  const cap = Math.max(front, Math.floor(Math.max(0, available) / 2));
+  return Math.min(reserve, cap, Math.max(0, available));
+}
+
+/**
+ * The state to store after a tick that reached `reached` ring items from `cursor`: "keep" when the stored state still predicts a cursor no later than what this tick
+ * reached (no write), undefined when nothing needs remembering (delete), else the new state.
+ */
+export function nextTurnState(
+  state: TurnState | undefined,
+  ring: readonly TurnItem[],
+  now: Date,
+  cursor: number,
+  reached: number,
+  reason: TurnState["reason"],
+): TurnState | undefined | "keep" {
+  const n = ring.length;
+  const minute = minuteOf(now);
+  // Everyone reached: whatever is stored still predicts a cursor nobody is skipped by (deleting it would only
+  // make the next short tick write it again: a put and a delete every other minute).
+  if (reached >= n || n === 0) return "keep";
+  const fresh = (stride: number): TurnState => ({ ring: ring.map(turnKey), base: minute + 1, start: (cursor + reached) % n, stride, reason });
+  if (!sameRing(state, ring)) return fresh(reached);
+  // Fewer than predicted: store where this arc ended. A stride of 0 (a tick that reached nothing) moves once something is reached.
+  if (reached < state.stride || (state.stride === 0 && reached > 0)) return fresh(reached);
+  if (reached >= 2 * state.stride && minute - state.base >= RAISE_AFTER_MINUTES) return fresh(reached);
+  return "keep";
+}
+
+/**
+ * In how many ticks after `now`'s minute `item` is next at or before the predicted cursor's arc (1: the
+ * next tick's), by the stored prediction; undefined without state that names it.
+ */
+export function ticksUntilTurn(state: TurnState | undefined, item: TurnItem, now: Date): number | undefined {
+  if (state === undefined) return undefined;
+  const n = state.ring.length;
+  const position = state.ring.indexOf(turnKey(item));
+  if (position < 0 || n === 0) return undefined;
+  const next = minuteOf(now) + 1;
+  const cursor = (((state.start + Math.max(0, next - state.base) * state.stride) % n) + n) % n;
+  const ahead = (position - cursor + n) % n;
+  // A stride of 0 (the last tick reached nothing) predicts nothing beyond the cursor itself.
+  if (state.stride <= 0) return ahead === 0 ? 1 : undefined;
+  return 1 + Math.floor(ahead / state.stride);
+}
