@@ -15,6 +15,13 @@ export default defineConfig({
           OS_PROJECT_NAME: "demo",
           OS_USER_DOMAIN_NAME: "Default",
           OS_PROJECT_DOMAIN_NAME: "Default",
+          // Notifications of groups named notify-* go to the loopback receiver (test/reconcile/notify, test/worker/notify).
+          NOVASCALE_NOTIFY: JSON.stringify([
+            { name: "hook", kind: "webhook", url: `${inject("webhookUrl")}/hook`, secret: "test-webhook-secret-0123456789", groups: ["notify-*"] },
+            { name: "chat", kind: "slack", url: `${inject("webhookUrl")}/slack`, groups: ["notify-*"], events: ["boot-blocked", "group-error"] },
+            // Only test events reach it (no group matches): test/api/notifications.test.ts scripts its failures.
+            { name: "flaky", kind: "webhook", url: `${inject("webhookUrl")}/flaky`, secret: "flaky-webhook-secret-0123456789", groups: ["no-group-*"] },
+          ]),
           // The members view links each server to the cloud's own dashboard (test/api/views.test.ts).
           NOVASCALE_SERVER_LINK: "https://horizon.example/project/instances/{id}/",
           NOVASCALE_TOKENS: JSON.stringify([

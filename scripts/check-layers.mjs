@@ -9,10 +9,12 @@ export const LAYERS = [
   ["src/core/schedule"],
   ["src/core/scaling", "src/core/snapshots"],
   ["src/core"], // records.ts: what a reconcile or a policy run leaves behind, over both subjects
+  ["src/core/notify"], // notification events derived from records, their formats and signatures
   ["src/config"],
   ["src/openstack", "src/store"],
   ["src/reconcile/shared"],
   ["src/reconcile/gateway"],
+  ["src/reconcile/notify"], // the Notifier Durable Object: outbox, delivery by alarm, delivery log
   ["src/reconcile/rules"],
   ["src/reconcile/groups"],
   ["src/reconcile/policies"],

@@ -1,9 +1,10 @@
-// The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed; then the snapshot policies.
+// The overview: every group at a glance (desired and why, actual by state, health, override, next change, last tick), filtered, refreshed; then the snapshot policies and notifications.
 import { call, getEach, groupPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { byState, fromNow, timeEl, total } from "./format.ts";
 import { groupZone } from "./series.ts";
 import { REFRESH_MS, type PageHandle } from "./group.ts";
+import { notificationsSection } from "./notifications.ts";
 import { loadPolicies, policiesTable } from "./policy-list.ts";
 import type { GroupStatus } from "./types.ts";
 import { dataTable, errorBox, healthBadge, loading } from "./widgets.ts";
@@ -80,6 +81,8 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
   const updated = h("p", { class: "muted", role: "status", "aria-live": "polite" });
   const body = h("div", {}, loading("groups"));
   const policiesBody = h("div", { id: "policies" }, loading("snapshot policies"));
+  const notifyBody = h("div", { id: "notifications" }, loading("notifications"));
+  const loadNotifications = notificationsSection(notifyBody, session);
 
   const render = () => {
     const shown = rows.filter((r) => matches(r, filter.value.trim(), healthSelect.value)).sort(bySeverity);
@@ -132,7 +135,10 @@ export function overviewPage(root: HTMLElement, session: Session): PageHandle {
     body,
     h("h2", {}, "Snapshot policies"),
     policiesBody,
+    h("h2", {}, "Notifications"),
+    notifyBody,
   );
+  void loadNotifications();
   document.title = "novascale";
   void refresh();
   const timer = window.setInterval(() => {

@@ -1,10 +1,10 @@
-// The HTTP API as a Hono app: /healthz, /readyz, /openapi.json, and the authenticated /v1 routes over the GroupService.
+// The HTTP API as a Hono app: /healthz, /readyz, /metrics, /openapi.json, and the authenticated /v1 routes over the GroupService.
 import { Hono } from "hono";
 import type { Env } from "../config/env.ts";
 import type { Readiness } from "../reconcile/services/readiness.ts";
 import type { PolicyService } from "../reconcile/services/policy-service.ts";
 import type { GroupService } from "../reconcile/shared/service.ts";
-import { bearerAuth, type BearerAuthOptions } from "./auth.ts";
+import { bearerAuth, requireRole, type BearerAuthOptions } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
 import { errorResponse, onApiError, onNotFound } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -20,6 +20,8 @@ export interface ApiDeps {
   policies?: (env: Env) => PolicyService;
   /** GET /readyz (the composition root passes checkReadiness); without it the route is not mounted. */
   ready?: (env: Env) => Promise<Readiness>;
+  /** GET /metrics, Prometheus text (the composition root passes collectMetrics); without it the route is not mounted. */
+  metrics?: (env: Env) => Promise<string>;
   /** The request's `now`; defaults to the clock. */
   now?: () => Date;
   /** Where the tokens come from; defaults to NOVASCALE_TOKENS and NOVASCALE_TOKEN. */
@@ -59,6 +61,14 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     openapi ??= buildOpenApi(routes, { version: API_VERSION });
     return c.json(openapi);
   });
+
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    // A scrape needs a token of the read role (Prometheus: `authorization: {credentials: <token>}`).
+    app.get("/metrics", bearerAuth(deps.tokens === undefined ? {} : { tokens: deps.tokens }), requireRole("read"), async (c) =>
+      c.body(await metrics(c.env), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+    );
+  }
 
   app.use("/v1/*", bearerAuth(deps.tokens === undefined ? {} : { tokens: deps.tokens }));
   mountRoutes(app, routes, { service: deps.service, policies: deps.policies, now: deps.now ?? (() => new Date()) });

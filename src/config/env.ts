@@ -9,6 +9,8 @@ export interface Env {
   REGISTRY: DurableObjectNamespace;
   /** One Durable Object per snapshot policy: serialises its runs, keeps its pause, last run and activity. */
   POLICIES: DurableObjectNamespace;
+  /** The notifier (one instance, idFromName("notify")): outbox, retries by alarm, delivery log. Absent: no notifications. */
+  NOTIFIER?: DurableObjectNamespace;
   OS_AUTH_URL?: string;
   OS_USERNAME?: string;
   OS_PASSWORD?: string;
@@ -35,6 +37,8 @@ export interface Env {
   NOVASCALE_SUBREQUEST_BUDGET?: string;
   /** Seconds after a tick's start when nothing new starts; default 45 (cron ticks come a minute apart). */
   NOVASCALE_TICK_SECONDS?: string;
+  /** Notification destinations, JSON `[{"name","kind":"webhook"|"slack"|"ntfy","url","secret"?,"groups"?,"events"?}]` (a Worker secret). */
+  NOVASCALE_NOTIFY?: string;
   /** A server's page in the cloud's own dashboard, `{id}` filled in (e.g. Horizon's `https://horizon.example/project/instances/{id}/`). */
   NOVASCALE_SERVER_LINK?: string;
 }

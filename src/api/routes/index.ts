@@ -2,9 +2,10 @@
 import type { AnyRouteSpec } from "../route.ts";
 import { groupRoutes } from "./groups.ts";
 import { historyRoutes } from "./history.ts";
+import { notificationRoutes } from "./notifications.ts";
 import { operationRoutes } from "./operations.ts";
 import { policyRoutes } from "./policies.ts";
 import { snapshotRoutes } from "./snapshots.ts";
 import { viewRoutes } from "./views.ts";
 
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes, ...notificationRoutes];

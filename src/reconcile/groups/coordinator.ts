@@ -17,6 +17,7 @@ import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../r
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
+import { countActions, followConditions, readCounters, type GroupCounters } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
@@ -193,6 +194,9 @@ export class GroupCoordinator extends DurableObject<Env> {
       // Desired and actual for the dashboard's chart: a row only when they changed.
       this.#history.record(record);
       const previous = state.lastTick;
+      // Notifications: conditions opened or cleared by this outcome (steady ticks included: a grace may run out).
+      await followConditions(this.env, this.#store, request.group.name, record, { bootBlock: state.bootBlock, override: state.override, pause: state.pause, rulesPaused: request.group.rules.paused }, activity);
+      await countActions(this.#store, record);
       if (previous !== undefined && recordFingerprint(previous) === recordFingerprint(record)) {
         // A steady tick: same outcome as last time. Nothing is written; status shows when it was last seen.
         previous.lastSeenAt = record.at;
@@ -271,6 +275,12 @@ export class GroupCoordinator extends DurableObject<Env> {
       preview.errors.push(...snap.errors);
     }
     return preview;
+  }
+
+  /** What GET /metrics reads: the last tick record and the cumulative counters (storage only, no cloud call). */
+  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean }> {
+    const s = await this.#loaded();
+    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined };
   }
 
   async state(): Promise<CoordinatorState> {

@@ -17,6 +17,8 @@ import { storedFrom } from "../rules/fence.ts";
 import { deferredOf, serveTurns } from "./tick-queue.ts";
 import { duePolicies, readablePolicies, runPolicyTurn, type PolicyTickSummary } from "./tick-policies.ts";
 import type { StoredPolicy } from "../policies/policy-coordinator.ts";
+import { recordTick } from "../notify/notifier.ts";
+import { logLine } from "../shared/log.ts";
 
 /**
  * Groups handed to their Durable Objects at once. A Worker invocation has 6 connections "waiting for
@@ -52,7 +54,7 @@ export interface TickSummary {
 export async function loadRules(env: Env): Promise<RulesIndex> {
   const read = await readIndex(env.RULES);
   if (read.ok) return read.index;
-  console.log(`novascale tick: ${read.problem}; asking the rules registry`);
+  logLine("warn", "rules index unreadable in KV; asking the rules registry", { problem: read.problem });
   return registryStub(env).indexForTick();
 }
 
@@ -82,6 +84,7 @@ export function tickGuard(
  * listing of the project's servers. With no groups and no policies it makes no cloud call at all.
  */
 export async function runTick(env: Env, now: Date, options: TickOptions = {}): Promise<TickSummary> {
+  const startedMs = Date.now();
   const [index, turns] = await Promise.all([loadRules(env), readTurns(env.RULES)]);
   const read = entriesOf(index, "group");
   const policyEntries = entriesOf(index, "snapshotPolicy");
@@ -93,7 +96,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     if (r.ok) groups.push(storedFrom(r.name, r.envelope));
     else {
       summary.unreadable.push(r.name);
-      console.error(`novascale tick: skipping group '${r.name}': ${r.problem}`);
+      logLine("error", "skipping a group whose rules are unreadable", { group: r.name, problem: r.problem, at: now.toISOString() });
     }
   }
   if (groups.length === 0 && policies.length === 0) {
@@ -104,7 +107,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   let budget = options.budget;
   if (budget === undefined) {
     const fromEnv = budgetFromEnv(env, Date.now());
-    if (fromEnv.problem !== undefined) console.error(`novascale tick: bad budget setting: ${fromEnv.problem}`);
+    if (fromEnv.problem !== undefined) logLine("error", "bad budget setting", { problem: fromEnv.problem });
     budget = fromEnv.budget;
   }
   // Bad settings give a cloud whose every call fails with the reason: each group records it as its error.
@@ -112,7 +115,9 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   const listedAt = Date.now();
   const listing = await gateway.listServers();
   summary.listing = listing.ok ? "complete" : "failed";
-  if (!listing.ok) console.error(`novascale tick: ${listing.error.operation} failed (${listing.error.category}): ${listing.error.message}`);
+  if (!listing.ok) {
+    logLine("error", "server listing failed", { at: now.toISOString(), tickRequestId: gateway.tickRequestId, operation: listing.error.operation, category: listing.error.category, error: listing.error.message });
+  }
   const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
   // What snapshot retention must never delete (only computed when some group or policy takes snapshots).
   const anySnapshots = policies.length > 0 || groups.some((g) => g.rules.snapshots !== undefined);
@@ -157,7 +162,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
       if (record.at === now.toISOString()) actedNow.push(...record.results);
     } catch (error) {
       const failure = error instanceof Error ? error.message : String(error);
-      console.error(`novascale tick: group '${group.name}' failed: ${failure}`);
+      logLine("error", "group reconcile failed", { at: now.toISOString(), tickRequestId: gateway.tickRequestId, group: group.name, error: failure });
       summary.records.push({ group: group.name, failure });
     }
   });
@@ -184,23 +189,57 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   try {
     await writeTurns(env.RULES, turns, nextTurnState(turns.state, turn.ring, now, turn.cursor, reached, reason), now.toISOString());
   } catch (error) {
-    console.error(`novascale tick: could not store the turn order: ${error instanceof Error ? error.message : String(error)}`);
+    logLine("error", "could not store the turn order", { at: now.toISOString(), error: error instanceof Error ? error.message : String(error) });
   }
   summary.budget = budget.report();
-  if (summary.deferred.length + deferredPolicies.length > 0) {
-    const spent = `${summary.budget.spent} of ${summary.budget.limit} subrequests`;
-    const names = [...summary.deferred.map((d) => d.name), ...deferredPolicies.map((d) => `policy ${d.name}`)];
-    console.log(`novascale tick ${now.toISOString()}: ${names.length} deferred to the next tick (${spent}): ${names.join(", ")}`);
+  const at = now.toISOString();
+  const tickRequestId = gateway.tickRequestId;
+  await recordTick(env, {
+    at,
+    durationMs: Date.now() - startedMs,
+    subrequests: summary.budget.spent,
+    subrequestLimit: summary.budget.limit,
+    groups: groups.length,
+    deferred: summary.deferred.length + deferredPolicies.length,
+    listing: summary.listing,
+  });
+  // One line per action (step result) of this tick: kind, outcome, servers, the error's redacted message.
+  for (const r of summary.records) {
+    if (r.record === undefined || r.record.at !== at) continue;
+    for (const x of r.record.results) {
+      logLine(x.outcome === "failed" ? "warn" : "info", "action", {
+        at,
+        tickRequestId,
+        group: r.group,
+        step: x.step.kind,
+        outcome: x.outcome,
+        ...("count" in x.step ? { count: x.step.count } : {}),
+        ...("serverId" in x.step ? { serverId: x.step.serverId } : {}),
+        ...(x.serverIds === undefined ? {} : { serverIds: x.serverIds }),
+        ...(x.imageId === undefined ? {} : { imageId: x.imageId }),
+        reason: x.step.reason,
+        ...(x.error === undefined ? {} : { error: x.error.message, category: x.error.category, status: x.error.status }),
+      });
+    }
   }
-  const acted = summary.records.filter((r) => r.record !== undefined && r.record.results.length > 0 && r.record.at === now.toISOString());
-  const policyActs = (summary.policies?.records ?? []).filter((r) => r.record !== undefined && r.record.steps.length > 0 && r.record.at === now.toISOString());
-  if (acted.length > 0 || policyActs.length > 0 || summary.records.some((r) => r.failure !== undefined)) {
-    // One line per tick that did something (names and counts only: nothing secret, nothing per server).
-    const parts = [
-      ...acted.map((r) => `${r.group}: ${r.record?.results.length} step(s), ${r.record?.health}`),
-      ...policyActs.map((r) => `policy ${r.policy}: ${r.record?.steps.length} step(s)`),
-    ];
-    console.log(`novascale tick ${now.toISOString()}: ${groups.length} group(s), ${policies.length} policy(ies), listing ${summary.listing}; ${parts.join("; ") || "no actions"}`);
+  for (const r of summary.policies?.records ?? []) {
+    if (r.record === undefined || r.record.at !== at) continue;
+    for (const step of r.record.steps) logLine("info", "policy action", { at, tickRequestId, policy: r.policy, step: step.kind });
   }
+  // One line per tick (names and counts only: nothing secret).
+  logLine(summary.records.some((r) => r.failure !== undefined) || summary.listing === "failed" ? "warn" : "info", "tick", {
+    at,
+    tickRequestId,
+    durationMs: Date.now() - startedMs,
+    groups: groups.length,
+    policies: policies.length,
+    unreadable: summary.unreadable.length,
+    listing: summary.listing,
+    actions: summary.records.reduce((n, r) => n + (r.record !== undefined && r.record.at === at ? r.record.results.length : 0), 0),
+    failed: summary.records.filter((r) => r.failure !== undefined).map((r) => r.group),
+    subrequests: summary.budget.spent,
+    subrequestLimit: summary.budget.limit,
+    deferred: [...summary.deferred.map((d) => d.name), ...deferredPolicies.map((d) => `policy ${d.name}`)],
+  });
   return summary;
 }

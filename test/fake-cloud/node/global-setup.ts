@@ -1,6 +1,7 @@
-// vitest globalSetup: starts the fake cloud on a random loopback port and hands its URL to tests and the worker.
+// vitest globalSetup: starts the fake cloud and a webhook receiver on random loopback ports and hands their URLs to tests and the worker.
 import type { TestProject } from "vitest/node";
 import { startFakeCloud } from "./serve.ts";
+import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 export default async function setup(project: TestProject) {
   const running = await startFakeCloud({
@@ -16,5 +17,11 @@ export default async function setup(project: TestProject) {
     },
   });
   project.provide("fakeCloudUrl", running.url);
-  return () => running.close();
+  // Notification tests: the worker's NOVASCALE_NOTIFY points here (vitest.config.ts).
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookUrl", receiver.url);
+  return async () => {
+    await receiver.close();
+    await running.close();
+  };
 }

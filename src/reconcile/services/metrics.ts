@@ -1,0 +1,96 @@
+// GET /metrics: Prometheus text exposition (format 0.0.4) from what the last ticks stored; never a cloud call on scrape.
+import type { Env } from "../../config/env.ts";
+import type { TickRecord } from "../../core/records.ts";
+import { coordinatorStub } from "../groups/coordinator.ts";
+import type { GroupCounters } from "../groups/coordinator-notify.ts";
+import { notifierStub, type TickStats } from "../notify/notifier.ts";
+import { registryStub } from "../registry/registry.ts";
+
+export interface GroupMetrics {
+  name: string;
+  lastTick: TickRecord | null;
+  counters: GroupCounters;
+  paused: boolean;
+}
+
+/** Group objects read at once (each is one Durable Object storage read). */
+const PARALLEL = 6;
+
+const HEALTHS = ["steady", "converging", "paused", "capacity-limited", "error", "unknown"] as const;
+
+/** A label value escaped as the exposition format wants (backslash, quote, newline). */
+function label(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** One metric family: HELP, TYPE and its samples (skipped when it has none). */
+function family(name: string, type: "gauge" | "counter", help: string, samples: Array<[Record<string, string>, number]>): string[] {
+  if (samples.length === 0) return [];
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [labels, value] of samples) {
+    const text = Object.entries(labels)
+      .map(([k, v]) => `${k}="${label(v)}"`)
+      .join(",");
+    lines.push(`${name}${text === "" ? "" : `{${text}}`} ${Number.isFinite(value) ? value : "NaN"}`);
+  }
+  return lines;
+}
+
+/** The exposition text (pure): per group from its last tick record and counters, per tick from the tick's figures. */
+export function renderMetrics(groups: readonly GroupMetrics[], tick: TickStats | null): string {
+  const withTick = groups.filter((g) => g.lastTick !== null) as Array<GroupMetrics & { lastTick: TickRecord }>;
+  const seconds = (iso: string) => Date.parse(iso) / 1000;
+  const lines = [
+    ...family("novascale_groups", "gauge", "Groups in the rules.", [[{}, groups.length]]),
+    ...family("novascale_group_desired", "gauge", "Desired servers as of the group's last tick.", withTick.map((g) => [{ group: g.name }, g.lastTick.desired.value])),
+    ...family(
+      "novascale_group_servers",
+      "gauge",
+      "The group's servers by Nova status, as listed by its last tick.",
+      withTick.flatMap((g) => Object.entries(g.lastTick.actualByStatus).map(([state, n]): [Record<string, string>, number] => [{ group: g.name, state }, n])),
+    ),
+    ...family("novascale_group_counted", "gauge", "Servers counting toward capacity at the last tick.", withTick.map((g) => [{ group: g.name }, g.lastTick.counted])),
+    ...family("novascale_group_parked", "gauge", "Servers the group has parked (stopped or shelved by it).", withTick.map((g) => [{ group: g.name }, g.lastTick.parked ?? 0])),
+    ...family(
+      "novascale_group_health",
+      "gauge",
+      "1 for the group's health at its last tick, 0 for the others.",
+      groups.flatMap((g) => HEALTHS.map((h): [Record<string, string>, number] => [{ group: g.name, health: h }, (g.lastTick?.health ?? "unknown") === h ? 1 : 0])),
+    ),
+    ...family("novascale_group_paused", "gauge", "1 while an operator pause is in force.", groups.map((g) => [{ group: g.name }, g.paused ? 1 : 0])),
+    ...family("novascale_group_boots_total", "counter", "Servers booted (accepted by Nova).", groups.map((g) => [{ group: g.name }, g.counters.boots])),
+    ...family("novascale_group_deletes_total", "counter", "Servers deleted.", groups.map((g) => [{ group: g.name }, g.counters.deletes])),
+    ...family("novascale_group_errors_total", "counter", "Errors recorded by the group's reconciles (one per error per reconcile).", groups.map((g) => [{ group: g.name }, g.counters.errors])),
+    ...family("novascale_group_last_errors", "gauge", "Errors in the group's last tick record.", withTick.map((g) => [{ group: g.name }, g.lastTick.errors.length])),
+    ...family(
+      "novascale_group_last_tick_timestamp_seconds",
+      "gauge",
+      "When the group's last tick ran (a repeated outcome counts as run).",
+      withTick.map((g) => [{ group: g.name }, seconds(g.lastTick.lastSeenAt ?? g.lastTick.at)]),
+    ),
+  ];
+  if (tick !== null) {
+    lines.push(
+      ...family("novascale_tick_timestamp_seconds", "gauge", "The last cron tick's scheduled time.", [[{}, seconds(tick.at)]]),
+      ...family("novascale_tick_duration_seconds", "gauge", "Wall time of the last cron tick.", [[{}, tick.durationMs / 1000]]),
+      ...family("novascale_tick_subrequests", "gauge", "Cloud subrequests the last cron tick sent.", [[{}, tick.subrequests]]),
+      ...family("novascale_tick_subrequest_budget", "gauge", "The tick's subrequest budget (NOVASCALE_SUBREQUEST_BUDGET).", [[{}, tick.subrequestLimit]]),
+      ...family("novascale_tick_deferred", "gauge", "Groups and policies the last tick left for the next.", [[{}, tick.deferred]]),
+      ...family("novascale_tick_listing_ok", "gauge", "1 when the last tick's server listing was complete.", [[{}, tick.listing === "complete" ? 1 : 0]]),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Reads every group's stored metrics and the last tick's figures (registry, group objects, notifier: no cloud). */
+export async function collectMetrics(env: Env): Promise<string> {
+  const names = (await registryStub(env).list("group")).map((g) => g.name);
+  const groups: GroupMetrics[] = [];
+  for (let i = 0; i < names.length; i += PARALLEL) {
+    const slice = names.slice(i, i + PARALLEL);
+    const answers = await Promise.all(slice.map(async (name) => ({ name, ...(await coordinatorStub(env, name).metrics()) }) as GroupMetrics));
+    groups.push(...answers);
+  }
+  const tick = (await notifierStub(env)?.tickStats()) ?? null;
+  return renderMetrics(groups, tick as TickStats | null);
+}
