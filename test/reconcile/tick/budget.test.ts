@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema } from "../../../src/config/group.ts";
 import type { OpenStackSettings } from "../../../src/config/env.ts";
-import { GROUP_KEY } from "../../../src/core/model/membership.ts";
+import { BOOT_INTENT_KEY, GROUP_KEY } from "../../../src/core/model/membership.ts";
 import { createComputeCloud, createTokenCache } from "../../../src/openstack/index.ts";
 import { TickBudget } from "../../../src/reconcile/gateway/budget.ts";
 import type { CloudFactory } from "../../../src/reconcile/gateway/cloud-factory.ts";
@@ -162,7 +162,7 @@ describe("fair turns across ticks (issue 24 items 7 and 15)", () => {
   it("a group that always wants more than the budget does not starve the groups behind it", async () => {
     const { fake, factory } = harness({ retries: 1 });
     // 'a-greedy' comes first by name; its 20 broken servers are never deleted (Nova answers 500), so it always wants 20 deletes.
-    for (let i = 0; i < 20; i++) fake.seedServer({ name: `greedy-${i}`, status: "ERROR", metadata: { [GROUP_KEY]: "a-greedy" } });
+    for (let i = 0; i < 20; i++) fake.seedServer({ name: `greedy-${i}`, status: "ERROR", metadata: { [GROUP_KEY]: "a-greedy", [BOOT_INTENT_KEY]: "seeded" } });
     fake.addFault({ kind: "deleteFails", times: 100_000 });
     const service = createGroupService(env, { clock: () => new Date("2026-11-26T00:00:00.000Z") });
     await service.putGroup("a-greedy", brokenRules(20), { author: "test" });
@@ -181,7 +181,7 @@ describe("fair turns across ticks (issue 24 items 7 and 15)", () => {
     const { fake, factory } = harness({ retries: 1 });
     const groups = names("steady", 6);
     // Each group always wants one delete that Nova refuses (500): the same work every tick, more than the budget.
-    for (const g of groups) fake.seedServer({ name: `${g}-broken`, status: "ERROR", metadata: { [GROUP_KEY]: g } });
+    for (const g of groups) fake.seedServer({ name: `${g}-broken`, status: "ERROR", metadata: { [GROUP_KEY]: g, [BOOT_INTENT_KEY]: "seeded" } });
     fake.addFault({ kind: "deleteFails", times: 100_000 });
     const service = createGroupService(env, { clock: () => new Date("2026-11-26T00:00:00.000Z") });
     for (const g of groups) await service.putGroup(g, brokenRules(1), { author: "test" });
