@@ -15,7 +15,7 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
       ["Health", healthBadge(s.health)],
       ["Desired", h("span", {}, h("strong", { "data-field": "desired" }, String(s.desired.value)), " — ", s.desired.reason)],
       ["Actual", h("span", { "data-field": "actual" }, `${total(s.actualByStatus) ?? "—"} (${byState(s.actualByStatus)})`)],
-      ["Override", h("span", { "data-field": "override" }, s.override === null ? "none" : `${s.override.desired} until ${formatTime(s.override.until, zone)} (${fromNow(s.override.until)}), by ${s.override.author}: ${s.override.reason}`)],
+      ["Override", h("span", { "data-field": "override" }, s.override === null ? "none" : h("span", {}, `${s.override.desired} until `, timeEl(s.override.until, zone), ` (${fromNow(s.override.until)}), by ${s.override.author}: ${s.override.reason}`))],
       ["Paused", h("span", { "data-field": "pause" }, s.pause === null ? (s.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${s.pause.by} ${fromNow(s.pause.at)}${s.pause.reason === undefined ? "" : `: ${s.pause.reason}`}`)],
       ["Parked", parkedText(s.parking)],
       ["Deferred", s.deferred === null || s.deferred === undefined ? null : h("span", { "data-field": "deferred" }, s.deferred.message)],
@@ -44,7 +44,7 @@ export function planBody(plan: PlanPreview, zone: string): HTMLElement {
   return h(
     "div",
     {},
-    h("p", {}, `As of ${formatTime(plan.at, zone)}: desired ${plan.desired.value} (${plan.desired.reason}); servers now ${byState(plan.actualByStatus)}.`),
+    h("p", {}, "As of ", timeEl(plan.at, zone), `: desired ${plan.desired.value} (${plan.desired.reason}); servers now ${byState(plan.actualByStatus)}.`),
     plan.steps.length === 0 ? h("p", { class: "ok" }, "Nothing to do.") : h("ol", { class: "steps" }, plan.steps.map(stepLine)),
     [...plan.notices.map((n) => `${n.level}: ${n.message}`), ...plan.errors.map((e) => `error: ${e.operation}: ${e.message}`)].map((line) => h("p", { class: "muted" }, line)),
   );
@@ -139,7 +139,7 @@ export function chartTable(data: ChartData, zone: string): HTMLElement {
   data.xs.forEach((x, i) => {
     const iso = new Date(x * 1000).toISOString();
     rows.push(
-      h("tr", {}, h("td", {}, formatTime(iso, zone)), h("td", {}, plain(data.desired[i] ?? null)), h("td", {}, plain(data.actual[i] ?? null)), h("td", {}, plain(data.active[i] ?? null))),
+      h("tr", {}, h("td", {}, timeEl(iso, zone)), h("td", {}, plain(data.desired[i] ?? null)), h("td", {}, plain(data.actual[i] ?? null)), h("td", {}, plain(data.active[i] ?? null))),
     );
   });
   return h(

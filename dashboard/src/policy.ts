@@ -1,7 +1,7 @@
 // A snapshot policy's page: status and selected servers, pause/resume by role, the retention preview (keep/delete and why), activity.
 import { call, canOperate, policyPath, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
-import { formatTime, fromNow } from "./format.ts";
+import { fromNow, timeEl } from "./format.ts";
 import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { activityCard } from "./group-sections.ts";
 import type { ActivityEntry, PolicyView, RetentionPreview } from "./types.ts";
@@ -41,12 +41,12 @@ function statusCard(p: PolicyView): HTMLElement {
       ["Selects", selectText(p.rules)],
       ["Schedule", scheduleText(p.rules)],
       ["Retention", h("span", { "data-field": "retention" }, retentionText(p.rules))],
-      ["Latest firing", s?.firing === null || s === null ? "none yet" : `${formatTime(s.firing, zone)}${s.graceUntil === null ? "" : `, taken until ${formatTime(s.graceUntil, zone)}`}`],
+      ["Latest firing", s?.firing === null || s === null ? "none yet" : h("span", {}, timeEl(s.firing, zone), ...(s.graceUntil === null ? [] : [", taken until ", timeEl(s.graceUntil, zone)]))],
       ["In flight", s === null ? null : `${s.inFlight} of at most ${s.maxConcurrent}`],
       ["Paused", h("span", { "data-field": "pause" }, p.pause === null ? (p.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${p.pause.by} ${fromNow(p.pause.at)}${p.pause.reason === undefined ? "" : `: ${p.pause.reason}`}`)],
       ["Deferred", p.deferred === null ? null : p.deferred.message],
-      ["Last run", run === null ? "none yet" : `${formatTime(run.lastSeenAt ?? run.at, zone)} (${fromNow(run.lastSeenAt ?? run.at)}), ${run.trigger}`],
-      ["Rules", `revision ${p.revision}, changed ${formatTime(p.updatedAt, zone)} by ${p.updatedBy}`],
+      ["Last run", run === null ? "none yet" : h("span", {}, timeEl(run.lastSeenAt ?? run.at, zone), ` (${fromNow(run.lastSeenAt ?? run.at)}), ${run.trigger}`)],
+      ["Rules", h("span", {}, `revision ${p.revision}, changed `, timeEl(p.updatedAt, zone), ` by ${p.updatedBy}`)],
     ]),
     problems.length > 0 ? h("ul", { class: "problems" }, problems.map((x) => h("li", {}, x))) : null,
     s === null ? null : serversTable(s.servers, zone),
@@ -67,7 +67,7 @@ function serversTable(servers: NonNullable<PolicyView["status"]>["servers"], zon
           { "data-server": s.serverId },
           h("th", { scope: "row", "data-label": "server" }, s.serverName),
           h("td", { "data-label": "phase" }, h("span", { class: `badge snap-${s.phase}` }, s.phase)),
-          h("td", { "data-label": "newest snapshot" }, s.newest === null ? "none" : formatTime(s.newest, zone)),
+          h("td", { "data-label": "newest snapshot" }, s.newest === null ? "none" : timeEl(s.newest, zone)),
           h("td", { "data-label": "stale" }, s.stale ? "yes: older than two firings" : "no"),
         ),
       ),
@@ -86,7 +86,7 @@ function retentionBody(preview: RetentionPreview, zone: string, names: ReadonlyM
   return h(
     "div",
     {},
-    h("p", {}, `As of ${formatTime(preview.at, zone)}: ${preview.images.length} snapshot(s), ${deletes} to delete.`),
+    h("p", {}, "As of ", timeEl(preview.at, zone), `: ${preview.images.length} snapshot(s), ${deletes} to delete.`),
     caveats.map((c) => h("p", { class: "muted" }, c)),
     dataTable(
       "Retention preview",
@@ -97,7 +97,7 @@ function retentionBody(preview: RetentionPreview, zone: string, names: ReadonlyM
           { "data-image": i.id },
           h("th", { scope: "row", "data-label": "snapshot" }, i.name),
           h("td", { "data-label": "server" }, i.sourceServer === null ? "—" : (names.get(i.sourceServer) ?? `${i.sourceServer} (not selected now)`)),
-          h("td", { "data-label": "firing" }, formatTime(i.firing, zone)),
+          h("td", { "data-label": "firing" }, timeEl(i.firing, zone)),
           h("td", { "data-label": "status" }, h("span", { class: `badge snap-${i.status}` }, i.status)),
           h("td", { "data-label": "action" }, h("span", { class: `badge action-${i.action}` }, i.action)),
           h("td", { "data-label": "why" }, i.heldBack === true ? `${i.reason} (held back by a safety rule)` : i.reason),

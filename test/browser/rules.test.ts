@@ -94,6 +94,8 @@ describe("rules in the dashboard", () => {
     const holidayCells = await rules.locator(`td.holiday[data-date="${HOLIDAY}"]`).allInnerTexts();
     expect(holidayCells.length).toBeGreaterThan(0);
     expect(new Set(holidayCells)).toEqual(new Set(["0"]));
+    // Image and flavor resolve with the members listing, which arrives after the rules ("resolving…" until then).
+    await rules.locator('[data-field="resolved-id"]').nth(1).waitFor();
     expect(await rules.locator('[data-field="resolved-id"]').count()).toBe(2);
     const members = page.locator("#members table.members");
     await members.waitFor();
