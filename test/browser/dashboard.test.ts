@@ -1,7 +1,7 @@
 // The dashboard in a real browser (headless Chromium) against the `npm start` stack: sign-in, overview, chart, actions by role, CSP, phone width.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, apiJson, BASE, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
+import { apiCall, apiJson, BASE, contrastFailures, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
 
 let browser: Browser;
 
@@ -152,30 +152,7 @@ describe("dashboard", () => {
     await page.goto(`${BASE}/#/groups/web`);
     await page.locator("#activity table").waitFor();
     await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
-    const failures = await page.evaluate(() => {
-      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-      const lum = ([r, g, b]: number[]) =>
-        [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
-      const background = (el: Element | null): number[] => {
-        for (let e = el; e !== null; e = e.parentElement) {
-          const c = rgb(getComputedStyle(e).backgroundColor);
-          if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
-        }
-        return [255, 255, 255];
-      };
-      const out: string[] = [];
-      for (const el of Array.from(document.querySelectorAll("body *"))) {
-        const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "");
-        if (!text || (el as HTMLElement).offsetParent === null) continue;
-        const style = getComputedStyle(el);
-        const a = lum(rgb(style.color));
-        const b = lum(background(el));
-        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
-        if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
-      }
-      return out;
-    });
+    const failures = await contrastFailures(page);
     expect(failures).toEqual([]);
     await context.close();
   });

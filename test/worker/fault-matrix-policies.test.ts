@@ -1,13 +1,12 @@
 // The fault matrix for snapshot policies over a parking group: faults on createImage, image listing and image delete; invariants after every tick.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupRulesSchema } from "../../src/config/group.ts";
 import { GROUP_KEY, IMAGE_FIRING_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERVER_KEY } from "../../src/core/model/membership.ts";
 import { IMAGE_POLICY_KEY } from "../../src/core/snapshots/policy-snapshots.ts";
 import { DEFERRED_KEY } from "../../src/store/tick-state.ts";
 import type { FaultSpecInput } from "../fake-cloud/faults.ts";
 import { deleteAllGroups, deleteAllPolicies } from "../support/rules.ts";
-import { policyRules, world } from "../reconcile/policies/world.ts";
+import { nightlyStopGroupRules, policyRules, world } from "../reconcile/policies/world.ts";
 
 afterEach(async () => {
   await deleteAllPolicies();
@@ -44,16 +43,7 @@ describe.each(Object.entries(FAULTS))("a stop group with a nightly policy over i
     ];
     await groups.putGroup(
       "web",
-      GroupRulesSchema.parse({
-        mode: "power",
-        max: 2,
-        default: 2,
-        scaleIn: { action: "stop" },
-        schedules: [
-          { cron: "0 8 * * *", timezone: "UTC", desired: 2 },
-          { cron: "30 1 * * *", timezone: "UTC", desired: 0 },
-        ],
-      }),
+      nightlyStopGroupRules(),
       { author: "alice" },
     );
     await policies.put("nightly", policyRules({ select: { group: "web" }, retention: { keepLast: 2 }, maxAttempts: MAX_ATTEMPTS, maxConcurrent: 2, graceHours: 2 }), { author: "alice" });

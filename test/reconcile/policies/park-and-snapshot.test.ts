@@ -1,11 +1,10 @@
 // A server a group parks (or resumes) in a tick is not that tick's snapshot source (issue 24 item 13): it is snapshotted parked, next tick.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupRulesSchema } from "../../../src/config/group.ts";
 import { GROUP_KEY } from "../../../src/core/model/membership.ts";
 import { DEFERRED_KEY } from "../../../src/store/tick-state.ts";
 import { deleteAllGroups, deleteAllPolicies } from "../../support/rules.ts";
-import { night, policyRules, world } from "./world.ts";
+import { night, nightlyStopGroupRules, policyRules, world } from "./world.ts";
 
 afterEach(async () => {
   await deleteAllPolicies();
@@ -17,16 +16,7 @@ afterEach(async () => {
 async function stopGroupAndPolicy() {
   const w = world();
   for (const name of ["web-1", "web-2"]) w.fake.seedServer({ name, metadata: { [GROUP_KEY]: "web" } });
-  const rules = GroupRulesSchema.parse({
-    mode: "power",
-    max: 2,
-    default: 2,
-    scaleIn: { action: "stop" },
-    schedules: [
-      { cron: "0 8 * * *", timezone: "UTC", desired: 2 },
-      { cron: "30 1 * * *", timezone: "UTC", desired: 0 },
-    ],
-  });
+  const rules = nightlyStopGroupRules();
   await w.groups.putGroup("web", rules, { author: "alice" });
   await w.policies.put("nightly", policyRules({ select: { group: "web" }, maxConcurrent: 5, maxAttempts: 1 }), { author: "alice" });
   await w.tick("2026-11-20T12:00:00Z");

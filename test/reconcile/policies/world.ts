@@ -1,5 +1,6 @@
 // A snapshot-policy world for worker tests: an in-process fake cloud behind the real client, the tick, the policy service.
 import type { OpenStackSettings } from "../../../src/config/env.ts";
+import { GroupRulesSchema } from "../../../src/config/group.ts";
 import { SnapshotPolicyRulesSchema, type SnapshotPolicyRulesInput } from "../../../src/config/snapshot-policy.ts";
 import { IMAGE_FIRING_KEY, IMAGE_MADE_BY_KEY, IMAGE_SOURCE_SERVER_KEY } from "../../../src/core/model/membership.ts";
 import { IMAGE_POLICY_KEY } from "../../../src/core/snapshots/policy-snapshots.ts";
@@ -17,6 +18,20 @@ export const osEnv = fakeCloudEnv();
 
 export function policyRules(extra: Partial<SnapshotPolicyRulesInput> = {}) {
   return SnapshotPolicyRulesSchema.parse({ select: { metadata: { backup: "nightly" } }, cron: "30 1 * * *", retention: { keepDaily: 3, keepWeekly: 2 }, ...extra });
+}
+
+/** A power group of two parking by `stop` at 01:30 UTC (2 again from 08:00): the nights a policy snapshots its stopped members. */
+export function nightlyStopGroupRules() {
+  return GroupRulesSchema.parse({
+    mode: "power",
+    max: 2,
+    default: 2,
+    scaleIn: { action: "stop" },
+    schedules: [
+      { cron: "0 8 * * *", timezone: "UTC", desired: 2 },
+      { cron: "30 1 * * *", timezone: "UTC", desired: 0 },
+    ],
+  });
 }
 
 export function world(options: FakeCloudOptions = {}) {
