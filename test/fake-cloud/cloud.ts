@@ -446,6 +446,8 @@ export class FakeCloud {
       availabilityZone: "nova",
       addresses: [],
       personality: [],
+      accessIPv4: "",
+      accessIPv6: "",
       locked: false,
       fault: spec.status === "ERROR" ? { code: 500, message: "seeded in ERROR", created } : null,
       stuck: spec.status === "BUILD",

@@ -81,6 +81,9 @@ export interface FakeServer {
   availabilityZone: string;
   addresses: FakeAddress[];
   personality: Array<{ path: string; contents: string }>;
+  /** What boot, PUT /servers/{id} or rebuild set ("" when never set, as Nova shows it). */
+  accessIPv4: string;
+  accessIPv6: string;
   locked: boolean;
   fault: { code: number; message: string; created: number } | null;
   /** Set when a stuckBuild fault holds the server in BUILD. */

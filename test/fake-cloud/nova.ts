@@ -2,6 +2,8 @@
 import type { FakeCloud, RequestContext } from "./cloud.ts";
 import { json, novaError } from "./http.ts";
 import { serverAction } from "./nova/actions.ts";
+import { ipsRoute } from "./nova/addresses.ts";
+import { MAX_IMAGE_METADATA_MV, imageMetadataRoute } from "./nova/image-metadata.ts";
 import { type Handler, MIN_MINOR, type Nova } from "./nova/context.ts";
 import { metadataRoute, tagsRoute } from "./nova/metadata.ts";
 import { rateLimit } from "./nova/rate-limits.ts";
@@ -137,11 +139,15 @@ async function dispatch(cloud: FakeCloud, ctx: RequestContext, api: "v2.1" | "v2
       if (sub === undefined) return method === "GET" ? showServer : method === "PUT" ? updateServer : method === "DELETE" ? deleteServer : undefined;
       if (sub === "action" && subId === undefined) return method === "POST" ? serverAction : undefined;
       if (sub === "metadata") return metadataRoute(method, subId);
+      if (sub === "ips") return ipsRoute(method, subId);
       if (sub === "tags" && n.mv >= 26 && !n.legacy) return tagsRoute(method, subId);
       return undefined;
     }
     if (collection === "flavors" && method === "GET") return id === undefined ? listFlavors(false) : id === "detail" ? listFlavors(true) : showFlavor;
-    if (collection === "images" && (n.legacy || n.mv < 36)) {
+    if (collection === "images" && id !== undefined && id !== "detail" && sub === "metadata" && (n.legacy || n.mv <= MAX_IMAGE_METADATA_MV)) {
+      return imageMetadataRoute(method, subId);
+    }
+    if (collection === "images" && sub === undefined && (n.legacy || n.mv < 36)) {
       if (method === "GET") return id === undefined ? listProxyImages(false) : id === "detail" ? listProxyImages(true) : showProxyImage;
       if (method === "DELETE" && id !== undefined) return deleteProxyImage;
       return undefined;

@@ -4,6 +4,7 @@ import { empty, isRecord, json, novaError } from "../http.ts";
 import type { FakeImage, FakeServer } from "../model.ts";
 import { type Nova, UNEXPECTED, body, conflict, findFlavor, findImage, findServer, invalidInput, lastSegment, notFound, setState } from "./context.ts";
 import { serverView } from "./views.ts";
+import { parseAccessIPs } from "./addresses.ts";
 
 export async function serverAction(n: Nova, [, id]: string[]): Promise<Response> {
   const s = findServer(n, id ?? "");
@@ -79,12 +80,15 @@ export async function serverAction(n: Nova, [, id]: string[]): Promise<Response>
     }
     case "rebuild": {
       if (!isRecord(arg) || typeof arg.imageRef !== "string") return invalidInput("rebuild", arg, "'imageRef' is a required property");
+      const access = parseAccessIPs(arg);
+      if (access instanceof Response) return access;
       if (!(active || s.vmState === "stopped" || s.vmState === "error")) return conflict("rebuild", s);
       const image = findImage(n, arg.imageRef);
       if (image === undefined) return novaError(400, n.legacy ? `Cannot find requested image : Image ${lastSegment(arg.imageRef)} could not be found.` : "Can not find requested image");
       if (typeof arg.name === "string" && arg.name.trim() !== "") s.name = arg.name;
       if (isRecord(arg.metadata)) s.metadata = Object.fromEntries(Object.entries(arg.metadata).map(([k, v]) => [k, String(v)]));
       s.imageId = image.id;
+      Object.assign(s, access);
       if (typeof arg.adminPass === "string") s.adminPass = arg.adminPass;
       later("REBUILD", s.vmState, "rebuilding", () => setState(cloud, s, "ACTIVE", "active", null, 1));
       return json(202, { server: { ...serverView(n, s, true), adminPass: s.adminPass } });

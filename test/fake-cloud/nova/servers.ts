@@ -3,6 +3,7 @@ import type { FakeCloud } from "../cloud.ts";
 import { empty, isRecord, json, novaError } from "../http.ts";
 import type { FakeFlavor, FakeImage, FakeServer } from "../model.ts";
 import { type Handler, type Nova, UNEXPECTED, body, findFlavor, findImage, findServer, invalidInput, lastSegment, notFound, registered, setState } from "./context.ts";
+import { parseAccessIPs } from "./addresses.ts";
 import { legacyServerView, links, serverView } from "./views.ts";
 
 export function listServers(detail: boolean): Handler {
@@ -93,11 +94,14 @@ export async function updateServer(n: Nova, [, id]: string[]): Promise<Response>
   const b = await body(n);
   if (!isRecord(b) || !isRecord(b.server)) return invalidInput("server", b, "'server' is a required property");
   const update = b.server;
+  const access = parseAccessIPs(update);
+  if (access instanceof Response) return access;
   if (update.name !== undefined) {
     if (typeof update.name !== "string" || update.name.trim() === "") return invalidInput("name", update.name, "'' is too short");
     s.name = update.name;
   }
   if (update.description !== undefined && n.mv >= 19) s.description = typeof update.description === "string" ? update.description : null;
+  Object.assign(s, access);
   s.updated = n.cloud.now();
   return json(200, { server: serverView(n, s, true) });
 }
@@ -125,6 +129,8 @@ export interface BootRequest {
   metadata: Record<string, string>;
   tags: string[];
   personality: Array<{ path: string; contents: string }>;
+  accessIPv4: string;
+  accessIPv6: string;
   networks: "auto" | "none" | unknown[];
   minCount: number;
   maxCount: number;
@@ -229,7 +235,11 @@ export function parseBoot(n: Nova, b: unknown): BootRequest | Response {
     if (s.tags.length > 50) return novaError(400, "The number of tags exceeded the per-server limit 50");
     tags = [...new Set(s.tags)].sort();
   }
+  const access = parseAccessIPs(s);
+  if (access instanceof Response) return access;
   return {
+    accessIPv4: access.accessIPv4 ?? "",
+    accessIPv6: access.accessIPv6 ?? "",
     name: s.name,
     image,
     flavor,
@@ -308,6 +318,8 @@ export async function createServers(n: Nova): Promise<Response> {
       availabilityZone: parsed.availabilityZone,
       addresses: bootAddresses(cloud, n.legacy, parsed.networks, octet),
       personality: parsed.personality,
+      accessIPv4: parsed.accessIPv4,
+      accessIPv6: parsed.accessIPv6,
       locked: false,
       fault: null,
       stuck: cloud.takeServerFault("stuckBuild", name) !== undefined,
