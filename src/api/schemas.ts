@@ -188,6 +188,7 @@ const TickRecordSchema = z
     lastSeenAt: z.string().optional(),
     tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
     deferred: DeferralSchema.optional(),
+    stale: z.object({ appliedNow: z.string() }).optional().meta({ description: "set when the request's time was older than the newest one the group already reconciled at (appliedNow): nothing was done (notice stale-tick)" }),
   })
   .meta({ id: "TickRecord" });
 

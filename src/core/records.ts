@@ -91,6 +91,8 @@ export interface TickRecord {
   tickRequestId?: string;
   /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
   deferred?: Deferral;
+  /** Set when this request's `now` was older than the newest the group already reconciled at: nothing was done (notice stale-tick). */
+  stale?: { appliedNow: string };
 }
 
 /** Why and how much of a group's work waits for the next tick. */

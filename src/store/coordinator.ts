@@ -16,6 +16,7 @@ const KEY = {
   bootBackoff: "bootBackoff",
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
+  appliedNow: "appliedNow",
   lostBoots: "lostBoots",
   rules: "rules:group",
   slotPrefix: "slot:",
@@ -140,6 +141,14 @@ export class CoordinatorStore {
   }
   async setLastActionAt(ms: number): Promise<void> {
     await this.storage.put(KEY.lastActionAt, ms);
+  }
+
+  /** The newest request `now` (epoch ms) this group reconciled at: an older request is refused as stale (0: none yet). */
+  async getAppliedNow(): Promise<number> {
+    return (await this.read(KEY.appliedNow, z.number())) ?? 0;
+  }
+  async setAppliedNow(ms: number): Promise<void> {
+    await this.storage.put(KEY.appliedNow, ms);
   }
 
   /** Boots whose answer was lost: settled by a later listing (their BOOT_INTENT_KEY marker). */

@@ -27,3 +27,30 @@ export function deletedGroupRecord(request: ReconcileRequest, deletedAt: number)
 export function liftsBootBlock(block: BootBlock, group: StoredGroup): boolean {
   return block.revision !== undefined ? group.revision > block.revision : block.etag !== group.etag;
 }
+
+/**
+ * The answer to a request older than the newest one this group already reconciled at (a cron tick delayed
+ * behind a newer tick or an apply-now): acting on it would undo the newer one (re-boot what it scaled in).
+ * Nothing done, nothing stored. Only a strictly older `now` is stale: an equal one (a retried tick) runs.
+ */
+export function staleRequestRecord(request: ReconcileRequest, appliedNow: number, last: TickRecord | undefined): TickRecord {
+  const newest = new Date(appliedNow).toISOString();
+  const message = `a request at ${request.now} reached the group after one at ${newest} was applied: stale, not reconciled`;
+  return {
+    at: request.now,
+    trigger: request.trigger,
+    author: request.author,
+    rulesEtag: request.group.etag,
+    rulesRevision: request.group.revision,
+    desired: last?.desired ?? { value: 0, reason: "stale request: not reconciled", source: "default" },
+    actualByStatus: last?.actualByStatus ?? {},
+    counted: last?.counted ?? 0,
+    listing: last?.listing ?? "complete",
+    steps: [],
+    results: [],
+    notices: [{ level: "warning", code: "stale-tick", message }],
+    errors: [],
+    health: last?.health ?? "steady",
+    stale: { appliedNow: newest },
+  };
+}

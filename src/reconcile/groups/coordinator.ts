@@ -12,7 +12,7 @@ import type { ObservedServer } from "../../core/model/types.ts";
 import { CoordinatorStore, type LostBoot } from "../../store/coordinator.ts";
 import { envelopeSchema } from "../../store/rules.ts";
 import * as controls from "./coordinator-controls.ts";
-import { deletedGroupRecord, liftsBootBlock } from "./coordinator-fence.ts";
+import { deletedGroupRecord, liftsBootBlock, staleRequestRecord } from "./coordinator-fence.ts";
 import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../rules/fence.ts";
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
@@ -49,7 +49,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
   /** Reconciles, deletes, snapshots and controls run one at a time. */
   readonly #serial = new Serial();
-  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[] }) | undefined;
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number }) | undefined;
   /** The rules fence, read once from storage. */
   readonly #fence: FenceCell<GroupRules>;
   readonly #history: HistoryRecorder;
@@ -75,7 +75,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots] = await Promise.all([
+      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
@@ -83,8 +83,9 @@ export class GroupCoordinator extends DurableObject<Env> {
         this.#store.getLastTick(),
         this.#store.getLastActionAt(),
         this.#store.getLostBoots(),
+        this.#store.getAppliedNow(),
       ]);
-      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots };
+      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow };
     }
     return this.#state;
   }
@@ -114,8 +115,13 @@ export class GroupCoordinator extends DurableObject<Env> {
       if ("deleted" in fenced) return deletedGroupRecord(request, fenced.deleted);
       request = { ...request, group: fenced.entry };
       const now = new Date(request.now);
+      // A request older than one already applied (a delayed cron tick behind a newer tick or an apply-now) would
+      // undo it: refused, nothing done or stored. Only strictly older: an equal `now` (a retry) runs.
+      const applied = (await this.#loaded()).appliedNow;
+      if (now.getTime() < applied) return staleRequestRecord(request, applied, (await this.#loaded()).lastTick);
       await controls.expireOverride(await this.#loaded(), this.#store, now);
       const state = await this.#loaded();
+      state.appliedNow = now.getTime(); // in memory on every tick; stored with the record or an action (below)
       if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
         // The rules changed since Nova rejected a boot: try again with the new ones.
         this.#store.appendActivity([
@@ -153,6 +159,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (output.acted) {
         state.lastActionAt = Date.now();
         await this.#store.setLastActionAt(state.lastActionAt);
+        await this.#store.setAppliedNow(state.appliedNow);
       }
       const lost = newlyLost(output.record.results, bootId, now, request.now);
       state.lostBoots.push(...lost);
@@ -212,6 +219,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       }
       state.lastTick = record;
       await this.#store.setLastTick(record);
+      await this.#store.setAppliedNow(state.appliedNow);
       this.#store.appendActivity(activity);
       return record;
     });
