@@ -74,6 +74,8 @@ export interface ComputeCloud {
   deleteImage(id: string): Promise<void>;
   /** The X-OpenStack-Request-Id sent on every call of this cloud (one per tick): finds the tick in the cloud's logs. */
   readonly requestId?: string;
+  /** Why compute version discovery fell back to plain 2.1 (no microversions) on this cloud's calls so far; undefined when it did not or was not tried. */
+  discoveryFallback?(): string | undefined;
   /** Masks this cloud's secrets (password, secret, tokens) out of a text: the last gate before logs, storage and answers. */
   redact?(text: string): string;
 }

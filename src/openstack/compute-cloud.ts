@@ -106,6 +106,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     redact: (text) => session.transport.mask(text),
     stats: () => session.stats(),
     imageMetadata: async () => (await glance()) ?? nova.images,
+    discoveryFallback: () => nova.context.discoveryFallback(),
 
     async listServers(options: ListServersOptions = {}): Promise<ObservedServer[]> {
       const servers = await nova.servers.listSummaries(undefined, options.addresses === true ? { addresses: true } : {});

@@ -26,6 +26,7 @@ export class ComputeContext {
   readonly session: Session;
   private readonly request: MicroversionRequest;
   private discovered: Promise<{ endpoint: string; features: ComputeFeatures }> | undefined;
+  private fallback: string | undefined;
 
   constructor(session: Session, microversion: MicroversionRequest = "auto") {
     this.session = session;
@@ -44,6 +45,7 @@ export class ComputeContext {
       // A fallback (discovery failed) serves this cloud's calls only: the next tick tries discovery again.
       void this.discovered.then(
         (d) => {
+          this.fallback = d.features.discoveryFallback;
           if (d.features.discoveryFallback !== undefined) this.session.forget(key);
         },
         () => undefined,
@@ -54,6 +56,11 @@ export class ComputeContext {
       });
     }
     return this.discovered;
+  }
+
+  /** Why discovery fell back to plain 2.1 for this cloud, once it has been tried; undefined otherwise. Sends nothing. */
+  discoveryFallback(): string | undefined {
+    return this.fallback;
   }
 
   async features(): Promise<ComputeFeatures> {

@@ -135,6 +135,15 @@ export class CloudGateway extends RpcTarget {
     this.#elapsedMs = budget !== undefined ? () => budget.elapsedMs() : () => Math.max(0, clock() - start);
   }
 
+  /**
+   * Why compute version discovery fell back to plain 2.1 on this gateway's calls (null: it did not, or
+   * no call needed it yet). Sends nothing; masked like every message that leaves the gateway.
+   */
+  async discoveryFallback(): Promise<Outcome<string | null>> {
+    const reason = this.#cloud.discoveryFallback?.();
+    return { ok: true, value: reason === undefined ? null : (this.#cloud.redact?.(reason) ?? reason) };
+  }
+
   /** The X-OpenStack-Request-Id every call through this gateway carries (one per tick), when the cloud sends one. */
   get tickRequestId(): string | undefined {
     return this.#cloud.requestId;
@@ -328,6 +337,7 @@ export type CloudPort = Pick<
   | "deleteImage"
   | "reserve"
   | "release"
+  | "discoveryFallback"
 >;
 
 const PORT_METHODS = [
@@ -346,6 +356,7 @@ const PORT_METHODS = [
   "deleteImage",
   "reserve",
   "release",
+  "discoveryFallback",
 ] as const satisfies ReadonlyArray<keyof CloudPort>;
 
 /**

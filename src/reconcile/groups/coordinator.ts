@@ -198,6 +198,10 @@ export class GroupCoordinator extends DurableObject<Env> {
         record.errors.push(...snap.errors);
         activity.push(...snap.activity);
       }
+      // Discovery answered 401/403/5xx or nothing: the calls went out as plain 2.1 (no tags, no "none"
+      // networks below 2.37...). The operator should see that the cloud is being spoken to in a lesser dialect.
+      const fallback = await cloud.discoveryFallback();
+      if (fallback.ok && fallback.value !== null) record.notices.push({ level: "warning", code: "compute-discovery-fallback", message: fallback.value });
       // Desired and actual for the dashboard's chart: a row only when they changed.
       this.#history.record(record);
       const previous = state.lastTick;
