@@ -72,6 +72,13 @@ export interface ComputeCloud {
   listImages(properties: Record<string, string>): Promise<ObservedImage[]>;
   getImage(id: string): Promise<ObservedImage | null>;
   deleteImage(id: string): Promise<void>;
+  /**
+   * Nova's fault of one server (GET /servers/{id}), null when it has none or is gone. Real Nova's
+   * `/servers/detail` looks faults up in the API's default cell only, so a server the scheduler could
+   * not place (NoValidHost, buried in cell0) is listed in ERROR without one. Optional: doubles without it
+   * keep what the listing said.
+   */
+  serverFault?(id: string): Promise<ObservedServer["fault"] | null>;
   /** The X-OpenStack-Request-Id sent on every call of this cloud (one per tick): finds the tick in the cloud's logs. */
   readonly requestId?: string;
   /** Why compute version discovery fell back to plain 2.1 (no microversions) on this cloud's calls so far; undefined when it did not or was not tried. */

@@ -5,7 +5,7 @@ import type { ResourceRef } from "../config/group.ts";
 import type { ObservedImage, ObservedServer } from "../core/model/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
-import type { NovaImage, ServerSummary } from "./compute/schemas.ts";
+import type { NovaImage, Server, ServerSummary } from "./compute/schemas.ts";
 import type { MicroversionRequest } from "./compute/versions.ts";
 import { clip, OpenStackError } from "./errors.ts";
 import { createGlanceClient, type GlanceClient, type GlanceImage, imageProperties } from "./glance.ts";
@@ -180,6 +180,15 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
       }
     },
 
+    async serverFault(id: string): Promise<ObservedServer["fault"] | null> {
+      try {
+        return faultOf((await nova.servers.get(id)).fault, (text) => session.transport.mask(text)) ?? null;
+      } catch (e) {
+        if (e instanceof OpenStackError && e.status === 404) return null;
+        throw e;
+      }
+    },
+
     async serverAction(id: string, action: ServerAction): Promise<void> {
       await nova.servers[action](id);
     },
@@ -250,7 +259,7 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
 }
 
 /** Nova's fault message as cloud text is kept elsewhere: one line, masked, clipped, masked again (clipping must not keep part of a secret). */
-function faultOf(fault: ServerSummary["fault"], mask: (text: string) => string): ObservedServer["fault"] {
+function faultOf(fault: ServerSummary["fault"] | Server["fault"], mask: (text: string) => string): ObservedServer["fault"] {
   const message = fault?.message?.replace(/\s+/g, " ").trim();
   if (fault == null || message === undefined || message === "") return undefined;
   return { message: mask(clip(mask(message))), ...(fault.code === undefined ? {} : { code: fault.code }), ...(fault.created === undefined ? {} : { created: fault.created }) };

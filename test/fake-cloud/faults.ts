@@ -43,6 +43,12 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   }).strict(),
   /** The server never leaves BUILD. */
   z.object({ kind: z.literal("stuckBuild"), times: Times, serverName: ServerName }).strict(),
+  /**
+   * The scheduler finds no host (a flavor bigger than any hypervisor): the server goes ERROR with the fault
+   * "No valid host was found. ", and, as on a real Zed, is buried in cell0, whose faults `/servers/detail`
+   * does not show (its fault lookup reads the API's default cell only): only GET /servers/{id} has the fault.
+   */
+  z.object({ kind: z.literal("noValidHost"), times: Times, serverName: ServerName }).strict(),
   /** The server goes ACTIVE, then ERROR `afterMs` later. */
   z.object({ kind: z.literal("errorAfterActive"), afterMs: z.number().int().min(0), times: Times, serverName: ServerName }).strict(),
   /** DELETE /servers/{id} answers `status` (default 500), `times` times. */

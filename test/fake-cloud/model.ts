@@ -88,6 +88,8 @@ export interface FakeServer {
   fault: { code: number; message: string; created: number } | null;
   /** Set when a stuckBuild fault holds the server in BUILD. */
   stuck: boolean;
+  /** Set when a noValidHost fault failed it at scheduling: buried in cell0, its fault is not in listings. */
+  cell0?: boolean;
   /** Virtual ms before which Nova's API does not show the server yet (a lateRegistration fault). */
   listedFrom?: number;
 }

@@ -90,6 +90,16 @@ describe("scheduled() against the fake cloud", () => {
     expect(deletes.map((a) => a.reason)).toEqual([expect.stringContaining("Nova fault 500: Injected failure: the hypervisor lost this instance (fake cloud).")]);
   });
 
+  it("a server Nova could not place (No valid host, listed in ERROR without its fault as a real Zed does) leaves that fault in its delete's activity entry", async () => {
+    const { tick, service, cloud } = await world();
+    await cloud.addFault({ kind: "noValidHost", times: 1 });
+    await service.putGroup("nvh-fc", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await tick("2026-11-26T08:01:00Z");
+    const deletes = (await service.activity("nvh-fc", 20)).filter((a) => a.kind === "delete");
+    expect(deletes.map((a) => a.reason)).toEqual([expect.stringContaining("Nova fault 500: No valid host was found.")]);
+  });
+
   it("replaces a server stuck in BUILD after the build timeout", async () => {
     const { tick, service, members, cloud } = await world();
     await cloud.addFault({ kind: "stuckBuild", times: 1 });

@@ -17,6 +17,9 @@ export const AddressSchema = z.looseObject({
 });
 export const AddressesSchema = z.record(z.string(), z.array(AddressSchema));
 
+/** Nova's reason for an ERROR server. A malformed one is dropped, never failing the answer it came in. */
+const FaultSchema = z.object({ code: z.number().optional(), message: z.string().optional(), created: z.string().optional() }).nullish().catch(undefined);
+
 export const ServerSchema = z.looseObject({
   id: IdSchema,
   // From 2.69 a server in a cell that is down comes back with little more than id and status UNKNOWN.
@@ -35,6 +38,7 @@ export const ServerSchema = z.looseObject({
   accessIPv6: z.string().nullish(),
   key_name: z.string().nullish(),
   uuid: z.string().optional(),
+  fault: FaultSchema,
   links: z.array(LinkSchema).optional(),
 });
 export type Server = z.infer<typeof ServerSchema>;
@@ -83,8 +87,11 @@ export const ServerSummarySchema = z.object({
   // union of object/string/null here cost ~50 ms per 10,000 servers (bench/node/listing-parse.ts);
   // volume-backed servers answer "" and give none.
   image: z.unknown().transform(imageIdOf).optional(),
-  /** Nova's reason for an ERROR server (detailed listing): kept in the delete's reason. A malformed one is dropped, never fails the listing. */
-  fault: z.object({ code: z.number().optional(), message: z.string().optional(), created: z.string().optional() }).nullish().catch(undefined),
+  /**
+   * Nova's reason for an ERROR server (detailed listing): kept in the delete's reason. A server Nova could
+   * not place (buried in cell0) comes without one in the listing on a real Zed: see ComputeCloud.serverFault.
+   */
+  fault: FaultSchema,
 });
 export type ServerSummary = z.infer<typeof ServerSummarySchema> & { addresses?: string[] };
 /**

@@ -298,6 +298,14 @@ export class CloudGateway extends RpcTarget {
     });
   }
 
+  /** Nova's fault of one server the listing showed in ERROR without one (null: none, gone, or a cloud double without the call). */
+  async serverFault(id: string): Promise<Outcome<ObservedServer["fault"] | null>> {
+    const cloud = this.#cloud;
+    if (cloud.serverFault === undefined) return { ok: true, value: null };
+    const operation = `read the fault of server ${id}`;
+    return this.#admit(operation) ?? this.#attempt(operation, async () => (await cloud.serverFault?.(id)) ?? null);
+  }
+
   async createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<Outcome<string>> {
     const operation = `create image of server ${serverId}`;
     return this.#admit(operation) ?? this.#attempt(operation, () => this.#cloud.createImage(serverId, name, metadata));
@@ -331,6 +339,7 @@ export type CloudPort = Pick<
   | "serverAction"
   | "mergeServerMetadata"
   | "deleteServerMetadataItem"
+  | "serverFault"
   | "createImage"
   | "listImages"
   | "getImage"
@@ -350,6 +359,7 @@ const PORT_METHODS = [
   "serverAction",
   "mergeServerMetadata",
   "deleteServerMetadataItem",
+  "serverFault",
   "createImage",
   "listImages",
   "getImage",

@@ -13,6 +13,7 @@ import type { Desired, Notice, ObservedServer, QuotaHeadroom, Step } from "../..
 import type { ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
 import { notSentReason, type BootReads, type CloudPort, type Reservation } from "../gateway/gateway.ts";
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
+import { withFaults } from "./faults.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
@@ -261,7 +262,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     return { record, activity: [], bootBlock: state.bootBlock, bootBackoff: state.bootBackoff, acted: false };
   }
 
-  const members = input.listing.members.filter((s) => isMember(s, group.name));
+  // Before planning: an ERROR member's delete and the boot backoff both say Nova's fault, read if the listing lacked it.
+  const members = await withFaults(input.listing.members.filter((s) => isMember(s, group.name)), state.bootBackoff?.counted ?? [], input.cloud);
   const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}), ...(input.adopted ? { adopted: input.adopted } : {}) });
   const notices = [...planned.notices];
   const errors: ErrorInfo[] = [];

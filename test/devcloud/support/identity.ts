@@ -12,7 +12,7 @@ export interface DomainUser {
 }
 
 /** The admin's OS_* from $DEVCLOUD_DIR/adminrc (written by up.sh). */
-async function adminSettings(): Promise<Record<string, string>> {
+export async function adminSettings(): Promise<Record<string, string>> {
   const dir = process.env.DEVCLOUD_DIR ?? "/tmp/devcloud";
   const text = await readFile(join(dir, "adminrc"), "utf8");
   return Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^["']|["']$/g, "")]));

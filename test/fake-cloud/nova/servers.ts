@@ -327,6 +327,7 @@ export async function createServers(n: Nova): Promise<Response> {
     };
     cloud.servers.set(server.id, server);
     created.push(server);
+    if (cloud.takeServerFault("noValidHost", name) !== undefined) server.cell0 = true;
     scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
   }
   if (cloud.options.buildMs === 0) cloud.settle();
@@ -362,12 +363,18 @@ export function scheduleBuild(cloud: FakeCloud, s: FakeServer, errorAfterMs: num
   const start = cloud.now();
   const build = cloud.options.buildMs;
   cloud.schedule(start + Math.floor(build / 2), () => {
+    if (cloud.servers.get(s.id) === s && s.status === "BUILD" && s.taskState === "scheduling" && s.cell0 === true) {
+      // The scheduler found no host: Nova's conductor buries the instance in cell0 in ERROR.
+      setState(cloud, s, "ERROR", "error", null, 0);
+      s.fault = { code: 500, message: "No valid host was found. ", created: cloud.now() };
+      return;
+    }
     if (cloud.servers.get(s.id) === s && s.status === "BUILD" && s.taskState === "scheduling") {
       s.availabilityZone = s.availabilityZone || "nova";
       setState(cloud, s, "BUILD", "building", "spawning", 0);
     }
   });
-  if (s.stuck) return;
+  if (s.stuck || s.cell0 === true) return;
   cloud.schedule(start + build, () => {
     if (cloud.servers.get(s.id) !== s || s.status !== "BUILD" || s.taskState === "deleting") return;
     setState(cloud, s, "ACTIVE", "active", null, 1);

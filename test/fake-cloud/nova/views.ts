@@ -89,7 +89,8 @@ export function serverView(n: Nova, s: FakeServer, show: boolean): Record<string
     "os-extended-volumes:volumes_attached": [],
   };
   if (s.addresses.length > 0) v.security_groups = [{ name: "default" }];
-  if (s.fault !== null) v.fault = { code: s.fault.code, created: isoSeconds(s.fault.created), message: s.fault.message };
+  // Real Nova's listing reads faults from the API's default cell only: a server buried in cell0 shows none there.
+  if (s.fault !== null && (show || s.cell0 !== true)) v.fault = { code: s.fault.code, created: isoSeconds(s.fault.created), message: s.fault.message };
   if (n.mv >= 9) v.locked = s.locked;
   if (n.mv >= 73) v.locked_reason = null;
   if (n.mv >= 19) v.description = s.description;
