@@ -9,14 +9,16 @@ import { measureBootToN, measureCell, type BootToNResult, type CellResult } from
 import { measureRealTier, type RealOutcome } from "./real-tier.ts";
 import { renderConsole, renderMarkdown, spliceCpuSection, type BenchResults } from "./report.ts";
 import { buildBenchWorker, REPO_ROOT, startBenchWorker } from "./worker-runner.ts";
+import { measureReadRoutes, renderReadRoutes } from "./read-routes.ts";
 
-const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real|budget|many|cpu] [-- --against REF] [-- --write|--no-write] [-- --verbose]
+const USAGE = `usage: npm run bench [-- --quick] [-- --only fake|real|budget|many|cpu|reads] [-- --against REF] [-- --write|--no-write] [-- --verbose]
   --quick     a smaller grid (1, 10 groups x 10, 1,000 servers; N = 1, 10) for a fast look
   --only      run only the fake-cloud grid, only the real-tier side by side, only the subrequest
               budget (100 groups +2 each with a budget of 50, -2 each, a hanging cloud), the budget
               with the 1,000-group runs too, or only the CPU of a small deployment (1 group x 10
               servers, 3 groups x 50: cold/warm, steady/scale, V8 profiles; --only cpu --write
-              rewrites only that section of BENCHMARKS.md)
+              rewrites only that section of BENCHMARKS.md), or only the read routes (status and
+              timeline over HTTP: one daily entry against 50 \`* * * * *\` entries; prints only)
   --against   the CPU section also measures the worker built at this git ref, runs interleaved, and
               shows both side by side (before/after)
   --write     write BENCHMARKS.md even for a partial run; --no-write never writes it
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = values.only;
-  if (only !== undefined && !["fake", "real", "budget", "many", "cpu"].includes(only)) throw new Error(`--only wants fake, real, budget, many or cpu\n${USAGE}`);
+  if (only !== undefined && !["fake", "real", "budget", "many", "cpu", "reads"].includes(only)) throw new Error(`--only wants fake, real, budget, many, cpu or reads\n${USAGE}`);
   const runs = (part: "fake" | "real" | "budget" | "cpu") => only === undefined || only === part || (part === "budget" && only === "many");
   const startedAt = new Date();
   const log = values.verbose ? (line: string) => console.error(line) : () => {};
@@ -79,6 +81,12 @@ async function main(): Promise<void> {
 
   progress("building the worker (wrangler deploy --dry-run)...");
   const scriptPath = await buildBenchWorker(join(REPO_ROOT, ".tmp/bench-build"));
+  if (only === "reads") {
+    // Printed only: BENCHMARKS.md's "Read routes over HTTP" section quotes a run by hand.
+    const samples = values.quick ? 10 : 40;
+    console.log(renderReadRoutes(await measureReadRoutes(scriptPath, { samples, warmup: 5 }, progress), samples));
+    return;
+  }
 
   const grid: CellResult[] = [];
   const bootToN: BootToNResult[] = [];

@@ -84,6 +84,10 @@ function workerdPids(): number[] {
 export interface BenchWorker {
   /** workerd's CPU from its start until Miniflare was ready (the bundle's parse and global scope included). */
   startupCpuMs: number;
+  /** The worker's own loopback URL (plain HTTP, e.g. for fetch() from the benchmark). */
+  url: string;
+  /** workerd's CPU time so far (ms, every thread): the difference around a request is what it cost. */
+  cpuMs(): number;
   /** One cron tick at `scheduledTime`, measured (cron "bench-noop": the wrapper answers without calling the worker). */
   tick(scheduledTime: Date, cron?: string): Promise<TickMeasurement>;
   /** A request to the worker's HTTP API as the benchmark's admin. */
@@ -129,7 +133,7 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
-  await mf.ready;
+  const url = (await mf.ready).toString().replace(/\/$/, "");
   const worker = (await mf.getWorker()) as unknown as {
     scheduled(options: { scheduledTime: Date; cron: string }): Promise<{ outcome: string }>;
   };
@@ -144,6 +148,8 @@ export async function startBenchWorker(options: StartOptions): Promise<BenchWork
 
   return {
     startupCpuMs,
+    url,
+    cpuMs: () => cpuNs() / 1e6,
     async tick(scheduledTime, cron = "* * * * *") {
       await readCounts();
       const cpuBefore = cpuNs();
