@@ -22,6 +22,11 @@ export default defineConfig({
             // Only test events reach it (no group matches): test/api/notifications.test.ts scripts its failures.
             { name: "flaky", kind: "webhook", url: `${inject("webhookUrl")}/flaky`, secret: "flaky-webhook-secret-0123456789", groups: ["no-group-*"] },
           ]),
+          // The combination property's runs and seed (test/worker/combinations.property.test.ts): more runs on demand.
+          NOVASCALE_PROPERTY_RUNS: process.env.NOVASCALE_PROPERTY_RUNS ?? "",
+          NOVASCALE_PROPERTY_SEED: process.env.NOVASCALE_PROPERTY_SEED ?? "",
+          NOVASCALE_PROPERTY_PATH: process.env.NOVASCALE_PROPERTY_PATH ?? "",
+          NOVASCALE_PROPERTY_SECONDS: process.env.NOVASCALE_PROPERTY_SECONDS ?? "",
           // The members view links each server to the cloud's own dashboard (test/api/views.test.ts).
           NOVASCALE_SERVER_LINK: "https://horizon.example/project/instances/{id}/",
           NOVASCALE_TOKENS: JSON.stringify([

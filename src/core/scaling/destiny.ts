@@ -19,6 +19,8 @@ import type { Destiny, ObservedServer } from "../model/types.ts";
  * ERROR                       replace   no       delete it, boot a replacement in the same plan; the
  *                                                reason names Nova's fault message when it gave one
  * SHUTOFF                     replace   no       with replaceShutoff (default): delete and replace
+ * ERROR / SHUTOFF / stuck     wait      yes      a snapshot under way (task image_*): left alone until it
+ *   BUILD, task image_*                            ends, then the row above (deleting it kills the upload)
  *                             count     yes      with replaceShutoff false: counts like ACTIVE
  * REBOOT, HARD_REBOOT         wait      yes      left alone: comes back ACTIVE by itself
  * RESIZE, VERIFY_RESIZE,      wait      yes      left alone: an operator's resize is in progress
@@ -179,12 +181,25 @@ export function taskInProgress(server: ObservedServer): string | undefined {
 }
 
 /**
+ * A snapshot of the server is under way (Nova's task_state image_snapshot, image_snapshot_pending,
+ * image_pending_upload, image_uploading, image_backup): deleting the server now would kill the upload and
+ * lose the snapshot, so no plan deletes it before the task ends (issue 24's combination property).
+ */
+export function snapshotUnderWay(server: ObservedServer): string | undefined {
+  const task = taskInProgress(server);
+  return task !== undefined && task.toLowerCase().startsWith("image_") ? task : undefined;
+}
+
+/**
  * What the planner does with this server now: the table above, plus SHUTOFF policy and the build timeout.
  * `adopted`: servers the operator handed to the group explicitly (they count as booted by it).
  */
 export function destinyOf(server: ObservedServer, rules: DestinyRules, now: Date, cloudOffsetMs = 0, resumedAt?: Date, adopted?: ReadonlySet<string>): Classified {
   const classified = classify(server, rules, now, cloudOffsetMs, resumedAt);
   if (classified.destiny !== "replace") return classified;
+  // A broken or stopped server whose snapshot uploads waits for the upload (it counts meanwhile, as any "wait").
+  const snapshot = snapshotUnderWay(server);
+  if (snapshot !== undefined) return { ...classified, destiny: "wait", why: `${classified.why}; task ${snapshot} under way: not replaced before the snapshot ends` };
   // A power group never deletes: whatever would be replaced is reported instead.
   if (rules.mode === "power") return { ...classified, destiny: "report" };
   // No group deletes a server it did not boot (an operator's, tagged by hand): reported, never replaced by a delete.

@@ -2,7 +2,7 @@
 import { parks, type Group } from "../model/rules.ts";
 import type { Desired, Destiny, Notice, ObservedServer, Step } from "../model/types.ts";
 import { estimateCloudOffset, skewNotice } from "./clock.ts";
-import { destinyOf, RESUME_FAILED, taskInProgress, type Classified } from "./destiny.ts";
+import { destinyOf, RESUME_FAILED, snapshotUnderWay, taskInProgress, type Classified } from "./destiny.ts";
 import { BOOT_INTENT_KEY, isBooted, isMember, isProtected } from "../model/membership.ts";
 import { planParks, planPoolCap, planResumes, planUnmarks, respectedWoken, type ParkingPlanInput } from "./park-plan.ts";
 
@@ -57,8 +57,9 @@ const PRESENT: ReadonlySet<Destiny> = new Set<Destiny>(["count", "build", "wait"
  *      by policy (replaceShutoff false) is the first victim, since it serves nobody;
  *   3. then BUILD (not serving yet);
  *   4. then ACTIVE;
- *   5. last, servers with a task under way (a snapshot uploading, ...): deleting one would kill the task,
- *      and the source of tonight's snapshot must not be the next victim;
+ *   5. last, servers with a task under way (rebooting, ...), and the source of tonight's snapshot must
+ *      not be the next victim; a server whose snapshot uploads (task image_*) is no victim at all this
+ *      tick: deleting it would kill the upload (it goes once the task ends);
  * within each rank by the group's scaleIn.order on `created` (oldest-first by default), ties by id.
  * A server novascale did not boot (no boot intent marker, not adopted) is never a victim of a group that
  * deletes: it is left running (notice `not-booted-kept`); a group that parks may park it (parking.ts).
@@ -195,7 +196,9 @@ export function plan(input: PlanInput): PlanResult {
   } else if (missing < 0) {
     const excess = -missing;
     const kept = new Set(respectedWoken(parking).map((c) => c.server.id));
-    const running = classified.filter((c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id));
+    const running = classified.filter(
+      (c) => (c.destiny === "count" || c.destiny === "build" || c.destiny === "woken") && !isProtected(c.server) && !kept.has(c.server.id) && snapshotUnderWay(c.server) === undefined,
+    );
     // Never a server novascale did not boot: an operator's server is theirs to remove.
     const eligible = running.filter((c) => isBooted(c.server, adopted));
     const foreign = running.length - eligible.length;
@@ -215,7 +218,7 @@ export function plan(input: PlanInput): PlanResult {
       notices.push({
         level: "warning",
         code: "scale-in-blocked",
-        message: `${excess - victims.length} more server(s) should go, but the rest are protected or busy (reboot, resize, ...): left alone`,
+        message: `${excess - victims.length} more server(s) should go, but the rest are protected or busy (reboot, resize, a snapshot uploading, ...): left alone`,
       });
     }
   }

@@ -64,6 +64,16 @@ describe("destinyOf", () => {
     });
   }
 
+  for (const status of ["SHUTOFF", "ERROR"]) {
+    it(`a ${status} server novascale booted (no park mark), its snapshot uploading, waits for the upload: not replaced (issue 24, combination property)`, () => {
+      expect(destinyOf(server({ status, taskState: "image_uploading" }), defaults, NOW).destiny).toBe("wait");
+    });
+  }
+
+  it("a stopped server waiting for its snapshot says why", () => {
+    expect(destinyOf(server({ status: "SHUTOFF", taskState: "image_snapshot" }), defaults, NOW).why).toContain("task image_snapshot under way: not replaced before the snapshot ends");
+  });
+
   it("SHUTOFF counts when replaceShutoff is off", () => {
     expect(destinyOf(server({ status: "SHUTOFF" }), rules({ replaceShutoff: false }), NOW).destiny).toBe("count");
   });

@@ -163,9 +163,24 @@ describe("plan: scale-in victims", () => {
     const pending = server({ ageMin: 700, taskState: "image_pending_upload" });
     const idle = server({ ageMin: 10 });
     expect(deletedIds(planFor({ members: [uploading, snapshotting, pending, idle], desired: desired(3) }).steps)).toEqual([idle.id]);
-    const r = planFor({ members: [uploading, snapshotting, pending, idle], desired: desired(2) });
-    expect(deletedIds(r.steps)).toEqual([idle.id, uploading.id]);
-    expect(r.steps[1]?.reason).toContain("task image_uploading under way");
+  });
+
+  it("a server whose snapshot uploads is no victim at all, even when no one else is left to delete (issue 24, combination property)", () => {
+    const uploading = server({ ageMin: 900, taskState: "image_uploading" });
+    const idle = server({ ageMin: 10 });
+    const r = planFor({ members: [uploading, idle], desired: desired(0) });
+    expect(deletedIds(r.steps)).toEqual([idle.id]);
+  });
+
+  it("says the scale-in waits for a busy server: scale-in-blocked", () => {
+    const r = planFor({ members: [server({ taskState: "image_snapshot" })], desired: desired(0) });
+    expect(codes(r)).toContain("scale-in-blocked");
+  });
+
+  it("a busy server that is not snapshotting (rebooting task) is still the last victim", () => {
+    const busy = server({ ageMin: 900, taskState: "rebooting" });
+    const idle = server({ ageMin: 10 });
+    expect(deletedIds(planFor({ members: [busy, idle], desired: desired(0) }).steps)).toEqual([idle.id, busy.id]);
   });
 
   it("a busy server goes after idle ones whatever the order (newest-first too)", () => {
