@@ -41,6 +41,8 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
     times: Times,
     serverName: ServerName,
   }).strict(),
+  /** POST /servers is accepted (202), then the scheduler finds no host: the server goes to ERROR with Nova's NoValidHost fault. */
+  z.object({ kind: z.literal("noValidHost"), times: Times, serverName: ServerName }).strict(),
   /** The server never leaves BUILD. */
   z.object({ kind: z.literal("stuckBuild"), times: Times, serverName: ServerName }).strict(),
   /** The server goes ACTIVE, then ERROR `afterMs` later. */

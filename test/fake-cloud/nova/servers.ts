@@ -4,6 +4,7 @@ import { empty, isRecord, json, novaError } from "../http.ts";
 import type { FakeFlavor, FakeImage, FakeServer } from "../model.ts";
 import { type Handler, type Nova, UNEXPECTED, body, findFlavor, findImage, findServer, invalidInput, lastSegment, notFound, registered, setState } from "./context.ts";
 import { parseAccessIPs } from "./addresses.ts";
+import { NO_VALID_HOST, place } from "../capacity.ts";
 import { legacyServerView, links, serverView } from "./views.ts";
 
 export function listServers(detail: boolean): Handler {
@@ -288,6 +289,9 @@ export async function createServers(n: Nova): Promise<Response> {
   const now = cloud.now();
   const late = cloud.takeServerFault("lateRegistration", parsed.name);
   const reservationId = `r-${cloud.rng.token(8)}`;
+  // The scheduler places the whole request or none of it (Nova's NoValidHost fails every server of a multi-create).
+  const noHost = cloud.takeServerFault("noValidHost", parsed.name) !== undefined;
+  const hosts = noHost ? undefined : place(cloud.capacity, cloud, parsed.flavor, count);
   const created: FakeServer[] = [];
   for (let i = 1; i <= count; i++) {
     const name = count > 1 ? `${parsed.name}-${i}` : parsed.name;
@@ -324,10 +328,12 @@ export async function createServers(n: Nova): Promise<Response> {
       fault: null,
       stuck: cloud.takeServerFault("stuckBuild", name) !== undefined,
       ...(late !== undefined ? { listedFrom: now + late.delayMs } : {}),
+      ...(hosts?.[i - 1] !== undefined ? { host: hosts[i - 1] } : {}),
     };
     cloud.servers.set(server.id, server);
     created.push(server);
-    scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
+    if (hosts === undefined) scheduleNoValidHost(cloud, server);
+    else scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
   }
   if (cloud.options.buildMs === 0) cloud.settle();
 
@@ -355,6 +361,19 @@ export function bootAddresses(cloud: FakeCloud, legacy: boolean, networks: BootR
   const mac = () => `fa:16:3e:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}:${cloud.rng.hex(2)}`;
   if (legacy) return [{ network: "public", addr: `192.168.100.${octet}`, mac: mac() }, { network: "private", addr: `192.168.200.${octet}`, mac: mac() }];
   return networks === "none" ? [] : [{ network: "private", addr: `10.0.0.${octet}`, mac: mac() }];
+}
+
+/**
+ * BUILD(scheduling) -> ERROR after half the build time, as a server the scheduler found no host for: no host,
+ * no addresses (its ports are given back), Nova's fault `{code: 500, message: NoValidHost's, created}`.
+ */
+export function scheduleNoValidHost(cloud: FakeCloud, s: FakeServer): void {
+  cloud.schedule(cloud.now() + Math.floor(cloud.options.buildMs / 2), () => {
+    if (cloud.servers.get(s.id) !== s || s.status !== "BUILD" || s.taskState === "deleting") return;
+    setState(cloud, s, "ERROR", "error", null, 0);
+    s.addresses = [];
+    s.fault = { code: 500, message: NO_VALID_HOST, created: cloud.now() };
+  });
 }
 
 /** BUILD(scheduling) -> BUILD(spawning) -> ACTIVE after buildMs, unless held; optionally ERROR later. */
