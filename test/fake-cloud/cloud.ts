@@ -1,6 +1,7 @@
 // FakeCloud: an in-memory OpenStack (Keystone, Nova, Glance) with a virtual clock and injectable faults.
 import { z } from "zod";
 import { FakeClock, isoSeconds } from "./clock.ts";
+import { CapacityBodySchema, place, type Capacity, type CapacityBody } from "./capacity.ts";
 import { FaultSpecSchema, isExhausted, matchesRequest, matchesServerName } from "./faults.ts";
 import type { ActiveFault, FaultKind, FaultSpec, FaultSpecInput, ServiceName } from "./faults.ts";
 import { glanceError, isRecord, json, keystoneError, novaError, readJson, sleep, INVALID_JSON } from "./http.ts";
@@ -58,6 +59,10 @@ export interface ServerSnapshot {
   reservationId: string;
   created: string;
   updated: string;
+  /** The compute host it holds (null: none, e.g. after NoValidHost). */
+  host: string | null;
+  /** Nova's fault message on an ERROR server (null: none). */
+  fault: string | null;
 }
 
 export interface ImageSnapshot {
@@ -130,6 +135,8 @@ export class FakeCloud {
   servers = new Map<string, FakeServer>();
   images = new Map<string, FakeImage>();
   quotas = new Map<string, Quotas>();
+  /** Per-flavor capacity and the host pool (capacity.ts); set from the options, changed by PUT /_fake/capacity. */
+  capacity: Capacity = {};
   nextServerNumber = 1;
   nextImageNumber = 1;
   /** Rate-limit windows: key -> request instants. */
@@ -156,6 +163,7 @@ export class FakeCloud {
     this.clock = new FakeClock(this.options.clock, this.options.startAt === undefined ? Date.now() : toMs(this.options.startAt));
     this.rng = new SeededRandom(this.options.seed);
     this.#seed();
+    this.capacity = { flavors: this.options.capacity, hosts: this.options.hosts };
     for (const fault of this.options.faults) this.addFault(fault);
   }
 
@@ -180,6 +188,7 @@ export class FakeCloud {
     this.#pendingRevocation = null;
     this.resetStats();
     this.#seed();
+    this.capacity = { flavors: this.options.capacity, hosts: this.options.hosts };
     for (const fault of this.options.faults) this.addFault(fault);
   }
 
@@ -391,6 +400,8 @@ export class FakeCloud {
         reservationId: s.reservationId,
         created: isoSeconds(s.created),
         updated: isoSeconds(s.updated),
+        host: s.host ?? null,
+        fault: s.fault?.message ?? null,
       });
     }
     return out.sort((a, b) => a.created.localeCompare(b.created) || a.name.localeCompare(b.name));
@@ -452,10 +463,20 @@ export class FakeCloud {
       fault: spec.status === "ERROR" ? { code: 500, message: "seeded in ERROR", created } : null,
       stuck: spec.status === "BUILD",
     };
+    const host = spec.status === "ERROR" ? undefined : place(this.capacity, this, flavor, 1)?.[0];
+    if (host !== undefined) server.host = host;
     this.servers.set(server.id, server);
     const snapshot = this.serverSnapshots().find((s) => s.id === server.id);
     if (snapshot === undefined) throw new Error("seeded server vanished");
     return snapshot;
+  }
+
+  /** Changes the capacity (null clears a part, an absent part stays); servers already placed keep their hosts. */
+  setCapacity(body: CapacityBody): Capacity {
+    const parsed = CapacityBodySchema.parse(body);
+    if (parsed.flavors !== undefined) this.capacity.flavors = parsed.flavors ?? undefined;
+    if (parsed.hosts !== undefined) this.capacity.hosts = parsed.hosts ?? undefined;
+    return { ...this.capacity };
   }
 
   setQuota(projectName: string, quota: Partial<Quotas>): Quotas {
@@ -546,6 +567,7 @@ export class FakeCloud {
             "DELETE /_fake/faults/{id}",
             "POST /_fake/tokens/revoke",
             "PUT /_fake/quotas/{project}",
+            "GET|PUT /_fake/capacity",
             "GET|DELETE /_fake/stats",
             "POST /_fake/reset",
           ],
@@ -560,6 +582,7 @@ export class FakeCloud {
           servers: this.serverSnapshots(),
           images: this.imageSnapshots(),
           faults: this.listFaults(),
+          capacity: this.capacity,
           projects: [...this.projects.values()].map((p) => ({ id: p.id, name: p.name, quota: this.quotaOf(p.id), usage: this.usage(p.id) })),
           stats: this.stats(),
         });
@@ -589,6 +612,8 @@ export class FakeCloud {
         const quota = z.record(z.string(), z.number().int()).parse(isRecord(body) && isRecord(body.quota_set) ? body.quota_set : body);
         return json(200, { quota_set: this.setQuota(decodeURIComponent(quotaMatch[1] ?? ""), quota as Partial<Quotas>) });
       }
+      if (path === "/capacity" && method === "GET") return json(200, this.capacity);
+      if (path === "/capacity" && method === "PUT") return json(200, this.setCapacity(body as CapacityBody));
       if (path === "/stats" && method === "GET") return json(200, this.stats());
       if (path === "/stats" && method === "DELETE") {
         this.resetStats();

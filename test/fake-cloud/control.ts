@@ -2,6 +2,7 @@
 import type { CloudStats, ImageSnapshot, SeedServerInput, ServerSnapshot } from "./cloud.ts";
 import type { ActiveFault, FaultSpecInput } from "./faults.ts";
 import type { FakeCloudOptions, Quotas } from "./model.ts";
+import type { Capacity, CapacityBody } from "./capacity.ts";
 
 type Fetcher = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -92,6 +93,11 @@ export class FakeCloudControl {
 
   async setQuota(project: string, quota: Partial<Quotas>): Promise<Quotas> {
     return (await this.#call<{ quota_set: Quotas }>("PUT", `/quotas/${encodeURIComponent(project)}`, quota)).quota_set;
+  }
+
+  /** Changes per-flavor capacity and the host pool (null clears a part); GET /_fake/capacity reads them. */
+  async setCapacity(capacity: CapacityBody): Promise<Capacity> {
+    return this.#call("PUT", "/capacity", capacity);
   }
 
   async stats(): Promise<CloudStats> {

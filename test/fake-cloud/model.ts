@@ -1,6 +1,7 @@
 // The fake cloud's state (projects, users, tokens, flavors, servers, images, quotas) and its options.
 import { z } from "zod";
 import { FaultSpecSchema, PatternSchema } from "./faults.ts";
+import { FlavorCapacitySchema, HostPoolSchema } from "./capacity.ts";
 
 export interface FakeProject {
   id: string;
@@ -92,6 +93,8 @@ export interface FakeServer {
   cell0?: boolean;
   /** Virtual ms before which Nova's API does not show the server yet (a lateRegistration fault). */
   listedFrom?: number;
+  /** The compute host the scheduler placed it on (capacity.ts); absent when none had room (NoValidHost). */
+  host?: string;
 }
 
 export interface FakeImage {
@@ -205,6 +208,10 @@ export const FakeCloudOptionsSchema = z.object({
   maxPageSize: z.number().int().positive().default(1000),
   /** Key pair names that exist; when given, a boot naming another answers 400 like Nova. Default: any name is accepted. */
   keypairs: z.array(z.string()).optional(),
+  /** Servers of a flavor (name or id) that hold a host at once, e.g. `{ "m1.large": 2 }`; a boot beyond goes to ERROR (NoValidHost). */
+  capacity: FlavorCapacitySchema.optional(),
+  /** A pool of identical hosts, e.g. `{ count: 2, vcpus: 8, ramMB: 16384 }`: a server fits where its flavor's size fits. Default: room without end. */
+  hosts: HostPoolSchema.optional(),
   /** Faults for the whole run (also set again by reset); tests usually add theirs with addFault. */
   faults: z.array(FaultSpecSchema).default([]),
 });

@@ -4,6 +4,7 @@ import { empty, isRecord, json, novaError } from "../http.ts";
 import type { FakeFlavor, FakeImage, FakeServer } from "../model.ts";
 import { type Handler, type Nova, UNEXPECTED, body, findFlavor, findImage, findServer, invalidInput, lastSegment, notFound, registered, setState } from "./context.ts";
 import { parseAccessIPs } from "./addresses.ts";
+import { NO_VALID_HOST, place } from "../capacity.ts";
 import { legacyServerView, links, serverView } from "./views.ts";
 
 export function listServers(detail: boolean): Handler {
@@ -288,6 +289,9 @@ export async function createServers(n: Nova): Promise<Response> {
   const now = cloud.now();
   const late = cloud.takeServerFault("lateRegistration", parsed.name);
   const reservationId = `r-${cloud.rng.token(8)}`;
+  // The scheduler places the whole request or none of it (Nova's NoValidHost fails every server of a multi-create).
+  const noHost = cloud.takeServerFault("noValidHost", parsed.name) !== undefined;
+  const hosts = noHost ? undefined : place(cloud.capacity, cloud, parsed.flavor, count);
   const created: FakeServer[] = [];
   for (let i = 1; i <= count; i++) {
     const name = count > 1 ? `${parsed.name}-${i}` : parsed.name;
@@ -324,11 +328,15 @@ export async function createServers(n: Nova): Promise<Response> {
       fault: null,
       stuck: cloud.takeServerFault("stuckBuild", name) !== undefined,
       ...(late !== undefined ? { listedFrom: now + late.delayMs } : {}),
+      ...(hosts?.[i - 1] !== undefined ? { host: hosts[i - 1] } : {}),
     };
     cloud.servers.set(server.id, server);
     created.push(server);
-    if (cloud.takeServerFault("noValidHost", name) !== undefined) server.cell0 = true;
-    scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
+    if (hosts === undefined) {
+      // No host: Nova's conductor buries the instance in cell0, whose faults /servers/detail does not show.
+      server.cell0 = true;
+      scheduleNoValidHost(cloud, server);
+    } else scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
   }
   if (cloud.options.buildMs === 0) cloud.settle();
 
@@ -358,23 +366,30 @@ export function bootAddresses(cloud: FakeCloud, legacy: boolean, networks: BootR
   return networks === "none" ? [] : [{ network: "private", addr: `10.0.0.${octet}`, mac: mac() }];
 }
 
+/**
+ * BUILD(scheduling) -> ERROR after half the build time, as a server the scheduler found no host for: no host,
+ * no addresses (its ports are given back), Nova's fault `{code: 500, message: NoValidHost's, created}`.
+ */
+export function scheduleNoValidHost(cloud: FakeCloud, s: FakeServer): void {
+  cloud.schedule(cloud.now() + Math.floor(cloud.options.buildMs / 2), () => {
+    if (cloud.servers.get(s.id) !== s || s.status !== "BUILD" || s.taskState === "deleting") return;
+    setState(cloud, s, "ERROR", "error", null, 0);
+    s.addresses = [];
+    s.fault = { code: 500, message: NO_VALID_HOST, created: cloud.now() };
+  });
+}
+
 /** BUILD(scheduling) -> BUILD(spawning) -> ACTIVE after buildMs, unless held; optionally ERROR later. */
 export function scheduleBuild(cloud: FakeCloud, s: FakeServer, errorAfterMs: number | undefined): void {
   const start = cloud.now();
   const build = cloud.options.buildMs;
   cloud.schedule(start + Math.floor(build / 2), () => {
-    if (cloud.servers.get(s.id) === s && s.status === "BUILD" && s.taskState === "scheduling" && s.cell0 === true) {
-      // The scheduler found no host: Nova's conductor buries the instance in cell0 in ERROR.
-      setState(cloud, s, "ERROR", "error", null, 0);
-      s.fault = { code: 500, message: "No valid host was found. ", created: cloud.now() };
-      return;
-    }
     if (cloud.servers.get(s.id) === s && s.status === "BUILD" && s.taskState === "scheduling") {
       s.availabilityZone = s.availabilityZone || "nova";
       setState(cloud, s, "BUILD", "building", "spawning", 0);
     }
   });
-  if (s.stuck || s.cell0 === true) return;
+  if (s.stuck) return;
   cloud.schedule(start + build, () => {
     if (cloud.servers.get(s.id) !== s || s.status !== "BUILD" || s.taskState === "deleting") return;
     setState(cloud, s, "ACTIVE", "active", null, 1);
