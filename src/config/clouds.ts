@@ -2,6 +2,9 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { type Env, type OpenStackSettings, OpenStackSettingsSchema } from "./env.ts";
+import { CloudNameSchema, DEFAULT_CLOUD, RegionNameSchema } from "./placement.ts";
+
+export { CLOUD_NAME_PATTERN, CloudNameSchema, DEFAULT_CLOUD, RegionNameSchema } from "./placement.ts";
 
 /*
  * One deployment speaks to several clouds (credential sets: a project on a Keystone) and, per cloud, to
@@ -21,19 +24,6 @@ import { type Env, type OpenStackSettings, OpenStackSettingsSchema } from "./env
  * their error), the others still work. Messages name the cloud and the field, never a value (a value may be a
  * secret); a YAML syntax error gives its line and column only (the parser's excerpt of the line could hold a password).
  */
-
-/** The cloud the OS_* variables form (and the one a group names when it names none). */
-export const DEFAULT_CLOUD = "default";
-
-/** Cloud names as clouds.yaml writes them (also a metrics label and a path segment). */
-export const CLOUD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-export const CloudNameSchema = z.string().regex(CLOUD_NAME_PATTERN, "letters, digits, '.', '_' and '-' (first a letter or digit), at most 63 characters");
-/** A Keystone region id: free text, but one line. */
-export const RegionNameSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v) && v.trim() === v, { message: "one line, no leading or trailing spaces" });
 
 export type AuthKind = "application-credential" | "password" | "token";
 
