@@ -29,6 +29,8 @@ export interface Env {
   OS_APPLICATION_CREDENTIAL_SECRET?: string;
   /** Optional explicit endpoint overrides, e.g. `{"compute":"https://nova.example/v2.1"}`. */
   OS_ENDPOINT_OVERRIDES?: string;
+  /** Named clouds: the text of an openstacksdk clouds.yaml (YAML or JSON), a Worker secret; OS_* form the cloud `default` (config/clouds.ts). */
+  NOVASCALE_CLOUDS?: string;
   /** API tokens: JSON `[{"name":"alice","token":"...","role":"admin"}]` (a Worker secret). */
   NOVASCALE_TOKENS?: string;
   /** A single local admin token (npm start honours NOVASCALE_TOKEN from the environment). */

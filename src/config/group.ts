@@ -1,4 +1,5 @@
 // The public rules format of a scaling group (stored in KV, sent over the API), as zod schemas.
+import { CloudNameSchema, RegionNameSchema } from "./placement.ts";
 import { z } from "zod";
 import { keepWithinProblem } from "../core/snapshots/retention.ts";
 import { parseDate } from "../core/schedule/calendar.ts";
@@ -301,6 +302,9 @@ export const GroupRulesSchema = z
       .default({ maxBootsPerTick: 10, maxDeletesPerTick: 10, buildTimeoutMinutes: 30 }),
     snapshots: SnapshotPolicySchema.optional(),
     paused: z.boolean().default(false),
+    /** The named cloud (NOVASCALE_CLOUDS, or `default`: OS_*) and its region; checked against the deployment's clouds when written (422). */
+    cloud: CloudNameSchema.optional(),
+    region: RegionNameSchema.optional(),
   })
   .strict()
   .superRefine((g, ctx) => {

@@ -1,5 +1,6 @@
 // The public rules format of a snapshot policy (nightly snapshots of any servers, selected by metadata or group), as zod schemas.
 import { z } from "zod";
+import { CloudNameSchema, RegionNameSchema } from "./placement.ts";
 import type * as Core from "../core/model/rules.ts";
 import { checkCronInZone, CronSchema, type Exactly, type MirroredInCore, GroupNameSchema, RESERVED_METADATA_PREFIX, RETENTION_RULE_KEYS, RetentionRulesShape, TimeZoneSchema } from "./group.ts";
 
@@ -39,6 +40,9 @@ export const SnapshotPolicyRulesSchema = z
     /** Failed snapshots of one server for one firing before novascale gives up on it until the next firing. */
     maxAttempts: z.number().int().min(1).max(10).default(3),
     paused: z.boolean().default(false),
+    /** The cloud and region whose servers it selects (as a group's; default `default` and its first region). */
+    cloud: CloudNameSchema.optional(),
+    region: RegionNameSchema.optional(),
   })
   .strict()
   .superRefine(checkCronInZone);

@@ -178,3 +178,23 @@ export interface PolicyRunRecord {
   /** Set when the same outcome repeated on later runs without being rewritten. */
   lastSeenAt?: string;
 }
+
+/** One cloud-region as the last tick saw it (stored with the tick's figures; GET /v1/clouds and /metrics read it, never the cloud). */
+export interface CloudStatusRecord {
+  cloud: string;
+  /** null: the cloud names no region (the catalog's first endpoint of each service is used). */
+  region: string | null;
+  /** The tick that listed it. */
+  at: string;
+  listing: "complete" | "failed";
+  /** Servers in the listing (all of the project's, members or not). */
+  servers?: number;
+  /** The error of the last tick whose listing failed (redacted), kept until a later one fails. */
+  lastError?: { at: string; operation: string; category: ErrorCategory; message: string };
+  tokenExpiresAt?: string;
+  computeMicroversion?: string;
+  discoveryFallback?: string;
+  images?: "glance-v2" | "nova-proxy";
+  /** /limits as last read (a tick reads it only when some group boots), with when. */
+  limits?: { at: string; value: Record<string, number | null> };
+}

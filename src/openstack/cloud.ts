@@ -52,6 +52,18 @@ export type { AbsoluteLimits };
 /** The server actions parking uses. */
 export type ServerAction = "shelve" | "shelveOffload" | "unshelve" | "stop" | "start";
 
+/** What a cloud object has learnt so far, read without a request. */
+export interface CloudHealth {
+  /** When the cached token stops being used (ISO), when one is cached. */
+  tokenExpiresAt?: string;
+  /** The compute microversion calls are made at ("legacy": the book's v1.1/v2, none), when discovery ran. */
+  computeMicroversion?: string;
+  /** Why discovery fell back to plain 2.1, when it did. */
+  discoveryFallback?: string;
+  /** Images through Glance v2 or Nova's proxy, when it was looked up. */
+  images?: "glance-v2" | "nova-proxy";
+}
+
 export interface ComputeCloud {
   /** Every server of the project (/servers/detail, all pages). Throws when any page fails. */
   listServers(options?: ListServersOptions): Promise<ObservedServer[]>;
@@ -83,6 +95,8 @@ export interface ComputeCloud {
   readonly requestId?: string;
   /** Why compute version discovery fell back to plain 2.1 (no microversions) on this cloud's calls so far; undefined when it did not or was not tried. */
   discoveryFallback?(): string | undefined;
+  /** What this cloud object knows without asking (token expiry, discovery): GET /v1/clouds and /metrics. */
+  health?(): CloudHealth;
   /** Masks this cloud's secrets (password, secret, tokens) out of a text: the last gate before logs, storage and answers. */
   redact?(text: string): string;
 }

@@ -6,7 +6,7 @@ import type { ObservedImage, ObservedServer } from "../core/model/types.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "./cloud.ts";
 import { createNovaClient, type NovaClient } from "./compute/client.ts";
 import type { NovaImage, Server, ServerSummary } from "./compute/schemas.ts";
-import type { MicroversionRequest } from "./compute/versions.ts";
+import { formatMicroversion, type MicroversionRequest } from "./compute/versions.ts";
 import { clip, OpenStackError } from "./errors.ts";
 import { createGlanceClient, type GlanceClient, type GlanceImage, imageProperties } from "./glance.ts";
 import type { RequestStats, TransportOptions } from "./http.ts";
@@ -20,6 +20,8 @@ export interface ComputeCloudOptions extends TransportOptions {
   tokenCache?: TokenCache;
   /** Default "auto": the highest microversion both sides support. */
   microversion?: MicroversionRequest;
+  /** Whose token (the named cloud): two clouds never share a cached token (Session's tokenScope). */
+  tokenScope?: string;
   /** Instead of the OS_* credentials (e.g. a Keystone token). */
   credentials?: Credentials;
   /** How long resolved image/flavor names are remembered by this cloud object (ms). Default 60 s. */
@@ -74,11 +76,14 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
   const resolved = new Map<string, { at: number; value: Promise<ResolvedImage | ResolvedFlavor> }>();
 
   let glanceClient: Promise<GlanceClient | undefined> | undefined;
+  let imagesVia: "glance-v2" | "nova-proxy" | undefined;
   function glance(): Promise<GlanceClient | undefined> {
-    glanceClient ??= session.optionalEndpoint("image").then((url) =>
+    glanceClient ??= session.optionalEndpoint("image").then((url) => {
       // The book's catalog names Glance v1 (…:9292/v1), which this client does not speak: use Nova's proxy there.
-      url === undefined || /\/v1(\.\d+)?$/.test(url) ? undefined : createGlanceClient(session),
-    );
+      const client = url === undefined || /\/v1(\.\d+)?$/.test(url) ? undefined : createGlanceClient(session);
+      imagesVia = client === undefined ? "nova-proxy" : "glance-v2";
+      return client;
+    });
     glanceClient.catch(() => (glanceClient = undefined));
     return glanceClient;
   }
@@ -107,6 +112,17 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
     stats: () => session.stats(),
     imageMetadata: async () => (await glance()) ?? nova.images,
     discoveryFallback: () => nova.context.discoveryFallback(),
+    health: () => {
+      const expiry = session.cachedTokenExpiry();
+      const features = nova.context.knownFeatures();
+      const fallback = nova.context.discoveryFallback();
+      return {
+        ...(expiry === undefined ? {} : { tokenExpiresAt: new Date(expiry).toISOString() }),
+        ...(features === undefined ? {} : { computeMicroversion: features.version === undefined ? "legacy" : formatMicroversion(features.version) }),
+        ...(fallback === undefined ? {} : { discoveryFallback: session.transport.mask(fallback) }),
+        ...(imagesVia === undefined ? {} : { images: imagesVia }),
+      };
+    },
 
     async listServers(options: ListServersOptions = {}): Promise<ObservedServer[]> {
       const servers = await nova.servers.listSummaries(undefined, options.addresses === true ? { addresses: true } : {});

@@ -33,6 +33,11 @@ export interface SessionOptions extends TransportOptions {
   /** Service type -> URL, used instead of the catalog (e.g. `{ compute: "https://nova.example/v2.1" }`). */
   endpointOverrides?: Record<string, string> | undefined;
   tokenCache?: TokenCache;
+  /**
+   * Whose token it is, beyond the credentials: the named cloud (config/clouds.ts). Two clouds never share a
+   * cached token, even with the same user at the same Keystone (one may hold a wrong password: it must fail, not borrow).
+   */
+  tokenScope?: string;
   /** Refresh this long before expiry (capped at a quarter of the token's lifetime). Default 5 minutes. */
   refreshMarginMs?: number;
   /** Lifetime assumed when Keystone gives no usable expiry (then a 401 tells us). Default 1 hour. */
@@ -63,7 +68,7 @@ export class Session {
     this.interface = normaliseInterface(options.interface);
     this.overrides = Object.fromEntries(Object.entries(options.endpointOverrides ?? {}).map(([k, v]) => [k, v.replace(/\/+$/, "")]));
     this.cache = options.tokenCache ?? createTokenCache();
-    this.cacheKey = tokenCacheKey(this.authUrl, options.credentials);
+    this.cacheKey = `${options.tokenScope ?? ""}#${tokenCacheKey(this.authUrl, options.credentials)}`;
     this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
     this.assumedLifetimeMs = options.assumedTokenLifetimeMs ?? 60 * 60_000;
     this.transport.trustRedirectsTo([this.authUrl, ...Object.values(this.overrides)]);
@@ -90,6 +95,11 @@ export class Session {
       });
     }
     return this.inflight;
+  }
+
+  /** The cached token's expiry as this client uses it (ms), when one is cached; sends nothing. */
+  cachedTokenExpiry(): number | undefined {
+    return this.cache.get(this.cacheKey)?.usableUntil;
   }
 
   /** Forgets the cached token (after a 401, or to force a new one); given a token, only if that one is still cached. */

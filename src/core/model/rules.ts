@@ -86,6 +86,9 @@ export interface SnapshotPolicyRules {
   graceHours: number;
   maxAttempts: number;
   paused: boolean;
+  /** The cloud (config/clouds.ts) and region whose servers it selects; absent: `default` and that cloud's first region. */
+  cloud?: string;
+  region?: string;
 }
 
 /** Rules after parsing: defaults filled in, trusted inside. */
@@ -115,6 +118,9 @@ export interface GroupRules {
   limits: { maxBootsPerTick: number; maxDeletesPerTick: number; buildTimeoutMinutes: number };
   snapshots?: SnapshotPolicy;
   paused: boolean;
+  /** The cloud (a NOVASCALE_CLOUDS entry, or `default`: OS_*) and region it runs in; absent: `default` and that cloud's first region. */
+  cloud?: string;
+  region?: string;
 }
 
 /** What scale-in does to a server: the group's scaleIn.action, else delete (elastic) or stop (power). */

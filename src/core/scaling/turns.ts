@@ -184,3 +184,26 @@ export function ticksUntilTurn(state: TurnState | undefined, item: TurnItem, now
   if (state.stride <= 0) return ahead === 0 ? 1 : undefined;
   return 1 + Math.floor(ahead / state.stride);
 }
+
+/**
+ * Fair across clouds: the items taken in turn from each cloud-region (`keyOf`), each cloud's own in the
+ * order given (the rotated ring's), the clouds in the order of their first item. In any prefix of the
+ * answer two clouds' counts differ by at most one unless one has run out: a tick whose budget or deadline
+ * reaches n items serves every cloud at least min(its items, floor(n / clouds)), so a cloud with many
+ * groups never starves one with few (property test: test/core/scaling/turns-clouds.property.test.ts).
+ */
+export function interleaveBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const queues = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const queue = queues.get(key);
+    if (queue === undefined) queues.set(key, [item]);
+    else queue.push(item);
+  }
+  const lanes = [...queues.values()];
+  const out: T[] = [];
+  for (let round = 0; out.length < items.length; round++) {
+    for (const lane of lanes) if (round < lane.length) out.push(lane[round] as T);
+  }
+  return out;
+}

@@ -27,10 +27,16 @@ export class ComputeContext {
   private readonly request: MicroversionRequest;
   private discovered: Promise<{ endpoint: string; features: ComputeFeatures }> | undefined;
   private fallback: string | undefined;
+  private known: ComputeFeatures | undefined;
 
   constructor(session: Session, microversion: MicroversionRequest = "auto") {
     this.session = session;
     this.request = microversion;
+  }
+
+  /** The features discovery settled on, when it ran on this context (no request). */
+  knownFeatures(): ComputeFeatures | undefined {
+    return this.known;
   }
 
   /** Endpoint and features, discovered once per token (one version-document request). */
@@ -45,6 +51,7 @@ export class ComputeContext {
       // A fallback (discovery failed) serves this cloud's calls only: the next tick tries discovery again.
       void this.discovered.then(
         (d) => {
+          this.known = d.features;
           this.fallback = d.features.discoveryFallback;
           if (d.features.discoveryFallback !== undefined) this.session.forget(key);
         },

@@ -4,7 +4,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../../config/group.ts";
 import { grantRequests, type BudgetGrant } from "../../core/scaling/budget.ts";
 import type { ObservedImage, ObservedServer } from "../../core/model/types.ts";
-import type { AbsoluteLimits, BootResult, BootSpec, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
+import type { AbsoluteLimits, BootResult, BootSpec, CloudHealth, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
 import { NOT_SENT_KINDS } from "../../openstack/http.ts";
 import type { TickBudget } from "./budget.ts";
 import type { ErrorCategory, ErrorInfo } from "../shared/service.ts";
@@ -116,6 +116,7 @@ export class CloudGateway extends RpcTarget {
   /** Flavors by id, so a boot can be charged against the quota read once per gateway. */
   readonly #flavorsById = new Map<string, ResolvedFlavor>();
   #limits: Promise<Outcome<AbsoluteLimits>> | undefined;
+  #limitsRead: { at: string; value: AbsoluteLimits } | undefined;
   /** What boots through this gateway have taken since /limits was read (or may have: a lost answer). */
   readonly #bootedSinceLimits = { instances: 0, cores: 0, ramMB: 0 };
   readonly #budget: TickBudget | undefined;
@@ -142,6 +143,15 @@ export class CloudGateway extends RpcTarget {
   async discoveryFallback(): Promise<Outcome<string | null>> {
     const reason = this.#cloud.discoveryFallback?.();
     return { ok: true, value: reason === undefined ? null : (this.#cloud.redact?.(reason) ?? reason) };
+  }
+
+  /**
+   * What the tick reports per cloud-region (GET /v1/clouds, /metrics): the token's expiry and discovery as
+   * the cloud object knows them, and /limits as this gateway last read it. Sends nothing; not an RPC method.
+   */
+  cloudHealth(): CloudHealth & { limits?: { at: string; value: AbsoluteLimits } } {
+    const health = this.#cloud.health?.() ?? {};
+    return { ...health, ...(this.#limitsRead === undefined ? {} : { limits: this.#limitsRead }) };
   }
 
   /** The X-OpenStack-Request-Id every call through this gateway carries (one per tick), when the cloud sends one. */
@@ -226,7 +236,10 @@ export class CloudGateway extends RpcTarget {
    * the gateway's life (one tick): a cloud that cannot answer /limits is not asked again for every group.
    */
   async absoluteLimits(): Promise<Outcome<AbsoluteLimits>> {
-    this.#limits ??= this.#attempt("read limits", () => this.#cloud.absoluteLimits());
+    this.#limits ??= this.#attempt("read limits", () => this.#cloud.absoluteLimits()).then((read) => {
+      if (read.ok) this.#limitsRead = { at: new Date().toISOString(), value: read.value };
+      return read;
+    });
     const read = await this.#limits;
     if (!read.ok) return read;
     const booted = this.#bootedSinceLimits;

@@ -1,5 +1,7 @@
 // Servers an operator handed to a group explicitly (PUT/PATCH ?adopt=true): the group's record of them, and the mode-change check.
 import { z } from "zod";
+import { placementKey, type Placement } from "../../config/clouds.ts";
+import { isMember } from "../../core/model/membership.ts";
 import { modeChangeRisk, unbootedMembers } from "../../core/scaling/adoption.ts";
 import type { GroupRules } from "../../core/model/rules.ts";
 import type { CoordinatorStore } from "../../store/coordinator.ts";
@@ -25,6 +27,32 @@ export interface ModeChangeInput {
   adopt: boolean;
   author: string;
   at: string;
+  /** Where the group runs now and where the change would put it (config/clouds.ts placementOf); the gateway given is the current one's. */
+  placement?: { before: Placement; after: Placement };
+}
+
+/** Where a placement is, in a sentence ("cloud prod, region RegionOne"). */
+function describe(p: Placement): string {
+  return `cloud '${p.cloud}'${p.region === undefined ? "" : `, region '${p.region}'`}`;
+}
+
+/**
+ * A group moves to another cloud-region only with no member where it is: its servers there would be
+ * orphaned (no group lists that cloud for them again) and a new set booted. Refused (409) while the
+ * current cloud-region lists any member, and when it cannot be listed (nobody can tell).
+ */
+async function checkMove(input: ModeChangeInput, cloud: CloudPort): Promise<GuardAnswer | undefined> {
+  const placement = input.placement as { before: Placement; after: Placement };
+  const change = `moving group '${input.name}' from ${describe(placement.before)} to ${describe(placement.after)}`;
+  const listing = await cloud.listServers();
+  if (!listing.ok) {
+    return { ok: false, refusal: { code: "cloud_unavailable", message: `cannot list the group's servers to check ${change}: ${listing.error.message}`, details: { category: listing.error.category } } };
+  }
+  const members = listing.value.filter((s) => isMember(s, input.name));
+  if (members.length === 0) return undefined;
+  const servers = members.map((s) => ({ id: s.id, name: s.name, status: s.status }));
+  const message = `refused: ${change} while it has ${members.length} server(s) there; scale it to 0 (or delete them) first, then change cloud or region`;
+  return { ok: false, refusal: { code: "conflict", message, details: { field: placement.before.cloud !== placement.after.cloud ? "cloud" : "region", count: members.length, servers } } };
 }
 
 /**
@@ -33,6 +61,11 @@ export interface ModeChangeInput {
  * with adopt, their ids are recorded (so they may be deleted like the group's own) and an activity line says so.
  */
 export async function checkModeChange(store: CoordinatorStore, input: ModeChangeInput, cloud: CloudPort): Promise<GuardAnswer> {
+  const moved = input.placement !== undefined && placementKey(input.placement.before) !== placementKey(input.placement.after);
+  if (moved) {
+    const refusal = await checkMove(input, cloud);
+    if (refusal !== undefined) return refusal;
+  }
   const risk = modeChangeRisk(input.before, input.after);
   if (risk === undefined) return { ok: true, details: { adopted: [] } };
   const listing = await cloud.listServers();

@@ -7,6 +7,7 @@
 // schedule we state instead of a queue's fixed backoff.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../config/env.ts";
+import type { CloudStatusRecord } from "../../core/records.ts";
 import { parseDestinations, wants, type Destination } from "../../config/notify.ts";
 import { requestFor, retryAt } from "../../core/notify/format.ts";
 import type { NotifyEvent } from "../../core/notify/events.ts";
@@ -35,6 +36,8 @@ export interface TickStats {
   groups: number;
   deferred: number;
   listing: "complete" | "failed" | "skipped";
+  /** Each cloud-region the tick listed (absent from older records). */
+  clouds?: CloudStatusRecord[];
 }
 
 /** Stores the tick's figures; never throws (metrics must not fail a tick). */
@@ -198,7 +201,18 @@ export class Notifier extends DurableObject<Env> {
   }
 
   async recordTick(stats: TickStats): Promise<void> {
-    await this.ctx.storage.put("tickStats", stats);
+    // A cloud's last error and last /limits outlive the ticks that did not see them (a later tick may not boot: no /limits read).
+    const previous = ((await this.ctx.storage.get("tickStats")) as TickStats | undefined)?.clouds ?? [];
+    const before = new Map(previous.map((c) => [`${c.cloud}/${c.region ?? ""}`, c]));
+    const clouds = stats.clouds?.map((c) => {
+      const old = before.get(`${c.cloud}/${c.region ?? ""}`);
+      return {
+        ...c,
+        ...(c.lastError === undefined && old?.lastError !== undefined ? { lastError: old.lastError } : {}),
+        ...(c.limits === undefined && old?.limits !== undefined ? { limits: old.limits } : {}),
+      };
+    });
+    await this.ctx.storage.put("tickStats", clouds === undefined ? stats : { ...stats, clouds });
   }
 
   async tickStats(): Promise<TickStats | null> {

@@ -6,7 +6,8 @@ import { desiredCount } from "../../core/schedule/desired.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
 import { deferralFor, readTurns } from "../../store/tick-state.ts";
-import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { cloudsOf, openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { placementOf, placementProblem } from "../../config/clouds.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { liftsBootBlock } from "../groups/coordinator-fence.ts";
 import { storedFrom } from "../rules/fence.ts";
@@ -42,7 +43,14 @@ export interface GroupServiceOptions {
 
 export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
   const clock = options.clock ?? (() => new Date());
-  const gateway = () => new CloudGateway(openCloud(env, options.cloudFactory));
+  /** The gateway of the group's own cloud-region: every cloud call a request makes for a group goes to where the group lives. */
+  const gateway = (rules?: Pick<GroupRules, "cloud" | "region">) => new CloudGateway(openCloud(env, options.cloudFactory, undefined, placementOf(cloudsOf(env), rules ?? {})));
+
+  /** A rules write naming a cloud or region the deployment does not have: 422 naming the field, nothing written. */
+  function checkPlacement(rules: Pick<GroupRules, "cloud" | "region">): void {
+    const problem = placementProblem(cloudsOf(env), rules);
+    if (problem !== undefined) throw new InvalidRequestError(problem.message, { field: problem.field });
+  }
 
   /** Reads go to the registry (strongly consistent), never to KV. */
   async function find(name: string): Promise<StoredGroup | null> {
@@ -68,11 +76,22 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     getGroup: find,
 
     async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean }) {
+      checkPlacement(rules);
       const current = await find(name);
       if (current !== null) {
         // Servers novascale did not boot: a change that would strand them is refused unless it adopts them.
-        const input = { name, before: current.rules, after: rules, adopt: opts.adopt ?? false, author: opts.author, at: clock().toISOString() };
-        const answer = (await coordinatorStub(env, name).checkModeChange(input, gateway())) as GuardAnswer;
+        // A move to another cloud-region is refused while the group has members where it is (listed there: the old placement's gateway).
+        const clouds = cloudsOf(env);
+        const input = {
+          name,
+          before: current.rules,
+          after: rules,
+          adopt: opts.adopt ?? false,
+          author: opts.author,
+          at: clock().toISOString(),
+          placement: { before: placementOf(clouds, current.rules), after: placementOf(clouds, rules) },
+        };
+        const answer = (await coordinatorStub(env, name).checkModeChange(input, gateway(current.rules))) as GuardAnswer;
         if (!answer.ok) throw "refusal" in answer ? refused(answer.refusal) : new ConflictError("the group's object is behind the registry; try again");
       }
       const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
@@ -80,7 +99,8 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {
-      const answer = await registryStub(env).remove("group", name, { force: opts.force, author: opts.author, at: clock().toISOString() }, gateway());
+      const current = await find(name);
+      const answer = await registryStub(env).remove("group", name, { force: opts.force, author: opts.author, at: clock().toISOString() }, gateway(current?.rules));
       if (!answer.ok) throw refused(answer.refusal);
       const left = (answer.details["serversLeftBehind"] ?? []) as Array<{ id: string; name: string; status: string }>;
       return { removed: true as const, revision: answer.revision, serversLeftBehind: left };
@@ -159,13 +179,13 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async planPreview(name: string, at: Date): Promise<PlanPreview> {
       const group = await existing(name);
-      const preview = await coordinatorStub(env, name).preview(request(group, at, "manual", "preview"), gateway());
+      const preview = await coordinatorStub(env, name).preview(request(group, at, "manual", "preview"), gateway(group.rules));
       return preview as PlanPreview;
     },
 
     async reconcileNow(name: string, author: string, now: Date): Promise<TickRecord> {
       const group = await existing(name);
-      const cloud = gateway();
+      const cloud = gateway(group.rules);
       const tickRequestId = cloud.tickRequestId;
       const record = await coordinatorStub(env, name).reconcile({ ...request(group, now, "manual", author), ...(tickRequestId === undefined ? {} : { tickRequestId }) }, cloud);
       return record as TickRecord;
@@ -181,7 +201,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async members(name: string): Promise<MembersListing> {
       const group = await existing(name);
-      const cloud = gateway();
+      const cloud = gateway(group.rules);
       const listedAt = clock().toISOString();
       const { image, flavor } = group.rules;
       const [listing, resolvedImage, resolvedFlavor] = await Promise.all([
@@ -207,13 +227,13 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     async listSnapshots(name: string, now: Date): Promise<SnapshotListing> {
       const group = await existing(name);
-      const answer = await coordinatorStub(env, name).snapshots(group, now.toISOString(), gateway());
+      const answer = await coordinatorStub(env, name).snapshots(group, now.toISOString(), gateway(group.rules));
       return settleSnapshotListing(answer as Parameters<typeof settleSnapshotListing>[0]);
     },
 
     async takeSnapshot(name: string, input: { author: string; serverId?: string; force?: boolean; idempotencyKey?: string }, now: Date): Promise<TakeSnapshotResult> {
       const group = await existing(name);
-      const taken = await coordinatorStub(env, name).takeSnapshot(group, { ...input, now: now.toISOString() }, gateway());
+      const taken = await coordinatorStub(env, name).takeSnapshot(group, { ...input, now: now.toISOString() }, gateway(group.rules));
       return settleTakeSnapshot(taken as TakeSnapshotResult);
     },
   };

@@ -5,14 +5,15 @@ import type { PolicyStatus } from "../../core/snapshots/policy-snapshots.ts";
 import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../../core/records.ts";
 import { entriesOf } from "../../store/rules.ts";
 import { deferralFor, readTurns } from "../../store/tick-state.ts";
-import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { cloudsOf, openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { placementOf, placementProblem } from "../../config/clouds.ts";
 import { storedFrom } from "../rules/fence.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
 import { policyStub, type StoredPolicy } from "../policies/policy-coordinator.ts";
 import { planPolicyRun } from "../policies/policy-snapshots.ts";
 import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
-import { CloudUnavailableError, NotFoundError, type GroupSummary } from "../shared/service.ts";
+import { CloudUnavailableError, InvalidRequestError, NotFoundError, type GroupSummary } from "../shared/service.ts";
 import { loadRules, tickGuard } from "../tick/tick.ts";
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 
@@ -99,6 +100,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
     },
 
     async put(name, rules, opts) {
+      const problem = placementProblem(cloudsOf(env), rules);
+      if (problem !== undefined) throw new InvalidRequestError(problem.message, { field: problem.field });
       const { created, envelope } = await putRules(env, "snapshotPolicy", name, rules, { ...opts, at: clock().toISOString() });
       return { etag: envelope.etag, created, policy: storedFrom(name, envelope) };
     },
@@ -123,7 +126,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
 
     async retention(name, at) {
       const policy = await existing(name);
-      const cloud = new CloudGateway(openCloud(env, options.cloudFactory));
+      // The policy's own cloud-region: its servers and images are there.
+      const cloud = new CloudGateway(openCloud(env, options.cloudFactory, undefined, placementOf(cloudsOf(env), policy.rules)));
       const [index, listing, state] = await Promise.all([loadRules(env), cloud.listServers(), policyStub(env, name).state()]);
       if (!listing.ok) throw new CloudUnavailableError(`cannot list the project's servers: ${listing.error.message}`, { category: listing.error.category });
       // The tick's guard, from the same rules and a fresh listing.

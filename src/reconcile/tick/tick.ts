@@ -5,11 +5,12 @@ import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retent
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { readTurns, writeTurns, type DeferredEntry } from "../../store/tick-state.ts";
-import { nextTurnState, policyReserve, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
+import { interleaveBy, nextTurnState, policyReserve, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
-import { CloudGateway } from "../gateway/gateway.ts";
-import { openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { cloudsOf, type CloudFactory } from "../gateway/cloud-factory.ts";
+import { placementKey, placementOf } from "../../config/clouds.ts";
+import { cloudStatuses, openLanes, type CloudLane } from "./tick-clouds.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import { registryStub } from "../registry/registry.ts";
 import type { StoredGroup, TickRecord } from "../shared/service.ts";
@@ -38,7 +39,10 @@ export interface TickSummary {
   groups: number;
   /** Groups whose stored rules could not be read (reported, skipped). */
   unreadable: string[];
+  /** "failed" when any cloud-region's listing failed (each is in `clouds`). */
   listing: "complete" | "failed" | "skipped";
+  /** Each cloud-region the tick listed once for its groups and policies. */
+  clouds?: Array<{ cloud: string; region: string | null; listing: "complete" | "failed" }>;
   records: Array<{ group: string; record?: TickRecord; failure?: string }>;
   /** Groups whose work (some or all) waits for the next tick, in the order it will serve them. */
   deferred: DeferredEntry[];
@@ -110,25 +114,50 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     if (fromEnv.problem !== undefined) logLine("error", "bad budget setting", { problem: fromEnv.problem });
     budget = fromEnv.budget;
   }
-  // Bad settings give a cloud whose every call fails with the reason: each group records it as its error.
-  const gateway = new CloudGateway(openCloud(env, options.cloudFactory, budget), budget);
-  const listedAt = Date.now();
-  const listing = await gateway.listServers();
-  summary.listing = listing.ok ? "complete" : "failed";
-  if (!listing.ok) {
-    logLine("error", "server listing failed", { at: now.toISOString(), tickRequestId: gateway.tickRequestId, operation: listing.error.operation, category: listing.error.category, error: listing.error.message });
+  // Each cloud-region the groups and policies name is opened and listed once (tick-clouds.ts); bad settings give a
+  // cloud whose every call fails with the reason: each group of that cloud records it as its error, the others go on.
+  const clouds = cloudsOf(env);
+  const laneOf = (rules: { cloud?: string | undefined; region?: string | undefined }) => placementKey(placementOf(clouds, rules));
+  const concurrency = options.concurrency ?? TICK_GROUP_CONCURRENCY;
+  const lanes = await openLanes(env, [...groups, ...policies].map((item) => placementOf(clouds, item.rules)), budget, options.cloudFactory, concurrency);
+  const lane = (rules: { cloud?: string | undefined; region?: string | undefined }) => lanes.get(laneOf(rules)) as CloudLane;
+  const failedLanes = [...lanes.values()].filter((l) => !l.listing.ok);
+  summary.listing = failedLanes.length === 0 ? "complete" : "failed";
+  summary.clouds = [...lanes.values()].map((l) => ({ cloud: l.placement.cloud, region: l.placement.region ?? null, listing: l.listing.ok ? "complete" : "failed" }));
+  for (const l of failedLanes) {
+    if (l.listing.ok) continue;
+    const error = l.listing.error;
+    logLine("error", "server listing failed", { at: now.toISOString(), cloud: l.placement.cloud, region: l.placement.region ?? null, tickRequestId: l.gateway.tickRequestId, operation: error.operation, category: error.category, error: error.message });
   }
-  const byGroup = listing.ok ? partitionByGroup(listing.value, groups.map((g) => g.name)) : new Map<string, ObservedServer[]>();
-  // What snapshot retention must never delete (only computed when some group or policy takes snapshots).
+  // Membership is the tag *within one cloud-region's listing*: a group is handed only servers of its own cloud's project and region.
+  const byGroup = new Map<string, ObservedServer[]>();
+  for (const l of lanes.values()) {
+    if (!l.listing.ok) continue;
+    const names = groups.filter((g) => laneOf(g.rules) === l.key).map((g) => g.name);
+    for (const [name, members] of partitionByGroup(l.listing.value, names)) byGroup.set(name, members);
+  }
+  // What snapshot retention must never delete (only computed when some group or policy takes snapshots), per cloud-region listing.
   const anySnapshots = policies.length > 0 || groups.some((g) => g.rules.snapshots !== undefined);
-  const imageGuard = listing.ok && anySnapshots ? tickGuard(read, policyEntries, listing.value) : undefined;
+  const guards = new Map<string, RetentionGuard | undefined>();
+  const guardOf = (l: CloudLane): RetentionGuard | undefined => {
+    if (!anySnapshots || !l.listing.ok) return undefined;
+    if (!guards.has(l.key)) guards.set(l.key, tickGuard(read, policyEntries, l.listing.value));
+    return guards.get(l.key);
+  };
 
-  // One order for groups and policies (core/scaling/turns.ts): the ring from its predicted cursor, groups then policies.
+  // One order for groups and policies (core/scaling/turns.ts): the ring from its predicted cursor, groups then policies,
+  // each part taken in turn across cloud-regions (interleaveBy) so that no cloud's items wait behind another's.
   const groupByName = new Map(groups.map((g) => [g.name, g]));
   const policyByName = new Map(policies.map((p) => [p.name, p]));
   const items: TurnItem[] = [...groups.map((g) => ({ kind: "group" as const, name: g.name })), ...policies.map((p) => ({ kind: "policy" as const, name: p.name }))];
   const due = duePolicies(policies, now);
   const turn = turnOrder(items, turns.state, now, due);
+  const itemLane = (item: TurnItem) => laneOf(item.kind === "group" ? (groupByName.get(item.name) as StoredGroup).rules : (policyByName.get(item.name) as StoredPolicy).rules);
+  const order = [
+    ...interleaveBy(turn.order.filter((i) => i.kind === "group"), itemLane),
+    ...interleaveBy(turn.order.filter((i) => i.kind === "policy" && due.has(i.name)), itemLane),
+    ...interleaveBy(turn.order.filter((i) => i.kind === "policy" && !due.has(i.name)), itemLane),
+  ];
   // Kept back for the policies while the groups run (their retries included), given back when the policies' turn comes.
   budget.keep(policyReserve(turn.rotated, turns.state, due, budget.available()));
   const releaseReserve = () => budget.keep(0);
@@ -136,16 +165,18 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   // What the groups did this tick: a server deleted, parked or resumed is no snapshot source (createImage would answer 409); the listing predates it.
   const actedNow: Array<TickRecord["results"][number]> = [];
 
-  const concurrency = options.concurrency ?? TICK_GROUP_CONCURRENCY;
-  const { unreached } = await serveTurns(turn.order, { concurrency, budget, beforePolicies: releaseReserve }, async (item) => {
+  const { unreached } = await serveTurns(order, { concurrency, budget, beforePolicies: releaseReserve }, async (item) => {
     if (item.kind === "policy") {
       const policy = policyByName.get(item.name) as StoredPolicy;
+      const { gateway, listing } = lane(policy.rules);
       const policyListing = listing.ok ? { ok: true as const, value: afterGroupSteps(listing.value, actedNow) } : listing;
-      const result = await runPolicyTurn({ env, now, gateway, listing: policyListing, guard: imageGuard }, policy);
+      const result = await runPolicyTurn({ env, now, gateway, listing: policyListing, guard: guardOf(lane(policy.rules)) }, policy);
       policyRecords.push(result);
       return;
     }
     const group = groupByName.get(item.name) as StoredGroup;
+    const { gateway, listing, listedAt } = lane(group.rules);
+    const imageGuard = guardOf(lane(group.rules));
     const request: ReconcileRequest = {
       group,
       now: now.toISOString(),
@@ -193,7 +224,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   }
   summary.budget = budget.report();
   const at = now.toISOString();
-  const tickRequestId = gateway.tickRequestId;
+  const tickRequestId = lanes.values().next().value?.gateway.tickRequestId;
   await recordTick(env, {
     at,
     durationMs: Date.now() - startedMs,
@@ -202,14 +233,18 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     groups: groups.length,
     deferred: summary.deferred.length + deferredPolicies.length,
     listing: summary.listing,
+    clouds: cloudStatuses(lanes.values(), at),
   });
   // One line per action (step result) of this tick: kind, outcome, servers, the error's redacted message.
   for (const r of summary.records) {
     if (r.record === undefined || r.record.at !== at) continue;
+    const where = lane((groupByName.get(r.group) as StoredGroup).rules);
     for (const x of r.record.results) {
       logLine(x.outcome === "failed" ? "warn" : "info", "action", {
         at,
-        tickRequestId,
+        tickRequestId: where.gateway.tickRequestId,
+        cloud: where.placement.cloud,
+        ...(where.placement.region === undefined ? {} : { region: where.placement.region }),
         group: r.group,
         step: x.step.kind,
         outcome: x.outcome,
