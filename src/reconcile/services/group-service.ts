@@ -19,6 +19,7 @@ import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type T
 import { backoffHolds, backoffMessage } from "../../core/scaling/boot-backoff.ts";
 import {
   ConflictError,
+  CorruptRecordError,
   InvalidRequestError,
   NotFoundError,
   type ActivityEntry,
@@ -99,7 +100,12 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {
-      const current = await find(name);
+      // Corrupt stored rules must still be removable (the operator's way out); their placement is unreadable,
+      // so the delete's member check lists the default cloud-region.
+      const current = await find(name).catch((error: unknown) => {
+        if (error instanceof CorruptRecordError) return null;
+        throw error;
+      });
       const answer = await registryStub(env).remove("group", name, { force: opts.force, author: opts.author, at: clock().toISOString() }, gateway(current?.rules));
       if (!answer.ok) throw refused(answer.refusal);
       const left = (answer.details["serversLeftBehind"] ?? []) as Array<{ id: string; name: string; status: string }>;
