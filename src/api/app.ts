@@ -10,6 +10,7 @@ import { errorResponse, onApiError, onNotFound } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { mountRoutes, type AnyRouteSpec } from "./route.ts";
 import { allRoutes } from "./routes/index.ts";
+import { mountSignalEndpoint } from "./routes/receivers.ts";
 
 export const API_VERSION = "1.0.0";
 
@@ -70,6 +71,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     );
   }
 
+  // Signals carry no API token: the receiver authenticates them (signature or its own secret), so this comes first.
+  mountSignalEndpoint(app, deps.now ?? (() => new Date()));
   app.use("/v1/*", bearerAuth(deps.tokens === undefined ? {} : { tokens: deps.tokens }));
   mountRoutes(app, routes, { service: deps.service, policies: deps.policies, now: deps.now ?? (() => new Date()) });
   return app;

@@ -19,7 +19,7 @@ function tooLarge(limit: number): ApiError {
 }
 
 /** Reads at most `limit` bytes; stops reading (and cancels the stream) as soon as the limit is passed. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   if (request.body === null) return new Uint8Array();

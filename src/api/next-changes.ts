@@ -1,12 +1,14 @@
 // Adapts the core's timeline to the API: change points for /timeline and the "next changes" in status.
+import type { DesiredOptions } from "../core/schedule/desired.ts";
 import { changePoints, type Timeline, type TimelinePoint } from "../core/schedule/timeline.ts";
 import type { GroupStatus } from "../reconcile/shared/service.ts";
 
 export type ChangePoint = TimelinePoint;
 
-function optionsOf(status: GroupStatus): { pausedBy?: string } {
+function optionsOf(status: GroupStatus): DesiredOptions {
   const pausedBy = status.pause?.by;
-  return pausedBy === undefined ? {} : { pausedBy };
+  // The live signals' ends are change points too: the count falls back to the schedule there.
+  return { ...(pausedBy === undefined ? {} : { pausedBy }), signals: status.signals };
 }
 
 /** The effective desired count from `now` over `hours`, as change points (the first is the value now), and whether it was cut short. */

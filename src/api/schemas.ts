@@ -100,7 +100,7 @@ const DesiredSchema = z
   .object({
     value: z.number().int(),
     reason: z.string(),
-    source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
+    source: z.enum(["paused", "override", "signal", "exception", "window", "schedule", "default", "min"]),
     unclamped: z.number().int().optional(),
     since: z.string().optional().meta({ description: "since when the deciding rule holds (schedule firing, override creation)" }),
   })
@@ -224,6 +224,19 @@ export const ChangePointSchema = z
   .looseObject({ at: z.string(), value: z.number().int(), reason: z.string(), source: DesiredSchema.shape.source })
   .meta({ id: "ChangePoint", description: "from `at` on, the effective desired count is `value`, because `reason`" });
 
+export const LiveSignalSchema = z
+  .object({
+    receiverId: z.string(),
+    receiverName: z.string(),
+    key: z.string().meta({ description: "the source within the receiver: an Alertmanager groupKey, an Aodh alarm id, a caller's key ('' for a plain call)" }),
+    desired: z.number().int().meta({ description: "the least desired count while it is live" }),
+    since: z.string(),
+    lastAt: z.string(),
+    until: z.string().meta({ description: "it stops counting here; the count falls back to the schedule" }),
+    count: z.number().int().meta({ description: "signals folded into this one" }),
+  })
+  .meta({ id: "LiveSignal" });
+
 export const GroupStatusSchema = z
   .object({
     name: z.string(),
@@ -236,6 +249,7 @@ export const GroupStatusSchema = z
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     actualByStatus: ByStatusSchema.nullable(),
     override: OverrideSchema.nullable(),
+    signals: z.array(LiveSignalSchema).meta({ description: "the receivers' signals live now: they raise desired (never above max) while no override holds" }),
     pause: PauseStateSchema.nullable(),
     bootBlock: BootBlockSchema.nullable(),
     bootBackoff: BootBackoffSchema.nullable(),

@@ -134,7 +134,12 @@ export type ActivityKind =
   | "image-deleted"
   | "image-kept"
   | "servers-adopted"
-  | "resume-failed";
+  | "resume-failed"
+  | "signal"
+  | "signal-cleared"
+  | "signal-expired"
+  | "receiver-created"
+  | "receiver-revoked";
 
 /** One line of a group's activity log (bounded; newest first when read). */
 export interface ActivityEntry {

@@ -5,7 +5,7 @@ import type { ActivityEntry, ActivityKind } from "../core/records.ts";
 /** Activity rows kept per object; older rows are dropped as new ones arrive. */
 export const ACTIVITY_LIMIT = 500;
 
-/** Rows of the changes list (rules, overrides, pauses, retries) kept per object: a day of errors never pushes them out. */
+/** Rows of the changes list (rules, overrides, pauses, retries, receivers) kept per object: a day of errors never pushes them out. */
 export const CHANGES_LIMIT = 1000;
 
 /**
@@ -22,6 +22,8 @@ export const CHANGE_KINDS: ReadonlySet<ActivityKind> = new Set<ActivityKind>([
   "boot-unblocked",
   "group-deleted",
   "policy-deleted",
+  "receiver-created",
+  "receiver-revoked",
 ]);
 
 /** An entry identical to one of the newest FOLD_LOOKBACK rows, seen within FOLD_WINDOW_MS of its last time, is folded into it. */

@@ -37,7 +37,7 @@ const BootBackoffSchema = z.object({
 const DesiredSchema = z.object({
   value: z.number(),
   reason: z.string(),
-  source: z.enum(["paused", "override", "exception", "window", "schedule", "default", "min"]),
+  source: z.enum(["paused", "override", "signal", "exception", "window", "schedule", "default", "min"]),
   unclamped: z.number().optional(),
 });
 // Steps, results and notices are our own data written by this code; their inner shape is checked loosely.

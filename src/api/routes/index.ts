@@ -5,7 +5,8 @@ import { historyRoutes } from "./history.ts";
 import { notificationRoutes } from "./notifications.ts";
 import { operationRoutes } from "./operations.ts";
 import { policyRoutes } from "./policies.ts";
+import { receiverRoutes } from "./receivers.ts";
 import { snapshotRoutes } from "./snapshots.ts";
 import { viewRoutes } from "./views.ts";
 
-export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes, ...notificationRoutes];
+export const allRoutes: readonly AnyRouteSpec[] = [...groupRoutes, ...operationRoutes, ...snapshotRoutes, ...historyRoutes, ...viewRoutes, ...policyRoutes, ...notificationRoutes, ...receiverRoutes];

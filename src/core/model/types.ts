@@ -38,7 +38,7 @@ export interface Desired {
   /** Human-readable: "schedule 'office hours' (0 8 * * 1-5 Europe/Berlin) fired 2026-11-26T08:00+01:00". */
   reason: string;
   /** Which kind of rule decided. */
-  source: "paused" | "override" | "exception" | "window" | "schedule" | "default" | "min";
+  source: "paused" | "override" | "signal" | "exception" | "window" | "schedule" | "default" | "min";
   /** When clamping to [min, max] changed the value, the value before clamping. */
   unclamped?: number;
   /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation); absent for default/min. */

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   "snapshot-stale",
   "override",
   "schedule-not-followed",
+  "signal",
   "test",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -89,6 +90,7 @@ const SEVERITY: Record<EventType, NotifyEvent["severity"]> = {
   "snapshot-stale": "warning",
   override: "info",
   "schedule-not-followed": "warning",
+  signal: "info",
   test: "info",
 };
 
@@ -101,6 +103,7 @@ const FIRING_TITLE: Record<EventType, string> = {
   "snapshot-stale": "snapshot stale",
   override: "override started",
   "schedule-not-followed": "schedule not followed",
+  signal: "signal raised the group",
   test: "test notification",
 };
 
@@ -113,6 +116,7 @@ const RESOLVED_TITLE: Record<EventType, string> = {
   "snapshot-stale": "snapshots current again",
   override: "override ended",
   "schedule-not-followed": "schedule followed again",
+  signal: "signal ended",
   test: "test notification",
 };
 
@@ -125,6 +129,7 @@ const RESOLVED_CAUSE: Record<EventType, string> = {
   "snapshot-stale": "Snapshots are current again",
   override: "The override ended and the schedule decides again",
   "schedule-not-followed": "The group has the count its rules want again",
+  signal: "The signal ended and the schedule decides again",
   test: "Test",
 };
 
@@ -263,4 +268,50 @@ export function nextConditions(open: readonly Condition[], obs: Observation, gra
     events.push(eventOf(obs, c, "resolved", old, `${RESOLVED_CAUSE[c.type]}; it began ${c.since} with: ${c.cause}`));
   }
   return { conditions, events };
+}
+
+/** What a signal's event needs: the group's count before and after it, and the signal (core/schedule/signals.ts). */
+export interface SignalChange {
+  group: string;
+  at: string;
+  receiverId: string;
+  receiverName: string;
+  key: string;
+  /** The signal's first acceptance: with the receiver and key it makes the event id (repeats share it). */
+  since: string;
+  until: string;
+  status: NotifyEvent["status"];
+  /** Why, in a sentence: "raised to at least 6 by alertmanager", "resolved by alertmanager", "expired". */
+  cause: string;
+  /** Servers counted at the last tick, and the desired count before and after the signal. */
+  counted: number;
+  desiredBefore: number;
+  desiredAfter: number;
+}
+
+/**
+ * The event of a signal starting (firing) or ending (resolved: cleared, expired, revoked). Its id is stable per
+ * signal (group, receiver, source, first acceptance), so a repeat that only extends the signal sends nothing new
+ * and receivers dedupe retries. The count says what the group will head for: old = counted, new = desired after.
+ */
+export function signalEvent(change: SignalChange): NotifyEvent {
+  const source = change.key === "" ? "" : `/${encodeURIComponent(change.key.slice(0, 60))}`;
+  const id = `${change.group}/signal/${change.receiverId}${source}/${change.since}${change.status === "resolved" ? "/resolved" : ""}`;
+  const title = `${change.group}: ${change.status === "firing" ? FIRING_TITLE.signal : RESOLVED_TITLE.signal}`;
+  const what =
+    change.status === "firing"
+      ? `Receiver '${change.receiverName}' ${change.cause} until ${change.until}; desired ${change.desiredBefore} -> ${change.desiredAfter}`
+      : `Receiver '${change.receiverName}''s signal ${change.cause}; desired ${change.desiredBefore} -> ${change.desiredAfter}`;
+  return {
+    id,
+    group: change.group,
+    type: "signal",
+    status: change.status,
+    severity: "info",
+    at: change.at,
+    since: change.since,
+    title,
+    message: `${sentence(what)} (servers ${change.counted} -> ${change.counted}, desired ${change.desiredAfter}).`,
+    count: { old: change.counted, new: change.counted, desired: change.desiredAfter },
+  };
 }

@@ -20,7 +20,8 @@ export async function signatureHeader(secret: string, unixSeconds: number, body:
   return `t=${unixSeconds},v1=${await hmacHex(secret, `${unixSeconds}.${body}`)}`;
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
+/** Compares two strings in time that depends only on their length (secrets, signatures). */
+export function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -3,12 +3,15 @@ import type { ExceptionEntry, GroupRules, Override, PointEntry, WindowSchedule }
 import type { Desired } from "../model/types.ts";
 import { describeDay, exceptionActive, exceptionRunStart } from "./calendar.ts";
 import { describeEntry, describeFiring, isPointEntry, isWindowEntry, latestFiring } from "./schedule.ts";
+import { raiseBySignals, type LiveSignal } from "./signals.ts";
 import { openingAt, type Opening } from "./windows.ts";
 import { formatInZone } from "./zoned.ts";
 
 export interface DesiredOptions {
   /** Who paused the group at run time (the group's Durable Object), if anyone. */
   pausedBy?: string;
+  /** The group's signals (the receivers' raises, core/schedule/signals.ts); expired ones are ignored. */
+  signals?: readonly LiveSignal[];
 }
 
 /** A point entry (cron or one-shot) with its position in `schedules` (for naming) and, once known, its latest firing. */
@@ -20,7 +23,10 @@ export interface EntryFiring extends IndexedEntry<PointEntry> {
   at: Date;
 }
 
-/** Which layer of the precedence decided (before pausing and clamping). */
+/**
+ * Which layer of the schedule decided (before signals, pausing and clamping): a live signal that raised the
+ * count shows in the desired's source ("signal"), while the layer stays the schedule's (its edges still matter).
+ */
 /** "point": a cron or one-shot entry decided; "default": none has fired yet (default, else min). */
 export type DesiredLayer = "override" | "exception" | "window" | "point" | "default";
 
@@ -94,7 +100,8 @@ export function describeWindow(entry: WindowSchedule, index: number): string {
  * [min, max]. Exceptions and windows that overlap: the largest desired wins (as GCP's and KEDA's
  * schedules do). A point entry that fires inside a window does not change the count while the
  * window is open; when the window closes, the point entry that fired last (even inside the window)
- * decides again.
+ * decides again. Live signals (opts.signals) raise what the schedule says and never lower it:
+ * desired = clamp(max(schedule, live signals), min, max); an override beats them (core/schedule/signals.ts).
  */
 export function decide(rules: GroupRules, override: Override | undefined, now: Date, opts: DesiredOptions = {}): Decision {
   let chosen: Desired;
@@ -127,6 +134,8 @@ export function decide(rules: GroupRules, override: Override | undefined, now: D
     chosen = pointDesired(rules, now);
     layer = chosen.source === "schedule" ? "point" : "default";
   }
+  // An operator's explicit override wins over every signal; below it, signals only raise the schedule's answer.
+  if (layer !== "override" && opts.signals !== undefined) chosen = raiseBySignals(chosen, opts.signals, now);
   const clamped = clamp(chosen, rules.min, rules.max);
   const pausedBy = rules.paused ? "the rules (paused: true)" : opts.pausedBy;
   if (pausedBy === undefined) return { desired: clamped, layer };

@@ -95,6 +95,8 @@ export function changePoints(
     if (current.layer === "override") {
       consider(overrideActive(override, new Date(t)) ? Date.parse(override.until) : undefined);
     } else {
+      // A live signal's end: the count falls back to the schedule there.
+      for (const s of opts.signals ?? []) consider(Date.parse(s.until));
       for (const e of rules.exceptions) consider(nextExceptionEdge(e, t));
       if (current.layer !== "exception") for (const { entry } of windows) consider(nextWindowEdge(entry.window, entry.timezone, t));
       if (current.layer === "point" || current.layer === "default") {

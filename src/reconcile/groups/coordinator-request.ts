@@ -4,6 +4,7 @@ import type { ParkedSpan } from "../../core/scaling/parking.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
+import type { LiveSignal } from "../../core/schedule/signals.ts";
 import type { BootBlock, PauseState, StoredGroup, TickRecord } from "../shared/service.ts";
 
 export interface ReconcileRequest {
@@ -29,6 +30,8 @@ export interface CoordinatorState {
   lastTick: TickRecord | null;
   /** Spans of time the group's servers spent parked (last 30 days). */
   parking: ParkedSpan[];
+  /** The receivers' signals as stored (expired ones stay until the next reconcile drops them). */
+  signals: LiveSignal[];
 }
 
 /** What "retry boots" cleared (`cleared: false`: booting was not stopped, nothing changed). */

@@ -23,6 +23,10 @@ import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordin
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import { HistoryRecorder } from "./history.ts";
+import { acceptSignal, createReceiver, expireSignals, RateLimiter, revokeReceiver, UNKNOWN_RECEIVER, viewOf, type CreateAnswer, type ReceiverView, type SignalAnswer, type SignalContext, type SignalRequest } from "./coordinator-signals.ts";
+import type { ReceiverCreate } from "../../config/signals.ts";
+import type { LiveSignal } from "../../core/schedule/signals.ts";
+import { SignalStore } from "../../store/signals.ts";
 import { backoffDelayMs, type BootFailure } from "../../core/scaling/boot-backoff.ts";
 import { Serial } from "../shared/serial.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
@@ -49,7 +53,11 @@ export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
   /** Reconciles, deletes, snapshots and controls run one at a time. */
   readonly #serial = new Serial();
-  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number }) | undefined;
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number; signals: LiveSignal[] }) | undefined;
+  readonly #signalStore: SignalStore;
+  /** Receivers and signals run one at a time among themselves, never behind a reconcile (a sender waits seconds at most). */
+  readonly #signalSerial = new Serial();
+  readonly #limiter = new RateLimiter();
   /** The rules fence, read once from storage. */
   readonly #fence: FenceCell<GroupRules>;
   readonly #history: HistoryRecorder;
@@ -57,6 +65,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new CoordinatorStore(ctx.storage);
+    this.#signalStore = new SignalStore(ctx.storage);
     this.#history = new HistoryRecorder(this.#store);
     this.#fence = new FenceCell({
       read: () => this.#store.getRulesFence(),
@@ -75,7 +84,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow] = await Promise.all([
+      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
@@ -84,8 +93,9 @@ export class GroupCoordinator extends DurableObject<Env> {
         this.#store.getLastActionAt(),
         this.#store.getLostBoots(),
         this.#store.getAppliedNow(),
+        this.#signalStore.live(),
       ]);
-      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow };
+      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals };
     }
     return this.#state;
   }
@@ -120,6 +130,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       const applied = (await this.#loaded()).appliedNow;
       if (now.getTime() < applied) return staleRequestRecord(request, applied, (await this.#loaded()).lastTick);
       await controls.expireOverride(await this.#loaded(), this.#store, now);
+      await expireSignals(await this.#signalContext(request.group.rules), request.group.name, now);
       const state = await this.#loaded();
       state.appliedNow = now.getTime(); // in memory on every tick; stored with the record or an action (below)
       if (state.bootBlock !== undefined && liftsBootBlock(state.bootBlock, request.group)) {
@@ -146,6 +157,7 @@ export class GroupCoordinator extends DurableObject<Env> {
           bootBackoff: state.bootBackoff,
           pendingBoots: state.lostBoots,
           failedLostBoots,
+          signals: state.signals,
         },
         listing,
         cloud,
@@ -267,6 +279,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootBlock: state.bootBlock !== undefined && state.bootBlock.etag === request.group.etag ? state.bootBlock : undefined,
         bootBackoff: state.bootBackoff,
         pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
+        signals: state.signals,
       },
       listing,
       cloud,
@@ -304,7 +317,49 @@ export class GroupCoordinator extends DurableObject<Env> {
       bootBackoff: s.bootBackoff ?? null,
       lastTick: s.lastTick ?? null,
       parking: await parkingLedger(this.#store),
+      signals: s.signals,
     };
+  }
+
+  /** What the signal handlers need: storage, the live signals in memory, the rules (given, else the fence's copy). */
+  async #signalContext(rules?: GroupRules): Promise<SignalContext> {
+    const state = await this.#loaded();
+    const fence = await this.#fence.get();
+    const known = rules ?? fence?.envelope?.rules;
+    return {
+      env: this.env,
+      store: this.#store,
+      signals: this.#signalStore,
+      state,
+      rules: known === undefined ? null : { rules: known },
+      counted: state.lastTick?.counted ?? 0,
+      limiter: this.#limiter,
+    };
+  }
+
+  /** POST /v1/groups/{name}/receivers: a new receiver; its secret is answered once. */
+  createReceiver(group: string, rules: GroupRules, input: ReceiverCreate, author: string, at: string): Promise<CreateAnswer> {
+    return this.#signalSerial.run(async () => createReceiver(await this.#signalContext(rules), group, input, author, at));
+  }
+
+  /** The group's receivers, without their secrets. */
+  async receivers(): Promise<ReceiverView[]> {
+    return (await this.#signalStore.receivers()).map(viewOf);
+  }
+
+  /** Revokes a receiver (null: there was none with this id); its live signals end. */
+  revokeReceiver(group: string, id: string, author: string, at: string): Promise<ReceiverView | null> {
+    return this.#signalSerial.run(async () => revokeReceiver(await this.#signalContext(), group, id, author, at));
+  }
+
+  /** POST /v1/signals/{id}: authenticates and applies one signal (the next reconcile acts on it). */
+  signal(group: string, request: SignalRequest): Promise<SignalAnswer> {
+    return this.#signalSerial.run(async () => {
+      // A deleted group's receivers are gone with it: the same 404 as any unknown receiver.
+      const fence = await this.#fence.get();
+      if (fence !== null && fence.envelope === null) return UNKNOWN_RECEIVER;
+      return acceptSignal(await this.#signalContext(), group, request);
+    });
   }
 
   /**

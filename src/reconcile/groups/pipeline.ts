@@ -2,6 +2,7 @@
 import type { Override } from "../../config/group.ts";
 import { askFor, fitSteps } from "../../core/scaling/budget.ts";
 import { desiredCount } from "../../core/schedule/desired.ts";
+import type { LiveSignal } from "../../core/schedule/signals.ts";
 import { bootRoom, capBootsAtMax, limitSteps, quotaHeadroom, type GroupCeiling } from "../../core/scaling/limits.ts";
 import { checkMetadataFits } from "../../core/model/metadata.ts";
 import { isMember } from "../../core/model/membership.ts";
@@ -41,6 +42,8 @@ export interface RuntimeState {
   bootBackoff?: BootBackoff | undefined;
   /** Lost boots this reconcile settled as having created nothing: boot failures for the backoff. */
   failedLostBoots?: readonly BootFailure[];
+  /** The receivers' live signals: they raise the desired count (core/schedule/signals.ts). */
+  signals?: readonly LiveSignal[];
 }
 
 export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
@@ -243,7 +246,7 @@ export function recordFingerprint(record: TickRecord): string {
 /** Plans (and, unless dryRun, executes) one reconcile of one group. Never throws for cloud failures. */
 export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOutput> {
   const { group, now, state } = input;
-  const desired = desiredCount(group.rules, state.override, now, state.pause ? { pausedBy: state.pause.by } : {});
+  const desired = desiredCount(group.rules, state.override, now, { ...(state.pause ? { pausedBy: state.pause.by } : {}), ...(state.signals === undefined ? {} : { signals: state.signals }) });
   const base = {
     at: now.toISOString(),
     trigger: input.trigger,

@@ -3,6 +3,7 @@ import type { Env } from "../../config/env.ts";
 import { parks, type GroupRules, type Override } from "../../config/group.ts";
 import { isMember } from "../../core/model/membership.ts";
 import { desiredCount } from "../../core/schedule/desired.ts";
+import { liveSignals } from "../../core/schedule/signals.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
 import { deferralFor, readTurns } from "../../store/tick-state.ts";
@@ -155,7 +156,8 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const group = await existing(name);
       const [state, turns] = await Promise.all([coordinatorStub(env, name).state(), readTurns(env.RULES)]);
       const override = state.override !== null && Date.parse(state.override.until) > now.getTime() ? state.override : null;
-      const desired = desiredCount(group.rules, override ?? undefined, now, state.pause ? { pausedBy: state.pause.by } : {});
+      const signals = liveSignals(state.signals ?? [], now);
+      const desired = desiredCount(group.rules, override ?? undefined, now, { ...(state.pause ? { pausedBy: state.pause.by } : {}), signals });
       // A block stays until a newer revision of the rules (the next tick lifts it).
       const block = state.bootBlock;
       const bootBlock = block !== null && !liftsBootBlock(block, group) ? block : null;
@@ -171,6 +173,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         group,
         desired,
         override,
+        signals,
         pause: state.pause,
         bootBlock,
         bootBackoff: backoff,

@@ -7,6 +7,7 @@ import type { Desired, Notice, ObservedServer, Step } from "../../core/model/typ
 import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../../core/snapshots/snapshots.ts";
+import type { LiveSignal } from "../../core/schedule/signals.ts";
 
 // The implementation: `createGroupService(env: Env, options?)` in src/reconcile/group-service.ts.
 
@@ -41,9 +42,11 @@ export type { GroupHealth, ErrorCategory, ErrorInfo, PauseState, BootBlock, Step
 /** A group's state for GET /v1/groups/{name}. */
 export interface GroupStatus {
   group: StoredGroup;
-  /** Desired at `now` (from rules + override + pause), with the rule that set it. */
+  /** Desired at `now` (from rules + override + signals + pause), with the rule that set it. */
   desired: Desired;
   override: Override | null;
+  /** The receivers' signals live at `now` (POST /v1/signals/{id}); they raise the count while no override holds. */
+  signals: LiveSignal[];
   pause: PauseState | null;
   bootBlock: BootBlock | null;
   /** Repeated boot failures while boots wait (null: boots do not wait). */
