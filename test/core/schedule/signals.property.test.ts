@@ -31,7 +31,7 @@ const historyArb = fc.array(
   { maxLength: 25 },
 );
 
-function replay(history: fc.RecordValue<{ receiver: number; firing: boolean; key: string; minute: number; desired: number; duration: number }>[]): LiveSignal[] {
+function replay(history: Array<{ receiver: number; firing: boolean; key: string; minute: number; desired: number; duration: number }>): LiveSignal[] {
   let signals: LiveSignal[] = [];
   for (const h of [...history].sort((a, b) => a.minute - b.minute)) {
     const receiver: Receiver = { id: `web.${String(h.receiver).padStart(24, "0")}`, group: "web", name: `r${h.receiver}`, action: "raise", desired: h.desired, durationMinutes: h.duration, createdAt: "", createdBy: "" };
