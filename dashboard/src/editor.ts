@@ -8,6 +8,12 @@ import { errorBox, loading } from "./widgets.ts";
 
 type Rules = Record<string, unknown>;
 type Entry = Record<string, unknown>;
+/** A PUT answer's warning: something the rules name that the cloud does not resolve (docs/api.md). */
+interface RuleWarning {
+  field: string;
+  code: string;
+  message: string;
+}
 
 /** The starting document of a new group. */
 const NEW_RULES: Rules = { image: "", flavor: "", min: 0, max: 4, default: 1, schedules: [], exceptions: [] };
@@ -175,10 +181,27 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
     replace(saveResult);
     try {
       const headers: Record<string, string> = isNew ? { "If-None-Match": "*" } : etag === null ? {} : { "If-Match": etag };
-      const answer = await callTagged<{ revision: number }>(session.token, "PUT", groupPath(target), doc, headers);
+      const answer = await callTagged<{ revision: number; warnings?: RuleWarning[] }>(session.token, "PUT", groupPath(target), doc, headers);
       etag = answer.etag;
       showErrors(undefined);
-      replace(saveResult, h("p", { class: "ok" }, `Saved: revision ${answer.value.revision}. `, h("a", { href: `#/groups/${encodeURIComponent(target)}` }, "Open the group")));
+      const warnings = answer.value.warnings ?? [];
+      // The rules are stored either way; what the cloud does not have is shown at its field and listed under the save.
+      for (const w of warnings) {
+        const f = fields.find((x) => w.field === x.path || w.field.startsWith(`${x.path}.`));
+        if (f !== undefined) replace(f.error, `Warning: ${w.message}`);
+      }
+      replace(
+        saveResult,
+        h("p", { class: "ok" }, `Saved: revision ${answer.value.revision}. `, h("a", { href: `#/groups/${encodeURIComponent(target)}` }, "Open the group")),
+        warnings.length === 0
+          ? null
+          : h(
+              "div",
+              { class: "warning", role: "status", id: "save-warnings" },
+              h("p", {}, `Saved, but the cloud does not resolve ${warnings.length === 1 ? "one reference" : `${warnings.length} references`}: boots would fail until this is fixed.`),
+              h("ul", {}, ...warnings.map((w) => h("li", {}, `${w.field} (${w.code}): ${w.message}`))),
+            ),
+      );
       if (isNew) location.hash = `#/groups/${encodeURIComponent(target)}`;
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {

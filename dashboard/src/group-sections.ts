@@ -45,7 +45,10 @@ export function planBody(plan: PlanPreview, zone: string): HTMLElement {
     "div",
     {},
     h("p", {}, "As of ", timeEl(plan.at, zone), `: desired ${plan.desired.value} (${plan.desired.reason}); servers now ${byState(plan.actualByStatus)}.`),
-    plan.steps.length === 0 ? h("p", { class: "ok" }, "Nothing to do.") : h("ol", { class: "steps" }, plan.steps.map(stepLine)),
+    plan.steps.length === 0 && (plan.noBootReasons ?? []).length === 0 ? h("p", { class: "ok" }, "Nothing to do.") : h("ol", { class: "steps" }, plan.steps.map(stepLine)),
+    (plan.noBootReasons ?? []).length === 0
+      ? null
+      : h("div", { class: "warning", id: "no-boot-reasons" }, h("p", {}, "Why no more servers boot:"), h("ul", {}, (plan.noBootReasons ?? []).map((r) => h("li", { "data-code": r.code }, r.message)))),
     [...plan.notices.map((n) => `${n.level}: ${n.message}`), ...plan.errors.map((e) => `error: ${e.operation}: ${e.message}`)].map((line) => h("p", { class: "muted" }, line)),
   );
 }

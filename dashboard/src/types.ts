@@ -81,6 +81,8 @@ export interface PlanPreview {
   steps: Step[];
   notices: Notice[];
   errors: ErrorInfo[];
+  /** Why fewer servers boot than are missing, one per cause (absent from older servers). */
+  noBootReasons?: Array<{ code: string; message: string }>;
 }
 /** GET /v1/groups/{name}/snapshots: rendered by shape (fields may grow with snapshot policies). */
 export type SnapshotListing = Record<string, unknown>;

@@ -46,6 +46,12 @@ export const PutGroupQuerySchema = z.object({
   adopt: booleanFlag
     .optional()
     .meta({ description: "true: hand the group's servers novascale did not boot to it when the change would strand them (power -> elastic, park -> delete); without it such a change is 409" }),
+  strict: booleanFlag
+    .optional()
+    .meta({
+      description:
+        "true: refuse rules whose image, flavor or key pair the cloud does not have (422, details.warnings) and answer 503 when the cloud cannot be asked; nothing is written then. Default: write and answer with `warnings`",
+    }),
 });
 
 export const PlanQuerySchema = z.object({
@@ -153,6 +159,19 @@ export const StoredGroupSchema = z
     updatedBy: z.string(),
   })
   .meta({ id: "StoredGroup" });
+
+export const ReferenceWarningSchema = z
+  .object({
+    field: z.string().meta({ description: "the rules' field: image, flavor (flavor.N in a list), keyName" }),
+    code: z.enum(["not-found", "ambiguous", "not-usable", "cloud-unreachable"]),
+    message: z.string().meta({ description: "in a sentence; an unknown name comes with the closest names the cloud has" }),
+  })
+  .meta({ id: "ReferenceWarning" });
+
+/** PUT/PATCH answers: the stored group and what its references' check found. */
+export const GroupWriteSchema = StoredGroupSchema.extend({
+  warnings: z.array(ReferenceWarningSchema).meta({ description: "what the rules name that the cloud does not resolve (empty: all resolved); the write stands" }),
+}).meta({ id: "GroupWrite" });
 
 export const GroupListSchema = z
   .object({
@@ -273,6 +292,14 @@ export const PlanPreviewSchema = z
     notices: z.array(NoticeSchema),
     errors: z.array(ErrorInfoSchema),
     bootBlock: BootBlockSchema.nullable(),
+    noBootReasons: z
+      .array(
+        z.object({
+          code: z.enum(["paused", "boot-backoff", "boot-blocked", "references", "quota", "max", "budget-deferred", "lost-boot-hold", "resuming-parked", "max-boots-per-tick", "power-group"]),
+          message: z.string(),
+        }),
+      )
+      .meta({ description: "why fewer servers boot than desired - counted, one entry per cause (empty: the boots cover it)" }),
   })
   .meta({ id: "PlanPreview" });
 

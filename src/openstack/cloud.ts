@@ -78,6 +78,11 @@ export interface ComputeCloud {
   /** Removes one metadata key; a key (or server) already gone is fine. */
   deleteServerMetadataItem(id: string, key: string): Promise<void>;
   absoluteLimits(): Promise<AbsoluteLimits>;
+  /**
+   * The key pair named exactly `name` (GET /os-keypairs/{name}); a config error (`nameNotFound`, near names
+   * in the message) when there is none. Optional: a cloud without it cannot have its key pairs checked.
+   */
+  findKeyPair?(name: string): Promise<{ name: string }>;
   /** createImage on a server; returns the new image id (body from 2.45, Location header before). */
   createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<string>;
   /** Images whose properties include all of `properties` (Glance v2 filter, or client-side). */

@@ -240,6 +240,11 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
       };
     },
 
+    async findKeyPair(name: string): Promise<{ name: string }> {
+      const keypair = await nova.keypairs.find(name);
+      return { name: keypair.name };
+    },
+
     createImage(serverId: string, name: string, metadata: Record<string, string>): Promise<string> {
       return nova.servers.createImage(serverId, name, metadata);
     },

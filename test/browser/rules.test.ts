@@ -161,6 +161,23 @@ describe("rules in the dashboard", () => {
     await apiCall("DELETE", `/v1/groups/${bad}?force=true`);
   });
 
+  it("saves a misspelled flavor and shows the cloud's warning with the closest name at the field and under the save", async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await openEditor(page);
+    await page.getByLabel("Flavor (name or id)").fill("m1.smal");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    const warnings = page.locator("#save-warnings");
+    await warnings.waitFor();
+    expect(await warnings.innerText()).toContain('did you mean "m1.small"');
+    expect(await page.locator(".field-error").filter({ hasText: "Warning:" }).count()).toBe(1);
+    expect((await stored()).rules["flavor"]).toBe("m1.smal");
+    expect(await contrastFailures(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+    expect((await apiJson("PUT", `/v1/groups/${NAME}`, { ...(await stored()).rules, flavor: "m1.tiny" })).status).toBe(200);
+  });
+
   it("fits a 390 px phone: the group page with its week view and members, and the editor", async () => {
     const { context, page } = await openPage(browser, { width: 390, height: 844 });
     await signIn(page, TOKENS.admin);

@@ -5,6 +5,7 @@ import { serverAction } from "./nova/actions.ts";
 import { ipsRoute } from "./nova/addresses.ts";
 import { MAX_IMAGE_METADATA_MV, imageMetadataRoute } from "./nova/image-metadata.ts";
 import { type Handler, MIN_MINOR, type Nova } from "./nova/context.ts";
+import { listKeypairs, showKeypair } from "./nova/keypairs.ts";
 import { metadataRoute, tagsRoute } from "./nova/metadata.ts";
 import { rateLimit } from "./nova/rate-limits.ts";
 import { deleteProxyImage, listFlavors, listProxyImages, quotaRoute, showFlavor, showLimits, showProxyImage } from "./nova/resources.ts";
@@ -153,6 +154,7 @@ async function dispatch(cloud: FakeCloud, ctx: RequestContext, api: "v2.1" | "v2
       return undefined;
     }
     if (collection === "limits" && id === undefined && method === "GET") return showLimits;
+    if (collection === "os-keypairs" && sub === undefined && method === "GET") return id === undefined ? listKeypairs : showKeypair;
     if (collection === "os-quota-sets" && id !== undefined) return quotaRoute(method, sub);
     return undefined;
   })();

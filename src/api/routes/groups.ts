@@ -9,7 +9,7 @@ import { ApiError, validationError } from "../errors.ts";
 import { mergePatch } from "../merge-patch.ts";
 import { nextChanges } from "../next-changes.ts";
 import { defineRoute, writeConditions, type AnyRouteSpec } from "../route.ts";
-import { DeleteGroupQuerySchema, DeleteGroupResultSchema, PutGroupQuerySchema, GroupListSchema, GroupStatusSchema, StoredGroupSchema } from "../schemas.ts";
+import { DeleteGroupQuerySchema, DeleteGroupResultSchema, PutGroupQuerySchema, GroupListSchema, GroupStatusSchema, GroupWriteSchema } from "../schemas.ts";
 
 const TAG = "groups";
 
@@ -68,21 +68,26 @@ export const groupRoutes: AnyRouteSpec[] = [
       "the rules registry: of many conditional writes at once exactly one wins. The group's Durable Object knows the new " +
       "revision before the answer; cron ticks never act on an older one. A change that would strand servers novascale did " +
       "not boot (mode power -> elastic, scaleIn.action shelve/stop -> delete) is 409 naming them (count, ids) unless sent with " +
-      "`?adopt=true`, which hands them to the group (they may then be deleted like its own).",
+      "`?adopt=true`, which hands them to the group (they may then be deleted like its own). Before writing, the image, " +
+      "flavor and key pair the rules name are looked up in the cloud (a bounded number of calls, at most 8 s): what does not " +
+      "resolve comes back in `warnings` (`not-found` with the closest names, `ambiguous`, `not-usable`, or `cloud-unreachable` " +
+      "when the cloud could not answer) and the write stands; `?strict=true` answers 422 with them instead (503 when the cloud " +
+      "could not answer) and writes nothing. Networks and security groups are not checked (Nova's proxies for them are gone " +
+      "from microversion 2.36; Nova checks them at boot).",
     role: "admin",
     body: GroupRulesSchema,
     query: PutGroupQuerySchema,
     bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
-    errors: [409, 412, 413, 415, 503],
+    errors: [409, 412, 413, 415, 422, 503],
     responses: {
-      200: { description: "replaced (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } },
-      201: { description: "created", schema: StoredGroupSchema, headers: { ETag: "the new version", Location: "the group's URL" } },
+      200: { description: "replaced (or unchanged)", schema: GroupWriteSchema, headers: { ETag: "the new version" } },
+      201: { description: "created", schema: GroupWriteSchema, headers: { ETag: "the new version", Location: "the group's URL" } },
     },
     async handle(c, { name, body, query, caller, service }) {
-      const result = await service.putGroup(name, body, { author: caller.name, adopt: query.adopt ?? false, ...writeConditions(c) });
+      const result = await service.putGroup(name, body, { author: caller.name, adopt: query.adopt ?? false, strict: query.strict ?? false, ...writeConditions(c) });
       c.header("ETag", result.etag);
       if (result.created) c.header("Location", `/v1/groups/${name}`);
-      return c.json(result.group, result.created ? 201 : 200);
+      return c.json({ ...result.group, warnings: result.warnings }, result.created ? 201 : 200);
     },
   }),
   defineRoute({
@@ -93,14 +98,15 @@ export const groupRoutes: AnyRouteSpec[] = [
     description:
       "RFC 7396: send `Content-Type: application/merge-patch+json` and the keys to change; `null` deletes a key, objects " +
       "merge, arrays (e.g. `schedules`) replace. `If-Match: <etag>` is required (428 without, 412 when stale). The merged " +
-      "rules are validated with the same schema as PUT (422 naming the field, nothing written) and stored as PUT stores them.",
+      "rules are validated with the same schema as PUT (422 naming the field, nothing written) and stored as PUT stores them, " +
+      "with the same cloud check (`warnings`; `?strict=true`: 422 or 503, nothing written).",
     role: "admin",
     body: GroupRulesPatchSchema,
     query: PutGroupQuerySchema,
     mediaType: MERGE_PATCH_MEDIA_TYPE,
     bodyLimitBytes: RULES_BODY_LIMIT_BYTES,
     errors: [404, 409, 412, 413, 415, 422, 428, 503],
-    responses: { 200: { description: "patched (or unchanged)", schema: StoredGroupSchema, headers: { ETag: "the new version" } } },
+    responses: { 200: { description: "patched (or unchanged)", schema: GroupWriteSchema, headers: { ETag: "the new version" } } },
     async handle(c, { name, body, query, caller, service }) {
       const ifMatch = c.req.header("If-Match");
       if (ifMatch === undefined) throw new ApiError(428, "precondition_required", "send If-Match with the ETag from GET /v1/groups/{name}; a patch applies only to the version it was made for");
@@ -113,9 +119,9 @@ export const groupRoutes: AnyRouteSpec[] = [
         throw new ApiError(422, invalid.code, invalid.message, invalid.details);
       }
       // The same compare-and-set write as PUT: a change between the read above and this write answers 412.
-      const result = await service.putGroup(name, parsed.data, { author: caller.name, ifMatch: current.etag, adopt: query.adopt ?? false });
+      const result = await service.putGroup(name, parsed.data, { author: caller.name, ifMatch: current.etag, adopt: query.adopt ?? false, strict: query.strict ?? false });
       c.header("ETag", result.etag);
-      return c.json(result.group, 200);
+      return c.json({ ...result.group, warnings: result.warnings }, 200);
     },
   }),
   defineRoute({

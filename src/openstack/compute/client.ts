@@ -3,6 +3,7 @@ import type { Session } from "../session.ts";
 import { ComputeContext } from "./context.ts";
 import { flavorsApi } from "./flavors.ts";
 import { imagesApi } from "./images.ts";
+import { keypairsApi } from "./keypairs.ts";
 import { limitsApi } from "./limits.ts";
 import { serversApi } from "./servers.ts";
 import type { ComputeFeatures, MicroversionRequest } from "./versions.ts";
@@ -16,6 +17,8 @@ export interface NovaClient {
   /** Nova's image proxy (book era; pinned to 2.35 on newer clouds). Prefer Glance where the catalog has it. */
   readonly images: ReturnType<typeof imagesApi>;
   readonly limits: ReturnType<typeof limitsApi>;
+  /** The caller's key pairs (show by name; a page for suggestions). */
+  readonly keypairs: ReturnType<typeof keypairsApi>;
 }
 
 export function createNovaClient(session: Session, microversion: MicroversionRequest = "auto"): NovaClient {
@@ -27,5 +30,6 @@ export function createNovaClient(session: Session, microversion: MicroversionReq
     flavors: flavorsApi(context),
     images: imagesApi(context),
     limits: limitsApi(context),
+    keypairs: keypairsApi(context),
   };
 }

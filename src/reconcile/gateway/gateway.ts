@@ -4,6 +4,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ResourceRef } from "../../config/group.ts";
 import { grantRequests, type BudgetGrant } from "../../core/scaling/budget.ts";
 import type { ObservedImage, ObservedServer } from "../../core/model/types.ts";
+import type { ReferenceAnswer, ReferenceQuery } from "../../core/model/references.ts";
 import type { AbsoluteLimits, BootResult, BootSpec, CloudHealth, ComputeCloud, ListServersOptions, ResolvedFlavor, ResolvedImage, ServerAction } from "../../openstack/cloud.ts";
 import { NOT_SENT_KINDS } from "../../openstack/http.ts";
 import type { TickBudget } from "./budget.ts";
@@ -113,6 +114,8 @@ export class CloudGateway extends RpcTarget {
   readonly #cloud: ComputeCloud;
   readonly #images = new Map<string, Promise<Outcome<ResolvedImage>>>();
   readonly #flavors = new Map<string, Promise<Outcome<ResolvedFlavor>>>();
+  /** A rules write's reference checks, by kind and ref: asked once per gateway (one API request). */
+  readonly #lookups = new Map<string, Promise<ReferenceAnswer>>();
   /** Flavors by id, so a boot can be charged against the quota read once per gateway. */
   readonly #flavorsById = new Map<string, ResolvedFlavor>();
   #limits: Promise<Outcome<AbsoluteLimits>> | undefined;
@@ -226,6 +229,38 @@ export class CloudGateway extends RpcTarget {
       const outcome = await this.#attempt(`resolve flavor ${refLabel(ref)}`, () => this.#cloud.resolveFlavor(ref));
       if (outcome.ok) this.#flavorsById.set(outcome.value.id, outcome.value);
       return outcome;
+    });
+  }
+
+  /**
+   * Whether what a rules write names exists and can be used (core/model/references.ts turns the answers
+   * into warnings). Asked once per kind and ref on this gateway; the answer keeps the client's error
+   * kind (nameNotFound, ambiguousName, notUsable), which a boot's ErrorInfo does not need.
+   */
+  lookUp(query: ReferenceQuery): Promise<ReferenceAnswer> {
+    return remembered(this.#lookups, { id: `${query.kind}:${JSON.stringify(query.ref)}` }, async () => {
+      const cloud = this.#cloud;
+      const admitted = this.#admit(`look up ${query.kind}`);
+      if (admitted !== undefined && !admitted.ok) return { ok: false, category: admitted.error.category, message: admitted.error.message };
+      try {
+        if (query.kind === "image") await cloud.resolveImage(query.ref);
+        else if (query.kind === "flavor") await cloud.resolveFlavor(query.ref);
+        else if (cloud.findKeyPair === undefined) return { ok: true };
+        else await cloud.findKeyPair(typeof query.ref === "string" ? query.ref : query.ref.id);
+        return { ok: true };
+      } catch (error) {
+        const info = toErrorInfo(`look up ${query.kind}`, error);
+        const { kind, detail } = (typeof error === "object" && error !== null ? error : {}) as { kind?: unknown; detail?: unknown };
+        // The cloud's own words (OpenStackError.detail) without the method and URL before them.
+        const message = typeof detail === "string" && detail !== "" ? detail : info.message;
+        return {
+          ok: false,
+          category: info.category,
+          message: cloud.redact?.(message) ?? message,
+          ...(info.status === undefined ? {} : { status: info.status }),
+          ...(typeof kind === "string" ? { kind } : {}),
+        };
+      }
     });
   }
 
@@ -360,6 +395,7 @@ export type CloudPort = Pick<
   | "reserve"
   | "release"
   | "discoveryFallback"
+  | "lookUp"
 >;
 
 const PORT_METHODS = [
@@ -380,6 +416,7 @@ const PORT_METHODS = [
   "reserve",
   "release",
   "discoveryFallback",
+  "lookUp",
 ] as const satisfies ReadonlyArray<keyof CloudPort>;
 
 /**

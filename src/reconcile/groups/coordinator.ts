@@ -27,6 +27,7 @@ import { acceptSignal, createReceiver, expireSignals, RateLimiter, revokeReceive
 import type { ReceiverCreate } from "../../config/signals.ts";
 import type { LiveSignal } from "../../core/schedule/signals.ts";
 import { SignalStore } from "../../store/signals.ts";
+import { previewNoBootReasons } from "./coordinator-preview.ts";
 import { backoffDelayMs, type BootFailure } from "../../core/scaling/boot-backoff.ts";
 import { Serial } from "../shared/serial.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
@@ -289,6 +290,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       adopted: await adoptedServers(this.#store),
     });
     const preview = toPreview(output);
+    preview.noBootReasons = listing.ok ? await previewNoBootReasons({ group: request.group, now: new Date(request.now), output, state, lastTick: state.lastTick, cloud }) : [];
     const policy = request.group.rules.snapshots;
     if (listing.ok && policy !== undefined) {
       // The snapshot half of the same tick, planned only (no createImage/deleteImage, no state written).

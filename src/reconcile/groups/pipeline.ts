@@ -367,5 +367,6 @@ export function toPreview(output: ReconcileOutput): PlanPreview {
     notices: r.notices,
     errors: r.errors,
     bootBlock: output.bootBlock ?? null,
+    noBootReasons: [],
   };
 }

@@ -18,7 +18,10 @@ import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
 import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "../groups/snapshots.ts";
 import { backoffHolds, backoffMessage } from "../../core/scaling/boot-backoff.ts";
+import { strictVerdict } from "../../core/model/references.ts";
+import { checkReferences } from "./reference-check.ts";
 import {
+  CloudUnavailableError,
   ConflictError,
   CorruptRecordError,
   InvalidRequestError,
@@ -41,6 +44,8 @@ export interface GroupServiceOptions {
   /** Builds the cloud client from the parsed OS_* settings (tests may inject one). */
   cloudFactory?: CloudFactory;
   clock?: () => Date;
+  /** How long a rules write waits for its reference check (default REFERENCE_CHECK_MS). */
+  referenceCheckMs?: number;
 }
 
 export function createGroupService(env: Env, options: GroupServiceOptions = {}): GroupService {
@@ -77,8 +82,19 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
 
     getGroup: find,
 
-    async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean }) {
+    async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean; strict?: boolean }) {
       checkPlacement(rules);
+      // Checked first: a strict write that the check refuses writes nothing, not even the mode-change guard's adoption.
+      const warnings = await checkReferences(env, rules, { cloudFactory: options.cloudFactory, timeoutMs: options.referenceCheckMs });
+      if (opts.strict === true) {
+        const verdict = strictVerdict(warnings);
+        if (verdict.outcome === "invalid") {
+          const first = verdict.warnings[0]!;
+          const more = verdict.warnings.length > 1 ? ` (and ${verdict.warnings.length - 1} more)` : "";
+          throw new InvalidRequestError(`the rules name what the cloud does not have: ${first.field}: ${first.message}${more}`, { warnings: verdict.warnings });
+        }
+        if (verdict.outcome === "unchecked") throw new CloudUnavailableError(`strict write not checked, nothing written: ${verdict.cause}`, { warnings });
+      }
       const current = await find(name);
       if (current !== null) {
         // Servers novascale did not boot: a change that would strand them is refused unless it adopts them.
@@ -97,7 +113,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         if (!answer.ok) throw "refusal" in answer ? refused(answer.refusal) : new ConflictError("the group's object is behind the registry; try again");
       }
       const { created, envelope } = await putRules(env, "group", name, rules, { ...opts, at: clock().toISOString() });
-      return { etag: envelope.etag, created, group: storedFrom(name, envelope) };
+      return { etag: envelope.etag, created, group: storedFrom(name, envelope), warnings };
     },
 
     async deleteGroup(name: string, opts: { force: boolean; author: string }) {

@@ -5,6 +5,8 @@ import type { ParkingStatus } from "../../core/scaling/parking.ts";
 import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../../core/records.ts";
 import type { Desired, Notice, ObservedServer, Step } from "../../core/model/types.ts";
 import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
+import type { ReferenceWarning } from "../../core/model/references.ts";
+import type { NoBootReason } from "../../core/scaling/no-boot-reasons.ts";
 import type { ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import type { SnapshotImageSummary, SnapshotStatus } from "../../core/snapshots/snapshots.ts";
 import type { LiveSignal } from "../../core/schedule/signals.ts";
@@ -67,6 +69,8 @@ export interface GroupStatus {
 /** A dry run: what a reconcile at `at` would do now, changing nothing (a tick record's planning half, plus the boot block). */
 export type PlanPreview = Pick<TickRecord, "at" | "desired" | "actualByStatus" | "counted" | "parked" | "listing" | "steps" | "notices" | "errors"> & {
   bootBlock: BootBlock | null;
+  /** Why fewer servers boot than are missing (desired - counted), one per cause; empty when boots cover it (core/scaling/no-boot-reasons.ts). */
+  noBootReasons: NoBootReason[];
 };
 
 /** The group's servers as listed now (GET /v1/groups/{name}/members), with what its image and flavor resolve to. */
@@ -151,12 +155,16 @@ export interface GroupService {
    * A change that would strand servers novascale did not boot (power -> elastic, park -> delete) throws
    * ConflictError (details.count, details.servers) unless `adopt` is true; then they are recorded as the
    * group's own first (core/scaling/adoption.ts).
+   * Before writing, what the rules name (image, flavors, key pair) is looked up in the cloud (a bounded
+   * number of calls and time): `warnings` lists what does not resolve, or `cloud-unreachable`. With
+   * `strict`, a problem throws InvalidRequestError (details.warnings) and a cloud that could not answer
+   * throws CloudUnavailableError; nothing is written then.
    */
   putGroup(
     name: string,
     rules: GroupRules,
-    opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean },
-  ): Promise<{ etag: string; created: boolean; group: StoredGroup }>;
+    opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean; strict?: boolean },
+  ): Promise<{ etag: string; created: boolean; group: StoredGroup; warnings: ReferenceWarning[] }>;
   /**
    * Removes the rules (and the group's overrides, pause and records; the activity log stays, ending with
    * the deletion). Decided in the group's Durable Object after any running reconcile. Without `force`, throws

@@ -67,7 +67,8 @@ class CountingPort extends RpcTarget {
 
 async function reconcileWith(group: string, extra: Partial<GroupRulesInput>, budget: TickBudget | undefined) {
   const cloud = new MemoryCloud();
-  const service = createGroupService(env, { cloudFactory: () => cloud, clock: () => new Date("2026-11-26T07:00:00Z") });
+  // The write's reference check asks a cloud of its own: only the reconcile's calls are counted here.
+  const service = createGroupService(env, { cloudFactory: () => new MemoryCloud(), clock: () => new Date("2026-11-26T07:00:00Z") });
   const stored = (await service.putGroup(group, GroupRulesSchema.parse({ image: "cirros", flavor: "m1.tiny", max: 20, ...extra }), { author: "alice" })).group;
   const gateway = new CountingPort(new CloudGateway(cloud, budget));
   // As the tick hands it over: the group's members from the tick's listing (none yet).
