@@ -187,7 +187,9 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
       const warnings = answer.value.warnings ?? [];
       // The rules are stored either way; what the cloud does not have is shown at its field and listed under the save.
       for (const w of warnings) {
-        const f = fields.find((x) => w.field === x.path || w.field.startsWith(`${x.path}.`));
+        // A warning names the rules' field ("flavor"); a form field answers for the API's error path ("body.flavor").
+        const path = `body.${w.field}`;
+        const f = fields.find((x) => path === x.path || path.startsWith(`${x.path}.`));
         if (f !== undefined) replace(f.error, `Warning: ${w.message}`);
       }
       replace(
