@@ -40,6 +40,21 @@ export const ReceiverCreateSchema = z.discriminatedUnion("action", [
 ]);
 export type ReceiverCreate = z.output<typeof ReceiverCreateSchema>;
 
+/** A receiver's fields as stored and as shown, never its secret: the store adds the secret, the API the URL. */
+export const ReceiverFieldsSchema = z.object({
+  id: z.string(),
+  group: z.string(),
+  name: z.string(),
+  action: z.enum(["raise", "clear"]),
+  desired: z.number().int().optional(),
+  durationMinutes: z.number().int().optional(),
+  auth: z.enum(["signature", "bearer"]),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  lastSignalAt: z.string().optional(),
+  signals: z.number().int().nonnegative(),
+});
+
 /** A receiver id as the signal URL carries it: `<group>.<24 hex>`. */
 export const RECEIVER_ID_PATTERN = /^([a-z0-9][a-z0-9-]{0,62})\.([0-9a-f]{24})$/;
 

@@ -5,6 +5,7 @@
 // revokes its receivers and ends its signals; the table of seen signatures only holds hashes that expire.
 import { z } from "zod";
 import type { LiveSignal, Receiver } from "../core/schedule/signals.ts";
+import { ReceiverFieldsSchema } from "../config/signals.ts";
 import { readParsed } from "./parsed.ts";
 
 const KEY = { receivers: "signals:receivers", live: "signals:live" } as const;
@@ -18,20 +19,7 @@ export interface StoredReceiver extends Receiver {
   signals: number;
 }
 
-const StoredReceiverSchema = z.object({
-  id: z.string(),
-  group: z.string(),
-  name: z.string(),
-  action: z.enum(["raise", "clear"]),
-  desired: z.number().int().optional(),
-  durationMinutes: z.number().int().optional(),
-  createdAt: z.string(),
-  createdBy: z.string(),
-  secret: z.string().min(16),
-  auth: z.enum(["signature", "bearer"]),
-  lastSignalAt: z.string().optional(),
-  signals: z.number().int().nonnegative(),
-});
+const StoredReceiverSchema = ReceiverFieldsSchema.extend({ secret: z.string().min(16) });
 
 const LiveSignalSchema = z.object({
   receiverId: z.string(),

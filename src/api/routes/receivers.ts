@@ -2,7 +2,7 @@
 import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { ReceiverCreateSchema, SIGNAL_BODY_LIMIT_BYTES } from "../../config/signals.ts";
+import { ReceiverCreateSchema, ReceiverFieldsSchema, SIGNAL_BODY_LIMIT_BYTES } from "../../config/signals.ts";
 import { SIGNATURE_HEADER } from "../../core/notify/signature.ts";
 import { createSignalService, type ReceiverView } from "../../reconcile/services/signal-service.ts";
 import { readLimited } from "../body.ts";
@@ -13,21 +13,7 @@ import { defineRoute, type AnyRouteSpec } from "../route.ts";
 
 const TAG = "signals";
 
-const ReceiverSchema = z
-  .object({
-    id: z.string(),
-    group: z.string(),
-    name: z.string(),
-    action: z.enum(["raise", "clear"]),
-    desired: z.number().int().optional(),
-    durationMinutes: z.number().int().optional(),
-    auth: z.enum(["signature", "bearer"]),
-    createdAt: z.string(),
-    createdBy: z.string(),
-    lastSignalAt: z.string().optional(),
-    signals: z.number().int(),
-    url: z.string().meta({ description: "where to POST signals: /v1/signals/{id}" }),
-  })
+const ReceiverSchema = ReceiverFieldsSchema.extend({ url: z.string().meta({ description: "where to POST signals: /v1/signals/{id}" }) })
   .meta({ id: "Receiver", description: "never carries the secret" });
 
 /** The signal URL of a receiver, on the host the caller reached. */
