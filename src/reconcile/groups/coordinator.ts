@@ -21,7 +21,8 @@ import { countActions, followConditions, readCounters, type GroupCounters } from
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
-import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
+import { rememberedGuard, snapshotAttempts, snapshotTick, storedNewestSnapshots, takeManualSnapshot } from "./coordinator-snapshots.ts";
+import type { NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import { HistoryRecorder } from "./history.ts";
 import { acceptSignal, createReceiver, expireSignals, RateLimiter, revokeReceiver, UNKNOWN_RECEIVER, viewOf, type CreateAnswer, type ReceiverView, type SignalAnswer, type SignalContext, type SignalRequest } from "./coordinator-signals.ts";
 import type { ReceiverCreate } from "../../config/signals.ts";
@@ -304,10 +305,10 @@ export class GroupCoordinator extends DurableObject<Env> {
     return preview;
   }
 
-  /** What GET /metrics reads: the last tick record and the cumulative counters (storage only, no cloud call). */
-  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean }> {
+  /** What GET /metrics reads: the last tick record, the cumulative counters, the members' newest snapshots (storage only, no cloud call). */
+  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean; snapshots: NewestSnapshot[] }> {
     const s = await this.#loaded();
-    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined };
+    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined, snapshots: await storedNewestSnapshots(this.#store) };
   }
 
   async state(): Promise<CoordinatorState> {

@@ -5,12 +5,16 @@ import { coordinatorStub } from "../groups/coordinator.ts";
 import type { GroupCounters } from "../groups/coordinator-notify.ts";
 import { notifierStub, type TickStats } from "../notify/notifier.ts";
 import { registryStub } from "../registry/registry.ts";
+import { policyStub } from "../policies/policy-coordinator.ts";
+import { mergeNewest, type NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 
 export interface GroupMetrics {
   name: string;
   lastTick: TickRecord | null;
   counters: GroupCounters;
   paused: boolean;
+  /** The members' newest snapshots by the group's own nightly policy (and manual ones), as the ticks stored them. */
+  snapshots?: NewestSnapshot[];
 }
 
 /** Group objects read at once (each is one Durable Object storage read). */
@@ -36,8 +40,11 @@ function family(name: string, type: "gauge" | "counter", help: string, samples: 
   return lines;
 }
 
-/** The exposition text (pure): per group from its last tick record and counters, per tick from the tick's figures. */
-export function renderMetrics(groups: readonly GroupMetrics[], tick: TickStats | null): string {
+/**
+ * The exposition text (pure): per group from its last tick record and counters, per tick from the tick's figures,
+ * per server its newest snapshot (groups' and policies' lists merged, the newest wins) aged at `now`.
+ */
+export function renderMetrics(groups: readonly GroupMetrics[], tick: TickStats | null, policySnapshots: ReadonlyArray<readonly NewestSnapshot[]> = [], now: Date = new Date(0)): string {
   const withTick = groups.filter((g) => g.lastTick !== null) as Array<GroupMetrics & { lastTick: TickRecord }>;
   const seconds = (iso: string) => Date.parse(iso) / 1000;
   const lines = [
@@ -69,6 +76,22 @@ export function renderMetrics(groups: readonly GroupMetrics[], tick: TickStats |
       withTick.map((g) => [{ group: g.name }, seconds(g.lastTick.lastSeenAt ?? g.lastTick.at)]),
     ),
   ];
+  const newest = mergeNewest([...groups.map((g) => g.snapshots ?? []), ...policySnapshots]);
+  const serverLabels = (n: NewestSnapshot) => ({ group: n.group, server: n.serverId, name: n.serverName });
+  lines.push(
+    ...family(
+      "novascale_snapshot_age_seconds",
+      "gauge",
+      "Age at scrape time of the server's newest active snapshot novascale made (group nightly, manual or policy), as of the last image listing.",
+      newest.map((n) => [serverLabels(n), Math.max(0, Math.round((now.getTime() - Date.parse(n.created)) / 1000))]),
+    ),
+    ...family(
+      "novascale_snapshot_newest_timestamp_seconds",
+      "gauge",
+      "Creation time of the server's newest active snapshot novascale made.",
+      newest.map((n) => [serverLabels(n), Date.parse(n.created) / 1000]),
+    ),
+  );
   if (tick !== null) {
     lines.push(
       ...family("novascale_tick_timestamp_seconds", "gauge", "The last cron tick's scheduled time.", [[{}, seconds(tick.at)]]),
@@ -91,6 +114,12 @@ export async function collectMetrics(env: Env): Promise<string> {
     const answers = await Promise.all(slice.map(async (name) => ({ name, ...(await coordinatorStub(env, name).metrics()) }) as GroupMetrics));
     groups.push(...answers);
   }
+  // One storage read per snapshot policy (its selected servers' newest snapshots), never a Glance listing.
+  const policies = (await registryStub(env).list("snapshotPolicy")).map((p) => p.name);
+  const policySnapshots: NewestSnapshot[][] = [];
+  for (let i = 0; i < policies.length; i += PARALLEL) {
+    policySnapshots.push(...(await Promise.all(policies.slice(i, i + PARALLEL).map((name) => policyStub(env, name).newestSnapshots() as Promise<NewestSnapshot[]>))));
+  }
   const tick = (await notifierStub(env)?.tickStats()) ?? null;
-  return renderMetrics(groups, tick as TickStats | null);
+  return renderMetrics(groups, tick as TickStats | null, policySnapshots, new Date());
 }
