@@ -17,7 +17,7 @@ import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../r
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
-import { countActions, followConditions, readCounters, type GroupCounters } from "./coordinator-notify.ts";
+import { countActions, followConditions, followControls, readCounters, type GroupCounters } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
@@ -389,20 +389,30 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
   }
 
-  setOverride(override: Override): Promise<Override> {
-    return this.#exclusive(async () => controls.setOverride(await this.#loaded(), this.#store, override));
+  /** `group` (the object's own name, which it cannot read itself) lets it notify at once; without it the next reconcile does. */
+  setOverride(override: Override, group?: string): Promise<Override> {
+    return this.#exclusive(async () => this.#notifyControl(group, override.createdAt, await controls.setOverride(await this.#loaded(), this.#store, override)));
   }
 
-  clearOverride(author: string, at: string): Promise<Override | null> {
-    return this.#exclusive(async () => controls.clearOverride(await this.#loaded(), this.#store, author, at));
+  clearOverride(author: string, at: string, group?: string): Promise<Override | null> {
+    return this.#exclusive(async () => this.#notifyControl(group, at, await controls.clearOverride(await this.#loaded(), this.#store, author, at)));
   }
 
-  pause(pause: PauseState): Promise<PauseState> {
-    return this.#exclusive(async () => controls.pause(await this.#loaded(), this.#store, pause));
+  pause(pause: PauseState, group?: string): Promise<PauseState> {
+    return this.#exclusive(async () => this.#notifyControl(group, pause.at, await controls.pause(await this.#loaded(), this.#store, pause)));
   }
 
-  resume(author: string, at: string): Promise<boolean> {
-    return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
+  resume(author: string, at: string, group?: string): Promise<boolean> {
+    return this.#exclusive(async () => this.#notifyControl(group, at, await controls.resume(await this.#loaded(), this.#store, author, at)));
+  }
+
+  /** Queues the control's notification at once (coordinator-notify.ts `followControls`), then answers `result`. */
+  async #notifyControl<T>(group: string | undefined, at: string, result: T): Promise<T> {
+    if (group === undefined) return result;
+    const state = await this.#loaded();
+    const rules = (await this.#fence.get())?.envelope?.rules;
+    await followControls(this.env, this.#store, group, new Date(at), state, rules);
+    return result;
   }
 
   async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {

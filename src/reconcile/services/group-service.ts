@@ -141,24 +141,24 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         author: input.author,
         createdAt: now.toISOString(),
       };
-      return coordinatorStub(env, name).setOverride(override);
+      return coordinatorStub(env, name).setOverride(override, name);
     },
 
     async clearOverride(name: string, author: string) {
       await existing(name);
-      const previous = await coordinatorStub(env, name).clearOverride(author, clock().toISOString());
+      const previous = await coordinatorStub(env, name).clearOverride(author, clock().toISOString(), name);
       return { cleared: previous !== null, previous };
     },
 
     async pause(name: string, author: string, reason?: string): Promise<PauseState> {
       await existing(name);
       const pause: PauseState = { by: author, at: clock().toISOString(), ...(reason !== undefined ? { reason } : {}) };
-      return coordinatorStub(env, name).pause(pause);
+      return coordinatorStub(env, name).pause(pause, name);
     },
 
     async resume(name: string, author: string) {
       await existing(name);
-      return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString()) };
+      return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString(), name) };
     },
 
     async retryBoots(name: string, author: string): Promise<RetryBootsResult> {
