@@ -61,7 +61,7 @@ function copyable(label: string, value: string, id: string): HTMLElement {
           }
         })(),
     },
-    `Copy ${label.toLowerCase()}`,
+    `Copy ${label === "URL" ? label : label.toLowerCase()}`,
   );
   return h("div", { class: "field" }, h("label", { for: id }, label), h("div", { class: "copy-row" }, input, copy));
 }
@@ -149,7 +149,13 @@ export function receiversSection(root: HTMLElement, session: Session, group: str
               h("p", { class: "ok" }, `Receiver ${created.receiver.name} created. The secret is shown only now: copy it to the sender (Alertmanager, Aodh, a CI job).`),
               copyable("URL", created.url, "receiver-url"),
               copyable("Secret", created.secret, "receiver-secret"),
-              h("p", { class: "muted" }, "Sign each POST with Novascale-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")> (docs/signals.md)."),
+              h(
+                "p",
+                { class: "muted" },
+                "Sign each POST with Novascale-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")>",
+                created.receiver.auth === "bearer" ? ", or send Authorization: Bearer <secret>" : "",
+                " (docs/signals.md).",
+              ),
             ),
           );
           announce(`Receiver ${created.receiver.name} created`);
