@@ -14,6 +14,9 @@ import { adminSettings } from "../support/identity.ts";
  *   r2     demo   RegionTwo      group C
  *   broken demo-b, wrong password group D
  *
+ * Cloud r2 also lists RegionThree, which the catalog does not have: group E there fails on the catalog
+ * lookup, which shows the Worker takes each region's endpoints from the real Keystone catalog.
+ *
  * Group names are one namespace per deployment, so two groups of one deployment never carry the same
  * `novascale:group` value. What must not cross is therefore planted by hand: in each project a server with
  * the OTHER project's group metadata and a boot marker (exactly what novascale writes on its own boots, the
@@ -32,6 +35,7 @@ const groupA = testName("clouds-a");
 const groupB = testName("clouds-b");
 const groupC = testName("clouds-c");
 const groupD = testName("clouds-d");
+const groupE = testName("clouds-e");
 const decoyInB = testName("clouds-decoy-a"); // in demo-b, carrying group A's metadata
 const decoyInDemo = testName("clouds-decoy-b"); // in demo, carrying group B's metadata
 const wrongSecret = `nstest-wrong-${crypto.randomUUID()}`;
@@ -40,7 +44,7 @@ let demoB: Devcloud;
 let admin: Devcloud;
 const decoys: Record<string, string> = {};
 
-function cloudEntry(user: DevcloudUser, region: string, password = user.password) {
+function cloudEntry(user: DevcloudUser, regions: string[], password = user.password) {
   return {
     auth: {
       auth_url: user.authUrl,
@@ -51,7 +55,7 @@ function cloudEntry(user: DevcloudUser, region: string, password = user.password
       project_domain_name: user.projectDomainName,
     },
     auth_type: "password",
-    region_name: region,
+    ...(regions.length === 1 ? { region_name: regions[0] } : { regions }),
     interface: "public",
     identity_api_version: 3,
   };
@@ -59,7 +63,7 @@ function cloudEntry(user: DevcloudUser, region: string, password = user.password
 
 const e2e = useE2eWorker({
   tokenName: "e2e-clouds",
-  groups: () => [groupA, groupB, groupC, groupD],
+  groups: () => [groupA, groupB, groupC, groupD, groupE],
   async beforeStart(demo) {
     demoB = await Devcloud.login(demoBUser(process.env));
     const rc = await adminSettings();
@@ -79,7 +83,14 @@ const e2e = useE2eWorker({
   identity: async () => {
     const demo = demoUser(process.env);
     const b = demoBUser(process.env);
-    const clouds = { clouds: { r1: cloudEntry(demo, "RegionOne"), b: cloudEntry(b, "RegionOne"), r2: cloudEntry(demo, "RegionTwo"), broken: cloudEntry(b, "RegionOne", wrongSecret) } };
+    const clouds = {
+      clouds: {
+        r1: cloudEntry(demo, ["RegionOne"]),
+        b: cloudEntry(b, ["RegionOne"]),
+        r2: cloudEntry(demo, ["RegionTwo", "RegionThree"]),
+        broken: cloudEntry(b, ["RegionOne"], wrongSecret),
+      },
+    };
     return { user: demo, vars: { NOVASCALE_CLOUDS: JSON.stringify(clouds) } };
   },
 });
@@ -87,12 +98,12 @@ const { api, apiJson } = e2e;
 
 afterAll(async () => {
   // Runs before useE2eWorker's own teardown (which sweeps project demo): project demo-b is swept here.
-  for (const name of [groupA, groupB, groupC, groupD, decoyInB, decoyInDemo]) await demoB?.sweep(name);
+  for (const name of [groupA, groupB, groupC, groupD, groupE, decoyInB, decoyInDemo]) await demoB?.sweep(name);
 });
 
 interface Status {
   health: string;
-  lastTick: { at: string; counted: number; listing: string; errors: Array<{ message: string; category?: string }> } | null;
+  lastTick: { at: string; counted: number; listing: string; errors: Array<{ message: string; category: string }> } | null;
 }
 
 /** All servers of every project as the admin sees them (all_tenants), each with its project. */
@@ -108,7 +119,7 @@ async function everyServer(): Promise<Array<NovaServer & { tenant_id: string }>>
 async function placementOnNova(): Promise<Record<string, string[]>> {
   const servers = await everyServer();
   const out: Record<string, string[]> = {};
-  for (const g of [groupA, groupB, groupC, groupD]) {
+  for (const g of [groupA, groupB, groupC, groupD, groupE]) {
     out[g] = servers.filter((s) => s.metadata[GROUP_KEY] === g && !(s.id in invertDecoys())).map((s) => s.tenant_id).sort();
   }
   return out;
@@ -123,12 +134,12 @@ async function expectOnNova(want: Record<string, string[]>): Promise<void> {
   try {
     await waitFor("each group's servers in its own project", async () => {
       const servers = await everyServer();
-      const settled = servers.filter((s) => s.metadata[GROUP_KEY] !== undefined && [groupA, groupB, groupC, groupD].includes(s.metadata[GROUP_KEY]!)).every((s) => s.status === "ACTIVE");
+      const settled = servers.filter((s) => s.metadata[GROUP_KEY] !== undefined && [groupA, groupB, groupC, groupD, groupE].includes(s.metadata[GROUP_KEY]!)).every((s) => s.status === "ACTIVE");
       const now = await placementOnNova();
       return settled && JSON.stringify(now) === JSON.stringify(want) ? true : undefined;
     }, 90_000);
   } catch (e) {
-    const statuses = await Promise.all([groupA, groupB, groupC, groupD].map((g) => api(`/v1/groups/${g}`).then((r) => r.text()).catch((err: unknown) => String(err))));
+    const statuses = await Promise.all([groupA, groupB, groupC, groupD, groupE].map((g) => api(`/v1/groups/${g}`).then((r) => r.text()).catch((err: unknown) => String(err))));
     throw new Error(`${(e as Error).message}\nwanted ${JSON.stringify(want)}\non Nova: ${JSON.stringify(await placementOnNova())}\n${statuses.map((s) => s.slice(0, 1500)).join("\n")}\nworker output (tail):\n${e2e.worker?.output().slice(-3000)}`);
   }
 }
@@ -137,9 +148,10 @@ async function status(group: string): Promise<Status> {
   return (await apiJson(`/v1/groups/${group}`)) as Status;
 }
 
-function rules(cloud: string, schedules: Array<{ at: Date; desired: number }>) {
+function rules(cloud: string, schedules: Array<{ at: Date; desired: number }>, region?: string) {
   return {
     cloud,
+    ...(region === undefined ? {} : { region }),
     image: "cirros-fake",
     flavor: "m1.tiny",
     min: 0,
@@ -160,14 +172,15 @@ describe("one deployment, two projects, two regions and a broken cloud on the re
   });
 
   it("groups of four clouds are written; each names its cloud", async () => {
-    const puts: Array<[string, string, Array<{ at: Date; desired: number }>]> = [
+    const puts: Array<[string, string, Array<{ at: Date; desired: number }>, string?]> = [
       [groupA, "r1", [{ at: at(-10), desired: 2 }, { at: at(60), desired: 1 }]],
       [groupB, "b", [{ at: at(-10), desired: 1 }, { at: at(60), desired: 2 }]],
       [groupC, "r2", [{ at: at(-10), desired: 1 }, { at: at(60), desired: 0 }]],
       [groupD, "broken", [{ at: at(-10), desired: 1 }]],
+      [groupE, "r2", [{ at: at(-10), desired: 1 }], "RegionThree"],
     ];
-    for (const [name, cloud, schedules] of puts) {
-      const res = await api(`/v1/groups/${name}`, { method: "PUT", body: JSON.stringify(rules(cloud, schedules)) });
+    for (const [name, cloud, schedules, region] of puts) {
+      const res = await api(`/v1/groups/${name}`, { method: "PUT", body: JSON.stringify(rules(cloud, schedules, region)) });
       expect(res.status, `${name}: ${await res.clone().text()}`).toBe(201);
       expect(((await res.json()) as { rules: { cloud?: string } }).rules.cloud).toBe(cloud);
     }
@@ -176,11 +189,11 @@ describe("one deployment, two projects, two regions and a broken cloud on the re
   it("one tick: each group reaches its own count in its own project, none counts the other project's look-alike, and the broken cloud's group reports an error", async () => {
     await e2e.worker!.fireCron(at(0));
     const demoProject = e2e.cloud.projectId;
-    await expectOnNova({ [groupA]: [demoProject, demoProject], [groupB]: [demoB.projectId], [groupC]: [demoProject], [groupD]: [] });
+    await expectOnNova({ [groupA]: [demoProject, demoProject], [groupB]: [demoB.projectId], [groupC]: [demoProject], [groupD]: [], [groupE]: [] });
 
-    const [a, b, c, d] = await Promise.all([groupA, groupB, groupC, groupD].map(status));
+    const [a, b, c, d, e] = await Promise.all([groupA, groupB, groupC, groupD, groupE].map(status));
     // The same tick: every group's record is of this tick.
-    for (const s of [a, b, c, d]) expect(s!.lastTick?.at).toBe(at(0).toISOString());
+    for (const s of [a, b, c, d, e]) expect(s!.lastTick?.at).toBe(at(0).toISOString());
     // The look-alike in the other project (same group metadata, a boot marker) was not counted: A and B
     // counted 0 members and booted their full count (two, one).
     expect(a!.lastTick).toMatchObject({ listing: "complete", errors: [], counted: 0 });
@@ -188,16 +201,19 @@ describe("one deployment, two projects, two regions and a broken cloud on the re
     expect(c!.lastTick).toMatchObject({ listing: "complete", errors: [], counted: 0 });
     // The broken cloud: its listing failed with an authentication error, and the error holds no secret.
     expect(d!.lastTick?.listing).toBe("failed");
-    expect(d!.lastTick?.errors.length).toBeGreaterThan(0);
+    expect(d!.lastTick?.errors.map((x) => x.category)).toContain("auth");
     expect(d!.health).toBe("error");
     expect(JSON.stringify(d)).not.toContain(wrongSecret);
+    // A region the catalog lacks: the lookup fails naming it, the rest of the same cloud (RegionTwo) works.
+    expect(e!.lastTick?.listing).toBe("failed");
+    expect(e!.lastTick?.errors.map((x) => x.message).join(" ")).toContain("RegionThree");
   });
 
   it("the next tick scales each group to its new count independently; the look-alikes are still there, untouched", async () => {
     await e2e.worker!.fireCron(at(61));
     const demoProject = e2e.cloud.projectId;
     // A 2 -> 1 and C 1 -> 0 in project demo (the same Nova behind both regions), B 1 -> 2 in demo-b.
-    await expectOnNova({ [groupA]: [demoProject], [groupB]: [demoB.projectId, demoB.projectId], [groupC]: [], [groupD]: [] });
+    await expectOnNova({ [groupA]: [demoProject], [groupB]: [demoB.projectId, demoB.projectId], [groupC]: [], [groupD]: [], [groupE]: [] });
     const [a, b, c] = await Promise.all([groupA, groupB, groupC].map(status));
     // Counted as the tick saw them before acting: A its 2 (not the look-alike in demo-b), B its 1, C its 1.
     expect([a!.lastTick?.counted, b!.lastTick?.counted, c!.lastTick?.counted]).toEqual([2, 1, 1]);
