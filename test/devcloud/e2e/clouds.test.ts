@@ -36,6 +36,7 @@ const groupB = testName("clouds-b");
 const groupC = testName("clouds-c");
 const groupD = testName("clouds-d");
 const groupE = testName("clouds-e");
+const groups = [groupA, groupB, groupC, groupD, groupE];
 const decoyInB = testName("clouds-decoy-a"); // in demo-b, carrying group A's metadata
 const decoyInDemo = testName("clouds-decoy-b"); // in demo, carrying group B's metadata
 const wrongSecret = `nstest-wrong-${crypto.randomUUID()}`;
@@ -63,7 +64,7 @@ function cloudEntry(user: DevcloudUser, regions: string[], password = user.passw
 
 const e2e = useE2eWorker({
   tokenName: "e2e-clouds",
-  groups: () => [groupA, groupB, groupC, groupD, groupE],
+  groups: () => groups,
   async beforeStart(demo) {
     demoB = await Devcloud.login(demoBUser(process.env));
     const rc = await adminSettings();
@@ -98,7 +99,7 @@ const { api, apiJson } = e2e;
 
 afterAll(async () => {
   // Runs before useE2eWorker's own teardown (which sweeps project demo): project demo-b is swept here.
-  for (const name of [groupA, groupB, groupC, groupD, groupE, decoyInB, decoyInDemo]) await demoB?.sweep(name);
+  for (const name of [...groups, decoyInB, decoyInDemo]) await demoB?.sweep(name);
 });
 
 interface Status {
@@ -119,14 +120,9 @@ async function everyServer(): Promise<Array<NovaServer & { tenant_id: string }>>
 async function placementOnNova(): Promise<Record<string, string[]>> {
   const servers = await everyServer();
   const out: Record<string, string[]> = {};
-  for (const g of [groupA, groupB, groupC, groupD, groupE]) {
-    out[g] = servers.filter((s) => s.metadata[GROUP_KEY] === g && !(s.id in invertDecoys())).map((s) => s.tenant_id).sort();
-  }
+  const planted = new Set(Object.values(decoys));
+  for (const g of groups) out[g] = servers.filter((s) => s.metadata[GROUP_KEY] === g && !planted.has(s.id)).map((s) => s.tenant_id).sort();
   return out;
-}
-
-function invertDecoys(): Record<string, string> {
-  return Object.fromEntries(Object.entries(decoys).map(([name, id]) => [id, name]));
 }
 
 /** Waits until every group has `want[g]` ACTIVE servers of its own (decoys not included), in the project it names. */
@@ -134,12 +130,12 @@ async function expectOnNova(want: Record<string, string[]>): Promise<void> {
   try {
     await waitFor("each group's servers in its own project", async () => {
       const servers = await everyServer();
-      const settled = servers.filter((s) => s.metadata[GROUP_KEY] !== undefined && [groupA, groupB, groupC, groupD, groupE].includes(s.metadata[GROUP_KEY]!)).every((s) => s.status === "ACTIVE");
+      const settled = servers.filter((s) => groups.includes(s.metadata[GROUP_KEY] ?? "")).every((s) => s.status === "ACTIVE");
       const now = await placementOnNova();
       return settled && JSON.stringify(now) === JSON.stringify(want) ? true : undefined;
     }, 90_000);
   } catch (e) {
-    const statuses = await Promise.all([groupA, groupB, groupC, groupD, groupE].map((g) => api(`/v1/groups/${g}`).then((r) => r.text()).catch((err: unknown) => String(err))));
+    const statuses = await Promise.all(groups.map((g) => api(`/v1/groups/${g}`).then((r) => r.text()).catch((err: unknown) => String(err))));
     throw new Error(`${(e as Error).message}\nwanted ${JSON.stringify(want)}\non Nova: ${JSON.stringify(await placementOnNova())}\n${statuses.map((s) => s.slice(0, 1500)).join("\n")}\nworker output (tail):\n${e2e.worker?.output().slice(-3000)}`);
   }
 }
@@ -191,7 +187,7 @@ describe("one deployment, two projects, two regions and a broken cloud on the re
     const demoProject = e2e.cloud.projectId;
     await expectOnNova({ [groupA]: [demoProject, demoProject], [groupB]: [demoB.projectId], [groupC]: [demoProject], [groupD]: [], [groupE]: [] });
 
-    const [a, b, c, d, e] = await Promise.all([groupA, groupB, groupC, groupD, groupE].map(status));
+    const [a, b, c, d, e] = await Promise.all(groups.map(status));
     // The same tick: every group's record is of this tick.
     for (const s of [a, b, c, d, e]) expect(s!.lastTick?.at).toBe(at(0).toISOString());
     // The look-alike in the other project (same group metadata, a boot marker) was not counted: A and B
