@@ -2,7 +2,8 @@
 import { chooseFlavor, flavorLabel, flavorPreferences, markFlavors, quotaCause, refusalsOf, type FlavorChoice, type FlavorIds, type FlavorMark, type FlavorRefusal } from "../../core/scaling/flavors.ts";
 import { capacityCause } from "../../core/scaling/flavors.ts";
 import type { GroupRules, ResourceRef } from "../../core/model/rules.ts";
-import type { Notice, ObservedServer, Step } from "../../core/model/types.ts";
+import type { Notice, ObservedServer, QuotaHeadroom, Step } from "../../core/model/types.ts";
+import { serversThatFit } from "../../core/scaling/limits.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
 import type { ActivityEntry, StepResult } from "../shared/service.ts";
 import type { Stamp } from "./pipeline-backoff.ts";
@@ -63,12 +64,31 @@ export function withFlavorReason(steps: readonly Step[], choice: FlavorChoice | 
   return steps.map((s) => (s.kind === "boot" ? { ...s, reason: `${s.reason}; flavor ${choice.label}: ${choice.reason}` } : s));
 }
 
-/** After booting: a boot Nova refused for quota (even one server) marks the flavor it took; the next tick chooses again. */
-export function marksAfterBoots(plan: FlavorPlan, results: readonly StepResult[], now: Date, stamp: Stamp): { marks: FlavorMark[]; activity: ActivityEntry[] } {
+/**
+ * The quota refusal the /limits check made before anything was sent: boots were wanted and not one server
+ * of the chosen flavor fits the cores or RAM left. That is the 403 Nova would give, so it marks the flavor
+ * as one would (a smaller flavor may fit); the instances limit binds every flavor alike and marks none.
+ */
+export function quotaRefusalBefore(
+  plan: FlavorPlan,
+  wantedBoots: boolean,
+  boot: { flavor: { vcpus: number; ramMB: number }; quota: QuotaHeadroom | undefined } | undefined,
+): FlavorRefusal | undefined {
+  if (plan.preferences.length <= 1 || plan.choice === undefined || !wantedBoots || boot?.quota === undefined) return undefined;
+  const fit = serversThatFit(boot.quota, boot.flavor);
+  if (fit.fits > 0 || (fit.binding !== "cores" && fit.binding !== "ram")) return undefined;
+  return { flavor: plan.choice.label, cause: quotaCause(`${fit.binding} left (/limits) take no server of this flavor`) };
+}
+
+/**
+ * After booting: a boot Nova refused for quota (even one server), or the /limits check's refusal, marks the
+ * flavor it took; the next tick chooses again (at most one fallback step per tick).
+ */
+export function marksAfterBoots(plan: FlavorPlan, results: readonly StepResult[], before: FlavorRefusal | undefined, now: Date, stamp: Stamp): { marks: FlavorMark[]; activity: ActivityEntry[] } {
   if (plan.preferences.length <= 1 || plan.choice === undefined) return { marks: plan.marks, activity: [] };
   const refused = results.find((r) => r.step.kind === "boot" && r.outcome === "failed" && r.error?.category === "quota");
-  if (refused?.error === undefined) return { marks: plan.marks, activity: [] };
-  const refusal: FlavorRefusal = { flavor: plan.choice.label, cause: quotaCause(refused.error.message) };
+  const refusal: FlavorRefusal | undefined = refused?.error !== undefined ? { flavor: plan.choice.label, cause: quotaCause(refused.error.message) } : before;
+  if (refusal === undefined) return { marks: plan.marks, activity: [] };
   const marked = markFlavors(plan.marks, [refusal], now);
   return { marks: marked.marks, activity: marked.marked.map((m) => markLine(m, stamp)) };
 }

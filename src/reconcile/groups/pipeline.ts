@@ -15,7 +15,7 @@ import type { ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
 import { notSentReason, type BootReads, type CloudPort, type Reservation } from "../gateway/gateway.ts";
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { withFaults } from "./faults.ts";
-import { marksAfterBoots, planFlavor, withFlavorReason } from "./pipeline-flavors.ts";
+import { marksAfterBoots, planFlavor, quotaRefusalBefore, withFlavorReason } from "./pipeline-flavors.ts";
 import type { FlavorChoice, FlavorMark } from "../../core/scaling/flavors.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
@@ -339,7 +339,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   }
   const after = backoffAfterBoots(opened.backoff, results, group.revision, now, stamp);
   activity.push(...after.activity);
-  const marked = input.dryRun ? { marks: flavors.marks, activity: [] } : marksAfterBoots(flavors, results, now, stamp);
+  const refusedBefore = quotaRefusalBefore(flavors, budgeted.kept.some((s) => s.kind === "boot") && !prepared.steps.some((s) => s.kind === "boot"), prepared.boot);
+  const marked = input.dryRun ? { marks: flavors.marks, activity: [] } : marksAfterBoots(flavors, results, refusedBefore, now, stamp);
   activity.push(...marked.activity);
   const unchanged = JSON.stringify(marked.marks) === JSON.stringify(state.flavorMarks ?? []);
   if (budgeted.reservation !== undefined) await input.cloud.release(budgeted.reservation.id);
