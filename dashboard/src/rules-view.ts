@@ -126,6 +126,7 @@ function memberRow(m: Member, zone: string, newest: Map<string, { name: string; 
     { "data-server": m.id },
     h("td", { "data-label": "name" }, m.link === null ? m.name : h("a", { href: m.link, rel: "noopener noreferrer", target: "_blank" }, m.name), h("div", { class: "why mono" }, m.id)),
     h("td", { "data-label": "status" }, h("span", { class: `badge status-${m.status.toLowerCase()}` }, m.status), m.fault === null ? null : h("div", { class: "why" }, m.fault)),
+    h("td", { "data-label": "flavor" }, m.flavor ?? "—", m.flavorWhy === "preferred" || m.flavorWhy === "unknown" ? null : h("div", { class: "why" }, m.flavorReason)),
     h("td", { "data-label": "task" }, m.taskState ?? "—"),
     h("td", { "data-label": "age" }, m.created === "" ? "—" : h("span", {}, fromNow(m.created).replace(/ ago$/, ""), h("div", { class: "why" }, timeEl(m.created, zone)))),
     h("td", { "data-label": "addresses" }, m.addresses.length === 0 ? "—" : m.addresses.join(", ")),
@@ -145,7 +146,7 @@ export function membersBody(listing: MembersListing, zone: string, snapshots: Sn
     h("p", { class: "muted" }, `${listing.servers.length} server(s), listed `, timeEl(listing.listedAt, zone), "."),
     dataTable(
       "Members",
-      ["name", "status", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
+      ["name", "status", "flavor", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
       listing.servers.map((m) => memberRow(m, zone, newest)),
       { empty: "No servers carry the group's tag.", className: "members" },
     ),

@@ -139,6 +139,10 @@ export interface Member {
   created: string;
   addresses: string[];
   imageId: string | null;
+  /** The flavor it runs and why (flavor fallback): the preferred one, a fallback, or one the rules no longer name. */
+  flavor: string | null;
+  flavorWhy: "preferred" | "fallback" | "not-in-rules" | "unknown";
+  flavorReason: string;
   protected: boolean;
   parkedSince: string | null;
   fault: string | null;
@@ -152,6 +156,7 @@ export interface MembersListing {
   error: ErrorInfo | null;
   image: Resolved;
   flavor: Resolved;
+  flavors: Resolved[];
 }
 
 export interface ServerHoursSpan {
