@@ -12,7 +12,8 @@
 //   A mark that ended more than 4 h ago is forgotten. When the preferred flavor's mark ends, new boots try
 //   it again; members already on a fallback stay (the rolling refresh moves them: flavorDrift()).
 // - At most one fallback step per tick: the tick chooses once, before it boots; a refusal during the tick
-//   marks the flavor and the next tick chooses again (never the next flavor in the same tick).
+//   marks the flavor and the next tick chooses again (never the next flavor in the same tick). So a tick
+//   adds at most one mark of its own, and a flavor already marked is skipped, not tried again.
 // - Every flavor marked: the preferred one is tried (the boot backoff and quota checks pace it).
 import type { FlavorRules, ResourceRef } from "../model/rules.ts";
 import type { ObservedServer } from "../model/types.ts";

@@ -162,3 +162,30 @@ describe("flavorDrift (for the rolling refresh) and the status sentence", () => 
     expect(flavorWhy(drift, PREFS, marks, new Date("2026-11-26T11:00:00Z"))).toMatch(/rolling refresh returns it to m1.large/);
   });
 });
+
+describe("over many ticks (property)", () => {
+  // The shell's loop: a tick chooses once, boots with the choice, and may see that flavor refused (NoValidHost
+  // or quota). It never tries a second flavor in the same tick, so a tick adds at most one mark; new boots
+  // then go to the first flavor not marked (a flavor already known to be full is skipped, not tried again).
+  it("each tick adds at most one held mark, and boots the first flavor not marked", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ refused: fc.boolean(), gapMin: fc.integer({ min: 1, max: 90 }) }), { minLength: 1, maxLength: 40 }), (ticks) => {
+        let marks: FlavorMark[] = [];
+        let t = NOW.getTime();
+        for (const tick of ticks) {
+          const now = new Date(t);
+          const held = (list: FlavorMark[]) => new Set(list.filter((m) => Date.parse(m.until) > now.getTime()).map((m) => m.flavor));
+          const choice = chooseFlavor(PREFS, marks, now)!;
+          const before = held(marks);
+          const firstFree = PREFS.findIndex((f) => !before.has(f));
+          expect(choice.index).toBe(firstFree === -1 ? 0 : firstFree);
+          if (tick.refused) marks = markFlavors(marks, [{ flavor: choice.label, cause: NO_ROOM }], now).marks;
+          const after = held(marks);
+          expect([...after].filter((f) => !before.has(f)).length).toBeLessThanOrEqual(1);
+          for (const m of marks) expect(Date.parse(m.until) - Date.parse(m.at)).toBeLessThanOrEqual(min(240));
+          t += min(tick.gapMin);
+        }
+      }),
+    );
+  });
+});
