@@ -107,6 +107,34 @@ describe("flavor fallback on a cloud with no room for the preferred flavor", () 
   });
 });
 
+describe("down a list of three", () => {
+  it("the second flavor full too: it is marked when its servers go to ERROR, and the group ends on the third (the boot backoff paces the steps)", async () => {
+    const { service, tick, members } = await world({ capacity: { "m1.large": 0, "m1.medium": 0 } });
+    await service.putGroup("ff-three", rules({ default: 2, flavor: ["m1.large", "m1.medium", "m1.small"] }), { author: "alice" });
+    for (const at of ["08:00", "08:01", "08:02", "08:03", "08:04", "08:05"]) await tick(T(at));
+    const now = await members("ff-three");
+    expect(now.map((s) => [s.flavor, s.status])).toEqual([
+      ["m1.small", "ACTIVE"],
+      ["m1.small", "ACTIVE"],
+    ]);
+    const status = await service.status("ff-three", new Date(T("08:05")));
+    expect(status.flavors?.marks.map((m) => m.flavor)).toEqual(["m1.large", "m1.medium"]);
+    expect(status.flavors?.reason).toBe("m1.large has no room (NoValidHost), m1.medium has no room (NoValidHost), booting m1.small until 08:31 UTC");
+  });
+});
+
+describe("the dry run", () => {
+  it("plans boots with the fallback flavor and says so, storing nothing", async () => {
+    const { service, tick } = await full("ff-plan");
+    for (const at of ["08:00", "08:01", "08:02"]) await tick(T(at));
+    await service.putGroup("ff-plan", rules({ default: 4, flavor: PREFS }), { author: "alice" });
+    const preview = await service.planPreview("ff-plan", new Date(T("08:03")));
+    const boot = preview.steps.find((s) => s.kind === "boot");
+    expect(boot?.reason).toMatch(/; flavor m1.medium: m1.large has no room \(NoValidHost\), booting m1.medium until 08:31 UTC$/);
+    expect(preview.notices.map((n) => n.code)).toContain("flavor-fallback");
+  });
+});
+
 describe("flavor fallback on quota", () => {
   it("no server of the preferred flavor fits the cores left (/limits): that flavor is marked, the next tick boots the next one, which fits", async () => {
     // 6 cores: one m1.large (4) fits, a second does not; m1.medium (2) does.
