@@ -65,6 +65,8 @@ export interface GroupStatus {
   parking?: { parked: { id: string; name: string; since: string }[]; serverHoursParked: { last7Days: number; last30Days: number } } | null;
   /** Work the last tick's budget left for the next tick; null: nothing. */
   deferred?: { reason: string; steps: number; message: string } | null;
+  /** Which flavor new boots take and why (flavor fallback); null without a flavor, absent from servers before it existed. */
+  flavors?: { preferences: string[]; bootsWith: string; fallback: boolean; reason: string } | null;
   nextChanges: ChangePoint[];
 }
 export interface ActivityEntry {
