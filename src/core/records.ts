@@ -120,6 +120,7 @@ export type ActivityKind =
   | "boot-backoff"
   | "boot-backoff-ended"
   | "capacity-limited"
+  | "flavor-unavailable"
   | "override-set"
   | "override-cleared"
   | "override-expired"

@@ -296,6 +296,8 @@ export function toObservedServer(server: ServerSummary, mask: (text: string) => 
     created: server.created ?? "",
     metadata: server.metadata ?? {},
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
+    ...(server.flavor?.original_name === undefined ? {} : { flavorName: server.flavor.original_name }),
+    ...(server.flavor?.id === undefined ? {} : { flavorId: String(server.flavor.id) }),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
     ...(server.image === undefined ? {} : { imageId: server.image }),
     ...(server.addresses === undefined ? {} : { addresses: server.addresses }),

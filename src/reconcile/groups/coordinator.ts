@@ -21,6 +21,7 @@ import { countActions, followConditions, followControls, readCounters, type Grou
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
+import { readFlavorMarks, writeFlavorMarks } from "./coordinator-flavors.ts";
 import { rememberedGuard, snapshotAttempts, snapshotTick, storedNewestSnapshots, takeManualSnapshot } from "./coordinator-snapshots.ts";
 import type { NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import { HistoryRecorder } from "./history.ts";
@@ -147,6 +148,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       const resumes = await pendingResumes(this.#store);
       const bootId = shortId();
       const { activity: settled, failed: failedLostBoots } = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : { activity: [], failed: [] };
+      const flavorMarks = await readFlavorMarks(this.#store);
       const output = await reconcileGroup({
         group: request.group,
         now,
@@ -160,6 +162,7 @@ export class GroupCoordinator extends DurableObject<Env> {
           pendingBoots: state.lostBoots,
           failedLostBoots,
           signals: state.signals,
+          flavorMarks,
         },
         listing,
         cloud,
@@ -189,6 +192,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.bootBackoff = output.bootBackoff;
         await this.#store.setBootBackoff(output.bootBackoff);
       }
+      if (output.flavorMarks !== flavorMarks) await writeFlavorMarks(this.#store, output.flavorMarks);
       if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
@@ -282,6 +286,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootBackoff: state.bootBackoff,
         pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
         signals: state.signals,
+        flavorMarks: await readFlavorMarks(this.#store),
       },
       listing,
       cloud,
@@ -321,6 +326,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       lastTick: s.lastTick ?? null,
       parking: await parkingLedger(this.#store),
       signals: s.signals,
+      flavorMarks: await readFlavorMarks(this.#store),
     };
   }
 
