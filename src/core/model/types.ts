@@ -45,7 +45,7 @@ export interface Desired {
   source: "paused" | "override" | "signal" | "exception" | "window" | "schedule" | "default" | "min";
   /** When clamping to [min, max] changed the value, the value before clamping. */
   unclamped?: number;
-  /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation); absent for default/min. */
+  /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation, a window's opening; for a point entry, the default or min also the last close of a window or exception above them); absent for a default/min that nothing above ever preceded. */
   since?: string;
 }
 
