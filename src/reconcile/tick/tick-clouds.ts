@@ -50,7 +50,7 @@ export function cloudStatuses(lanes: Iterable<CloudLane>, at: string): CloudStat
         region: lane.placement.region ?? null,
         at,
         listing: lane.listing.ok ? "complete" : "failed",
-        ...(lane.listing.ok ? { servers: lane.listing.value.length } : {}),
+        ...(lane.listing.ok ? { servers: lane.listing.value.length, lastSuccessAt: at } : {}),
         ...(error === undefined ? {} : { lastError: { at, operation: error.operation, category: error.category, message: error.message } }),
         ...health,
         ...(limits === undefined ? {} : { limits: { at: limits.at, value: { ...limits.value } } }),
