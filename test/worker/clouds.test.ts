@@ -99,6 +99,19 @@ describe("two clouds, the same group tag in each", () => {
   });
 });
 
+describe("GET /v1/groups/{name}", () => {
+  it("shows the cloud and region the group runs in, defaults filled in", async () => {
+    const { service, workerEnv } = await twoClouds();
+    await service.putGroup("st-west", rules({ default: 0 }), { author: "alice" });
+    await service.putGroup("st-east", rules({ default: 0, cloud: "east" }), { author: "alice" });
+    const app = createApp({ service: (e) => createGroupService(e) });
+    const read = async (name: string) =>
+      (await (await app.request(`http://novascale.test/v1/groups/${name}`, { headers: { Authorization: "Bearer read-token-for-tests" } }, workerEnv)).json()) as { cloud: string; region: string | null };
+    expect(await read("st-west")).toMatchObject({ cloud: "default", region: null });
+    expect(await read("st-east")).toMatchObject({ cloud: "east", region: "RegionOne" });
+  });
+});
+
 describe("/openapi.json", () => {
   it("documents GET /v1/clouds with its response schema", async () => {
     const app = createApp({ service: (e) => createGroupService(e) });
