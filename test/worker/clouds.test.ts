@@ -5,6 +5,8 @@ import { createApp } from "../../src/api/app.ts";
 import type { Env } from "../../src/config/env.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createGroupService } from "../../src/reconcile/services/group-service.ts";
+import { collectMetrics } from "../../src/reconcile/services/metrics.ts";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { CloudView } from "../../src/reconcile/services/cloud-status.ts";
 import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
 import { FakeCloudControl } from "../fake-cloud/control.ts";
@@ -109,6 +111,38 @@ describe("GET /v1/groups/{name}", () => {
       (await (await app.request(`http://novascale.test/v1/groups/${name}`, { headers: { Authorization: "Bearer read-token-for-tests" } }, workerEnv)).json()) as { cloud: string; region: string | null };
     expect(await read("st-west")).toMatchObject({ cloud: "default", region: null });
     expect(await read("st-east")).toMatchObject({ cloud: "east", region: "RegionOne" });
+  });
+});
+
+describe("GET /metrics with two clouds", () => {
+  it("has per-cloud series (up, token expiry, last error and success) and cloud/region labels on the group series", async () => {
+    const { service, tick, workerEnv } = await twoClouds();
+    await service.putGroup("m-west", rules({ default: 1 }), { author: "alice" });
+    await service.putGroup("m-east", rules({ default: 1, cloud: "east" }), { author: "alice" });
+    await tick("2026-11-26T08:00:00.000Z");
+    const app = createApp({ service: (e) => createGroupService(e), metrics: collectMetrics });
+    const families = parsePrometheusTextFormat(await (await app.request("http://novascale.test/metrics", { headers: { Authorization: "Bearer read-token-for-tests" } }, workerEnv)).text());
+    const sample = (name: string, labels: Record<string, string>) => families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+    expect(sample("novascale_group_desired", { group: "m-east", cloud: "east", region: "RegionOne" })).toBe("1");
+    expect(sample("novascale_group_desired", { group: "m-west", cloud: "default", region: "" })).toBe("1");
+    expect(sample("novascale_cloud_up", { cloud: "east", region: "RegionOne" })).toBe("1");
+    expect(sample("novascale_cloud_up", { cloud: "default", region: "" })).toBe("1");
+    expect(Number(sample("novascale_cloud_token_expiry_seconds", { cloud: "east", region: "RegionOne" }))).toBeGreaterThan(0);
+    expect(sample("novascale_cloud_last_success_timestamp_seconds", { cloud: "east", region: "RegionOne" })).toBe(String(Date.parse("2026-11-26T08:00:00.000Z") / 1000));
+  });
+
+  it("a failing cloud reads 0 with its last error's time, the other still 1", async () => {
+    const { service, tick, workerEnv, east } = await twoClouds();
+    const broken: Env = { ...workerEnv, NOVASCALE_CLOUDS: JSON.stringify({ clouds: { east: fakeCloudEntry(east.authUrl, "wrong-password") } }) };
+    await service.putGroup("m2-west", rules({ default: 0 }), { author: "alice" });
+    await service.putGroup("m2-east", rules({ default: 0, cloud: "east" }), { author: "alice" });
+    await tick("2026-11-26T08:00:00.000Z", broken);
+    const app = createApp({ service: (e) => createGroupService(e), metrics: collectMetrics });
+    const families = parsePrometheusTextFormat(await (await app.request("http://novascale.test/metrics", { headers: { Authorization: "Bearer read-token-for-tests" } }, broken)).text());
+    const sample = (name: string, labels: Record<string, string>) => families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+    expect(sample("novascale_cloud_up", { cloud: "east", region: "RegionOne" })).toBe("0");
+    expect(sample("novascale_cloud_last_error_timestamp_seconds", { cloud: "east", region: "RegionOne" })).toBe(String(Date.parse("2026-11-26T08:00:00.000Z") / 1000));
+    expect(sample("novascale_cloud_up", { cloud: "default", region: "" })).toBe("1");
   });
 });
 
