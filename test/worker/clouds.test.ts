@@ -101,6 +101,44 @@ describe("two clouds, the same group tag in each", () => {
   });
 });
 
+describe("moving a group to another cloud", () => {
+  it("is refused with 409 naming the field while the group has members, and the rules stay; allowed once it has none", async () => {
+    const { service, tick, workerEnv, cloud } = await twoClouds();
+    const app = createApp({ service: (e) => createGroupService(e) });
+    const call = (method: string, path: string, body?: unknown) =>
+      app.request(
+        `http://novascale.test${path}`,
+        { method, headers: { Authorization: "Bearer admin-token-for-tests", "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+        workerEnv,
+      );
+    await service.putGroup("mv-web", rules({ min: 0, default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00.000Z");
+    expect((await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "mv-web" && live(s))).toHaveLength(1);
+
+    const refused = await call("PUT", "/v1/groups/mv-web", { ...rules({ min: 0, default: 1 }), cloud: "east" });
+    expect(refused.status).toBe(409);
+    const body = (await refused.json()) as { error: { code: string; message: string; details?: { field?: string; count?: number } } };
+    expect(body.error.code).toBe("conflict");
+    expect(body.error.details).toMatchObject({ field: "cloud", count: 1 });
+    const kept = (await (await call("GET", "/v1/groups/mv-web")).json()) as { cloud: string };
+    expect(kept.cloud).toBe("default");
+
+    // A merge patch is the same write: refused too.
+    const patched = await app.request(
+      "http://novascale.test/v1/groups/mv-web",
+      { method: "PATCH", headers: { Authorization: "Bearer admin-token-for-tests", "Content-Type": "application/merge-patch+json", "If-Match": "*" }, body: JSON.stringify({ cloud: "east" }) },
+      workerEnv,
+    );
+    expect(patched.status).toBe(409);
+
+    // Scaled to zero and its server gone: the move is allowed.
+    await service.putGroup("mv-web", rules({ min: 0, default: 0 }), { author: "alice" });
+    for (const at of ["2026-11-26T08:01:00.000Z", "2026-11-26T08:02:00.000Z", "2026-11-26T08:03:00.000Z"]) await tick(at);
+    expect((await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "mv-web" && live(s))).toHaveLength(0);
+    expect((await call("PUT", "/v1/groups/mv-web", { ...rules({ min: 0, default: 0 }), cloud: "east" })).status).toBe(200);
+  });
+});
+
 describe("GET /v1/groups/{name}", () => {
   it("shows the cloud and region the group runs in, defaults filled in", async () => {
     const { service, workerEnv } = await twoClouds();
