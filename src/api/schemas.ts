@@ -285,6 +285,8 @@ export const GroupStatusSchema = z
     rules: GroupRulesSchema,
     updatedAt: z.string(),
     updatedBy: z.string(),
+    cloud: z.string().meta({ description: "the cloud it runs in (the rules' `cloud`, default `default`)" }),
+    region: z.string().nullable().meta({ description: "the region it runs in (the rules' `region`, default the cloud's first; null: the cloud names none)" }),
     desired: DesiredSchema,
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     actualByStatus: ByStatusSchema.nullable(),

@@ -116,7 +116,11 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
       const expiry = session.cachedTokenExpiry();
       const features = nova.context.knownFeatures();
       const fallback = nova.context.discoveryFallback();
+      const computeEndpoint = session.cachedEndpoint("compute");
+      const imageEndpoint = session.cachedEndpoint("image");
       return {
+        ...(computeEndpoint === undefined ? {} : { computeEndpoint }),
+        ...(imageEndpoint === undefined ? {} : { imageEndpoint }),
         ...(expiry === undefined ? {} : { tokenExpiresAt: new Date(expiry).toISOString() }),
         ...(features === undefined ? {} : { computeMicroversion: features.version === undefined ? "legacy" : formatMicroversion(features.version) }),
         ...(fallback === undefined ? {} : { discoveryFallback: session.transport.mask(fallback) }),

@@ -187,8 +187,11 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
       if (desired.source === "paused") health = "paused";
       else if (bootBlock !== null || backoff !== null) health = "error";
+      const placement = placementOf(cloudsOf(env), group.rules);
       return {
         group,
+        cloud: placement.cloud,
+        region: placement.region ?? null,
         desired,
         override,
         signals,

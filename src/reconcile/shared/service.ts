@@ -45,6 +45,9 @@ export type { GroupHealth, ErrorCategory, ErrorInfo, PauseState, BootBlock, Step
 /** A group's state for GET /v1/groups/{name}. */
 export interface GroupStatus {
   group: StoredGroup;
+  /** The cloud-region it runs in: its rules' `cloud`/`region`, defaults filled in (region null: the cloud names none). */
+  cloud: string;
+  region: string | null;
   /** Desired at `now` (from rules + override + signals + pause), with the rule that set it. */
   desired: Desired;
   override: Override | null;
