@@ -74,7 +74,7 @@ const SERVER_PATH = /\/servers\/([0-9a-f-]{36})(?:\/|$)/;
 const IMAGE_PATH = /\/v2\/images\/([0-9a-f-]{36})$/;
 
 /** The run's world: names carry `tag` so Durable Objects and KV state of earlier runs never meet this one. */
-export function combinationWorld(tag: string, cloudLagMs: number, startAt: string) {
+export function combinationWorld(tag: string, cloudLagMs: number, startAt: string, options: { bootedPerGroup?: number; policyCron?: string } = {}) {
   const fake = new FakeCloud({ seed: 11, startAt: new Date(Date.parse(startAt) - cloudLagMs).toISOString(), snapshotMs: 90_000, buildMs: 20_000, deleteMs: 5_000, actionMs: 10_000, quotas: { instances: 1000, cores: 1000, ram: 1_000_000 } });
   const env = fakeCloudEnv() as Env;
   const tokenCache = createTokenCache();
@@ -147,17 +147,19 @@ export function combinationWorld(tag: string, cloudLagMs: number, startAt: strin
   const seed = (server: string, group: string | undefined, status: "ACTIVE" | "SHUTOFF" | "ERROR", booted: boolean) =>
     fake.seedServer({ name: server, status, createdAt: fake.now() - 3_600_000, metadata: { ...(group === undefined ? {} : { [GROUP_KEY]: group }), ...(booted ? { [BOOT_INTENT_KEY]: "seeded@2026-11-01T00:00:00.000Z" } : {}) } }).id;
   // The groups' own servers (booted by novascale), the operator's (tagged by hand, never booted), and strangers.
-  const booted = [seed(`${web}-n1`, web, "ACTIVE", true), seed(`${web}-n2`, web, "ACTIVE", true), seed(`${api}-n1`, api, "ACTIVE", true), seed(`${api}-n2`, api, "ACTIVE", true)];
+  // `bootedPerGroup` (default 2) below the rules' desired: the first ticks boot.
+  const perGroup = options.bootedPerGroup ?? 2;
+  const booted = [web, api].flatMap((group) => Array.from({ length: perGroup }, (_, n) => seed(`${group}-n${n + 1}`, group, "ACTIVE", true)));
   const operator = [seed(`${web}-op1`, web, "ACTIVE", false), seed(`${web}-op2`, web, "SHUTOFF", false), seed(`${api}-op1`, api, "ACTIVE", false)];
   const strangers = [seed("stranger-up", undefined, "ACTIVE", false), seed("stranger-off", undefined, "SHUTOFF", false), seed("stranger-broken", undefined, "ERROR", false), seed("ghost-member", `ghost-${tag}`, "ACTIVE", true)];
   const cirros = [...fake.images.values()].find((i) => i.name === "cirros")!.id;
   const foreignImages = [
     cirros,
     addForeignImage(fake, "operator-backup", { note: "by hand", instance_uuid: operator[0]! }),
-    addForeignImage(fake, "other-policy", { [IMAGE_MADE_BY_KEY]: "novascale", [IMAGE_POLICY_KEY]: `other-${tag}`, [IMAGE_SOURCE_SERVER_KEY]: booted[0]!, [IMAGE_FIRING_KEY]: "2026-11-01T01:30:00.000Z" }),
+    addForeignImage(fake, "other-policy", { [IMAGE_MADE_BY_KEY]: "novascale", [IMAGE_POLICY_KEY]: `other-${tag}`, [IMAGE_SOURCE_SERVER_KEY]: booted[0] ?? operator[0]!, [IMAGE_FIRING_KEY]: "2026-11-01T01:30:00.000Z" }),
   ];
   const policyRules = (group: string) =>
-    SnapshotPolicyRulesSchema.parse({ select: { group }, cron: "30 1 * * *", retention: { keepLast: 1 }, graceHours: POLICY_GRACE_HOURS, maxAttempts: 2, maxConcurrent: 2 });
+    SnapshotPolicyRulesSchema.parse({ select: { group }, cron: options.policyCron ?? "30 1 * * *", retention: { keepLast: 1 }, graceHours: POLICY_GRACE_HOURS, maxAttempts: 2, maxConcurrent: 2 });
 
   /** Members of `group` as the cloud holds them (late-registering ones included), leaving out those going away. */
   const membersOf = (group: string) => [...fake.servers.values()].filter((s) => s.metadata[GROUP_KEY] === group && s.status !== "DELETED" && s.taskState !== "deleting");

@@ -48,12 +48,16 @@ const RUNS = Number(settings["NOVASCALE_PROPERTY_RUNS"] || 12);
 const SEED = Number(settings["NOVASCALE_PROPERTY_SEED"] || 20_261_207);
 /** Wall time for the runs and any shrinking (NOVASCALE_PROPERTY_SECONDS, default 150). */
 const LIMIT_MS = Number(settings["NOVASCALE_PROPERTY_SECONDS"] || 150) * 1000;
+/** What the default runs must cross at least (all runs together; checked when RUNS >= 12 and no PATH replay). */
+const COVERAGE_FLOOR = { boots: 10, imageDeletes: 1, parks: 1, resumes: 1 };
 /** fast-check's replay path of a failure (printed with it): replays that one shrunk history. */
 const PATH = settings["NOVASCALE_PROPERTY_PATH"] || undefined;
 
 type GroupIx = 0 | 1;
 type Step =
   | { k: "tick"; advance: number | "night" | "morning"; budget: number | null; extra: "none" | "again" | "concurrent" | "late" }
+  /** Consecutive plain cron ticks from the next 01:29 (night schedule, nightly policies) or 07:59 (day schedule). */
+  | { k: "cycle"; to: "night" | "morning"; ticks: number; budget: number | null }
   | { k: "rules"; g: GroupIx; choice: RulesChoice; adopt: boolean }
   | { k: "override"; g: GroupIx; desired: number; minutes: number }
   | { k: "clearOverride"; g: GroupIx }
@@ -103,8 +107,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       extra: fc.oneof({ weight: 8, arbitrary: fc.constant("none" as const) }, { weight: 1, arbitrary: fc.constantFrom("again" as const, "concurrent" as const, "late" as const) }),
     }),
   },
+  {
+    weight: 3,
+    arbitrary: fc.record({ k: fc.constant("cycle" as const), to: fc.constantFrom<"night" | "morning">("night", "morning"), ticks: fc.integer({ min: 3, max: 6 }), budget: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 8, max: 12 }) }) }),
+  },
   { weight: 3, arbitrary: fc.record({ k: fc.constant("rules" as const), g: groupIx, choice: rulesChoice, adopt: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("override" as const), g: groupIx, desired: fc.integer({ min: 0, max: 5 }), minutes: fc.integer({ min: 1, max: 90 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("override" as const), g: groupIx, desired: fc.integer({ min: 0, max: 5 }), minutes: fc.integer({ min: 1, max: 90 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("clearOverride" as const), g: groupIx }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constantFrom("pause" as const, "unpause" as const), g: groupIx }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("policyPause" as const), p: groupIx, on: fc.boolean() }) },
@@ -115,13 +123,21 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ k: "clearFaults" as const }) },
 );
 
+/** Initial rules: mostly elastic and wanting servers by day, so that histories starting below desired boot. */
+const initialChoice: fc.Arbitrary<RulesChoice> = fc
+  .record({ c: rulesChoice, elastic: fc.integer({ min: 0, max: 3 }), day: fc.integer({ min: 2, max: 4 }) })
+  .map(({ c, elastic, day }) => (elastic === 0 ? c : { ...c, mode: "elastic", max: Math.max(c.max, day), dayDesired: Math.max(c.dayDesired, day) }));
+
 const history: fc.Arbitrary<History> = fc.record({
   lagMs: fc.constantFrom(0, 0, 40_000, 35 * 60_000),
-  initial: fc.tuple(rulesChoice, rulesChoice),
+  booted: fc.constantFrom(0, 0, 1, 2),
+  // The nightly policies, or every 10 minutes (keepLast 1 prunes within a history: image deletes are exercised).
+  policyCron: fc.constantFrom("30 1 * * *", "*/10 * * * *"),
+  initial: fc.tuple(initialChoice, initialChoice),
   steps: fc.array(step, { minLength: 15, maxLength: 45 }),
 });
 
-type History = { lagMs: number; initial: [RulesChoice, RulesChoice]; steps: Step[] };
+type History = { lagMs: number; booted: number; policyCron: string; initial: [RulesChoice, RulesChoice]; steps: Step[] };
 
 const START = Date.parse("2026-11-21T01:20:00Z");
 const MINUTE = 60_000;
@@ -150,7 +166,7 @@ const count = (what: string, n = 1) => {
 
 async function runHistory(h: History): Promise<void> {
   run += 1;
-  const w = combinationWorld(`r${run}`, h.lagMs, new Date(START).toISOString());
+  const w = combinationWorld(`r${run}`, h.lagMs, new Date(START).toISOString(), { bootedPerGroup: h.booted, policyCron: h.policyCron });
   const groupNames = [w.web, w.api] as const;
   const policyNames = [w.nightly, w.apiNightly] as const;
   const known: Known[] = h.initial.map((choice) => ({ choice, paused: false, adopted: new Set<string>() }));
@@ -328,6 +344,17 @@ async function runHistory(h: History): Promise<void> {
         checkCounts(checkRequests(), recordsOf(summaries));
         break;
       }
+      case "cycle": {
+        const first = s.to === "night" ? nextAt(w.now(), 1, 29) : nextAt(w.now(), 7, 59);
+        for (let i = 0; i < s.ticks; i++) {
+          const now = first + i * MINUTE;
+          w.moveTo(now);
+          const summary = await tickAt(now, s.budget);
+          checkFairness(summary, now, true);
+          checkCounts(checkRequests(), recordsOf([summary]));
+        }
+        break;
+      }
       case "rules": {
         const k = known[s.g]!;
         const name = groupNames[s.g]!;
@@ -425,6 +452,20 @@ describe("the combination attack (issue 24): parking x policies x budget x overr
         for (const q of quiet) q.mockRestore();
       }
       console.info(`combination property, ${run} histories: ${JSON.stringify(tally)}`);
+      // The coverage floor: the default runs (and any longer one) must keep crossing boots, parks, resumes and
+      // image deletes, or the invariants about them prove nothing. A replay of one path is not held to it.
+      if (PATH === undefined && RUNS >= 12) {
+        const n = (what: string) => tally[what] ?? 0;
+        const floor = { boots: n("boots"), "image deletes": n("image deletes"), parks: n("os-stop") + n("shelve"), resumes: n("os-start") + n("unshelve"), "server deletes": n("server deletes"), createImage: n("createImage") };
+        expect(floor, `coverage floor (${JSON.stringify(tally)})`).toEqual({
+          boots: expect.toSatisfy((v: number) => v >= COVERAGE_FLOOR.boots),
+          "image deletes": expect.toSatisfy((v: number) => v >= COVERAGE_FLOOR.imageDeletes),
+          parks: expect.toSatisfy((v: number) => v >= COVERAGE_FLOOR.parks),
+          resumes: expect.toSatisfy((v: number) => v >= COVERAGE_FLOOR.resumes),
+          "server deletes": expect.toSatisfy((v: number) => v >= 1),
+          createImage: expect.toSatisfy((v: number) => v >= 1),
+        });
+      }
     },
     600_000,
   );
