@@ -235,7 +235,20 @@ export class Transport {
     const deadline = this.effectiveDeadline;
     const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - this.clock();
     const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, left));
-    const wait = { signal: AbortSignal.timeout(timeoutMs), timeoutMs, cutByDeadline: timeoutMs < this.requestTimeoutMs };
+    // The attempt's own timer, cleared once it has its answer (AbortSignal.timeout's stays armed for the whole
+    // timeout after every request: thousands of requests in one isolate hit the runtime's cap on active timers).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
+    const wait = { signal: controller.signal, timeoutMs, cutByDeadline: timeoutMs < this.requestTimeoutMs };
+    try {
+      return await this.followHops(request, headers, body, wait);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The attempt's hops (redirects followed as redirects.ts says), all under its one signal. */
+  private async followHops(request: HttpRequest, headers: Record<string, string>, body: string | undefined, wait: { signal: AbortSignal; timeoutMs: number; cutByDeadline: boolean }): Promise<HttpResponse> {
     let hop = { method: request.method, url: request.url };
     for (let hops = 0; ; hops++) {
       const response = await this.fetchOnce(request, hop, headers, body, wait);

@@ -129,3 +129,18 @@ describe("TickBudget", () => {
     expect(budgetFromEnv({ NOVASCALE_SUBREQUEST_BUDGET: "20000" } as Parameters<typeof budgetFromEnv>[0], 0).problem).toContain("at most 10000");
   });
 });
+
+describe("the attempt's timer", () => {
+  it("is cleared once the answer is read: a finished request's signal never fires (no timer left armed per request; the runtime caps active timers)", async () => {
+    const signals: AbortSignal[] = [];
+    const fetch: FetchFunction = async (_input, init) => {
+      signals.push(init.signal as AbortSignal);
+      return new Response(JSON.stringify({ servers: [] }), { status: 200, headers: { "content-type": "application/json" } });
+    };
+    const t = new Transport({ fetch, requestTimeoutMs: 20, retry: { maxAttempts: 1 } });
+    for (let i = 0; i < 3; i++) await t.send({ method: "GET", url: URL_, service: "compute" });
+    // Well past the 20 ms timeout (a slower machine only waits longer): an armed timer would have aborted them.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(signals.map((s) => s.aborted)).toEqual([false, false, false]);
+  });
+});
