@@ -179,6 +179,33 @@ export const GroupListSchema = z
   })
   .meta({ id: "GroupList" });
 
+/** A rolling refresh (issue 31): the image id pinned at its start, its progress, and why it halted. */
+export const RefreshViewSchema = z
+  .object({
+    targetImageId: z.string().meta({ description: "the image id pinned when the refresh started" }),
+    startedAt: z.string(),
+    trigger: z.enum(["drift", "manual"]),
+    ignoreWindow: z.boolean(),
+    replaced: z.number().int().meta({ description: "old members deleted, each after a new one was ready" }),
+    failed: z.number().int().meta({ description: "new servers that failed (ERROR, or unhealthy past the grace)" }),
+    halted: z.object({ reason: z.string(), at: z.string() }).optional(),
+    completedAt: z.string().optional(),
+    progress: z
+      .object({
+        old: z.number().int(),
+        oldParked: z.number().int(),
+        newReady: z.number().int(),
+        newPending: z.number().int(),
+        failed: z.number().int(),
+        replaced: z.number().int(),
+        inService: z.number().int(),
+        minInService: z.number().int(),
+        inWindow: z.boolean(),
+      })
+      .optional(),
+  })
+  .meta({ id: "RefreshView" });
+
 const TickRecordSchema = z
   .object({
     at: z.string(),
@@ -207,6 +234,7 @@ const TickRecordSchema = z
     lastSeenAt: z.string().optional(),
     tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
     deferred: DeferralSchema.optional(),
+    refresh: RefreshViewSchema.optional(),
     stale: z.object({ appliedNow: z.string() }).optional().meta({ description: "set when the request's time was older than the newest one the group already reconciled at (appliedNow): nothing was done (notice stale-tick)" }),
   })
   .meta({ id: "TickRecord" });

@@ -31,6 +31,9 @@ import { previewNoBootReasons } from "./coordinator-preview.ts";
 import { backoffDelayMs, type BootFailure } from "../../core/scaling/boot-backoff.ts";
 import { Serial } from "../shared/serial.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
+import type { RefreshRequest } from "./refresh.ts";
+import { refreshView } from "./refresh.ts";
+import type { RefreshState } from "../../core/scaling/refresh.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "../rules/registry-engine.ts";
 import type { ActivityEntry, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "../shared/service.ts";
@@ -54,7 +57,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
   /** Reconciles, deletes, snapshots and controls run one at a time. */
   readonly #serial = new Serial();
-  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number; signals: LiveSignal[] }) | undefined;
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number; signals: LiveSignal[]; refreshRequest: RefreshRequest | undefined }) | undefined;
   readonly #signalStore: SignalStore;
   /** Receivers and signals run one at a time among themselves, never behind a reconcile (a sender waits seconds at most). */
   readonly #signalSerial = new Serial();
@@ -85,7 +88,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals] = await Promise.all([
+      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals, refresh, refreshRequest] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
@@ -95,8 +98,10 @@ export class GroupCoordinator extends DurableObject<Env> {
         this.#store.getLostBoots(),
         this.#store.getAppliedNow(),
         this.#signalStore.live(),
+        this.#store.getRefresh(),
+        this.#store.getRefreshRequest(),
       ]);
-      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals };
+      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals, refresh, refreshRequest };
     }
     return this.#state;
   }
@@ -159,6 +164,8 @@ export class GroupCoordinator extends DurableObject<Env> {
           pendingBoots: state.lostBoots,
           failedLostBoots,
           signals: state.signals,
+          refresh: state.refresh,
+          refreshRequest: state.refreshRequest,
         },
         listing,
         cloud,
@@ -187,6 +194,14 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (output.bootBackoff !== state.bootBackoff) {
         state.bootBackoff = output.bootBackoff;
         await this.#store.setBootBackoff(output.bootBackoff);
+      }
+      if (listing.ok && JSON.stringify(output.refresh) !== JSON.stringify(state.refresh)) {
+        state.refresh = output.refresh;
+        await this.#store.setRefresh(output.refresh);
+      }
+      if (listing.ok && state.refreshRequest !== undefined && output.refresh?.trigger === "manual") {
+        state.refreshRequest = undefined;
+        await this.#store.setRefreshRequest(undefined);
       }
       if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
