@@ -39,7 +39,8 @@ async function login({ user, password, project }) {
   });
   if (res.status !== 201) throw new Error(`login as ${user} -> ${res.status}`);
   const catalog = (await res.json()).token.catalog;
-  const endpoint = (type) => catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public")?.url;
+  // RegionOne's: the devcloud's catalog also has RegionTwo (the same services through another host name).
+  const endpoint = (type) => catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public" && e.region_id === "RegionOne")?.url;
   return { token: res.headers.get("x-subject-token"), compute: endpoint("compute"), image: endpoint("image") };
 }
 

@@ -1,4 +1,4 @@
-// Measures the tick's slim listing parse at 10,000 servers, with and without each server's image id (snapshot retention's "in use" guard) and its addresses (the members view).
+// Measures the tick's slim listing parse at 10,000 servers, with and without each server's image id (snapshot retention's "in use" guard), its flavor name (flavor fallback) and its addresses (the members view).
 import { z } from "zod";
 import { ServerSummarySchema, ServerSummaryWithAddressesSchema } from "../../src/openstack/compute/schemas.ts";
 
@@ -28,6 +28,8 @@ const body = JSON.stringify({ servers: Array.from({ length: COUNT }, (_, i) => s
 const full = z.object({ servers: z.array(ServerSummaryWithAddressesSchema) });
 const withImage = z.object({ servers: z.array(ServerSummarySchema) });
 const withoutImage = z.object({ servers: z.array(ServerSummarySchema.omit({ image: true })) });
+// Flavor fallback reads the flavor's name (original_name, 2.47+) or id: the old shape kept only its size.
+const sizeOnlyFlavor = z.object({ servers: z.array(ServerSummarySchema.extend({ flavor: z.object({ vcpus: z.number().optional(), ram: z.number().optional() }).optional() })) });
 
 // Interleaved, so load on the machine and GC hit both alike.
 function compare(a: z.ZodType, b: z.ZodType): [number, number] {
@@ -48,8 +50,10 @@ function compare(a: z.ZodType, b: z.ZodType): [number, number] {
 compare(withoutImage, withImage); // warm-up
 const [without, withId] = compare(withoutImage, withImage);
 const [withIdAgain, withAddresses] = compare(withImage, full);
+const [sizeOnly, withFlavorName] = compare(sizeOnlyFlavor, withImage);
 console.log(`listing of ${COUNT} servers, ${(body.length / 1e6).toFixed(1)} MB; zod parse, median of ${RUNS} interleaved runs (JSON.parse excluded):`);
 console.log(`  without the image id: ${without.toFixed(1)} ms`);
 console.log(`  with the image id:    ${withId.toFixed(1)} ms`);
 console.log(`  with the image id (again, paired with the next): ${withIdAgain.toFixed(1)} ms`);
+console.log(`  flavor size only: ${sizeOnly.toFixed(1)} ms; with its name and id (flavor fallback, the tick's shape): ${withFlavorName.toFixed(1)} ms`);
 console.log(`  with image id and addresses (the members view only; the tick does without): ${withAddresses.toFixed(1)} ms`);

@@ -42,7 +42,7 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
 
   const nameField = field("Group name", "params.name", { required: true, autocomplete: "off", spellcheck: "false", pattern: "[a-z0-9][a-z0-9-]{0,62}" });
   const image = field("Image (name or id)", "body.image", { autocomplete: "off" });
-  const flavor = field("Flavor (name or id)", "body.flavor", { autocomplete: "off" });
+  const flavor = field("Flavor (name or id)", "body.flavor", { autocomplete: "off", placeholder: "m1.small, or in order of preference: m1.large, m1.medium" });
   const min = field("Min", "body.min", { type: "number", min: 0 });
   const max = field("Max", "body.max", { type: "number", min: 0 });
   const dflt = field("Default (outside windows)", "body.default", { type: "number", min: 0 });
@@ -68,6 +68,14 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
   const num = (input: HTMLInputElement): number | undefined => (input.value.trim() === "" ? undefined : Number(input.value));
   /** The first window entry and the first exception are the form's; the others stay in the JSON as they are. */
   const firstIndex = (list: Entry[], pick: (e: Entry) => boolean) => list.findIndex(pick);
+  /** The rules' flavor as the form shows it: a name, names joined by ", ", or JSON for an {id}. */
+  const flavorShown = (v: unknown): string => {
+    const one = (x: unknown) => (typeof x === "string" ? x : x === undefined || x === null ? "" : JSON.stringify(x));
+    return Array.isArray(v) ? v.map(one).join(", ") : one(v);
+  };
+  /** What the form's text means: several names separated by commas are a list in order of preference. */
+  const flavorFromText = (text: string): string | string[] =>
+    text.includes(",") ? text.split(",").map((x) => x.trim()).filter((x) => x !== "") : text;
 
   /** Form -> document: only the keys the form shows change; everything else in the JSON is kept. */
   function formToDoc(): void {
@@ -77,7 +85,10 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
       else next[key] = value;
     };
     set("image", image.input.value.trim());
-    set("flavor", flavor.input.value.trim());
+    // A list of flavors (in order of preference) is written "m1.large, m1.medium"; an unchanged field keeps
+    // the document's value as it was (a flavor by {id}, or a list holding one, stays intact).
+    const flavorText = flavor.input.value.trim();
+    set("flavor", flavorText === flavorShown(doc["flavor"]) ? doc["flavor"] : flavorFromText(flavorText));
     set("min", num(min.input));
     set("max", num(max.input));
     set("default", num(dflt.input));
@@ -106,7 +117,7 @@ export function editorPage(root: HTMLElement, session: Session, name: string | n
   function docToForm(): void {
     const text = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
     image.input.value = text(doc["image"]);
-    flavor.input.value = text(doc["flavor"]);
+    flavor.input.value = flavorShown(doc["flavor"]);
     min.input.value = text(doc["min"]);
     max.input.value = text(doc["max"]);
     dflt.input.value = text(doc["default"]);

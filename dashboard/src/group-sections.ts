@@ -18,6 +18,8 @@ export function statusCard(s: GroupStatus, zone: string): HTMLElement {
       ["Override", h("span", { "data-field": "override" }, s.override === null ? "none" : h("span", {}, `${s.override.desired} until `, timeEl(s.override.until, zone), ` (${fromNow(s.override.until)}), by ${s.override.author}: ${s.override.reason}`))],
       ["Paused", h("span", { "data-field": "pause" }, s.pause === null ? (s.rules["paused"] === true ? "yes, by the rules" : "no") : `by ${s.pause.by} ${fromNow(s.pause.at)}${s.pause.reason === undefined ? "" : `: ${s.pause.reason}`}`)],
       ["Parked", parkedText(s.parking)],
+      // Shown only while a fallback is in force: a group on its preferred flavor needs no line about it.
+      ["Flavor fallback", s.flavors?.fallback === true ? h("span", { "data-field": "flavor-fallback" }, s.flavors.reason) : null],
       ["Deferred", s.deferred === null || s.deferred === undefined ? null : h("span", { "data-field": "deferred" }, s.deferred.message)],
       ["Booting blocked", s.bootBlock !== null ? h("span", {}, `${s.bootBlock.reason} (since `, timeEl(s.bootBlock.at, zone), ")") : s.bootBackoff ? h("span", { "data-field": "boots-blocked" }, "until ", timeEl(s.bootBackoff.until, zone), ` (${fromNow(s.bootBackoff.until)}) after ${s.bootBackoff.failures} failures in a row: ${s.bootBackoff.cause}`) : null],
       ["Next change", s.nextChanges[0] === undefined ? "none in 24 h" : h("span", {}, `${s.nextChanges[0].value} at `, timeEl(s.nextChanges[0].at, zone), ` (${fromNow(s.nextChanges[0].at)}): ${s.nextChanges[0].reason}`)],

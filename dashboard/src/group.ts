@@ -1,10 +1,11 @@
-// A group's page: status, rules (with the week view), members, actions by role, the step chart, server-hours, activity, snapshots, the dry-run plan; refreshes itself.
+// A group's page: status, rules (with the week view), members, actions by role, the step chart, server-hours, activity, signals, snapshots, the dry-run plan; refreshes itself.
 import { actionsCard } from "./actions.ts";
 import { call, groupPath, type Session } from "./api.ts";
 import { membersBody, rulesCard, serverHoursBody } from "./rules-view.ts";
 import { createChart, type Chart } from "./chart.ts";
 import { h, replace } from "./dom.ts";
 import { activityCard, chartTable, planBody, snapshotsBody, statusCard } from "./group-sections.ts";
+import { receiversSection } from "./receivers.ts";
 import { chartData, groupZone, type ChangePointJson, type HistoryPointJson } from "./series.ts";
 import type { ActivityEntry, GroupStatus, MembersListing, PlanPreview, RulesPreview, ServerHours, SnapshotListing } from "./types.ts";
 import { errorBox, loading, section } from "./widgets.ts";
@@ -53,6 +54,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   const rulesSlot = h("div", {}, loading("the rules"));
   const membersSlot = h("div", {}, loading("members"));
   const hoursSlot = h("div", {}, loading("server-hours"));
+  const signalsSlot = h("div", {}, loading("receivers"));
   let rulesShown: { etag: string; rules: Record<string, unknown> } | undefined;
   let preview: RulesPreview | Error | undefined;
   let members: MembersListing | Error | undefined;
@@ -134,11 +136,13 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
     section("Members", "members", membersSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadMembers() }, "List again")),
     section("Server-hours", "server-hours", hoursSlot),
     activitySlot,
+    section("Signals", "signals", signalsSlot),
     section("Snapshots", "snapshots", snapshotsSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadSnapshots() }, "Refresh snapshots")),
     section("Dry run: what a tick would do now", "plan", planSlot, h("button", { type: "button", class: "secondary", onclick: () => void loadPlan() }, "Plan again")),
   );
 
   let zoneNow = "UTC";
+  const loadReceivers = receiversSection(signalsSlot, session, name, () => zoneNow);
   let actionsKey = "";
   /** Outlives rebuilds of the actions card: the last action's answer stays in view. */
   const actionResult = h("div", { class: "result", role: "status", "aria-live": "polite" });
@@ -197,6 +201,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       void loadPlan();
       void loadMembers();
       void loadHours();
+      void loadReceivers();
     }
   }
 

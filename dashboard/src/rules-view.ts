@@ -17,6 +17,13 @@ function refWithId(ref: unknown, resolved: Resolved | undefined): HTMLElement {
   return h("span", {}, asked, " → ", h("code", { "data-field": "resolved-id" }, resolved.id), resolved.name !== asked ? ` (${resolved.name})` : "");
 }
 
+/** The rules' flavor: one, or a list in order of preference, each with what it resolves to. */
+function flavorRefs(ref: unknown, resolved: MembersListing | undefined): HTMLElement {
+  if (!Array.isArray(ref)) return refWithId(ref, resolved === undefined ? undefined : resolved.flavor);
+  const parts = ref.map((r, i) => refWithId(r, resolved === undefined ? undefined : (resolved.flavors?.[i] ?? null)));
+  return h("span", { "data-field": "flavors" }, ...parts.flatMap((p, i) => (i === 0 ? [p] : [h("span", { class: "muted" }, ", then "), p])), h("span", { class: "muted" }, " (in order of preference)"));
+}
+
 function entryLabel(e: Entry, i: number): string {
   const name = typeof e["name"] === "string" ? ` '${e["name"]}'` : "";
   if (typeof e["window"] === "string") return `window${name}: ${e["window"]} (${String(e["timezone"] ?? "UTC")})`;
@@ -51,7 +58,7 @@ export function rulesCard(rules: Rules, preview: RulesPreview | Error | undefine
       ["Mode", plain(rules["mode"] ?? "elastic")],
       ["Min / max / default", h("span", { "data-field": "bounds" }, `${plain(rules["min"] ?? 0)} / ${plain(rules["max"])} / ${rules["default"] === undefined ? "none (min)" : plain(rules["default"])}`)],
       ["Image", rules["image"] === undefined ? null : refWithId(rules["image"], resolved === undefined ? undefined : resolved.image)],
-      ["Flavor", rules["flavor"] === undefined ? null : refWithId(rules["flavor"], resolved === undefined ? undefined : resolved.flavor)],
+      ["Flavor", rules["flavor"] === undefined ? null : flavorRefs(rules["flavor"], resolved)],
       ["Networks", plain(rules["networks"])],
       ["Scale-in", `${plain(scaleIn["order"] ?? "oldest-first")}, by ${plain(scaleIn["action"] ?? (rules["mode"] === "power" ? "stop" : "delete"))}`],
       ["Parking pool", rules["pool"] === undefined ? null : plain(rules["pool"])],
@@ -126,6 +133,7 @@ function memberRow(m: Member, zone: string, newest: Map<string, { name: string; 
     { "data-server": m.id },
     h("td", { "data-label": "name" }, m.link === null ? m.name : h("a", { href: m.link, rel: "noopener noreferrer", target: "_blank" }, m.name), h("div", { class: "why mono" }, m.id)),
     h("td", { "data-label": "status" }, h("span", { class: `badge status-${m.status.toLowerCase()}` }, m.status), m.fault === null ? null : h("div", { class: "why" }, m.fault)),
+    h("td", { "data-label": "flavor" }, m.flavor ?? "—", m.flavorWhy === "preferred" || m.flavorWhy === "unknown" ? null : h("div", { class: "why" }, m.flavorReason)),
     h("td", { "data-label": "task" }, m.taskState ?? "—"),
     h("td", { "data-label": "age" }, m.created === "" ? "—" : h("span", {}, fromNow(m.created).replace(/ ago$/, ""), h("div", { class: "why" }, timeEl(m.created, zone)))),
     h("td", { "data-label": "addresses" }, m.addresses.length === 0 ? "—" : m.addresses.join(", ")),
@@ -145,7 +153,7 @@ export function membersBody(listing: MembersListing, zone: string, snapshots: Sn
     h("p", { class: "muted" }, `${listing.servers.length} server(s), listed `, timeEl(listing.listedAt, zone), "."),
     dataTable(
       "Members",
-      ["name", "status", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
+      ["name", "status", "flavor", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
       listing.servers.map((m) => memberRow(m, zone, newest)),
       { empty: "No servers carry the group's tag.", className: "members" },
     ),

@@ -65,6 +65,8 @@ export interface GroupStatus {
   parking?: { parked: { id: string; name: string; since: string }[]; serverHoursParked: { last7Days: number; last30Days: number } } | null;
   /** Work the last tick's budget left for the next tick; null: nothing. */
   deferred?: { reason: string; steps: number; message: string } | null;
+  /** Which flavor new boots take and why (flavor fallback); null without a flavor, absent from servers before it existed. */
+  flavors?: { preferences: string[]; bootsWith: string; fallback: boolean; reason: string } | null;
   nextChanges: ChangePoint[];
 }
 export interface ActivityEntry {
@@ -139,6 +141,10 @@ export interface Member {
   created: string;
   addresses: string[];
   imageId: string | null;
+  /** The flavor it runs and why (flavor fallback): the preferred one, a fallback, or one the rules no longer name. */
+  flavor: string | null;
+  flavorWhy: "preferred" | "fallback" | "not-in-rules" | "unknown";
+  flavorReason: string;
   protected: boolean;
   parkedSince: string | null;
   fault: string | null;
@@ -152,6 +158,7 @@ export interface MembersListing {
   error: ErrorInfo | null;
   image: Resolved;
   flavor: Resolved;
+  flavors: Resolved[];
 }
 
 export interface ServerHoursSpan {

@@ -3,6 +3,9 @@ import { z } from "zod";
 import { ErrorBodySchema } from "./errors.ts";
 import { nameKind, type AnyRouteSpec } from "./route.ts";
 import { GroupNameParamSchema, HealthSchema, ReadinessSchema } from "./schemas.ts";
+import { SignalBodySchema } from "../config/signals.ts";
+import { SIGNATURE_HEADER } from "../core/notify/signature.ts";
+import { SignalAcceptedSchema } from "./routes/receivers.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -81,6 +84,47 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
         },
       },
     },
+    "/metrics": {
+      get: {
+        summary: "Prometheus text exposition (format 0.0.4) of what the ticks stored; a scrape makes no cloud call (docs/metrics.md)",
+        tags: ["meta"],
+        "x-required-role": "read",
+        responses: {
+          200: { description: "the metric families", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
+          401: errorResponse(COMMON_ERRORS[401] ?? "error"),
+          403: errorResponse(COMMON_ERRORS[403] ?? "error"),
+        },
+      },
+    },
+    "/v1/signals/{id}": {
+      post: {
+        operationId: "postSignal",
+        summary: "Send a signal to a receiver (no API token: the receiver's signature or bearer secret authenticates it)",
+        description:
+          "Raises the receiver's group to at least its `desired` for its `durationMinutes` (a repeat extends), or ends signals (`status: resolved`, a clear receiver). " +
+          "desired = clamp(max(schedule, live signals), min, max); an override wins; an expired signal falls back to the schedule. " +
+          `Auth: \`${SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>\` within ±5 min, each signature once; or \`Authorization: Bearer <secret>\` for a receiver made with auth "bearer". ` +
+          "At most 20 accepted signals a minute per receiver. See docs/signals.md.",
+        tags: ["signals"],
+        security: [],
+        parameters: [
+          { name: "id", in: "path", required: true, description: "the receiver id, `<group>.<24 hex>` (the capability in its URL)", schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}\\.[0-9a-f]{24}$" } },
+          { name: SIGNATURE_HEADER, in: "header", required: false, description: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>", schema: { type: "string" } },
+        ],
+        requestBody: { required: false, content: { "application/json": { schema: book.convert(SignalBodySchema, "input") } } },
+        responses: {
+          202: { description: "accepted: what the signal did", content: { "application/json": { schema: book.convert(SignalAcceptedSchema, "output") } } },
+          400: errorResponse("the body could not be read, is not UTF-8 or not JSON"),
+          401: errorResponse("signature_required, signature_malformed, signature_mismatch, signature_expired, or a wrong bearer secret"),
+          404: errorResponse("no such receiver (the same answer for an unknown id, a revoked receiver or a deleted group)"),
+          405: errorResponse(COMMON_ERRORS[405] ?? "error"),
+          409: errorResponse("replayed (a signature seen before), or too_many_signals (100 live signals per group)"),
+          413: errorResponse("body over 64 KiB"),
+          422: errorResponse("invalid_signal: the body is JSON but none of the accepted shapes (details: field paths)"),
+          429: { ...errorResponse("rate_limited: 20 signals a minute per receiver"), headers: { "Retry-After": { description: "seconds", schema: { type: "string" } } } },
+        },
+      },
+    },
     "/openapi.json": {
       get: { summary: "This document (no auth)", tags: ["meta"], security: [], responses: { 200: { description: "OpenAPI 3.1" } } },
     },
@@ -106,7 +150,12 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       ...(spec.description === undefined ? {} : { description: spec.description }),
       tags: [spec.tag],
       "x-required-role": spec.role,
-      parameters: [...(spec.path.includes("{name}") ? [isPolicy ? policyNameParam : nameParam] : []), ...queryParameters(book, spec.query)],
+      parameters: [
+        ...(spec.path.includes("{name}") ? [isPolicy ? policyNameParam : nameParam] : []),
+        // Any other path parameter ({id} of a receiver): a string, named as in the path.
+        ...[...spec.path.matchAll(/\{([A-Za-z]+)\}/g)].flatMap(([, p]) => (p === "name" || p === undefined ? [] : [{ name: p, in: "path", required: true, schema: { type: "string" } }])),
+        ...queryParameters(book, spec.query),
+      ],
       ...(spec.body === undefined
         ? {}
         : { requestBody: { required: spec.bodyOptional !== true, content: { [spec.mediaType ?? "application/json"]: { schema: book.convert(spec.body, "input") } } } }),

@@ -263,6 +263,27 @@ const BootBackoffSchema = z
   })
   .meta({ id: "BootBackoff" });
 
+export const FlavorMarkSchema = z
+  .object({
+    flavor: z.string().meta({ description: "the rules' name of the flavor (or 'id <id>')" }),
+    cause: z.string().meta({ description: "'has no room (NoValidHost)' or 'hit quota (...)'" }),
+    at: z.string(),
+    until: z.string().meta({ description: "new boots skip the flavor until then: 30 min, doubling (60, 120, 240) when refused again within 4 h of the last mark's end" }),
+    strikes: z.number().int(),
+    servers: z.array(z.string()).meta({ description: "ERROR servers already counted" }),
+  })
+  .meta({ id: "FlavorMark" });
+
+export const FlavorStatusSchema = z
+  .object({
+    preferences: z.array(z.string()),
+    bootsWith: z.string().meta({ description: "the flavor new boots take now" }),
+    fallback: z.boolean(),
+    reason: z.string().meta({ description: "'preferred flavor m1.large' or 'm1.large has no room (NoValidHost), booting m1.medium until 10:30 UTC'" }),
+    marks: z.array(FlavorMarkSchema),
+  })
+  .meta({ id: "FlavorStatus" });
+
 export const RetryBootsResultSchema = z
   .object({ bootBlock: BootBlockSchema.nullable(), bootBackoff: BootBackoffSchema.nullable() })
   .meta({ id: "RetryBootsResult", description: "what was cleared" });
@@ -292,6 +313,8 @@ export const GroupStatusSchema = z
     rules: GroupRulesSchema,
     updatedAt: z.string(),
     updatedBy: z.string(),
+    cloud: z.string().meta({ description: "the cloud it runs in (the rules' `cloud`, default `default`)" }),
+    region: z.string().nullable().meta({ description: "the region it runs in (the rules' `region`, default the cloud's first; null: the cloud names none)" }),
     desired: DesiredSchema,
     health: z.enum(["steady", "converging", "paused", "capacity-limited", "error", "unknown"]),
     actualByStatus: ByStatusSchema.nullable(),
@@ -304,6 +327,7 @@ export const GroupStatusSchema = z
     lastTick: TickRecordSchema.nullable(),
     parking: ParkingStatusSchema.nullable(),
     deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
+    flavors: FlavorStatusSchema.nullable().meta({ description: "which flavor new boots take and why; null for a group without a flavor (power)" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });

@@ -1,6 +1,6 @@
 // zod schemas for the read views the dashboard needs: a rules preview (timeline + occurrences), members, server-hours.
 import { z } from "zod";
-import { ErrorInfoSchema } from "./schemas.ts";
+import { ErrorInfoSchema, FlavorMarkSchema } from "./schemas.ts";
 
 const ChangePoint = z.object({ at: z.string(), value: z.number().int(), reason: z.string(), source: z.string() });
 const Occurrence = z.object({ at: z.string(), until: z.string().optional() });
@@ -43,6 +43,9 @@ export const MemberSchema = z
     created: z.string(),
     addresses: z.array(z.string()).meta({ description: "every IP address Nova lists for it" }),
     imageId: z.string().nullable(),
+    flavor: z.string().nullable().meta({ description: "the flavor it runs (the rules' name for it, else the listing's name or id); null when the listing does not say" }),
+    flavorWhy: z.enum(["preferred", "fallback", "not-in-rules", "unknown"]).meta({ description: "the first of the rules' flavors, a later one (booted while the preferred was marked unavailable), or none of them" }),
+    flavorReason: z.string().meta({ description: "the same in a sentence: 'fallback: m1.large has no room (NoValidHost) until 10:30 UTC'" }),
     protected: z.boolean().meta({ description: "novascale:protected is set: scale-in never picks it" }),
     parkedSince: z.string().nullable().meta({ description: "when novascale parked it (its park mark), null when not parked" }),
     fault: z.string().nullable(),
@@ -56,7 +59,9 @@ export const MembersSchema = z
     servers: z.array(MemberSchema).nullable().meta({ description: "null when the listing failed (see error)" }),
     error: ErrorInfoSchema.nullable(),
     image: Resolved.meta({ description: "what the rules' image resolves to now (null: the rules name none)" }),
-    flavor: Resolved,
+    flavor: Resolved.meta({ description: "what the preferred (first) flavor resolves to now" }),
+    flavors: z.array(Resolved.unwrap()).meta({ description: "every flavor of the rules in order of preference, resolved" }),
+    flavorMarks: z.array(FlavorMarkSchema).meta({ description: "flavors new boots skip now (capacity or quota refusals)" }),
   })
   .meta({ id: "Members" });
 

@@ -111,6 +111,31 @@ export const ResourceRefSchema = z.union([
 ]);
 export type ResourceRef = z.infer<typeof ResourceRefSchema>;
 
+/** Flavors a list may name at most: each is a fallback step, and a rules write looks each one up. */
+export const MAX_FLAVOR_PREFERENCES = 5;
+/**
+ * A group's flavor: one name (or id), or a list in order of preference; a capacity or quota refusal of
+ * one marks it unavailable for a while and boots take the next (core/scaling/flavors.ts).
+ */
+export const FlavorRulesSchema = z
+  .union([
+    ResourceRefSchema,
+    z
+      .array(ResourceRefSchema)
+      .min(1, "a list of flavors needs at least one name")
+      .max(MAX_FLAVOR_PREFERENCES, `at most ${MAX_FLAVOR_PREFERENCES} flavors`)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((ref, i) => {
+          const key = typeof ref === "string" ? ref : `id:${ref.id}`;
+          if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${typeof ref === "string" ? ref : `id ${ref.id}`} is named twice` });
+          seen.add(key);
+        });
+      }),
+  ])
+  .meta({ description: "a flavor name (or {id}), or a list of them in order of preference: the next one boots while a flavor has no room (NoValidHost) or hits quota" });
+export type FlavorRules = z.infer<typeof FlavorRulesSchema>;
+
 export const CronScheduleSchema = z
   .object({ cron: CronSchema, timezone: TimeZoneSchema.default("UTC"), desired: Count, name: z.string().max(100).optional() })
   .strict()
@@ -290,7 +315,7 @@ export const GroupRulesSchema = z
     mode: z.enum(["elastic", "power"]).default("elastic"),
     /** Required for elastic groups; a power group has none (it never boots). */
     image: ResourceRefSchema.optional(),
-    flavor: ResourceRefSchema.optional(),
+    flavor: FlavorRulesSchema.optional(),
     min: Count.default(0),
     max: Count,
     default: Count.optional(),
@@ -418,6 +443,7 @@ export type ParsedShapesMatchCore = [
   MirroredInCore<Exactly<ExceptionEntry, Core.ExceptionEntry>>,
   MirroredInCore<Exactly<SnapshotPolicy, Core.SnapshotPolicy>>,
   MirroredInCore<Exactly<ResourceRef, Core.ResourceRef>>,
+  MirroredInCore<Exactly<FlavorRules, Core.FlavorRules>>,
   MirroredInCore<Exactly<Override, Core.Override>>,
   MirroredInCore<Exactly<RefreshRules, Core.RefreshRules>>,
 ];

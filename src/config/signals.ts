@@ -84,6 +84,15 @@ const PlainSchema = z
   })
   .strict();
 
+/** The three bodies a signal may carry, as one schema for the OpenAPI document (parseSignalBody picks by key, as here). */
+export const SignalBodySchema = z
+  .union([
+    PlainSchema.meta({ description: "a plain call (a CI job, curl): `{}` raises (or clears, for a clear receiver); `status: resolved` ends it; `key` keeps callers apart" }),
+    AlertmanagerSchema.meta({ description: "Alertmanager's webhook (version 4): `firing` raises, `resolved` ends the signal of that groupKey" }),
+    AodhSchema.meta({ description: "Aodh's alarm notification: `alarm` raises, `ok` ends the signal of that alarm, other states change nothing" }),
+  ])
+  .meta({ id: "SignalBody", description: "JSON, at most 64 KiB; an empty body is `{}`" });
+
 export type ParsedSignal = { ok: true; input: SignalInput } | { ok: true; ignored: string } | { ok: false; error: z.ZodError | string };
 
 const cut = (key: string) => key.slice(0, SIGNAL_KEY_MAX);

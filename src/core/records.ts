@@ -141,6 +141,7 @@ export type ActivityKind =
   | "boot-backoff"
   | "boot-backoff-ended"
   | "capacity-limited"
+  | "flavor-unavailable"
   | "override-set"
   | "override-cleared"
   | "override-expired"
@@ -217,7 +218,11 @@ export interface CloudStatusRecord {
   servers?: number;
   /** The error of the last tick whose listing failed (redacted), kept until a later one fails. */
   lastError?: { at: string; operation: string; category: ErrorCategory; message: string };
+  /** The last tick whose listing of it was complete (kept across failing ticks). */
+  lastSuccessAt?: string;
   tokenExpiresAt?: string;
+  computeEndpoint?: string;
+  imageEndpoint?: string;
   computeMicroversion?: string;
   discoveryFallback?: string;
   images?: "glance-v2" | "nova-proxy";

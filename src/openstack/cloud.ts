@@ -62,6 +62,9 @@ export interface CloudHealth {
   discoveryFallback?: string;
   /** Images through Glance v2 or Nova's proxy, when it was looked up. */
   images?: "glance-v2" | "nova-proxy";
+  /** The compute and image endpoints the cached catalog (or an override) gives this cloud-region, when a token is cached. */
+  computeEndpoint?: string;
+  imageEndpoint?: string;
 }
 
 export interface ComputeCloud {

@@ -116,7 +116,11 @@ export function createComputeCloud(settings: OpenStackSettings, options: Compute
       const expiry = session.cachedTokenExpiry();
       const features = nova.context.knownFeatures();
       const fallback = nova.context.discoveryFallback();
+      const computeEndpoint = session.cachedEndpoint("compute");
+      const imageEndpoint = session.cachedEndpoint("image");
       return {
+        ...(computeEndpoint === undefined ? {} : { computeEndpoint }),
+        ...(imageEndpoint === undefined ? {} : { imageEndpoint }),
         ...(expiry === undefined ? {} : { tokenExpiresAt: new Date(expiry).toISOString() }),
         ...(features === undefined ? {} : { computeMicroversion: features.version === undefined ? "legacy" : formatMicroversion(features.version) }),
         ...(fallback === undefined ? {} : { discoveryFallback: session.transport.mask(fallback) }),
@@ -296,6 +300,8 @@ export function toObservedServer(server: ServerSummary, mask: (text: string) => 
     created: server.created ?? "",
     metadata: server.metadata ?? {},
     ...(server.flavor?.vcpus !== undefined && server.flavor.ram !== undefined ? { flavor: { vcpus: server.flavor.vcpus, ramMB: server.flavor.ram } } : {}),
+    ...(server.flavor?.original_name === undefined ? {} : { flavorName: server.flavor.original_name }),
+    ...(server.flavor?.id === undefined ? {} : { flavorId: String(server.flavor.id) }),
     // Volume-backed servers report image "" (or none): they use no image retention could delete.
     ...(server.image === undefined ? {} : { imageId: server.image }),
     ...(server.addresses === undefined ? {} : { addresses: server.addresses }),

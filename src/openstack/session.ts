@@ -102,6 +102,14 @@ export class Session {
     return this.cache.get(this.cacheKey)?.usableUntil;
   }
 
+  /** A service's endpoint as the cached token's catalog (or an override) names it; sends nothing (GET /v1/clouds shows what was last seen). */
+  cachedEndpoint(type: string): string | undefined {
+    const override = this.overrides[type];
+    if (override !== undefined) return override;
+    const cached = this.cache.get(this.cacheKey);
+    return cached === undefined ? undefined : findEndpoint(cached.catalog, { type, interface: this.interface, region: this.region });
+  }
+
   /** Forgets the cached token (after a 401, or to force a new one); given a token, only if that one is still cached. */
   invalidate(token?: string): void {
     // Parallel requests that all got a 401 must not throw away the new token the first of them fetched.

@@ -5,10 +5,12 @@ import type { PauseState, PolicyRunRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";
 import { rulesFenceSchema, type RulesFenceOf } from "./rules.ts";
+import { NewestSnapshotsSchema } from "./snapshot-ages.ts";
+import type { NewestSnapshot } from "../core/snapshots/snapshot-ages.ts";
 
 export type PolicyFence = RulesFenceOf<"snapshotPolicy">;
 
-const KEY = { fence: "rules:snapshotPolicy", pause: "pause", lastRun: "lastRun", ledger: "ledger", settled: "settled" } as const;
+const KEY = { fence: "rules:snapshotPolicy", pause: "pause", lastRun: "lastRun", ledger: "ledger", settled: "settled", newest: "newestSnapshots" } as const;
 const SettledSchema = z.object({ firing: z.string(), revision: z.number().int(), paused: z.boolean(), selected: z.string() });
 
 const FenceSchema = rulesFenceSchema("snapshotPolicy");
@@ -90,6 +92,14 @@ export class PolicyStore {
     return this.#write(KEY.settled, value);
   }
 
+  /** Each selected server's newest active snapshot of this policy, as of the last image listing (GET /metrics). */
+  async getNewest(): Promise<NewestSnapshot[]> {
+    return (await this.#read(KEY.newest, NewestSnapshotsSchema)) ?? [];
+  }
+  setNewest(value: readonly NewestSnapshot[]): Promise<void> {
+    return this.#write(KEY.newest, value.length === 0 ? undefined : value);
+  }
+
   appendActivity(entries: Parameters<ActivityLog["append"]>[0]): void {
     this.#log.append(entries);
   }
@@ -99,6 +109,6 @@ export class PolicyStore {
 
   /** Forgets the runtime state (the rules were deleted); the fence and the activity log stay. */
   async clearRuntime(): Promise<void> {
-    await this.#storage.delete([KEY.pause, KEY.lastRun, KEY.ledger, KEY.settled]);
+    await this.#storage.delete([KEY.pause, KEY.lastRun, KEY.ledger, KEY.settled, KEY.newest]);
   }
 }

@@ -339,8 +339,38 @@ describe("GET /openapi.json", () => {
         "POST /v1/groups/{name}/reconcile",
         "GET /v1/groups/{name}/timeline",
         "GET /v1/groups/{name}/activity",
+        "GET /metrics",
+        "POST /v1/groups/{name}/receivers",
+        "GET /v1/groups/{name}/receivers",
+        "DELETE /v1/groups/{name}/receivers/{id}",
+        "POST /v1/signals/{id}",
       ]),
     );
+  });
+
+  it("documents signals in: POST /v1/signals/{id} without a token, its bodies, its 202 answer and its errors; the receivers' request and answer shapes", async () => {
+    type Op = { security?: unknown[]; parameters?: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }; responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> };
+    const doc = JSON.parse((await send("GET", "/openapi.json")).text) as { paths: Record<string, Record<string, Op>>; components: { schemas: Record<string, Record<string, unknown>> } };
+    const resolve = (schema: Record<string, unknown> | undefined): Record<string, unknown> => {
+      const ref = schema?.["$ref"];
+      return typeof ref === "string" ? (doc.components.schemas[ref.replace("#/components/schemas/", "")] ?? {}) : (schema ?? {});
+    };
+    const signal = doc.paths["/v1/signals/{id}"]?.["post"];
+    expect(signal?.security).toEqual([]);
+    expect(signal?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id", "header:Novascale-Signature"]);
+    const bodies = resolve(signal?.requestBody?.content["application/json"]?.schema)["anyOf"] as Array<Record<string, unknown>>;
+    expect(bodies.map((b) => Object.keys((resolve(b)["properties"] ?? {}) as object).sort())).toEqual([["key", "status"], ["alerts", "groupKey", "status", "version"], ["alarm_id", "current"]]);
+    const accepted = resolve(signal?.responses["202"]?.content?.["application/json"]?.schema);
+    expect(Object.keys(accepted["properties"] as object).sort()).toEqual(["accepted", "message", "outcome", "signal"]);
+    expect(Object.keys(signal?.responses ?? {})).toEqual(expect.arrayContaining(["401", "404", "409", "413", "422", "429"]));
+
+    const create = doc.paths["/v1/groups/{name}/receivers"]?.["post"];
+    const created = resolve(create?.responses["201"]?.content?.["application/json"]?.schema);
+    expect(Object.keys(created["properties"] as object).sort()).toEqual(["receiver", "secret", "url"]);
+    const createBody = resolve(create?.requestBody?.content["application/json"]?.schema);
+    expect(JSON.stringify(createBody)).toContain("durationMinutes");
+    const revoke = doc.paths["/v1/groups/{name}/receivers/{id}"]?.["delete"];
+    expect(revoke?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:name", "path:id"]);
   });
 
   it("describes the rules body with the schema that validates it (required fields, defaults)", async () => {

@@ -53,6 +53,13 @@ async function getStatus(name: string): Promise<number> {
 const good = { image: "cirros", flavor: "m1.tiny", keyName: "ops", max: 3, default: 0 };
 
 describe("PUT /v1/groups/{name}: references checked against the cloud", () => {
+  it("checks each flavor of a list and names the one the cloud lacks by its place (flavor.1)", async () => {
+    const res = await write("PUT", "/v1/groups/ref-list", { ...good, flavor: ["m1.small", "m1.smal"] });
+    expect(res.status).toBe(201);
+    expect(res.body.warnings.map((w) => [w.field, w.code])).toEqual([["flavor.1", "not-found"]]);
+    expect(res.body.warnings[0]?.message).toMatch(/did you mean "m1.small"/);
+  });
+
   it("answers an empty warnings list when image, flavor and key pair all resolve", async () => {
     const res = await write("PUT", "/v1/groups/ref-good", good);
     expect(res.status).toBe(201);

@@ -18,6 +18,9 @@ interface Member {
   protected: boolean;
   parkedSince: string | null;
   link: string | null;
+  flavor: string | null;
+  flavorWhy: string;
+  flavorReason: string;
 }
 interface Members {
   servers: Member[] | null;
@@ -25,11 +28,11 @@ interface Members {
   flavor: { id: string; name: string } | null;
 }
 
-async function seedServer(group: string, name: string, metadata: Record<string, string> = {}): Promise<{ id: string }> {
+async function seedServer(group: string, name: string, metadata: Record<string, string> = {}, flavor?: string): Promise<{ id: string }> {
   const res = await fetch(`${fakeCloud}/_fake/servers`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name, metadata: { [GROUP_KEY]: group, ...metadata } }),
+    body: JSON.stringify({ name, metadata: { [GROUP_KEY]: group, ...metadata }, ...(flavor === undefined ? {} : { flavor }) }),
   });
   if (res.status !== 201) throw new Error(`seeding ${name}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { server: { id: string } }).server;
@@ -112,6 +115,21 @@ describe("GET /v1/groups/{name}/members", () => {
     expect(res.status).toBe(200);
     expect(res.body.servers).toEqual([]);
     expect((res.body.image as { error: { message: string } }).error.message).toMatch(/no-such-image-anywhere/);
+  });
+
+  it("says which of the rules' flavors each server runs and why (preferred, fallback, not in the rules)", async () => {
+    await createGroup("mem-flv", rules({ max: 5, flavor: ["m1.small", "m1.tiny"] }));
+    const a = await seedServer("mem-flv", "mem-flv-a", {}, "m1.small");
+    const b = await seedServer("mem-flv", "mem-flv-b", {}, "m1.tiny");
+    const c = await seedServer("mem-flv", "mem-flv-c", {}, "m1.medium");
+    const res = await send<Members & { flavors: Array<{ name: string }> }>("GET", "/v1/groups/mem-flv/members");
+    const by = (id: string) => res.body.servers?.find((s) => s.id === id);
+    expect(by(a.id)).toMatchObject({ flavor: "m1.small", flavorWhy: "preferred", flavorReason: "preferred flavor m1.small" });
+    expect(by(b.id)).toMatchObject({ flavor: "m1.tiny", flavorWhy: "fallback" });
+    expect(by(b.id)?.flavorReason).toMatch(/rolling refresh returns it to m1.small/);
+    expect(by(c.id)).toMatchObject({ flavor: "m1.medium", flavorWhy: "not-in-rules" });
+    expect(res.body.flavor).toMatchObject({ name: "m1.small" });
+    expect(res.body.flavors.map((f) => f.name)).toEqual(["m1.small", "m1.tiny"]);
   });
 
   it("answers 404 for an unknown group", async () => {

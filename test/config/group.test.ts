@@ -270,3 +270,30 @@ describe("group rules: windows and exceptions", () => {
     expect(paths({ ...valid, exceptions: many })).toEqual(["exceptions"]);
   });
 });
+
+describe("group rules: flavor as a list of preferences (issue 31)", () => {
+  it("takes a single flavor as before", () => {
+    expect(GroupRulesSchema.parse(valid).flavor).toBe("m1.small");
+  });
+
+  it("takes a list of names (and ids) in order of preference, kept in that order", () => {
+    expect(GroupRulesSchema.parse({ ...valid, flavor: ["m1.large", "m1.medium", { id: "42" }] }).flavor).toEqual(["m1.large", "m1.medium", { id: "42" }]);
+  });
+
+  it("refuses an empty list at 'flavor'", () => {
+    expect(paths({ ...valid, flavor: [] })).toEqual(["flavor"]);
+  });
+
+  it("refuses a flavor named twice, at its place in the list", () => {
+    expect(rejection({ ...valid, flavor: ["m1.large", "m1.large"] })).toEqual([{ path: "flavor.1", message: "m1.large is named twice" }]);
+  });
+
+  it("refuses more than 5 flavors and an empty name", () => {
+    expect(paths({ ...valid, flavor: ["a", "b", "c", "d", "e", "f"] })).toEqual(["flavor"]);
+    expect(paths({ ...valid, flavor: ["m1.large", ""] })).toContain("flavor.1");
+  });
+
+  it("a power group may not name a list either", () => {
+    expect(paths({ mode: "power", max: 3, flavor: ["m1.large"] })).toContain("flavor");
+  });
+});

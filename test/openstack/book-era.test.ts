@@ -35,7 +35,7 @@ describe("book era", () => {
   it("numeric ids become strings, the image's too (server detail as printed in the book)", async () => {
     const { r, cloud } = bookCloud(json(200, { servers: [bookServer.response.body.server] }));
     const [server] = await cloud.listServers();
-    expect(server).toEqual({ id: "1", name: "tornado001", status: "ACTIVE", taskState: null, created: "2011-12-04T21:18:55Z", metadata: { "Server Name": "Tornado" }, imageId: "1" });
+    expect(server).toEqual({ id: "1", name: "tornado001", status: "ACTIVE", taskState: null, created: "2011-12-04T21:18:55Z", metadata: { "Server Name": "Tornado" }, imageId: "1", flavorId: "1" });
     expect(r.remaining()).toBe(0);
   });
 

@@ -33,6 +33,7 @@ describe("servers", () => {
       metadata: { "autoscale-group": "web" },
       imageId: "ac2cb8ad-cbfb-4989-8915-94ce4c3565b7",
       flavor: { vcpus: 1, ramMB: 512 },
+      flavorName: "m1.tiny",
     });
   });
 

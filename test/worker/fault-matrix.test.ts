@@ -1,7 +1,7 @@
 // The fault matrix: every fault kind x {cron tick, manual reconcile, both at once} on the fake cloud, invariants checked after every step.
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
-import type { OpenStackSettings } from "../../src/config/env.ts";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import type { Env, OpenStackSettings } from "../../src/config/env.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createComputeCloud } from "../../src/openstack/index.ts";
 import { DEFAULT_SUBREQUEST_BUDGET, TickBudget } from "../../src/reconcile/gateway/budget.ts";
@@ -10,7 +10,8 @@ import { createGroupService } from "../../src/reconcile/services/group-service.t
 import { runTick } from "../../src/reconcile/tick/tick.ts";
 import type { ServerSnapshot } from "../fake-cloud/cloud.ts";
 import type { FaultSpecInput } from "../fake-cloud/faults.ts";
-import { forgetGroups, rules, world } from "./world.ts";
+import { FakeCloudControl } from "../fake-cloud/control.ts";
+import { forgetGroups, rules, START, world } from "./world.ts";
 
 afterEach(forgetGroups);
 
@@ -101,5 +102,53 @@ describe.each(TRIGGERS)("fault matrix, %s", (trigger) => {
     await cloud.advance(20_000); // the last boots finish building
     const final = await members(GROUP);
     expect(final.map((s) => s.status), `${fault}, ${trigger}`).toEqual(Array(DESIRED).fill("ACTIVE"));
+  });
+});
+
+/**
+ * The fault matrix's cloud row: a broken cloud (wrong secret / unreachable / slow) next to a good one. One tick
+ * lists every cloud-region in parallel; the broken one's group records its error and acts on nothing, and the
+ * good cloud's group still reconciles (boots) in that same tick.
+ */
+const BROKEN_CLOUDS = ["wrong secret", "unreachable", "slow"] as const;
+
+describe.each(BROKEN_CLOUDS)("fault matrix, a broken cloud next to a good one: %s", (broken) => {
+  it("the good cloud's group still reconciles in the same tick; the broken cloud's group acts on nothing and records why", async () => {
+    const { cloud, workerEnv } = await world({ buildMs: 20_000, deleteMs: 5_000 });
+    const bad = await FakeCloudControl.isolated(inject("fakeCloudUrl"), { clock: "manual", startAt: START, buildMs: 20_000, deleteMs: 5_000 });
+    const badUrl = broken === "unreachable" ? "http://127.0.0.1:9/identity/v3" : bad.authUrl;
+    const password = broken === "wrong secret" ? "not-the-password" : "demo-password";
+    const env2: Env = {
+      ...workerEnv,
+      NOVASCALE_CLOUDS: JSON.stringify({ clouds: { bad: { auth: { auth_url: badUrl, username: "demo", password, project_name: "demo", user_domain_name: "Default", project_domain_name: "Default" } } } }),
+    };
+    // Slow: Keystone answers only after the client gave up (its per-request timeout), so the tick's wait is bounded.
+    if (broken === "slow") await bad.addFault({ kind: "slow", delayMs: HANG_MS, service: "identity" });
+    const factory = cloudFactory(HANG_TIMEOUT_MS);
+    const service = createGroupService(env2, { cloudFactory: factory });
+    await service.putGroup("good-web", rules({ min: 0, max: 3, default: 2 }), { author: "matrix" });
+    await service.putGroup("bad-web", rules({ min: 0, max: 3, default: 2, cloud: "bad" }), { author: "matrix" });
+    // The broken cloud holds servers with the good group's tag: never counted or touched by it.
+    const lookalike = await bad.seedServer({ name: "good-web-lookalike", status: "ACTIVE", metadata: { [GROUP_KEY]: "good-web", [BOOT_INTENT_KEY]: "seeded" } });
+
+    const now = minute(0);
+    await cloud.setTime(now.toISOString());
+    await bad.setTime(now.toISOString());
+    const summary = await runTick(env2, now, { cloudFactory: factory, budget: new TickBudget({ subrequests: DEFAULT_SUBREQUEST_BUDGET, deadline: Date.now() + 3 * HANG_TIMEOUT_MS }) });
+
+    // The good cloud's group booted its two servers in this very tick.
+    const good = (await cloud.servers()).filter((s) => s.metadata[GROUP_KEY] === "good-web" && !gone(s));
+    expect(good, JSON.stringify(summary)).toHaveLength(2);
+    expect(summary.clouds).toEqual(
+      expect.arrayContaining([
+        { cloud: "default", region: null, listing: "complete" },
+        { cloud: "bad", region: null, listing: "failed" },
+      ]),
+    );
+    // The broken cloud's group did nothing; its status says why.
+    if (broken !== "unreachable") expect((await bad.servers()).map((s) => s.id)).toEqual([lookalike.id]);
+    const status = await service.status("bad-web", now);
+    expect(status.lastTick?.errors.length ?? 0).toBeGreaterThan(0);
+    expect(status.lastTick?.steps.filter((s) => s.kind === "boot" || s.kind === "delete") ?? []).toEqual([]);
   });
 });

@@ -2,10 +2,18 @@
 import { exports } from "cloudflare:workers";
 import parsePrometheusTextFormat, { type MetricFamily } from "parse-prometheus-text-format";
 import { afterEach, describe, expect, it } from "vitest";
+import { SnapshotPolicyRulesSchema } from "../../src/config/snapshot-policy.ts";
+import { IMAGE_SOURCE_SERVER_KEY } from "../../src/core/model/membership.ts";
+import { IMAGE_POLICY_KEY } from "../../src/core/snapshots/policy-snapshots.ts";
 import { renderMetrics } from "../../src/reconcile/services/metrics.ts";
+import { createPolicyService } from "../../src/reconcile/services/policy-service.ts";
+import { deleteAllPolicies } from "../support/rules.ts";
 import { forgetGroups, rules, world } from "./world.ts";
 
-afterEach(forgetGroups);
+afterEach(async () => {
+  await deleteAllPolicies();
+  await forgetGroups();
+});
 
 async function scrape(token: string | null): Promise<Response> {
   return exports.default.fetch("http://novascale.test/metrics", token === null ? {} : { headers: { Authorization: `Bearer ${token}` } });
@@ -43,12 +51,75 @@ describe("GET /metrics", () => {
     expect((await cloud.stats()).total).toBe(0);
   });
 
+  it("gives each member the age of its newest snapshot novascale made (group nightly), labelled group, server id and name", async () => {
+    const { tick, service, cloud, members } = await world({ buildMs: 5_000, snapshotMs: 10_000 });
+    await service.putGroup("metrics-snap", rules({ default: 1, snapshots: { cron: "30 2 * * *", timezone: "UTC", keep: 3 } }), { author: "alice" });
+    await tick("2026-11-27T01:00:00Z");
+    await tick("2026-11-27T02:31:00Z"); // createImage
+    await tick("2026-11-27T02:32:00Z"); // listed active: the firing is served (later ticks list nothing)
+    const [server] = await members("metrics-snap");
+    const [image] = (await cloud.images()).filter((i) => i.properties[IMAGE_SOURCE_SERVER_KEY] === server?.id);
+    expect(image?.status).toBe("active");
+    const created = Date.parse(image!.created) / 1000;
+    const before = Date.now() / 1000;
+    const families = parsePrometheusTextFormat(await (await scrape("read-token-for-tests")).text());
+    const after = Date.now() / 1000;
+    const labels = { group: "metrics-snap", server: server!.id, name: server!.name };
+    expect(sample(families, "novascale_snapshot_newest_timestamp_seconds", labels)).toBe(String(created));
+    const age = Number(sample(families, "novascale_snapshot_age_seconds", labels));
+    expect(age).toBeGreaterThanOrEqual(Math.floor(before - created) - 1);
+    expect(age).toBeLessThanOrEqual(Math.ceil(after - created) + 1);
+  });
+
+  it("reports a policy's snapshots per selected server, and a server deleted since is no longer reported", async () => {
+    const { tick, service, cloud, members, workerEnv } = await world({ buildMs: 5_000, snapshotMs: 10_000 });
+    await service.putGroup("metrics-pol", rules({ default: 2 }), { author: "alice" });
+    const policies = createPolicyService(workerEnv);
+    await policies.put("metrics-nightly", SnapshotPolicyRulesSchema.parse({ select: { group: "metrics-pol" }, cron: "0 3 * * *", timezone: "UTC", retention: { keepLast: 2 } }), { author: "alice" });
+    await tick("2026-11-27T01:00:00Z");
+    await tick("2026-11-27T03:01:00Z");
+    await tick("2026-11-27T03:02:00Z");
+    const servers = await members("metrics-pol");
+    expect(servers).toHaveLength(2);
+    const images = (await cloud.images()).filter((i) => i.properties[IMAGE_POLICY_KEY] === "metrics-nightly" && i.status === "active");
+    let families = parsePrometheusTextFormat(await (await scrape("read-token-for-tests")).text());
+    for (const server of servers) {
+      const image = images.find((i) => i.properties[IMAGE_SOURCE_SERVER_KEY] === server.id);
+      expect(sample(families, "novascale_snapshot_newest_timestamp_seconds", { group: "metrics-pol", server: server.id, name: server.name })).toBe(String(Date.parse(image!.created) / 1000));
+    }
+    // Scale in to 1: the policy's next run sees one selected server and stops reporting the other.
+    await service.putGroup("metrics-pol", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-27T04:00:00Z");
+    await tick("2026-11-27T04:01:00Z");
+    const left = await members("metrics-pol");
+    expect(left).toHaveLength(1);
+    families = parsePrometheusTextFormat(await (await scrape("read-token-for-tests")).text());
+    const reported = families.find((f) => f.name === "novascale_snapshot_age_seconds")?.metrics.filter((m) => m.labels?.["group"] === "metrics-pol").map((m) => m.labels?.["server"]);
+    expect(reported).toEqual([left[0]!.id]);
+  });
+
   it("needs a token", async () => {
     expect((await scrape(null)).status).toBe(401);
   });
 });
 
 describe("renderMetrics", () => {
+  it("gives a server snapshotted by its group and by a policy one sample: the newer snapshot, aged at the scrape's time", () => {
+    const entry = (imageId: string, created: string) => ({ serverId: "s-1", serverName: "web-1", group: "web", imageId, imageName: imageId, created });
+    const now = new Date("2026-11-27T04:00:00Z");
+    const text = renderMetrics(
+      [{ name: "web", paused: false, counters: { boots: 0, deletes: 0, errors: 0 }, lastTick: null, snapshots: [entry("group-img", "2026-11-27T02:30:00Z")] }],
+      null,
+      [[entry("policy-img", "2026-11-27T03:00:00Z")]],
+      now,
+    );
+    const families = parsePrometheusTextFormat(text);
+    const ages = families.find((f) => f.name === "novascale_snapshot_age_seconds")?.metrics ?? [];
+    expect(ages).toHaveLength(1);
+    expect(ages[0]?.labels).toEqual({ group: "web", server: "s-1", name: "web-1" });
+    expect(ages[0]?.value).toBe("3600");
+  });
+
   it("escapes label values (quotes, backslashes, newlines) so the parser reads them back", () => {
     const text = renderMetrics(
       [

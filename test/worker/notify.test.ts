@@ -1,4 +1,5 @@
 // Notifications end to end: cron ticks on the fake cloud, the Notifier's alarm, and a webhook receiver on loopback.
+import { exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NotifyEvent } from "../../src/core/notify/events.ts";
@@ -109,5 +110,66 @@ describe("notifications: a webhook receiver on loopback", () => {
     const [got] = await eventsOf("notify-slack", 1, "/slack");
     const body = JSON.parse(got?.request.body ?? "{}") as { text?: string };
     expect(body.text).toContain("*notify-slack: boot blocked*");
+  });
+});
+
+/** The group API as an operator calls it (the same Worker, the operate token). */
+async function api(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: "Bearer operate-token-for-tests" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return exports.default.fetch(`http://novascale.test${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+}
+
+describe("notifications of operator controls: at the moment they happen, never twice", () => {
+  it("an override set through the API is notified before any tick; the next tick sends nothing; clearing it is notified at once", async () => {
+    const { tick, service } = await world();
+    await service.putGroup("notify-ovr", rules({ default: 1 }), { author: "alice" });
+    await tick(new Date().toISOString());
+    expect((await api("PUT", "/v1/groups/notify-ovr/override", { desired: 2, minutes: 60, reason: "launch" })).status).toBe(200);
+    const started = await eventsOf("notify-ovr", 1);
+    expect(started.map((f) => [f.event.type, f.event.status, f.event.title])).toEqual([["override", "firing", "notify-ovr: override started"]]);
+    expect(started[0]?.event.message).toContain("test-operator holds the group at 2 until");
+    expect(started[0]?.event.count.desired).toBe(2);
+    await tick(new Date(Date.now() + 60_000).toISOString()); // the reconcile that sees the override: same condition, no event
+    expect((await api("DELETE", "/v1/groups/notify-ovr/override")).status).toBe(200);
+    const all = await eventsOf("notify-ovr", 2);
+    expect(all.map((f) => [f.event.type, f.event.status])).toEqual([
+      ["override", "firing"],
+      ["override", "resolved"],
+    ]);
+    expect(all[1]?.event.id).toBe(`${all[0]?.event.id}/resolved`);
+  });
+
+  it("pause and resume through the API are notified at once ('paused', 'resumed'); a tick while paused repeats nothing", async () => {
+    const { tick, service } = await world();
+    await service.putGroup("notify-pause", rules({ default: 1 }), { author: "alice" });
+    await tick(new Date().toISOString());
+    expect((await api("POST", "/v1/groups/notify-pause/pause", { reason: "maintenance" })).status).toBe(200);
+    const paused = await eventsOf("notify-pause", 1);
+    expect(paused.map((f) => [f.event.type, f.event.status, f.event.title])).toEqual([["paused", "firing", "notify-pause: paused"]]);
+    expect(paused[0]?.event.message).toContain("test-operator paused the group: maintenance");
+    await tick(new Date(Date.now() + 60_000).toISOString());
+    expect((await api("POST", "/v1/groups/notify-pause/resume")).status).toBe(200);
+    const all = await eventsOf("notify-pause", 2);
+    expect(all.map((f) => [f.event.type, f.event.status, f.event.title])).toEqual([
+      ["paused", "firing", "notify-pause: paused"],
+      ["paused", "resolved", "notify-pause: resumed"],
+    ]);
+  });
+
+  it("an override's expiry is notified by the group's first reconcile at or after `until`, once", async () => {
+    const { tick, service } = await world();
+    await service.putGroup("notify-expiry", rules({ default: 1 }), { author: "alice" });
+    await tick("2026-11-26T08:00:00Z");
+    await service.setOverride("notify-expiry", { desired: 2, until: "2026-11-26T08:30:00Z", reason: "launch", author: "alice" }, new Date("2026-11-26T08:00:30Z"));
+    await tick("2026-11-26T08:10:00Z");
+    await tick("2026-11-26T08:31:00Z");
+    await tick("2026-11-26T08:32:00Z");
+    // (the group was short of the override's count for over 15 minutes: schedule-not-followed events come too)
+    const all = (await eventsOf("notify-expiry", 4)).filter((f) => f.event.type === "override");
+    expect(all.map((f) => [f.event.type, f.event.status, f.event.at])).toEqual([
+      ["override", "firing", "2026-11-26T08:00:30.000Z"],
+      ["override", "resolved", "2026-11-26T08:31:00.000Z"],
+    ]);
   });
 });

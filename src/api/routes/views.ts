@@ -3,6 +3,9 @@ import { GroupRulesSchema } from "../../config/group.ts";
 import { isProtected } from "../../core/model/membership.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import { parkMarkOf } from "../../core/scaling/parking.ts";
+import { flavorDrift, flavorLabel, flavorPreferences, flavorWhy, type FlavorMark } from "../../core/scaling/flavors.ts";
+import type { ResourceRef } from "../../core/model/rules.ts";
+import type { MembersListing } from "../../reconcile/shared/service.ts";
 import { serverHours } from "../../core/scaling/server-hours.ts";
 import { ruleOccurrences } from "../../core/schedule/occurrences.ts";
 import { changePoints } from "../../core/schedule/timeline.ts";
@@ -18,7 +21,36 @@ export function serverLink(template: string | undefined, server: Pick<ObservedSe
   return template.trim().replaceAll("{id}", encodeURIComponent(server.id)).replaceAll("{name}", encodeURIComponent(server.name));
 }
 
-function memberView(server: ObservedServer, linkTemplate: string | undefined) {
+/** What the member view needs to say which flavor a member runs and why. */
+interface FlavorContext {
+  preferences: ResourceRef[];
+  /** Preference label -> resolved id (a listing before 2.47 gives servers' flavors by id only). */
+  ids: Record<string, string>;
+  /** Resolved id -> name, for a flavor the rules no longer name. */
+  names: Record<string, string>;
+  marks: FlavorMark[];
+  now: Date;
+}
+
+function flavorContext(listing: MembersListing, preferences: ResourceRef[], now: Date): FlavorContext {
+  const ids: Record<string, string> = {};
+  const names: Record<string, string> = {};
+  listing.flavors.forEach((r, i) => {
+    const ref = preferences[i];
+    if (ref === undefined || !("id" in r)) return;
+    ids[flavorLabel(ref)] = r.id;
+    names[r.id] = r.name;
+  });
+  return { preferences, ids, names, marks: listing.flavorMarks, now };
+}
+
+function memberFlavor(server: ObservedServer, context: FlavorContext) {
+  const drift = flavorDrift(server, context.preferences, context.ids);
+  const flavor = drift.why === "not-in-rules" && server.flavorName === undefined && server.flavorId !== undefined ? (context.names[server.flavorId] ?? drift.flavor) : drift.flavor;
+  return { flavor, flavorWhy: drift.why, flavorReason: flavorWhy({ ...drift, flavor }, context.preferences, context.marks, context.now) };
+}
+
+function memberView(server: ObservedServer, linkTemplate: string | undefined, flavors: FlavorContext) {
   return {
     id: server.id,
     name: server.name,
@@ -27,6 +59,7 @@ function memberView(server: ObservedServer, linkTemplate: string | undefined) {
     created: server.created,
     addresses: server.addresses ?? [],
     imageId: server.imageId ?? null,
+    ...memberFlavor(server, flavors),
     protected: isProtected(server),
     parkedSince: parkMarkOf(server)?.at.toISOString() ?? null,
     fault: server.fault?.message ?? null,
@@ -62,15 +95,17 @@ export const viewRoutes: AnyRouteSpec[] = [
     summary: "The group's servers now, and what its image and flavor resolve to",
     description:
       "Lists the project's servers live (one listing, all pages) and keeps those tagged with the group. Per server: " +
-      "status, task, creation time, addresses, protection, since when it is parked, Nova's fault, and a link to the " +
+      "status, task, creation time, addresses, its flavor and why (the preferred one, a fallback while the preferred " +
+      "had no room or hit quota, or one the rules no longer name), protection, since when it is parked, Nova's fault, and a link to the " +
       "cloud's own dashboard when `NOVASCALE_SERVER_LINK` is set. A failed listing answers 200 with `servers: null` and the error.",
     role: "read",
     errors: [404],
     responses: { 200: { description: "members, image and flavor", schema: MembersSchema } },
-    async handle(c, { name, service }) {
-      const listing = await service.members(name);
+    async handle(c, { name, service, now }) {
+      const [listing, group] = await Promise.all([service.members(name), service.getGroup(name)]);
       const template = (c.env as { NOVASCALE_SERVER_LINK?: string } | undefined)?.NOVASCALE_SERVER_LINK;
-      return c.json({ ...listing, servers: listing.servers === null ? null : listing.servers.map((s) => memberView(s, template)) });
+      const flavors = flavorContext(listing, flavorPreferences(group?.rules.flavor), now);
+      return c.json({ ...listing, servers: listing.servers === null ? null : listing.servers.map((s) => memberView(s, template, flavors)) });
     },
   }),
   defineRoute({

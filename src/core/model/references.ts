@@ -43,9 +43,9 @@ function refText(ref: ResourceRef): string {
 export function referenceQueries(rules: Pick<GroupRules, "image" | "flavor" | "keyName">): ReferenceQuery[] {
   const queries: ReferenceQuery[] = [];
   if (rules.image !== undefined) queries.push({ field: "image", kind: "image", ref: rules.image });
-  const flavor = rules.flavor as ResourceRef | readonly ResourceRef[] | undefined;
+  const flavor = rules.flavor;
   if (Array.isArray(flavor)) flavor.forEach((ref, i) => queries.push({ field: `flavor.${i}`, kind: "flavor", ref }));
-  else if (flavor !== undefined) queries.push({ field: "flavor", kind: "flavor", ref: flavor as ResourceRef });
+  else if (flavor !== undefined) queries.push({ field: "flavor", kind: "flavor", ref: flavor });
   if (rules.keyName !== undefined) queries.push({ field: "keyName", kind: "keyPair", ref: rules.keyName });
   return queries;
 }

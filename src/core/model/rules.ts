@@ -11,6 +11,9 @@ export const PARK_METADATA_KEYS = 1;
 /** An image or flavor: by name (resolved each tick) or by id. */
 export type ResourceRef = string | { id: string };
 
+/** A group's flavor: one, or a non-empty list in order of preference (core/scaling/flavors.ts chooses). */
+export type FlavorRules = ResourceRef | ResourceRef[];
+
 export interface CronSchedule {
   cron: string;
   timezone: string;
@@ -120,7 +123,7 @@ export interface GroupRules {
   mode: "elastic" | "power";
   /** Required for elastic groups (the schema says so); a power group has none. */
   image?: ResourceRef;
-  flavor?: ResourceRef;
+  flavor?: FlavorRules;
   min: number;
   max: number;
   default?: number;

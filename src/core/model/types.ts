@@ -13,6 +13,10 @@ export interface ObservedServer {
   metadata: Record<string, string>;
   /** The server's flavor size when the listing embeds it (2.47+): what an unshelve takes from the quota. */
   flavor?: { vcpus: number; ramMB: number };
+  /** The flavor's name when the listing embeds it (2.47+: original_name): which of a group's flavors it runs. */
+  flavorName?: string;
+  /** The flavor's id when the listing gives it (before 2.47): matched against the resolved preferences. */
+  flavorId?: string;
   /** The image it was booted from (absent for a volume-backed server): retention never deletes an image in use. */
   imageId?: string;
   /** Every IP address Nova lists for it (fixed and floating, all networks); absent when the listing gave none. */
@@ -41,7 +45,7 @@ export interface Desired {
   source: "paused" | "override" | "signal" | "exception" | "window" | "schedule" | "default" | "min";
   /** When clamping to [min, max] changed the value, the value before clamping. */
   unclamped?: number;
-  /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation); absent for default/min. */
+  /** ISO-8601: since when the deciding rule holds (a schedule firing, an override's creation, a window's opening; for a point entry, the default or min also the last close of a window or exception above them); absent for a default/min that nothing above ever preceded. */
   since?: string;
 }
 

@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   "snapshot-failed",
   "snapshot-stale",
   "override",
+  "paused",
   "schedule-not-followed",
   "signal",
   "test",
@@ -34,6 +35,8 @@ export interface Observation {
   after: number;
   health: GroupHealth;
   paused: boolean;
+  /** Why the group is paused, and since when for an operator pause (its `at`: the API and the reconcile give it one id). */
+  pause?: { cause: string; since?: string };
   /** The first failed boot's message this reconcile, if any boot failed. */
   bootFailed?: string;
   /** A boot this reconcile succeeded (it ends a run of failed boots). */
@@ -89,6 +92,7 @@ const SEVERITY: Record<EventType, NotifyEvent["severity"]> = {
   "snapshot-failed": "warning",
   "snapshot-stale": "warning",
   override: "info",
+  paused: "info",
   "schedule-not-followed": "warning",
   signal: "info",
   test: "info",
@@ -102,6 +106,7 @@ const FIRING_TITLE: Record<EventType, string> = {
   "snapshot-failed": "snapshot failed",
   "snapshot-stale": "snapshot stale",
   override: "override started",
+  paused: "paused",
   "schedule-not-followed": "schedule not followed",
   signal: "signal raised the group",
   test: "test notification",
@@ -115,6 +120,7 @@ const RESOLVED_TITLE: Record<EventType, string> = {
   "snapshot-failed": "snapshots succeed again",
   "snapshot-stale": "snapshots current again",
   override: "override ended",
+  paused: "resumed",
   "schedule-not-followed": "schedule followed again",
   signal: "signal ended",
   test: "test notification",
@@ -128,6 +134,7 @@ const RESOLVED_CAUSE: Record<EventType, string> = {
   "snapshot-failed": "A snapshot succeeded",
   "snapshot-stale": "Snapshots are current again",
   override: "The override ended and the schedule decides again",
+  paused: "The group was resumed and acts on its rules again",
   "schedule-not-followed": "The group has the count its rules want again",
   signal: "The signal ended and the schedule decides again",
   test: "Test",
@@ -137,7 +144,7 @@ const RESOLVED_CAUSE: Record<EventType, string> = {
 export function observe(
   group: string,
   record: TickRecord,
-  state: { bootBlock?: { reason: string; at: string } | undefined; override?: Observation["override"] | undefined; paused: boolean },
+  state: { bootBlock?: { reason: string; at: string } | undefined; override?: Observation["override"] | undefined; paused: boolean; pausedBy?: PausedBy | undefined },
   activity: readonly ActivityEntry[] = [],
 ): Observation {
   const failedBoot = record.results.find((r) => r.step.kind === "boot" && r.outcome === "failed");
@@ -174,6 +181,54 @@ export function observe(
   if (failedSnapshot !== undefined || exhausted !== undefined) obs.snapshotFailed = failedSnapshot?.error?.message ?? exhausted?.message ?? "the snapshot failed";
   if (stale !== undefined) obs.snapshotStale = stale.message;
   if (state.override !== undefined) obs.override = state.override;
+  const pause = pauseOf(obs.paused, state.pausedBy);
+  if (pause !== undefined) obs.pause = pause;
+  return obs;
+}
+
+/** An operator pause as the group's Durable Object keeps it. */
+export interface PausedBy {
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+function pauseOf(paused: boolean, by: PausedBy | undefined): Observation["pause"] {
+  if (by !== undefined) return { cause: `${by.by} paused the group: ${by.reason ?? "no reason given"}`, since: by.at };
+  return paused ? { cause: "The group's rules pause it (paused: true)" } : undefined;
+}
+
+/** The event types an operator control (override, pause, resume) opens or closes: the API notifies these at once. */
+export const CONTROL_EVENT_TYPES: readonly EventType[] = ["override", "paused"];
+
+/**
+ * What an operator control changed, as an observation of the group without a reconcile: the last tick's count
+ * (old = new: a control acts on no server by itself) and the desired count the control leads to.
+ */
+export function controlObservation(input: {
+  group: string;
+  at: string;
+  counted: number;
+  desired: Pick<Desired, "value" | "reason">;
+  override: Observation["override"] | undefined;
+  pausedBy: PausedBy | undefined;
+  rulesPaused: boolean;
+}): Observation {
+  const paused = input.pausedBy !== undefined || input.rulesPaused;
+  const obs: Observation = {
+    group: input.group,
+    at: input.at,
+    desired: input.desired,
+    counted: input.counted,
+    after: input.counted,
+    health: paused ? "paused" : "unknown",
+    paused,
+    bootSucceeded: false,
+    snapshotSucceeded: false,
+  };
+  if (input.override !== undefined) obs.override = input.override;
+  const pause = pauseOf(paused, input.pausedBy);
+  if (pause !== undefined) obs.pause = pause;
   return obs;
 }
 
@@ -201,6 +256,7 @@ function present(obs: Observation, open: ReadonlyMap<EventType, Condition>): Map
     const o = obs.override;
     now.set("override", `${o.author} holds the group at ${o.desired} until ${o.until}: ${o.reason}`);
   }
+  if (obs.pause !== undefined) now.set("paused", obs.pause.cause);
   if (!obs.paused && obs.counted !== obs.desired.value) {
     now.set("schedule-not-followed", `The group has ${obs.counted} server(s) counted where ${obs.desired.reason} wants ${obs.desired.value}`);
   }
@@ -239,18 +295,26 @@ function eventOf(obs: Observation, c: Condition, status: NotifyEvent["status"], 
  * clears, nothing while a condition simply goes on. Counts: old = counted in this reconcile's listing (for
  * schedule-not-followed: when it opened), new = after this reconcile's actions.
  */
-export function nextConditions(open: readonly Condition[], obs: Observation, graceMs: number = OFF_SCHEDULE_GRACE_MS): { conditions: Condition[]; events: NotifyEvent[] } {
+export function nextConditions(
+  open: readonly Condition[],
+  obs: Observation,
+  graceMs: number = OFF_SCHEDULE_GRACE_MS,
+  only?: readonly EventType[],
+): { conditions: Condition[]; events: NotifyEvent[] } {
   const byType = new Map(open.map((c) => [c.type, c] as const));
+  // `only` (an operator control): decide these types now; every other condition waits for the next reconcile unchanged.
   const seen = present(obs, byType);
+  const outside = (type: EventType) => only !== undefined && !only.includes(type);
+  for (const type of [...seen.keys()]) if (outside(type)) seen.delete(type);
   const old = obs.counted;
   const conditions: Condition[] = [];
   const events: NotifyEvent[] = [];
   const nowMs = Date.parse(obs.at);
   for (const [type, cause] of seen) {
     let c = byType.get(type);
-    // A new override (another createdAt) is a new condition: the old one ended.
-    const since = type === "override" && obs.override !== undefined ? obs.override.createdAt : undefined;
-    if (c !== undefined && since !== undefined && c.since !== since) {
+    // A new override (another createdAt) is a new condition: the old one ended. A pause opens at the operator's `at`.
+    const since = type === "override" && obs.override !== undefined ? obs.override.createdAt : type === "paused" ? obs.pause?.since : undefined;
+    if (c !== undefined && type === "override" && since !== undefined && c.since !== since) {
       if (c.notified) events.push(eventOf(obs, c, "resolved", old, `The override set ${c.since} was replaced`));
       c = undefined;
     }
@@ -264,6 +328,10 @@ export function nextConditions(open: readonly Condition[], obs: Observation, gra
     conditions.push(c);
   }
   for (const c of open) {
+    if (outside(c.type)) {
+      conditions.push(c);
+      continue;
+    }
     if (seen.has(c.type) || !c.notified) continue;
     events.push(eventOf(obs, c, "resolved", old, `${RESOLVED_CAUSE[c.type]}; it began ${c.since} with: ${c.cause}`));
   }

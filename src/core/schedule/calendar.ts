@@ -115,6 +115,30 @@ export function exceptionRunStart(entry: ExceptionEntry, at: number): number {
   return instantOf(day, 0, entry.timezone);
 }
 
+/** The last calendar day before `day` (looked for over `years` years back), or undefined. */
+function previousCalendarDay(cal: CalendarDays, day: number, zone: string, years = 2): number | undefined {
+  let best = cal.dates[lowerBound(cal.dates, day) - 1];
+  if (cal.timed.length === 0 && cal.recurring.length === 0) return best;
+  const [year] = dateOfDay(day);
+  for (let y = year; y >= year - years; y -= 1) {
+    if (best !== undefined && dayNumber(y + 1, 1, 1) <= best) break;
+    for (const d of eventDaysInYear(cal, zone, y)) if (d < day && (best === undefined || d > best)) best = d;
+  }
+  return best;
+}
+
+/**
+ * The local midnight that ended the entry's last run of days before `at` (undefined while it applies, or when
+ * it never applied in the last two years): where the layers below it took over (manualChanges respect).
+ */
+export function exceptionLastEnd(entry: ExceptionEntry, at: number): number | undefined {
+  const cal = exceptionDays(entry);
+  const today = localDayNumber(at, entry.timezone);
+  if (isCalendarDay(cal, today, entry.timezone)) return undefined;
+  const last = previousCalendarDay(cal, today, entry.timezone);
+  return last === undefined ? undefined : instantOf(last + 1, 0, entry.timezone);
+}
+
 /**
  * What local day `day` is called in the entry: the iCalendar events' SUMMARY lines that cover it, and the
  * entry's own name for a day it lists (or an event without a summary). Empty when it is not one of its days.

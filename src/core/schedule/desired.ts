@@ -1,10 +1,10 @@
 // The desired server count of a group at a moment, and the rule that decided it (pure: depends only on `now`).
 import type { ExceptionEntry, GroupRules, Override, PointEntry, WindowSchedule } from "../model/rules.ts";
 import type { Desired } from "../model/types.ts";
-import { describeDay, exceptionActive, exceptionRunStart } from "./calendar.ts";
+import { describeDay, exceptionActive, exceptionLastEnd, exceptionRunStart } from "./calendar.ts";
 import { describeEntry, describeFiring, isPointEntry, isWindowEntry, latestFiring } from "./schedule.ts";
 import { raiseBySignals, type LiveSignal } from "./signals.ts";
-import { openingAt, type Opening } from "./windows.ts";
+import { lastWindowClose, openingAt, type Opening } from "./windows.ts";
 import { formatInZone } from "./zoned.ts";
 
 export interface DesiredOptions {
@@ -131,7 +131,7 @@ export function decide(rules: GroupRules, override: Override | undefined, now: D
     const until = formatInZone(new Date(opening.until), entry.timezone);
     chosen = { value: entry.desired, source: "window", since: new Date(opening.from).toISOString(), reason: `${describeWindow(entry, index)} (open until ${until}): desired ${entry.desired}` };
   } else {
-    chosen = pointDesired(rules, now);
+    chosen = sinceLayersAbove(pointDesired(rules, now), rules, now);
     layer = chosen.source === "schedule" ? "point" : "default";
   }
   // An operator's explicit override wins over every signal; below it, signals only raise the schedule's answer.
@@ -141,6 +141,21 @@ export function decide(rules: GroupRules, override: Override | undefined, now: D
   if (pausedBy === undefined) return { desired: clamped, layer };
   // Paused: no action is taken, but status still shows what the count would be.
   return { desired: { ...clamped, source: "paused", reason: `paused by ${pausedBy}; would otherwise be ${clamped.reason}` }, layer };
+}
+
+/**
+ * The point entry, default or min decides from the later of its own start (a firing; none for the default)
+ * and the last moment a window or exception above it stopped applying: that is where this decision began, so
+ * a server started by hand after a park is parked again once a window opened and closed (manualChanges respect).
+ */
+function sinceLayersAbove(chosen: Desired, rules: GroupRules, now: Date): Desired {
+  let since = chosen.since === undefined ? undefined : Date.parse(chosen.since);
+  const later = (t: number | undefined): void => {
+    if (t !== undefined && t <= now.getTime() && (since === undefined || t > since)) since = t;
+  };
+  for (const { entry } of windowEntries(rules)) later(lastWindowClose(entry.window, entry.timezone, now.getTime()));
+  for (const entry of rules.exceptions) later(exceptionLastEnd(entry, now.getTime()));
+  return since === undefined ? chosen : { ...chosen, since: new Date(since).toISOString() };
 }
 
 /** What the point entries (else default, else min) say at `now`, before clamping. */

@@ -167,3 +167,17 @@ export function nextWindowEdge(spec: string, timezone: string, after: number): n
   }
   return next;
 }
+
+/**
+ * The last instant at or before `at` at which the window closed (within the past week), or undefined. Called
+ * when no window is open at `at`, so every opening that ended by then has really closed (manualChanges respect:
+ * the layer below a window takes over there, which is a new decision).
+ */
+export function lastWindowClose(spec: string, timezone: string, at: number): number | undefined {
+  const today = localDayNumber(at, timezone);
+  let last: number | undefined;
+  for (const o of openingsStarting(windowSpans(spec), timezone, today - LONGEST_SPAN_DAYS - 1, today)) {
+    if (o.until <= at && (last === undefined || o.until > last)) last = o.until;
+  }
+  return last;
+}

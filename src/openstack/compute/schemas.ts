@@ -81,8 +81,11 @@ export const ServerSummarySchema = z.object({
   created: z.string().optional(),
   metadata: MetadataSchema.optional(),
   "OS-EXT-STS:task_state": z.string().nullish(),
-  /** From 2.47 the flavor is embedded with its size (before: only id and links); an unshelve is charged by it. */
-  flavor: z.object({ vcpus: z.number().optional(), ram: z.number().optional() }).optional(),
+  /**
+   * From 2.47 the flavor is embedded with its size and original_name (before: only id and links); an
+   * unshelve is charged by the size, flavor fallback reads which flavor a member runs (name or id).
+   */
+  flavor: z.object({ id: IdSchema.optional(), original_name: z.string().optional(), vcpus: z.number().optional(), ram: z.number().optional() }).optional(),
   // Only the id, read by hand: snapshot retention keeps every image a server was booted from. A zod
   // union of object/string/null here cost ~50 ms per 10,000 servers (bench/node/listing-parse.ts);
   // volume-backed servers answer "" and give none.

@@ -1,8 +1,10 @@
 // What a reconcile leaves for operators: counters for /metrics, and the group's notification conditions: after each reconcile, core/notify's pure nextConditions over the tick record,
 // the open conditions kept in the group's storage, and the events handed to the Notifier (delivered by its alarm).
 import type { Env } from "../../config/env.ts";
-import { nextConditions, observe, type Condition, type NotifyEvent } from "../../core/notify/events.ts";
-import type { Override } from "../../core/model/rules.ts";
+import { CONTROL_EVENT_TYPES, controlObservation, nextConditions, observe, OFF_SCHEDULE_GRACE_MS, type Condition, type NotifyEvent } from "../../core/notify/events.ts";
+import type { GroupRules, Override } from "../../core/model/rules.ts";
+import { desiredCount } from "../../core/schedule/desired.ts";
+import type { LiveSignal } from "../../core/schedule/signals.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../../core/records.ts";
 import type { CoordinatorStore } from "../../store/coordinator.ts";
 import { notify } from "../notify/notifier.ts";
@@ -27,8 +29,44 @@ export async function followConditions(
     bootBlock: state.bootBlock,
     override: state.override,
     paused: state.pause !== undefined || state.rulesPaused,
+    pausedBy: state.pause,
   }, activity);
   const { conditions, events } = nextConditions(open, obs);
+  if (JSON.stringify(conditions) !== JSON.stringify(open)) await store.setSlot(SLOT, conditions.length === 0 ? undefined : conditions);
+  await notify(env, events);
+  return events;
+}
+
+/**
+ * An operator control (override set or cleared, pause, resume) through the API: its override/paused events are
+ * queued now, not at the next reconcile. The conditions are the same ones the reconcile keeps (same slot, same
+ * ids: an override's `createdAt`, a pause's `at`), so the next reconcile finds them open and sends nothing again.
+ * Counts: the last tick's counted servers (a control acts on none by itself), the desired count it leads to.
+ */
+export async function followControls(
+  env: Env,
+  store: CoordinatorStore,
+  group: string,
+  at: Date,
+  state: { override: Override | undefined; pause: PauseState | undefined; lastTick: TickRecord | undefined; signals: readonly LiveSignal[] },
+  rules: GroupRules | undefined,
+): Promise<NotifyEvent[]> {
+  const open = readConditions(await store.getSlot(SLOT));
+  const override = state.override !== undefined && Date.parse(state.override.until) > at.getTime() ? state.override : undefined;
+  const desired =
+    rules !== undefined
+      ? desiredCount(rules, override, at, { ...(state.pause !== undefined ? { pausedBy: state.pause.by } : {}), signals: state.signals })
+      : (state.lastTick?.desired ?? { value: 0, reason: "unknown (no rules known yet)" });
+  const obs = controlObservation({
+    group,
+    at: at.toISOString(),
+    counted: state.lastTick?.counted ?? 0,
+    desired,
+    override,
+    pausedBy: state.pause,
+    rulesPaused: rules?.paused === true,
+  });
+  const { conditions, events } = nextConditions(open, obs, OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
   if (JSON.stringify(conditions) !== JSON.stringify(open)) await store.setSlot(SLOT, conditions.length === 0 ? undefined : conditions);
   await notify(env, events);
   return events;

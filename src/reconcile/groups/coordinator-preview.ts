@@ -1,4 +1,5 @@
 // The dry run's account of boots that will not start: gathers what core/scaling/no-boot-reasons.ts needs from the plan, the state and the gateway's memo.
+import { chooseFlavor, flavorPreferences } from "../../core/scaling/flavors.ts";
 import { noBootReasons, type NoBootReason } from "../../core/scaling/no-boot-reasons.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
 import type { ReconcileOutput, RuntimeState } from "./pipeline.ts";
@@ -24,8 +25,10 @@ export async function previewNoBootReasons(input: {
   const { rules } = group;
   let limits;
   let flavor;
+  // The flavor the dry run chose (a fallback while the preferred one is marked), else the rules' first.
+  const flavorRef = chooseFlavor(flavorPreferences(rules.flavor), output.flavorMarks, now)?.ref;
   if (record.notices.some((n) => n.code === "capacity-limited")) {
-    const [l, f] = await Promise.all([input.cloud.absoluteLimits(), rules.flavor === undefined ? undefined : input.cloud.resolveFlavor(rules.flavor)]);
+    const [l, f] = await Promise.all([input.cloud.absoluteLimits(), flavorRef === undefined ? undefined : input.cloud.resolveFlavor(flavorRef)]);
     if (l.ok) limits = l.value;
     if (f?.ok) flavor = { name: f.value.name, vcpus: f.value.vcpus, ramMB: f.value.ramMB };
   }

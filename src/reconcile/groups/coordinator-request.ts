@@ -1,4 +1,5 @@
 // What a reconcile hands the group's Durable Object (ReconcileRequest) and what the object shows (CoordinatorState).
+import type { FlavorMark } from "../../core/scaling/flavors.ts";
 import type { Override } from "../../config/group.ts";
 import type { ParkedSpan } from "../../core/scaling/parking.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
@@ -32,6 +33,8 @@ export interface CoordinatorState {
   parking: ParkedSpan[];
   /** The receivers' signals as stored (expired ones stay until the next reconcile drops them). */
   signals: LiveSignal[];
+  /** Flavors marked unavailable by capacity or quota refusals (core/scaling/flavors.ts). */
+  flavorMarks: FlavorMark[];
 }
 
 /** What "retry boots" cleared (`cleared: false`: booting was not stopped, nothing changed). */

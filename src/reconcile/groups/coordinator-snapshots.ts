@@ -2,6 +2,8 @@
 import { ManualSnapshotLogSchema, type ManualRequest } from "../../core/snapshots/manual-snapshots.ts";
 import { RetentionGuardSchema, type RetentionGuard } from "../../core/snapshots/retention.ts";
 import { SnapshotAttemptsSchema, type SnapshotAttempts } from "../../core/snapshots/snapshots.ts";
+import { stillPresent, type NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
+import { NewestSnapshotsSchema } from "../../store/snapshot-ages.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import type { CoordinatorStore } from "../../store/coordinator.ts";
 import type { ReconcileRequest } from "./coordinator-request.ts";
@@ -16,6 +18,14 @@ const SNAPSHOT_SLOT = "snapshots";
 const MANUAL_SLOT = "manual-snapshots";
 /** The last cron tick's retention guard: GET snapshots and the plan preview show what it holds back. */
 const GUARD_SLOT = "retention-guard";
+/** Each member's newest active snapshot as of the last image listing (GET /metrics: snapshot age per server). */
+const NEWEST_SLOT = "newest-snapshots";
+
+/** The members' newest snapshots the ticks stored (empty when none were listed yet). */
+export async function storedNewestSnapshots(store: CoordinatorStore): Promise<NewestSnapshot[]> {
+  const parsed = NewestSnapshotsSchema.safeParse(await store.getSlot(NEWEST_SLOT));
+  return parsed.success ? parsed.data : [];
+}
 
 /** The last cron tick's guard, for showing what retention holds back (deletions use only a fresh one). */
 export async function rememberedGuard(store: CoordinatorStore): Promise<RetentionGuard | undefined> {
@@ -40,6 +50,10 @@ export async function snapshotTick(store: CoordinatorStore, request: ReconcileRe
     await store.setSlot(GUARD_SLOT, request.imageGuard);
   }
   if (JSON.stringify(result.attempts) !== JSON.stringify(attempts)) await store.setSlot(SNAPSHOT_SLOT, result.attempts);
+  // A settled tick lists no images: the stored answer stands, less the members that went away (written on change only).
+  const stored = await storedNewestSnapshots(store);
+  const newest = result.newest ?? stillPresent(stored, members);
+  if (JSON.stringify(newest) !== JSON.stringify(stored)) await store.setSlot(NEWEST_SLOT, newest.length === 0 ? undefined : newest);
   return result;
 }
 

@@ -17,11 +17,13 @@ import { adoptDecision, FenceCell, retireAnswer, rulesChangedReason } from "../r
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { keptLostBoots, newlyLost, settleLost } from "./coordinator-lost-boots.ts";
-import { countActions, followConditions, readCounters, type GroupCounters } from "./coordinator-notify.ts";
+import { countActions, followConditions, followControls, readCounters, type GroupCounters } from "./coordinator-notify.ts";
 import { followParking, parkingLedger, pendingResumes } from "./coordinator-parking.ts";
 import { adoptedServers, checkModeChange, type ModeChangeInput } from "./coordinator-adoption.ts";
 import type { CoordinatorState, ReconcileRequest, RetryBootsAnswer } from "./coordinator-request.ts";
-import { rememberedGuard, snapshotAttempts, snapshotTick, takeManualSnapshot } from "./coordinator-snapshots.ts";
+import { readFlavorMarks, writeFlavorMarks } from "./coordinator-flavors.ts";
+import { rememberedGuard, snapshotAttempts, snapshotTick, storedNewestSnapshots, takeManualSnapshot } from "./coordinator-snapshots.ts";
+import type { NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import { HistoryRecorder } from "./history.ts";
 import { acceptSignal, createReceiver, expireSignals, RateLimiter, revokeReceiver, UNKNOWN_RECEIVER, viewOf, type CreateAnswer, type ReceiverView, type SignalAnswer, type SignalContext, type SignalRequest } from "./coordinator-signals.ts";
 import type { ReceiverCreate } from "../../config/signals.ts";
@@ -151,6 +153,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       const resumes = await pendingResumes(this.#store);
       const bootId = shortId();
       const { activity: settled, failed: failedLostBoots } = listing.ok ? this.#settleLostBoots(state, listing.members, now, request.author) : { activity: [], failed: [] };
+      const flavorMarks = await readFlavorMarks(this.#store);
       const output = await reconcileGroup({
         group: request.group,
         now,
@@ -166,6 +169,7 @@ export class GroupCoordinator extends DurableObject<Env> {
           signals: state.signals,
           refresh: state.refresh,
           refreshRequest: state.refreshRequest,
+          flavorMarks,
         },
         listing,
         cloud,
@@ -203,6 +207,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         state.refreshRequest = undefined;
         await this.#store.setRefreshRequest(undefined);
       }
+      if (output.flavorMarks !== flavorMarks) await writeFlavorMarks(this.#store, output.flavorMarks);
       if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
       const activity = [...settled, ...output.activity];
       const record = output.record;
@@ -296,6 +301,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         bootBackoff: state.bootBackoff,
         pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
         signals: state.signals,
+        flavorMarks: await readFlavorMarks(this.#store),
       },
       listing,
       cloud,
@@ -319,10 +325,10 @@ export class GroupCoordinator extends DurableObject<Env> {
     return preview;
   }
 
-  /** What GET /metrics reads: the last tick record and the cumulative counters (storage only, no cloud call). */
-  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean }> {
+  /** What GET /metrics reads: the last tick record, the cumulative counters, the members' newest snapshots (storage only, no cloud call). */
+  async metrics(): Promise<{ lastTick: TickRecord | null; counters: GroupCounters; paused: boolean; snapshots: NewestSnapshot[] }> {
     const s = await this.#loaded();
-    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined };
+    return { lastTick: s.lastTick ?? null, counters: await readCounters(this.#store), paused: s.pause !== undefined, snapshots: await storedNewestSnapshots(this.#store) };
   }
 
   async state(): Promise<CoordinatorState> {
@@ -335,6 +341,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       lastTick: s.lastTick ?? null,
       parking: await parkingLedger(this.#store),
       signals: s.signals,
+      flavorMarks: await readFlavorMarks(this.#store),
     };
   }
 
@@ -403,20 +410,30 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
   }
 
-  setOverride(override: Override): Promise<Override> {
-    return this.#exclusive(async () => controls.setOverride(await this.#loaded(), this.#store, override));
+  /** `group` (the object's own name, which it cannot read itself) lets it notify at once; without it the next reconcile does. */
+  setOverride(override: Override, group?: string): Promise<Override> {
+    return this.#exclusive(async () => this.#notifyControl(group, override.createdAt, await controls.setOverride(await this.#loaded(), this.#store, override)));
   }
 
-  clearOverride(author: string, at: string): Promise<Override | null> {
-    return this.#exclusive(async () => controls.clearOverride(await this.#loaded(), this.#store, author, at));
+  clearOverride(author: string, at: string, group?: string): Promise<Override | null> {
+    return this.#exclusive(async () => this.#notifyControl(group, at, await controls.clearOverride(await this.#loaded(), this.#store, author, at)));
   }
 
-  pause(pause: PauseState): Promise<PauseState> {
-    return this.#exclusive(async () => controls.pause(await this.#loaded(), this.#store, pause));
+  pause(pause: PauseState, group?: string): Promise<PauseState> {
+    return this.#exclusive(async () => this.#notifyControl(group, pause.at, await controls.pause(await this.#loaded(), this.#store, pause)));
   }
 
-  resume(author: string, at: string): Promise<boolean> {
-    return this.#exclusive(async () => controls.resume(await this.#loaded(), this.#store, author, at));
+  resume(author: string, at: string, group?: string): Promise<boolean> {
+    return this.#exclusive(async () => this.#notifyControl(group, at, await controls.resume(await this.#loaded(), this.#store, author, at)));
+  }
+
+  /** Queues the control's notification at once (coordinator-notify.ts `followControls`), then answers `result`. */
+  async #notifyControl<T>(group: string | undefined, at: string, result: T): Promise<T> {
+    if (group === undefined) return result;
+    const state = await this.#loaded();
+    const rules = (await this.#fence.get())?.envelope?.rules;
+    await followControls(this.env, this.#store, group, new Date(at), state, rules);
+    return result;
   }
 
   async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {

@@ -17,6 +17,8 @@ import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPl
 import { withFaults } from "./faults.ts";
 import type { RefreshState } from "../../core/scaling/refresh.ts";
 import { mergeSteps, pinnedRules, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
+import { marksAfterBoots, planFlavor, quotaRefusalBefore, withFlavorReason } from "./pipeline-flavors.ts";
+import type { FlavorChoice, FlavorMark } from "../../core/scaling/flavors.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
 import type {
   ActivityEntry,
@@ -49,6 +51,8 @@ export interface RuntimeState {
   /** The group's rolling refresh (core/scaling/refresh.ts) and a manual start waiting for this reconcile. */
   refresh?: RefreshState | undefined;
   refreshRequest?: RefreshRequest | undefined;
+  /** Flavors marked unavailable by capacity or quota refusals (core/scaling/flavors.ts). */
+  flavorMarks?: readonly FlavorMark[];
 }
 
 export type Listing = { ok: true; members: ObservedServer[] } | { ok: false; error: ErrorInfo };
@@ -85,6 +89,8 @@ export interface ReconcileOutput {
   acted: boolean;
   /** The rolling refresh after this reconcile (undefined: none). */
   refresh?: RefreshState | undefined;
+  /** The flavor marks after this reconcile (the same array as given when nothing changed). */
+  flavorMarks: readonly FlavorMark[];
 }
 
 function bootBlockActive(block: BootBlock | undefined, etag: string): block is BootBlock {
@@ -99,7 +105,7 @@ function withoutBoots(steps: readonly Step[]): Step[] {
  * Holds, through the gateway, the requests this group's actions need (after the per-tick caps) and keeps
  * the steps the tick's budget covers; the rest wait for the next tick, which serves this group first.
  */
-async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupCeiling): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
+async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupCeiling, choice: FlavorChoice | undefined): Promise<{ kept: Step[]; reservation: Reservation | undefined; deferred: Deferral | undefined }> {
   const { rules } = input.group;
   if (input.dryRun) return { kept: steps, reservation: undefined, deferred: undefined };
   // A blocked group, or one whose earlier boot is still unsettled, will not boot: holding requests for it would only starve the others.
@@ -109,7 +115,7 @@ async function claimBudget(input: ReconcileInput, steps: Step[], ceiling: GroupC
   const caps = { maxBootsPerTick: rules.limits.maxBootsPerTick, maxDeletesPerTick: rules.limits.maxDeletesPerTick, ceiling };
   const ask = askFor(limitSteps(candidate, caps).steps, 0);
   if (ask.deletes + ask.boots === 0) return { kept: steps, reservation: undefined, deferred: undefined };
-  const answer = await input.cloud.reserve({ deletes: ask.deletes, boots: ask.boots, image: rules.image, flavor: rules.flavor });
+  const answer = await input.cloud.reserve({ deletes: ask.deletes, boots: ask.boots, image: rules.image, flavor: choice?.ref });
   const reservation = answer.ok ? answer.value : undefined;
   const grant = reservation ?? { deletes: 0, boots: 0 };
   const waiting = ask.deletes - grant.deletes + (ask.boots - grant.boots);
@@ -143,6 +149,7 @@ async function prepareSteps(
   ceiling: GroupCeiling,
   notices: Notice[],
   errors: ErrorInfo[],
+  choice: FlavorChoice | undefined,
   reads?: BootReads,
 ): Promise<{ steps: Step[]; boot: BootPlanContext | undefined; bootBlock: BootBlock | undefined; flavor?: ResolvedFlavor }> {
   const { group, cloud, now } = input;
@@ -165,13 +172,13 @@ async function prepareSteps(
   let image: ResolvedImage | undefined;
   let flavor: ResolvedFlavor | undefined;
   if (steps.some((s) => s.kind === "boot")) {
-    if (rules.image === undefined || rules.flavor === undefined) {
+    if (rules.image === undefined || choice === undefined) {
       // The schema requires both for elastic groups, and power groups never plan a boot: defensive only.
       notices.push({ level: "error", code: "boot-skipped", message: "not booting: the group has no image or flavor" });
       steps = withoutBoots(steps);
     } else {
       // The reservation already read them when it granted boots (one call back to the gateway instead of three).
-      const [i, f] = reads !== undefined ? [reads.image, reads.flavor] : await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(rules.flavor)]);
+      const [i, f] = reads !== undefined ? [reads.image, reads.flavor] : await Promise.all([cloud.resolveImage(rules.image), cloud.resolveFlavor(choice.ref)]);
       const missing = [i, f].flatMap((r) => (r.ok ? [] : [r.error]));
       if (!i.ok || !f.ok) {
         errors.push(...missing);
@@ -182,9 +189,10 @@ async function prepareSteps(
         flavor = f.value;
       }
     }
-  } else if (rules.flavor !== undefined && steps.some((s) => s.kind === "resume" && s.takesQuota && s.flavor === undefined)) {
-    // The listing did not give the server's size (before 2.47): the group's flavor is what it was booted with.
-    const f = await cloud.resolveFlavor(rules.flavor);
+  } else if (choice !== undefined && steps.some((s) => s.kind === "resume" && s.takesQuota && s.flavor === undefined)) {
+    // The listing did not give the server's size (before 2.47): the group's flavor is what it was booted with
+    // (with a list, the one boots take now: an estimate, Nova charges the real size).
+    const f = await cloud.resolveFlavor(choice.ref);
     if (f.ok) flavor = f.value;
   }
   if (!steps.some((s) => s.kind === "boot") && !unshelvesTakeQuota) return { steps: finish(steps, undefined, undefined), boot: undefined, bootBlock };
@@ -269,7 +277,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
     const notices: Notice[] = [{ level: "error", code: "listing-failed", message: `no action this tick: ${input.listing.error.message}` }];
     const partial = { listing: "failed" as const, steps: [], notices, errors: [input.listing.error], counted: 0, actualByStatus: {} };
     const record: TickRecord = { ...base, ...partial, results: [], health: healthOf(desired, partial, false) };
-    return { record, activity: [], bootBlock: state.bootBlock, bootBackoff: state.bootBackoff, acted: false };
+    return { record, activity: [], bootBlock: state.bootBlock, bootBackoff: state.bootBackoff, acted: false, flavorMarks: state.flavorMarks ?? [] };
   }
 
   // Before planning: an ERROR member's delete and the boot backoff both say Nova's fault, read if the listing lacked it.
@@ -288,11 +296,14 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   // Newer rules or a server up again end a backoff; servers Nova put in ERROR feed it, before anything boots.
   const opened = backoffBeforePlan(state.bootBackoff, members, state.failedLostBoots ?? [], group.revision, now, stamp);
   const gated: ReconcileInput = { ...input, group: { ...group, rules: pinnedRules(group.rules, refresh.state) }, state: { ...state, bootBackoff: opened.backoff } };
-  const budgeted = await claimBudget(gated, planned.steps, ceiling);
+  // ERROR members Nova could not place mark their flavor; the one flavor this tick boots is chosen once, here.
+  const flavors = await planFlavor(group.rules, state.flavorMarks ?? [], members, input.cloud, now, stamp);
+  const budgeted = await claimBudget(gated, planned.steps, ceiling, flavors.choice);
   let deferred = budgeted.deferred;
-  const prepared = await prepareSteps(gated, budgeted.kept, ceiling, notices, errors, budgeted.reservation?.boot);
+  const prepared = await prepareSteps(gated, budgeted.kept, ceiling, notices, errors, flavors.choice, budgeted.reservation?.boot);
+  prepared.steps = withFlavorReason(prepared.steps, flavors.choice, notices);
   let bootBlock = prepared.bootBlock;
-  const activity: ActivityEntry[] = [...opened.activity];
+  const activity: ActivityEntry[] = [...opened.activity, ...flavors.activity];
   if (refresh.started && refresh.state !== undefined) {
     activity.push({ ...stamp, kind: "refresh-started", reason: `rolling refresh to image ${refresh.state.targetImageId} (${refresh.state.trigger}${refresh.state.ignoreWindow ? ", ignoring the windows" : ""})` });
   }
@@ -348,6 +359,10 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   }
   const after = backoffAfterBoots(opened.backoff, results, group.revision, now, stamp);
   activity.push(...after.activity);
+  const refusedBefore = quotaRefusalBefore(flavors, budgeted.kept.some((s) => s.kind === "boot") && !prepared.steps.some((s) => s.kind === "boot"), prepared.boot);
+  const marked = input.dryRun ? { marks: flavors.marks, activity: [] } : marksAfterBoots(flavors, results, refusedBefore, now, stamp);
+  activity.push(...marked.activity);
+  const unchanged = JSON.stringify(marked.marks) === JSON.stringify(state.flavorMarks ?? []);
   if (budgeted.reservation !== undefined) await input.cloud.release(budgeted.reservation.id);
   const unsent = results.filter((r) => r.outcome === "skipped" && r.error?.notSent === true).length;
   if (unsent > 0) {
@@ -371,7 +386,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, blocked) };
   if (deferred !== undefined) record.deferred = deferred;
   if (refresh.progress !== undefined && refresh.state !== undefined) record.refresh = { ...refreshView(refresh.state), progress: refresh.progress };
-  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state };
+  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
 }
 
 /** The dry-run view of a reconcile output. */

@@ -3,6 +3,7 @@ import type { SnapshotPolicy } from "../../config/group.ts";
 import { isMember, isOwnSnapshot } from "../../core/model/membership.ts";
 import { findRepeat, planManualSnapshot, rememberManual, requestFingerprint, type ManualRequest, type ManualSnapshotRecord } from "../../core/snapshots/manual-snapshots.ts";
 import { isImageInProgress, type RetentionGuard } from "../../core/snapshots/retention.ts";
+import { newestSnapshots, type NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import {
   isSettled,
   ownSnapshotFilter,
@@ -64,6 +65,8 @@ export interface SnapshotTickResult {
   /** Store this as the group's new attempts state (unchanged when the gather failed or on a dry run). */
   attempts: SnapshotAttempts | undefined;
   errors: ErrorInfo[];
+  /** Each member's newest active snapshot, when this tick listed the images (not settled, not failed, not a dry run): /metrics' snapshot age. */
+  newest?: NewestSnapshot[];
 }
 
 /**
@@ -183,6 +186,7 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
     return { plan: null, settled: false, steps: [], results: [], notices: [], activity: [], attempts: input.attempts, errors: [gathered.error] };
   }
   const images = gathered.images;
+  const newest = input.dryRun === true ? {} : { newest: newestSnapshots(members, images) };
 
   let plan = planSnapshots({ group, policy, members, images, attempts: input.attempts, now, guard: input.guard });
   if (input.refreshGuard !== undefined && plan.steps.some((s) => s.kind === "deleteImage")) {
@@ -192,7 +196,7 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
   }
   if (input.paused === true && input.dryRun !== true) {
     const held = plan.steps.length === 0 ? [] : [{ level: "info" as const, code: "snapshots-paused", message: `group '${group}' is paused: ${plan.steps.length} snapshot step(s) held back (${plan.steps.map((s) => s.kind).join(", ")})` }];
-    return { plan, settled: false, steps: [], results: [], notices: [...plan.notices, ...held], activity: [], attempts: input.attempts, errors: [] };
+    return { plan, settled: false, steps: [], results: [], notices: [...plan.notices, ...held], activity: [], attempts: input.attempts, errors: [], ...newest };
   }
   if (input.dryRun === true) {
     return { plan, settled: false, steps: plan.steps, results: [], notices: plan.notices, activity: [], attempts: input.attempts, errors: [] };
@@ -232,7 +236,7 @@ export async function runSnapshotTick(input: SnapshotTickInput): Promise<Snapsho
     }
   }
 
-  return { plan, settled: false, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors };
+  return { plan, settled: false, steps: plan.steps, results, notices: plan.notices, activity, attempts, errors, ...newest };
 }
 
 /**

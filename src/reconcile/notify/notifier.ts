@@ -201,7 +201,7 @@ export class Notifier extends DurableObject<Env> {
   }
 
   async recordTick(stats: TickStats): Promise<void> {
-    // A cloud's last error and last /limits outlive the ticks that did not see them (a later tick may not boot: no /limits read).
+    // A cloud's last error, last success and last /limits outlive the ticks that did not see them (a later tick may not boot: no /limits read).
     const previous = ((await this.ctx.storage.get("tickStats")) as TickStats | undefined)?.clouds ?? [];
     const before = new Map(previous.map((c) => [`${c.cloud}/${c.region ?? ""}`, c]));
     const clouds = stats.clouds?.map((c) => {
@@ -210,6 +210,7 @@ export class Notifier extends DurableObject<Env> {
         ...c,
         ...(c.lastError === undefined && old?.lastError !== undefined ? { lastError: old.lastError } : {}),
         ...(c.limits === undefined && old?.limits !== undefined ? { limits: old.limits } : {}),
+        ...(c.lastSuccessAt === undefined && old?.lastSuccessAt !== undefined ? { lastSuccessAt: old.lastSuccessAt } : {}),
       };
     });
     await this.ctx.storage.put("tickStats", clouds === undefined ? stats : { ...stats, clouds });

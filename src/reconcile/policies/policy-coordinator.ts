@@ -6,6 +6,7 @@ import type { PauseState, PolicyRunRecord } from "../../core/records.ts";
 import { stillSettled } from "../../core/snapshots/policy-run.ts";
 import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import { PolicyStore } from "../../store/policy-coordinator.ts";
+import type { NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import { envelopeSchema } from "../../store/rules.ts";
 import * as controls from "../groups/coordinator-controls.ts";
 import { registryGuardRefresh } from "../rules/current-guard.ts";
@@ -79,8 +80,9 @@ export class PolicyCoordinator extends DurableObject<Env> {
           return state.lastRun;
         }
       }
-      const { record, activity, settled } = await runPolicy(this.#store, { ...request, policy }, cloud, paused, registryGuardRefresh(this.env));
+      const { record, activity, settled, newest } = await runPolicy(this.#store, { ...request, policy }, cloud, paused, registryGuardRefresh(this.env));
       if (JSON.stringify(settled) !== JSON.stringify(wasSettled)) await this.#store.setSettled(settled);
+      if (newest !== undefined && JSON.stringify(newest) !== JSON.stringify(await this.#store.getNewest())) await this.#store.setNewest(newest);
       if (fenced.notice !== undefined) record.notices.unshift(fenced.notice);
       this.#store.appendActivity(activity);
       const previous = state.lastRun;
@@ -108,6 +110,11 @@ export class PolicyCoordinator extends DurableObject<Env> {
 
   resume(author: string, at: string): Promise<boolean> {
     return this.#serial.run(async () => controls.resume(await this.#loaded(), this.#store, author, at));
+  }
+
+  /** What GET /metrics reads: each selected server's newest snapshot of this policy (storage only, no cloud call). */
+  async newestSnapshots(): Promise<NewestSnapshot[]> {
+    return this.#store.getNewest();
   }
 
   async activity(limit: number, only?: "changes"): Promise<ActivityEntry[]> {

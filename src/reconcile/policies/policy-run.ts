@@ -7,6 +7,7 @@ import { latestCronFiring } from "../../core/schedule/schedule.ts";
 import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
 import type { Notice, ObservedServer } from "../../core/model/types.ts";
 import type { PolicyStore } from "../../store/policy-coordinator.ts";
+import type { NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
 import type { StoredRules } from "../rules/fence.ts";
 import type { GuardRefresh } from "../rules/current-guard.ts";
 import { notSentReason, type CloudPort } from "../gateway/gateway.ts";
@@ -34,6 +35,8 @@ export interface PolicyRunOutput {
   activity: ActivityEntry[];
   /** Set when the latest firing is settled: later runs skip until something changes (core/policy-run.ts). */
   settled?: SettledMark;
+  /** Each selected server's newest active snapshot, when the run listed the images (for GET /metrics). */
+  newest?: NewestSnapshot[];
 }
 
 /**
@@ -66,7 +69,7 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
   const calls = callsByServer(ledger, latestCronFiring(rules.cron, rules.timezone, now)?.toISOString() ?? null);
   const planned = await planPolicyRun({ cloud, name: policy.name, rules, servers, now, guard: request.guard, calls, ...(refreshGuard === undefined ? {} : { refreshGuard }) });
   if (!planned.ok) return failed(planned.error, notSentDeferral(planned.error));
-  const { plan, ownIds } = planned;
+  const { plan, ownIds, newest } = planned;
   const notices: Notice[] = [...plan.notices];
 
   const { steps: unsent, held } = withoutResent(plan.steps, ledger, ownIds, now);
@@ -115,7 +118,7 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
 
   const record: PolicyRunRecord = { ...base, status: afterSending(plan.status, executed.created), steps: kept, notices, errors: executed.errors, ...(deferred === undefined ? {} : { deferred }) };
   const settled = held.length === 0 ? settledAfter(plan, policy.revision, paused, request.guard !== undefined) : undefined;
-  return { record, activity: executed.activity, ...(settled === undefined ? {} : { settled }) };
+  return { record, activity: executed.activity, newest, ...(settled === undefined ? {} : { settled }) };
 }
 
 /** The status as the run leaves it: a server whose createImage was accepted is in progress; one the run could not send to still waits. */

@@ -1,5 +1,6 @@
 // Snapshot policy executor: list the policy's images, plan with core/policy-snapshots, call createImage/deleteImage, report.
-import { isPolicySnapshot, planPolicySnapshots, policySnapshotFilter, policySnapshotProperties, type PolicyPlan, type PolicyStep } from "../../core/snapshots/policy-snapshots.ts";
+import { newestSnapshots, type NewestSnapshot } from "../../core/snapshots/snapshot-ages.ts";
+import { isPolicySnapshot, planPolicySnapshots, selectServers, policySnapshotFilter, policySnapshotProperties, type PolicyPlan, type PolicyStep } from "../../core/snapshots/policy-snapshots.ts";
 import type { RetentionGuard } from "../../core/snapshots/retention.ts";
 import type { ObservedServer } from "../../core/model/types.ts";
 import type { SnapshotPolicyRules } from "../../core/model/rules.ts";
@@ -25,7 +26,7 @@ export interface PolicyPlanInput {
 }
 
 /** The plan of one run, with the ids of the images listed with this policy's marks (the only ones deleteImage may touch). */
-export type PlannedRun = { ok: true; plan: PolicyPlan; ownIds: ReadonlySet<string> } | { ok: false; error: ErrorInfo };
+export type PlannedRun = { ok: true; plan: PolicyPlan; ownIds: ReadonlySet<string>; newest: NewestSnapshot[] } | { ok: false; error: ErrorInfo };
 
 /** Lists the policy's images and plans (the preview stops here; so does a run whose listing failed). */
 export async function planPolicyRun(input: PolicyPlanInput): Promise<PlannedRun> {
@@ -39,7 +40,8 @@ export async function planPolicyRun(input: PolicyPlanInput): Promise<PlannedRun>
     const guard = await guardForPruning(input.guard, input.refreshGuard);
     plan = planPolicySnapshots({ name, rules, servers: input.servers, images, now, guard, ...calls });
   }
-  return { ok: true, plan, ownIds: new Set(images.filter((image) => isPolicySnapshot(image, name)).map((image) => image.id)) };
+  const own = images.filter((image) => isPolicySnapshot(image, name));
+  return { ok: true, plan, ownIds: new Set(own.map((image) => image.id)), newest: newestSnapshots(selectServers(rules.select, input.servers), own) };
 }
 
 export interface ExecutedSteps {

@@ -1,4 +1,5 @@
 // createGroupService: the GroupService over the rules registry, the group's Durable Object (runtime state) and the cloud.
+import { chooseFlavor, flavorLabel, flavorPreferences, markHolds, type FlavorMark } from "../../core/scaling/flavors.ts";
 import type { Env } from "../../config/env.ts";
 import { parks, type GroupRules, type Override } from "../../config/group.ts";
 import { isMember } from "../../core/model/membership.ts";
@@ -29,6 +30,7 @@ import {
   type ActivityEntry,
   type GroupService,
   type GroupStatus,
+  type FlavorStatus,
   type GroupSummary,
   type MembersListing,
   type ResolvedRef,
@@ -141,24 +143,24 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         author: input.author,
         createdAt: now.toISOString(),
       };
-      return coordinatorStub(env, name).setOverride(override);
+      return coordinatorStub(env, name).setOverride(override, name);
     },
 
     async clearOverride(name: string, author: string) {
       await existing(name);
-      const previous = await coordinatorStub(env, name).clearOverride(author, clock().toISOString());
+      const previous = await coordinatorStub(env, name).clearOverride(author, clock().toISOString(), name);
       return { cleared: previous !== null, previous };
     },
 
     async pause(name: string, author: string, reason?: string): Promise<PauseState> {
       await existing(name);
       const pause: PauseState = { by: author, at: clock().toISOString(), ...(reason !== undefined ? { reason } : {}) };
-      return coordinatorStub(env, name).pause(pause);
+      return coordinatorStub(env, name).pause(pause, name);
     },
 
     async resume(name: string, author: string) {
       await existing(name);
-      return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString()) };
+      return { resumed: await coordinatorStub(env, name).resume(author, clock().toISOString(), name) };
     },
 
     async retryBoots(name: string, author: string): Promise<RetryBootsResult> {
@@ -185,8 +187,11 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       let health: GroupStatus["health"] = lastTick?.health ?? "unknown";
       if (desired.source === "paused") health = "paused";
       else if (bootBlock !== null || backoff !== null) health = "error";
+      const placement = placementOf(cloudsOf(env), group.rules);
       return {
         group,
+        cloud: placement.cloud,
+        region: placement.region ?? null,
         desired,
         override,
         signals,
@@ -199,6 +204,7 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         lastTick,
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
         deferred: deferralFor(turns, "groups", name, lastTick, now),
+        flavors: flavorStatus(group.rules.flavor, state.flavorMarks ?? [], now),
       };
     },
 
@@ -228,20 +234,26 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       const group = await existing(name);
       const cloud = gateway(group.rules);
       const listedAt = clock().toISOString();
-      const { image, flavor } = group.rules;
-      const [listing, resolvedImage, resolvedFlavor] = await Promise.all([
+      const { image } = group.rules;
+      const preferences = flavorPreferences(group.rules.flavor);
+      // The gateway resolves names from one flavor listing: a list of flavors costs no more calls than one.
+      const [listing, resolvedImage, resolvedFlavors, state] = await Promise.all([
         cloud.listServers({ addresses: true }),
         image === undefined ? Promise.resolve(null) : cloud.resolveImage(image),
-        flavor === undefined ? Promise.resolve(null) : cloud.resolveFlavor(flavor),
+        Promise.all(preferences.map((ref) => cloud.resolveFlavor(ref))),
+        coordinatorStub(env, name).state(),
       ]);
-      const ref = (r: typeof resolvedImage | typeof resolvedFlavor): ResolvedRef | null =>
-        r === null ? null : r.ok ? { id: r.value.id, name: r.value.name } : { error: r.error };
+      type Answer = NonNullable<typeof resolvedImage> | (typeof resolvedFlavors)[number];
+      const ref = (r: Answer): ResolvedRef => (r.ok ? { id: r.value.id, name: r.value.name } : { error: r.error });
+      const flavors = resolvedFlavors.map(ref);
       return {
         listedAt,
         servers: listing.ok ? listing.value.filter((s) => isMember(s, name)) : null,
         error: listing.ok ? null : listing.error,
-        image: ref(resolvedImage),
-        flavor: ref(resolvedFlavor),
+        image: resolvedImage === null ? null : ref(resolvedImage),
+        flavor: flavors[0] ?? null,
+        flavors,
+        flavorMarks: (state.flavorMarks ?? []).filter((m) => markHolds(m, clock())),
       };
     },
 
@@ -262,4 +274,12 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return settleTakeSnapshot(taken as TakeSnapshotResult);
     },
   };
+}
+
+/** Which flavor new boots take now and why, from the stored marks (null: the rules name no flavor). */
+function flavorStatus(flavor: GroupRules["flavor"], marks: readonly FlavorMark[], now: Date): FlavorStatus | null {
+  const preferences = flavorPreferences(flavor);
+  const choice = chooseFlavor(preferences, marks, now);
+  if (choice === undefined) return null;
+  return { preferences: preferences.map(flavorLabel), bootsWith: choice.label, fallback: choice.fallback, reason: choice.reason, marks: marks.filter((m) => markHolds(m, now)) };
 }

@@ -1,4 +1,5 @@
 // The application service the HTTP API calls: group rules, overrides, pause, status, plan, reconcile, activity.
+import type { FlavorMark } from "../../core/scaling/flavors.ts";
 import type { GroupRules, Override } from "../../config/group.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import type { ParkingStatus } from "../../core/scaling/parking.ts";
@@ -44,6 +45,9 @@ export type { GroupHealth, ErrorCategory, ErrorInfo, PauseState, BootBlock, Step
 /** A group's state for GET /v1/groups/{name}. */
 export interface GroupStatus {
   group: StoredGroup;
+  /** The cloud-region it runs in: its rules' `cloud`/`region`, defaults filled in (region null: the cloud names none). */
+  cloud: string;
+  region: string | null;
   /** Desired at `now` (from rules + override + signals + pause), with the rule that set it. */
   desired: Desired;
   override: Override | null;
@@ -63,6 +67,21 @@ export interface GroupStatus {
   parking: ParkingStatus | null;
   /** What the last tick left for the next one because its budget ran short (null: nothing). */
   deferred: Deferral | null;
+  /** Which flavor new boots take and why (null: the rules name none, a power group). */
+  flavors: FlavorStatus | null;
+}
+
+/** How a group's flavors stand now (core/scaling/flavors.ts chooseFlavor over the stored marks). */
+export interface FlavorStatus {
+  /** The rules' flavors in order of preference (one for a single flavor). */
+  preferences: string[];
+  /** The flavor new boots take now. */
+  bootsWith: string;
+  fallback: boolean;
+  /** "preferred flavor m1.large", or "m1.large has no room (NoValidHost), booting m1.medium until 10:30 UTC". */
+  reason: string;
+  /** The marks that still hold (a flavor skipped by new boots until `until`). */
+  marks: FlavorMark[];
 }
 
 
@@ -82,7 +101,12 @@ export interface MembersListing {
   error: ErrorInfo | null;
   /** The image and flavor the rules name, resolved as a boot would (null: the rules name none, e.g. a power group). */
   image: ResolvedRef | null;
+  /** The preferred (first) flavor, resolved. */
   flavor: ResolvedRef | null;
+  /** Every flavor of the rules in order of preference, resolved (one entry for a single flavor; empty for none). */
+  flavors: ResolvedRef[];
+  /** The flavor marks that hold now: a member's "why" says a fallback is in force. */
+  flavorMarks: FlavorMark[];
 }
 
 /** A resource reference resolved to its id and name, or the reason it could not be. */

@@ -1,7 +1,7 @@
 // Notification events as data: one condition is one event until it clears; recovery, counts and ids follow from records.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nextConditions, observe, OFF_SCHEDULE_GRACE_MS, type Condition, type NotifyEvent, type Observation } from "../../../src/core/notify/events.ts";
+import { CONTROL_EVENT_TYPES, controlObservation, nextConditions, observe, OFF_SCHEDULE_GRACE_MS, type Condition, type NotifyEvent, type Observation } from "../../../src/core/notify/events.ts";
 import type { TickRecord } from "../../../src/core/records.ts";
 
 const T0 = Date.parse("2026-11-26T08:00:00Z");
@@ -145,3 +145,67 @@ describe("observe", () => {
     expect(o.error).toBe("503");
   });
 });
+
+describe("operator controls notify at once, and the next reconcile does not repeat them", () => {
+  const override = { desired: 5, until: at(120), reason: "launch", author: "alice", createdAt: at(0) };
+  const control = (min: number, o: { override?: typeof override; pausedBy?: { by: string; at: string; reason?: string } }) =>
+    controlObservation({ group: "web", at: at(min), counted: 2, desired: { value: o.override?.desired ?? 2, reason: "x" }, override: o.override, pausedBy: o.pausedBy, rulesPaused: false });
+
+  it("an override set through the API fires at once; the reconcile that then sees it sends nothing", () => {
+    const first = nextConditions([], control(0, { override }), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    expect(first.events.map((e) => [e.id, e.status])).toEqual([["web/override/2026-11-26T08:00:00.000Z", "firing"]]);
+    const tick = nextConditions(first.conditions, obs(1, { override, desired: { value: 5, reason: "override" }, counted: 5, after: 5 }));
+    expect(tick.events).toEqual([]);
+  });
+
+  it("clearing it through the API resolves it at once; the next reconcile sends nothing", () => {
+    const set = nextConditions([], control(0, { override }), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    const cleared = nextConditions(set.conditions, control(10, {}), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    expect(cleared.events.map((e) => e.id)).toEqual(["web/override/2026-11-26T08:00:00.000Z/resolved"]);
+    expect(nextConditions(cleared.conditions, obs(11)).events).toEqual([]);
+  });
+
+  it("a pause fires 'paused' with the operator's reason at its own time, a resume resolves it; a reconcile in between repeats nothing", () => {
+    const pausedBy = { by: "bob", at: at(3), reason: "maintenance" };
+    const paused = nextConditions([], control(3, { pausedBy }), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    expect(paused.events.map((e) => [e.id, e.title, e.message])).toEqual([["web/paused/2026-11-26T08:03:00.000Z", "web: paused", "bob paused the group: maintenance (servers 2 -> 2, desired 2)."]]);
+    const tick = nextConditions(paused.conditions, observe("web", tickAt(4), { paused: true, pausedBy }));
+    expect(tick.events).toEqual([]);
+    const resumed = nextConditions(tick.conditions, control(5, {}), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    expect(resumed.events.map((e) => [e.id, e.title])).toEqual([["web/paused/2026-11-26T08:03:00.000Z/resolved", "web: resumed"]]);
+  });
+
+  it("a control leaves every other open condition as it is (the reconcile decides those)", () => {
+    const open = nextConditions([], obs(0, blocked)).conditions;
+    const after = nextConditions(open, control(1, { override }), OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+    expect(after.events.map((e) => e.type)).toEqual(["override"]);
+    expect(after.conditions.find((c) => c.type === "boot-blocked")).toEqual(open.find((c) => c.type === "boot-blocked"));
+  });
+
+  it("property: for any order of controls and reconciles, each override and pause fires once and resolves at most once", () => {
+    const step = fc.oneof(fc.constant("set" as const), fc.constant("clear" as const), fc.constant("pause" as const), fc.constant("resume" as const), fc.constant("tick" as const));
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+        let open: Condition[] = [];
+        let current: typeof override | undefined;
+        let pausedBy: { by: string; at: string } | undefined;
+        const ids: string[] = [];
+        steps.forEach((s, i) => {
+          if (s === "set") current = { ...override, createdAt: at(i) };
+          if (s === "clear") current = undefined;
+          if (s === "pause" && pausedBy === undefined) pausedBy = { by: "bob", at: at(i) };
+          if (s === "resume") pausedBy = undefined;
+          const o = s === "tick" ? observe("web", tickAt(i), { paused: pausedBy !== undefined, pausedBy, override: current }) : control(i, { ...(current ? { override: current } : {}), ...(pausedBy ? { pausedBy } : {}) });
+          const next = s === "tick" ? nextConditions(open, o) : nextConditions(open, o, OFF_SCHEDULE_GRACE_MS, CONTROL_EVENT_TYPES);
+          open = next.conditions;
+          ids.push(...next.events.filter((e) => e.type === "override" || e.type === "paused").map((e) => e.id));
+        });
+        expect(new Set(ids).size).toBe(ids.length);
+      }),
+    );
+  });
+});
+
+function tickAt(min: number): TickRecord {
+  return record({ at: at(min), desired: { value: 2, reason: "default", source: "default" }, actualByStatus: { ACTIVE: 2 }, counted: 2 });
+}

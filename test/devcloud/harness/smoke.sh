@@ -60,7 +60,8 @@ login() { # login USER PASSWORD PROJECT SAMPLE -> TOKEN, PROJECT_ID, catalog in 
   PROJECT_ID=$(J .token.project.id)
   cp "$TMP/body" "$TMP/catalog-$1"
 }
-endpoint() { jq -r --arg t "$1" '.token.catalog[] | select(.type==$t) | .endpoints[] | select(.interface=="public") | .url' "$TMP/catalog-$2"; }
+# RegionOne's: the catalog also holds RegionTwo (the same services via localhost)
+endpoint() { jq -r --arg t "$1" '.token.catalog[] | select(.type==$t) | .endpoints[] | select(.interface=="public" and .region_id=="RegionOne") | .url' "$TMP/catalog-$2"; }
 
 wait_server() { # wait_server ID STATUS [timeout] -> 0 when reached
   local id="$1" want="$2" t="${3:-120}" t0; t0=$(now)

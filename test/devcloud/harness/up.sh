@@ -21,6 +21,7 @@ EPMD_PORT="${DEVCLOUD_EPMD_PORT:-4369}"
 RABBIT_DIST_PORT=$((RABBIT_PORT + 20000))
 ADMIN_PASSWORD="${DEVCLOUD_ADMIN_PASSWORD:-devcloud-admin}"
 DEMO_PASSWORD="${DEVCLOUD_DEMO_PASSWORD:-devcloud-demo}"
+DEMO_B_PASSWORD="${DEVCLOUD_DEMO_B_PASSWORD:-devcloud-demo-b}"   # user demo-b, project demo-b
 SERVICE_PASSWORD="${DEVCLOUD_SERVICE_PASSWORD:-devcloud-service}"
 DEBUG="${DEVCLOUD_DEBUG:-false}"
 COMPUTE_DRIVER="${DEVCLOUD_COMPUTE_DRIVER:-devcloud_fake.DevcloudFakeDriver}"
@@ -35,6 +36,11 @@ NOVA_URL="http://$H:$NOVA_PORT/v2.1"
 GLANCE_URL="http://$H:$GLANCE_PORT"
 PLACEMENT_URL="http://$H:$PLACEMENT_PORT"
 NEUTRON_URL="http://$H:$NEUTRON_PORT"
+# RegionTwo: a second region in the catalog whose entries reach the same services
+# through the host alias "localhost" (/etc/hosts: 127.0.0.1 only), so a client
+# that picks the region's endpoint is seen to use another URL.  Nova and Glance
+# serve any Host header and build their links from it.
+H2="${DEVCLOUD_REGION_TWO_HOST:-localhost}"
 # split (default): nova-api (uwsgi), conductor, scheduler, compute as separate
 # processes, RPC over RabbitMQ.  single (experimental): one nova process,
 # RPC over oslo.messaging's in-memory fake:// driver, no RabbitMQ/epmd.
@@ -429,17 +435,22 @@ cat >"$D/spec.json" <<EOF
  "admin_user": "admin", "admin_password": "$ADMIN_PASSWORD", "admin_project": "admin",
  "demo_user": "demo", "demo_password": "$DEMO_PASSWORD", "demo_project": "demo",
  "roles": ["admin", "member", "reader", "service"],
- "projects": ["service", "demo"],
+ "projects": ["service", "demo", "demo-b"],
  "users": [
    {"name": "nova", "password": "$SERVICE_PASSWORD", "project": "service", "roles": ["admin", "service"]},
    {"name": "glance", "password": "$SERVICE_PASSWORD", "project": "service", "roles": ["admin", "service"]},
    {"name": "placement", "password": "$SERVICE_PASSWORD", "project": "service", "roles": ["admin", "service"]},
-   {"name": "demo", "password": "$DEMO_PASSWORD", "project": "demo", "roles": ["member"]}],
+   {"name": "demo", "password": "$DEMO_PASSWORD", "project": "demo", "roles": ["member"]},
+   {"name": "demo-b", "password": "$DEMO_B_PASSWORD", "project": "demo-b", "roles": ["member"]}],
  "services": [
    {"type": "compute", "name": "nova", "url": "$NOVA_URL"},
    {"type": "image", "name": "glance", "url": "$GLANCE_URL"},
    {"type": "placement", "name": "placement", "url": "$PLACEMENT_URL"},
    {"type": "network", "name": "neutron", "url": "$NEUTRON_URL"}],
+ "regions": [{"id": "RegionTwo", "urls": {
+   "identity": "http://$H2:$KEYSTONE_PORT/v3", "compute": "http://$H2:$NOVA_PORT/v2.1",
+   "image": "http://$H2:$GLANCE_PORT", "placement": "http://$H2:$PLACEMENT_PORT",
+   "network": "http://$H2:$NEUTRON_PORT"}}],
  "flavors": [["1", "m1.tiny", 512, 1, 1], ["2", "m1.small", 2048, 1, 20],
              ["3", "m1.medium", 4096, 2, 40], ["4", "m1.large", 8192, 4, 80]],
  "image": {"name": "cirros-fake", "file": "$D/cirros-fake.img"}}
@@ -579,8 +590,8 @@ step ""
 printf '%-34s %7d ms\n' "TOTAL up.sh" "$(ms "$T_START")" >>"$TIMINGS"
 
 # ----------------------------------------------------------------- summary
-for who in admin demo; do
-  if [ $who = admin ]; then pw="$ADMIN_PASSWORD"; else pw="$DEMO_PASSWORD"; fi
+for who in admin demo demo-b; do
+  case $who in admin) pw="$ADMIN_PASSWORD" ;; demo) pw="$DEMO_PASSWORD" ;; *) pw="$DEMO_B_PASSWORD" ;; esac
   cat >"$D/${who}rc" <<EOF
 export OS_AUTH_URL=$KS_URL
 export OS_IDENTITY_API_VERSION=3
@@ -602,6 +613,8 @@ echo
 echo "# admin credentials (also in $D/adminrc; demo user/project in $D/demorc):"
 sed 's/^/  /' "$D/adminrc"
 echo "# demo: OS_USERNAME=demo OS_PASSWORD=$DEMO_PASSWORD OS_PROJECT_NAME=demo"
+echo "# demo-b (second project, $D/demo-brc): OS_USERNAME=demo-b OS_PASSWORD=$DEMO_B_PASSWORD OS_PROJECT_NAME=demo-b"
+echo "# regions: RegionOne (http://$H:...), RegionTwo (the same services at http://$H2:...; OS_REGION_NAME=RegionTwo)"
 echo "# compute endpoint: $NOVA_URL   image: $GLANCE_URL   placement: $PLACEMENT_URL"
 echo "# image: cirros-fake ($IMAGE_ID)  flavors: m1.tiny(1) m1.small(2) m1.medium(3) m1.large(4)"
 echo "# networks (Neutron stub): private d0c10ad0-0000-4000-8000-000000000001 (127.100.0.0/16),"

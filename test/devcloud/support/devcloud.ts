@@ -35,6 +35,11 @@ export function demoUser(vars: Record<string, string | undefined>): DevcloudUser
   };
 }
 
+/** The devcloud's second project: user demo-b in project demo-b (role member), made by up.sh. */
+export function demoBUser(vars: Record<string, string | undefined>): DevcloudUser {
+  return { ...demoUser(vars), username: "demo-b", password: vars.DEVCLOUD_DEMO_B_PASSWORD || "devcloud-demo-b", projectName: "demo-b" };
+}
+
 /** The Worker's vars for acting as `user` on the devcloud, with one admin API token named `tokenName`. */
 export function workerVars(user: DevcloudUser, tokenName: string, token: string): Record<string, string> {
   return {
@@ -111,7 +116,8 @@ export class Devcloud {
     this.imageUrl = imageUrl;
   }
 
-  static async login(user: DevcloudUser): Promise<Devcloud> {
+  /** Logs in as `user`; the endpoints are the public ones of `region` (the devcloud's catalog has RegionOne and RegionTwo). */
+  static async login(user: DevcloudUser, region = globalThis.process?.env?.OS_REGION_NAME || "RegionOne"): Promise<Devcloud> {
     const res = await fetch(`${user.authUrl}/auth/tokens`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -125,11 +131,11 @@ export class Devcloud {
     if (res.status !== 201) throw new Error(`devcloud login as ${user.username} -> ${res.status}`);
     const token = res.headers.get("x-subject-token");
     const body = (await res.json()) as {
-      token: { project: { id: string }; user: { id: string }; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> };
+      token: { project: { id: string }; user: { id: string }; catalog: Array<{ type: string; endpoints: Array<{ interface: string; region_id?: string; url: string }> }> };
     };
     const endpoint = (type: string): string => {
-      const url = body.token.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public")?.url;
-      if (url === undefined) throw new Error(`no public ${type} endpoint in the devcloud catalog`);
+      const url = body.token.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === "public" && e.region_id === region)?.url;
+      if (url === undefined) throw new Error(`no public ${type} endpoint of region ${region} in the devcloud catalog`);
       return url.replace(/\/+$/, "");
     };
     if (token === null) throw new Error("no X-Subject-Token from the devcloud");
