@@ -206,6 +206,20 @@ export const RefreshViewSchema = z
   })
   .meta({ id: "RefreshView" });
 
+/** POST /v1/groups/{name}/refresh: start now, optionally outside the disruption windows. */
+export const RefreshRequestSchema = z
+  .object({ ignoreWindow: z.boolean().optional().meta({ description: "true: replace members outside the rules' disruption windows too" }) })
+  .strict()
+  .meta({ id: "RefreshRequest" });
+
+export const RefreshRequestViewSchema = z
+  .object({ author: z.string(), at: z.string(), ignoreWindow: z.boolean() })
+  .meta({ id: "RefreshRequestView" });
+
+export const StartRefreshResultSchema = z.object({ requested: RefreshRequestViewSchema }).meta({ id: "StartRefreshResult" });
+
+export const CancelRefreshResultSchema = z.object({ cancelled: z.boolean() }).meta({ id: "CancelRefreshResult" });
+
 const TickRecordSchema = z
   .object({
     at: z.string(),
@@ -328,6 +342,8 @@ export const GroupStatusSchema = z
     parking: ParkingStatusSchema.nullable(),
     deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     flavors: FlavorStatusSchema.nullable().meta({ description: "which flavor new boots take and why; null for a group without a flavor (power)" }),
+    refresh: RefreshViewSchema.nullable().meta({ description: "the rolling refresh: target image id, progress, halted reason; null: none ever started" }),
+    refreshRequest: RefreshRequestViewSchema.nullable().meta({ description: "a manual start the next tick takes up; null: none waiting" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });

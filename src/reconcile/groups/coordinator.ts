@@ -342,6 +342,8 @@ export class GroupCoordinator extends DurableObject<Env> {
       parking: await parkingLedger(this.#store),
       signals: s.signals,
       flavorMarks: await readFlavorMarks(this.#store),
+      refresh: s.refresh === undefined ? null : { ...refreshView(s.refresh), ...(s.lastTick?.refresh?.progress === undefined || s.refresh.completedAt !== undefined ? {} : { progress: s.lastTick.refresh.progress }) },
+      refreshRequest: s.refreshRequest ?? null,
     };
   }
 
@@ -407,6 +409,40 @@ export class GroupCoordinator extends DurableObject<Env> {
       await this.#store.setBootBackoff(undefined);
       this.#store.appendActivity([{ at, kind: "boot-unblocked", author, reason: `boots retried by ${author}: cleared ${what.join(" and ")}` }]);
       return { cleared: true, bootBlock: block ?? null, bootBackoff: backoff ?? null };
+    });
+  }
+
+  /** POST /v1/groups/{name}/refresh: the next reconcile pins the image its name resolves to then and starts. */
+  requestRefresh(request: RefreshRequest): Promise<RefreshRequest> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      state.refreshRequest = request;
+      await this.#store.setRefreshRequest(request);
+      this.#store.appendActivity([{ at: request.at, kind: "refresh-requested", author: request.author, reason: `rolling refresh requested by ${request.author}${request.ignoreWindow ? " (ignoring the windows)" : ""}: the next tick starts it` }]);
+      return request;
+    });
+  }
+
+  /**
+   * DELETE /v1/groups/{name}/refresh: drops a waiting request and halts an open refresh (halted is final
+   * for that target: new servers not yet ready are rolled back by the next tick, ready ones stay).
+   */
+  cancelRefresh(author: string, at: string): Promise<{ cancelled: boolean }> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      const open = state.refresh !== undefined && state.refresh.completedAt === undefined && state.refresh.halted === undefined;
+      const waiting = state.refreshRequest !== undefined;
+      if (!open && !waiting) return { cancelled: false };
+      if (waiting) {
+        state.refreshRequest = undefined;
+        await this.#store.setRefreshRequest(undefined);
+      }
+      if (open && state.refresh !== undefined) {
+        state.refresh = { ...state.refresh, halted: { reason: `cancelled by ${author}`, at } };
+        await this.#store.setRefresh(state.refresh);
+      }
+      this.#store.appendActivity([{ at, kind: "refresh-cancelled", author, reason: `rolling refresh cancelled by ${author}${open ? "" : " (it had not started)"}` }]);
+      return { cancelled: true };
     });
   }
 
