@@ -179,6 +179,47 @@ export const GroupListSchema = z
   })
   .meta({ id: "GroupList" });
 
+/** A rolling refresh (issue 31): the image id pinned at its start, its progress, and why it halted. */
+export const RefreshViewSchema = z
+  .object({
+    targetImageId: z.string().meta({ description: "the image id pinned when the refresh started" }),
+    startedAt: z.string(),
+    trigger: z.enum(["drift", "manual"]),
+    ignoreWindow: z.boolean(),
+    replaced: z.number().int().meta({ description: "old members deleted, each after a new one was ready" }),
+    failed: z.number().int().meta({ description: "new servers that failed (ERROR, or unhealthy past the grace)" }),
+    halted: z.object({ reason: z.string(), at: z.string() }).optional(),
+    completedAt: z.string().optional(),
+    progress: z
+      .object({
+        old: z.number().int(),
+        oldParked: z.number().int(),
+        newReady: z.number().int(),
+        newPending: z.number().int(),
+        failed: z.number().int(),
+        replaced: z.number().int(),
+        inService: z.number().int(),
+        minInService: z.number().int(),
+        inWindow: z.boolean(),
+      })
+      .optional(),
+  })
+  .meta({ id: "RefreshView" });
+
+/** POST /v1/groups/{name}/refresh: start now, optionally outside the disruption windows. */
+export const RefreshRequestSchema = z
+  .object({ ignoreWindow: z.boolean().optional().meta({ description: "true: replace members outside the rules' disruption windows too" }) })
+  .strict()
+  .meta({ id: "RefreshRequest" });
+
+export const RefreshRequestViewSchema = z
+  .object({ author: z.string(), at: z.string(), ignoreWindow: z.boolean() })
+  .meta({ id: "RefreshRequestView" });
+
+export const StartRefreshResultSchema = z.object({ requested: RefreshRequestViewSchema }).meta({ id: "StartRefreshResult" });
+
+export const CancelRefreshResultSchema = z.object({ cancelled: z.boolean() }).meta({ id: "CancelRefreshResult" });
+
 const TickRecordSchema = z
   .object({
     at: z.string(),
@@ -207,6 +248,7 @@ const TickRecordSchema = z
     lastSeenAt: z.string().optional(),
     tickRequestId: z.string().optional().meta({ description: "X-OpenStack-Request-Id (req-<uuid>) sent with every cloud call of this tick: Nova and Keystone log it as the global request id" }),
     deferred: DeferralSchema.optional(),
+    refresh: RefreshViewSchema.optional(),
     stale: z.object({ appliedNow: z.string() }).optional().meta({ description: "set when the request's time was older than the newest one the group already reconciled at (appliedNow): nothing was done (notice stale-tick)" }),
   })
   .meta({ id: "TickRecord" });
@@ -300,6 +342,8 @@ export const GroupStatusSchema = z
     parking: ParkingStatusSchema.nullable(),
     deferred: DeferralSchema.nullable().meta({ description: "what the last tick left for the next one (its budget ran short); null: nothing" }),
     flavors: FlavorStatusSchema.nullable().meta({ description: "which flavor new boots take and why; null for a group without a flavor (power)" }),
+    refresh: RefreshViewSchema.nullable().meta({ description: "the rolling refresh: target image id, progress, halted reason; null: none ever started" }),
+    refreshRequest: RefreshRequestViewSchema.nullable().meta({ description: "a manual start the next tick takes up; null: none waiting" }),
     nextChanges: z.array(ChangePointSchema).meta({ description: "the next scheduled changes of the desired count (next 24 h, at most 5)" }),
   })
   .meta({ id: "GroupStatus" });

@@ -275,6 +275,38 @@ export const SnapshotPolicySchema = z
   });
 export type SnapshotPolicy = z.infer<typeof SnapshotPolicySchema>;
 
+/** A new server's HTTP health check during a refresh (the Worker fetches it: the server must be reachable from it). */
+export const RefreshHealthCheckSchema = z
+  .object({
+    url: z
+      .string()
+      .max(2000)
+      .refine((u) => URL.canParse(u.replaceAll("{ip}", "192.0.2.1")) && /^https?:/i.test(u), {
+        message: "an http(s) URL; {ip} stands for the server's address, e.g. http://{ip}:8080/healthz",
+      }),
+    graceSeconds: z.number().int().min(0).max(3600).default(300),
+    timeoutMs: z.number().int().min(100).max(10_000).default(2000),
+  })
+  .strict();
+
+/** A rolling refresh: members on an old image or flavor are replaced, new ones first. */
+export const RefreshRulesSchema = z
+  .object({
+    maxSurge: z.number().int().min(1).max(100).default(1),
+    /** Absent: the desired count (a group of 1 always surges). */
+    minInService: Count.optional(),
+    windows: z
+      .array(WindowSpecSchema)
+      .max(20)
+      .default([])
+      .meta({ description: "disruption windows in `timezone` ('Mon-Fri 02:00-05:00'); empty: any time" }),
+    timezone: TimeZoneSchema.default("UTC"),
+    healthCheck: RefreshHealthCheckSchema.optional(),
+    failureThreshold: z.number().int().min(1).max(100).default(2),
+  })
+  .strict();
+export type RefreshRules = z.infer<typeof RefreshRulesSchema>;
+
 // Keys are checked in a superRefine (NovaMetadataSchema, reserved keys in the group's): a refined record
 // key only yields zod's generic "Invalid key in record", and users need to be told which key and why.
 export const GroupRulesSchema = z
@@ -326,6 +358,8 @@ export const GroupRulesSchema = z
       .strict()
       .default({ maxBootsPerTick: 10, maxDeletesPerTick: 10, buildTimeoutMinutes: 30 }),
     snapshots: SnapshotPolicySchema.optional(),
+    /** Rolling refresh to a new image or flavor; absent: members on an old one are left as they are. */
+    refresh: RefreshRulesSchema.optional(),
     paused: z.boolean().default(false),
     /** The named cloud (NOVASCALE_CLOUDS, or `default`: OS_*) and its region; checked against the deployment's clouds when written (422). */
     cloud: CloudNameSchema.optional(),
@@ -351,7 +385,7 @@ export const GroupRulesSchema = z
   });
 
 /** Fields that only make sense when novascale boots: a power group may not set them. */
-const BOOT_ONLY_FIELDS = ["image", "flavor", "keyName", "userData", "securityGroups", "availabilityZone", "namePrefix", "pool"] as const;
+const BOOT_ONLY_FIELDS = ["image", "flavor", "keyName", "userData", "securityGroups", "availabilityZone", "namePrefix", "pool", "refresh"] as const;
 
 /** What is wrong with the mode-dependent fields (path, message), empty when nothing is. */
 function modeProblems(g: {
@@ -411,4 +445,5 @@ export type ParsedShapesMatchCore = [
   MirroredInCore<Exactly<ResourceRef, Core.ResourceRef>>,
   MirroredInCore<Exactly<FlavorRules, Core.FlavorRules>>,
   MirroredInCore<Exactly<Override, Core.Override>>,
+  MirroredInCore<Exactly<RefreshRules, Core.RefreshRules>>,
 ];

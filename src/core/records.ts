@@ -1,4 +1,5 @@
 // The records a group's reconciles leave behind (ticks, step results, errors, activity, pause, boot block): plain types shared by core, store and reconcile.
+import type { RefreshProgress } from "./scaling/refresh-plan.ts";
 import type { PolicyStatus, PolicyStep } from "./snapshots/policy-snapshots.ts";
 import type { Desired, Notice, Step } from "./model/types.ts";
 
@@ -91,8 +92,23 @@ export interface TickRecord {
   tickRequestId?: string;
   /** Steps the tick's budget (subrequests or time) left for the next tick, which serves this group first. */
   deferred?: Deferral;
+  /** The rolling refresh as this reconcile saw it (absent: none open). */
+  refresh?: RefreshView;
   /** Set when this request's `now` was older than the newest the group already reconciled at: nothing was done (notice stale-tick). */
   stale?: { appliedNow: string };
+}
+
+/** A rolling refresh as status and plan show it: the pinned target, how far it got, and why it halted. */
+export interface RefreshView {
+  targetImageId: string;
+  startedAt: string;
+  trigger: "drift" | "manual";
+  ignoreWindow: boolean;
+  replaced: number;
+  failed: number;
+  halted?: { reason: string; at: string };
+  completedAt?: string;
+  progress?: RefreshProgress;
 }
 
 /** Why and how much of a group's work waits for the next tick. */
@@ -116,6 +132,11 @@ export type ActivityKind =
   | "unpark-failed"
   | "error"
   | "boot-blocked"
+  | "refresh-requested"
+  | "refresh-started"
+  | "refresh-halted"
+  | "refresh-completed"
+  | "refresh-cancelled"
   | "boot-unblocked"
   | "boot-backoff"
   | "boot-backoff-ended"

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { OverrideSchema, type Override } from "../config/group.ts";
 import type { HistoryPoint } from "../core/scaling/history.ts";
 import type { BootBackoff } from "../core/scaling/boot-backoff.ts";
+import type { RefreshState } from "../core/scaling/refresh.ts";
 import type { ActivityEntry, BootBlock, PauseState, TickRecord } from "../core/records.ts";
 import { ActivityLog } from "./activity-log.ts";
 import { readParsed } from "./parsed.ts";
@@ -14,6 +15,8 @@ const KEY = {
   pause: "pause",
   bootBlock: "bootBlock",
   bootBackoff: "bootBackoff",
+  refresh: "refresh",
+  refreshRequest: "refreshRequest",
   lastTick: "lastTick",
   lastActionAt: "lastActionAt",
   appliedNow: "appliedNow",
@@ -33,6 +36,19 @@ const BootBackoffSchema = z.object({
   revision: z.number(),
   counted: z.array(z.string()),
   watching: z.array(z.string()),
+});
+/** An open (or halted, or finished) rolling refresh (core/scaling/refresh.ts). */
+export const RefreshStateSchema = z.object({
+  targetImageId: z.string(),
+  targetFlavorId: z.string().optional(),
+  startedAt: z.string(),
+  trigger: z.enum(["drift", "manual"]),
+  ignoreWindow: z.boolean(),
+  replaced: z.number().int().min(0),
+  failedIds: z.array(z.string()),
+  activeSince: z.record(z.string(), z.string()),
+  halted: z.object({ reason: z.string(), at: z.string() }).optional(),
+  completedAt: z.string().optional(),
 });
 const DesiredSchema = z.object({
   value: z.number(),
@@ -59,6 +75,7 @@ const TickRecordSchema = z.object({
   lastSeenAt: z.string().optional(),
   tickRequestId: z.string().optional(),
   deferred: z.object({ reason: z.enum(["subrequests", "deadline"]), steps: z.number().int(), message: z.string() }).optional(),
+  refresh: z.object({ targetImageId: z.string() }).loose().optional(),
 });
 // sentAt came later: records without it stay readable (the hold then counts from `at`).
 const LostBootSchema = z.object({ intent: z.string(), count: z.number().int(), at: z.string(), sentAt: z.string().optional() });
@@ -126,6 +143,24 @@ export class CoordinatorStore {
   async setBootBackoff(value: BootBackoff | undefined): Promise<void> {
     if (value === undefined) await this.storage.delete(KEY.bootBackoff);
     else await this.storage.put(KEY.bootBackoff, value);
+  }
+
+  /** The group's rolling refresh; absent when none was ever started (or it was cancelled). */
+  getRefresh(): Promise<RefreshState | undefined> {
+    return this.read(KEY.refresh, RefreshStateSchema) as Promise<RefreshState | undefined>;
+  }
+  async setRefresh(value: RefreshState | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.refresh);
+    else await this.storage.put(KEY.refresh, value);
+  }
+
+  /** A manual start waiting for the next reconcile (which pins the target image). */
+  getRefreshRequest(): Promise<{ author: string; at: string; ignoreWindow: boolean } | undefined> {
+    return this.read(KEY.refreshRequest, z.object({ author: z.string(), at: z.string(), ignoreWindow: z.boolean() }));
+  }
+  async setRefreshRequest(value: { author: string; at: string; ignoreWindow: boolean } | undefined): Promise<void> {
+    if (value === undefined) await this.storage.delete(KEY.refreshRequest);
+    else await this.storage.put(KEY.refreshRequest, value);
   }
 
   async getLastTick(): Promise<TickRecord | undefined> {

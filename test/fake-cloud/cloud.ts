@@ -310,6 +310,54 @@ export class FakeCloud {
     return undefined;
   }
 
+  /** The first live imageBootsError fault for this image (and counts it as fired). */
+  takeImageFault(imageId: string): Extract<FaultSpec, { kind: "imageBootsError" }> | undefined {
+    for (const fault of this.#faults) {
+      if (fault.spec.kind !== "imageBootsError" || isExhausted(fault) || fault.spec.imageId !== imageId) continue;
+      fault.fired++;
+      return fault.spec;
+    }
+    return undefined;
+  }
+
+  /** Adds a public, active image (a new build of a golden image, say); returns its snapshot. */
+  addImage(input: unknown): ImageSnapshot {
+    const spec = z.object({ name: z.string().min(1), properties: z.record(z.string(), z.string()).default({}) }).strict().parse(input);
+    const owner = this.projectByName("admin") ?? [...this.projects.values()][0];
+    const now = this.now();
+    const image: FakeImage = {
+      id: this.rng.uuid(),
+      numericId: this.nextImageNumber++,
+      name: spec.name,
+      status: "active",
+      visibility: "public",
+      ownerProjectId: owner?.id ?? "",
+      created: now,
+      updated: now,
+      properties: spec.properties,
+      size: 16338944,
+      minDisk: 0,
+      minRam: 0,
+      diskFormat: "qcow2",
+      containerFormat: "bare",
+      protected: false,
+      tags: [],
+      checksum: this.rng.hex(32),
+    };
+    this.images.set(image.id, image);
+    return this.imageSnapshots().find((i) => i.id === image.id) as ImageSnapshot;
+  }
+
+  /** Renames an image (how an operator re-points a name at a new build: the old one renamed away). */
+  renameImage(id: string, input: unknown): ImageSnapshot | undefined {
+    const { name } = z.object({ name: z.string().min(1) }).strict().parse(input);
+    const image = this.images.get(id);
+    if (image === undefined) return undefined;
+    image.name = name;
+    image.updated = this.now();
+    return this.imageSnapshots().find((i) => i.id === id);
+  }
+
   /** Every token issued so far stops working (tokens issued later work). */
   revokeTokens(): number {
     let count = 0;
@@ -561,7 +609,8 @@ export class FakeCloud {
             "GET /_fake/state",
             "GET /_fake/servers[?project=demo]",
             "POST /_fake/servers",
-            "GET /_fake/images",
+            "GET|POST /_fake/images",
+            "PUT /_fake/images/{id} (rename)",
             "GET|POST /_fake/clock",
             "GET|POST|DELETE /_fake/faults",
             "DELETE /_fake/faults/{id}",
@@ -590,6 +639,12 @@ export class FakeCloud {
       if (path === "/servers" && method === "GET") return json(200, { servers: this.serverSnapshots(url.searchParams.get("project") ?? undefined) });
       if (path === "/servers" && method === "POST") return json(201, { server: this.seedServer(body as SeedServerInput) });
       if (path === "/images" && method === "GET") return json(200, { images: this.imageSnapshots() });
+      if (path === "/images" && method === "POST") return json(201, { image: this.addImage(body) });
+      const imageMatch = /^\/images\/([^/]+)$/.exec(path);
+      if (imageMatch !== null && method === "PUT") {
+        const image = this.renameImage(decodeURIComponent(imageMatch[1] ?? ""), body);
+        return image === undefined ? json(404, { error: "no such image" }) : json(200, { image });
+      }
       if (path === "/clock" && method === "GET") return json(200, { now: new Date(this.now()).toISOString(), mode: this.clock.mode });
       if (path === "/clock" && method === "POST") {
         const parsed = ClockBodySchema.parse(body);

@@ -58,6 +58,16 @@ export class FakeCloudControl {
     return (await this.#call<{ images: ImageSnapshot[] }>("GET", "/images")).images;
   }
 
+  /** Adds a public active image named `name`. */
+  async addImage(name: string, properties: Record<string, string> = {}): Promise<ImageSnapshot> {
+    return (await this.#call<{ image: ImageSnapshot }>("POST", "/images", { name, properties })).image;
+  }
+
+  /** Renames an image. */
+  async renameImage(id: string, name: string): Promise<ImageSnapshot> {
+    return (await this.#call<{ image: ImageSnapshot }>("PUT", `/images/${encodeURIComponent(id)}`, { name })).image;
+  }
+
   /** The emulator's current time (ISO). */
   async now(): Promise<string> {
     return (await this.#call<{ now: string }>("GET", "/clock")).now;

@@ -49,6 +49,8 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
    * does not show (its fault lookup reads the API's default cell only): only GET /servers/{id} has the fault.
    */
   z.object({ kind: z.literal("noValidHost"), times: Times, serverName: ServerName }).strict(),
+  /** Servers booted from image `imageId` (a broken image) go from BUILD to ERROR instead of ACTIVE. */
+  z.object({ kind: z.literal("imageBootsError"), imageId: z.string().min(1), times: Times }).strict(),
   /** The server goes ACTIVE, then ERROR `afterMs` later. */
   z.object({ kind: z.literal("errorAfterActive"), afterMs: z.number().int().min(0), times: Times, serverName: ServerName }).strict(),
   /** DELETE /servers/{id} answers `status` (default 500), `times` times. */

@@ -13,6 +13,9 @@ import {
   PlanPreviewSchema,
   PlanQuerySchema,
   RetryBootsResultSchema,
+  RefreshRequestSchema,
+  StartRefreshResultSchema,
+  CancelRefreshResultSchema,
   TickRecordSchema,
   TimelineQuerySchema,
   TimelineSchema,
@@ -84,6 +87,37 @@ export const operationRoutes: AnyRouteSpec[] = [
     responses: { 200: { description: "what was cleared", schema: RetryBootsResultSchema } },
     async handle(c, { name, caller, service }) {
       return c.json(await service.retryBoots(name, caller.name));
+    },
+  }),
+  defineRoute({
+    method: "post",
+    path: "/v1/groups/{name}/refresh",
+    tag: TAG,
+    summary: "Start a rolling refresh now",
+    description:
+      "The next tick pins the image id the rules' image resolves to and replaces every member on another one, new servers first " +
+      "(the rules' `refresh`: maxSurge, minInService, windows, health check). `ignoreWindow: true` replaces outside the windows too. " +
+      "409 when the rules have no `refresh`.",
+    role: "admin",
+    body: RefreshRequestSchema,
+    bodyOptional: true,
+    errors: [404, 409, 413, 415],
+    responses: { 202: { description: "the request the next tick takes up", schema: StartRefreshResultSchema } },
+    async handle(c, { name, caller, service, body }) {
+      return c.json(await service.startRefresh(name, caller.name, body.ignoreWindow ?? false), 202);
+    },
+  }),
+  defineRoute({
+    method: "delete",
+    path: "/v1/groups/{name}/refresh",
+    tag: TAG,
+    summary: "Cancel the rolling refresh",
+    description: "Drops a waiting start and halts an open refresh: the next tick deletes new servers not yet ready; members already replaced stay.",
+    role: "admin",
+    errors: [404],
+    responses: { 200: { description: "`cancelled: false` when none was waiting or open", schema: CancelRefreshResultSchema } },
+    async handle(c, { name, caller, service }) {
+      return c.json(await service.cancelRefresh(name, caller.name));
     },
   }),
   defineRoute({

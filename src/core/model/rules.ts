@@ -94,6 +94,29 @@ export interface SnapshotPolicyRules {
   region?: string;
 }
 
+/** An HTTP health check of a new server: healthy when `url` ({ip}: the server's address) answers 2xx. */
+export interface RefreshHealthCheck {
+  url: string;
+  /** How long after the server turns ACTIVE a failing check is still waited for (not a failure yet). */
+  graceSeconds: number;
+  /** One probe's timeout. */
+  timeoutMs: number;
+}
+
+/** How members on an old image (or flavor) are replaced: surge first, inside the disruption windows. */
+export interface RefreshRules {
+  /** New servers booted ahead of the old ones they replace, at most, at a time. */
+  maxSurge: number;
+  /** ACTIVE healthy members kept at least during a refresh; absent: the desired count (a group of 1 always surges). */
+  minInService?: number;
+  /** Disruption windows ("Mon-Fri 02:00-05:00") in `timezone`; empty: any time. */
+  windows: string[];
+  timezone: string;
+  healthCheck?: RefreshHealthCheck;
+  /** New servers that fail (ERROR, or unhealthy past the grace) before the refresh halts and rolls back. */
+  failureThreshold: number;
+}
+
 /** Rules after parsing: defaults filled in, trusted inside. */
 export interface GroupRules {
   /** "elastic": novascale boots and removes servers; "power": it only parks and resumes servers an operator tagged. */
@@ -120,6 +143,8 @@ export interface GroupRules {
   replaceShutoff: boolean;
   limits: { maxBootsPerTick: number; maxDeletesPerTick: number; buildTimeoutMinutes: number };
   snapshots?: SnapshotPolicy;
+  /** Rolling refresh of members on an old image or flavor; absent: drift is never replaced. */
+  refresh?: RefreshRules;
   paused: boolean;
   /** The cloud (a NOVASCALE_CLOUDS entry, or `default`: OS_*) and region it runs in; absent: `default` and that cloud's first region. */
   cloud?: string;

@@ -7,6 +7,7 @@ import type { ObservedServer } from "../../core/model/types.ts";
 import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { LiveSignal } from "../../core/schedule/signals.ts";
 import type { BootBlock, PauseState, StoredGroup, TickRecord } from "../shared/service.ts";
+import type { RefreshView } from "../../core/records.ts";
 
 export interface ReconcileRequest {
   group: StoredGroup;
@@ -35,6 +36,10 @@ export interface CoordinatorState {
   signals: LiveSignal[];
   /** Flavors marked unavailable by capacity or quota refusals (core/scaling/flavors.ts). */
   flavorMarks: FlavorMark[];
+  /** The rolling refresh as stored (null: none ever started), with the last tick's progress while open. */
+  refresh: RefreshView | null;
+  /** A manual start waiting for the next reconcile. */
+  refreshRequest: { author: string; at: string; ignoreWindow: boolean } | null;
 }
 
 /** What "retry boots" cleared (`cleared: false`: booting was not stopped, nothing changed). */

@@ -33,6 +33,9 @@ import { previewNoBootReasons } from "./coordinator-preview.ts";
 import { backoffDelayMs, type BootFailure } from "../../core/scaling/boot-backoff.ts";
 import { Serial } from "../shared/serial.ts";
 import { resilientPort, type CloudPort } from "../gateway/gateway.ts";
+import type { RefreshRequest } from "./refresh.ts";
+import { refreshView } from "./refresh.ts";
+import type { RefreshState } from "../../core/scaling/refresh.ts";
 import { reconcileGroup, recordFingerprint, toPreview, type Listing, type RuntimeState } from "./pipeline.ts";
 import type { FollowAnswer, FollowUpdate, GuardAnswer } from "../rules/registry-engine.ts";
 import type { ActivityEntry, PauseState, PlanPreview, ServerRef, StoredGroup, TickRecord } from "../shared/service.ts";
@@ -56,7 +59,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   readonly #store: CoordinatorStore;
   /** Reconciles, deletes, snapshots and controls run one at a time. */
   readonly #serial = new Serial();
-  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number; signals: LiveSignal[] }) | undefined;
+  #state: (RuntimeState & { lastTick: TickRecord | undefined; lastActionAt: number; lostBoots: LostBoot[]; appliedNow: number; signals: LiveSignal[]; refreshRequest: RefreshRequest | undefined }) | undefined;
   readonly #signalStore: SignalStore;
   /** Receivers and signals run one at a time among themselves, never behind a reconcile (a sender waits seconds at most). */
   readonly #signalSerial = new Serial();
@@ -87,7 +90,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async #loaded() {
     if (this.#state === undefined) {
-      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals] = await Promise.all([
+      const [override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals, refresh, refreshRequest] = await Promise.all([
         this.#store.getOverride(),
         this.#store.getPause(),
         this.#store.getBootBlock(),
@@ -97,8 +100,10 @@ export class GroupCoordinator extends DurableObject<Env> {
         this.#store.getLostBoots(),
         this.#store.getAppliedNow(),
         this.#signalStore.live(),
+        this.#store.getRefresh(),
+        this.#store.getRefreshRequest(),
       ]);
-      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals };
+      this.#state = { override, pause, bootBlock, bootBackoff, lastTick, lastActionAt, lostBoots, appliedNow, signals, refresh, refreshRequest };
     }
     return this.#state;
   }
@@ -162,6 +167,8 @@ export class GroupCoordinator extends DurableObject<Env> {
           pendingBoots: state.lostBoots,
           failedLostBoots,
           signals: state.signals,
+          refresh: state.refresh,
+          refreshRequest: state.refreshRequest,
           flavorMarks,
         },
         listing,
@@ -191,6 +198,14 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (output.bootBackoff !== state.bootBackoff) {
         state.bootBackoff = output.bootBackoff;
         await this.#store.setBootBackoff(output.bootBackoff);
+      }
+      if (listing.ok && JSON.stringify(output.refresh) !== JSON.stringify(state.refresh)) {
+        state.refresh = output.refresh;
+        await this.#store.setRefresh(output.refresh);
+      }
+      if (listing.ok && state.refreshRequest !== undefined && output.refresh?.trigger === "manual") {
+        state.refreshRequest = undefined;
+        await this.#store.setRefreshRequest(undefined);
       }
       if (output.flavorMarks !== flavorMarks) await writeFlavorMarks(this.#store, output.flavorMarks);
       if (listing.ok) await followParking(this.#store, request.group, listing.members, now, resumes, output.record.results);
@@ -327,6 +342,8 @@ export class GroupCoordinator extends DurableObject<Env> {
       parking: await parkingLedger(this.#store),
       signals: s.signals,
       flavorMarks: await readFlavorMarks(this.#store),
+      refresh: s.refresh === undefined ? null : { ...refreshView(s.refresh), ...(s.lastTick?.refresh?.progress === undefined || s.refresh.completedAt !== undefined ? {} : { progress: s.lastTick.refresh.progress }) },
+      refreshRequest: s.refreshRequest ?? null,
     };
   }
 
@@ -392,6 +409,40 @@ export class GroupCoordinator extends DurableObject<Env> {
       await this.#store.setBootBackoff(undefined);
       this.#store.appendActivity([{ at, kind: "boot-unblocked", author, reason: `boots retried by ${author}: cleared ${what.join(" and ")}` }]);
       return { cleared: true, bootBlock: block ?? null, bootBackoff: backoff ?? null };
+    });
+  }
+
+  /** POST /v1/groups/{name}/refresh: the next reconcile pins the image its name resolves to then and starts. */
+  requestRefresh(request: RefreshRequest): Promise<RefreshRequest> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      state.refreshRequest = request;
+      await this.#store.setRefreshRequest(request);
+      this.#store.appendActivity([{ at: request.at, kind: "refresh-requested", author: request.author, reason: `rolling refresh requested by ${request.author}${request.ignoreWindow ? " (ignoring the windows)" : ""}: the next tick starts it` }]);
+      return request;
+    });
+  }
+
+  /**
+   * DELETE /v1/groups/{name}/refresh: drops a waiting request and halts an open refresh (halted is final
+   * for that target: new servers not yet ready are rolled back by the next tick, ready ones stay).
+   */
+  cancelRefresh(author: string, at: string): Promise<{ cancelled: boolean }> {
+    return this.#exclusive(async () => {
+      const state = await this.#loaded();
+      const open = state.refresh !== undefined && state.refresh.completedAt === undefined && state.refresh.halted === undefined;
+      const waiting = state.refreshRequest !== undefined;
+      if (!open && !waiting) return { cancelled: false };
+      if (waiting) {
+        state.refreshRequest = undefined;
+        await this.#store.setRefreshRequest(undefined);
+      }
+      if (open && state.refresh !== undefined) {
+        state.refresh = { ...state.refresh, halted: { reason: `cancelled by ${author}`, at } };
+        await this.#store.setRefresh(state.refresh);
+      }
+      this.#store.appendActivity([{ at, kind: "refresh-cancelled", author, reason: `rolling refresh cancelled by ${author}${open ? "" : " (it had not started)"}` }]);
+      return { cancelled: true };
     });
   }
 

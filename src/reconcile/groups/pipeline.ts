@@ -15,6 +15,8 @@ import type { ResolvedFlavor, ResolvedImage } from "../../openstack/cloud.ts";
 import { notSentReason, type BootReads, type CloudPort, type Reservation } from "../gateway/gateway.ts";
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { withFaults } from "./faults.ts";
+import type { RefreshState } from "../../core/scaling/refresh.ts";
+import { mergeSteps, pinnedRules, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
 import { marksAfterBoots, planFlavor, quotaRefusalBefore, withFlavorReason } from "./pipeline-flavors.ts";
 import type { FlavorChoice, FlavorMark } from "../../core/scaling/flavors.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
@@ -46,6 +48,9 @@ export interface RuntimeState {
   failedLostBoots?: readonly BootFailure[];
   /** The receivers' live signals: they raise the desired count (core/schedule/signals.ts). */
   signals?: readonly LiveSignal[];
+  /** The group's rolling refresh (core/scaling/refresh.ts) and a manual start waiting for this reconcile. */
+  refresh?: RefreshState | undefined;
+  refreshRequest?: RefreshRequest | undefined;
   /** Flavors marked unavailable by capacity or quota refusals (core/scaling/flavors.ts). */
   flavorMarks?: readonly FlavorMark[];
 }
@@ -82,6 +87,8 @@ export interface ReconcileOutput {
   bootBackoff: BootBackoff | undefined;
   /** True when a boot or delete request went out (whatever its answer). */
   acted: boolean;
+  /** The rolling refresh after this reconcile (undefined: none). */
+  refresh?: RefreshState | undefined;
   /** The flavor marks after this reconcile (the same array as given when nothing changed). */
   flavorMarks: readonly FlavorMark[];
 }
@@ -275,14 +282,20 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
 
   // Before planning: an ERROR member's delete and the boot backoff both say Nova's fault, read if the listing lacked it.
   const members = await withFaults(input.listing.members.filter((s) => isMember(s, group.name)), state.bootBackoff?.counted ?? [], input.cloud);
-  const planned = plan({ group: { name: group.name, rules: group.rules }, desired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}), ...(input.adopted ? { adopted: input.adopted } : {}) });
-  const notices = [...planned.notices];
+  // A rolling refresh holds new servers beyond desired on purpose: the scaling plan plans for desired + held,
+  // so it neither trims the surge nor boots it again; boots go to the pinned image.
+  const refresh = await refreshTick({ group: group.name, rules: group.rules, desired, members, state: state.refresh, request: state.refreshRequest, cloud: input.cloud, now });
+  const planDesired = refresh.held > 0 ? { ...desired, value: desired.value + refresh.held } : desired;
+  const planned0 = plan({ group: { name: group.name, rules: group.rules }, desired: planDesired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}), ...(input.adopted ? { adopted: input.adopted } : {}) });
+  const planned = refresh.steps.length === 0 ? planned0 : { ...planned0, steps: mergeSteps(refresh.steps, planned0.steps) };
+  const notices = [...planned.notices, ...refresh.notices];
   const errors: ErrorInfo[] = [];
-  const ceiling: GroupCeiling = { max: group.rules.max, present: planned.present };
+  const surgeRoom = group.rules.refresh !== undefined && refresh.state !== undefined && refresh.state.completedAt === undefined ? group.rules.refresh.maxSurge : 0;
+  const ceiling: GroupCeiling = { max: group.rules.max + surgeRoom, present: planned.present };
   const stamp: Stamp = { at: base.at, author: input.author, counts: { from: planned.counted, to: desired.value } };
   // Newer rules or a server up again end a backoff; servers Nova put in ERROR feed it, before anything boots.
   const opened = backoffBeforePlan(state.bootBackoff, members, state.failedLostBoots ?? [], group.revision, now, stamp);
-  const gated: ReconcileInput = { ...input, state: { ...state, bootBackoff: opened.backoff } };
+  const gated: ReconcileInput = { ...input, group: { ...group, rules: pinnedRules(group.rules, refresh.state) }, state: { ...state, bootBackoff: opened.backoff } };
   // ERROR members Nova could not place mark their flavor; the one flavor this tick boots is chosen once, here.
   const flavors = await planFlavor(group.rules, state.flavorMarks ?? [], members, input.cloud, now, stamp);
   const budgeted = await claimBudget(gated, planned.steps, ceiling, flavors.choice);
@@ -291,6 +304,13 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   prepared.steps = withFlavorReason(prepared.steps, flavors.choice, notices);
   let bootBlock = prepared.bootBlock;
   const activity: ActivityEntry[] = [...opened.activity, ...flavors.activity];
+  if (refresh.started && refresh.state !== undefined) {
+    activity.push({ ...stamp, kind: "refresh-started", reason: `rolling refresh to image ${refresh.state.targetImageId} (${refresh.state.trigger}${refresh.state.ignoreWindow ? ", ignoring the windows" : ""})` });
+  }
+  if (refresh.state?.halted !== undefined && state.refresh?.halted === undefined) activity.push({ ...stamp, kind: "refresh-halted", reason: refresh.state.halted.reason });
+  if (refresh.state?.completedAt !== undefined && state.refresh?.completedAt === undefined && state.refresh !== undefined) {
+    activity.push({ ...stamp, kind: "refresh-completed", reason: `every member runs image ${refresh.state.targetImageId} (${refresh.state.replaced} replaced)` });
+  }
   if (bootBlock !== undefined && bootBlock !== input.state.bootBlock) {
     activity.push({ ...stamp, kind: "boot-blocked", reason: bootBlock.reason });
   }
@@ -365,7 +385,8 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const blocked = bootBlockActive(bootBlock, group.etag) || backoffHolds(after.backoff, now);
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, blocked) };
   if (deferred !== undefined) record.deferred = deferred;
-  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
+  if (refresh.progress !== undefined && refresh.state !== undefined) record.refresh = { ...refreshView(refresh.state), progress: refresh.progress };
+  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
 }
 
 /** The dry-run view of a reconcile output. */

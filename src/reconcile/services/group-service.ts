@@ -170,6 +170,20 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
       return { bootBlock: answer.bootBlock, bootBackoff: answer.bootBackoff };
     },
 
+    /** Starts a rolling refresh at the next tick (409: the rules have no `refresh`). */
+    async startRefresh(name: string, author: string, ignoreWindow: boolean) {
+      const group = await existing(name);
+      if (group.rules.refresh === undefined) throw new ConflictError(`group '${name}' has no refresh rules (add \`refresh: {}\`): nothing to start`);
+      const request = await coordinatorStub(env, name).requestRefresh({ author, at: clock().toISOString(), ignoreWindow });
+      return { requested: request };
+    },
+
+    /** Cancels a waiting or open refresh (`cancelled: false`: there was none). */
+    async cancelRefresh(name: string, author: string) {
+      await existing(name);
+      return coordinatorStub(env, name).cancelRefresh(author, clock().toISOString());
+    },
+
     async status(name: string, now: Date): Promise<GroupStatus> {
       const group = await existing(name);
       const [state, turns] = await Promise.all([coordinatorStub(env, name).state(), readTurns(env.RULES)]);
@@ -205,6 +219,8 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
         parking: parkingStatus(parks(group.rules), state.parking ?? [], now),
         deferred: deferralFor(turns, "groups", name, lastTick, now),
         flavors: flavorStatus(group.rules.flavor, state.flavorMarks ?? [], now),
+        refresh: state.refresh ?? null,
+        refreshRequest: state.refreshRequest ?? null,
       };
     },
 

@@ -40,6 +40,8 @@ export interface GroupSummary {
 }
 
 // The records of ticks and activity are plain data owned by core (store/ imports them from there).
+import type { RefreshView } from "../../core/records.ts";
+export type { RefreshView } from "../../core/records.ts";
 export type { GroupHealth, ErrorCategory, ErrorInfo, PauseState, BootBlock, StepResult, TickRecord, Deferral, ActivityKind, ActivityEntry } from "../../core/records.ts";
 
 /** A group's state for GET /v1/groups/{name}. */
@@ -69,6 +71,10 @@ export interface GroupStatus {
   deferred: Deferral | null;
   /** Which flavor new boots take and why (null: the rules name none, a power group). */
   flavors: FlavorStatus | null;
+  /** The rolling refresh (target image, progress, halted reason); null: none ever started. */
+  refresh: RefreshView | null;
+  /** A manual start (POST .../refresh) the next tick takes up; null: none waiting. */
+  refreshRequest: { author: string; at: string; ignoreWindow: boolean } | null;
 }
 
 /** How a group's flavors stand now (core/scaling/flavors.ts chooseFlavor over the stored marks). */
@@ -204,6 +210,10 @@ export interface GroupService {
   resume(name: string, author: string): Promise<{ resumed: boolean }>;
   /** Lifts the boot block and ends the backoff: the next tick boots again. Throws ConflictError when boots were not stopped. */
   retryBoots(name: string, author: string): Promise<RetryBootsResult>;
+  /** POST .../refresh: the next tick starts a rolling refresh (ConflictError: the rules have no `refresh`). */
+  startRefresh(name: string, author: string, ignoreWindow: boolean): Promise<{ requested: { author: string; at: string; ignoreWindow: boolean } }>;
+  /** DELETE .../refresh: drops a waiting start, halts an open refresh. */
+  cancelRefresh(name: string, author: string): Promise<{ cancelled: boolean }>;
   /** No cloud calls: desired is computed at `now`, actual comes from the last tick. */
   status(name: string, now: Date): Promise<GroupStatus>;
   /** Lists the group's servers live and plans as of `at`; executes nothing, records nothing. */

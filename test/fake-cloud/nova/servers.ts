@@ -336,7 +336,8 @@ export async function createServers(n: Nova): Promise<Response> {
       // No host: Nova's conductor buries the instance in cell0, whose faults /servers/detail does not show.
       server.cell0 = true;
       scheduleNoValidHost(cloud, server);
-    } else scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
+    } else if (cloud.takeImageFault(server.imageId) !== undefined) scheduleImageError(cloud, server);
+    else scheduleBuild(cloud, server, cloud.takeServerFault("errorAfterActive", name)?.afterMs);
   }
   if (cloud.options.buildMs === 0) cloud.settle();
 
@@ -376,6 +377,15 @@ export function scheduleNoValidHost(cloud: FakeCloud, s: FakeServer): void {
     setState(cloud, s, "ERROR", "error", null, 0);
     s.addresses = [];
     s.fault = { code: 500, message: NO_VALID_HOST, created: cloud.now() };
+  });
+}
+
+/** A broken image (imageBootsError): BUILD -> ERROR after buildMs, with the fault a failed spawn leaves. */
+export function scheduleImageError(cloud: FakeCloud, s: FakeServer): void {
+  cloud.schedule(cloud.now() + cloud.options.buildMs, () => {
+    if (cloud.servers.get(s.id) !== s || s.status !== "BUILD" || s.taskState === "deleting") return;
+    setState(cloud, s, "ERROR", "error", null, 0);
+    s.fault = { code: 500, message: `Build of instance ${s.id} aborted: image ${s.imageId} did not boot (fake cloud).`, created: cloud.now() };
   });
 }
 
