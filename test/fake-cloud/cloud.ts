@@ -208,28 +208,7 @@ export class FakeCloud {
         this.appCredentials.set(cred.id, { id: cred.id, name: cred.name ?? cred.id, secret: cred.secret, userId: user.id, projectId: project.id });
       }
     }
-    const adminProject = this.projectByName("admin") ?? [...this.projects.values()][0];
-    const now = this.now();
-    const cirros: FakeImage = {
-      id: this.rng.uuid(),
-      numericId: this.nextImageNumber++,
-      name: "cirros",
-      status: "active",
-      visibility: "public",
-      ownerProjectId: adminProject?.id ?? "",
-      created: now,
-      updated: now,
-      properties: {},
-      size: 16338944,
-      minDisk: 0,
-      minRam: 0,
-      diskFormat: "qcow2",
-      containerFormat: "bare",
-      protected: false,
-      tags: [],
-      checksum: this.rng.hex(32),
-    };
-    this.images.set(cirros.id, cirros);
+    this.publicImage("cirros", {});
   }
 
   // ---- time -------------------------------------------------------------------------------------
@@ -320,21 +299,20 @@ export class FakeCloud {
     return undefined;
   }
 
-  /** Adds a public, active image (a new build of a golden image, say); returns its snapshot. */
-  addImage(input: unknown): ImageSnapshot {
-    const spec = z.object({ name: z.string().min(1), properties: z.record(z.string(), z.string()).default({}) }).strict().parse(input);
+  /** A public, active 16 MB qcow2 image owned by the admin project (the seeded cirros, or one a test adds). */
+  private publicImage(name: string, properties: Record<string, string>): FakeImage {
     const owner = this.projectByName("admin") ?? [...this.projects.values()][0];
     const now = this.now();
     const image: FakeImage = {
       id: this.rng.uuid(),
       numericId: this.nextImageNumber++,
-      name: spec.name,
+      name,
       status: "active",
       visibility: "public",
       ownerProjectId: owner?.id ?? "",
       created: now,
       updated: now,
-      properties: spec.properties,
+      properties,
       size: 16338944,
       minDisk: 0,
       minRam: 0,
@@ -345,6 +323,13 @@ export class FakeCloud {
       checksum: this.rng.hex(32),
     };
     this.images.set(image.id, image);
+    return image;
+  }
+
+  /** Adds a public, active image (a new build of a golden image, say); returns its snapshot. */
+  addImage(input: unknown): ImageSnapshot {
+    const spec = z.object({ name: z.string().min(1), properties: z.record(z.string(), z.string()).default({}) }).strict().parse(input);
+    const image = this.publicImage(spec.name, spec.properties);
     return this.imageSnapshots().find((i) => i.id === image.id) as ImageSnapshot;
   }
 
