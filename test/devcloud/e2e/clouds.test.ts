@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Devcloud, demoBUser, demoUser, testName, waitFor, type DevcloudUser, type NovaServer } from "../support/devcloud.ts";
 import { useE2eWorker } from "../support/e2e.ts";
-import { adminSettings } from "../support/identity.ts";
+import { adminUser } from "../support/identity.ts";
 
 /*
  * The devcloud's Keystone has project demo and project demo-b (a user each) and two regions: RegionOne at
@@ -67,15 +67,7 @@ const e2e = useE2eWorker({
   groups: () => groups,
   async beforeStart(demo) {
     demoB = await Devcloud.login(demoBUser(process.env));
-    const rc = await adminSettings();
-    admin = await Devcloud.login({
-      authUrl: rc.OS_AUTH_URL!.replace(/\/+$/, ""),
-      username: rc.OS_USERNAME!,
-      password: rc.OS_PASSWORD!,
-      projectName: rc.OS_PROJECT_NAME!,
-      userDomainName: rc.OS_USER_DOMAIN_NAME ?? "Default",
-      projectDomainName: rc.OS_PROJECT_DOMAIN_NAME ?? "Default",
-    });
+    admin = await Devcloud.login(await adminUser());
     // The boot marker novascale writes on its own boots (<intent id>@<time sent>): a member it may delete.
     const marker = () => `${crypto.randomUUID()}@${at(-5).toISOString()}`;
     decoys[decoyInB] = await demoB.bootActive(decoyInB, { [GROUP_KEY]: groupA, [BOOT_KEY]: marker() });

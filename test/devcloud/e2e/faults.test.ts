@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Devcloud, testName, waitFor, type NovaServer } from "../support/devcloud.ts";
 import { useE2eWorker } from "../support/e2e.ts";
-import { adminSettings } from "../support/identity.ts";
+import { adminUser } from "../support/identity.ts";
 
 const GROUP_KEY = "novascale:group";
 const group = testName("fault");
@@ -20,15 +20,7 @@ const e2e = useE2eWorker({ tokenName: "e2e-faults", groups: () => [group] });
 const { api, apiJson } = e2e;
 
 beforeAll(async () => {
-  const rc = await adminSettings();
-  admin = await Devcloud.login({
-    authUrl: rc.OS_AUTH_URL!.replace(/\/+$/, ""),
-    username: rc.OS_USERNAME!,
-    password: rc.OS_PASSWORD!,
-    projectName: rc.OS_PROJECT_NAME!,
-    userDomainName: rc.OS_USER_DOMAIN_NAME ?? "Default",
-    projectDomainName: rc.OS_PROJECT_DOMAIN_NAME ?? "Default",
-  });
+  admin = await Devcloud.login(await adminUser());
   const made = await admin.call("POST", "/flavors", { flavor: { name: flavorName, ram: 64, vcpus: 1, disk: 700_000, "os-flavor-access:is_public": true } });
   if (made.status !== 200) throw new Error(`create flavor ${flavorName} -> ${made.status}: ${JSON.stringify(made.body)}`);
   flavorId = (made.body as { flavor: { id: string } }).flavor.id;

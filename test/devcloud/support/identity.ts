@@ -18,6 +18,19 @@ export async function adminSettings(): Promise<Record<string, string>> {
   return Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^["']|["']$/g, "")]));
 }
 
+/** The admin's login (for Devcloud.login), from adminSettings(). */
+export async function adminUser(): Promise<{ authUrl: string; username: string; password: string; projectName: string; userDomainName: string; projectDomainName: string }> {
+  const rc = await adminSettings();
+  return {
+    authUrl: rc.OS_AUTH_URL!.replace(/\/+$/, ""),
+    username: rc.OS_USERNAME!,
+    password: rc.OS_PASSWORD!,
+    projectName: rc.OS_PROJECT_NAME!,
+    userDomainName: rc.OS_USER_DOMAIN_NAME ?? "Default",
+    projectDomainName: rc.OS_PROJECT_DOMAIN_NAME ?? "Default",
+  };
+}
+
 /**
  * Makes sure `names` exist: the domain, a project in it, a user in it with `password` (reset when the
  * user exists), and the member role for that user on that project. Runs as the cloud admin.
