@@ -2,25 +2,17 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../../src/config/group.ts";
-import { createGroupService } from "../../../src/reconcile/services/group-service.ts";
-import { runTick } from "../../../src/reconcile/tick/tick.ts";
 import { DEFERRED_KEY } from "../../../src/store/tick-state.ts";
 import { deleteAllGroups } from "../../support/rules.ts";
-import { CloudFault, MemoryCloud } from "../memory-cloud.ts";
+import { CloudFault } from "../memory-cloud.ts";
+import { memoryWorld } from "../memory-world.ts";
 
 function elastic(extra: Partial<GroupRulesInput> = {}) {
   return GroupRulesSchema.parse({ image: "cirros", flavor: ["m1.large", "m1.medium", "m1.small"], max: 4, default: 2, ...extra });
 }
 
 function setup(now = "2026-11-26T09:00:00Z") {
-  const cloud = new MemoryCloud();
-  let clock = new Date(now);
-  const service = createGroupService(env, { cloudFactory: () => cloud, clock: () => clock });
-  const tick = (at: string) => {
-    cloud.clock = new Date(at);
-    clock = new Date(at);
-    return runTick(env, new Date(at), { cloudFactory: () => cloud });
-  };
+  const { cloud, service, tick } = memoryWorld(now);
   /** The flavor ids of the boot requests sent so far (the memory cloud resolves m1.x to flv-m1.x). */
   const bootFlavors = () => cloud.bootSpecs.map((b) => b.flavorId);
   return { cloud, service, tick, bootFlavors };

@@ -3,11 +3,10 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { GroupRulesSchema, type GroupRulesInput } from "../../../src/config/group.ts";
 import { GROUP_KEY, PARK_KEY } from "../../../src/core/model/membership.ts";
-import { createGroupService } from "../../../src/reconcile/services/group-service.ts";
-import { runTick } from "../../../src/reconcile/tick/tick.ts";
 import { DEFERRED_KEY } from "../../../src/store/tick-state.ts";
 import { deleteAllGroups } from "../../support/rules.ts";
-import { CloudFault, MemoryCloud } from "../memory-cloud.ts";
+import { CloudFault } from "../memory-cloud.ts";
+import { memoryWorld } from "../memory-world.ts";
 
 /** 2 by day (08:00 UTC), 0 at night (20:00 UTC). */
 const dayAndNight = {
@@ -23,15 +22,7 @@ function elastic(extra: Partial<GroupRulesInput> = {}) {
 }
 
 function setup(now = "2026-11-26T09:00:00Z") {
-  const cloud = new MemoryCloud();
-  let clock = new Date(now);
-  const service = createGroupService(env, { cloudFactory: () => cloud, clock: () => clock });
-  const tick = (at: string) => {
-    cloud.clock = new Date(at);
-    clock = new Date(at);
-    return runTick(env, new Date(at), { cloudFactory: () => cloud });
-  };
-  return { cloud, service, tick };
+  return memoryWorld(now);
 }
 
 afterEach(async () => {
