@@ -73,12 +73,7 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, o
     if (!isJsonMediaType(contentType)) {
       throw new ApiError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json");
     }
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-    } catch {
-      throw new ApiError(400, "malformed_json", "request body is not valid UTF-8");
-    }
+    const text = utf8Text(bytes, "malformed_json", "request body is not valid UTF-8");
     if (text.trim() === "") throw new ApiError(400, "malformed_json", "request body is empty; expected a JSON object");
     try {
       raw = JSON.parse(text);
@@ -134,4 +129,13 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) throw validationError("query", parsed.error, ["query"]);
   return parsed.data;
+}
+
+/** The body's bytes as strict UTF-8 (a leading BOM dropped); anything else is a 400 with `code`. */
+export function utf8Text(bytes: Uint8Array, code: string, message: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, code, message);
+  }
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ReceiverCreateSchema, ReceiverFieldsSchema, SIGNAL_BODY_LIMIT_BYTES } from "../../config/signals.ts";
 import { SIGNATURE_HEADER } from "../../core/notify/signature.ts";
 import { createSignalService, type ReceiverView } from "../../reconcile/services/signal-service.ts";
-import { readLimited } from "../body.ts";
+import { readLimited, utf8Text } from "../body.ts";
 import type { ApiEnv } from "../context.ts";
 import { ApiError, errorResponse } from "../errors.ts";
 import { LiveSignalSchema } from "../schemas.ts";
@@ -91,12 +91,7 @@ export function mountSignalEndpoint(app: Hono<ApiEnv>, now: () => Date): void {
       if (error instanceof ApiError) throw error;
       throw new ApiError(400, "bad_request", "the body could not be read");
     }
-    let body: string;
-    try {
-      body = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-    } catch {
-      throw new ApiError(400, "malformed_body", "the body is not valid UTF-8");
-    }
+    const body = utf8Text(bytes, "malformed_body", "the body is not valid UTF-8");
     const signature = c.req.header(SIGNATURE_HEADER);
     const authorization = c.req.header("Authorization");
     const answer = await createSignalService(c.env).signal(c.req.param("id"), {
