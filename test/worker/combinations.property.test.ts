@@ -125,8 +125,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 /** Initial rules: mostly elastic and wanting servers by day, so that histories starting below desired boot. */
 const initialChoice: fc.Arbitrary<RulesChoice> = fc
-  .record({ c: rulesChoice, elastic: fc.integer({ min: 0, max: 3 }), day: fc.integer({ min: 2, max: 4 }) })
-  .map(({ c, elastic, day }) => (elastic === 0 ? c : { ...c, mode: "elastic", max: Math.max(c.max, day), dayDesired: Math.max(c.dayDesired, day) }));
+  .record({ c: rulesChoice, elastic: fc.integer({ min: 0, max: 3 }), day: fc.integer({ min: 2, max: 4 }), deletes: fc.boolean() })
+  .map(({ c, elastic, day, deletes }) =>
+    elastic === 0 ? c : { ...c, mode: "elastic", max: Math.max(c.max, day), dayDesired: Math.max(c.dayDesired, day), ...(deletes ? { action: "delete" as const } : {}) },
+  );
 
 const history: fc.Arbitrary<History> = fc.record({
   lagMs: fc.constantFrom(0, 0, 40_000, 35 * 60_000),
@@ -173,7 +175,7 @@ async function runHistory(h: History): Promise<void> {
   const policyPaused = [false, false];
   const lostBoots: Array<{ group: string; intent?: string; tickNow: number; seq: number }> = [];
   /** Consecutive-minute cron ticks since each ring item was last served, and the fewest items a tick served meanwhile. */
-  const waiting = new Map<string, { ticks: number; minServed: number }>();
+  const waiting = new Map<string, { ticks: number; minReach: number }>();
   let lastPlainTick: number | undefined;
   const ringSize = groupNames.length + policyNames.length;
   let checked = 0;
@@ -285,8 +287,14 @@ async function runHistory(h: History): Promise<void> {
       const rec = r.record;
       if (rec !== undefined && !(rec.deferred !== undefined && rec.at === at && rec.steps.length === 0)) served.add(`policy:${r.policy}`);
     }
+    // r as the rule counts it: the ring items from the tick's cursor on, up to the first this tick did not serve.
+    const rotated = summary.turn?.rotated ?? [];
+    const gap = rotated.findIndex((key) => !served.has(key));
+    const reach = gap < 0 ? rotated.length : gap;
+    expect(rotated.length, `the tick's ring: ${context()}`).toBe(ringSize);
     count("ticks");
     if (served.size < ringSize) count("ticks reaching part of the ring");
+    if (reach === 0 && served.size > 0) count("ticks whose cursor item got nothing while others were served");
     const consecutive = plain && lastPlainTick !== undefined && now === lastPlainTick + MINUTE;
     lastPlainTick = plain ? now : undefined;
     const items = [...groupNames.map((n) => `group:${n}`), ...policyNames.map((n) => `policy:${n}`)];
@@ -296,14 +304,14 @@ async function runHistory(h: History): Promise<void> {
         continue;
       }
       if (served.has(item)) {
-        waiting.set(item, { ticks: 0, minServed: Number.POSITIVE_INFINITY });
+        waiting.set(item, { ticks: 0, minReach: Number.POSITIVE_INFINITY });
         continue;
       }
       const before = consecutive ? waiting.get(item) : undefined;
-      const next = { ticks: (before?.ticks ?? 0) + 1, minServed: Math.min(before?.minServed ?? Number.POSITIVE_INFINITY, served.size) };
+      const next = { ticks: (before?.ticks ?? 0) + 1, minReach: Math.min(before?.minReach ?? Number.POSITIVE_INFINITY, reach) };
       waiting.set(item, next);
-      if (next.minServed === 0) continue; // a tick that could start nothing: the bound does not apply
-      const k = Math.ceil(ringSize / next.minServed);
+      if (next.minReach === 0) continue; // a tick that reached nothing from its cursor (r = 0): the bound does not apply
+      const k = Math.ceil(ringSize / next.minReach);
       // Reached within K consecutive ticks: at most K - 1 of them in a row without it.
       expect(next.ticks, `${item} not served for ${next.ticks} consecutive ticks (K = ${k}): ${context()}`).toBeLessThan(k);
     }

@@ -10,8 +10,11 @@
  *     always wants more than the budget gets its share once per round, not every tick.
  *   - Within a tick the arc's groups run first, then its policies (a policy's listing leaves out what
  *     the groups deleted). So that a busy group cannot spend the budget before the night's snapshot,
- *     the requests a policy's turn needs are held for it while the groups run (policyReserve): due
- *     policies (inside their grace period) first, then the other policies of the predicted arc.
+ *     the requests a policy's turn needs are held for it while the groups run (policyReserves): due
+ *     policies (inside their grace period) first, then the other policies of the predicted arc; each
+ *     policy's share stays its own while the policies before it run. While a policy is due, a group at
+ *     the cursor gets what the shares leave (at least half); if its first step needs more, it waits
+ *     (reached 0) until the firing is served or its grace period ends: the night's backup comes first.
  *   - The cursor is not stored each tick: it is predicted. The stored state says "from minute `base`
  *     the cursor stood at `start` and advances `stride` items a minute". A tick that reaches at least
  *     `stride` ring items leaves the state as it is (no write); only a tick that reaches fewer stores
@@ -120,27 +123,46 @@ export function turnOrder(
 export const DUE_POLICY_REQUESTS = 3;
 
 /**
- * What the tick holds back for the policies while its groups run: DUE_POLICY_REQUESTS for each policy
- * whose firing is due, 1 (its listing of images) for each other policy inside the predicted arc (the
- * first `stride` items of the rotated ring; all of them without state), at most half of `available`
- * so groups always get their share (but at least one request for each policy ahead of the first group:
- * the cursor's own item always gets something). Without it a busy group would spend the budget before the
- * night's snapshot, which then misses its grace period.
+ * What the tick holds back for each policy while the items ahead of it run: DUE_POLICY_REQUESTS for a
+ * policy whose firing is due, 1 (its listing of images) for each other policy inside the predicted arc
+ * (the first `stride` items of the rotated ring; all of them without state). All of it together is at
+ * most half of `available`, so groups always get their share, except that a policy at the cursor keeps
+ * at least one request even past that: the cursor's item always gets something. Shares go first to the
+ * policy at the cursor, then to due ones, then to the arc's others, each in ring order and whole while
+ * they fit. Each policy's share is its own: the tick keeps the shares of the policies still to come while
+ * one runs (keptAfter), so a due policy that also prunes images cannot spend the request of the policy
+ * at the cursor. Without it a busy group would spend the budget before the night's snapshot, which then
+ * misses its grace period.
  */
-export function policyReserve(rotated: readonly TurnItem[], state: TurnState | undefined, duePolicies: ReadonlySet<string>, available: number): number {
+export function policyReserves(rotated: readonly TurnItem[], state: TurnState | undefined, duePolicies: ReadonlySet<string>, available: number): Map<string, number> {
   const arc = new Set(rotated.slice(0, state === undefined ? rotated.length : Math.max(1, state.stride)).map(turnKey));
-  let reserve = 0;
-  for (const item of rotated) {
-    if (item.kind !== "policy") continue;
-    if (duePolicies.has(item.name)) reserve += DUE_POLICY_REQUESTS;
-    else if (arc.has(turnKey(item))) reserve += 1;
-  }
-  // The policies at the very front of the rotated ring (the cursor's own turn) keep their request even past half:
-  // the cursor's item must always get something, or the ring would stop at it.
-  const first = rotated.findIndex((item) => item.kind === "group");
-  const front = first < 0 ? rotated.length : first;
-  const cap = Math.max(front, Math.floor(Math.max(0, available) / 2));
-  return Math.min(reserve, cap, Math.max(0, available));
+  const cursorPolicy = rotated[0]?.kind === "policy" ? rotated[0].name : undefined;
+  const need = (name: string) => (duePolicies.has(name) ? DUE_POLICY_REQUESTS : arc.has(turnKey({ kind: "policy", name })) ? 1 : 0);
+  const shares = new Map<string, number>();
+  let left = Math.min(Math.max(cursorPolicy === undefined ? 0 : 1, Math.floor(Math.max(0, available) / 2)), Math.max(0, available));
+  const give = (name: string, requests: number) => {
+    const granted = Math.min(requests, left);
+    if (granted <= 0) return;
+    shares.set(name, granted);
+    left -= granted;
+  };
+  const others = rotated.filter((item) => item.kind === "policy" && item.name !== cursorPolicy).map((item) => item.name);
+  if (cursorPolicy !== undefined) give(cursorPolicy, Math.max(1, need(cursorPolicy)));
+  for (const name of others) if (duePolicies.has(name)) give(name, need(name));
+  for (const name of others) if (!duePolicies.has(name)) give(name, need(name));
+  return shares;
+}
+
+/** All the policies' shares together (what the tick keeps while its groups run). */
+export function policyReserve(rotated: readonly TurnItem[], state: TurnState | undefined, duePolicies: ReadonlySet<string>, available: number): number {
+  return keptAfter(policyReserves(rotated, state, duePolicies, available), rotated, -1);
+}
+
+/** The shares of the policies after position `index` of `order` (the ones still to run when the item at `index` starts). */
+export function keptAfter(shares: ReadonlyMap<string, number>, order: readonly TurnItem[], index: number): number {
+  let kept = 0;
+  for (const item of order.slice(index + 1)) if (item.kind === "policy") kept += shares.get(item.name) ?? 0;
+  return kept;
 }
 
 /**

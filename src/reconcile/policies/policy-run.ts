@@ -81,11 +81,9 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
   // The budget: one request per step; what it cannot cover waits for the next tick (served first then).
   let kept: PolicyStep[] = unsent;
   let deferred: Deferral | undefined;
-  let reservation: number | undefined;
   if (unsent.length > 0) {
     const granted = await cloud.reserve({ deletes: unsent.length, boots: 0 });
     if (granted.ok) {
-      reservation = granted.value.id;
       const fit = fitPolicySteps(unsent, granted.value.deletes);
       kept = fit.kept;
       if (fit.deferred.length > 0) {
@@ -93,6 +91,9 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
         deferred = { reason, steps: fit.deferred.length, message: `${fit.deferred.length} step(s) wait for the next tick: the tick's ${reason === "deadline" ? "time" : "subrequest"} budget ran short` };
         notices.push({ level: "info", code: "deferred", message: deferred.message });
       }
+      // The grant only says how many steps fit. A policy runs alone in its tick, so nobody competes for what it was
+      // granted; held while the steps go out, it would count twice and the last granted step would be refused unsent.
+      await cloud.release(granted.value.id);
     }
   }
 
@@ -110,7 +111,6 @@ export async function runPolicy(store: PolicyStore, request: PolicyRunRequest, c
       await store.setLedger(ledger);
     },
   });
-  if (reservation !== undefined) await cloud.release(reservation);
   if (executed.created.length > 0 || ledger.some((e) => e.firing !== plan.status.firing)) {
     ledger = settleLedger(keptLedger(ledger, plan.status.firing), executed.created);
     await store.setLedger(ledger);

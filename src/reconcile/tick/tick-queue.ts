@@ -7,8 +7,8 @@ export interface QueueOptions {
   /** Groups served at once (see TICK_GROUP_CONCURRENCY). */
   concurrency: number;
   budget: TickBudget;
-  /** Called once, when every item ahead of the first policy has finished (the tick releases the policies' reserve here). */
-  beforePolicies?: () => void;
+  /** Called before each policy is tried, every item ahead of it finished (the tick keeps the shares of the policies after it). */
+  beforePolicy?: (item: TurnItem, index: number) => void;
 }
 
 export type Unreached = { item: TurnItem; reason: DeferredEntry["reason"] };
@@ -17,17 +17,20 @@ export type Unreached = { item: TurnItem; reason: DeferredEntry["reason"] };
  * Serves `order` in turn. Consecutive groups run a few at once; a policy runs alone, after every item
  * ahead of it finished (its listing must leave out what those groups deleted; a group behind it would
  * see its snapshot sources as busy). Nothing new starts after the deadline, and a policy needs one
- * request (it lists its images); the first item that cannot start ends the turn for every item behind
- * it, so a tick serves a contiguous part of the order.
+ * request (it lists its images). Past the deadline the first item that cannot start ends the turn for
+ * every item behind it; a policy that finds no request to spare ends it for the groups and for the
+ * policies without a share of their own, but not for one whose share is kept (the cursor's policy, a due
+ * one), so a policy's kept request is never lost to the one before it.
  */
 export async function serveTurns(order: readonly TurnItem[], options: QueueOptions, serve: (item: TurnItem) => Promise<void>): Promise<{ unreached: Unreached[] }> {
   const { budget } = options;
   const unreached: Unreached[] = [];
   let stopped: DeferredEntry["reason"] | undefined;
   const cannotStart = (item: TurnItem): DeferredEntry["reason"] | undefined => {
-    if (stopped !== undefined) return stopped;
+    if (stopped === "deadline") return stopped;
     if (budget.expired()) return "deadline";
     if (item.kind === "policy" && budget.available() < 1) return "subrequests";
+    if (stopped !== undefined && item.kind === "group") return stopped;
     return undefined;
   };
   const tryServe = async (item: TurnItem) => {
@@ -36,15 +39,11 @@ export async function serveTurns(order: readonly TurnItem[], options: QueueOptio
     stopped = why;
     unreached.push({ item, reason: why });
   };
-  let policiesBegun = false;
   let i = 0;
   while (i < order.length) {
     const head = order[i] as TurnItem;
     if (head.kind === "policy") {
-      if (!policiesBegun) {
-        policiesBegun = true;
-        options.beforePolicies?.();
-      }
+      options.beforePolicy?.(head, i);
       await tryServe(head);
       i += 1;
       continue;

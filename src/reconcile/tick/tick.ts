@@ -5,7 +5,7 @@ import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retent
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { readTurns, writeTurns, type DeferredEntry } from "../../store/tick-state.ts";
-import { interleaveBy, nextTurnState, policyReserve, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
+import { interleaveBy, keptAfter, nextTurnState, policyReserves, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { cloudsOf, type CloudFactory } from "../gateway/cloud-factory.ts";
@@ -49,6 +49,8 @@ export interface TickSummary {
   /** The snapshot policies' half (absent when there are none). */
   policies?: PolicyTickSummary;
   budget?: BudgetReport;
+  /** The ring from this tick's cursor (`kind:name` keys) and how many of it, from the cursor on, the tick reached (docs/architecture.md "Fair turns"). */
+  turn?: { rotated: string[]; reached: number };
 }
 
 /**
@@ -158,14 +160,15 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
     ...interleaveBy(turn.order.filter((i) => i.kind === "policy" && due.has(i.name)), itemLane),
     ...interleaveBy(turn.order.filter((i) => i.kind === "policy" && !due.has(i.name)), itemLane),
   ];
-  // Kept back for the policies while the groups run (their retries included), given back when the policies' turn comes.
-  budget.keep(policyReserve(turn.rotated, turns.state, due, budget.available()));
+  // Kept back for the policies while the groups run (their retries included); while one policy runs, the shares of those after it stay kept.
+  const shares = policyReserves(turn.rotated, turns.state, due, budget.available());
+  budget.keep(keptAfter(shares, order, -1));
   const releaseReserve = () => budget.keep(0);
   const policyRecords: PolicyTickSummary["records"] = [];
   // What the groups did this tick: a server deleted, parked or resumed is no snapshot source (createImage would answer 409); the listing predates it.
   const actedNow: Array<TickRecord["results"][number]> = [];
 
-  const { unreached } = await serveTurns(order, { concurrency, budget, beforePolicies: releaseReserve }, async (item) => {
+  const { unreached } = await serveTurns(order, { concurrency, budget, beforePolicy: (_item, index) => budget.keep(keptAfter(shares, order, index)) }, async (item) => {
     if (item.kind === "policy") {
       const policy = policyByName.get(item.name) as StoredPolicy;
       const { gateway, listing } = lane(policy.rules);
@@ -217,6 +220,7 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   const firstStarved = ringPart.findIndex((item) => starved.has(turnKey(item)));
   const reached = firstStarved < 0 ? ringPart.length : firstStarved;
   const reason = firstStarved < 0 ? "subrequests" : (starved.get(turnKey(ringPart[firstStarved] as TurnItem)) ?? "subrequests");
+  summary.turn = { rotated: ringPart.map(turnKey), reached };
   try {
     await writeTurns(env.RULES, turns, nextTurnState(turns.state, turn.ring, now, turn.cursor, reached, reason), now.toISOString());
   } catch (error) {

@@ -5,7 +5,9 @@ import {
   DUE_POLICY_REQUESTS,
   RAISE_AFTER_MINUTES,
   nextTurnState,
+  keptAfter,
   policyReserve,
+  policyReserves,
   ringOf,
   ticksUntilTurn,
   turnKey,
@@ -20,26 +22,29 @@ const group = (name: string): TurnItem => ({ kind: "group", name });
 const policy = (name: string): TurnItem => ({ kind: "policy", name });
 
 /**
- * One tick of the model: policies' reserve held, groups in order take what they cost (a group reached
- * with nothing left got nothing), then policies (need at least 1). Mirrors tick.ts + tick-queue.ts.
+ * One tick of the model: the policies' shares kept while the groups take what they cost (a group reached with nothing left got nothing), then
+ * the policies, each with the shares of those after it still kept (need at least 1). Mirrors tick.ts +
+ * tick-queue.ts.
  */
 function simulateTick(items: readonly TurnItem[], cost: (item: TurnItem) => number, budget: number, state: TurnState | undefined, now: Date, due: ReadonlySet<string>) {
   const turn = turnOrder(items, state, now, due);
   let left = budget;
-  const reserve = policyReserve(turn.rotated, state, due, left);
-  left -= reserve;
   const got = new Map<string, boolean>();
-  for (const item of turn.order) {
-    if (item.kind === "policy" && got.size === turn.order.filter((i) => i.kind === "group").length) left += reserve; // released before the first policy
+  const take = (item: TurnItem, kept: number) => {
     const need = cost(item);
+    const free = Math.max(0, left - kept);
     if (need === 0) got.set(turnKey(item), true);
-    else if (item.kind === "policy" && left < 1) got.set(turnKey(item), false);
+    else if (item.kind === "policy" && free < 1) got.set(turnKey(item), false);
     else {
-      const take = Math.min(need, left);
-      left -= take;
-      got.set(turnKey(item), take > 0);
+      const taken = Math.min(need, free);
+      left -= taken;
+      got.set(turnKey(item), taken > 0);
     }
-  }
+  };
+  const shares = policyReserves(turn.rotated, state, due, left);
+  turn.order.forEach((item, index) => {
+    take(item, keptAfter(shares, turn.order, item.kind === "policy" ? index : -1));
+  });
   const firstStarved = turn.rotated.findIndex((item) => got.get(turnKey(item)) === false);
   const reached = firstStarved < 0 ? turn.rotated.length : firstStarved;
   const next = nextTurnState(state, turn.ring, now, turn.cursor, reached, "subrequests");
@@ -104,6 +109,20 @@ describe("policyReserve", () => {
   it("never holds more than half of what is available", () => {
     expect(policyReserve(rotated, undefined, new Set(["nightly", "weekly"]), 5)).toBe(2);
   });
+
+  it("keeps the cursor's policy its own request while a due policy before it in the run order spends the rest", () => {
+    const atCursor = [policy("weekly"), group("a"), policy("nightly")];
+    const shares = policyReserves(atCursor, undefined, new Set(["nightly"]), 4);
+    expect(shares.get("weekly")).toBe(1);
+    // The tick runs the due one first: while it runs, the cursor policy's share stays kept.
+    const order = [group("a"), policy("nightly"), policy("weekly")];
+    expect(keptAfter(shares, order, 1)).toBe(1);
+    expect(keptAfter(shares, order, 2)).toBe(0);
+  });
+
+  it("gives the policy at the cursor a request even when half the budget is nothing", () => {
+    expect(policyReserves([policy("weekly"), group("a")], undefined, new Set(), 1).get("weekly")).toBe(1);
+  });
 });
 
 describe("ticksUntilTurn", () => {
@@ -164,6 +183,22 @@ describe("fairness over generated ticks (properties)", () => {
         expect(served).toBe(true);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it("a policy at the cursor is always served, however many policies are due and whatever they cost (its share is its own)", () => {
+    fc.assert(
+      fc.property(itemsArb, costArb, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 1_000 }), (items, costs, budget, at) => {
+        const ring = ringOf(items);
+        const cost = (item: TurnItem) => costs[ring.findIndex((r) => turnKey(r) === turnKey(item))] ?? 0;
+        const due = new Set(ring.filter((i) => i.kind === "policy").map((i) => i.name));
+        // A stored stride of 1 puts the cursor anywhere on the ring.
+        const state: TurnState = { ring: ring.map(turnKey), base: 0, start: 0, stride: 1, reason: "subrequests" };
+        const turn = turnOrder(items, state, minute(at), due);
+        fc.pre(turn.rotated[0]?.kind === "policy");
+        expect(simulateTick(items, cost, budget, state, minute(at), due).served.has(turnKey(turn.rotated[0]!))).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 
