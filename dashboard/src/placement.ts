@@ -90,7 +90,7 @@ const PAIRS: Array<{ label: string; used: string; max: string; unit?: string }> 
   { label: "RAM", used: "totalRAMUsed", max: "maxTotalRAMSize", unit: " MB" },
 ];
 
-/** /limits as short parts: "instances 3 of 10", "cores 3 of 20", "RAM 1536 of 51200 MB", then any other figure by its name; null: unlimited. */
+/** /limits as short parts: "instances 3 of 10", "cores 3 of 20", "RAM 1536 of 51200 MB" (null max: unlimited), then any other figure that is set, by its name (an unlimited one says nothing worth a line). */
 export function limitsParts(value: Record<string, number | null>): string[] {
   const seen = new Set<string>();
   const parts: string[] = [];
@@ -103,7 +103,7 @@ export function limitsParts(value: Record<string, number | null>): string[] {
     parts.push(`${pair.label} ${used} of ${max === null || max === undefined ? "unlimited" : max}${pair.unit ?? ""}`);
   }
   for (const [key, v] of Object.entries(value).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!seen.has(key)) parts.push(`${key} ${v === null ? "unlimited" : v}`);
+    if (!seen.has(key) && v !== null) parts.push(`${key} ${v}`);
   }
   return parts;
 }

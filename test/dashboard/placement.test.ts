@@ -71,8 +71,8 @@ describe("a cloud-region's state", () => {
 });
 
 describe("limitsParts", () => {
-  it("pairs Nova's used and max figures by name, says unlimited for null, and names any other figure", () => {
-    const parts = limitsParts({ maxTotalInstances: 10, totalInstancesUsed: 3, maxTotalCores: null, totalCoresUsed: 3, maxTotalRAMSize: 51200, totalRAMUsed: 1536, maxServerMeta: 128 });
+  it("pairs Nova's used and max figures by name, says unlimited for a null max, and names any other figure that is set", () => {
+    const parts = limitsParts({ maxTotalInstances: 10, totalInstancesUsed: 3, maxTotalCores: null, totalCoresUsed: 3, maxTotalRAMSize: 51200, totalRAMUsed: 1536, maxServerMeta: 128, maxImageMeta: null });
     expect(parts).toEqual(["instances 3 of 10", "cores 3 of unlimited", "RAM 1536 of 51200 MB", "maxServerMeta 128"]);
   });
 });
