@@ -1,4 +1,4 @@
-// npm start: novascale under `wrangler dev` on 127.0.0.1:8787, against the fake cloud (no OS_AUTH_URL) or the configured one, with cron ticks fired here.
+// npm start: novascale under `wrangler dev` on 127.0.0.1:8787, against the fake cloud as two clouds (no OS_AUTH_URL) or the configured one, with cron ticks fired here.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import { mergeSettings, parseDotEnv, serializeDotEnv } from "./dev-env.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,6 +24,15 @@ const FAKE_CLOUD_STATE_DIR = STATE_DIR_OVERRIDE ?? join(ROOT, ".wrangler", "stat
 const ENV_FILE = join(ROOT, ".wrangler", "novascale-dev.env");
 const HEALTH_DEADLINE_MS = 60_000;
 const DEMO_GROUP = "web";
+/**
+ * The fake cloud runs as two clouds, so the demo shows both (issue 30): `default` (OS_*, region RegionOne) is the
+ * fake cloud at its root, `east` (NOVASCALE_CLOUDS, region RegionTwo) an isolated fake cloud at /clouds/east with
+ * its own Keystone, servers and quotas. Nothing crosses: each has its own demo group.
+ */
+const EAST_CLOUD = "east";
+const DEFAULT_REGION = "RegionOne";
+const EAST_REGION = "RegionTwo";
+const EAST_GROUP = "web-east";
 /** Two cron entries alternating every 2 minutes: 2 servers from minute 0, 5 from minute 2, and so on. */
 const DEMO_RULES = {
   image: "cirros",
@@ -36,6 +46,21 @@ const DEMO_RULES = {
   ],
   metadata: { demo: "true" },
 };
+/** The same shape in the other cloud, the other way round (3 servers, then 1), so the two are told apart at a glance. */
+const EAST_RULES = {
+  ...DEMO_RULES,
+  cloud: EAST_CLOUD,
+  region: EAST_REGION,
+  default: 1,
+  schedules: [
+    { name: "demo east high", cron: "*/4 * * * *", desired: 3 },
+    { name: "demo east low", cron: "2-59/4 * * * *", desired: 1 },
+  ],
+};
+const DEMO_GROUPS = [
+  { name: DEMO_GROUP, rules: DEMO_RULES, says: "2 servers from minute 0 of every 4, 5 from minute 2" },
+  { name: EAST_GROUP, rules: EAST_RULES, says: `in cloud '${EAST_CLOUD}': 3 servers from minute 0 of every 4, 1 from minute 2` },
+];
 
 function intFromEnv(name, fallback) {
   const raw = process.env[name];
@@ -68,13 +93,13 @@ function portIsFree(port) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Settings: environment over .dev.vars; the fake cloud when no OS_AUTH_URL is configured.
+// Settings: environment over .dev.vars; the fake cloud when neither OS_AUTH_URL nor NOVASCALE_CLOUDS is configured.
 // ------------------------------------------------------------------------------------------------
 
 const devVarsPath = join(ROOT, ".dev.vars");
 const devVars = existsSync(devVarsPath) ? parseDotEnv(readFileSync(devVarsPath, "utf8")) : {};
 const settings = mergeSettings(devVars, process.env);
-const useFakeCloud = (settings.OS_AUTH_URL ?? "").trim() === "";
+const useFakeCloud = (settings.OS_AUTH_URL ?? "").trim() === "" && (settings.NOVASCALE_CLOUDS ?? "").trim() === "";
 
 const children = [];
 let fakeCloud;
@@ -88,7 +113,9 @@ async function startFake() {
   } catch (e) {
     throw new Error(`cannot load test/fake-cloud/node/serve.ts: ${e instanceof Error ? e.message : e}`);
   }
-  const cloud = await module.startFakeCloud({ host: HOST, port: FAKE_CLOUD_PORT, options: { clock: "real", buildMs: 4_000, deleteMs: 2_000, snapshotMs: 8_000 } });
+  const cloud = await module.startFakeCloud({ host: HOST, port: FAKE_CLOUD_PORT, options: { clock: "real", buildMs: 4_000, deleteMs: 2_000, snapshotMs: 8_000, region: DEFAULT_REGION } });
+  // The second cloud: the host's options (real clock, the same timings) in another region.
+  cloud.host.createCloud({ region: EAST_REGION }, EAST_CLOUD);
   return cloud;
 }
 
@@ -110,9 +137,39 @@ fakeCloudStarting?.then(
   },
 );
 
+/** The fake cloud's demo user on the Keystone at `authUrl`, as a clouds.yaml entry. */
+function fakeCloudEntry(authUrl, region) {
+  return {
+    auth: { auth_url: authUrl, username: "demo", password: "demo-password", project_name: "demo", user_domain_name: "Default", project_domain_name: "Default" },
+    region_name: region,
+  };
+}
+
+/**
+ * NOVASCALE_DEMO_CLOUDS (environment only, fake cloud only): more clouds.yaml entries (YAML or JSON) next to the
+ * demo's, e.g. one with a wrong password to see a failing cloud; `{fake}` in a value is the fake cloud's origin.
+ * The demo's own names are refused, so a demo group can never be pointed at another cloud by it.
+ */
+function extraDemoClouds() {
+  const raw = process.env.NOVASCALE_DEMO_CLOUDS?.trim() ?? "";
+  if (raw === "") return {};
+  let parsed;
+  try {
+    parsed = parseYaml(raw.replaceAll("{fake}", FAKE_CLOUD_URL));
+  } catch (e) {
+    fail(`NOVASCALE_DEMO_CLOUDS is not YAML or JSON: ${e instanceof Error ? e.message : e}`);
+  }
+  const clouds = parsed?.clouds;
+  if (clouds === null || typeof clouds !== "object" || Array.isArray(clouds)) fail("NOVASCALE_DEMO_CLOUDS needs a `clouds` map, as clouds.yaml has");
+  for (const name of ["default", EAST_CLOUD]) if (name in clouds) fail(`NOVASCALE_DEMO_CLOUDS: '${name}' is the demo's own cloud; choose another name`);
+  return clouds;
+}
+
 if (useFakeCloud) {
   const identity = `${FAKE_CLOUD_URL}/identity/v3`;
   Object.assign(settings, {
+    // Whatever .dev.vars or the environment say, the demo's clouds are the fake ones only.
+    NOVASCALE_CLOUDS: JSON.stringify({ clouds: { [EAST_CLOUD]: fakeCloudEntry(`${FAKE_CLOUD_URL}/clouds/${EAST_CLOUD}/identity/v3`, EAST_REGION), ...extraDemoClouds() } }),
     OS_AUTH_URL: identity,
     OS_USERNAME: "demo",
     OS_PASSWORD: "demo-password",
@@ -120,7 +177,7 @@ if (useFakeCloud) {
     OS_USER_DOMAIN_NAME: "Default",
     OS_PROJECT_DOMAIN_NAME: "Default",
     OS_PROJECT_ID: "",
-    OS_REGION_NAME: "",
+    OS_REGION_NAME: DEFAULT_REGION,
     OS_INTERFACE: "public",
     OS_APPLICATION_CREDENTIAL_ID: "",
     OS_APPLICATION_CREDENTIAL_SECRET: "",
@@ -262,19 +319,24 @@ if (!(await waitForHealth())) {
 }
 
 if (useFakeCloud) {
-  // Created only if absent (If-None-Match: *): edits made through the API survive a restart.
-  const seeded = await api("PUT", `/v1/groups/${DEMO_GROUP}`, DEMO_RULES, { "If-None-Match": "*" });
-  if (seeded.status === 201) say(`seeded demo group '${DEMO_GROUP}': 2 servers from minute 0 of every 4, 5 from minute 2`);
-  else if (seeded.status === 412) say(`demo group '${DEMO_GROUP}' already exists (kept as it is)`);
-  else console.error(`npm start: could not seed the demo group '${DEMO_GROUP}' (HTTP ${seeded.status}): ${JSON.stringify(seeded.json?.error ?? seeded.json)}`);
+  for (const demo of DEMO_GROUPS) {
+    // Created only if absent (If-None-Match: *): edits made through the API survive a restart.
+    const seeded = await api("PUT", `/v1/groups/${demo.name}`, demo.rules, { "If-None-Match": "*" });
+    if (seeded.status === 201) say(`seeded demo group '${demo.name}': ${demo.says}`);
+    else if (seeded.status === 412) say(`demo group '${demo.name}' already exists (kept as it is)`);
+    else console.error(`npm start: could not seed the demo group '${demo.name}' (HTTP ${seeded.status}): ${JSON.stringify(seeded.json?.error ?? seeded.json)}`);
+  }
 }
 
 const demoSecondsRaw = process.env.NOVASCALE_DEMO_TICK_SECONDS;
 const demoSeconds = demoSecondsRaw !== undefined && demoSecondsRaw.trim() !== "" ? intFromEnv("NOVASCALE_DEMO_TICK_SECONDS", 10) : useFakeCloud ? 10 : undefined;
 
 const cloudLine = useFakeCloud
-  ? `the fake cloud at ${FAKE_CLOUD_URL} (in memory, real time; no OS_AUTH_URL configured)`
-  : `${settings.OS_AUTH_URL} (from ${process.env.OS_AUTH_URL ? "the environment" : ".dev.vars"})`;
+  ? `the fake cloud at ${FAKE_CLOUD_URL} as two clouds (in memory, real time; no OS_AUTH_URL or NOVASCALE_CLOUDS configured):\n` +
+    `             default (${DEFAULT_REGION}) at ${FAKE_CLOUD_URL}/, ${EAST_CLOUD} (${EAST_REGION}) at ${FAKE_CLOUD_URL}/clouds/${EAST_CLOUD}/`
+  : (settings.OS_AUTH_URL ?? "").trim() !== ""
+    ? `${settings.OS_AUTH_URL} (from ${process.env.OS_AUTH_URL ? "the environment" : ".dev.vars"})${(settings.NOVASCALE_CLOUDS ?? "").trim() === "" ? "" : ", and the clouds in NOVASCALE_CLOUDS"}`
+    : `the clouds in NOVASCALE_CLOUDS (from ${process.env.NOVASCALE_CLOUDS ? "the environment" : ".dev.vars"})`;
 say("");
 say("novascale is running");
 say(`  dashboard: ${API}/  (sign in with the token below)`);
@@ -290,7 +352,9 @@ say(`  export NOVASCALE_TOKEN=${token}`);
 say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${useFakeCloud ? DEMO_GROUP : "<name>"}`);
 if (useFakeCloud) {
   say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/groups/${DEMO_GROUP}/activity`);
-  say(`  curl -s ${FAKE_CLOUD_URL}/_fake/servers          # the emulator's own server list`);
+  say(`  curl -s -H "Authorization: Bearer $NOVASCALE_TOKEN" ${API}/v1/clouds   # each cloud-region as the last tick saw it`);
+  say(`  curl -s ${FAKE_CLOUD_URL}/_fake/servers          # the emulator's own server list (cloud default)`);
+  say(`  curl -s ${FAKE_CLOUD_URL}/clouds/${EAST_CLOUD}/_fake/servers  # ... and cloud ${EAST_CLOUD}'s`);
 }
 say("Ctrl-C stops everything.");
 say("");
@@ -317,19 +381,21 @@ async function fireTick() {
   return false;
 }
 
-let lastDemoLine = "";
+const lastDemoLines = new Map();
 async function reportDemo() {
   if (!useFakeCloud) return;
-  const { status, json } = await api("GET", `/v1/groups/${DEMO_GROUP}`).catch(() => ({ status: 0, json: undefined }));
-  if (status !== 200 || json === undefined) return;
-  const actual = Object.entries(json.actualByStatus ?? {})
-    .map(([s, n]) => `${n} ${s}`)
-    .join(", ");
-  // The rule's name is enough here; the full reason is in the status.
-  const why = String(json.desired?.reason ?? "").split(" (")[0];
-  const line = `${DEMO_GROUP}: desired ${json.desired?.value} (${why}); actual ${actual || "none"} as of the last tick; ${json.health}`;
-  if (line !== lastDemoLine) say(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  lastDemoLine = line;
+  for (const { name } of DEMO_GROUPS) {
+    const { status, json } = await api("GET", `/v1/groups/${name}`).catch(() => ({ status: 0, json: undefined }));
+    if (status !== 200 || json === undefined) continue;
+    const actual = Object.entries(json.actualByStatus ?? {})
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ");
+    // The rule's name is enough here; the full reason is in the status.
+    const why = String(json.desired?.reason ?? "").split(" (")[0];
+    const line = `${name} (${json.cloud ?? "default"}/${json.region ?? "-"}): desired ${json.desired?.value} (${why}); actual ${actual || "none"} as of the last tick; ${json.health}`;
+    if (line !== lastDemoLines.get(name)) say(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+    lastDemoLines.set(name, line);
+  }
 }
 
 function scheduleNextTick() {

@@ -44,6 +44,17 @@ const env = {
 };
 // The browser tests run against the fake cloud, never a configured one.
 delete env.OS_AUTH_URL;
+delete env.NOVASCALE_CLOUDS;
+// A third cloud next to the demo's two: the fake cloud's second Keystone with a wrong password, so the Clouds panel
+// has a failing cloud to show (its groups are the tests' own; test/browser/clouds.test.ts).
+env.NOVASCALE_DEMO_CLOUDS = JSON.stringify({
+  clouds: {
+    broken: {
+      auth: { auth_url: "{fake}/clouds/east/identity/v3", username: "demo", password: "wrong-password", project_name: "demo", user_domain_name: "Default", project_domain_name: "Default" },
+      region_name: "RegionTwo",
+    },
+  },
+});
 
 const stack = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
 let stackOutput = "";

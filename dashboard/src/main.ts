@@ -1,4 +1,4 @@
-// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview), #/new and #/groups/<name>/edit (rules editor), #/groups/<name> (group page) and #/policies/<name> (snapshot policy page).
+// The dashboard's entry: sign in with an API token (sessionStorage, Bearer), then route #/ (overview; #/?cloud=&region= filters it), #/new and #/groups/<name>/edit (rules editor), #/groups/<name> (group page) and #/policies/<name> (snapshot policy page).
 import { ApiError, signIn, storeToken, storedToken, type Session } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { editorPage } from "./editor.ts";
@@ -83,7 +83,7 @@ function route(): void {
   } else if (policy?.[1] !== undefined) {
     page = policyPage(main(), session, decodeURIComponent(policy[1]));
   } else {
-    page = overviewPage(main(), session);
+    page = overviewPage(main(), session, new URLSearchParams(query));
   }
   main().focus({ preventScroll: true });
 }

@@ -2,6 +2,7 @@
 import { call, getEach, policyPath, type Session } from "./api.ts";
 import { h } from "./dom.ts";
 import { fromNow } from "./format.ts";
+import { matchesPlacement, placedOf, regionLabel, type PlacementFilter } from "./placement.ts";
 import { retentionText, scheduleText, selectText } from "./policy.ts";
 import type { PolicyView } from "./types.ts";
 import { dataTable, errorBox, healthBadge } from "./widgets.ts";
@@ -18,12 +19,14 @@ export async function loadPolicies(session: Session, parallel: number): Promise<
 function rowOf(row: PolicyRow): HTMLElement {
   const link = h("a", { href: `#/policies/${encodeURIComponent(row.name)}` }, row.name);
   const p = row.view;
-  if (p === undefined) return h("tr", {}, h("th", { scope: "row", "data-label": "policy" }, link), h("td", { colspan: 5, "data-label": "problem" }, errorBox(row.error)));
+  if (p === undefined) return h("tr", {}, h("th", { scope: "row", "data-label": "policy" }, link), h("td", { colspan: 6, "data-label": "problem" }, errorBox(row.error)));
   const run = p.lastRun;
+  const where = placedOf(p);
   return h(
     "tr",
-    { "data-policy": row.name },
+    { "data-policy": row.name, "data-cloud": where.cloud },
     h("th", { scope: "row", "data-label": "policy" }, link),
+    h("td", { "data-label": "cloud" }, where.cloud, h("div", { class: "why" }, regionLabel(where.region))),
     h("td", { "data-label": "health" }, p.status === null ? "no run yet" : healthBadge(p.pause !== null ? "paused" : p.status.health)),
     h("td", { "data-label": "selects" }, selectText(p.rules)),
     h("td", { "data-label": "schedule" }, scheduleText(p.rules)),
@@ -32,8 +35,15 @@ function rowOf(row: PolicyRow): HTMLElement {
   );
 }
 
-/** The table, or a line saying how to make the first policy. */
-export function policiesTable(rows: PolicyRow[]): HTMLElement {
+/** A policy row passes the cloud/region filter; one whose view could not be read is always shown (its error matters). */
+export function policyShown(row: PolicyRow, filter: PlacementFilter): boolean {
+  return row.view === undefined || matchesPlacement(placedOf(row.view), filter);
+}
+
+/** The table (the rows the filter passes), or a line saying how to make the first policy. */
+export function policiesTable(rows: PolicyRow[], filter: PlacementFilter = { cloud: "", region: "" }): HTMLElement {
   if (rows.length === 0) return h("p", {}, "No snapshot policies yet. Create one with PUT /v1/snapshot-policies/{name} (an admin token; see docs/snapshots.md).");
-  return dataTable(`Snapshot policies (${rows.length})`, ["policy", "health", "selects", "schedule", "retention", "last run"], rows.map(rowOf), { className: "groups policies" });
+  const shown = rows.filter((r) => policyShown(r, filter));
+  const caption = shown.length === rows.length ? `Snapshot policies (${rows.length})` : `Snapshot policies (${shown.length} of ${rows.length} shown)`;
+  return dataTable(caption, ["policy", "cloud", "health", "selects", "schedule", "retention", "last run"], shown.map(rowOf), { className: "groups policies", empty: "No policy in the chosen cloud or region." });
 }

@@ -47,6 +47,9 @@ export interface ChangePoint {
 }
 export interface GroupStatus {
   name: string;
+  /** Where it runs (absent from servers before many clouds): the cloud, and its region (null: the cloud names none). */
+  cloud?: string;
+  region?: string | null;
   rules: Record<string, unknown>;
   updatedAt: string;
   updatedBy: string;
@@ -92,6 +95,9 @@ export type SnapshotListing = Record<string, unknown>;
 /** GET /v1/snapshot-policies/{name}: the rules, the last run's status, pause and deferral. */
 export interface PolicyView {
   name: string;
+  /** Where it runs, as for a group (absent from servers before many clouds). */
+  cloud?: string;
+  region?: string | null;
   revision: number;
   updatedAt: string;
   updatedBy: string;
@@ -173,4 +179,34 @@ export interface ServerHours {
   max: number;
   last7Days: ServerHoursSpan;
   last30Days: ServerHoursSpan;
+}
+
+/** GET /v1/clouds: one cloud-region, its settings (no secrets) and what the last ticks saw of it (as of `seenAt`). */
+export interface CloudView {
+  name: string;
+  /** null: the cloud names no region (the catalog's first endpoint of each service). */
+  region: string | null;
+  source: string;
+  authUrl?: string;
+  identityVersion?: string;
+  interface?: string;
+  authKind?: string;
+  /** Why the cloud cannot be used (a configuration problem, naming the field). */
+  problem?: string;
+  notes: string[];
+  /** up: the last tick's listing was complete; down: it failed; unknown: no tick has listed it yet. */
+  state: string;
+  seenAt?: string;
+  servers?: number;
+  tokenExpiresAt?: string;
+  discovery?: { computeEndpoint?: string; imageEndpoint?: string; computeMicroversion?: string; fallback?: string; images?: string; [field: string]: unknown };
+  limits?: { at: string; value: Record<string, number | null> };
+  lastError?: { at: string; operation: string; category: string; message: string };
+  lastSuccessAt?: string;
+  groups: string[];
+  policies: string[];
+}
+export interface CloudsListing {
+  clouds: CloudView[];
+  tickAt: string | null;
 }

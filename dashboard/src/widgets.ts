@@ -2,8 +2,8 @@
 import { ApiError, detailLines } from "./api.ts";
 import { h, replace } from "./dom.ts";
 
-// Groups' health words, then snapshot policies' (ok, stale).
-const KNOWN_HEALTH = new Set(["steady", "converging", "paused", "capacity-limited", "error", "unknown", "ok", "stale"]);
+// Groups' health words, then snapshot policies' (ok, stale), then clouds' (failing).
+const KNOWN_HEALTH = new Set(["steady", "converging", "paused", "capacity-limited", "error", "unknown", "ok", "stale", "failing"]);
 
 /** The health as a word in a coloured badge (the word carries the meaning; colour only helps). */
 export function healthBadge(health: string): HTMLElement {

@@ -75,6 +75,8 @@ export const PolicyViewSchema = z
   .object({
     ...SummaryShape,
     rules: SnapshotPolicyRulesSchema,
+    cloud: z.string().meta({ description: "the cloud it runs in (the rules' `cloud`, default `default`)" }),
+    region: z.string().nullable().meta({ description: "the region it runs in (the rules' `region`, default the cloud's first; null: the cloud names none)" }),
     status: PolicyStatusSchema.nullable().meta({ description: "the last run's view; null before the first run" }),
     pause: PauseStateSchema.nullable(),
     lastRun: PolicyRunSchema.nullable(),

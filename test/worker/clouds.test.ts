@@ -5,6 +5,8 @@ import { createApp } from "../../src/api/app.ts";
 import type { Env } from "../../src/config/env.ts";
 import { BOOT_INTENT_KEY, GROUP_KEY } from "../../src/core/model/membership.ts";
 import { createGroupService } from "../../src/reconcile/services/group-service.ts";
+import { createPolicyService } from "../../src/reconcile/services/policy-service.ts";
+import { SnapshotPolicyRulesSchema } from "../../src/config/snapshot-policy.ts";
 import { collectMetrics } from "../../src/reconcile/services/metrics.ts";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { CloudView } from "../../src/reconcile/services/cloud-status.ts";
@@ -149,6 +151,21 @@ describe("GET /v1/groups/{name}", () => {
       (await (await app.request(`http://novascale.test/v1/groups/${name}`, { headers: { Authorization: "Bearer read-token-for-tests" } }, workerEnv)).json()) as { cloud: string; region: string | null };
     expect(await read("st-west")).toMatchObject({ cloud: "default", region: null });
     expect(await read("st-east")).toMatchObject({ cloud: "east", region: "RegionOne" });
+  });
+});
+
+describe("GET /v1/snapshot-policies/{name}", () => {
+  it("shows the cloud and region the policy runs in, defaults filled in, as a group's status does", async () => {
+    const { workerEnv } = await twoClouds();
+    const policies = createPolicyService(workerEnv);
+    const base = { select: { group: "any" }, cron: "0 3 * * *", timezone: "UTC", retention: { keepLast: 2 } };
+    await policies.put("sp-west", SnapshotPolicyRulesSchema.parse(base), { author: "alice" });
+    await policies.put("sp-east", SnapshotPolicyRulesSchema.parse({ ...base, cloud: "east" }), { author: "alice" });
+    const app = createApp({ service: (e) => createGroupService(e), policies: (e) => createPolicyService(e) });
+    const read = async (name: string) =>
+      (await (await app.request(`http://novascale.test/v1/snapshot-policies/${name}`, { headers: { Authorization: "Bearer read-token-for-tests" } }, workerEnv)).json()) as { cloud: string; region: string | null };
+    expect(await read("sp-west")).toMatchObject({ cloud: "default", region: null });
+    expect(await read("sp-east")).toMatchObject({ cloud: "east", region: "RegionOne" });
   });
 });
 

@@ -21,6 +21,9 @@ export type PolicySummary = GroupSummary;
 
 /** GET /v1/snapshot-policies/{name}: the stored rules, the last run's status and what the operator set. */
 export interface PolicyView extends StoredPolicy {
+  /** Where it runs, as for a group: the rules' `cloud` (default `default`) and `region` (default the cloud's first; null: none named). */
+  cloud: string;
+  region: string | null;
   /** The last run's view of the latest firing; null before the first run (or when its images could not be listed). */
   status: PolicyStatus | null;
   pause: PauseState | null;
@@ -96,7 +99,8 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
       const [state, turns] = await Promise.all([policyStub(env, name).state(), readTurns(env.RULES)]);
       const lastRun = state.lastRun as PolicyRunRecord | null;
       const deferred = deferralFor(turns, "policies", name, lastRun, clock());
-      return { ...policy, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
+      const placement = placementOf(cloudsOf(env), policy.rules);
+      return { ...policy, cloud: placement.cloud, region: placement.region ?? null, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
     },
 
     async put(name, rules, opts) {
