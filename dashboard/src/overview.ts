@@ -5,6 +5,7 @@ import { byState, fromNow, timeEl, total } from "./format.ts";
 import { groupZone } from "./series.ts";
 import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { notificationsSection } from "./notifications.ts";
+import { isRefreshing } from "./refresh-state.ts";
 import { loadPolicies, policiesTable } from "./policy-list.ts";
 import type { GroupStatus } from "./types.ts";
 import { dataTable, errorBox, healthBadge, loading } from "./widgets.ts";
@@ -60,7 +61,7 @@ function rowOf(row: Row): HTMLElement {
     h("th", { scope: "row", "data-label": "group" }, link),
     h("td", { "data-label": "desired" }, h("strong", {}, String(s.desired.value)), h("div", { class: "why" }, s.desired.reason)),
     h("td", { "data-label": "actual" }, h("strong", {}, String(total(s.actualByStatus) ?? "—")), h("div", { class: "why" }, byState(s.actualByStatus))),
-    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`), problem === null ? null : h("div", { class: "row-error" }, problem)),
+    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`), isRefreshing(s) ? h("div", { class: "why", "data-refreshing": "" }, "refreshing") : null, problem === null ? null : h("div", { class: "row-error" }, problem)),
     h("td", { "data-label": "override" }, s.override === null ? "—" : h("span", {}, `${s.override.desired} until `, timeEl(s.override.until, zone), h("div", { class: "why" }, `${fromNow(s.override.until)}: ${s.override.reason}`))),
     h("td", { "data-label": "next change" }, next === undefined ? "—" : h("span", {}, `${next.value} ${fromNow(next.at)}`, h("div", { class: "why" }, timeEl(next.at, zone)))),
     h("td", { "data-label": "last tick" }, tick === null ? "none yet" : fromNow(tick.lastSeenAt ?? tick.at)),
