@@ -63,11 +63,12 @@ export function isRefreshing(s: Pick<GroupStatus, "rules" | "refresh" | "refresh
 }
 
 /**
- * The image a member is measured against: the open refresh's pinned target, else what the rules' image
- * resolves to now (null: unknown, no old/new shown).
+ * The image a member is measured against: the pinned target of a refresh that is open or halted (a halt
+ * is final for its target, so members stay measured against it), else what the rules' image resolves to
+ * now (null: unknown, no old/new shown).
  */
 export function targetImage(refresh: RefreshView | null | undefined, resolvedImageId: string | null): string | null {
-  if (refresh !== null && refresh !== undefined && refresh.completedAt === undefined && refresh.halted === undefined) return refresh.targetImageId;
+  if (refresh !== null && refresh !== undefined && refresh.completedAt === undefined) return refresh.targetImageId;
   return resolvedImageId;
 }
 

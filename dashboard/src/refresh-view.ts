@@ -50,7 +50,7 @@ export function refreshCard(s: GroupStatus, zone: string): HTMLElement | null {
       ["Replaced", shown === null || sum.replacedOf === undefined ? (shown === null ? null : String(shown.replaced)) : h("span", { "data-field": "refresh-replaced" }, `${sum.replacedOf.replaced} of ${sum.replacedOf.total}`)],
       ["New servers", progress === undefined ? null : h("span", { "data-field": "refresh-new" }, `${progress.newPending} booting, ${progress.newReady} ready`)],
       ["In service", progress === undefined ? null : `${progress.inService} ACTIVE healthy (kept at least ${progress.minInService})`],
-      ["Failed", shown === null ? null : h("span", { "data-field": "refresh-failed" }, `${sum.failed} of ${sum.failureThreshold} allowed before it halts`)],
+      ["Failed", shown === null ? null : h("span", { "data-field": "refresh-failed" }, `${sum.failed} (it halts at ${sum.failureThreshold})`)],
       ["Window", windowText()],
       ["Parked", progress === undefined || progress.oldParked === 0 ? null : `${progress.oldParked} parked member(s) on an old image, refreshed when resumed`],
       ["Halted", shown?.halted === undefined ? null : h("span", { "data-field": "refresh-halted" }, shown.halted.reason, " (", timeEl(shown.halted.at, zone), ")")],

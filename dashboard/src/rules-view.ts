@@ -134,7 +134,7 @@ function imageCell(imageId: string | null, target: string | null): HTMLElement {
     "td",
     { "data-label": "image", ...(age === null ? {} : { "data-image": age }) },
     imageId === null ? "—" : h("code", { class: "mono" }, imageId),
-    age === null ? null : h("div", { class: "why" }, age === "new" ? "new: on the target image" : "old: to be replaced"),
+    age === null ? null : h("div", { class: "why" }, age === "new" ? "new: the refresh's target" : "old: not the target"),
   );
 }
 

@@ -1,7 +1,7 @@
-// The rolling refresh in the dashboard (issue 31) against the `npm start` stack: waiting for a window, Start refresh (ignoring it) until done, Cancel, and no Start without `refresh` in the rules.
+// The rolling refresh in the dashboard (issue 31) against the `npm start` stack: waiting for a window, Start refresh (ignoring it) until done, Cancel, a broken image's halt, and no Start without `refresh` in the rules.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, apiJson, BASE, launch, openPage, signIn, TOKENS } from "./support.ts";
+import { apiCall, apiJson, BASE, contrastFailures, launch, openPage, signIn, TOKENS, unlabelledControls } from "./support.ts";
 
 /** The stack's fake cloud (scripts/start.mjs: NOVASCALE_FAKE_CLOUD_PORT, default 8790): its /_fake control API re-points images. */
 const FAKE = `http://127.0.0.1:${process.env["NOVASCALE_FAKE_CLOUD_PORT"] ?? "8790"}/_fake`;
@@ -11,6 +11,7 @@ const LATER_WINDOW = `${DAYS[new Date(Date.now() + 3 * 86_400_000).getUTCDay()]}
 
 let browser: Browser;
 const groups: string[] = [];
+const faults: string[] = [];
 
 beforeAll(async () => {
   browser = await launch();
@@ -18,6 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const g of groups) await apiCall("DELETE", `/v1/groups/${g}?force=true`);
+  for (const id of faults) await fetch(`${FAKE}/faults/${id}`, { method: "DELETE" });
   await browser?.close();
 });
 
@@ -44,23 +46,30 @@ async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<voi
 
 /**
  * A group of `count` on its own image (so the demo group's is never touched), converged; then a new image
- * takes the name. With `refresh` rules whose only window is days away, the tick that sees the drift pins the
- * new image and waits for the window.
+ * takes the name (`broken`: one whose servers go to ERROR, faulted before it takes the name). With the
+ * default `refresh` rules, whose only window is days away, the tick that sees the drift pins the new image
+ * and waits for the window.
  */
-async function driftedGroup(name: string, count: number): Promise<{ oldImage: string; newImage: string }> {
+async function driftedGroup(name: string, count: number, opts: { refresh?: Record<string, unknown>; broken?: boolean } = {}): Promise<{ oldImage: string; newImage: string }> {
   const image = `${name}-golden`;
   const first = (await fake("POST", "/images", { name: image })) as { image: { id: string } };
-  const rules = { image, flavor: "m1.tiny", min: 0, max: count + 1, default: count, namePrefix: name, refresh: { windows: [LATER_WINDOW], timezone: "UTC" } };
+  const refresh = opts.refresh ?? { windows: [LATER_WINDOW], timezone: "UTC" };
+  const rules = { image, flavor: "m1.tiny", min: 0, max: count + 1, default: count, namePrefix: name, refresh };
   const put = await apiJson("PUT", `/v1/groups/${name}`, rules);
   expect(put.status, JSON.stringify(put.json)).toBe(201);
   groups.push(name);
   await waitForApi(`${count} servers ACTIVE`, async () => ((await status(name)).actualByStatus?.["ACTIVE"] ?? 0) === count);
+  const next = (await fake("POST", "/images", { name: `${image}-next` })) as { image: { id: string } };
+  if (opts.broken === true) faults.push(((await fake("POST", "/faults", { kind: "imageBootsError", imageId: next.image.id })) as { id: string }).id);
+  // The old one steps aside first: never two images of one name (a tick in between finds none and waits).
   await fake("PUT", `/images/${first.image.id}`, { name: `${image}-old` });
-  const next = (await fake("POST", "/images", { name: image })) as { image: { id: string } };
-  await waitForApi("the drift pinned as a refresh, outside its window", async () => {
-    const r = (await status(name)).refresh;
-    return r?.targetImageId === next.image.id && r.progress?.inWindow === false;
-  });
+  await fake("PUT", `/images/${next.image.id}`, { name: image });
+  if (opts.refresh === undefined) {
+    await waitForApi("the drift pinned as a refresh, outside its window", async () => {
+      const r = (await status(name)).refresh;
+      return r?.targetImageId === next.image.id && r.progress?.inWindow === false;
+    });
+  }
   return { oldImage: first.image.id, newImage: next.image.id };
 }
 
@@ -89,10 +98,13 @@ describe("rolling refresh in the dashboard", () => {
     expect(await page.locator('#refresh [data-field="refresh-state"]').innerText()).toBe("in progress, waiting for a window");
     expect(await page.locator('#refresh [data-field="refresh-target"]').innerText()).toBe(newImage);
     expect(await page.locator('#refresh [data-field="refresh-replaced"]').innerText()).toBe("0 of 2");
-    expect(await page.locator('#refresh [data-field="refresh-failed"]').innerText()).toBe("0 of 2 allowed before it halts");
+    expect(await page.locator('#refresh [data-field="refresh-failed"]').innerText()).toBe("0 (it halts at 2)");
     expect(await page.locator('#refresh [data-field="refresh-window"]').innerText()).toContain(`outside the disruption windows ${LATER_WINDOW} (UTC): nothing is replaced until the next opens at`);
     await page.locator('#members td[data-image="old"]').nth(1).waitFor();
     expect(await page.locator('#members td[data-image="old"] code').allInnerTexts()).toEqual([oldImage, oldImage]);
+    // The new card and controls keep the page's rules: AA contrast, every control labelled.
+    expect(await contrastFailures(page)).toEqual([]);
+    expect(await unlabelledControls(page)).toEqual([]);
 
     // Start, ignoring the window: confirmed in the dialog, answered in the result line.
     await page.getByLabel("Ignore the disruption windows").check();
@@ -107,6 +119,8 @@ describe("rolling refresh in the dashboard", () => {
     await waitForPhase(page, "done");
     expect(await page.locator('#refresh [data-field="refresh-target"]').innerText()).toBe(newImage);
     expect(await page.locator('#refresh [data-field="refresh-done"]').innerText()).toContain("every member runs the target image");
+    // The manual start took over the drift's refresh (same target), with the window ignored.
+    expect(await page.locator("#refresh").innerText()).toContain("started by hand, ignoring the windows");
     await page.getByRole("button", { name: "List again" }).click();
     await page.locator('#members td[data-image="new"]').nth(1).waitFor();
     expect(await page.locator('#members td[data-image="old"]').count()).toBe(0);
@@ -128,6 +142,21 @@ describe("rolling refresh in the dashboard", () => {
     await waitForPhase(page, "halted");
     expect(await page.locator('#refresh [data-field="refresh-halted"]').innerText()).toMatch(/^cancelled by local-admin/);
     expect(await page.getByRole("button", { name: "Cancel refresh" }).count()).toBe(0);
+    await page.locator('#members td[data-image="old"] code').filter({ hasText: oldImage }).waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("a broken new image (ERROR on boot) halts the refresh: the page says why and counts the failure; the old member stays", async () => {
+    const { oldImage, newImage } = await driftedGroup("rfbroken", 1, { refresh: { failureThreshold: 1 }, broken: true });
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.admin);
+    await page.goto(`${BASE}/#/groups/rfbroken`);
+    await waitForApi("the refresh halted", async () => (await status("rfbroken")).refresh?.halted !== undefined);
+    await waitForPhase(page, "halted");
+    expect(await page.locator('#refresh [data-field="refresh-halted"]').innerText()).toContain(`1 new server(s) failed (threshold 1): refresh to image ${newImage} halted and rolled back`);
+    expect(await page.locator('#refresh [data-field="refresh-failed"]').innerText()).toBe("1 (it halts at 1)");
+    await page.getByRole("button", { name: "List again" }).click();
     await page.locator('#members td[data-image="old"] code').filter({ hasText: oldImage }).waitFor();
     expect(problems).toEqual([]);
     await context.close();

@@ -64,8 +64,9 @@ describe("refresh rules and members", () => {
   it("only an object under `refresh` counts as refresh rules", () => {
     expect([hasRefreshRules({ refresh: {} }), hasRefreshRules({}), hasRefreshRules({ refresh: null })]).toEqual([true, false, false]);
   });
-  it("members are measured against the open refresh's pinned image, else what the image resolves to now", () => {
+  it("members are measured against the pinned image of an open or halted refresh, else what the image resolves to now", () => {
     expect(targetImage(view(), "img-later")).toBe("img-new");
+    expect(targetImage(view({ halted: { reason: "cancelled by ops", at: "2026-12-07T20:05:00Z" } }), "img-later")).toBe("img-new");
     expect(targetImage(view({ completedAt: "2026-12-07T20:05:00Z" }), "img-later")).toBe("img-later");
     expect(targetImage(null, null)).toBeNull();
   });
