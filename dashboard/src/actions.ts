@@ -1,8 +1,9 @@
-// The operator's actions on a group, offered only to tokens whose role allows them: override, end override, pause, resume, reconcile, retry boots, snapshot.
+// The operator's actions on a group, offered only to tokens whose role allows them: override, end override, pause, resume, reconcile, retry boots, snapshot, start/cancel a rolling refresh.
 import { call, canOperate, groupPath, type Session } from "./api.ts";
 import { confirmAction } from "./dialog.ts";
 import { h, replace, uid } from "./dom.ts";
 import { formatTime } from "./format.ts";
+import { hasRefreshRules, refreshSummary } from "./refresh-state.ts";
 import type { GroupStatus } from "./types.ts";
 import { announce, errorBox, section } from "./widgets.ts";
 
@@ -88,7 +89,7 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
   });
 
   /** A button that runs `work`; with `confirm`, only after the operator confirms in a dialog (actions that can boot or delete). */
-  const button = (label: string, work: () => Promise<string>, confirm?: { title: string; message: string }) =>
+  const button: ButtonMaker = (label, work, confirm) =>
     h(
       "button",
       {
@@ -96,7 +97,9 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
         class: confirm === undefined ? null : "danger",
         onclick: () =>
           void (async () => {
-            if (confirm !== undefined && !(await confirmAction(confirm.title, confirm.message, label))) return;
+            // A function: the dialog's text depends on what the form says at click time.
+            const asked = typeof confirm === "function" ? confirm() : confirm;
+            if (asked !== undefined && !(await confirmAction(asked.title, asked.message, label))) return;
             await run(label, work);
           })(),
       },
@@ -157,6 +160,56 @@ export function actionsCard(session: Session, status: GroupStatus, zone: string,
     "actions",
     overrideForm,
     h("div", { class: "controls" }, h("h3", {}, "Control"), status.pause === null ? field("Pause reason", pauseReason) : null, buttons),
+    session.role === "admin" ? refreshControls(status, session.token, button) : null,
     result,
+  );
+}
+
+type Confirm = { title: string; message: string };
+type ButtonMaker = (label: string, work: () => Promise<string>, confirm?: Confirm | (() => Confirm)) => HTMLButtonElement;
+
+/**
+ * Start (with "ignore the windows") and Cancel a rolling refresh; admin only, as the API. Without `refresh` in
+ * the rules Start is disabled and says why (the API would answer 409).
+ */
+function refreshControls(status: GroupStatus, token: string, button: ButtonMaker): HTMLElement {
+  const name = status.name;
+  const sum = refreshSummary(status);
+  const withRules = hasRefreshRules(status.rules);
+  const ignoreWindow = h("input", { type: "checkbox", name: "ignoreWindow", id: uid("ignore-window") });
+  const start = button(
+    "Start refresh",
+    async () => {
+      const r = await call<{ requested: { author: string; ignoreWindow: boolean } }>(token, "POST", groupPath(name, "/refresh"), ignoreWindow.checked ? { ignoreWindow: true } : {});
+      return `Refresh requested by ${r.requested.author}: the next tick pins the image and starts${r.requested.ignoreWindow ? ", ignoring the windows" : ""}.`;
+    },
+    () => ({
+      title: `Start a rolling refresh of ${name}?`,
+      message: `The next tick pins the image id the rules' image resolves to then and replaces every member on another image, new servers first${ignoreWindow.checked ? ", also outside the disruption windows" : ", inside the disruption windows only"}. Servers will be booted and deleted.`,
+    }),
+  );
+  const reasonId = uid("refresh-why");
+  if (!withRules) {
+    start.disabled = true;
+    start.setAttribute("aria-describedby", reasonId);
+    ignoreWindow.disabled = true;
+  }
+  const cancel = sum.cancellable
+    ? button(
+        "Cancel refresh",
+        async () => {
+          const r = await call<{ cancelled: boolean }>(token, "DELETE", groupPath(name, "/refresh"));
+          return r.cancelled ? "Refresh cancelled: the next tick deletes new servers not yet ready; replaced members stay." : "There was no refresh to cancel.";
+        },
+        { title: `Cancel the rolling refresh of ${name}?`, message: "The next tick deletes new servers not yet ready; members already replaced stay. The halt is final for this image." },
+      )
+    : null;
+  return h(
+    "div",
+    { class: "controls", id: "refresh-controls" },
+    h("h3", {}, "Rolling refresh"),
+    h("div", { class: "field" }, h("label", { for: ignoreWindow.id }, ignoreWindow, " Ignore the disruption windows")),
+    h("div", { class: "buttons" }, start, cancel),
+    withRules ? null : h("p", { class: "muted", id: reasonId }, "Start refresh needs `refresh` in the rules (Edit rules)."),
   );
 }

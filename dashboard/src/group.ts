@@ -1,4 +1,4 @@
-// A group's page: status, rules (with the week view), members, actions by role, the step chart, server-hours, activity, signals, snapshots, the dry-run plan; refreshes itself.
+// A group's page: status, the rolling refresh, rules (with the week view), members (old/new image during a refresh), actions by role, the step chart, server-hours, activity, signals, snapshots, the dry-run plan; refreshes itself.
 import { actionsCard } from "./actions.ts";
 import { call, groupPath, type Session } from "./api.ts";
 import { membersBody, rulesCard, serverHoursBody } from "./rules-view.ts";
@@ -6,6 +6,8 @@ import { createChart, type Chart } from "./chart.ts";
 import { h, replace } from "./dom.ts";
 import { activityCard, chartTable, planBody, snapshotsBody, statusCard } from "./group-sections.ts";
 import { receiversSection } from "./receivers.ts";
+import { hasRefreshRules, refreshSummary, targetImage } from "./refresh-state.ts";
+import { refreshCard } from "./refresh-view.ts";
 import { chartData, groupZone, type ChangePointJson, type HistoryPointJson } from "./series.ts";
 import type { ActivityEntry, GroupStatus, MembersListing, PlanPreview, RulesPreview, ServerHours, SnapshotListing } from "./types.ts";
 import { errorBox, loading, section } from "./widgets.ts";
@@ -43,6 +45,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   const refreshButton = h("button", { type: "button", class: "secondary", onclick: () => void refresh() }, "Refresh");
 
   const statusSlot = h("div", {}, loading("status"));
+  const refreshSlot = h("div", {});
   const actionsSlot = h("div", {});
   const chartBox = h("div", { class: "chart", id: "chart" });
   const chartNote = h("p", { class: "muted" });
@@ -59,12 +62,17 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   let preview: RulesPreview | Error | undefined;
   let members: MembersListing | Error | undefined;
   let snapshotsSeen: SnapshotListing | undefined;
+  let statusSeen: GroupStatus | undefined;
   const drawRules = () => {
     if (rulesShown !== undefined) replace(rulesSlot, rulesCard(rulesShown.rules, preview, members, zoneNow));
   };
   const drawMembers = () => {
     if (members === undefined) return;
-    replace(membersSlot, members instanceof Error ? errorBox(members) : membersBody(members, zoneNow, snapshotsSeen));
+    if (members instanceof Error) return void replace(membersSlot, errorBox(members));
+    // Members are marked old/new only where a refresh applies (rules or a record of one).
+    const marks = statusSeen !== undefined && (hasRefreshRules(statusSeen.rules) || (statusSeen.refresh ?? null) !== null);
+    const resolved = members.image !== null && "id" in members.image ? members.image.id : null;
+    replace(membersSlot, membersBody(members, zoneNow, snapshotsSeen, marks ? targetImage(statusSeen?.refresh, resolved) : null));
   };
   /** The rules' preview (timeline and occurrences) is asked only when the rules changed (a POST that writes nothing). */
   const loadPreview = async (rules: Record<string, unknown>) => {
@@ -122,6 +130,7 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
       updated,
     ),
     statusSlot,
+    refreshSlot,
     section(
       "Desired and actual",
       "chart-card",
@@ -144,6 +153,8 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
   let zoneNow = "UTC";
   const loadReceivers = receiversSection(signalsSlot, session, name, () => zoneNow);
   let actionsKey = "";
+  /** What of the refresh changes members: a change lists them again (one cloud call per change, not per refresh). */
+  let refreshKey: string | undefined;
   /** Outlives rebuilds of the actions card: the last action's answer stays in view. */
   const actionResult = h("div", { class: "result", role: "status", "aria-live": "polite" });
   let firstLoad = true;
@@ -163,11 +174,18 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
     if (disposed) return;
     if (status.status === "rejected") {
       replace(statusSlot, errorBox(status.reason));
+      replace(refreshSlot);
       replace(actionsSlot);
       actionsKey = "";
     } else {
       zoneNow = groupZone(status.value.rules);
       replace(statusSlot, statusCard(status.value, zoneNow));
+      statusSeen = status.value;
+      replace(refreshSlot, refreshCard(status.value, zoneNow));
+      const r = status.value.refresh ?? null;
+      const key = JSON.stringify([r?.targetImageId, r?.replaced, r?.failed, r?.halted, r?.completedAt, r?.progress?.newPending, r?.progress?.newReady]);
+      if (refreshKey !== undefined && key !== refreshKey && !firstLoad && !live) void loadMembers();
+      refreshKey = key;
       const etag = String((status.value as unknown as { etag?: string }).etag ?? "");
       if (rulesShown?.etag !== etag) {
         rulesShown = { etag, rules: status.value.rules };
@@ -176,9 +194,9 @@ export function groupPage(root: HTMLElement, session: Session, name: string, hou
         void loadPreview(status.value.rules);
       }
       // Rebuilt only when what it offers changes, so an auto refresh never wipes a half-typed override.
-      const key = JSON.stringify([status.value.override, status.value.pause, zoneNow]);
-      if (key !== actionsKey) {
-        actionsKey = key;
+      const offers = JSON.stringify([status.value.override, status.value.pause, zoneNow, hasRefreshRules(status.value.rules), refreshSummary(status.value).cancellable]);
+      if (offers !== actionsKey) {
+        actionsKey = offers;
         replace(actionsSlot, actionsCard(session, status.value, zoneNow, actionResult, () => void refresh(true)));
       }
     }

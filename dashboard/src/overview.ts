@@ -8,6 +8,7 @@ import { REFRESH_MS, type PageHandle } from "./group.ts";
 import { notificationsSection } from "./notifications.ts";
 import { cloudState, filterChoices, filterFromQuery, hashForFilter, matchesPlacement, NO_REGION, placedOf, regionKey, regionLabel, type Placed, type PlacementFilter } from "./placement.ts";
 import { loadPolicies, policiesTable, type PolicyRow } from "./policy-list.ts";
+import { isRefreshing } from "./refresh-state.ts";
 import type { CloudsListing, GroupStatus } from "./types.ts";
 import { dataTable, errorBox, healthBadge, loading } from "./widgets.ts";
 
@@ -72,7 +73,7 @@ function rowOf(row: Row, failing: ReadonlySet<string>): HTMLElement {
     whereCell(where, failing),
     h("td", { "data-label": "desired" }, h("strong", {}, String(s.desired.value)), h("div", { class: "why" }, s.desired.reason)),
     h("td", { "data-label": "actual" }, h("strong", {}, String(total(s.actualByStatus) ?? "—")), h("div", { class: "why" }, byState(s.actualByStatus))),
-    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`), problem === null ? null : h("div", { class: "row-error" }, problem)),
+    h("td", { "data-label": "health" }, healthBadge(s.health), s.pause === null ? null : h("div", { class: "why" }, `paused by ${s.pause.by}`), isRefreshing(s) ? h("div", { class: "why", "data-refreshing": "" }, "refreshing") : null, problem === null ? null : h("div", { class: "row-error" }, problem)),
     h("td", { "data-label": "override" }, s.override === null ? "—" : h("span", {}, `${s.override.desired} until `, timeEl(s.override.until, zone), h("div", { class: "why" }, `${fromNow(s.override.until)}: ${s.override.reason}`))),
     h("td", { "data-label": "next change" }, next === undefined ? "—" : h("span", {}, `${next.value} ${fromNow(next.at)}`, h("div", { class: "why" }, timeEl(next.at, zone)))),
     h("td", { "data-label": "last tick" }, tick === null ? "none yet" : fromNow(tick.lastSeenAt ?? tick.at)),

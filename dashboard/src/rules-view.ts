@@ -1,6 +1,7 @@
 // What a group is told to do and has: the Rules section (entries with next occurrences, holidays, limits, image/flavor ids), the members table, server-hours.
 import { h } from "./dom.ts";
 import { fromNow, timeEl } from "./format.ts";
+import { imageAge } from "./refresh-state.ts";
 import type { Member, MembersListing, Resolved, RulesPreview, ServerHours, SnapshotListing } from "./types.ts";
 import { weekTable } from "./week.ts";
 import { dataTable, errorBox, facts, plain } from "./widgets.ts";
@@ -126,13 +127,25 @@ function newestSnapshots(snapshots: SnapshotListing | undefined): Map<string, { 
   return out;
 }
 
-function memberRow(m: Member, zone: string, newest: Map<string, { name: string; created: string; status: string }>): HTMLElement {
+/** A member's image id, marked old or new against the refresh's target (`target` null: no mark). */
+function imageCell(imageId: string | null, target: string | null): HTMLElement {
+  const age = imageAge(imageId, target);
+  return h(
+    "td",
+    { "data-label": "image", ...(age === null ? {} : { "data-image": age }) },
+    imageId === null ? "—" : h("code", { class: "mono" }, imageId),
+    age === null ? null : h("div", { class: "why" }, age === "new" ? "new: the refresh's target" : "old: not the target"),
+  );
+}
+
+function memberRow(m: Member, zone: string, newest: Map<string, { name: string; created: string; status: string }>, target: string | null): HTMLElement {
   const snap = newest.get(m.id);
   return h(
     "tr",
     { "data-server": m.id },
     h("td", { "data-label": "name" }, m.link === null ? m.name : h("a", { href: m.link, rel: "noopener noreferrer", target: "_blank" }, m.name), h("div", { class: "why mono" }, m.id)),
     h("td", { "data-label": "status" }, h("span", { class: `badge status-${m.status.toLowerCase()}` }, m.status), m.fault === null ? null : h("div", { class: "why" }, m.fault)),
+    imageCell(m.imageId, target),
     h("td", { "data-label": "flavor" }, m.flavor ?? "—", m.flavorWhy === "preferred" || m.flavorWhy === "unknown" ? null : h("div", { class: "why" }, m.flavorReason)),
     h("td", { "data-label": "task" }, m.taskState ?? "—"),
     h("td", { "data-label": "age" }, m.created === "" ? "—" : h("span", {}, fromNow(m.created).replace(/ ago$/, ""), h("div", { class: "why" }, timeEl(m.created, zone)))),
@@ -143,8 +156,11 @@ function memberRow(m: Member, zone: string, newest: Map<string, { name: string; 
   );
 }
 
-/** The Members section body: every server of the group as listed just now. */
-export function membersBody(listing: MembersListing, zone: string, snapshots: SnapshotListing | undefined): HTMLElement {
+/**
+ * The Members section body: every server of the group as listed just now. `refreshTarget`: the image id a
+ * rolling refresh measures members against (each is marked old or new); null: no marks.
+ */
+export function membersBody(listing: MembersListing, zone: string, snapshots: SnapshotListing | undefined, refreshTarget: string | null = null): HTMLElement {
   if (listing.servers === null) return h("div", {}, errorBox(new Error(`the servers could not be listed: ${listing.error?.message ?? "unknown error"}`)));
   const newest = newestSnapshots(snapshots);
   return h(
@@ -153,8 +169,8 @@ export function membersBody(listing: MembersListing, zone: string, snapshots: Sn
     h("p", { class: "muted" }, `${listing.servers.length} server(s), listed `, timeEl(listing.listedAt, zone), "."),
     dataTable(
       "Members",
-      ["name", "status", "flavor", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
-      listing.servers.map((m) => memberRow(m, zone, newest)),
+      ["name", "status", "image", "flavor", "task", "age", "addresses", "parked since", "protected", "newest snapshot"],
+      listing.servers.map((m) => memberRow(m, zone, newest, refreshTarget)),
       { empty: "No servers carry the group's tag.", className: "members" },
     ),
   );

@@ -70,7 +70,36 @@ export interface GroupStatus {
   deferred?: { reason: string; steps: number; message: string } | null;
   /** Which flavor new boots take and why (flavor fallback); null without a flavor, absent from servers before it existed. */
   flavors?: { preferences: string[]; bootsWith: string; fallback: boolean; reason: string } | null;
+  /** The rolling refresh (issue 31): null when none ever started; absent from servers before it existed. */
+  refresh?: RefreshView | null;
+  /** A manual start the next tick takes up; null: none waiting. */
+  refreshRequest?: { author: string; at: string; ignoreWindow: boolean } | null;
   nextChanges: ChangePoint[];
+}
+/** The last tick's count of a refresh's members (present while the refresh is open or halted). */
+export interface RefreshProgress {
+  old: number;
+  oldParked: number;
+  newReady: number;
+  newPending: number;
+  failed: number;
+  replaced: number;
+  inService: number;
+  minInService: number;
+  inWindow: boolean;
+  nextWindowAt?: string;
+}
+/** GET /v1/groups/{name} `refresh`: the image id pinned at its start, how far it got, why it halted. */
+export interface RefreshView {
+  targetImageId: string;
+  startedAt: string;
+  trigger: string;
+  ignoreWindow: boolean;
+  replaced: number;
+  failed: number;
+  halted?: { reason: string; at: string };
+  completedAt?: string;
+  progress?: RefreshProgress;
 }
 export interface ActivityEntry {
   at: string;

@@ -201,6 +201,7 @@ export const RefreshViewSchema = z
         inService: z.number().int(),
         minInService: z.number().int(),
         inWindow: z.boolean(),
+        nextWindowAt: z.string().optional().meta({ description: "outside every window: when the next one opens (within a week)" }),
       })
       .optional(),
   })

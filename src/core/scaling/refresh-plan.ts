@@ -1,7 +1,7 @@
 // Rolling refresh, the decision: which new servers to boot, which old ones to delete, when to halt and roll back.
 import type { RefreshRules } from "../model/rules.ts";
 import type { Notice, Step } from "../model/types.ts";
-import { inRefreshWindow, isDrifted, type RefreshMember, type RefreshState } from "./refresh.ts";
+import { inRefreshWindow, isDrifted, nextRefreshWindow, type RefreshMember, type RefreshState } from "./refresh.ts";
 
 /*
  * Surge first, always: an old member is deleted only when a new one (on the pinned target) is ACTIVE and,
@@ -43,6 +43,8 @@ export interface RefreshProgress {
   inService: number;
   minInService: number;
   inWindow: boolean;
+  /** Outside every window: when the next one opens (so status can say how long replacing waits). */
+  nextWindowAt?: string;
 }
 
 const isActive = (m: RefreshMember): boolean => m.status === "ACTIVE";
@@ -86,6 +88,7 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
   const inService = old.filter(isActive).length + newReady.length;
   const minInService = minInServiceOf(rules, input.desired);
   const inWindow = inRefreshWindow(rules, now, state.ignoreWindow);
+  const nextWindow = inWindow ? undefined : nextRefreshWindow(rules, now);
   const progress = (): RefreshProgress => ({
     old: old.length,
     oldParked,
@@ -96,6 +99,7 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
     inService,
     minInService,
     inWindow,
+    ...(nextWindow === undefined ? {} : { nextWindowAt: new Date(nextWindow).toISOString() }),
   });
 
   for (const { m, why } of failedNow) {

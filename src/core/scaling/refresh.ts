@@ -1,6 +1,6 @@
 // Rolling refresh, the data: its pinned state, members as the refresh sees them, drift, and the window test.
 import type { RefreshRules } from "../model/rules.ts";
-import { openingAt } from "../schedule/windows.ts";
+import { nextWindowEdge, openingAt } from "../schedule/windows.ts";
 
 /** What the group's Durable Object keeps of an open refresh (zod-parsed there): the target is pinned at start. */
 export interface RefreshState {
@@ -80,4 +80,17 @@ export function shouldStartRefresh(
 export function inRefreshWindow(rules: Pick<RefreshRules, "windows" | "timezone">, now: number, ignoreWindow: boolean): boolean {
   if (ignoreWindow || rules.windows.length === 0) return true;
   return rules.windows.some((w) => openingAt(w, rules.timezone, now) !== undefined);
+}
+
+/**
+ * When the next disruption window opens after `now` (called outside every window, so each window's next
+ * edge is an opening), within the next week; undefined without windows or none that soon.
+ */
+export function nextRefreshWindow(rules: Pick<RefreshRules, "windows" | "timezone">, now: number): number | undefined {
+  let next: number | undefined;
+  for (const w of rules.windows) {
+    const edge = nextWindowEdge(w, rules.timezone, now);
+    if (edge !== undefined && (next === undefined || edge < next)) next = edge;
+  }
+  return next;
 }

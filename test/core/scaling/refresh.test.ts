@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RefreshRules } from "../../../src/core/model/rules.ts";
-import { inRefreshWindow, isDrifted, newRefreshState, shouldStartRefresh, type RefreshMember, type RefreshState } from "../../../src/core/scaling/refresh.ts";
+import { inRefreshWindow, isDrifted, newRefreshState, nextRefreshWindow, shouldStartRefresh, type RefreshMember, type RefreshState } from "../../../src/core/scaling/refresh.ts";
 import { planRefresh } from "../../../src/core/scaling/refresh-plan.ts";
 
 const NOW = Date.parse("2026-12-08T03:00:00Z"); // a Tuesday, 03:00 UTC
@@ -82,6 +82,15 @@ describe("planRefresh", () => {
     const p = plan(olds(3), started(), r);
     expect(p.steps).toEqual([]);
     expect(p.notices.map((n) => n.code)).toContain("refresh-outside-window");
+  });
+  it("outside every window, progress says when the earliest one opens, in the rules' zone", () => {
+    const r = rules({ windows: ["Sat-Sun 02:00-05:00", "Wed 01:00-02:00"], timezone: "Europe/Berlin" });
+    // Tuesday 03:00 UTC: Wednesday 01:00 in Berlin (UTC+1) is Tuesday 24:00 UTC, before Saturday.
+    expect(plan(olds(3), started(), r).progress.nextWindowAt).toBe("2026-12-09T00:00:00.000Z");
+    expect(nextRefreshWindow(rules({ windows: [] }), NOW)).toBeUndefined();
+  });
+  it("inside a window progress names no next window", () => {
+    expect(plan(olds(3), started(), rules({ windows: ["Tue 02:00-04:00"] })).progress.nextWindowAt).toBeUndefined();
   });
   it("inside a window in the rules' zone it proceeds; a manual start may ignore the window", () => {
     expect(inRefreshWindow(rules({ windows: ["Tue 04:00-05:00"], timezone: "Europe/Berlin" }), NOW, false)).toBe(true);
