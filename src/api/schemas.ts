@@ -183,6 +183,10 @@ export const GroupListSchema = z
 export const RefreshViewSchema = z
   .object({
     targetImageId: z.string().meta({ description: "the image id pinned when the refresh started" }),
+    targetFlavor: z
+      .string()
+      .optional()
+      .meta({ description: "the rules' preferred flavor when it started; members on a listed fallback stay while the preferred one is marked unavailable" }),
     startedAt: z.string(),
     trigger: z.enum(["drift", "manual"]),
     ignoreWindow: z.boolean(),

@@ -219,3 +219,24 @@ export function flavorWhy(drift: FlavorDrift, preferences: readonly ResourceRef[
   if (mark !== undefined && markHolds(mark, now)) return `fallback: ${mark.flavor} ${mark.cause} until ${clock(mark.until)}`;
   return `fallback: booted while ${preferred} was unavailable; the rolling refresh returns it to ${preferred}`;
 }
+
+/**
+ * Whether the rolling refresh moves a member off its flavor now. A member on a flavor the rules no longer
+ * name is moved. A member on a listed fallback is moved only when a better preference is not marked
+ * unavailable (the group returns to the preferred flavor through the refresh, in its window); while the
+ * preferred one is marked it stays. With every flavor marked nothing is better: it stays too. A member
+ * whose flavor the listing does not give is left alone.
+ */
+export function flavorDriftNow(
+  member: Pick<ObservedServer, "flavorName" | "flavorId">,
+  preferences: readonly ResourceRef[],
+  marks: readonly FlavorMark[],
+  now: Date,
+  ids: FlavorIds = {},
+): boolean {
+  const drift = flavorDrift(member, preferences, ids);
+  if (drift.why === "not-in-rules") return true;
+  if (drift.why !== "fallback") return false;
+  const better = preferences.slice(0, drift.index).some((ref) => !markHolds(markOf(marks, flavorLabel(ref)), now));
+  return better;
+}

@@ -54,7 +54,9 @@ export function minInServiceOf(rules: Pick<RefreshRules, "minInService">, desire
 
 export function planRefresh(input: RefreshPlanInput): RefreshPlan {
   const { group, rules, state: before, now } = input;
-  const target = { imageId: before.targetImageId, flavorId: before.targetFlavorId };
+  const target = { imageId: before.targetImageId };
+  // How messages name the target: the image, and the preferred flavor when the rules name one.
+  const aim = before.targetFlavor === undefined ? `image ${target.imageId}` : `image ${target.imageId}, flavor ${before.targetFlavor}`;
   const nowIso = new Date(now).toISOString();
   const state: RefreshState = { ...before, failedIds: [...before.failedIds], activeSince: { ...before.activeSince } };
   const live = input.members.filter((m) => !m.gone && !m.parked);
@@ -99,11 +101,11 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
   });
 
   for (const { m, why } of failedNow) {
-    steps.push({ kind: "delete", group, serverId: m.id, serverName: m.name, reason: `refresh: new server on image ${target.imageId} failed (${why}); deleted, the old members stay` });
+    steps.push({ kind: "delete", group, serverId: m.id, serverName: m.name, reason: `refresh: new server on ${aim} failed (${why}); deleted, the old members stay` });
   }
 
   if (state.halted === undefined && state.failedIds.length >= rules.failureThreshold) {
-    state.halted = { reason: `${state.failedIds.length} new server(s) failed (threshold ${rules.failureThreshold}): refresh to image ${target.imageId} halted and rolled back`, at: nowIso };
+    state.halted = { reason: `${state.failedIds.length} new server(s) failed (threshold ${rules.failureThreshold}): refresh to ${aim} halted and rolled back`, at: nowIso };
   }
   if (state.halted !== undefined) {
     // Roll back: new servers still on their way go too; ready ones already replaced an old one and stay.
@@ -114,7 +116,7 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
 
   if (old.length === 0 && oldParked === 0 && pending.length === 0) {
     state.completedAt = nowIso;
-    notices.push({ level: "info", code: "refresh-complete", message: `every member runs image ${target.imageId} (${state.replaced} replaced)` });
+    notices.push({ level: "info", code: "refresh-complete", message: `no member left to replace: every one runs ${aim} (or a listed fallback flavor while the preferred one is unavailable); ${state.replaced} replaced` });
     return { steps, state, notices, surge: 0, progress: progress() };
   }
 
@@ -129,13 +131,13 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
   const victims = [...old].sort((a, b) => (isActive(a) === isActive(b) ? (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1) : isActive(a) ? 1 : -1));
   // An old member that is not ACTIVE is not in service: replacing it first costs no capacity.
   for (const m of victims.slice(0, deletable)) {
-    steps.push({ kind: "delete", group, serverId: m.id, serverName: m.name, reason: `refresh: replaced by a ready server on image ${target.imageId}` });
+    steps.push({ kind: "delete", group, serverId: m.id, serverName: m.name, reason: `refresh: replaced by a ready server on ${aim}` });
   }
   state.replaced += deletable;
 
   const surgeHeld = pending.length + (unpaired - deletable);
   const boots = Math.max(0, Math.min(rules.maxSurge - surgeHeld, old.length - deletable - surgeHeld));
-  if (boots > 0) steps.push({ kind: "boot", group, count: boots, reason: `refresh: surge ${boots} on image ${target.imageId} ahead of ${old.length - deletable} old member(s)` });
+  if (boots > 0) steps.push({ kind: "boot", group, count: boots, reason: `refresh: surge ${boots} on ${aim} ahead of ${old.length - deletable} old member(s)` });
   if (oldParked > 0 && old.length === 0) {
     notices.push({ level: "info", code: "refresh-parked", message: `${oldParked} parked member(s) on an old image are refreshed when resumed` });
   }

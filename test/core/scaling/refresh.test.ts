@@ -13,35 +13,40 @@ const member = (id: string, imageId: string, over: Partial<RefreshMember> = {}):
   status: "ACTIVE",
   created: `2026-12-01T00:00:0${id.length % 10}Z`,
   imageId,
-  flavorId: "f1",
   parked: false,
   gone: false,
   ...over,
 });
-const started = (over: Partial<RefreshState> = {}): RefreshState => ({ ...newRefreshState({ imageId: "new", flavorId: "f1" }, NOW - 60_000, "drift"), ...over });
+const started = (over: Partial<RefreshState> = {}): RefreshState => ({ ...newRefreshState({ imageId: "new", flavor: "m1.small" }, NOW - 60_000, "drift"), ...over });
 const olds = (n: number): RefreshMember[] => Array.from({ length: n }, (_, i) => member(`o${i}`, "old"));
 const plan = (members: RefreshMember[], state = started(), r = rules(), desired = 3) => planRefresh({ group: "web", rules: r, desired, members, state, now: NOW });
 const kinds = (p: ReturnType<typeof plan>) => p.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind === "delete" ? `delete ${s.serverId}` : s.kind));
 
 describe("drift and start", () => {
   it("a member on another image id has drifted; one on the target has not", () => {
-    expect(isDrifted({ imageId: "old", flavorId: "f1" }, { imageId: "new", flavorId: "f1" })).toBe(true);
-    expect(isDrifted({ imageId: "new", flavorId: "f1" }, { imageId: "new", flavorId: "f1" })).toBe(false);
+    expect(isDrifted({ imageId: "old" }, { imageId: "new" })).toBe(true);
+    expect(isDrifted({ imageId: "new" }, { imageId: "new" })).toBe(false);
   });
-  it("a member with another flavor id has drifted", () => {
-    expect(isDrifted({ imageId: "new", flavorId: "f0" }, { imageId: "new", flavorId: "f1" })).toBe(true);
+  it("a member on the target image whose flavor is to be replaced (flavors.ts flavorDriftNow) has drifted", () => {
+    expect(isDrifted({ imageId: "new", flavorDrift: true }, { imageId: "new" })).toBe(true);
+    expect(isDrifted({ imageId: "new", flavorDrift: false }, { imageId: "new" })).toBe(false);
   });
   it("no refresh rules: drift never starts a refresh (today's behaviour)", () => {
     expect(shouldStartRefresh(undefined, undefined, olds(3), { imageId: "new" })).toBe(false);
   });
   it("drift with rules starts one; an open refresh toward the same target does not start again", () => {
-    expect(shouldStartRefresh(rules(), undefined, olds(3), { imageId: "new", flavorId: "f1" })).toBe(true);
-    expect(shouldStartRefresh(rules(), started(), olds(3), { imageId: "new", flavorId: "f1" })).toBe(false);
+    expect(shouldStartRefresh(rules(), undefined, olds(3), { imageId: "new", flavor: "m1.small" })).toBe(true);
+    expect(shouldStartRefresh(rules(), started(), olds(3), { imageId: "new", flavor: "m1.small" })).toBe(false);
   });
   it("a halted refresh is not restarted by the same target, but a newer image id starts a new one", () => {
     const halted = started({ halted: { reason: "x", at: "2026-12-08T02:00:00Z" } });
-    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "new", flavorId: "f1" })).toBe(false);
-    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "newer", flavorId: "f1" })).toBe(true);
+    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "new", flavor: "m1.small" })).toBe(false);
+    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "newer", flavor: "m1.small" })).toBe(true);
+  });
+  it("a new preferred flavor in the rules is a new target: it starts a refresh even after a halt toward the old one", () => {
+    const halted = started({ halted: { reason: "x", at: "2026-12-08T02:00:00Z" } });
+    const onNew = [member("a", "new", { flavorDrift: true })];
+    expect(shouldStartRefresh(rules(), halted, onNew, { imageId: "new", flavor: "m1.medium" })).toBe(true);
   });
 });
 
