@@ -16,7 +16,7 @@ import { notSentReason, type BootReads, type CloudPort, type Reservation } from 
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { withFaults } from "./faults.ts";
 import type { RefreshState } from "../../core/scaling/refresh.ts";
-import { mergeSteps, pinnedRules, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
+import { mergeSteps, pinnedRules, planRefreshView, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
 import { marksAfterBoots, planFlavor, quotaRefusalBefore, withFlavorReason } from "./pipeline-flavors.ts";
 import type { FlavorChoice, FlavorMark } from "../../core/scaling/flavors.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
@@ -28,6 +28,7 @@ import type {
   GroupHealth,
   PauseState,
   PlanPreview,
+  PlanRefresh,
   StepResult,
   StoredGroup,
   TickRecord,
@@ -89,6 +90,8 @@ export interface ReconcileOutput {
   acted: boolean;
   /** The rolling refresh after this reconcile (undefined: none). */
   refresh?: RefreshState | undefined;
+  /** The refresh as the dry run shows it (null: none). */
+  refreshPlan?: PlanRefresh | null;
   /** The flavor marks after this reconcile (the same array as given when nothing changed). */
   flavorMarks: readonly FlavorMark[];
 }
@@ -388,7 +391,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, blocked) };
   if (deferred !== undefined) record.deferred = deferred;
   if (refresh.progress !== undefined && refresh.state !== undefined) record.refresh = { ...refreshView(refresh.state), progress: refresh.progress };
-  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
+  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, refreshPlan: planRefreshView(refresh), flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
 }
 
 /** The dry-run view of a reconcile output. */
@@ -406,5 +409,6 @@ export function toPreview(output: ReconcileOutput): PlanPreview {
     errors: r.errors,
     bootBlock: output.bootBlock ?? null,
     noBootReasons: [],
+    refresh: output.refreshPlan ?? null,
   };
 }

@@ -5,9 +5,10 @@ import { parkMarkOf } from "../../core/scaling/parking.ts";
 import { isDrifted, newRefreshState, shouldStartRefresh, type RefreshMember, type RefreshState, type RefreshTarget } from "../../core/scaling/refresh.ts";
 import { flavorDriftNow, flavorLabel, type FlavorIds, type FlavorMark } from "../../core/scaling/flavors.ts";
 import type { ResourceRef } from "../../core/model/rules.ts";
-import { planRefresh, type RefreshProgress } from "../../core/scaling/refresh-plan.ts";
+import { planRefresh, type RefreshExplain, type RefreshProgress } from "../../core/scaling/refresh-plan.ts";
 import type { CloudPort } from "../gateway/gateway.ts";
 import type { RefreshView } from "../../core/records.ts";
+import type { PlanRefresh } from "../shared/service.ts";
 
 /** A manual start (POST /v1/groups/{name}/refresh) waiting for the group's next reconcile, which pins the target. */
 export interface RefreshRequest {
@@ -25,6 +26,8 @@ export interface RefreshTick {
   held: number;
   notices: Notice[];
   progress?: RefreshProgress;
+  /** This tick's decision told per member and per cause (the dry run shows it). */
+  explain?: RefreshExplain;
   /** True when this reconcile started a refresh (for the activity log). */
   started: boolean;
 }
@@ -154,7 +157,7 @@ export async function refreshTick(input: {
   const members = input.members.map((m) => refreshMember(m, probed[m.id], drifts.get(m.id)));
   const planned = planRefresh({ group: input.group, rules: refreshRules, desired: input.desired.value, members, state, now: now.getTime() });
   const boots = planned.steps.reduce((n, s) => n + (s.kind === "boot" ? s.count : 0), 0);
-  return { state: planned.state, steps: planned.steps, held: planned.surge - boots, notices: planned.notices, progress: planned.progress, started };
+  return { state: planned.state, steps: planned.steps, held: planned.surge - boots, notices: planned.notices, progress: planned.progress, explain: planned.explain, started };
 }
 
 /** The scaling plan's steps and the refresh's, without deleting one server twice (an ERROR new server is in both). */
@@ -176,4 +179,14 @@ export function refreshView(state: RefreshState): RefreshView {
     ...(state.halted === undefined ? {} : { halted: state.halted }),
     ...(state.completedAt === undefined ? {} : { completedAt: state.completedAt }),
   };
+}
+
+/** The dry run's view of this tick's refresh; null when there is none (never started, or no refresh rules). */
+export function planRefreshView(tick: RefreshTick): PlanRefresh | null {
+  const state = tick.state;
+  if (state === undefined) return null;
+  const explain: RefreshExplain = tick.explain ?? { members: [], boots: 0, waits: [] };
+  const moves = explain.boots > 0 || explain.members.some((m) => m.action !== "wait" && m.action !== "keep");
+  const phase = state.completedAt !== undefined ? "completed" : state.halted !== undefined ? "halted" : moves ? "open" : "waiting";
+  return { ...refreshView(state), ...(tick.progress === undefined ? {} : { progress: tick.progress }), ...explain, phase, startsNow: tick.started };
 }

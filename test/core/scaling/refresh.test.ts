@@ -122,6 +122,40 @@ describe("planRefresh", () => {
   });
 });
 
+describe("planRefresh explains itself (the dry run's data)", () => {
+  const told = (p: ReturnType<typeof plan>) => p.explain.members.map((m) => `${m.action} ${m.serverId}${m.code === undefined ? "" : ` ${m.code}`}`);
+  it("each delete is told as the member's plan with the step's reason", () => {
+    const p = plan([...olds(3), member("n1", "new")]);
+    expect(told(p)).toEqual(["replace o0", "wait o1 max-surge", "wait o2 max-surge"]);
+    expect(p.explain.members[0]?.reason).toBe(p.steps.find((s) => s.kind === "delete")?.reason);
+    expect(p.explain.boots).toBe(1);
+  });
+  it("old members that wait for the surge say maxSurge; one cause, one wait", () => {
+    const p = plan([...olds(3), member("n1", "new", { status: "BUILD" })]);
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["max-surge"]);
+    expect(p.explain.boots).toBe(0);
+  });
+  it("minInService cutting the deletes is the cause named, not maxSurge", () => {
+    const p = plan([...olds(3), member("n1", "new")], started(), rules({ minInService: 4 }));
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["min-in-service"]);
+    expect(new Set(told(p))).toEqual(new Set(["wait o0 min-in-service", "wait o1 min-in-service", "wait o2 min-in-service"]));
+  });
+  it("outside the windows every old member waits with outside-window", () => {
+    const p = plan(olds(2), started(), rules({ windows: ["Sun 02:00-03:00"] }));
+    expect(told(p)).toEqual(["wait o0 outside-window", "wait o1 outside-window"]);
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["outside-window"]);
+  });
+  it("a failed new server is delete-failed; once halted, a building one is roll-back and the old ones are kept", () => {
+    expect(told(plan([...olds(1), member("n1", "new", { status: "ERROR" })]))).toContain("delete-failed n1");
+    const halted = plan([...olds(2), member("n3", "new", { status: "BUILD" })], started({ halted: { reason: "r", at: "x" } }));
+    expect(told(halted)).toEqual(["roll-back n3", "keep o0 halted", "keep o1 halted"]);
+  });
+  it("parked old members are a cause of their own", () => {
+    const p = plan([...olds(1), member("o9", "old", { parked: true, status: "SHELVED_OFFLOADED" })]);
+    expect(p.explain.waits.map((w) => w.code)).toContain("parked");
+  });
+});
+
 /**
  * A small cloud: each tick the plan runs, deletes take effect, boots appear as BUILD; between ticks a
  * BUILD server turns ACTIVE or ERROR and a health probe passes or fails, as the generated history says.
