@@ -209,15 +209,19 @@ export function flavorDrift(member: Pick<ObservedServer, "flavorName" | "flavorI
   return { flavor: named, index: -1, drift: preferences.length > 0, why: "not-in-rules" };
 }
 
-/** The status view's sentence for a member's flavor (why it runs it). */
-export function flavorWhy(drift: FlavorDrift, preferences: readonly ResourceRef[], marks: readonly FlavorMark[], now: Date): string {
+/**
+ * The status view's sentence for a member's flavor (why it runs it). `refreshes`: whether the group has a
+ * rolling refresh, the only thing that moves a member off its flavor (without one it stays until scale-in).
+ */
+export function flavorWhy(drift: FlavorDrift, preferences: readonly ResourceRef[], marks: readonly FlavorMark[], now: Date, refreshes = true): string {
   const preferred = preferences[0] === undefined ? undefined : flavorLabel(preferences[0]);
   if (drift.why === "preferred") return `preferred flavor ${drift.flavor}`;
   if (drift.why === "unknown") return "the listing does not say its flavor";
-  if (drift.why === "not-in-rules") return `${drift.flavor} is not in the rules' flavors: the rolling refresh replaces it`;
+  const stays = "it stays until scale-in (the group has no refresh rules)";
+  if (drift.why === "not-in-rules") return `${drift.flavor} is not in the rules' flavors: ${refreshes ? "the rolling refresh replaces it" : stays}`;
   const mark = preferred === undefined ? undefined : markOf(marks, preferred);
   if (mark !== undefined && markHolds(mark, now)) return `fallback: ${mark.flavor} ${mark.cause} until ${clock(mark.until)}`;
-  return `fallback: booted while ${preferred} was unavailable; the rolling refresh returns it to ${preferred}`;
+  return `fallback: booted while ${preferred} was unavailable; ${refreshes ? `the rolling refresh returns it to ${preferred}` : stays}`;
 }
 
 /**

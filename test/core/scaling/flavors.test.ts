@@ -162,6 +162,10 @@ describe("flavorDrift (for the rolling refresh) and the status sentence", () => 
     expect(flavorWhy(drift, PREFS, marks, new Date("2026-11-26T10:10:00Z"))).toBe("fallback: m1.large has no room (NoValidHost) until 10:30 UTC");
     expect(flavorWhy(drift, PREFS, marks, new Date("2026-11-26T11:00:00Z"))).toMatch(/rolling refresh returns it to m1.large/);
   });
+  it("without refresh rules the sentence says the member stays until scale-in (nothing else moves it)", () => {
+    expect(flavorWhy(flavorDrift({ flavorName: "m1.medium" }, PREFS), PREFS, [], new Date("2026-11-26T11:00:00Z"), false)).toMatch(/it stays until scale-in/);
+    expect(flavorWhy(flavorDrift({ flavorName: "m2.huge" }, PREFS), PREFS, [], new Date("2026-11-26T11:00:00Z"), false)).toMatch(/not in the rules' flavors: it stays until scale-in/);
+  });
 });
 
 describe("flavorDriftNow: what the rolling refresh moves off its flavor", () => {
