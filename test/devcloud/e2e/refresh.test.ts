@@ -78,6 +78,9 @@ describe("rolling refresh on the real cloud", () => {
     goodId = await e2e.cloud.uploadImage(goodImage, {});
     imageIds.push(goodId);
     await putRules(goodImage);
+    // The dry run already names the new image id it would pin and the surge it would boot, changing nothing.
+    const preview = (await apiJson(`/v1/groups/${group}/plan?at=${encodeURIComponent(at(1).toISOString())}`)) as { refresh: { startsNow: boolean; targetImageId: string; boots: number } | null };
+    expect(preview.refresh).toMatchObject({ startsNow: true, targetImageId: goodId, boots: 1 });
 
     let tick = 1;
     for (; tick <= 12; tick++) {
