@@ -183,6 +183,10 @@ export const GroupListSchema = z
 export const RefreshViewSchema = z
   .object({
     targetImageId: z.string().meta({ description: "the image id pinned when the refresh started" }),
+    targetFlavor: z
+      .string()
+      .optional()
+      .meta({ description: "the rules' preferred flavor when it started; members on a listed fallback stay while the preferred one is marked unavailable" }),
     startedAt: z.string(),
     trigger: z.enum(["drift", "manual"]),
     ignoreWindow: z.boolean(),
@@ -206,6 +210,27 @@ export const RefreshViewSchema = z
       .optional(),
   })
   .meta({ id: "RefreshView" });
+
+const RefreshWaitCodeSchema = z.enum(["outside-window", "min-in-service", "max-surge", "parked", "halted"]);
+
+/** The refresh in a dry run: where it stands and this tick's decision per member and per cause. */
+export const PlanRefreshSchema = RefreshViewSchema.extend({
+  phase: z.enum(["open", "waiting", "halted", "completed"]).meta({ description: "open: it replaces or boots this tick; waiting: nothing moves this tick (see waits)" }),
+  startsNow: z.boolean().meta({ description: "this tick would start it (drift seen, or a manual start waiting)" }),
+  members: z
+    .array(
+      z.object({
+        serverId: z.string(),
+        serverName: z.string(),
+        action: z.enum(["replace", "wait", "delete-failed", "roll-back", "keep"]),
+        code: RefreshWaitCodeSchema.optional(),
+        reason: z.string(),
+      }),
+    )
+    .meta({ description: "old members replaced or left this tick, and new servers deleted (failed, or rolled back), each with its reason" }),
+  boots: z.number().int().meta({ description: "new servers this tick boots on the target" }),
+  waits: z.array(z.object({ code: RefreshWaitCodeSchema, message: z.string() })).meta({ description: "why it does not replace more this tick, one per cause" }),
+}).meta({ id: "PlanRefresh" });
 
 /** POST /v1/groups/{name}/refresh: start now, optionally outside the disruption windows. */
 export const RefreshRequestSchema = z
@@ -369,6 +394,7 @@ export const PlanPreviewSchema = z
         }),
       )
       .meta({ description: "why fewer servers boot than desired - counted, one entry per cause (empty: the boots cover it)" }),
+    refresh: PlanRefreshSchema.nullable().meta({ description: "the rolling refresh as this tick would run it; null: none open or past" }),
   })
   .meta({ id: "PlanPreview" });
 

@@ -101,6 +101,8 @@ export interface TickRecord {
 /** A rolling refresh as status and plan show it: the pinned target, how far it got, and why it halted. */
 export interface RefreshView {
   targetImageId: string;
+  /** The rules' preferred flavor when the refresh started (members on a listed fallback stay while it is unavailable). */
+  targetFlavor?: string;
   startedAt: string;
   trigger: "drift" | "manual";
   ignoreWindow: boolean;

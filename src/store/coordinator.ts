@@ -40,7 +40,7 @@ const BootBackoffSchema = z.object({
 /** An open (or halted, or finished) rolling refresh (core/scaling/refresh.ts). */
 export const RefreshStateSchema = z.object({
   targetImageId: z.string(),
-  targetFlavorId: z.string().optional(),
+  targetFlavor: z.string().optional(),
   startedAt: z.string(),
   trigger: z.enum(["drift", "manual"]),
   ignoreWindow: z.boolean(),

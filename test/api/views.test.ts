@@ -126,7 +126,7 @@ describe("GET /v1/groups/{name}/members", () => {
     const by = (id: string) => res.body.servers?.find((s) => s.id === id);
     expect(by(a.id)).toMatchObject({ flavor: "m1.small", flavorWhy: "preferred", flavorReason: "preferred flavor m1.small" });
     expect(by(b.id)).toMatchObject({ flavor: "m1.tiny", flavorWhy: "fallback" });
-    expect(by(b.id)?.flavorReason).toMatch(/rolling refresh returns it to m1.small/);
+    expect(by(b.id)?.flavorReason).toMatch(/it stays until scale-in \(the group has no refresh rules\)/);
     expect(by(c.id)).toMatchObject({ flavor: "m1.medium", flavorWhy: "not-in-rules" });
     expect(res.body.flavor).toMatchObject({ name: "m1.small" });
     expect(res.body.flavors.map((f) => f.name)).toEqual(["m1.small", "m1.tiny"]);

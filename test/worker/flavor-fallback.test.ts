@@ -76,8 +76,8 @@ describe("flavor fallback on a cloud with no room for the preferred flavor", () 
     expect(view).toHaveLength(3);
     for (const m of view) {
       expect(m).toMatchObject({ flavor: "m1.medium", flavorWhy: "fallback" });
-      // The route's clock is the wall clock, past this test's 08:31: the mark has ended, the refresh is named.
-      expect(m.flavorReason).toBe("fallback: booted while m1.large was unavailable; the rolling refresh returns it to m1.large");
+      // The route's clock is the wall clock, past this test's 08:31: the mark has ended; no refresh rules, so it stays.
+      expect(m.flavorReason).toBe("fallback: booted while m1.large was unavailable; it stays until scale-in (the group has no refresh rules)");
     }
   });
 

@@ -1,4 +1,4 @@
-// Rolling refresh end to end on the fake cloud: the image name re-pointed -> every member replaced, never under 3 ACTIVE; a broken image -> halt, old members intact.
+// Rolling refresh end to end on the fake cloud: the image name re-pointed -> every member replaced, never under 3 ACTIVE; a broken image -> halt, old members intact; flavor drift and the fallback flavors.
 import { createExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
@@ -98,6 +98,81 @@ describe("rolling refresh on the fake cloud", () => {
     await w.cloud.addImage("cirros");
     for (let i = 3; i < 8; i++) await w.tick(at(i));
     expect((await w.members("rf-none")).map((s) => s.id).sort()).toEqual(old.map((s) => s.id).sort());
+  });
+});
+
+const T = (hhmm: string) => `2026-11-26T${hhmm}:00.000Z`;
+const PREFS = ["m1.large", "m1.medium"];
+
+/** Ticks once a minute from `from` (minutes after 08:00) until `done` holds or `until`; checks at least `minActive` ACTIVE after each. */
+async function tickUntil(w: Awaited<ReturnType<typeof world>>, group: string, from: number, until: number, minActive: number, done: (s: ServerSnapshot[]) => boolean): Promise<number> {
+  for (let minute = from; minute < until; minute++) {
+    await w.tick(at(minute));
+    const now = await w.members(group);
+    expect(active(now).length, `ACTIVE members after the tick at ${at(minute)}`).toBeGreaterThanOrEqual(minActive);
+    if (done(now)) return minute;
+  }
+  return until;
+}
+
+describe("flavor drift: the refresh moves members to the rules' flavor", () => {
+  it("a flavor change in the rules starts a refresh: all 3 move to the new flavor, never under 3 ACTIVE, on the same image", async () => {
+    const w = await world();
+    await w.service.putGroup("rf-flavor", rules({ default: 3, refresh: {} }), { author: "alice" });
+    for (let i = 0; i < 3; i++) await w.tick(at(i));
+    const old = await w.members("rf-flavor");
+    expect(old.map((s) => s.flavor)).toEqual(["m1.tiny", "m1.tiny", "m1.tiny"]);
+    await w.service.putGroup("rf-flavor", rules({ default: 3, flavor: "m1.small", refresh: {} }), { author: "alice" });
+    const all = (s: ServerSnapshot[]) => s.length === 3 && s.every((m) => m.flavor === "m1.small" && m.status === "ACTIVE");
+    const end = await tickUntil(w, "rf-flavor", 3, 30, 3, all);
+    expect(end).toBeLessThan(30);
+    const now = await w.members("rf-flavor");
+    expect(now.some((s) => old.some((o) => o.id === s.id))).toBe(false);
+    expect(new Set(now.map((s) => s.imageId))).toEqual(new Set([old[0]!.imageId]));
+    expect((await w.service.activity("rf-flavor", 200)).find((a) => a.kind === "refresh-started")?.reason).toContain("flavor m1.small");
+  });
+
+  it("members on a listed fallback are not drift while the preferred flavor is marked: no refresh starts", async () => {
+    const w = await world({ capacity: { "m1.large": 0 } });
+    await w.service.putGroup("rf-fallback", rules({ default: 3, flavor: PREFS, refresh: {} }), { author: "alice" });
+    for (const hhmm of ["08:00", "08:01", "08:02", "08:03", "08:10", "08:20", "08:30"]) await w.tick(T(hhmm)); // m1.large marked until 08:31
+    const now = await w.members("rf-fallback");
+    expect(now.map((s) => [s.flavor, s.status])).toEqual([
+      ["m1.medium", "ACTIVE"],
+      ["m1.medium", "ACTIVE"],
+      ["m1.medium", "ACTIVE"],
+    ]);
+    expect((await w.service.status("rf-fallback", new Date(T("08:30")))).refresh).toBeNull();
+  });
+
+  it("the preferred flavor available again (room, mark ended): the refresh returns the fallback members to it, never under 3 ACTIVE", async () => {
+    const w = await world({ capacity: { "m1.large": 0 } });
+    await w.service.putGroup("rf-return", rules({ default: 3, flavor: PREFS, refresh: {} }), { author: "alice" });
+    for (const hhmm of ["08:00", "08:01", "08:02", "08:03"]) await w.tick(T(hhmm));
+    const fallback = await w.members("rf-return");
+    expect(fallback.map((s) => s.flavor)).toEqual(["m1.medium", "m1.medium", "m1.medium"]);
+    await w.cloud.setCapacity({ flavors: null });
+    const back = (s: ServerSnapshot[]) => s.length === 3 && s.every((m) => m.flavor === "m1.large" && m.status === "ACTIVE");
+    const end = await tickUntil(w, "rf-return", 31, 60, 3, back); // the mark ends at 08:31
+    expect(end).toBeLessThan(60);
+    expect((await w.members("rf-return")).some((s) => fallback.some((o) => o.id === s.id))).toBe(false);
+    expect((await w.service.status("rf-return", new Date(at(end)))).refresh).toMatchObject({ targetFlavor: "m1.large", trigger: "drift" });
+  });
+
+  it("the mark ended but the preferred flavor is still full: its new server fails (NoValidHost), the flavor is marked again, and the refresh ends with the fallback members kept", async () => {
+    const w = await world({ capacity: { "m1.large": 0 } });
+    await w.service.putGroup("rf-stillfull", rules({ default: 3, flavor: PREFS, refresh: {} }), { author: "alice" });
+    for (const hhmm of ["08:00", "08:01", "08:02", "08:03"]) await w.tick(T(hhmm));
+    const fallback = (await w.members("rf-stillfull")).map((s) => s.id).sort();
+    for (let minute = 31; minute < 36; minute++) {
+      await w.tick(at(minute));
+      expect(active(await w.members("rf-stillfull")).length).toBeGreaterThanOrEqual(3);
+    }
+    expect((await w.members("rf-stillfull")).map((s) => s.id).sort()).toEqual(fallback);
+    const status = await w.service.status("rf-stillfull", new Date(at(35)));
+    expect(status.refresh?.halted).toBeUndefined();
+    expect(status.refresh?.completedAt).toBeDefined();
+    expect(status.flavors).toMatchObject({ bootsWith: "m1.medium", fallback: true });
   });
 });
 

@@ -30,9 +30,11 @@ interface FlavorContext {
   names: Record<string, string>;
   marks: FlavorMark[];
   now: Date;
+  /** The group has a rolling refresh: the only thing that moves a member off a fallback. */
+  refreshes: boolean;
 }
 
-function flavorContext(listing: MembersListing, preferences: ResourceRef[], now: Date): FlavorContext {
+function flavorContext(listing: MembersListing, preferences: ResourceRef[], now: Date, refreshes: boolean): FlavorContext {
   const ids: Record<string, string> = {};
   const names: Record<string, string> = {};
   listing.flavors.forEach((r, i) => {
@@ -41,13 +43,13 @@ function flavorContext(listing: MembersListing, preferences: ResourceRef[], now:
     ids[flavorLabel(ref)] = r.id;
     names[r.id] = r.name;
   });
-  return { preferences, ids, names, marks: listing.flavorMarks, now };
+  return { preferences, ids, names, marks: listing.flavorMarks, now, refreshes };
 }
 
 function memberFlavor(server: ObservedServer, context: FlavorContext) {
   const drift = flavorDrift(server, context.preferences, context.ids);
   const flavor = drift.why === "not-in-rules" && server.flavorName === undefined && server.flavorId !== undefined ? (context.names[server.flavorId] ?? drift.flavor) : drift.flavor;
-  return { flavor, flavorWhy: drift.why, flavorReason: flavorWhy({ ...drift, flavor }, context.preferences, context.marks, context.now) };
+  return { flavor, flavorWhy: drift.why, flavorReason: flavorWhy({ ...drift, flavor }, context.preferences, context.marks, context.now, context.refreshes) };
 }
 
 function memberView(server: ObservedServer, linkTemplate: string | undefined, flavors: FlavorContext) {
@@ -104,7 +106,7 @@ export const viewRoutes: AnyRouteSpec[] = [
     async handle(c, { name, service, now }) {
       const [listing, group] = await Promise.all([service.members(name), service.getGroup(name)]);
       const template = (c.env as { NOVASCALE_SERVER_LINK?: string } | undefined)?.NOVASCALE_SERVER_LINK;
-      const flavors = flavorContext(listing, flavorPreferences(group?.rules.flavor), now);
+      const flavors = flavorContext(listing, flavorPreferences(group?.rules.flavor), now, group?.rules.refresh !== undefined);
       return c.json({ ...listing, servers: listing.servers === null ? null : listing.servers.map((s) => memberView(s, template, flavors)) });
     },
   }),

@@ -209,13 +209,38 @@ export function flavorDrift(member: Pick<ObservedServer, "flavorName" | "flavorI
   return { flavor: named, index: -1, drift: preferences.length > 0, why: "not-in-rules" };
 }
 
-/** The status view's sentence for a member's flavor (why it runs it). */
-export function flavorWhy(drift: FlavorDrift, preferences: readonly ResourceRef[], marks: readonly FlavorMark[], now: Date): string {
+/**
+ * The status view's sentence for a member's flavor (why it runs it). `refreshes`: whether the group has a
+ * rolling refresh, the only thing that moves a member off its flavor (without one it stays until scale-in).
+ */
+export function flavorWhy(drift: FlavorDrift, preferences: readonly ResourceRef[], marks: readonly FlavorMark[], now: Date, refreshes = true): string {
   const preferred = preferences[0] === undefined ? undefined : flavorLabel(preferences[0]);
   if (drift.why === "preferred") return `preferred flavor ${drift.flavor}`;
   if (drift.why === "unknown") return "the listing does not say its flavor";
-  if (drift.why === "not-in-rules") return `${drift.flavor} is not in the rules' flavors: the rolling refresh replaces it`;
+  const stays = "it stays until scale-in (the group has no refresh rules)";
+  if (drift.why === "not-in-rules") return `${drift.flavor} is not in the rules' flavors: ${refreshes ? "the rolling refresh replaces it" : stays}`;
   const mark = preferred === undefined ? undefined : markOf(marks, preferred);
   if (mark !== undefined && markHolds(mark, now)) return `fallback: ${mark.flavor} ${mark.cause} until ${clock(mark.until)}`;
-  return `fallback: booted while ${preferred} was unavailable; the rolling refresh returns it to ${preferred}`;
+  return `fallback: booted while ${preferred} was unavailable; ${refreshes ? `the rolling refresh returns it to ${preferred}` : stays}`;
+}
+
+/**
+ * Whether the rolling refresh moves a member off its flavor now. A member on a flavor the rules no longer
+ * name is moved. A member on a listed fallback is moved only when a better preference is not marked
+ * unavailable (the group returns to the preferred flavor through the refresh, in its window); while the
+ * preferred one is marked it stays. With every flavor marked nothing is better: it stays too. A member
+ * whose flavor the listing does not give is left alone.
+ */
+export function flavorDriftNow(
+  member: Pick<ObservedServer, "flavorName" | "flavorId">,
+  preferences: readonly ResourceRef[],
+  marks: readonly FlavorMark[],
+  now: Date,
+  ids: FlavorIds = {},
+): boolean {
+  const drift = flavorDrift(member, preferences, ids);
+  if (drift.why === "not-in-rules") return true;
+  if (drift.why !== "fallback") return false;
+  const better = preferences.slice(0, drift.index).some((ref) => !markHolds(markOf(marks, flavorLabel(ref)), now));
+  return better;
 }

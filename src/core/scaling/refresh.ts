@@ -6,8 +6,13 @@ import { nextWindowEdge, openingAt } from "../schedule/windows.ts";
 export interface RefreshState {
   /** The image id members are moved to, fixed when the refresh started (a later rename starts a new refresh). */
   targetImageId: string;
-  /** The group's resolved flavor id at start, when known: a member with another flavor id has drifted too. */
-  targetFlavorId?: string;
+  /**
+   * The rules' preferred flavor at start (flavors.ts flavorLabel: its name, or "id <id>"). Which members
+   * drifted from it is the shell's per-member answer (RefreshMember.flavorDrift): a member on a listed
+   * fallback is not drift while the preferred flavor is marked unavailable. A new preferred flavor in the
+   * rules starts a new refresh, as a new image id does.
+   */
+  targetFlavor?: string;
   startedAt: string;
   /** How it started: drift seen by a tick, or a manual POST (which may ignore the windows). */
   trigger: "drift" | "manual";
@@ -31,7 +36,8 @@ export interface RefreshMember {
   status: string;
   created: string;
   imageId?: string;
-  flavorId?: string;
+  /** Its flavor is to be replaced now (core/scaling/flavors.ts flavorDriftNow): absent means no. */
+  flavorDrift?: boolean;
   /** Parked by novascale (shelved/stopped): refreshed when it is resumed. */
   parked: boolean;
   /** Going away (task deleting / DELETED): counts for nothing. */
@@ -39,10 +45,16 @@ export interface RefreshMember {
   health?: "pass" | "fail";
 }
 
-export function newRefreshState(target: { imageId: string; flavorId?: string }, now: number, trigger: "drift" | "manual", ignoreWindow = false): RefreshState {
+/** What a refresh moves members to: an image id, and the label of the preferred flavor when the rules name one. */
+export interface RefreshTarget {
+  imageId: string;
+  flavor?: string | undefined;
+}
+
+export function newRefreshState(target: RefreshTarget, now: number, trigger: "drift" | "manual", ignoreWindow = false): RefreshState {
   return {
     targetImageId: target.imageId,
-    ...(target.flavorId === undefined ? {} : { targetFlavorId: target.flavorId }),
+    ...(target.flavor === undefined ? {} : { targetFlavor: target.flavor }),
     startedAt: new Date(now).toISOString(),
     trigger,
     ignoreWindow,
@@ -52,10 +64,10 @@ export function newRefreshState(target: { imageId: string; flavorId?: string }, 
   };
 }
 
-/** Whether a member still runs an old image or flavor (a volume-backed member without an image id: flavor only). */
-export function isDrifted(member: Pick<RefreshMember, "imageId" | "flavorId">, target: { imageId: string; flavorId?: string | undefined }): boolean {
+/** Whether a member still runs an old image or a flavor to be replaced (a volume-backed member without an image id: flavor only). */
+export function isDrifted(member: Pick<RefreshMember, "imageId" | "flavorDrift">, target: Pick<RefreshTarget, "imageId">): boolean {
   if (member.imageId !== undefined && member.imageId !== target.imageId) return true;
-  return target.flavorId !== undefined && member.flavorId !== undefined && member.flavorId !== target.flavorId;
+  return member.flavorDrift === true;
 }
 
 /**
@@ -67,11 +79,11 @@ export function isDrifted(member: Pick<RefreshMember, "imageId" | "flavorId">, t
 export function shouldStartRefresh(
   rules: RefreshRules | undefined,
   state: RefreshState | undefined,
-  members: readonly Pick<RefreshMember, "imageId" | "flavorId" | "gone">[],
-  resolved: { imageId: string; flavorId?: string },
+  members: readonly Pick<RefreshMember, "imageId" | "flavorDrift" | "gone">[],
+  resolved: RefreshTarget,
 ): boolean {
   if (rules === undefined) return false;
-  const sameTarget = state !== undefined && state.completedAt === undefined && state.targetImageId === resolved.imageId && state.targetFlavorId === resolved.flavorId;
+  const sameTarget = state !== undefined && state.completedAt === undefined && state.targetImageId === resolved.imageId && state.targetFlavor === resolved.flavor;
   if (sameTarget) return false;
   return members.some((m) => !m.gone && isDrifted(m, resolved));
 }

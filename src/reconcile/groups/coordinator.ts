@@ -302,6 +302,9 @@ export class GroupCoordinator extends DurableObject<Env> {
         pendingBoots: listing.ok ? settleLostBoots(state.lostBoots, listing.members, new Date(request.now)).pending : state.lostBoots,
         signals: state.signals,
         flavorMarks: await readFlavorMarks(this.#store),
+        // The dry run shows the refresh as the next tick would run it: the open one, or the start waiting.
+        refresh: state.refresh,
+        refreshRequest: state.refreshRequest,
       },
       listing,
       cloud,

@@ -16,7 +16,7 @@ import { notSentReason, type BootReads, type CloudPort, type Reservation } from 
 import { DELETE_CONCURRENCY, executeBoot, executeDelete, mapBounded, type BootPlanContext } from "./execute-steps.ts";
 import { withFaults } from "./faults.ts";
 import type { RefreshState } from "../../core/scaling/refresh.ts";
-import { mergeSteps, pinnedRules, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
+import { mergeSteps, pinnedRules, planRefreshView, refreshTick, refreshView, type RefreshRequest } from "./refresh.ts";
 import { marksAfterBoots, planFlavor, quotaRefusalBefore, withFlavorReason } from "./pipeline-flavors.ts";
 import type { FlavorChoice, FlavorMark } from "../../core/scaling/flavors.ts";
 import { executePark, executeResume, executeUnmark, parkingActivity } from "./parking.ts";
@@ -28,6 +28,7 @@ import type {
   GroupHealth,
   PauseState,
   PlanPreview,
+  PlanRefresh,
   StepResult,
   StoredGroup,
   TickRecord,
@@ -89,6 +90,8 @@ export interface ReconcileOutput {
   acted: boolean;
   /** The rolling refresh after this reconcile (undefined: none). */
   refresh?: RefreshState | undefined;
+  /** The refresh as the dry run shows it (null: none). */
+  refreshPlan?: PlanRefresh | null;
   /** The flavor marks after this reconcile (the same array as given when nothing changed). */
   flavorMarks: readonly FlavorMark[];
 }
@@ -284,7 +287,10 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const members = await withFaults(input.listing.members.filter((s) => isMember(s, group.name)), state.bootBackoff?.counted ?? [], input.cloud);
   // A rolling refresh holds new servers beyond desired on purpose: the scaling plan plans for desired + held,
   // so it neither trims the surge nor boots it again; boots go to the pinned image.
-  const refresh = await refreshTick({ group: group.name, rules: group.rules, desired, members, state: state.refresh, request: state.refreshRequest, cloud: input.cloud, now });
+  // ERROR members Nova could not place mark their flavor; the one flavor this tick boots is chosen once, here
+  // (before the refresh: a member on a fallback is drift only while a better flavor is not marked).
+  const flavors = await planFlavor(group.rules, state.flavorMarks ?? [], members, input.cloud, now, { at: base.at, author: input.author, counts: { from: members.length, to: desired.value } });
+  const refresh = await refreshTick({ group: group.name, rules: group.rules, desired, members, state: state.refresh, request: state.refreshRequest, flavors, cloud: input.cloud, now });
   const planDesired = refresh.held > 0 ? { ...desired, value: desired.value + refresh.held } : desired;
   const planned0 = plan({ group: { name: group.name, rules: group.rules }, desired: planDesired, members, now, listingComplete: true, ...(input.resuming ? { resuming: input.resuming } : {}), ...(input.adopted ? { adopted: input.adopted } : {}) });
   const planned = refresh.steps.length === 0 ? planned0 : { ...planned0, steps: mergeSteps(refresh.steps, planned0.steps) };
@@ -296,16 +302,15 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   // Newer rules or a server up again end a backoff; servers Nova put in ERROR feed it, before anything boots.
   const opened = backoffBeforePlan(state.bootBackoff, members, state.failedLostBoots ?? [], group.revision, now, stamp);
   const gated: ReconcileInput = { ...input, group: { ...group, rules: pinnedRules(group.rules, refresh.state) }, state: { ...state, bootBackoff: opened.backoff } };
-  // ERROR members Nova could not place mark their flavor; the one flavor this tick boots is chosen once, here.
-  const flavors = await planFlavor(group.rules, state.flavorMarks ?? [], members, input.cloud, now, stamp);
   const budgeted = await claimBudget(gated, planned.steps, ceiling, flavors.choice);
   let deferred = budgeted.deferred;
   const prepared = await prepareSteps(gated, budgeted.kept, ceiling, notices, errors, flavors.choice, budgeted.reservation?.boot);
   prepared.steps = withFlavorReason(prepared.steps, flavors.choice, notices);
   let bootBlock = prepared.bootBlock;
-  const activity: ActivityEntry[] = [...opened.activity, ...flavors.activity];
+  // The flavor lines were stamped before planning: they carry the plan's counts like every other line.
+  const activity: ActivityEntry[] = [...opened.activity, ...flavors.activity.map((a) => ({ ...a, counts: stamp.counts }))];
   if (refresh.started && refresh.state !== undefined) {
-    activity.push({ ...stamp, kind: "refresh-started", reason: `rolling refresh to image ${refresh.state.targetImageId} (${refresh.state.trigger}${refresh.state.ignoreWindow ? ", ignoring the windows" : ""})` });
+    activity.push({ ...stamp, kind: "refresh-started", reason: `rolling refresh to image ${refresh.state.targetImageId}${refresh.state.targetFlavor === undefined ? "" : `, flavor ${refresh.state.targetFlavor}`} (${refresh.state.trigger}${refresh.state.ignoreWindow ? ", ignoring the windows" : ""})` });
   }
   if (refresh.state?.halted !== undefined && state.refresh?.halted === undefined) activity.push({ ...stamp, kind: "refresh-halted", reason: refresh.state.halted.reason });
   if (refresh.state?.completedAt !== undefined && state.refresh?.completedAt === undefined && state.refresh !== undefined) {
@@ -386,7 +391,7 @@ export async function reconcileGroup(input: ReconcileInput): Promise<ReconcileOu
   const record: TickRecord = { ...base, ...partial, results, health: healthOf(desired, partial, blocked) };
   if (deferred !== undefined) record.deferred = deferred;
   if (refresh.progress !== undefined && refresh.state !== undefined) record.refresh = { ...refreshView(refresh.state), progress: refresh.progress };
-  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
+  return { record, activity, bootBlock, bootBackoff: after.backoff, acted, refresh: refresh.state, refreshPlan: planRefreshView(refresh), flavorMarks: unchanged ? (state.flavorMarks ?? []) : marked.marks };
 }
 
 /** The dry-run view of a reconcile output. */
@@ -404,5 +409,6 @@ export function toPreview(output: ReconcileOutput): PlanPreview {
     errors: r.errors,
     bootBlock: output.bootBlock ?? null,
     noBootReasons: [],
+    refresh: output.refreshPlan ?? null,
   };
 }

@@ -4,6 +4,7 @@ import type { GroupRules, Override } from "../../config/group.ts";
 import type { HistoryPoint } from "../../core/scaling/history.ts";
 import type { ParkingStatus } from "../../core/scaling/parking.ts";
 import type { ActivityEntry, BootBlock, Deferral, ErrorInfo, GroupHealth, PauseState, StepResult, TickRecord } from "../../core/records.ts";
+import type { RefreshExplain } from "../../core/scaling/refresh-plan.ts";
 import type { Desired, Notice, ObservedServer, Step } from "../../core/model/types.ts";
 import type { BootBackoff } from "../../core/scaling/boot-backoff.ts";
 import type { ReferenceWarning } from "../../core/model/references.ts";
@@ -96,7 +97,21 @@ export type PlanPreview = Pick<TickRecord, "at" | "desired" | "actualByStatus" |
   bootBlock: BootBlock | null;
   /** Why fewer servers boot than are missing (desired - counted), one per cause; empty when boots cover it (core/scaling/no-boot-reasons.ts). */
   noBootReasons: NoBootReason[];
+  /** The rolling refresh as this reconcile would run it (null: the group has none, open or past). */
+  refresh: PlanRefresh | null;
 };
+
+/**
+ * A refresh in the dry run: its pinned target and progress (RefreshView), where it stands, and this tick's
+ * decision per member (replace / wait / delete-failed / roll-back / keep, each with its reason) and per cause.
+ */
+export type PlanRefresh = RefreshView &
+  RefreshExplain & {
+    /** open: it replaces or boots this tick; waiting: open, but nothing moves this tick (`waits` says why); halted; completed. */
+    phase: "open" | "waiting" | "halted" | "completed";
+    /** True when this reconcile would start it (drift seen, or a manual start waiting). */
+    startsNow: boolean;
+  };
 
 /** The group's servers as listed now (GET /v1/groups/{name}/members), with what its image and flavor resolve to. */
 export interface MembersListing {

@@ -6,6 +6,7 @@ import {
   capacityCause,
   chooseFlavor,
   flavorDrift,
+  flavorDriftNow,
   flavorPreferences,
   flavorWhy,
   markFlavors,
@@ -160,6 +161,39 @@ describe("flavorDrift (for the rolling refresh) and the status sentence", () => 
     const marks = [mark("m1.large", new Date("2026-11-26T10:00:00Z"))];
     expect(flavorWhy(drift, PREFS, marks, new Date("2026-11-26T10:10:00Z"))).toBe("fallback: m1.large has no room (NoValidHost) until 10:30 UTC");
     expect(flavorWhy(drift, PREFS, marks, new Date("2026-11-26T11:00:00Z"))).toMatch(/rolling refresh returns it to m1.large/);
+  });
+  it("without refresh rules the sentence says the member stays until scale-in (nothing else moves it)", () => {
+    expect(flavorWhy(flavorDrift({ flavorName: "m1.medium" }, PREFS), PREFS, [], new Date("2026-11-26T11:00:00Z"), false)).toMatch(/it stays until scale-in/);
+    expect(flavorWhy(flavorDrift({ flavorName: "m2.huge" }, PREFS), PREFS, [], new Date("2026-11-26T11:00:00Z"), false)).toMatch(/not in the rules' flavors: it stays until scale-in/);
+  });
+});
+
+describe("flavorDriftNow: what the rolling refresh moves off its flavor", () => {
+  const T = new Date("2026-11-26T10:10:00Z");
+  const largeFull = [mark("m1.large", new Date("2026-11-26T10:00:00Z"))];
+  it("a member on the preferred flavor is never moved", () => {
+    expect(flavorDriftNow({ flavorName: "m1.large" }, PREFS, [], T)).toBe(false);
+  });
+  it("a member on a fallback is not moved while the preferred flavor is marked unavailable", () => {
+    expect(flavorDriftNow({ flavorName: "m1.medium" }, PREFS, largeFull, T)).toBe(false);
+  });
+  it("a member on a fallback is moved once the preferred flavor's mark has ended", () => {
+    expect(flavorDriftNow({ flavorName: "m1.medium" }, PREFS, largeFull, new Date("2026-11-26T10:31:00Z"))).toBe(true);
+  });
+  it("a member on the last fallback is moved when a better fallback is free, even while the preferred one is marked", () => {
+    expect(flavorDriftNow({ flavorName: "m1.small" }, PREFS, largeFull, T)).toBe(true);
+  });
+  it("every better flavor marked: the fallback member stays", () => {
+    expect(flavorDriftNow({ flavorName: "m1.small" }, PREFS, [...largeFull, mark("m1.medium", new Date("2026-11-26T10:00:00Z"))], T)).toBe(false);
+  });
+  it("a flavor the rules no longer name is moved (a flavor change in the rules), marks or not", () => {
+    expect(flavorDriftNow({ flavorName: "m1.small" }, ["m1.medium"], [], T)).toBe(true);
+    expect(flavorDriftNow({ flavorName: "m2.huge" }, PREFS, largeFull, T)).toBe(true);
+  });
+  it("a listing that does not give the flavor moves nothing; one with ids only is matched by the resolved ids", () => {
+    expect(flavorDriftNow({}, PREFS, [], T)).toBe(false);
+    expect(flavorDriftNow({ flavorId: "7" }, PREFS, [], T, { "m1.medium": "7" })).toBe(true);
+    expect(flavorDriftNow({ flavorId: "7" }, PREFS, largeFull, T, { "m1.medium": "7" })).toBe(false);
   });
 });
 

@@ -13,35 +13,40 @@ const member = (id: string, imageId: string, over: Partial<RefreshMember> = {}):
   status: "ACTIVE",
   created: `2026-12-01T00:00:0${id.length % 10}Z`,
   imageId,
-  flavorId: "f1",
   parked: false,
   gone: false,
   ...over,
 });
-const started = (over: Partial<RefreshState> = {}): RefreshState => ({ ...newRefreshState({ imageId: "new", flavorId: "f1" }, NOW - 60_000, "drift"), ...over });
+const started = (over: Partial<RefreshState> = {}): RefreshState => ({ ...newRefreshState({ imageId: "new", flavor: "m1.small" }, NOW - 60_000, "drift"), ...over });
 const olds = (n: number): RefreshMember[] => Array.from({ length: n }, (_, i) => member(`o${i}`, "old"));
 const plan = (members: RefreshMember[], state = started(), r = rules(), desired = 3) => planRefresh({ group: "web", rules: r, desired, members, state, now: NOW });
 const kinds = (p: ReturnType<typeof plan>) => p.steps.map((s) => (s.kind === "boot" ? `boot ${s.count}` : s.kind === "delete" ? `delete ${s.serverId}` : s.kind));
 
 describe("drift and start", () => {
   it("a member on another image id has drifted; one on the target has not", () => {
-    expect(isDrifted({ imageId: "old", flavorId: "f1" }, { imageId: "new", flavorId: "f1" })).toBe(true);
-    expect(isDrifted({ imageId: "new", flavorId: "f1" }, { imageId: "new", flavorId: "f1" })).toBe(false);
+    expect(isDrifted({ imageId: "old" }, { imageId: "new" })).toBe(true);
+    expect(isDrifted({ imageId: "new" }, { imageId: "new" })).toBe(false);
   });
-  it("a member with another flavor id has drifted", () => {
-    expect(isDrifted({ imageId: "new", flavorId: "f0" }, { imageId: "new", flavorId: "f1" })).toBe(true);
+  it("a member on the target image whose flavor is to be replaced (flavors.ts flavorDriftNow) has drifted", () => {
+    expect(isDrifted({ imageId: "new", flavorDrift: true }, { imageId: "new" })).toBe(true);
+    expect(isDrifted({ imageId: "new", flavorDrift: false }, { imageId: "new" })).toBe(false);
   });
   it("no refresh rules: drift never starts a refresh (today's behaviour)", () => {
     expect(shouldStartRefresh(undefined, undefined, olds(3), { imageId: "new" })).toBe(false);
   });
   it("drift with rules starts one; an open refresh toward the same target does not start again", () => {
-    expect(shouldStartRefresh(rules(), undefined, olds(3), { imageId: "new", flavorId: "f1" })).toBe(true);
-    expect(shouldStartRefresh(rules(), started(), olds(3), { imageId: "new", flavorId: "f1" })).toBe(false);
+    expect(shouldStartRefresh(rules(), undefined, olds(3), { imageId: "new", flavor: "m1.small" })).toBe(true);
+    expect(shouldStartRefresh(rules(), started(), olds(3), { imageId: "new", flavor: "m1.small" })).toBe(false);
   });
   it("a halted refresh is not restarted by the same target, but a newer image id starts a new one", () => {
     const halted = started({ halted: { reason: "x", at: "2026-12-08T02:00:00Z" } });
-    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "new", flavorId: "f1" })).toBe(false);
-    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "newer", flavorId: "f1" })).toBe(true);
+    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "new", flavor: "m1.small" })).toBe(false);
+    expect(shouldStartRefresh(rules(), halted, olds(3), { imageId: "newer", flavor: "m1.small" })).toBe(true);
+  });
+  it("a new preferred flavor in the rules is a new target: it starts a refresh even after a halt toward the old one", () => {
+    const halted = started({ halted: { reason: "x", at: "2026-12-08T02:00:00Z" } });
+    const onNew = [member("a", "new", { flavorDrift: true })];
+    expect(shouldStartRefresh(rules(), halted, onNew, { imageId: "new", flavor: "m1.medium" })).toBe(true);
   });
 });
 
@@ -123,6 +128,40 @@ describe("planRefresh", () => {
     const p = plan([member("n1", "new"), member("n2", "new"), member("n3", "new")], started({ replaced: 3 }));
     expect(p.state.completedAt).toBeDefined();
     expect(p.steps).toEqual([]);
+  });
+});
+
+describe("planRefresh explains itself (the dry run's data)", () => {
+  const told = (p: ReturnType<typeof plan>) => p.explain.members.map((m) => `${m.action} ${m.serverId}${m.code === undefined ? "" : ` ${m.code}`}`);
+  it("each delete is told as the member's plan with the step's reason", () => {
+    const p = plan([...olds(3), member("n1", "new")]);
+    expect(told(p)).toEqual(["replace o0", "wait o1 max-surge", "wait o2 max-surge"]);
+    expect(p.explain.members[0]?.reason).toBe(p.steps.find((s) => s.kind === "delete")?.reason);
+    expect(p.explain.boots).toBe(1);
+  });
+  it("old members that wait for the surge say maxSurge; one cause, one wait", () => {
+    const p = plan([...olds(3), member("n1", "new", { status: "BUILD" })]);
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["max-surge"]);
+    expect(p.explain.boots).toBe(0);
+  });
+  it("minInService cutting the deletes is the cause named, not maxSurge", () => {
+    const p = plan([...olds(3), member("n1", "new")], started(), rules({ minInService: 4 }));
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["min-in-service"]);
+    expect(new Set(told(p))).toEqual(new Set(["wait o0 min-in-service", "wait o1 min-in-service", "wait o2 min-in-service"]));
+  });
+  it("outside the windows every old member waits with outside-window", () => {
+    const p = plan(olds(2), started(), rules({ windows: ["Sun 02:00-03:00"] }));
+    expect(told(p)).toEqual(["wait o0 outside-window", "wait o1 outside-window"]);
+    expect(p.explain.waits.map((w) => w.code)).toEqual(["outside-window"]);
+  });
+  it("a failed new server is delete-failed; once halted, a building one is roll-back and the old ones are kept", () => {
+    expect(told(plan([...olds(1), member("n1", "new", { status: "ERROR" })]))).toContain("delete-failed n1");
+    const halted = plan([...olds(2), member("n3", "new", { status: "BUILD" })], started({ halted: { reason: "r", at: "x" } }));
+    expect(told(halted)).toEqual(["roll-back n3", "keep o0 halted", "keep o1 halted"]);
+  });
+  it("parked old members are a cause of their own", () => {
+    const p = plan([...olds(1), member("o9", "old", { parked: true, status: "SHELVED_OFFLOADED" })]);
+    expect(p.explain.waits.map((w) => w.code)).toContain("parked");
   });
 });
 
