@@ -47,7 +47,12 @@ export function planBody(plan: PlanPreview, zone: string): HTMLElement {
     "div",
     {},
     h("p", {}, "As of ", timeEl(plan.at, zone), `: desired ${plan.desired.value} (${plan.desired.reason}); servers now ${byState(plan.actualByStatus)}.`),
-    plan.steps.length === 0 && (plan.noBootReasons ?? []).length === 0 ? h("p", { class: "ok" }, "Nothing to do.") : h("ol", { class: "steps" }, plan.steps.map(stepLine)),
+    // No steps with reasons below is not "nothing to do": the reasons say what is held back (an empty list would render as nothing).
+    plan.steps.length > 0
+      ? h("ol", { class: "steps" }, plan.steps.map(stepLine))
+      : (plan.noBootReasons ?? []).length === 0
+        ? h("p", { class: "ok" }, "Nothing to do.")
+        : h("p", { class: "no-steps" }, "No steps this tick."),
     (plan.noBootReasons ?? []).length === 0
       ? null
       : h("div", { class: "warning", id: "no-boot-reasons" }, h("p", {}, "Why no more servers boot:"), h("ul", {}, (plan.noBootReasons ?? []).map((r) => h("li", { "data-code": r.code }, r.message)))),

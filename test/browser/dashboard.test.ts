@@ -96,7 +96,7 @@ describe("dashboard", () => {
     expect(drawn.now).toBeGreaterThan(20);
     // Activity, snapshots and the dry-run plan are there too.
     await page.locator("#activity table").waitFor();
-    await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
+    await page.locator("#plan ol.steps, #plan p.ok, #plan p.no-steps").first().waitFor();
     await page.locator("#snapshots table, #snapshots p").first().waitFor();
     expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);
@@ -151,7 +151,7 @@ describe("dashboard", () => {
     await signIn(page, TOKENS.admin);
     await page.goto(`${BASE}/#/groups/web`);
     await page.locator("#activity table").waitFor();
-    await page.locator("#plan ol.steps, #plan p.ok").first().waitFor();
+    await page.locator("#plan ol.steps, #plan p.ok, #plan p.no-steps").first().waitFor();
     const failures = await contrastFailures(page);
     expect(failures).toEqual([]);
     await context.close();
