@@ -7,7 +7,7 @@ export default defineConfig({
     // One browser, one stack, tests in order (they act on the same demo group).
     fileParallelism: false,
     sequence: { concurrent: false },
-    testTimeout: 60_000,
+    testTimeout: 150_000,
     hookTimeout: 60_000,
   },
 });

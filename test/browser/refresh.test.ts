@@ -37,7 +37,7 @@ const status = async (name: string) => (await apiJson("GET", `/v1/groups/${name}
 
 /** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
 async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -76,7 +76,7 @@ async function driftedGroup(name: string, count: number, opts: { refresh?: Recor
 /** Clicks the page's Refresh until the refresh card's phase is `phase` (the page itself refreshes every 15 s). */
 async function waitForPhase(page: Page, phase: string): Promise<void> {
   const state = page.locator(`#refresh [data-field="refresh-state"][data-phase="${phase}"]`);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while ((await state.count()) === 0) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for the refresh to show '${phase}'`);
     await page.getByRole("button", { name: "Refresh", exact: true }).click();
