@@ -18,9 +18,9 @@ export type Unreached = { item: TurnItem; reason: DeferredEntry["reason"] };
  * ahead of it finished (its listing must leave out what those groups deleted; a group behind it would
  * see its snapshot sources as busy). Nothing new starts after the deadline, and a policy needs one
  * request (it lists its images). Past the deadline the first item that cannot start ends the turn for
- * every item behind it; a policy that finds no request to spare ends it for the groups and for the
- * policies without a share of their own, but not for one whose share is kept (the cursor's policy, a due
- * one), so a policy's kept request is never lost to the one before it.
+ * every item behind it; a policy that finds no request to spare does not end it for a policy behind it
+ * whose share is kept (the cursor's policy, a due one), so a policy's kept request is never lost to the
+ * one before it.
  */
 export async function serveTurns(order: readonly TurnItem[], options: QueueOptions, serve: (item: TurnItem) => Promise<void>): Promise<{ unreached: Unreached[] }> {
   const { budget } = options;
@@ -30,7 +30,6 @@ export async function serveTurns(order: readonly TurnItem[], options: QueueOptio
     if (stopped === "deadline") return stopped;
     if (budget.expired()) return "deadline";
     if (item.kind === "policy" && budget.available() < 1) return "subrequests";
-    if (stopped !== undefined && item.kind === "group") return stopped;
     return undefined;
   };
   const tryServe = async (item: TurnItem) => {
