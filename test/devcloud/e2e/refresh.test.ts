@@ -1,9 +1,9 @@
 // End to end on the real cloud: a group of 3 refreshes to a new Glance image without dropping under 3 ACTIVE, and a broken image (NoValidHost on boot) halts the refresh with the old members intact.
 import { afterAll, describe, expect, it } from "vitest";
-import { testName, waitFor, type NovaServer } from "../support/devcloud.ts";
+import { testName, type NovaServer } from "../support/devcloud.ts";
 import { useE2eWorker } from "../support/e2e.ts";
+import { activeCount, watchGroup } from "../support/group-watch.ts";
 
-const GROUP_KEY = "novascale:group";
 const group = testName("refresh");
 // Named after the group, so the sweep in useE2eWorker deletes them even when afterAll below did not run.
 const goodImage = `${group}-v2`;
@@ -35,35 +35,8 @@ async function putRules(image: string): Promise<void> {
   expect([200, 201], await res.clone().text()).toContain(res.status);
 }
 
-/** The group's servers on Nova that still count (not being deleted). */
-const members = (): Promise<NovaServer[]> => e2e.cloud.liveServersWithMetadata(GROUP_KEY, group);
-const activeCount = (servers: readonly NovaServer[]) => servers.filter((s) => s.status === "ACTIVE").length;
-
-/** What Nova and the Worker say, for a failure message. */
-async function context(): Promise<string> {
-  const onNova = (await members()).map((s) => `${s.name} ${s.status} image=${(s.image as { id?: string } | undefined)?.id}`).join(", ") || "none";
-  const status = await api(`/v1/groups/${group}`).then((r) => r.text()).catch((err: unknown) => String(err));
-  return `on Nova: ${onNova}\nGET /v1/groups/${group}: ${status.slice(0, 3000)}\nworker output (tail):\n${e2e.worker?.output().slice(-3000)}`;
-}
-
-/**
- * Waits until Nova has settled after a tick: no member in BUILD, none on its way out (so a delete the tick
- * made has finished). Every listing seen on the way is checked to hold at least `minActive` ACTIVE members.
- */
-async function settle(minActive: number): Promise<NovaServer[]> {
-  let low: string | undefined;
-  const settled = await waitFor(`group ${group} settled`, async () => {
-    const all = await e2e.cloud.serversWithMetadata(GROUP_KEY, group);
-    const live = all.filter((s) => s.status !== "DELETED" && s.status !== "SOFT_DELETED" && s["OS-EXT-STS:task_state"] !== "deleting");
-    if (activeCount(live) < minActive) low ??= live.map((s) => `${s.name} ${s.status}`).join(", ");
-    const busy = all.some((s) => s["OS-EXT-STS:task_state"] === "deleting" || (s.status !== "ACTIVE" && s.status !== "ERROR"));
-    return busy ? undefined : live;
-  }, 60_000);
-  if (low !== undefined) throw new Error(`fewer than ${minActive} ACTIVE members seen: ${low}\n${await context()}`);
-  return settled;
-}
-
 const imageOf = (s: NovaServer): string | undefined => (s.image as { id?: string } | undefined)?.id;
+const { members, settle, context } = watchGroup(e2e, group, (s) => `image=${imageOf(s)}`);
 
 describe("rolling refresh on the real cloud", () => {
   let refreshed: NovaServer[] = [];
