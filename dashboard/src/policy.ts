@@ -32,7 +32,8 @@ function statusCard(p: PolicyView): HTMLElement {
   const zone = String(p.rules["timezone"] ?? "UTC");
   const s = p.status;
   const run = p.lastRun;
-  const problems = [...(run?.errors ?? []).map((e) => `${e.operation}: ${e.message}`), ...(run?.notices ?? []).filter((n) => n.level !== "info").map((n) => n.message)];
+  // A selected group in another cloud-region comes first: until it is fixed the policy backs up nothing.
+  const problems = [...(p.groupElsewhere == null ? [] : [p.groupElsewhere]), ...(run?.errors ?? []).map((e) => `${e.operation}: ${e.message}`), ...(run?.notices ?? []).filter((n) => n.level !== "info").map((n) => n.message)];
   return section(
     "Status",
     "status",

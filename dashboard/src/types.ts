@@ -127,6 +127,8 @@ export interface PolicyView {
   /** Where it runs, as for a group (absent from servers before many clouds). */
   cloud?: string;
   region?: string | null;
+  /** The selected group runs in another cloud-region, and what to set (absent from older servers). */
+  groupElsewhere?: string | null;
   revision: number;
   updatedAt: string;
   updatedBy: string;

@@ -77,6 +77,10 @@ export const PolicyViewSchema = z
     rules: SnapshotPolicyRulesSchema,
     cloud: z.string().meta({ description: "the cloud it runs in (the rules' `cloud`, default `default`)" }),
     region: z.string().nullable().meta({ description: "the region it runs in (the rules' `region`, default the cloud's first; null: the cloud names none)" }),
+    groupElsewhere: z
+      .string()
+      .nullable()
+      .meta({ description: "the policy selects a group that runs in another cloud-region (so it backs up none of its servers), and what to set; null: no such mismatch" }),
     status: PolicyStatusSchema.nullable().meta({ description: "the last run's view; null before the first run" }),
     pause: PauseStateSchema.nullable(),
     lastRun: PolicyRunSchema.nullable(),

@@ -162,8 +162,10 @@ export const StoredGroupSchema = z
 
 export const ReferenceWarningSchema = z
   .object({
-    field: z.string().meta({ description: "the rules' field: image, flavor (flavor.N in a list), keyName" }),
-    code: z.enum(["not-found", "ambiguous", "not-usable", "cloud-unreachable"]),
+    field: z.string().meta({ description: "the rules' field: image, flavor (flavor.N in a list), keyName; cloud for policy-elsewhere" }),
+    code: z.enum(["not-found", "ambiguous", "not-usable", "cloud-unreachable", "policy-elsewhere"]).meta({
+      description: "policy-elsewhere: a snapshot policy selects this group but runs in another cloud-region (never refuses the write, strict or not)",
+    }),
     message: z.string().meta({ description: "in a sentence; an unknown name comes with the closest names the cloud has" }),
   })
   .meta({ id: "ReferenceWarning" });

@@ -64,6 +64,41 @@ export function placementKey(p: Placement): string {
   return `${p.cloud}/${p.region ?? ""}`;
 }
 
+/** Where a placement is, in a sentence: "cloud 'prod', region 'RegionOne'". */
+export function placementLabel(p: Placement): string {
+  return `cloud '${p.cloud}'${p.region === undefined ? "" : `, region '${p.region}'`}`;
+}
+
+/** A snapshot policy and the group it selects run in different cloud-regions: the policy lists none of the group's servers. */
+export interface GroupElsewhere {
+  /** The policy's field to change: `cloud` when the clouds differ, else `region`. */
+  field: "cloud" | "region";
+  group: string;
+  groupAt: Placement;
+  policyAt: Placement;
+}
+
+/**
+ * Whether a policy selecting `group` by name runs where the group does (a policy lists its own
+ * cloud-region only, so it would snapshot none of the group's servers). Undefined: same place.
+ */
+export function groupElsewhere(
+  config: CloudsConfig,
+  policy: { cloud?: string | undefined; region?: string | undefined },
+  group: { name: string; rules: { cloud?: string | undefined; region?: string | undefined } },
+): GroupElsewhere | undefined {
+  const policyAt = placementOf(config, policy);
+  const groupAt = placementOf(config, group.rules);
+  if (placementKey(policyAt) === placementKey(groupAt)) return undefined;
+  return { field: policyAt.cloud === groupAt.cloud ? "region" : "cloud", group: group.name, groupAt, policyAt };
+}
+
+/** The sentence for a policy whose group runs elsewhere, saying what to set. */
+export function groupElsewhereMessage(e: GroupElsewhere): string {
+  const set = [`"cloud": "${e.groupAt.cloud}"`, ...(e.groupAt.region === undefined ? [] : [`"region": "${e.groupAt.region}"`])].join(", ");
+  return `group '${e.group}' runs in ${placementLabel(e.groupAt)}, the policy in ${placementLabel(e.policyAt)}: it would snapshot none of the group's servers; set ${set} in the policy`;
+}
+
 /** Text fields: clouds.yaml values may be written as numbers (`project_id: 12345`); failsafe YAML gives strings anyway. */
 const text = z.string().trim().min(1, { message: "must not be empty" });
 

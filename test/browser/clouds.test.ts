@@ -41,7 +41,12 @@ beforeAll(async () => {
   browser = await launch();
 });
 
+const MOVER_GROUP = "clouds-mover";
+const MOVER_POLICY = "clouds-mover-nightly";
+
 afterAll(async () => {
+  await apiCall("DELETE", `/v1/snapshot-policies/${MOVER_POLICY}`);
+  await apiCall("DELETE", `/v1/groups/${MOVER_GROUP}?force=true`);
   await apiCall("DELETE", `/v1/groups/${BROKEN_GROUP}?force=true`);
   await browser?.close();
 });
@@ -103,5 +108,25 @@ describe("dashboard: many clouds", () => {
     await close();
     // Gone again, so the other files' overviews see only their own failing groups (a forced delete lists nothing).
     expect(await apiCall("DELETE", `/v1/groups/${BROKEN_GROUP}?force=true`)).toBe(200);
+  });
+
+  it("a snapshot policy whose group moved to another cloud says so first on its page, with what to set", async () => {
+    const empty = { image: "cirros", flavor: "m1.tiny", min: 0, max: 1, default: 0 };
+    expect((await apiJson("PUT", `/v1/groups/${MOVER_GROUP}`, { ...empty, cloud: "east", region: "RegionTwo" })).status).toBe(201);
+    const policy = { select: { group: MOVER_GROUP }, cron: "0 3 * * *", retention: { keepDaily: 7 }, cloud: "east", region: "RegionTwo" };
+    expect((await apiJson("PUT", `/v1/snapshot-policies/${MOVER_POLICY}`, policy)).status).toBe(201);
+    const moved = await apiJson("PUT", `/v1/groups/${MOVER_GROUP}`, empty);
+    expect(moved.status, JSON.stringify(moved.json)).toBe(200);
+
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, TOKENS.read);
+    await page.goto(`${BASE}/#/policies/${MOVER_POLICY}`);
+    const first = page.locator("#status ul.problems li").first();
+    await first.waitFor();
+    expect(await first.textContent()).toBe(
+      `group '${MOVER_GROUP}' runs in cloud 'default', region 'RegionOne', the policy in cloud 'east', region 'RegionTwo': it would snapshot none of the group's servers; set "cloud": "default", "region": "RegionOne" in the policy`,
+    );
+    expect(problems).toEqual([]);
+    await context.close();
   });
 });

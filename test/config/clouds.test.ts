@@ -1,6 +1,6 @@
 // Named clouds: NOVASCALE_CLOUDS (clouds.yaml as YAML or JSON) and OS_* as `default`; every problem names the cloud and field, never a value.
 import { describe, expect, it } from "vitest";
-import { cloudFromEntry, cloudProblem, cloudsFromEnv, placementOf, placementProblem, type CloudConfig } from "../../src/config/clouds.ts";
+import { cloudFromEntry, cloudProblem, cloudsFromEnv, groupElsewhere, groupElsewhereMessage, placementOf, placementProblem, type CloudConfig } from "../../src/config/clouds.ts";
 
 const SECRET = "s3cret-Value-9876";
 
@@ -178,5 +178,27 @@ describe("placement: a group's cloud and region", () => {
 
   it("accepts `default` even when it is not configured (it fails at the tick, as before)", () => {
     expect(placementProblem(config, {})).toBeUndefined();
+  });
+});
+
+describe("a snapshot policy and the group it selects by name", () => {
+  const config = cloudsFromEnv({ NOVASCALE_CLOUDS: yamlSecret });
+  const group = (rules: { cloud?: string; region?: string }) => ({ name: "web", rules });
+
+  it("agree when both name nothing, or name the same cloud-region with defaults filled in", () => {
+    expect(groupElsewhere(config, {}, group({}))).toBeUndefined();
+    expect(groupElsewhere(config, { cloud: "prod" }, group({ cloud: "prod", region: "RegionOne" }))).toBeUndefined();
+  });
+
+  it("another cloud: the policy's `cloud` is the field to change, and the message says what to set", () => {
+    const e = groupElsewhere(config, {}, group({ cloud: "prod", region: "RegionTwo" }));
+    expect(e?.field).toBe("cloud");
+    expect(groupElsewhereMessage(e!)).toBe(
+      `group 'web' runs in cloud 'prod', region 'RegionTwo', the policy in cloud 'default': it would snapshot none of the group's servers; set "cloud": "prod", "region": "RegionTwo" in the policy`,
+    );
+  });
+
+  it("the same cloud, another region: the field is `region` (the policy's default region is the cloud's first)", () => {
+    expect(groupElsewhere(config, { cloud: "prod" }, group({ cloud: "prod", region: "RegionTwo" }))?.field).toBe("region");
   });
 });

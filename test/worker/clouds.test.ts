@@ -169,6 +169,72 @@ describe("GET /v1/snapshot-policies/{name}", () => {
   });
 });
 
+describe("a snapshot policy selecting a group of another cloud", () => {
+  async function setup() {
+    const w = await twoClouds();
+    const app = createApp({ service: (e) => createGroupService(e), policies: (e) => createPolicyService(e) });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await app.request(
+        `http://novascale.test${path}`,
+        { method, headers: { Authorization: "Bearer admin-token-for-tests", "Content-Type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+        w.workerEnv,
+      );
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    return { ...w, call };
+  }
+  const nightly = (extra: Record<string, unknown> = {}) => ({ select: { group: "pe-web" }, cron: "0 3 * * *", timezone: "UTC", retention: { keepLast: 2 }, ...extra });
+
+  it("is refused with 409 naming the policy's `cloud` and what to set, and nothing is written", async () => {
+    const { service, call } = await setup();
+    await service.putGroup("pe-web", rules({ default: 0, cloud: "east" }), { author: "alice" });
+    const refused = await call("PUT", "/v1/snapshot-policies/pe-nightly1", nightly());
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: {
+        code: "conflict",
+        message: `group 'pe-web' runs in cloud 'east', region 'RegionOne', the policy in cloud 'default': it would snapshot none of the group's servers; set "cloud": "east", "region": "RegionOne" in the policy`,
+        details: { field: "cloud" },
+      },
+    });
+    expect((await call("GET", "/v1/snapshot-policies/pe-nightly1")).status).toBe(404);
+  });
+
+  it("is accepted when it names the group's cloud, and its view has no mismatch", async () => {
+    const { service, call } = await setup();
+    await service.putGroup("pe-web", rules({ default: 0, cloud: "east" }), { author: "alice" });
+    expect((await call("PUT", "/v1/snapshot-policies/pe-nightly2", nightly({ cloud: "east" }))).status).toBe(201);
+    expect((await call("GET", "/v1/snapshot-policies/pe-nightly2")).body).toMatchObject({ cloud: "east", groupElsewhere: null });
+  });
+
+  it("a group that does not exist yet is no mismatch: the policy is written", async () => {
+    const { call } = await setup();
+    expect((await call("PUT", "/v1/snapshot-policies/pe-nightly3", nightly())).status).toBe(201);
+  });
+
+  it("moving the group away from its policy is written, strict or not, with a policy-elsewhere warning; the policy's view says it, until the policy follows", async () => {
+    const { service, call } = await setup();
+    await service.putGroup("pe-mover", rules({ default: 0, cloud: "east" }), { author: "alice" });
+    expect((await call("PUT", "/v1/snapshot-policies/pe-nightly4", nightly({ cloud: "east", select: { group: "pe-mover" } }))).status).toBe(201);
+
+    const moved = await call("PUT", "/v1/groups/pe-mover?strict=true", rules({ default: 0 }));
+    expect(moved.status).toBe(200);
+    expect(moved.body.warnings).toEqual([
+      {
+        field: "cloud",
+        code: "policy-elsewhere",
+        message: `snapshot policy 'pe-nightly4' selects this group: group 'pe-mover' runs in cloud 'default', the policy in cloud 'east', region 'RegionOne': it would snapshot none of the group's servers; set "cloud": "default" in the policy`,
+      },
+    ]);
+    expect((await call("GET", "/v1/groups/pe-mover")).body).toMatchObject({ cloud: "default" });
+    expect((await call("GET", "/v1/snapshot-policies/pe-nightly4")).body.groupElsewhere).toMatch(/^group 'pe-mover' runs in cloud 'default', the policy in cloud 'east'/);
+
+    expect((await call("PUT", "/v1/snapshot-policies/pe-nightly4", nightly({ select: { group: "pe-mover" } }))).status).toBe(200);
+    expect((await call("GET", "/v1/snapshot-policies/pe-nightly4")).body.groupElsewhere).toBeNull();
+    expect((await call("PUT", "/v1/groups/pe-mover", rules({ default: 0 }))).body.warnings).toEqual([]);
+  });
+});
+
 describe("GET /metrics with two clouds", () => {
   it("has per-cloud series (up, token expiry, last error and success) and cloud/region labels on the group series", async () => {
     const { service, tick, workerEnv } = await twoClouds();

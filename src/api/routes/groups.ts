@@ -73,7 +73,8 @@ export const groupRoutes: AnyRouteSpec[] = [
       "resolve comes back in `warnings` (`not-found` with the closest names, `ambiguous`, `not-usable`, or `cloud-unreachable` " +
       "when the cloud could not answer) and the write stands; `?strict=true` answers 422 with them instead (503 when the cloud " +
       "could not answer) and writes nothing. Networks and security groups are not checked (Nova's proxies for them are gone " +
-      "from microversion 2.36; Nova checks them at boot).",
+      "from microversion 2.36; Nova checks them at boot). A snapshot policy that selects the group by name but runs in " +
+      "another cloud-region comes back as a `policy-elsewhere` warning (strict or not, the write stands).",
     role: "admin",
     body: GroupRulesSchema,
     query: PutGroupQuerySchema,

@@ -19,7 +19,8 @@ export type ReferenceAnswer =
   | { ok: true }
   | { ok: false; category: string; kind?: string; status?: number; message: string };
 
-export type ReferenceWarningCode = "not-found" | "ambiguous" | "not-usable" | "cloud-unreachable";
+/** `policy-elsewhere`: a snapshot policy selects the group by name but runs in another cloud-region (it backs up none of its servers). */
+export type ReferenceWarningCode = "not-found" | "ambiguous" | "not-usable" | "cloud-unreachable" | "policy-elsewhere";
 
 /** A PUT/PATCH answer's warning: the rules were stored (unless strict), but booting from them would fail. */
 export interface ReferenceWarning {
@@ -82,7 +83,10 @@ export function referenceWarnings(queries: readonly ReferenceQuery[], answers: r
 /** A `?strict=true` write: 422 for any problem with the rules, else 503 when the cloud could not check, else the write. */
 export type StrictVerdict = { outcome: "write" } | { outcome: "invalid"; warnings: ReferenceWarning[] } | { outcome: "unchecked"; cause: string };
 
-export function strictVerdict(warnings: readonly ReferenceWarning[]): StrictVerdict {
+export function strictVerdict(all: readonly ReferenceWarning[]): StrictVerdict {
+  // A policy left in another cloud-region is about the policy, not these rules: never a reason to refuse the
+  // write (moving the group first, then its policy, is how the pair moves; the policy's write is checked too).
+  const warnings = all.filter((w) => w.code !== "policy-elsewhere");
   if (warnings.some((w) => w.code !== "cloud-unreachable")) return { outcome: "invalid", warnings: [...warnings] };
   const unreachable = warnings.find((w) => w.code === "cloud-unreachable");
   return unreachable === undefined ? { outcome: "write" } : { outcome: "unchecked", cause: unreachable.message };

@@ -1,6 +1,6 @@
 // Servers an operator handed to a group explicitly (PUT/PATCH ?adopt=true): the group's record of them, and the mode-change check.
 import { z } from "zod";
-import { placementKey, type Placement } from "../../config/clouds.ts";
+import { placementKey, placementLabel, type Placement } from "../../config/clouds.ts";
 import { isMember } from "../../core/model/membership.ts";
 import { modeChangeRisk, unbootedMembers } from "../../core/scaling/adoption.ts";
 import type { GroupRules } from "../../core/model/rules.ts";
@@ -31,11 +31,6 @@ export interface ModeChangeInput {
   placement?: { before: Placement; after: Placement };
 }
 
-/** Where a placement is, in a sentence ("cloud prod, region RegionOne"). */
-function describe(p: Placement): string {
-  return `cloud '${p.cloud}'${p.region === undefined ? "" : `, region '${p.region}'`}`;
-}
-
 /**
  * A group moves to another cloud-region only with no member where it is: its servers there would be
  * orphaned (no group lists that cloud for them again) and a new set booted. Refused (409) while the
@@ -43,7 +38,7 @@ function describe(p: Placement): string {
  */
 async function checkMove(input: ModeChangeInput, cloud: CloudPort): Promise<GuardAnswer | undefined> {
   const placement = input.placement as { before: Placement; after: Placement };
-  const change = `moving group '${input.name}' from ${describe(placement.before)} to ${describe(placement.after)}`;
+  const change = `moving group '${input.name}' from ${placementLabel(placement.before)} to ${placementLabel(placement.after)}`;
   const listing = await cloud.listServers();
   if (!listing.ok) {
     return { ok: false, refusal: { code: "cloud_unavailable", message: `cannot list the group's servers to check ${change}: ${listing.error.message}`, details: { category: listing.error.category } } };

@@ -9,7 +9,8 @@ import type { HistoryPoint } from "../../core/scaling/history.ts";
 import { parkingStatus } from "../../core/scaling/parking.ts";
 import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { cloudsOf, openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
-import { placementOf, placementProblem } from "../../config/clouds.ts";
+import { groupElsewhere, groupElsewhereMessage, placementOf, placementProblem } from "../../config/clouds.ts";
+import { entriesOf } from "../../store/rules.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { liftsBootBlock } from "../groups/coordinator-fence.ts";
 import { storedFrom } from "../rules/fence.ts";
@@ -19,7 +20,7 @@ import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
 import { settleSnapshotListing, settleTakeSnapshot, type SnapshotListing, type TakeSnapshotResult } from "../groups/snapshots.ts";
 import { backoffHolds, backoffMessage } from "../../core/scaling/boot-backoff.ts";
-import { strictVerdict } from "../../core/model/references.ts";
+import { strictVerdict, type ReferenceWarning } from "../../core/model/references.ts";
 import { checkReferences } from "./reference-check.ts";
 import {
   CloudUnavailableError,
@@ -61,6 +62,23 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     if (problem !== undefined) throw new InvalidRequestError(problem.message, { field: problem.field });
   }
 
+  /**
+   * Snapshot policies that select this group by name but run in another cloud-region than these rules put
+   * it: they would back up none of its servers. A warning in the write's answer, never a refusal (a pair
+   * moves group first, then policy; the policy's own write is refused while it points elsewhere).
+   */
+  async function policiesElsewhere(name: string, rules: GroupRules): Promise<ReferenceWarning[]> {
+    const clouds = cloudsOf(env);
+    return entriesOf(await registryStub(env).indexForTick(), "snapshotPolicy").flatMap((policy): ReferenceWarning[] => {
+      if (!policy.ok) return [];
+      const select = policy.envelope.rules.select;
+      if (!("group" in select) || select.group !== name) return [];
+      const elsewhere = groupElsewhere(clouds, policy.envelope.rules, { name, rules });
+      if (elsewhere === undefined) return [];
+      return [{ field: "cloud", code: "policy-elsewhere", message: `snapshot policy '${policy.name}' selects this group: ${groupElsewhereMessage(elsewhere)}` }];
+    });
+  }
+
   /** Reads go to the registry (strongly consistent), never to KV. */
   async function find(name: string): Promise<StoredGroup | null> {
     const envelope = await findRules(env, "group", name);
@@ -87,7 +105,10 @@ export function createGroupService(env: Env, options: GroupServiceOptions = {}):
     async putGroup(name: string, rules: GroupRules, opts: { ifMatch?: string; ifNoneMatch?: string; author: string; adopt?: boolean; strict?: boolean }) {
       checkPlacement(rules);
       // Checked first: a strict write that the check refuses writes nothing, not even the mode-change guard's adoption.
-      const warnings = await checkReferences(env, rules, { cloudFactory: options.cloudFactory, timeoutMs: options.referenceCheckMs });
+      const warnings = [
+        ...(await checkReferences(env, rules, { cloudFactory: options.cloudFactory, timeoutMs: options.referenceCheckMs })),
+        ...(await policiesElsewhere(name, rules)),
+      ];
       if (opts.strict === true) {
         const verdict = strictVerdict(warnings);
         if (verdict.outcome === "invalid") {

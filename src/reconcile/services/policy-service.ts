@@ -6,14 +6,14 @@ import type { ActivityEntry, Deferral, PauseState, PolicyRunRecord } from "../..
 import { entriesOf } from "../../store/rules.ts";
 import { deferralFor, readTurns } from "../../store/tick-state.ts";
 import { cloudsOf, openCloud, type CloudFactory } from "../gateway/cloud-factory.ts";
-import { placementOf, placementProblem } from "../../config/clouds.ts";
+import { groupElsewhere, groupElsewhereMessage, placementOf, placementProblem, type GroupElsewhere } from "../../config/clouds.ts";
 import { storedFrom } from "../rules/fence.ts";
 import { CloudGateway } from "../gateway/gateway.ts";
 import { policyStub, type StoredPolicy } from "../policies/policy-coordinator.ts";
 import { planPolicyRun } from "../policies/policy-snapshots.ts";
 import { registryStub } from "../registry/registry.ts";
 import { findRules, putRules, refused } from "../registry/rules-writes.ts";
-import { CloudUnavailableError, InvalidRequestError, NotFoundError, type GroupSummary } from "../shared/service.ts";
+import { CloudUnavailableError, ConflictError, InvalidRequestError, NotFoundError, type GroupSummary } from "../shared/service.ts";
 import { loadRules, tickGuard } from "../tick/tick.ts";
 import { registryGuardRefresh } from "../rules/current-guard.ts";
 
@@ -24,6 +24,8 @@ export interface PolicyView extends StoredPolicy {
   /** Where it runs, as for a group: the rules' `cloud` (default `default`) and `region` (default the cloud's first; null: none named). */
   cloud: string;
   region: string | null;
+  /** The selected group runs in another cloud-region (config/clouds.ts groupElsewhereMessage); null: it does not, or the policy selects by metadata. */
+  groupElsewhere: string | null;
   /** The last run's view of the latest firing; null before the first run (or when its images could not be listed). */
   status: PolicyStatus | null;
   pause: PauseState | null;
@@ -91,21 +93,34 @@ export function createPolicyService(env: Env, options: PolicyServiceOptions = {}
     return policy;
   }
 
+  /** The group a policy selects by name, when it runs in another cloud-region than the policy (an unreadable group: not known). */
+  async function selectedGroupElsewhere(rules: SnapshotPolicyRules): Promise<GroupElsewhere | undefined> {
+    if (!("group" in rules.select)) return undefined;
+    const name = rules.select.group;
+    const group = await findRules(env, "group", name).catch(() => null);
+    return group === null ? undefined : groupElsewhere(cloudsOf(env), rules, { name, rules: group.rules });
+  }
+
   return {
     list: () => registryStub(env).list("snapshotPolicy"),
 
     async get(name) {
       const policy = await existing(name);
-      const [state, turns] = await Promise.all([policyStub(env, name).state(), readTurns(env.RULES)]);
+      const [state, turns, elsewhere] = await Promise.all([policyStub(env, name).state(), readTurns(env.RULES), selectedGroupElsewhere(policy.rules)]);
       const lastRun = state.lastRun as PolicyRunRecord | null;
       const deferred = deferralFor(turns, "policies", name, lastRun, clock());
       const placement = placementOf(cloudsOf(env), policy.rules);
-      return { ...policy, cloud: placement.cloud, region: placement.region ?? null, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
+      const groupElsewhere = elsewhere === undefined ? null : groupElsewhereMessage(elsewhere);
+      return { ...policy, cloud: placement.cloud, region: placement.region ?? null, groupElsewhere, status: lastRun?.status ?? null, pause: state.pause, lastRun, deferred };
     },
 
     async put(name, rules, opts) {
-      const problem = placementProblem(cloudsOf(env), rules);
+      const clouds = cloudsOf(env);
+      const problem = placementProblem(clouds, rules);
       if (problem !== undefined) throw new InvalidRequestError(problem.message, { field: problem.field });
+      // A policy selecting a group by name lists only its own cloud-region: elsewhere it would back up nothing, silently.
+      const elsewhere = await selectedGroupElsewhere(rules);
+      if (elsewhere !== undefined) throw new ConflictError(groupElsewhereMessage(elsewhere), { field: elsewhere.field });
       const { created, envelope } = await putRules(env, "snapshotPolicy", name, rules, { ...opts, at: clock().toISOString() });
       return { etag: envelope.etag, created, policy: storedFrom(name, envelope) };
     },

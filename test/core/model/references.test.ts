@@ -74,4 +74,10 @@ describe("strictVerdict", () => {
   it("answers unchecked, naming the cause, when the cloud could not answer", () => {
     expect(strictVerdict([unreachable])).toEqual({ outcome: "unchecked", cause: unreachable.message });
   });
+
+  it("never refuses for a policy left in another cloud-region (the group moves first, then its policy)", () => {
+    const elsewhere: ReferenceWarning = { field: "cloud", code: "policy-elsewhere", message: "snapshot policy 'p' selects this group: ..." };
+    expect(strictVerdict([elsewhere])).toEqual({ outcome: "write" });
+    expect(strictVerdict([elsewhere, notFound])).toEqual({ outcome: "invalid", warnings: [notFound] });
+  });
 });
