@@ -40,7 +40,9 @@ export interface SentRequest {
   uploading?: number[];
 }
 
-export const POLICY_GRACE_HOURS = 1;
+const POLICY_GRACE_HOURS = 1;
+/** How long the fake cloud's createImage uploads (task image_* and the image queued/saving together); a stuck one stays saving past it, its task cleared. */
+export const SNAPSHOT_MS = 90_000;
 
 /** A group's rules as the property writes them; `dayDesired` from 08:00 UTC, `nightDesired` from 01:30 UTC. */
 export interface RulesChoice {
@@ -75,7 +77,7 @@ const IMAGE_PATH = /\/v2\/images\/([0-9a-f-]{36})$/;
 
 /** The run's world: names carry `tag` so Durable Objects and KV state of earlier runs never meet this one. */
 export function combinationWorld(tag: string, cloudLagMs: number, startAt: string, options: { bootedPerGroup?: number; policyCron?: string } = {}) {
-  const fake = new FakeCloud({ seed: 11, startAt: new Date(Date.parse(startAt) - cloudLagMs).toISOString(), snapshotMs: 90_000, buildMs: 20_000, deleteMs: 5_000, actionMs: 10_000, quotas: { instances: 1000, cores: 1000, ram: 1_000_000 } });
+  const fake = new FakeCloud({ seed: 11, startAt: new Date(Date.parse(startAt) - cloudLagMs).toISOString(), snapshotMs: SNAPSHOT_MS, buildMs: 20_000, deleteMs: 5_000, actionMs: 10_000, quotas: { instances: 1000, cores: 1000, ram: 1_000_000 } });
   const env = fakeCloudEnv() as Env;
   const tokenCache = createTokenCache();
   const sent: SentRequest[] = [];

@@ -12,7 +12,7 @@ import { DEFERRED_KEY } from "../../src/store/tick-state.ts";
 import type { FaultSpecInput } from "../fake-cloud/faults.ts";
 import { setState } from "../fake-cloud/nova/context.ts";
 import { deleteAllGroups, deleteAllPolicies } from "../support/rules.ts";
-import { atRest, combinationWorld, groupRules, POLICY_GRACE_HOURS, type CombinationWorld, type RulesChoice, type SentRequest } from "./combination-world.ts";
+import { atRest, combinationWorld, groupRules, SNAPSHOT_MS, type CombinationWorld, type RulesChoice, type SentRequest } from "./combination-world.ts";
 
 /*
  * What is generated: a history of steps over two groups (`web`, `api`) and two nightly policies (one over
@@ -34,9 +34,13 @@ import { atRest, combinationWorld, groupRules, POLICY_GRACE_HOURS, type Combinat
  *   I5 no delete of an image novascale did not make, nor of a policy's newest active snapshot of a server
  *      while no newer one of it is active;
  *   I6 no server deleted while a snapshot of it uploads (its task under way, or an image of it queued/saving
- *      younger than the policies' stuck timeout);
+ *      still inside the cloud's upload time, which a listing older than the createImage would miss). An image
+ *      left `saving` after its task cleared is a dead upload (Nova clears the task only once the upload ends),
+ *      not one a delete would cut short: the policy reports it as stuck and retention removes it;
  *   I7 fairness (docs/architecture.md "Fair turns"): over consecutive-minute cron ticks every group and policy
- *      is served within K = ceil(N / r) ticks, N the ring's size and r the fewest items a tick served.
+ *      is served within K = ceil(N / a) ticks, N the ring's size and a the fewest items the cursor advanced
+ *      in a tick (the stride in effect, or a short tick's reach), and the cursor never moves past an item
+ *      the tick did not serve (a <= the items served from the cursor on).
  *
  * Boots registering late do so within LOST_BOOT_SETTLE_MS (a cloud slower than the hold is the hold's
  * documented limit, README known limits). Runs: NOVASCALE_PROPERTY_RUNS (default 12), seed:
@@ -174,8 +178,8 @@ async function runHistory(h: History): Promise<void> {
   const known: Known[] = h.initial.map((choice) => ({ choice, paused: false, adopted: new Set<string>() }));
   const policyPaused = [false, false];
   const lostBoots: Array<{ group: string; intent?: string; tickNow: number; seq: number }> = [];
-  /** Consecutive-minute cron ticks since each ring item was last served, and the fewest items a tick served meanwhile. */
-  const waiting = new Map<string, { ticks: number; minReach: number }>();
+  /** Consecutive-minute cron ticks since each ring item was last served, and the fewest items the cursor advanced in one of them. */
+  const waiting = new Map<string, { ticks: number; minAdvance: number }>();
   let lastPlainTick: number | undefined;
   const ringSize = groupNames.length + policyNames.length;
   let checked = 0;
@@ -231,7 +235,7 @@ async function runHistory(h: History): Promise<void> {
         expect(ours, `deleted a server novascale did not boot: ${where}`).toBe(true);
         // I6: not while its snapshot uploads.
         expect(r.server.taskState ?? "", `deleted while its task is under way: ${where}`).not.toMatch(/^image_/);
-        const young = (r.uploading ?? []).filter((age) => age < POLICY_GRACE_HOURS * 3_600_000);
+        const young = (r.uploading ?? []).filter((age) => age < SNAPSHOT_MS);
         expect(young, `deleted while a snapshot of it uploads: ${where}`).toEqual([]);
       }
       // I5: images.
@@ -287,11 +291,13 @@ async function runHistory(h: History): Promise<void> {
       const rec = r.record;
       if (rec !== undefined && !(rec.deferred !== undefined && rec.at === at && rec.steps.length === 0)) served.add(`policy:${r.policy}`);
     }
-    // r as the rule counts it: the ring items from the tick's cursor on, up to the first this tick did not serve.
+    // The ring items from the tick's cursor on, up to the first this tick did not serve: the cursor must not move past them.
     const rotated = summary.turn?.rotated ?? [];
     const gap = rotated.findIndex((key) => !served.has(key));
     const reach = gap < 0 ? rotated.length : gap;
+    const advance = summary.turn?.advance ?? 0;
     expect(rotated.length, `the tick's ring: ${context()}`).toBe(ringSize);
+    expect(advance, `the cursor moved past an item this tick did not serve: ${context()}`).toBeLessThanOrEqual(reach);
     count("ticks");
     if (served.size < ringSize) count("ticks reaching part of the ring");
     if (reach === 0 && served.size > 0) count("ticks whose cursor item got nothing while others were served");
@@ -304,14 +310,14 @@ async function runHistory(h: History): Promise<void> {
         continue;
       }
       if (served.has(item)) {
-        waiting.set(item, { ticks: 0, minReach: Number.POSITIVE_INFINITY });
+        waiting.set(item, { ticks: 0, minAdvance: Number.POSITIVE_INFINITY });
         continue;
       }
       const before = consecutive ? waiting.get(item) : undefined;
-      const next = { ticks: (before?.ticks ?? 0) + 1, minReach: Math.min(before?.minReach ?? Number.POSITIVE_INFINITY, reach) };
+      const next = { ticks: (before?.ticks ?? 0) + 1, minAdvance: Math.min(before?.minAdvance ?? Number.POSITIVE_INFINITY, advance) };
       waiting.set(item, next);
-      if (next.minReach === 0) continue; // a tick that reached nothing from its cursor (r = 0): the bound does not apply
-      const k = Math.ceil(ringSize / next.minReach);
+      if (next.minAdvance === 0) continue; // a tick that reached nothing from its cursor (a = 0): the bound does not apply
+      const k = Math.ceil(ringSize / next.minAdvance);
       // Reached within K consecutive ticks: at most K - 1 of them in a row without it.
       expect(next.ticks, `${item} not served for ${next.ticks} consecutive ticks (K = ${k}): ${context()}`).toBeLessThan(k);
     }

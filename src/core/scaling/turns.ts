@@ -22,10 +22,14 @@
  *     the set of items (a new ring). A tick that reaches everything needs no state (it is deleted).
  *     So every tick's arc ends at or past the next tick's cursor: nobody is skipped, and a steady tick
  *     writes nothing.
- *   - Bound: every ring item is reached within K = ceil(N / r) consecutive ticks, N the ring's size and
- *     r the fewest ring items a tick reached in that time (the stride itself is such a count); r >= 1
- *     whenever the budget can start anything at all, so K <= N. A minute with no tick still moves the
- *     cursor: the items of that minute's arc wait one more round.
+ *   - Bound: every ring item is reached within K = ceil(N / a) consecutive ticks, N the ring's size and
+ *     a the fewest items the cursor advanced in one of them (cursorAdvance): the stride in effect, or
+ *     what a tick reached when that fell short of it. a never exceeds what the tick reached (nobody is
+ *     skipped), and a >= 1 whenever the budget can start anything at all, so K <= N. Not the fewest a
+ *     tick reached: after a short tick the stride stays at that tick's reach until a raise (at most
+ *     hourly), and a tick that reaches more meanwhile serves its arc's head twice while the rest wait
+ *     their stride's turn; that is the price of not writing KV every minute. A minute with no tick still
+ *     moves the cursor: the items of that minute's arc wait one more round.
  *   - Raising the stride again (the budget grew, the load fell) is stored at most once an hour
  *     (RAISE_AFTER_MINUTES), when a tick reached at least twice the stride: a few writes a day at most.
  */
@@ -188,6 +192,17 @@ export function nextTurnState(
   if (reached < state.stride || (state.stride === 0 && reached > 0)) return fresh(reached);
   if (reached >= 2 * state.stride && minute - state.base >= RAISE_AFTER_MINUTES) return fresh(reached);
   return "keep";
+}
+
+/**
+ * How many ring items the cursor moves from this tick's `cursor` to the next minute's, by the state
+ * `next` (nextTurnState's answer) leaves: the `a` of the bound. N when the tick reached everyone.
+ */
+export function cursorAdvance(state: TurnState | undefined, ring: readonly TurnItem[], now: Date, cursor: number, reached: number, next: TurnState | undefined | "keep"): number {
+  const n = ring.length;
+  if (n === 0 || reached >= n) return n;
+  const after = next === "keep" ? state : next;
+  return (cursorAt(after, ring, minuteOf(now) + 1) - cursor + n) % n;
 }
 
 /**

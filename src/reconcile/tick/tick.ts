@@ -5,7 +5,7 @@ import { retentionGuard, type RetentionGuard } from "../../core/snapshots/retent
 import { entriesOf, readIndex, type ReadGroupResult, type RulesIndex } from "../../store/rules.ts";
 import { afterGroupSteps } from "../../core/snapshots/policy-run.ts";
 import { readTurns, writeTurns, type DeferredEntry } from "../../store/tick-state.ts";
-import { interleaveBy, keptAfter, nextTurnState, policyReserves, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
+import { cursorAdvance, interleaveBy, keptAfter, nextTurnState, policyReserves, turnKey, turnOrder, type TurnItem } from "../../core/scaling/turns.ts";
 import { budgetFromEnv, type BudgetReport, type TickBudget } from "../gateway/budget.ts";
 import { coordinatorStub, type ReconcileRequest } from "../groups/coordinator.ts";
 import { cloudsOf, type CloudFactory } from "../gateway/cloud-factory.ts";
@@ -49,8 +49,8 @@ export interface TickSummary {
   /** The snapshot policies' half (absent when there are none). */
   policies?: PolicyTickSummary;
   budget?: BudgetReport;
-  /** The ring from this tick's cursor (`kind:name` keys) and how many of it, from the cursor on, the tick reached (docs/architecture.md "Fair turns"). */
-  turn?: { rotated: string[]; reached: number };
+  /** The ring from this tick's cursor (`kind:name` keys), how many of it, from the cursor on, the tick reached, and how far the cursor moves for the next minute (docs/architecture.md "Fair turns"). */
+  turn?: { rotated: string[]; reached: number; advance: number };
 }
 
 /**
@@ -220,9 +220,10 @@ export async function runTick(env: Env, now: Date, options: TickOptions = {}): P
   const firstStarved = ringPart.findIndex((item) => starved.has(turnKey(item)));
   const reached = firstStarved < 0 ? ringPart.length : firstStarved;
   const reason = firstStarved < 0 ? "subrequests" : (starved.get(turnKey(ringPart[firstStarved] as TurnItem)) ?? "subrequests");
-  summary.turn = { rotated: ringPart.map(turnKey), reached };
+  const nextTurn = nextTurnState(turns.state, turn.ring, now, turn.cursor, reached, reason);
+  summary.turn = { rotated: ringPart.map(turnKey), reached, advance: cursorAdvance(turns.state, turn.ring, now, turn.cursor, reached, nextTurn) };
   try {
-    await writeTurns(env.RULES, turns, nextTurnState(turns.state, turn.ring, now, turn.cursor, reached, reason), now.toISOString());
+    await writeTurns(env.RULES, turns, nextTurn, now.toISOString());
   } catch (error) {
     logLine("error", "could not store the turn order", { at: now.toISOString(), error: error instanceof Error ? error.message : String(error) });
   }
