@@ -35,11 +35,11 @@ interface StatusJson {
 }
 const status = async (name: string) => (await apiJson("GET", `/v1/groups/${name}`)).json as StatusJson;
 
-/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
-async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<void> {
+/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 120 s with what was awaited and, for `group`, its last status. */
+async function waitForApi(what: string, ok: () => Promise<boolean>, group?: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${group === undefined ? "" : `; ${group} now: ${JSON.stringify((await apiJson("GET", `/v1/groups/${group}`)).json)}`}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -152,7 +152,7 @@ describe("rolling refresh in the dashboard", () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.admin);
     await page.goto(`${BASE}/#/groups/rfbroken`);
-    await waitForApi("the refresh halted", async () => (await status("rfbroken")).refresh?.halted !== undefined);
+    await waitForApi("the refresh halted", async () => (await status("rfbroken")).refresh?.halted !== undefined, "rfbroken");
     await waitForPhase(page, "halted");
     const halted = await page.locator('#refresh [data-field="refresh-halted"]').innerText();
     expect(halted).toContain(`1 new server(s) failed (threshold 1): refresh to image ${newImage}`);
