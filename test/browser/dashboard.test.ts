@@ -1,7 +1,7 @@
 // The dashboard in a real browser (headless Chromium) against the `npm start` stack: sign-in, overview, chart, actions by role, CSP, phone width.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, apiJson, BASE, contrastFailures, groupStatus, launch, openPage, signIn, TOKENS } from "./support.ts";
+import { apiCall, apiJson, BASE, contrastFailures, groupStatus, launch, openPage, signIn, TOKENS, waitForApi } from "./support.ts";
 
 let browser: Browser;
 
@@ -261,10 +261,10 @@ describe("dashboard", () => {
       const { context, page, problems } = await openPage(browser);
       await signIn(page, TOKENS.admin);
       // The stack ticks every 3 s: two servers boot, then an override to 0 shelves both (parking, not deleting).
-      await waitForApi("two servers ACTIVE", async () => ((await groupStatus("shelf")).actualByStatus?.["ACTIVE"] ?? 0) === 2);
+      await waitForApi("two servers ACTIVE", async () => ((await groupStatus("shelf")).actualByStatus?.["ACTIVE"] ?? 0) === 2, { group: "shelf", limitMs: 60_000 });
       const override = await apiJson("PUT", "/v1/groups/shelf/override", { desired: 0, until: new Date(Date.now() + 3_600_000).toISOString(), reason: "night" });
       expect(override.status, JSON.stringify(override.json)).toBe(200);
-      await waitForApi("both servers parked", async () => ((await groupStatus("shelf")).parking?.parked.length ?? 0) === 2);
+      await waitForApi("both servers parked", async () => ((await groupStatus("shelf")).parking?.parked.length ?? 0) === 2, { group: "shelf", limitMs: 60_000 });
       await page.goto(`${BASE}/#/groups/shelf`);
       const parked = page.locator('#status [data-field="parked"]');
       await parked.waitFor();
@@ -284,7 +284,7 @@ describe("dashboard", () => {
       await waitForApi("the policy's first snapshots", async () => {
         const view = (await apiJson("GET", "/v1/snapshot-policies/minutely")).json as { lastRun: { steps: unknown[] } | null };
         return (view.lastRun?.steps.length ?? 0) > 0;
-      });
+      }, { limitMs: 60_000 });
       const { context, page, problems } = await openPage(browser);
       await signIn(page, TOKENS.admin);
       const row = page.locator('tr[data-policy="minutely"]');
@@ -329,12 +329,3 @@ describe("dashboard", () => {
     }
   });
 });
-
-/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 60 s with what was awaited. */
-async function waitForApi(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}

@@ -1,7 +1,7 @@
 // The rolling refresh in the dashboard (issue 31) against the `npm start` stack: waiting for a window, Start refresh (ignoring it) until done, Cancel, a broken image's halt, and no Start without `refresh` in the rules.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall, apiJson, BASE, contrastFailures, launch, openPage, signIn, TOKENS, unlabelledControls } from "./support.ts";
+import { apiCall, apiJson, BASE, contrastFailures, launch, openPage, signIn, TOKENS, unlabelledControls, waitForApi } from "./support.ts";
 
 /** The stack's fake cloud (scripts/start.mjs: NOVASCALE_FAKE_CLOUD_PORT, default 8790): its /_fake control API re-points images. */
 const FAKE = `http://127.0.0.1:${process.env["NOVASCALE_FAKE_CLOUD_PORT"] ?? "8790"}/_fake`;
@@ -35,15 +35,6 @@ interface StatusJson {
 }
 const status = async (name: string) => (await apiJson("GET", `/v1/groups/${name}`)).json as StatusJson;
 
-/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after 120 s with what was awaited and, for `group`, its last status. */
-async function waitForApi(what: string, ok: () => Promise<boolean>, group?: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${group === undefined ? "" : `; ${group} now: ${JSON.stringify((await apiJson("GET", `/v1/groups/${group}`)).json)}`}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 /**
  * A group of `count` on its own image (so the demo group's is never touched), converged; then a new image
  * takes the name (`broken`: one whose servers go to ERROR, faulted before it takes the name). With the
@@ -58,7 +49,7 @@ async function driftedGroup(name: string, count: number, opts: { refresh?: Recor
   const put = await apiJson("PUT", `/v1/groups/${name}`, rules);
   expect(put.status, JSON.stringify(put.json)).toBe(201);
   groups.push(name);
-  await waitForApi(`${count} servers ACTIVE`, async () => ((await status(name)).actualByStatus?.["ACTIVE"] ?? 0) === count);
+  await waitForApi(`${count} servers ACTIVE`, async () => ((await status(name)).actualByStatus?.["ACTIVE"] ?? 0) === count, { group: name });
   const next = (await fake("POST", "/images", { name: `${image}-next` })) as { image: { id: string } };
   if (opts.broken === true) faults.push(((await fake("POST", "/faults", { kind: "imageBootsError", imageId: next.image.id })) as { id: string }).id);
   // The old one steps aside first: never two images of one name (a tick in between finds none and waits).
@@ -152,7 +143,7 @@ describe("rolling refresh in the dashboard", () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, TOKENS.admin);
     await page.goto(`${BASE}/#/groups/rfbroken`);
-    await waitForApi("the refresh halted", async () => (await status("rfbroken")).refresh?.halted !== undefined, "rfbroken");
+    await waitForApi("the refresh halted", async () => (await status("rfbroken")).refresh?.halted !== undefined, { group: "rfbroken" });
     await waitForPhase(page, "halted");
     const halted = await page.locator('#refresh [data-field="refresh-halted"]').innerText();
     expect(halted).toContain(`1 new server(s) failed (threshold 1): refresh to image ${newImage}`);

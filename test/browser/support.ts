@@ -104,3 +104,18 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
 export async function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1);
 }
+
+/** What a timed-out wait prints of `group`: its status and its activity, so a rare failure says what the group did. */
+async function lastSeen(group: string): Promise<string> {
+  const [now, activity] = await Promise.all([apiJson("GET", `/v1/groups/${group}`), apiJson("GET", `/v1/groups/${group}/activity`)]);
+  return `; ${group} now: ${JSON.stringify(now.json)}; activity: ${JSON.stringify(activity.json)}`;
+}
+
+/** Polls the API until `ok` holds (the stack ticks every 3 s), failing after `limitMs` with what was awaited and, for `group`, its last status and activity. */
+export async function waitForApi(what: string, ok: () => Promise<boolean>, opts: { group?: string; limitMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (opts.limitMs ?? 120_000);
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${opts.group === undefined ? "" : await lastSeen(opts.group)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
