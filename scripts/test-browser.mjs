@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = Number(process.env.NOVASCALE_PORT ?? 8787);
 const BASE = `http://127.0.0.1:${PORT}`;
+const FAKE_CLOUD = `http://127.0.0.1:${Number(process.env.NOVASCALE_FAKE_CLOUD_PORT ?? 8790)}/_fake`;
 const UP_LIMIT_MS = 90_000;
 const screenshot = process.argv.includes("--screenshot");
 
@@ -98,12 +99,23 @@ async function waitForStack() {
   return false;
 }
 
+/**
+ * The demo project's quota (10 instances, as a small real project) is too small for the whole suite: tests
+ * remove their groups with `?force=true`, which leaves the servers running (novascale never deletes them),
+ * so later tests met "instances exhausted" and waited minutes for boots that never fit.
+ */
+async function roomForTheSuite() {
+  const res = await fetch(`${FAKE_CLOUD}/quotas/demo`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ instances: 500, cores: 1000, ram: 2_000_000 }) });
+  if (!res.ok) throw new Error(`test:browser: could not raise the fake cloud's quota: HTTP ${res.status}`);
+}
+
 let code = 1;
 try {
   console.log(`test:browser: starting the npm start stack (state in ${stateDir}) ...`);
   if (!(await waitForStack())) {
     console.error(`test:browser: the stack did not come up with the demo group's history within ${UP_LIMIT_MS / 1000} s\n--- npm start output ---\n${stackOutput}`);
   } else {
+    if (!screenshot) await roomForTheSuite();
     const vitest = join(ROOT, "node_modules", "vitest", "vitest.mjs");
     const args = screenshot
       ? [join(ROOT, "test", "browser", "screenshot.ts")]
